@@ -1,0 +1,142 @@
+//! The connected account's facts in SQLite: domain, platform, auth kind, account id and name,
+//! token expiry and timestamps. Not the tokens: those are in the keychain.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::config::Platform;
+use crate::db::Db;
+use crate::error::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AuthKind {
+    /// Authorization code + refresh token.
+    Oauth,
+    /// A long-lived token pasted by an admin (no refresh).
+    LongLived,
+}
+
+impl AuthKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::Oauth => "oauth",
+            AuthKind::LongLived => "long_lived",
+        }
+    }
+
+    fn parse(s: &str) -> AuthKind {
+        if s == "long_lived" {
+            AuthKind::LongLived
+        } else {
+            AuthKind::Oauth
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    pub domain: String,
+    pub platform: Platform,
+    pub auth_kind: AuthKind,
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    pub subdomain: Option<String>,
+    pub current_user_id: Option<i64>,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn load(db: &Db) -> Result<Option<AccountRow>> {
+    Ok(db
+        .conn()
+        .query_row(
+            "SELECT domain, platform, auth_kind, account_id, account_name, subdomain, current_user_id,
+                    expires_at, created_at, updated_at FROM account WHERE id = 1",
+            [],
+            |r| {
+                Ok(AccountRow {
+                    domain: r.get(0)?,
+                    platform: Platform::parse(&r.get::<_, String>(1)?).unwrap_or_default(),
+                    auth_kind: AuthKind::parse(&r.get::<_, String>(2)?),
+                    account_id: r.get(3)?,
+                    account_name: r.get(4)?,
+                    subdomain: r.get(5)?,
+                    current_user_id: r.get(6)?,
+                    expires_at: r.get(7)?,
+                    created_at: r.get(8)?,
+                    updated_at: r.get(9)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Inserts or replaces the account. `created_at` survives a reconnect to the same domain.
+pub fn save(db: &Db, row: &AccountRow) -> Result<()> {
+    db.conn().execute(
+        "INSERT INTO account (id, domain, platform, auth_kind, account_id, account_name, subdomain, current_user_id,
+                              expires_at, created_at, updated_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT(id) DO UPDATE SET
+            created_at = CASE WHEN account.domain = excluded.domain THEN account.created_at ELSE excluded.created_at END,
+            domain = excluded.domain, platform = excluded.platform, auth_kind = excluded.auth_kind,
+            account_id = excluded.account_id, account_name = excluded.account_name, subdomain = excluded.subdomain,
+            current_user_id = excluded.current_user_id, expires_at = excluded.expires_at,
+            updated_at = excluded.updated_at",
+        params![
+            row.domain,
+            row.platform.as_str(),
+            row.auth_kind.as_str(),
+            row.account_id,
+            row.account_name,
+            row.subdomain,
+            row.current_user_id,
+            row.expires_at,
+            row.created_at,
+            row.updated_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn delete(db: &Db) -> Result<bool> {
+    Ok(db.conn().execute("DELETE FROM account WHERE id = 1", [])? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(domain: &str, t: i64) -> AccountRow {
+        AccountRow {
+            domain: domain.into(),
+            platform: Platform::Amocrm,
+            auth_kind: AuthKind::Oauth,
+            account_id: Some(1),
+            account_name: Some("A".into()),
+            subdomain: Some("a".into()),
+            current_user_id: None,
+            expires_at: t + 86400,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    #[test]
+    fn reconnect_keeps_created_at_for_the_same_domain_only() {
+        let db = Db::open_in_memory().expect("db");
+        assert_eq!(load(&db).expect("l"), None);
+        save(&db, &row("a.amocrm.ru", 100)).expect("s");
+        save(&db, &row("a.amocrm.ru", 200)).expect("s");
+        let r = load(&db).expect("l").expect("row");
+        assert_eq!((r.created_at, r.updated_at), (100, 200));
+        save(&db, &row("b.amocrm.ru", 300)).expect("s");
+        assert_eq!(load(&db).expect("l").expect("row").created_at, 300);
+        assert!(delete(&db).expect("d"));
+        assert!(!delete(&db).expect("d"));
+    }
+}

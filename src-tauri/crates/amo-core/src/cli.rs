@@ -1,0 +1,297 @@
+//! The command line, in the same binary as the window (`amo-connect <command>`). It mirrors the
+//! original integration's console commands; other programs rely on this surface:
+//!
+//! ```text
+//! amo-connect config set platform|client-id|redirect-uri|domain|language VALUE
+//! amo-connect config set-secret            # the Secret key from stdin, never argv
+//! amo-connect config show [--json]
+//! amo-connect connect [--no-browser] [--timeout SECS]
+//! amo-connect status [--json]
+//! amo-connect cleanup
+//! amo-connect disconnect
+//! ```
+//!
+//! Exit status 0 on success; 1 with one line `error[code]: message` on stderr otherwise; 2 for
+//! usage errors.
+
+use std::ffi::OsString;
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Platform, SettingsPatch};
+use crate::error::{Error, Result};
+use crate::lang::Lang;
+use crate::service::{AmoConnect, StatusView};
+
+#[derive(Parser, Debug)]
+#[command(name = "amo-connect", version, about = "Amo Connect: amoCRM / Kommo from the desktop and the command line")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read or change settings.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Connect to amoCRM: prints the authorize URL, opens the browser, waits for the callback.
+    Connect {
+        /// Only print the URL; do not open a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Seconds to wait for amoCRM's redirect (at most 900, the life of a state).
+        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=900))]
+        timeout: u64,
+    },
+    /// Show the connection.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove expired sign-in states.
+    Cleanup,
+    /// Forget the connection (keychain tokens and account facts).
+    Disconnect,
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigAction {
+    /// Set one setting.
+    Set { key: ConfigKey, value: String },
+    /// Read the integration's Secret key from standard input and store it in the OS keychain.
+    SetSecret,
+    /// Print the settings (the Secret key only as set / not set).
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ConfigKey {
+    Platform,
+    ClientId,
+    RedirectUri,
+    Domain,
+    Language,
+}
+
+/// True when the arguments ask for the CLI rather than the window. The window is started with no
+/// arguments, or with a deep-link URL (`amoconnect://…`) as the only one.
+pub fn is_cli_invocation(args: &[OsString]) -> bool {
+    match args.get(1).and_then(|a| a.to_str()) {
+        None => false,
+        Some(a) => !a.contains("://"),
+    }
+}
+
+/// Entry point for `main`: real stdin/stdout/stderr, the environment's data directory and server.
+pub fn main(args: Vec<OsString>) -> i32 {
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut input = stdin.lock();
+    run(args, &mut input, interactive, &mut std::io::stdout(), &mut std::io::stderr(), AmoConnect::open_default)
+}
+
+/// The CLI with its I/O and the way it opens the app passed in, so tests can run it in-process.
+pub fn run(
+    args: Vec<OsString>,
+    stdin: &mut dyn BufRead,
+    stdin_is_terminal: bool,
+    out: &mut (dyn Write + Send),
+    err: &mut dyn Write,
+    open: impl FnOnce() -> Result<AmoConnect>,
+) -> i32 {
+    let lang = Lang::from_env();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = if e.use_stderr() { write!(err, "{}", e.render()) } else { write!(out, "{}", e.render()) };
+            return code;
+        }
+    };
+    let app = match open() {
+        Ok(a) => a,
+        Err(e) => return fail(err, &e, lang),
+    };
+    crate::logging::init(app.data_dir());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(err, &Error::Internal(e.to_string()), lang),
+    };
+    let result = runtime.block_on(execute(cli.command, &app, stdin, stdin_is_terminal, out, err, lang));
+    match result {
+        Ok(()) => 0,
+        Err(e) => fail(err, &e, lang),
+    }
+}
+
+fn fail(err: &mut dyn Write, e: &Error, lang: Lang) -> i32 {
+    tracing::warn!(code = e.code(), "command failed");
+    let _ = writeln!(err, "error[{}]: {}", e.code(), e.message(lang));
+    1
+}
+
+async fn execute(
+    command: Command,
+    app: &AmoConnect,
+    stdin: &mut dyn BufRead,
+    stdin_is_terminal: bool,
+    out: &mut (dyn Write + Send),
+    err: &mut dyn Write,
+    lang: Lang,
+) -> Result<()> {
+    let ru = lang == Lang::Ru;
+    match command {
+        Command::Config { action: ConfigAction::Set { key, value } } => {
+            let mut p = SettingsPatch::default();
+            match key {
+                ConfigKey::Platform => p.platform = Some(Platform::parse(&value)?),
+                ConfigKey::ClientId => p.client_id = Some(value),
+                ConfigKey::RedirectUri => p.redirect_uri = Some(value),
+                ConfigKey::Domain => p.domain = Some(value),
+                ConfigKey::Language => {
+                    p.language = Some(Lang::parse(&value).ok_or_else(|| Error::InvalidSetting {
+                        field: "language",
+                        reason: format!("\"{value}\" is not ru or en"),
+                    })?)
+                }
+            }
+            app.apply_settings(p).await?;
+            writeln!(out, "{}", if ru { "Сохранено." } else { "Saved." })?;
+        }
+        Command::Config { action: ConfigAction::SetSecret } => {
+            let mut secret = String::new();
+            if stdin_is_terminal {
+                write!(err, "{}", if ru { "Вставьте Секретный ключ и нажмите Enter: " } else { "Paste the Secret key and press Enter: " })?;
+                stdin.read_line(&mut secret)?;
+            } else {
+                stdin.take(4096).read_to_string(&mut secret)?;
+            }
+            app.apply_settings(SettingsPatch { client_secret: Some(secret), ..Default::default() }).await?;
+            writeln!(out, "{}", if ru { "Секретный ключ сохранён в системном хранилище паролей." } else { "Secret key saved in the OS keychain." })?;
+        }
+        Command::Config { action: ConfigAction::Show { json } } => {
+            let v = app.settings_view().await?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&v).map_err(|e| Error::Internal(e.to_string()))?)?;
+            } else {
+                let s = &v.settings;
+                let dash = || "-".to_string();
+                writeln!(out, "platform      {}", s.platform.as_str())?;
+                writeln!(out, "client-id     {}", s.client_id.clone().unwrap_or_else(dash))?;
+                writeln!(out, "redirect-uri  {}", s.redirect_uri.clone().unwrap_or_else(dash))?;
+                writeln!(out, "domain        {}", s.domain.clone().unwrap_or_else(dash))?;
+                writeln!(out, "language      {}", s.language.as_str())?;
+                writeln!(out, "secret        {}", if v.client_secret_set { "set (OS keychain)" } else { "not set" })?;
+            }
+        }
+        Command::Connect { no_browser, timeout } => {
+            let pending = app.start_loopback_connect().await?;
+            // The URL on a line of its own, first, so a script can read it.
+            writeln!(out, "{}", pending.authorize_url())?;
+            out.flush()?;
+            if !no_browser {
+                if let Err(e) = crate::browser::open(pending.authorize_url().as_str()) {
+                    tracing::warn!("could not open the browser: {e}");
+                    writeln!(err, "{}", if ru { "Браузер не открылся — откройте ссылку выше вручную." } else { "Could not open a browser; open the link above yourself." })?;
+                }
+            }
+            writeln!(
+                err,
+                "{} ({} s)…",
+                if ru { "Жду, пока amoCRM вернёт вас в приложение" } else { "Waiting for amoCRM to redirect back" },
+                timeout
+            )?;
+            let status = pending.wait(app, Duration::from_secs(timeout)).await?;
+            writeln!(
+                out,
+                "{} {} ({})",
+                if ru { "Подключено:" } else { "Connected:" },
+                status.account_name.clone().unwrap_or_else(|| "?".into()),
+                status.domain.clone().unwrap_or_default()
+            )?;
+        }
+        Command::Status { json } => {
+            let s = app.status().await;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&s).map_err(|e| Error::Internal(e.to_string()))?)?;
+            } else {
+                print_status(out, &s, ru)?;
+            }
+        }
+        Command::Cleanup => {
+            let n = app.cleanup_states()?;
+            if ru {
+                writeln!(out, "Удалено просроченных состояний входа: {n}")?;
+            } else {
+                writeln!(out, "Removed {n} expired sign-in state(s).")?;
+            }
+        }
+        Command::Disconnect => {
+            let had = app.disconnect().await?;
+            let msg = match (had, ru) {
+                (true, true) => "Отключено: токены удалены из хранилища паролей.",
+                (true, false) => "Disconnected: tokens removed from the keychain.",
+                (false, true) => "Подключения не было.",
+                (false, false) => "There was no connection.",
+            };
+            writeln!(out, "{msg}")?;
+        }
+    }
+    Ok(())
+}
+
+fn print_status(out: &mut (dyn Write + Send), s: &StatusView, ru: bool) -> Result<()> {
+    let dash = || "-".to_string();
+    let l = |r: &'static str, e: &'static str| if ru { r } else { e };
+    writeln!(out, "{:<14}{}", l("Подключено", "Connected"), if s.connected { l("да", "yes") } else { l("нет", "no") })?;
+    if let Some(domain) = &s.domain {
+        writeln!(
+            out,
+            "{:<14}{}{}",
+            l("Аккаунт", "Account"),
+            s.account_name.clone().unwrap_or_else(dash),
+            s.account_id.map(|i| format!(" (id {i})")).unwrap_or_default()
+        )?;
+        writeln!(out, "{:<14}{domain}", l("Домен", "Domain"))?;
+        writeln!(out, "{:<14}{}", l("Вход", "Auth"), s.auth_kind.map(|k| k.as_str()).unwrap_or("-"))?;
+        writeln!(out, "{:<14}{}", l("Токен", "Access token"), s.access_token_masked.clone().unwrap_or_else(dash))?;
+        writeln!(
+            out,
+            "{:<14}{} ({})",
+            l("Истекает", "Expires at"),
+            s.expires_at.clone().unwrap_or_else(dash),
+            if s.is_expired { l("истёк", "expired") } else { l("действует", "valid") }
+        )?;
+        writeln!(out, "{:<14}{}", l("Создано", "Created"), s.created_at.clone().unwrap_or_else(dash))?;
+        writeln!(out, "{:<14}{}", l("Обновлено", "Updated"), s.updated_at.clone().unwrap_or_else(dash))?;
+    }
+    if let Some(p) = &s.problem {
+        writeln!(out, "{:<14}[{}] {}", l("Проблема", "Problem"), p.code, p.message)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn window_or_cli() {
+        assert!(!is_cli_invocation(&args(&["amo-connect"])));
+        assert!(!is_cli_invocation(&args(&["amo-connect", "amoconnect://oauth/callback?x=1"])));
+        assert!(is_cli_invocation(&args(&["amo-connect", "status"])));
+        assert!(is_cli_invocation(&args(&["amo-connect", "bogus"])));
+    }
+}

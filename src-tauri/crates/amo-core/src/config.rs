@@ -1,0 +1,266 @@
+//! User settings: platform, Integration ID, Redirect URI, account domain, language. Stored in
+//! SQLite; the Secret key is not a setting, it lives in the keychain (see `secrets`).
+//! Every setter validates and explains what is wrong, field by field.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use url::Url;
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::lang::Lang;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum Platform {
+    /// amocrm.ru (callback `platform=1`)
+    #[default]
+    Amocrm,
+    /// kommo.com, formerly amocrm.com (callback `platform=2`)
+    Kommo,
+}
+
+impl Platform {
+    pub fn parse(s: &str) -> Result<Platform> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "amocrm" | "amocrm.ru" | "1" => Ok(Platform::Amocrm),
+            "kommo" | "kommo.com" | "amocrm.com" | "2" => Ok(Platform::Kommo),
+            other => Err(Error::InvalidSetting {
+                field: "platform",
+                reason: format!("\"{other}\" is not a platform; use amocrm or kommo"),
+            }),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Amocrm => "amocrm",
+            Platform::Kommo => "kommo",
+        }
+    }
+
+    /// Where the authorize page lives (shared/amocrm-api.md §1).
+    pub fn www_origin(self) -> &'static str {
+        match self {
+            Platform::Amocrm => "https://www.amocrm.ru",
+            Platform::Kommo => "https://www.kommo.com",
+        }
+    }
+
+    /// The platform an account host belongs to, if it is an amoCRM/Kommo host at all.
+    pub fn of_host(host: &str) -> Option<Platform> {
+        if host.ends_with(".amocrm.ru") {
+            Some(Platform::Amocrm)
+        } else if host.ends_with(".kommo.com") || host.ends_with(".amocrm.com") {
+            Some(Platform::Kommo)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[ts(export)]
+pub struct Settings {
+    pub platform: Platform,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub domain: Option<String>,
+    pub language: Lang,
+}
+
+/// A change from the window's Settings form: `None` leaves a value as it is.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(export)]
+pub struct SettingsPatch {
+    #[ts(optional)]
+    pub platform: Option<Platform>,
+    #[ts(optional)]
+    pub client_id: Option<String>,
+    #[ts(optional)]
+    pub redirect_uri: Option<String>,
+    /// An empty string clears the domain.
+    #[ts(optional)]
+    pub domain: Option<String>,
+    #[ts(optional)]
+    pub language: Option<Lang>,
+    /// Goes to the keychain, never to SQLite. An empty string is refused.
+    #[ts(optional)]
+    pub client_secret: Option<String>,
+}
+
+pub fn load(db: &Db) -> Result<Settings> {
+    let conn = db.conn();
+    let get = |k: &str| -> Result<Option<String>> {
+        Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [k], |r| r.get(0)).optional()?)
+    };
+    Ok(Settings {
+        platform: get("platform")?.map(|p| Platform::parse(&p)).transpose()?.unwrap_or_default(),
+        client_id: get("client_id")?,
+        redirect_uri: get("redirect_uri")?,
+        domain: get("domain")?,
+        language: get("language")?.and_then(|l| Lang::parse(&l)).unwrap_or_default(),
+    })
+}
+
+pub fn store(db: &Db, key: &str, value: Option<&str>) -> Result<()> {
+    let conn = db.conn();
+    match value {
+        Some(v) => conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, v],
+        )?,
+        None => conn.execute("DELETE FROM settings WHERE key = ?1", [key])?,
+    };
+    Ok(())
+}
+
+/// The Integration ID is a UUID in both amoCRM and Kommo.
+pub fn validate_client_id(raw: &str) -> Result<String> {
+    let v = raw.trim().to_ascii_lowercase();
+    let ok = v.len() == 36
+        && v.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::InvalidSetting {
+            field: "client_id",
+            reason: "an Integration ID looks like 1f2e3d4c-5b6a-7980-a1b2-c3d4e5f60718 (copy it from the integration's Keys tab)"
+                .into(),
+        })
+    }
+}
+
+pub fn validate_client_secret(raw: &str) -> Result<String> {
+    let v = raw.trim_end_matches(['\r', '\n']).trim();
+    if v.is_empty() {
+        return Err(Error::InvalidSetting { field: "client_secret", reason: "the Secret key is empty".into() });
+    }
+    if v.len() > 512 || v.chars().any(char::is_whitespace) {
+        return Err(Error::InvalidSetting {
+            field: "client_secret",
+            reason: "a Secret key is one line of at most 512 characters without spaces".into(),
+        });
+    }
+    Ok(v.to_string())
+}
+
+/// A Redirect URI must be stored exactly as registered in amoCRM (it is compared character by
+/// character), so we validate but do not normalise it. Accepted: an `http://127.0.0.1:PORT/path`
+/// (or `localhost`) loopback URI, or any `https://` URI (the bounce page).
+pub fn validate_redirect_uri(raw: &str) -> Result<String> {
+    let v = raw.trim();
+    let bad = |reason: &str| Error::InvalidSetting { field: "redirect_uri", reason: reason.to_string() };
+    let url = Url::parse(v).map_err(|e| bad(&format!("not an absolute URL ({e})")))?;
+    if url.fragment().is_some() {
+        return Err(bad("must not contain a #fragment"));
+    }
+    if url.query().is_some() {
+        return Err(bad("must not contain a ?query; amoCRM appends its own"));
+    }
+    match url.scheme() {
+        "https" => Ok(v.to_string()),
+        "http" => {
+            let host = url.host_str().unwrap_or_default();
+            if host != "127.0.0.1" && host != "localhost" {
+                return Err(bad("plain http is only allowed for the loopback address 127.0.0.1; use https otherwise"));
+            }
+            if url.port().is_none() {
+                return Err(bad("a loopback Redirect URI needs an explicit port, e.g. http://127.0.0.1:53682/callback"));
+            }
+            Ok(v.to_string())
+        }
+        other => Err(bad(&format!("scheme \"{other}\" is not supported here; use http://127.0.0.1:PORT/... or https://"))),
+    }
+}
+
+/// An account host such as `acme.amocrm.ru` or `acme.kommo.com`. Also accepts a pasted URL.
+pub fn validate_domain(raw: &str) -> Result<String> {
+    let mut v = raw.trim().to_ascii_lowercase();
+    for prefix in ["https://", "http://"] {
+        if let Some(rest) = v.strip_prefix(prefix) {
+            v = rest.to_string();
+        }
+    }
+    let v = v.split('/').next().unwrap_or_default().to_string();
+    let valid_label =
+        |l: &str| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if v.split('.').all(valid_label) && Platform::of_host(&v).is_some() && !v.starts_with("www.") {
+        Ok(v)
+    } else {
+        Err(Error::InvalidSetting {
+            field: "domain",
+            reason: format!("\"{}\" is not an account address like mycompany.amocrm.ru or mycompany.kommo.com", raw.trim()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_id_must_be_a_uuid() {
+        assert_eq!(
+            validate_client_id(" 1F2E3D4C-5B6A-7980-A1B2-C3D4E5F60718 ").expect("ok"),
+            "1f2e3d4c-5b6a-7980-a1b2-c3d4e5f60718"
+        );
+        for bad in ["", "abc", "1f2e3d4c5b6a7980a1b2c3d4e5f60718", "1f2e3d4c-5b6a-7980-a1b2-c3d4e5f6071z"] {
+            assert_eq!(validate_client_id(bad).expect_err(bad).code(), "invalid_setting");
+        }
+    }
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(validate_redirect_uri("http://127.0.0.1:53682/callback").is_ok());
+        assert!(validate_redirect_uri("https://example.github.io/amo/").is_ok());
+        for (bad, why) in [
+            ("http://127.0.0.1/callback", "explicit port"),
+            ("http://example.com:80/cb", "loopback"),
+            ("ftp://127.0.0.1:1/x", "scheme"),
+            ("https://x.y/cb?x=1", "query"),
+            ("https://x.y/cb#f", "fragment"),
+            ("127.0.0.1:53682", "absolute"),
+        ] {
+            let e = validate_redirect_uri(bad).expect_err(bad);
+            assert!(e.to_string().contains(why), "{bad}: {e}");
+        }
+        // Stored exactly as typed (amoCRM compares the string).
+        assert_eq!(validate_redirect_uri("https://x.y/cb/").expect("ok"), "https://x.y/cb/");
+    }
+
+    #[test]
+    fn domain_accepts_hosts_and_urls_of_both_platforms_only() {
+        assert_eq!(validate_domain("https://Acme.amocrm.ru/leads").expect("ok"), "acme.amocrm.ru");
+        assert_eq!(validate_domain("acme.kommo.com").expect("ok"), "acme.kommo.com");
+        for bad in ["evil.com", "amocrm.ru", "www.amocrm.ru", "a b.amocrm.ru", "-x.amocrm.ru", ""] {
+            assert!(validate_domain(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secret_is_trimmed_and_must_be_one_line() {
+        assert_eq!(validate_client_secret("abc123\n").expect("ok"), "abc123");
+        assert!(validate_client_secret("\n").is_err());
+        assert!(validate_client_secret("a b").is_err());
+    }
+
+    #[test]
+    fn settings_round_trip_through_sqlite() {
+        let db = Db::open_in_memory().expect("db");
+        assert_eq!(load(&db).expect("load"), Settings::default());
+        store(&db, "platform", Some("kommo")).expect("s");
+        store(&db, "client_id", Some("x")).expect("s");
+        store(&db, "language", Some("ru")).expect("s");
+        let s = load(&db).expect("load");
+        assert_eq!((s.platform, s.client_id.as_deref(), s.language), (Platform::Kommo, Some("x"), Lang::Ru));
+        store(&db, "client_id", None).expect("s");
+        assert_eq!(load(&db).expect("load").client_id, None);
+    }
+}

@@ -1,0 +1,62 @@
+//! The HTTP client every amoCRM call goes through, and how transport failures are reported.
+//! Timeouts follow the official library (connect 5 s, request 20 s; shared/amocrm-api.md §3).
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+pub fn client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
+        .user_agent(concat!("amo-connect/", env!("CARGO_PKG_VERSION")))
+        // amoCRM never redirects API or token calls; following one could carry the Secret key elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Internal(format!("HTTP client: {e}")))
+}
+
+/// A transport error as a short, URL-free description.
+pub fn network_error(e: reqwest::Error) -> Error {
+    let what = if e.is_timeout() {
+        "the request timed out".to_string()
+    } else if e.is_connect() {
+        let text = format!("{:?}", e).to_ascii_lowercase();
+        if text.contains("dns") || text.contains("lookup") || text.contains("resolve") {
+            "the address could not be resolved".to_string()
+        } else if text.contains("refused") {
+            "the connection was refused".to_string()
+        } else {
+            "could not connect".to_string()
+        }
+    } else {
+        e.without_url().to_string()
+    };
+    Error::Network(what)
+}
+
+/// A problem+json body (amoCRM's error format), as far as it parses.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Problem {
+    pub hint: Option<String>,
+    pub title: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl Problem {
+    pub fn parse(body: &str) -> Problem {
+        serde_json::from_str(body).unwrap_or_default()
+    }
+
+    /// The most specific text, shortened for messages.
+    pub fn summary(&self) -> String {
+        let s = self.hint.as_deref().or(self.detail.as_deref()).or(self.title.as_deref()).unwrap_or("no details");
+        s.chars().filter(|c| !c.is_control()).take(160).collect()
+    }
+}
+
+/// True when a 403 carries an HTML page: amoCRM's nginx answer for an account banned for rate
+/// abuse (shared/amocrm-api.md §7), as opposed to a JSON "forbidden".
+pub fn is_html_ban(status: u16, content_type: &str, body: &str) -> bool {
+    status == 403 && (content_type.contains("text/html") || body.trim_start().starts_with('<'))
+}

@@ -1,0 +1,25 @@
+//! Amo Connect's core: everything that can be built and tested without a window or WebKit —
+//! settings, the SQLite store, OAuth (state, loopback callback, token endpoint), the keychain,
+//! the amoCRM API client, the CLI. The Tauri app (`src-tauri/`) is a thin shell over
+//! [`service::AmoConnect`].
+
+pub mod account_store;
+pub mod api;
+pub mod browser;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod endpoints;
+pub mod error;
+pub mod http;
+pub mod lang;
+pub mod logging;
+pub mod oauth;
+pub mod paths;
+pub mod secrets;
+pub mod service;
+pub mod tokens;
+
+pub use error::{Error, ErrorPayload, Result};
+pub use lang::Lang;
+pub use service::{AmoConnect, SettingsView, StatusView};

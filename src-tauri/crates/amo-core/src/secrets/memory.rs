@@ -1,0 +1,60 @@
+//! An in-memory [`SecretStore`] for unit tests. Never used by the app.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::SecretStore;
+use crate::error::{Error, Result};
+
+#[derive(Default)]
+pub struct MemoryStore {
+    entries: Mutex<HashMap<String, Vec<u8>>>,
+    /// When set, every call fails with this error code (to test keychain failures).
+    fail_with: Mutex<Option<&'static str>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// Makes every later call fail as a locked (`"locked"`) or absent (`"absent"`) keychain would.
+    pub fn fail(&self, how: Option<&'static str>) {
+        *self.fail_with.lock().unwrap_or_else(|p| p.into_inner()) = how;
+    }
+
+    fn check(&self) -> Result<()> {
+        match *self.fail_with.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some("locked") => Err(Error::KeychainLocked("test store locked".into())),
+            Some(_) => Err(Error::KeychainUnavailable("test store absent".into())),
+            None => Ok(()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.check()?;
+        Ok(self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.check()?;
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        self.check()?;
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        Ok(())
+    }
+}

@@ -1,0 +1,344 @@
+//! `AmoConnect`: the one facade the window's commands and the CLI both call, so the two can never
+//! disagree about what "connected" means or how a callback is checked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use ts_rs::TS;
+use url::Url;
+
+use crate::account_store::{self, AccountRow, AuthKind};
+use crate::api::ApiClient;
+use crate::config::{self, Platform, Settings, SettingsPatch};
+use crate::db::Db;
+use crate::endpoints::Endpoints;
+use crate::error::{Error, ErrorPayload, Result};
+use crate::lang::Lang;
+use crate::oauth::callback::{self, CallbackQuery};
+use crate::oauth::loopback::{LoopbackListener, LoopbackTarget, Verdict};
+use crate::oauth::state_store;
+use crate::oauth::token_client::{ClientCredentials, TokenClient};
+use crate::paths::DataDir;
+use crate::secrets::keyring_store::KeyringStore;
+use crate::secrets::{SecretStore, CLIENT_SECRET_KEY, TOKENS_KEY};
+use crate::tokens::{mask, TokenSet};
+
+/// How long the loopback listener waits: as long as a state lives.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(state_store::STATE_TTL_SECS as u64);
+
+pub fn now() -> i64 {
+    Utc::now().timestamp()
+}
+
+pub fn rfc3339(ts: i64) -> String {
+    DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The status panel's facts; also `amo-connect status --json`.
+#[derive(Debug, Clone, Serialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct StatusView {
+    pub connected: bool,
+    pub domain: Option<String>,
+    #[ts(type = "number | null")]
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    pub platform: Option<Platform>,
+    pub auth_kind: Option<AuthKind>,
+    pub access_token_masked: Option<String>,
+    /// RFC 3339, UTC.
+    pub expires_at: Option<String>,
+    pub is_expired: bool,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// Set when something prevents a full answer (e.g. the keychain is locked).
+    pub problem: Option<ErrorPayload>,
+}
+
+/// Settings as the window shows them: never the Secret key itself, only whether one is stored.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SettingsView {
+    pub settings: Settings,
+    pub client_secret_set: bool,
+    /// The simulator or other server all amoCRM URLs are redirected to, if any.
+    pub server_override: bool,
+}
+
+pub struct AmoConnect {
+    data: DataDir,
+    db: Db,
+    secrets: Arc<dyn SecretStore>,
+    endpoints: Endpoints,
+    http: reqwest::Client,
+}
+
+impl AmoConnect {
+    /// The data directory and server from the environment, the OS keychain.
+    pub fn open_default() -> Result<AmoConnect> {
+        let data = DataDir::from_env()?;
+        let secrets = Arc::new(KeyringStore::new(&data.keychain_namespace()));
+        AmoConnect::open(data, secrets, Endpoints::from_env()?)
+    }
+
+    pub fn open(data: DataDir, secrets: Arc<dyn SecretStore>, endpoints: Endpoints) -> Result<AmoConnect> {
+        let db = Db::open(&data.db_path())?;
+        Ok(AmoConnect { data, db, secrets, endpoints, http: crate::http::client()? })
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data
+    }
+
+    pub fn settings(&self) -> Result<Settings> {
+        config::load(&self.db)
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.settings().map(|s| s.language).unwrap_or_default()
+    }
+
+    pub async fn settings_view(&self) -> Result<SettingsView> {
+        Ok(SettingsView {
+            settings: self.settings()?,
+            client_secret_set: self.secret_get(CLIENT_SECRET_KEY).await?.is_some(),
+            server_override: self.endpoints.is_overridden(),
+        })
+    }
+
+    /// Validates every field of the patch first, then stores them all: a form with one bad field
+    /// changes nothing.
+    pub async fn apply_settings(&self, patch: SettingsPatch) -> Result<SettingsView> {
+        let client_id = patch.client_id.as_deref().map(config::validate_client_id).transpose()?;
+        let redirect_uri = patch.redirect_uri.as_deref().map(config::validate_redirect_uri).transpose()?;
+        let domain = match patch.domain.as_deref().map(str::trim) {
+            Some("") => Some(None),
+            Some(d) => Some(Some(config::validate_domain(d)?)),
+            None => None,
+        };
+        let secret = patch.client_secret.as_deref().map(config::validate_client_secret).transpose()?;
+        if let Some(s) = secret {
+            self.secret_set(CLIENT_SECRET_KEY, s.into_bytes()).await?;
+        }
+        if let Some(p) = patch.platform {
+            config::store(&self.db, "platform", Some(p.as_str()))?;
+        }
+        if let Some(v) = client_id {
+            config::store(&self.db, "client_id", Some(&v))?;
+        }
+        if let Some(v) = redirect_uri {
+            config::store(&self.db, "redirect_uri", Some(&v))?;
+        }
+        if let Some(v) = domain {
+            config::store(&self.db, "domain", v.as_deref())?;
+        }
+        if let Some(l) = patch.language {
+            config::store(&self.db, "language", Some(l.as_str()))?;
+        }
+        tracing::info!("settings updated");
+        self.settings_view().await
+    }
+
+    /// Removes OAuth states whose 15 minutes are over.
+    pub fn cleanup_states(&self) -> Result<usize> {
+        let n = state_store::cleanup(&self.db, now())?;
+        tracing::info!(removed = n, "expired states cleaned up");
+        Ok(n)
+    }
+
+    /// Step one of Connect over loopback: checks the settings, binds the listener (so a busy port
+    /// is reported before the browser opens), stores a fresh state and builds the authorize URL.
+    pub async fn start_loopback_connect(&self) -> Result<PendingConnect> {
+        let s = self.settings()?;
+        let client_id = s.client_id.ok_or(Error::NotConfigured("client_id"))?;
+        let redirect_uri = s.redirect_uri.ok_or(Error::NotConfigured("redirect_uri"))?;
+        let target = LoopbackTarget::from_redirect_uri(&redirect_uri)?;
+        let client_secret = self
+            .secret_get(CLIENT_SECRET_KEY)
+            .await?
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or(Error::NotConfigured("client_secret"))?;
+        let listener = LoopbackListener::bind(target).await?;
+        let state = state_store::create(&self.db, &redirect_uri, now())?;
+        let authorize_url = self.endpoints.authorize_url(s.platform, &client_id, &state)?;
+        tracing::info!(platform = s.platform.as_str(), "sign-in started (loopback)");
+        Ok(PendingConnect {
+            authorize_url,
+            listener,
+            platform: s.platform,
+            creds: ClientCredentials { client_id, client_secret, redirect_uri },
+        })
+    }
+
+    /// Checks one callback query against the state store; on success exchanges the code.
+    async fn handle_callback(&self, query: &str, pending_platform: Platform, creds: &ClientCredentials) -> Verdict<StatusView> {
+        let q = CallbackQuery::parse(query);
+        let Some(state) = q.state.as_deref() else {
+            return Verdict::Reject(Error::StateUnknown);
+        };
+        let record = match state_store::consume(&self.db, state, now()) {
+            Ok(r) => r,
+            Err(e) => return Verdict::Reject(e),
+        };
+        let creds = ClientCredentials { redirect_uri: record.redirect_uri, ..creds.clone() };
+        Verdict::Finish(self.complete_authorization(&q, pending_platform, &creds).await)
+    }
+
+    /// After a valid state: denial or code → tokens (keychain first) → account facts (SQLite).
+    async fn complete_authorization(&self, q: &CallbackQuery, platform: Platform, creds: &ClientCredentials) -> Result<StatusView> {
+        let auth = callback::authorize(q, platform)?;
+        let t = now();
+        let tokens = TokenClient::new(self.http.clone(), self.endpoints.clone())
+            .exchange_code(&auth.domain, creds, &auth.code, t)
+            .await?;
+        self.store_connection(&auth.domain, auth.platform, AuthKind::Oauth, &tokens).await
+    }
+
+    /// Persists a new connection: tokens to the keychain before anything uses them, then the
+    /// account row, then the account's name and id from `/api/v4/account`.
+    async fn store_connection(&self, domain: &str, platform: Platform, kind: AuthKind, tokens: &TokenSet) -> Result<StatusView> {
+        let json = serde_json::to_vec(tokens).map_err(|e| Error::Internal(e.to_string()))?;
+        self.secret_set(TOKENS_KEY, json).await?;
+        let t = now();
+        let mut row = AccountRow {
+            domain: domain.to_string(),
+            platform,
+            auth_kind: kind,
+            account_id: None,
+            account_name: None,
+            subdomain: None,
+            current_user_id: None,
+            expires_at: tokens.expires_at,
+            created_at: t,
+            updated_at: t,
+        };
+        account_store::save(&self.db, &row)?;
+        match ApiClient::new(self.http.clone(), self.endpoints.clone()).account(domain, &tokens.access_token).await {
+            Ok(info) => {
+                row.account_id = Some(info.id);
+                row.account_name = Some(info.name);
+                row.subdomain = Some(info.subdomain);
+                row.current_user_id = info.current_user_id;
+                row.updated_at = now();
+                account_store::save(&self.db, &row)?;
+            }
+            // The tokens are good and saved; the name can be fetched later. Say so in the log.
+            Err(e) => tracing::warn!(code = e.code(), "connected, but reading the account failed"),
+        }
+        tracing::info!(domain, kind = kind.as_str(), "connected");
+        Ok(self.status().await)
+    }
+
+    /// The status panel. Never fails: what could not be read is reported in `problem`.
+    pub async fn status(&self) -> StatusView {
+        let lang = self.lang();
+        let row = match account_store::load(&self.db) {
+            Ok(r) => r,
+            Err(e) => return StatusView::empty(Some(e.to_payload(lang))),
+        };
+        let Some(row) = row else {
+            return StatusView::empty(None);
+        };
+        let (tokens, problem) = match self.load_tokens().await {
+            Ok(Some(t)) => (Some(t), None),
+            Ok(None) => (None, Some(Error::NotConnected.to_payload(lang))),
+            Err(e) => (None, Some(e.to_payload(lang))),
+        };
+        let expires_at = tokens.as_ref().map(|t| t.expires_at).unwrap_or(row.expires_at);
+        StatusView {
+            connected: tokens.is_some(),
+            domain: Some(row.domain),
+            account_id: row.account_id,
+            account_name: row.account_name,
+            platform: Some(row.platform),
+            auth_kind: Some(row.auth_kind),
+            access_token_masked: tokens.as_ref().map(|t| mask(&t.access_token)),
+            expires_at: Some(rfc3339(expires_at)),
+            is_expired: expires_at <= now(),
+            created_at: Some(rfc3339(row.created_at)),
+            updated_at: Some(rfc3339(row.updated_at)),
+            problem,
+        }
+    }
+
+    /// Forgets the connection: keychain tokens and the account row. Settings and the Secret key stay.
+    pub async fn disconnect(&self) -> Result<bool> {
+        self.secret_delete(TOKENS_KEY).await?;
+        let had = account_store::delete(&self.db)?;
+        tracing::info!(had_account = had, "disconnected");
+        Ok(had)
+    }
+
+    pub async fn load_tokens(&self) -> Result<Option<TokenSet>> {
+        match self.secret_get(TOKENS_KEY).await? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| Error::Internal("the keychain entry for tokens is not readable".into())),
+        }
+    }
+
+    // Keychain calls are blocking IPC (D-Bus on Linux): keep them off the async workers.
+    async fn secret_get(&self, key: &'static str) -> Result<Option<Vec<u8>>> {
+        let s = self.secrets.clone();
+        tokio::task::spawn_blocking(move || s.get(key)).await.map_err(|e| Error::Internal(e.to_string()))?
+    }
+
+    async fn secret_set(&self, key: &'static str, value: Vec<u8>) -> Result<()> {
+        let s = self.secrets.clone();
+        tokio::task::spawn_blocking(move || s.set(key, &value)).await.map_err(|e| Error::Internal(e.to_string()))?
+    }
+
+    async fn secret_delete(&self, key: &'static str) -> Result<()> {
+        let s = self.secrets.clone();
+        tokio::task::spawn_blocking(move || s.delete(key)).await.map_err(|e| Error::Internal(e.to_string()))?
+    }
+}
+
+impl StatusView {
+    fn empty(problem: Option<ErrorPayload>) -> StatusView {
+        StatusView {
+            connected: false,
+            domain: None,
+            account_id: None,
+            account_name: None,
+            platform: None,
+            auth_kind: None,
+            access_token_masked: None,
+            expires_at: None,
+            is_expired: false,
+            created_at: None,
+            updated_at: None,
+            problem,
+        }
+    }
+}
+
+/// A sign-in waiting for amoCRM's redirect. Dropping it closes the listener.
+pub struct PendingConnect {
+    authorize_url: Url,
+    listener: LoopbackListener,
+    platform: Platform,
+    creds: ClientCredentials,
+}
+
+impl PendingConnect {
+    /// The page to open in the browser. Carries the `state`, never a secret.
+    pub fn authorize_url(&self) -> &Url {
+        &self.authorize_url
+    }
+
+    pub fn listener_port(&self) -> Result<u16> {
+        Ok(self.listener.local_addr()?.port())
+    }
+
+    /// Waits for the one valid callback (forged and replayed ones are refused and the wait goes
+    /// on), completes the connection and returns the new status.
+    pub async fn wait(self, app: &AmoConnect, timeout: Duration) -> Result<StatusView> {
+        let PendingConnect { listener, platform, creds, .. } = self;
+        let creds = &creds;
+        listener.serve(timeout, |query| async move { app.handle_callback(&query, platform, creds).await }).await
+    }
+}

@@ -1,0 +1,620 @@
+//! A local stand-in for amoCRM / Kommo, built from `shared/amocrm-api.md`, for the tests and the
+//! demo. It listens on 127.0.0.1 only and implements what the app uses, as amoCRM does it:
+//!
+//! - `GET /oauth?client_id&state&mode` — the authorize page with Allow / Deny (or an automatic
+//!   decision for tests), redirecting to the registered Redirect URI with
+//!   `code, state, referer, platform` or `error=access_denied` (§1–2);
+//! - `POST /oauth2/access_token` — both grants, JSON or form bodies, exact `redirect_uri` match,
+//!   single-use 20-minute codes, single-use rotating refresh tokens, JWT-shaped access tokens,
+//!   problem+json errors with amoCRM's `hint` values (§3);
+//! - `GET /api/v4/account` — HAL JSON behind a bearer check; 401 problem+json on a bad or expired
+//!   token; more than 7 API requests in a second → 429 (§6–7);
+//! - `/_sim/*` — controls and counters for tests (not part of amoCRM).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine;
+use rand::{Rng, RngCore};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Demo values shared by the README's demo command and the tests. Not secrets of anything real.
+pub const DEMO_CLIENT_ID: &str = "5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10";
+pub const DEMO_CLIENT_SECRET: &str = "sim-demo-secret-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
+pub const DEMO_REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// Show the Allow / Deny page and wait for a click.
+    Manual,
+    /// Redirect with a code at once (tests acting as a user who clicks Allow).
+    Approve,
+    /// Redirect with `error=access_denied` at once.
+    Deny,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimPlatform {
+    Amocrm,
+    Kommo,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    pub subdomain: String,
+    pub platform: SimPlatform,
+    pub account_id: i64,
+    pub account_name: String,
+    pub user_id: i64,
+    pub access_token_ttl: i64,
+    pub code_ttl: i64,
+    pub decision: Decision,
+    pub rate_limit_per_sec: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            client_id: DEMO_CLIENT_ID.into(),
+            client_secret: DEMO_CLIENT_SECRET.into(),
+            redirect_uri: DEMO_REDIRECT_URI.into(),
+            subdomain: "acme".into(),
+            platform: SimPlatform::Amocrm,
+            account_id: 31_415_926,
+            account_name: "Acme Trading".into(),
+            user_id: 8_675_309,
+            access_token_ttl: 86_400,
+            code_ttl: 20 * 60,
+            decision: Decision::Manual,
+            rate_limit_per_sec: 7,
+        }
+    }
+}
+
+impl SimConfig {
+    pub fn account_host(&self) -> String {
+        match self.platform {
+            SimPlatform::Amocrm => format!("{}.amocrm.ru", self.subdomain),
+            SimPlatform::Kommo => format!("{}.kommo.com", self.subdomain),
+        }
+    }
+
+    fn platform_code(&self) -> &'static str {
+        match self.platform {
+            SimPlatform::Amocrm => "1",
+            SimPlatform::Kommo => "2",
+        }
+    }
+
+    fn top_level(&self) -> &'static str {
+        match self.platform {
+            SimPlatform::Amocrm => "amocrm.ru",
+            SimPlatform::Kommo => "kommo.com",
+        }
+    }
+}
+
+/// Counters a test can read (also at `GET /_sim/stats`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Stats {
+    pub authorize_pages: u64,
+    pub codes_issued: u64,
+    pub denials: u64,
+    pub token_requests: u64,
+    pub code_exchanges: u64,
+    pub refreshes: u64,
+    pub reused_refresh_tokens: u64,
+    pub token_errors: u64,
+    pub api_requests: u64,
+    pub unauthorized: u64,
+    pub rate_limited: u64,
+    /// The most API requests the simulator saw within any one second.
+    pub max_requests_per_second: u64,
+}
+
+struct CodeEntry {
+    issued_at: i64,
+    used: bool,
+}
+
+struct Inner {
+    cfg: SimConfig,
+    stats: Stats,
+    codes: HashMap<String, CodeEntry>,
+    /// refresh token → already used?
+    refresh_tokens: HashMap<String, bool>,
+    /// access token → expires at (unix seconds)
+    access_tokens: HashMap<String, i64>,
+    recent_api: VecDeque<Instant>,
+}
+
+#[derive(Clone)]
+struct Shared(Arc<Mutex<Inner>>);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Shared,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Starts on `127.0.0.1:port` (0 = any free port) inside the current Tokio runtime.
+    pub async fn start(cfg: SimConfig, port: u16) -> anyhow::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Shared(Arc::new(Mutex::new(Inner {
+            cfg,
+            stats: Stats::default(),
+            codes: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            access_tokens: HashMap::new(),
+            recent_api: VecDeque::new(),
+        })));
+        let app = router(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Simulator { addr, shared, shutdown: Some(tx), task: Some(task) })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn config(&self) -> SimConfig {
+        self.shared.lock().cfg.clone()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats.clone()
+    }
+
+    pub fn set_decision(&self, d: Decision) {
+        self.shared.lock().cfg.decision = d;
+    }
+
+    /// Changes the registered Redirect URI (as an admin editing the integration would).
+    pub fn set_redirect_uri(&self, uri: &str) {
+        self.shared.lock().cfg.redirect_uri = uri.to_string();
+    }
+
+    /// Makes every issued access token expired (tests of expiry handling).
+    pub fn expire_access_tokens(&self) {
+        for exp in self.shared.lock().access_tokens.values_mut() {
+            *exp = 0;
+        }
+    }
+
+    /// Ages every unused code past its 20 minutes.
+    pub fn expire_codes(&self) {
+        for c in self.shared.lock().codes.values_mut() {
+            c.issued_at -= 24 * 3600;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/oauth", get(authorize_page))
+        .route("/oauth/decision", post(decision))
+        .route("/oauth2/access_token", post(access_token))
+        .route("/api/v4/account", get(account))
+        .route("/_sim/stats", get(sim_stats))
+        .route("/_sim/decision", post(sim_decision))
+        .route("/_sim/expire-tokens", post(sim_expire_tokens))
+        .with_state(shared)
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn random_hex(n_bytes: usize) -> String {
+    let mut b = vec![0u8; n_bytes];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn uuid_like() -> String {
+    let h = random_hex(16);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+// ---------------------------------------------------------------- authorize page
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    client_id: Option<String>,
+    state: Option<String>,
+    mode: Option<String>,
+}
+
+async fn authorize_page(State(s): State<Shared>, Query(q): Query<AuthorizeQuery>) -> Response {
+    let mut inner = s.lock();
+    inner.stats.authorize_pages += 1;
+    let cfg = inner.cfg.clone();
+    if q.client_id.as_deref() != Some(cfg.client_id.as_str()) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html("<!doctype html><meta charset=utf-8><title>amoCRM</title><h1>Интеграция не найдена</h1><p>Integration not found: check client_id.</p>".to_string()),
+        )
+            .into_response();
+    }
+    if let Some(mode) = &q.mode {
+        if mode != "popup" && mode != "post_message" {
+            return (StatusCode::BAD_REQUEST, Html("<h1>Unknown mode</h1>".to_string())).into_response();
+        }
+    }
+    match cfg.decision {
+        Decision::Approve => Redirect::to(&grant(&mut inner, q.state.as_deref())).into_response(),
+        Decision::Deny => Redirect::to(&deny(&mut inner, q.state.as_deref())).into_response(),
+        Decision::Manual => {
+            let state = escape(q.state.as_deref().unwrap_or(""));
+            let name = escape(&cfg.account_name);
+            Html(format!(
+                "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\"><title>amoCRM — предоставить доступ</title>\
+                 <style>body{{font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto}}button{{font-size:1.1rem;margin-right:1rem}}</style>\
+                 </head><body><h1>Amo Connect запрашивает доступ</h1>\
+                 <p>Аккаунт: <b id=\"account\">{name}</b> ({host})</p>\
+                 <p lang=\"en\">Amo Connect asks for access to this account.</p>\
+                 <form method=\"post\" action=\"/oauth/decision\">\
+                 <input type=\"hidden\" name=\"client_id\" value=\"{cid}\"><input type=\"hidden\" name=\"state\" value=\"{state}\">\
+                 <button id=\"allow\" name=\"decision\" value=\"allow\">Разрешить / Allow</button>\
+                 <button id=\"deny\" name=\"decision\" value=\"deny\">Отказать / Deny</button></form>\
+                 <p><small>amoCRM simulator (Amo Connect tests)</small></p></body></html>",
+                host = escape(&cfg.account_host()),
+                cid = escape(&cfg.client_id),
+            ))
+            .into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    client_id: String,
+    state: Option<String>,
+    decision: String,
+}
+
+async fn decision(State(s): State<Shared>, Form(f): Form<DecisionForm>) -> Response {
+    let mut inner = s.lock();
+    if f.client_id != inner.cfg.client_id {
+        return (StatusCode::BAD_REQUEST, "unknown client_id").into_response();
+    }
+    let state = f.state.as_deref().filter(|s| !s.is_empty());
+    match f.decision.as_str() {
+        "allow" => Redirect::to(&grant(&mut inner, state)).into_response(),
+        "deny" => Redirect::to(&deny(&mut inner, state)).into_response(),
+        _ => (StatusCode::BAD_REQUEST, "decision must be allow or deny").into_response(),
+    }
+}
+
+fn redirect_with(base: &str, pairs: &[(&str, &str)]) -> String {
+    match url::Url::parse(base) {
+        Ok(mut u) => {
+            {
+                let mut q = u.query_pairs_mut();
+                for (k, v) in pairs {
+                    q.append_pair(k, v);
+                }
+            }
+            u.to_string()
+        }
+        Err(_) => base.to_string(),
+    }
+}
+
+fn grant(inner: &mut Inner, state: Option<&str>) -> String {
+    // Real codes are long opaque strings starting with "def502".
+    let code = format!("def50200{}", random_hex(300));
+    inner.codes.insert(code.clone(), CodeEntry { issued_at: now(), used: false });
+    inner.stats.codes_issued += 1;
+    let host = inner.cfg.account_host();
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("referer", host.as_str()));
+    pairs.push(("platform", inner.cfg.platform_code()));
+    redirect_with(&inner.cfg.redirect_uri, &pairs)
+}
+
+fn deny(inner: &mut Inner, state: Option<&str>) -> String {
+    inner.stats.denials += 1;
+    let mut pairs = vec![("error", "access_denied")];
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    redirect_with(&inner.cfg.redirect_uri, &pairs)
+}
+
+// ---------------------------------------------------------------- token endpoint
+
+fn oauth_problem(status: StatusCode, hint: &str) -> Response {
+    let body = json!({
+        "hint": hint,
+        "title": "Некорректный запрос",
+        "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
+        "status": status.as_u16(),
+        "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
+    });
+    problem_response(status, body)
+}
+
+fn problem_response(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    r
+}
+
+fn parse_body(headers: &HeaderMap, body: &Bytes) -> Option<HashMap<String, String>> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if ct.starts_with("application/json") {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let obj = v.as_object()?;
+        Some(
+            obj.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                .collect(),
+        )
+    } else if ct.starts_with("application/x-www-form-urlencoded") {
+        Some(url::form_urlencoded::parse(body).into_owned().collect())
+    } else {
+        None
+    }
+}
+
+fn jwt(cfg: &SimConfig, iat: i64, exp: i64) -> String {
+    let header = json!({"typ": "JWT", "alg": "RS256", "jti": uuid_like()});
+    let payload = json!({
+        "aud": cfg.client_id,
+        "jti": uuid_like(),
+        "iat": iat,
+        "nbf": iat,
+        "exp": exp,
+        "sub": cfg.user_id.to_string(),
+        "grant_type": "",
+        "account_id": cfg.account_id,
+        "base_domain": cfg.top_level(),
+        "version": 2,
+        "scopes": ["crm", "files", "files_delete", "notifications", "push_notifications"],
+        "hash_uuid": uuid_like(),
+        "api_domain": format!("api-b.{}", cfg.top_level()),
+    });
+    let mut sig = [0u8; 256];
+    rand::thread_rng().fill_bytes(&mut sig);
+    format!("{}.{}.{}", b64(header.to_string().as_bytes()), b64(payload.to_string().as_bytes()), b64(&sig))
+}
+
+fn issue_tokens(inner: &mut Inner) -> Response {
+    let t = now();
+    let access = jwt(&inner.cfg, t, t + inner.cfg.access_token_ttl);
+    let refresh = format!("def50200{}", random_hex(512 + rand::thread_rng().gen_range(0..32)));
+    inner.access_tokens.insert(access.clone(), t + inner.cfg.access_token_ttl);
+    inner.refresh_tokens.insert(refresh.clone(), false);
+    Json(json!({
+        "token_type": "Bearer",
+        "expires_in": inner.cfg.access_token_ttl,
+        "server_time": t,
+        "access_token": access,
+        "refresh_token": refresh,
+    }))
+    .into_response()
+}
+
+async fn access_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut inner = s.lock();
+    inner.stats.token_requests += 1;
+    let resp = token_grant(&mut inner, &headers, &body);
+    if !resp.status().is_success() {
+        inner.stats.token_errors += 1;
+    }
+    resp
+}
+
+fn token_grant(inner: &mut Inner, headers: &HeaderMap, body: &Bytes) -> Response {
+    let Some(p) = parse_body(headers, body) else {
+        return oauth_problem(StatusCode::BAD_REQUEST, "Request body must be JSON or form-encoded");
+    };
+    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    if get("client_id") != inner.cfg.client_id {
+        return oauth_problem(StatusCode::BAD_REQUEST, "Check the `client_id` parameter");
+    }
+    if get("client_secret") != inner.cfg.client_secret {
+        return oauth_problem(StatusCode::BAD_REQUEST, "Check the `client_secret` parameter");
+    }
+    if get("redirect_uri") != inner.cfg.redirect_uri {
+        return oauth_problem(StatusCode::BAD_REQUEST, "Redirect URI is not associated with client");
+    }
+    match get("grant_type") {
+        "authorization_code" => {
+            inner.stats.code_exchanges += 1;
+            let code_ttl = inner.cfg.code_ttl;
+            match inner.codes.get_mut(get("code")) {
+                None => oauth_problem(StatusCode::BAD_REQUEST, "Cannot decrypt the authorization code"),
+                Some(c) if c.used => oauth_problem(StatusCode::BAD_REQUEST, "Authorization code has been revoked"),
+                Some(c) if now() - c.issued_at > code_ttl => {
+                    oauth_problem(StatusCode::BAD_REQUEST, "Authorization code has expired")
+                }
+                Some(c) => {
+                    c.used = true;
+                    issue_tokens(inner)
+                }
+            }
+        }
+        "refresh_token" => {
+            inner.stats.refreshes += 1;
+            let token = get("refresh_token").to_string();
+            match inner.refresh_tokens.get_mut(&token) {
+                None => oauth_problem(StatusCode::BAD_REQUEST, "Invalid refresh token"),
+                Some(used) if *used => {
+                    inner.stats.reused_refresh_tokens += 1;
+                    oauth_problem(StatusCode::UNAUTHORIZED, "Token has been revoked")
+                }
+                Some(used) => {
+                    *used = true;
+                    issue_tokens(inner)
+                }
+            }
+        }
+        _ => oauth_problem(StatusCode::BAD_REQUEST, "The authorization grant type is not supported by the authorization server."),
+    }
+}
+
+// ---------------------------------------------------------------- API
+
+fn unauthorized(detail: &str) -> Response {
+    problem_response(
+        StatusCode::UNAUTHORIZED,
+        json!({"title": "Unauthorized", "type": "https://httpstatus.es/401", "status": 401, "detail": detail}),
+    )
+}
+
+/// Counts an API request against the 7-per-second limit; `Err` is the 429 to send.
+fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Result<(), Response> {
+    inner.stats.api_requests += 1;
+    let t = Instant::now();
+    while inner.recent_api.front().is_some_and(|f| t.duration_since(*f).as_secs_f64() >= 1.0) {
+        inner.recent_api.pop_front();
+    }
+    inner.recent_api.push_back(t);
+    let in_window = inner.recent_api.len() as u64;
+    inner.stats.max_requests_per_second = inner.stats.max_requests_per_second.max(in_window);
+    if inner.recent_api.len() > inner.cfg.rate_limit_per_sec {
+        inner.stats.rate_limited += 1;
+        return Err(problem_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"title": "Too Many Requests", "type": "https://httpstatus.es/429", "status": 429, "detail": "Too many requests per second"}),
+        ));
+    }
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match inner.access_tokens.get(token) {
+        Some(exp) if *exp > now() => Ok(()),
+        Some(_) => {
+            inner.stats.unauthorized += 1;
+            Err(unauthorized("Access token has expired"))
+        }
+        None => {
+            inner.stats.unauthorized += 1;
+            Err(unauthorized("Authorization failed"))
+        }
+    }
+}
+
+fn hal(body: serde_json::Value) -> Response {
+    let mut r = (StatusCode::OK, body.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
+    if let Ok(v) = HeaderValue::from_str(&uuid_like()) {
+        r.headers_mut().insert("x-request-id", v);
+    }
+    r
+}
+
+async fn account(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let mut inner = s.lock();
+    if let Err(r) = api_gate(&mut inner, &headers) {
+        return r;
+    }
+    let c = &inner.cfg;
+    hal(json!({
+        "id": c.account_id,
+        "name": c.account_name,
+        "subdomain": c.subdomain,
+        "created_at": 1_585_840_134,
+        "created_by": 0,
+        "updated_at": 1_585_840_134,
+        "updated_by": 0,
+        "current_user_id": c.user_id,
+        "country": if c.platform == SimPlatform::Amocrm { "RU" } else { "US" },
+        "customers_mode": "disabled",
+        "is_unsorted_on": true,
+        "is_loss_reason_enabled": true,
+        "is_helpbot_enabled": false,
+        "is_technical_account": false,
+        "contact_name_display_order": 1,
+        "currency": if c.platform == SimPlatform::Amocrm { "RUB" } else { "USD" },
+        "_links": {"self": {"href": format!("https://{}/api/v4/account", c.account_host())}},
+    }))
+}
+
+// ---------------------------------------------------------------- test controls
+
+async fn sim_stats(State(s): State<Shared>) -> Json<Stats> {
+    Json(s.lock().stats.clone())
+}
+
+#[derive(Deserialize)]
+struct DecisionQuery {
+    mode: Decision,
+}
+
+async fn sim_decision(State(s): State<Shared>, Query(q): Query<DecisionQuery>) -> StatusCode {
+    s.lock().cfg.decision = q.mode;
+    StatusCode::NO_CONTENT
+}
+
+async fn sim_expire_tokens(State(s): State<Shared>) -> StatusCode {
+    for exp in s.lock().access_tokens.values_mut() {
+        *exp = 0;
+    }
+    StatusCode::NO_CONTENT
+}
