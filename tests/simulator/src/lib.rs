@@ -207,6 +207,12 @@ impl Simulator {
         self.shared.lock().cfg.redirect_uri = uri.to_string();
     }
 
+    /// Every access and refresh token issued so far (tests check none of them leaks to disk).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let inner = self.shared.lock();
+        inner.access_tokens.keys().chain(inner.refresh_tokens.keys()).cloned().collect()
+    }
+
     /// Makes every issued access token expired (tests of expiry handling).
     pub fn expire_access_tokens(&self) {
         for exp in self.shared.lock().access_tokens.values_mut() {
@@ -512,7 +518,10 @@ fn token_grant(inner: &mut Inner, headers: &HeaderMap, body: &Bytes) -> Response
                 }
             }
         }
-        _ => oauth_problem(StatusCode::BAD_REQUEST, "The authorization grant type is not supported by the authorization server."),
+        _ => oauth_problem(
+            StatusCode::BAD_REQUEST,
+            "The authorization grant type is not supported by the authorization server.",
+        ),
     }
 }
 
@@ -525,8 +534,9 @@ fn unauthorized(detail: &str) -> Response {
     )
 }
 
-/// Counts an API request against the 7-per-second limit; `Err` is the 429 to send.
-fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Result<(), Response> {
+/// Counts an API request against the 7-per-second limit and checks its bearer token; `Some` is
+/// the refusal (429 or 401) to send instead of an answer.
+fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Response> {
     inner.stats.api_requests += 1;
     let t = Instant::now();
     while inner.recent_api.front().is_some_and(|f| t.duration_since(*f).as_secs_f64() >= 1.0) {
@@ -537,7 +547,7 @@ fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Result<(), Response> {
     inner.stats.max_requests_per_second = inner.stats.max_requests_per_second.max(in_window);
     if inner.recent_api.len() > inner.cfg.rate_limit_per_sec {
         inner.stats.rate_limited += 1;
-        return Err(problem_response(
+        return Some(problem_response(
             StatusCode::TOO_MANY_REQUESTS,
             json!({"title": "Too Many Requests", "type": "https://httpstatus.es/429", "status": 429, "detail": "Too many requests per second"}),
         ));
@@ -548,14 +558,14 @@ fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     match inner.access_tokens.get(token) {
-        Some(exp) if *exp > now() => Ok(()),
+        Some(exp) if *exp > now() => None,
         Some(_) => {
             inner.stats.unauthorized += 1;
-            Err(unauthorized("Access token has expired"))
+            Some(unauthorized("Access token has expired"))
         }
         None => {
             inner.stats.unauthorized += 1;
-            Err(unauthorized("Authorization failed"))
+            Some(unauthorized("Authorization failed"))
         }
     }
 }
@@ -571,7 +581,7 @@ fn hal(body: serde_json::Value) -> Response {
 
 async fn account(State(s): State<Shared>, headers: HeaderMap) -> Response {
     let mut inner = s.lock();
-    if let Err(r) = api_gate(&mut inner, &headers) {
+    if let Some(r) = api_gate(&mut inner, &headers) {
         return r;
     }
     let c = &inner.cfg;

@@ -169,13 +169,29 @@ async fn execute(
         Command::Config { action: ConfigAction::SetSecret } => {
             let mut secret = String::new();
             if stdin_is_terminal {
-                write!(err, "{}", if ru { "Вставьте Секретный ключ и нажмите Enter: " } else { "Paste the Secret key and press Enter: " })?;
+                write!(
+                    err,
+                    "{}",
+                    if ru {
+                        "Вставьте Секретный ключ и нажмите Enter: "
+                    } else {
+                        "Paste the Secret key and press Enter: "
+                    }
+                )?;
                 stdin.read_line(&mut secret)?;
             } else {
                 stdin.take(4096).read_to_string(&mut secret)?;
             }
             app.apply_settings(SettingsPatch { client_secret: Some(secret), ..Default::default() }).await?;
-            writeln!(out, "{}", if ru { "Секретный ключ сохранён в системном хранилище паролей." } else { "Secret key saved in the OS keychain." })?;
+            writeln!(
+                out,
+                "{}",
+                if ru {
+                    "Секретный ключ сохранён в системном хранилище паролей."
+                } else {
+                    "Secret key saved in the OS keychain."
+                }
+            )?;
         }
         Command::Config { action: ConfigAction::Show { json } } => {
             let v = app.settings_view().await?;
@@ -200,13 +216,25 @@ async fn execute(
             if !no_browser {
                 if let Err(e) = crate::browser::open(pending.authorize_url().as_str()) {
                     tracing::warn!("could not open the browser: {e}");
-                    writeln!(err, "{}", if ru { "Браузер не открылся — откройте ссылку выше вручную." } else { "Could not open a browser; open the link above yourself." })?;
+                    writeln!(
+                        err,
+                        "{}",
+                        if ru {
+                            "Браузер не открылся — откройте ссылку выше вручную."
+                        } else {
+                            "Could not open a browser; open the link above yourself."
+                        }
+                    )?;
                 }
             }
             writeln!(
                 err,
                 "{} ({} s)…",
-                if ru { "Жду, пока amoCRM вернёт вас в приложение" } else { "Waiting for amoCRM to redirect back" },
+                if ru {
+                    "Жду, пока amoCRM вернёт вас в приложение"
+                } else {
+                    "Waiting for amoCRM to redirect back"
+                },
                 timeout
             )?;
             let status = pending.wait(app, Duration::from_secs(timeout)).await?;

@@ -172,11 +172,15 @@ pub fn validate_redirect_uri(raw: &str) -> Result<String> {
                 return Err(bad("plain http is only allowed for the loopback address 127.0.0.1; use https otherwise"));
             }
             if url.port().is_none() {
-                return Err(bad("a loopback Redirect URI needs an explicit port, e.g. http://127.0.0.1:53682/callback"));
+                return Err(bad(
+                    "a loopback Redirect URI needs an explicit port, e.g. http://127.0.0.1:53682/callback",
+                ));
             }
             Ok(v.to_string())
         }
-        other => Err(bad(&format!("scheme \"{other}\" is not supported here; use http://127.0.0.1:PORT/... or https://"))),
+        other => {
+            Err(bad(&format!("scheme \"{other}\" is not supported here; use http://127.0.0.1:PORT/... or https://")))
+        }
     }
 }
 
@@ -189,14 +193,22 @@ pub fn validate_domain(raw: &str) -> Result<String> {
         }
     }
     let v = v.split('/').next().unwrap_or_default().to_string();
-    let valid_label =
-        |l: &str| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let valid_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
     if v.split('.').all(valid_label) && Platform::of_host(&v).is_some() && !v.starts_with("www.") {
         Ok(v)
     } else {
         Err(Error::InvalidSetting {
             field: "domain",
-            reason: format!("\"{}\" is not an account address like mycompany.amocrm.ru or mycompany.kommo.com", raw.trim()),
+            reason: format!(
+                "\"{}\" is not an account address like mycompany.amocrm.ru or mycompany.kommo.com",
+                raw.trim()
+            ),
         })
     }
 }

@@ -24,10 +24,8 @@ impl Endpoints {
     }
 
     pub fn with_override(base: &str) -> Result<Endpoints> {
-        let url = Url::parse(base).map_err(|e| Error::InvalidSetting {
-            field: "AMO_CONNECT_SERVER",
-            reason: format!("not a URL ({e})"),
-        })?;
+        let url = Url::parse(base)
+            .map_err(|e| Error::InvalidSetting { field: "AMO_CONNECT_SERVER", reason: format!("not a URL ({e})") })?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(Error::InvalidSetting {
                 field: "AMO_CONNECT_SERVER",
@@ -81,7 +79,11 @@ mod tests {
             "https://acme.amocrm.ru/oauth2/access_token"
         );
         let sim = Endpoints::with_override("http://127.0.0.1:8765/").expect("o");
-        assert!(sim.authorize_url(Platform::Amocrm, "id", "st").expect("u").as_str().starts_with("http://127.0.0.1:8765/oauth?"));
+        assert!(sim
+            .authorize_url(Platform::Amocrm, "id", "st")
+            .expect("u")
+            .as_str()
+            .starts_with("http://127.0.0.1:8765/oauth?"));
         assert_eq!(
             sim.account_url("acme.amocrm.ru", "/api/v4/account").expect("u").as_str(),
             "http://127.0.0.1:8765/api/v4/account"

@@ -24,9 +24,8 @@ impl DataDir {
         match std::env::var_os(DATA_DIR_ENV) {
             Some(v) if !v.is_empty() => DataDir::at(PathBuf::from(v)),
             _ => {
-                let base = dirs::data_dir().ok_or_else(|| {
-                    Error::Internal(format!("no data directory on this system; set {DATA_DIR_ENV}"))
-                })?;
+                let base = dirs::data_dir()
+                    .ok_or_else(|| Error::Internal(format!("no data directory on this system; set {DATA_DIR_ENV}")))?;
                 DataDir::at(base.join(APP_IDENTIFIER))
             }
         }

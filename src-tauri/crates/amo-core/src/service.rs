@@ -67,6 +67,23 @@ pub struct SettingsView {
     pub server_override: bool,
 }
 
+/// Returned by the window's Connect command.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ConnectStarted {
+    /// Shown in the window so the user can open it by hand if no browser opened.
+    pub authorize_url: String,
+    pub browser_opened: bool,
+}
+
+/// Sent to the window (event `connect-finished`) when a sign-in ends, however it ends.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ConnectOutcome {
+    pub status: StatusView,
+    pub error: Option<ErrorPayload>,
+}
+
 pub struct AmoConnect {
     data: DataDir,
     db: Db,
@@ -173,7 +190,12 @@ impl AmoConnect {
     }
 
     /// Checks one callback query against the state store; on success exchanges the code.
-    async fn handle_callback(&self, query: &str, pending_platform: Platform, creds: &ClientCredentials) -> Verdict<StatusView> {
+    async fn handle_callback(
+        &self,
+        query: &str,
+        pending_platform: Platform,
+        creds: &ClientCredentials,
+    ) -> Verdict<StatusView> {
         let q = CallbackQuery::parse(query);
         let Some(state) = q.state.as_deref() else {
             return Verdict::Reject(Error::StateUnknown);
@@ -187,7 +209,12 @@ impl AmoConnect {
     }
 
     /// After a valid state: denial or code → tokens (keychain first) → account facts (SQLite).
-    async fn complete_authorization(&self, q: &CallbackQuery, platform: Platform, creds: &ClientCredentials) -> Result<StatusView> {
+    async fn complete_authorization(
+        &self,
+        q: &CallbackQuery,
+        platform: Platform,
+        creds: &ClientCredentials,
+    ) -> Result<StatusView> {
         let auth = callback::authorize(q, platform)?;
         let t = now();
         let tokens = TokenClient::new(self.http.clone(), self.endpoints.clone())
@@ -198,7 +225,13 @@ impl AmoConnect {
 
     /// Persists a new connection: tokens to the keychain before anything uses them, then the
     /// account row, then the account's name and id from `/api/v4/account`.
-    async fn store_connection(&self, domain: &str, platform: Platform, kind: AuthKind, tokens: &TokenSet) -> Result<StatusView> {
+    async fn store_connection(
+        &self,
+        domain: &str,
+        platform: Platform,
+        kind: AuthKind,
+        tokens: &TokenSet,
+    ) -> Result<StatusView> {
         let json = serde_json::to_vec(tokens).map_err(|e| Error::Internal(e.to_string()))?;
         self.secret_set(TOKENS_KEY, json).await?;
         let t = now();

@@ -101,8 +101,16 @@ fn status_json_has_the_documented_keys_and_cleanup_and_disconnect_report() {
     assert_eq!(r.code, 0);
     let v: serde_json::Value = serde_json::from_str(&r.out).expect("json");
     for key in [
-        "connected", "domain", "account_id", "account_name", "auth_kind", "access_token_masked", "expires_at",
-        "is_expired", "created_at", "updated_at",
+        "connected",
+        "domain",
+        "account_id",
+        "account_name",
+        "auth_kind",
+        "access_token_masked",
+        "expires_at",
+        "is_expired",
+        "created_at",
+        "updated_at",
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }

@@ -220,7 +220,10 @@ async fn wrong_secret_wrong_client_id_and_redirect_mismatch_are_reported_precise
 
     // A wrong Integration ID: amoCRM's authorize page itself refuses it.
     f.app
-        .apply_settings(SettingsPatch { client_id: Some("00000000-0000-4000-8000-000000000000".into()), ..Default::default() })
+        .apply_settings(SettingsPatch {
+            client_id: Some("00000000-0000-4000-8000-000000000000".into()),
+            ..Default::default()
+        })
         .await
         .expect("s");
     let pending = f.app.start_loopback_connect().await.expect("start");
@@ -267,7 +270,8 @@ async fn network_failure_during_the_code_exchange_is_a_network_error() {
     let tmp = tempfile::tempdir().expect("tmp");
     let store = Arc::new(MemoryStore::new());
     let app = Arc::new(
-        AmoConnect::open(DataDir::at(tmp.path()).expect("d"), store, Endpoints::with_override(&dead).expect("e")).expect("app"),
+        AmoConnect::open(DataDir::at(tmp.path()).expect("d"), store, Endpoints::with_override(&dead).expect("e"))
+            .expect("app"),
     );
     app.apply_settings(SettingsPatch {
         client_id: Some(DEMO_CLIENT_ID.into()),
@@ -281,7 +285,8 @@ async fn network_failure_during_the_code_exchange_is_a_network_error() {
     let state = pending.authorize_url().query_pairs().find(|(k, _)| k == "state").expect("s").1.to_string();
     let a2 = app.clone();
     let waiter = tokio::spawn(async move { pending.wait(&a2, Duration::from_secs(30)).await });
-    let (status, page) = get_raw(&format!("{}?code=def502abc&state={state}&referer=acme.amocrm.ru&platform=1", f.redirect_uri)).await;
+    let (status, page) =
+        get_raw(&format!("{}?code=def502abc&state={state}&referer=acme.amocrm.ru&platform=1", f.redirect_uri)).await;
     assert_eq!(status, 400);
     assert!(page.contains("network"));
     assert_eq!(waiter.await.expect("join").expect_err("net").code(), "network");

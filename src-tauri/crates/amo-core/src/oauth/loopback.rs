@@ -155,7 +155,9 @@ async fn read_head(stream: &mut TcpStream) -> std::result::Result<(String, Strin
     let mut parts = line.split(' ');
     let (method, target, version) = (parts.next(), parts.next(), parts.next());
     match (method, target, version) {
-        (Some(m), Some(t), Some(v)) if v.starts_with("HTTP/1.") && t.starts_with('/') => Ok((m.to_string(), t.to_string())),
+        (Some(m), Some(t), Some(v)) if v.starts_with("HTTP/1.") && t.starts_with('/') => {
+            Ok((m.to_string(), t.to_string()))
+        }
         _ => Err("malformed request line"),
     }
 }

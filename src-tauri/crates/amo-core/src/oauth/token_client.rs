@@ -65,7 +65,13 @@ impl TokenClient {
         TokenClient { http, endpoints }
     }
 
-    pub async fn exchange_code(&self, domain: &str, creds: &ClientCredentials, code: &str, now: i64) -> Result<TokenSet> {
+    pub async fn exchange_code(
+        &self,
+        domain: &str,
+        creds: &ClientCredentials,
+        code: &str,
+        now: i64,
+    ) -> Result<TokenSet> {
         let req = TokenRequest {
             client_id: &creds.client_id,
             client_secret: &creds.client_secret,
@@ -77,7 +83,13 @@ impl TokenClient {
         self.post(domain, &req, Grant::AuthorizationCode, now).await
     }
 
-    pub async fn refresh(&self, domain: &str, creds: &ClientCredentials, refresh_token: &str, now: i64) -> Result<TokenSet> {
+    pub async fn refresh(
+        &self,
+        domain: &str,
+        creds: &ClientCredentials,
+        refresh_token: &str,
+        now: i64,
+    ) -> Result<TokenSet> {
         let req = TokenRequest {
             client_id: &creds.client_id,
             client_secret: &creds.client_secret,
@@ -137,7 +149,8 @@ pub fn classify(status: u16, content_type: &str, body: &str, grant: Grant) -> Er
     let p = Problem::parse(body);
     let hint = p.hint.clone().unwrap_or_default().to_ascii_lowercase();
     let detail = format!("{} {}", p.title.as_deref().unwrap_or(""), p.detail.as_deref().unwrap_or("")).to_lowercase();
-    if hint.contains("client_id") || detail.contains("некорректный клиент") || hint.contains("client authentication") {
+    if hint.contains("client_id") || detail.contains("некорректный клиент") || hint.contains("client authentication")
+    {
         return Error::InvalidClientId;
     }
     if hint.contains("client_secret") {
@@ -176,7 +189,9 @@ mod tests {
     use super::*;
 
     fn body(hint: &str) -> String {
-        format!(r#"{{"hint":"{hint}","title":"Некорректный запрос","type":"https://developers.amocrm.ru/v3/errors/OAuthProblemJson","status":400,"detail":"x"}}"#)
+        format!(
+            r#"{{"hint":"{hint}","title":"Некорректный запрос","type":"https://developers.amocrm.ru/v3/errors/OAuthProblemJson","status":400,"detail":"x"}}"#
+        )
     }
 
     #[test]
@@ -185,7 +200,10 @@ mod tests {
         let c = |s, h: &str, g| classify(s, pj, &body(h), g).code();
         assert_eq!(c(400, "Check the `client_id` parameter", Grant::AuthorizationCode), "invalid_client_id");
         assert_eq!(c(400, "Check the `client_secret` parameter", Grant::AuthorizationCode), "invalid_client_secret");
-        assert_eq!(c(400, "Redirect URI is not associated with client", Grant::AuthorizationCode), "redirect_uri_mismatch");
+        assert_eq!(
+            c(400, "Redirect URI is not associated with client", Grant::AuthorizationCode),
+            "redirect_uri_mismatch"
+        );
         assert_eq!(c(400, "Authorization code has expired", Grant::AuthorizationCode), "code_expired");
         assert_eq!(c(400, "Authorization code has been revoked", Grant::AuthorizationCode), "code_revoked");
         assert_eq!(c(400, "Cannot decrypt the authorization code", Grant::AuthorizationCode), "code_invalid");
@@ -195,9 +213,15 @@ mod tests {
 
     #[test]
     fn status_comes_before_hint() {
-        assert_eq!(classify(403, "text/html", "<html>403 Forbidden</html>", Grant::RefreshToken).code(), "account_banned");
+        assert_eq!(
+            classify(403, "text/html", "<html>403 Forbidden</html>", Grant::RefreshToken).code(),
+            "account_banned"
+        );
         assert_eq!(classify(429, "", "", Grant::AuthorizationCode).code(), "rate_limited");
-        assert_eq!(classify(502, "text/html", "<html>bad gateway</html>", Grant::AuthorizationCode).code(), "server_error");
+        assert_eq!(
+            classify(502, "text/html", "<html>bad gateway</html>", Grant::AuthorizationCode).code(),
+            "server_error"
+        );
         assert_eq!(classify(403, "application/json", "{}", Grant::AuthorizationCode).code(), "token_rejected");
     }
 }
