@@ -1,1 +1,14 @@
-fn main(){tauri_build::build()}
+fn main() {
+    // The app's commands go under the ACL: the window may call exactly those its capability
+    // lists (capabilities/README.md explains each).
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+        "get_status",
+        "get_settings",
+        "save_settings",
+        "connect_start",
+        "connect_cancel",
+        "disconnect",
+        "cleanup_states",
+    ])))
+    .expect("tauri build script failed");
+}

@@ -1,0 +1,49 @@
+//! The Tauri shell: wires plugins, holds the core, exposes a handful of commands and pushes
+//! events. Everything with logic lives in `amo-core`, which has no Tauri dependency.
+
+mod commands;
+
+use std::sync::Arc;
+
+use amo_core::{AmoConnect, Lang};
+use tauri::Manager;
+
+pub use commands::AppState;
+
+pub fn run() {
+    let core = match AmoConnect::open_default() {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            // Nothing can work without the data directory; say why where it can be seen.
+            eprintln!("error[{}]: {}", e.code(), e.message(Lang::from_env()));
+            std::process::exit(1);
+        }
+    };
+    amo_core::logging::init(core.data_dir());
+    if let Err(e) = core.cleanup_states() {
+        tracing::warn!(code = e.code(), "cleanup of expired states at start failed");
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "window starting");
+
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .setup(move |app| {
+            app.manage(AppState::new(core.clone()));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::get_status,
+            commands::get_settings,
+            commands::save_settings,
+            commands::connect_start,
+            commands::connect_cancel,
+            commands::disconnect,
+            commands::cleanup_states,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!("the window could not start: {e}");
+        eprintln!("error[internal]: the window could not start: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,112 @@
+//! The window's command surface. Every command returns `Result<T, ErrorPayload>`: errors reach
+//! the UI as `{code, message}` (message in the user's language) and the UI switches on `code`.
+//! Types are generated for TypeScript from the core (ts-rs), not copied by hand.
+
+use std::sync::{Arc, Mutex};
+
+use amo_core::config::SettingsPatch;
+use amo_core::service::{ConnectOutcome, ConnectStarted, CONNECT_TIMEOUT};
+use amo_core::{AmoConnect, Error, ErrorPayload, SettingsView, StatusView};
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_opener::OpenerExt;
+
+/// Set to `1` to never open a browser (tests drive the authorize page themselves; headless use).
+const NO_BROWSER_ENV: &str = "AMO_CONNECT_NO_BROWSER";
+
+pub struct AppState {
+    core: Arc<AmoConnect>,
+    /// The sign-in waiting for amoCRM's redirect, if any. At most one: a new Connect cancels it.
+    pending: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl AppState {
+    pub fn new(core: Arc<AmoConnect>) -> AppState {
+        AppState { core, pending: Mutex::new(None) }
+    }
+
+    fn cancel_pending(&self) -> bool {
+        match self.pending.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(h) => {
+                h.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn err(&self, e: Error) -> ErrorPayload {
+        e.to_payload(self.core.lang())
+    }
+}
+
+#[tauri::command]
+pub async fn get_status(state: State<'_, AppState>) -> Result<StatusView, ErrorPayload> {
+    Ok(state.core.status().await)
+}
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, ErrorPayload> {
+    state.core.settings_view().await.map_err(|e| state.err(e))
+}
+
+#[tauri::command]
+pub async fn save_settings(state: State<'_, AppState>, patch: SettingsPatch) -> Result<SettingsView, ErrorPayload> {
+    state.core.apply_settings(patch).await.map_err(|e| state.err(e))
+}
+
+/// Starts Connect over loopback: binds the listener, opens the browser, and returns at once.
+/// The outcome arrives later as the `connect-finished` event (and `status-changed`).
+#[tauri::command]
+pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result<ConnectStarted, ErrorPayload> {
+    // Free the port of an earlier, abandoned sign-in before binding it again.
+    if state.cancel_pending() {
+        tokio::task::yield_now().await;
+    }
+    let pending = state.core.start_loopback_connect().await.map_err(|e| state.err(e))?;
+    let authorize_url = pending.authorize_url().to_string();
+    let browser_opened = if std::env::var(NO_BROWSER_ENV).is_ok_and(|v| v == "1") {
+        false
+    } else {
+        match app.opener().open_url(authorize_url.as_str(), None::<&str>) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("could not open the browser: {e}");
+                false
+            }
+        }
+    };
+    let core = state.core.clone();
+    let task = tauri::async_runtime::spawn(async move {
+        let result = pending.wait(&core, CONNECT_TIMEOUT).await;
+        let lang = core.lang();
+        let outcome = match result {
+            Ok(status) => ConnectOutcome { status, error: None },
+            Err(e) => ConnectOutcome { status: core.status().await, error: Some(e.to_payload(lang)) },
+        };
+        let _ = app.emit("status-changed", &outcome.status);
+        let _ = app.emit("connect-finished", &outcome);
+    });
+    *state.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    Ok(ConnectStarted { authorize_url, browser_opened })
+}
+
+/// Stops waiting for amoCRM (the listener closes). The state stays unusable after its 15 minutes.
+#[tauri::command]
+pub async fn connect_cancel(state: State<'_, AppState>) -> Result<bool, ErrorPayload> {
+    Ok(state.cancel_pending())
+}
+
+#[tauri::command]
+pub async fn disconnect(app: AppHandle, state: State<'_, AppState>) -> Result<StatusView, ErrorPayload> {
+    state.core.disconnect().await.map_err(|e| state.err(e))?;
+    let status = state.core.status().await;
+    let _ = app.emit("status-changed", &status);
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn cleanup_states(state: State<'_, AppState>) -> Result<u32, ErrorPayload> {
+    let n = state.core.cleanup_states().map_err(|e| state.err(e))?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
