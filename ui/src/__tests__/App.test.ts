@@ -1,0 +1,130 @@
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import { emit } from '@tauri-apps/api/event';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, test } from 'vitest';
+import App from '../App.svelte';
+import type { ConnectOutcome } from '../lib/bindings/ConnectOutcome';
+import { connected, disconnected, settingsView } from './fixtures';
+
+type Call = { cmd: string; args: unknown };
+
+function backend(handlers: Record<string, (args: unknown) => unknown>) {
+  const calls: Call[] = [];
+  mockIPC(
+    (cmd, args) => {
+      calls.push({ cmd, args });
+      const h = handlers[cmd];
+      if (!h) throw new Error(`unexpected command ${cmd}`);
+      return h(args);
+    },
+    { shouldMockEvents: true },
+  );
+  return calls;
+}
+
+afterEach(() => clearMocks());
+
+describe('App', () => {
+  test('loads settings and status, connects, and updates itself when the backend says it is done', async () => {
+    const url = 'http://127.0.0.1:8765/oauth?client_id=x&state=s&mode=post_message';
+    const calls = backend({
+      get_settings: () => settingsView({ language: 'en' }, true),
+      get_status: () => disconnected,
+      connect_start: () => ({ authorize_url: url, browser_opened: true }),
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#status-panel')).not.toBeNull());
+    expect(container.querySelector('#status-panel')?.getAttribute('data-connected')).toBe('false');
+
+    await fireEvent.click(container.querySelector('#btn-connect') as HTMLElement);
+    await waitFor(() => expect(container.querySelector('#authorize-url')).not.toBeNull());
+    expect(calls.map((c) => c.cmd)).toContain('connect_start');
+
+    const outcome: ConnectOutcome = { status: connected, error: null };
+    await emit('connect-finished', outcome);
+    await waitFor(() => expect(container.querySelector('#status-panel')?.getAttribute('data-connected')).toBe('true'));
+    expect(container.querySelector('#account-name')?.textContent).toContain('Acme Trading');
+    expect(container.querySelector('#notice')?.textContent).toBe('Connected to Acme Trading.');
+    expect(container.querySelector('#authorize-url')).toBeNull();
+  });
+
+  test('a failed sign-in shows the backend error by code', async () => {
+    backend({
+      get_settings: () => settingsView({ language: 'en' }, true),
+      get_status: () => disconnected,
+      connect_start: () => ({ authorize_url: 'http://127.0.0.1:1/oauth', browser_opened: false }),
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#btn-connect')).not.toBeNull());
+    await fireEvent.click(container.querySelector('#btn-connect') as HTMLElement);
+    await waitFor(() => expect(container.querySelector('#authorize-url')).not.toBeNull());
+    await emit('connect-finished', {
+      status: disconnected,
+      error: { code: 'access_denied', message: 'Access was denied in amoCRM.' },
+    } satisfies ConnectOutcome);
+    await waitFor(() => expect(container.querySelector('#connect-error')?.getAttribute('data-code')).toBe('access_denied'));
+  });
+
+  test('Connect without settings reports not_configured and leads to Settings', async () => {
+    backend({
+      get_settings: () => settingsView(),
+      get_status: () => disconnected,
+      connect_start: () => {
+        throw { code: 'not_configured', message: 'Integration ID is not set.' };
+      },
+    });
+    const { container, getByText } = render(App);
+    await waitFor(() => expect(container.querySelector('#btn-connect')).not.toBeNull());
+    await fireEvent.click(container.querySelector('#btn-connect') as HTMLElement);
+    await waitFor(() => expect(container.querySelector('#connect-error')?.getAttribute('data-code')).toBe('not_configured'));
+    await fireEvent.click(getByText('Open Settings'));
+    await waitFor(() => expect(container.querySelector('#settings-form')).not.toBeNull());
+    expect((container.querySelector('#redirect-uri') as HTMLInputElement).value).toBe('http://127.0.0.1:53682/callback');
+  });
+
+  test('Settings sends the Secret key only when typed, and shows field errors from the backend', async () => {
+    let saveCount = 0;
+    const calls = backend({
+      get_settings: () => settingsView({ language: 'en' }),
+      get_status: () => disconnected,
+      save_settings: (args) => {
+        saveCount += 1;
+        const patch = (args as { patch: Record<string, unknown> }).patch;
+        if (saveCount === 1) throw { code: 'invalid_setting', message: 'Invalid client_id: an Integration ID looks like …' };
+        return settingsView({ client_id: String(patch.client_id), language: 'en' }, patch.client_secret !== undefined);
+      },
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#nav-settings')).not.toBeNull());
+    await fireEvent.click(container.querySelector('#nav-settings') as HTMLElement);
+    await waitFor(() => expect(container.querySelector('#settings-form')).not.toBeNull());
+    const input = (sel: string) => container.querySelector(sel) as HTMLInputElement;
+    await fireEvent.input(input('#client-id'), { target: { value: 'nope' } });
+    await fireEvent.submit(container.querySelector('#settings-form') as HTMLFormElement);
+    await waitFor(() => expect(container.querySelector('#settings-error')?.getAttribute('data-code')).toBe('invalid_setting'));
+    const first = calls.find((c) => c.cmd === 'save_settings')?.args as { patch: Record<string, unknown> };
+    expect(first.patch.client_secret).toBeUndefined();
+
+    await fireEvent.input(input('#client-id'), { target: { value: '5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10' } });
+    await fireEvent.input(input('#client-secret'), { target: { value: 'the-secret' } });
+    await fireEvent.submit(container.querySelector('#settings-form') as HTMLFormElement);
+    await waitFor(() => expect(container.querySelector('#settings-saved')).not.toBeNull());
+    const second = calls.filter((c) => c.cmd === 'save_settings')[1]?.args as { patch: Record<string, unknown> };
+    expect(second.patch).toMatchObject({ client_id: '5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10', client_secret: 'the-secret', platform: 'amocrm' });
+    expect(input('#client-secret').value).toBe('');
+    expect(container.querySelector('#secret-state')?.getAttribute('data-set')).toBe('true');
+  });
+
+  test('switching language persists it and re-renders in Russian', async () => {
+    const calls = backend({
+      get_settings: () => settingsView({ language: 'en' }),
+      get_status: () => disconnected,
+      save_settings: () => settingsView({ language: 'ru' }),
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#btn-connect')?.textContent?.trim()).toBe('Connect amoCRM'));
+    await fireEvent.click(container.querySelector('#lang-ru') as HTMLElement);
+    await waitFor(() => expect(container.querySelector('#btn-connect')?.textContent?.trim()).toBe('Подключить amoCRM'));
+    expect(calls.find((c) => c.cmd === 'save_settings')?.args).toEqual({ patch: { language: 'ru' } });
+  });
+});

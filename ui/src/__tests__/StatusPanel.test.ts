@@ -1,0 +1,82 @@
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { describe, expect, test, vi } from 'vitest';
+import StatusPanel from '../components/StatusPanel.svelte';
+import { i18n } from '../lib/i18n.svelte';
+import { connected, disconnected } from './fixtures';
+
+function props(overrides: Record<string, unknown> = {}) {
+  return {
+    status: disconnected,
+    connecting: null,
+    error: null,
+    notice: null,
+    onConnect: vi.fn(),
+    onCancel: vi.fn(),
+    onDisconnect: vi.fn(),
+    onCleanup: vi.fn(),
+    onOpenSettings: vi.fn(),
+    ...overrides,
+  };
+}
+
+describe('StatusPanel', () => {
+  test('not connected: says so and offers Connect', async () => {
+    i18n.lang = 'en';
+    const p = props();
+    const { container } = render(StatusPanel, p);
+    expect(screen.getByText('Not connected')).toBeTruthy();
+    expect(container.querySelector('#account-name')).toBeNull();
+    await fireEvent.click(screen.getByText('Connect amoCRM'));
+    expect(p.onConnect).toHaveBeenCalledOnce();
+  });
+
+  test('connected: shows account, domain, masked token, expiry and Reconnect', () => {
+    i18n.lang = 'en';
+    const { container } = render(StatusPanel, props({ status: connected }));
+    expect(container.querySelector('#account-name')?.textContent).toContain('Acme Trading');
+    expect(container.querySelector('#domain')?.textContent).toBe('acme.amocrm.ru');
+    expect(container.querySelector('#token-masked')?.textContent).toBe('eyJ0eX…Q2bA (812)');
+    expect(container.querySelector('#expires-at')?.getAttribute('data-expired')).toBe('false');
+    expect(container.querySelector('#btn-connect')?.textContent?.trim()).toBe('Reconnect');
+  });
+
+  test('an expired token is flagged', () => {
+    i18n.lang = 'ru';
+    const { container } = render(StatusPanel, props({ status: { ...connected, is_expired: true } }));
+    expect(container.querySelector('#expires-at')?.getAttribute('data-expired')).toBe('true');
+    expect(container.querySelector('#expires-at .pill')?.textContent).toBe('истёк');
+    i18n.lang = 'en';
+  });
+
+  test('disconnect asks first', async () => {
+    const p = props({ status: connected });
+    const { container } = render(StatusPanel, p);
+    await fireEvent.click(container.querySelector('#btn-disconnect') as HTMLElement);
+    expect(p.onDisconnect).not.toHaveBeenCalled();
+    await fireEvent.click(container.querySelector('#btn-disconnect-confirm') as HTMLElement);
+    expect(p.onDisconnect).toHaveBeenCalledOnce();
+  });
+
+  test('while waiting, shows the authorize link and Cancel instead of Connect', () => {
+    const url = 'http://127.0.0.1:8765/oauth?client_id=x&state=y&mode=post_message';
+    const { container } = render(StatusPanel, props({ connecting: { authorize_url: url, browser_opened: false } }));
+    expect((container.querySelector('#authorize-url') as HTMLInputElement).value).toBe(url);
+    expect(container.querySelector('#btn-connect')).toBeNull();
+    expect(container.querySelector('#btn-cancel')).not.toBeNull();
+  });
+
+  test('errors switch on their code: settings problems offer Settings, a denial does not', async () => {
+    const p = props({ error: { code: 'invalid_client_secret', message: 'amoCRM rejected the Secret key.' } });
+    const { container, unmount } = render(StatusPanel, p);
+    const notice = container.querySelector('#connect-error');
+    expect(notice?.getAttribute('data-code')).toBe('invalid_client_secret');
+    expect(notice?.classList.contains('error')).toBe(true);
+    await fireEvent.click(screen.getByText('Open Settings'));
+    expect(p.onOpenSettings).toHaveBeenCalledOnce();
+    unmount();
+    const denied = render(StatusPanel, props({ error: { code: 'access_denied', message: 'Access was denied.' } }));
+    const n2 = denied.container.querySelector('#connect-error');
+    expect(n2?.classList.contains('info')).toBe(true);
+    expect(denied.queryByText('Open Settings')).toBeNull();
+  });
+});

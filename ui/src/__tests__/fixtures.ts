@@ -1,0 +1,40 @@
+import type { SettingsView } from '../lib/bindings/SettingsView';
+import type { StatusView } from '../lib/bindings/StatusView';
+
+export const disconnected: StatusView = {
+  connected: false,
+  domain: null,
+  account_id: null,
+  account_name: null,
+  platform: null,
+  auth_kind: null,
+  access_token_masked: null,
+  expires_at: null,
+  is_expired: false,
+  created_at: null,
+  updated_at: null,
+  problem: null,
+};
+
+export const connected: StatusView = {
+  connected: true,
+  domain: 'acme.amocrm.ru',
+  account_id: 31415926,
+  account_name: 'Acme Trading',
+  platform: 'amocrm',
+  auth_kind: 'oauth',
+  access_token_masked: 'eyJ0eX…Q2bA (812)',
+  expires_at: '2030-01-02T03:04:05Z',
+  is_expired: false,
+  created_at: '2026-11-23T07:00:00Z',
+  updated_at: '2026-11-23T07:00:00Z',
+  problem: null,
+};
+
+export function settingsView(overrides: Partial<SettingsView['settings']> = {}, secretSet = false): SettingsView {
+  return {
+    settings: { platform: 'amocrm', client_id: null, redirect_uri: null, domain: null, language: 'en', ...overrides },
+    client_secret_set: secretSet,
+    server_override: false,
+  };
+}

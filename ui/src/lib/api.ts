@@ -1,0 +1,59 @@
+// The one typed door to the Rust side. Types come from Rust (ts-rs, ./bindings), so a change to
+// a command's shape breaks the type check here instead of at run time.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { ConnectOutcome } from './bindings/ConnectOutcome';
+import type { ConnectStarted } from './bindings/ConnectStarted';
+import type { ErrorPayload } from './bindings/ErrorPayload';
+import type { SettingsPatch } from './bindings/SettingsPatch';
+import type { SettingsView } from './bindings/SettingsView';
+import type { StatusView } from './bindings/StatusView';
+
+/** A command failure as the backend reports it: the UI switches on `code`. */
+export class CommandError extends Error {
+  readonly code: string;
+  constructor(payload: ErrorPayload) {
+    super(payload.message);
+    this.code = payload.code;
+    this.name = 'CommandError';
+  }
+  toPayload(): ErrorPayload {
+    return { code: this.code, message: this.message };
+  }
+}
+
+function isPayload(e: unknown): e is ErrorPayload {
+  return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
+}
+
+export function toCommandError(e: unknown): CommandError {
+  if (e instanceof CommandError) return e;
+  if (isPayload(e)) return new CommandError(e);
+  return new CommandError({ code: 'internal', message: String(e) });
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toCommandError(e);
+  }
+}
+
+export const api = {
+  getStatus: () => call<StatusView>('get_status'),
+  getSettings: () => call<SettingsView>('get_settings'),
+  saveSettings: (patch: SettingsPatch) => call<SettingsView>('save_settings', { patch }),
+  connectStart: () => call<ConnectStarted>('connect_start'),
+  connectCancel: () => call<boolean>('connect_cancel'),
+  disconnect: () => call<StatusView>('disconnect'),
+  cleanupStates: () => call<number>('cleanup_states'),
+};
+
+export function onStatusChanged(cb: (s: StatusView) => void): Promise<UnlistenFn> {
+  return listen<StatusView>('status-changed', (e) => cb(e.payload));
+}
+
+export function onConnectFinished(cb: (o: ConnectOutcome) => void): Promise<UnlistenFn> {
+  return listen<ConnectOutcome>('connect-finished', (e) => cb(e.payload));
+}
