@@ -15,16 +15,12 @@ PKGS=(
   xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools at-spi2-core
   # Desktop integration checks and screenshots
   xdg-utils desktop-file-utils libglib2.0-bin xdotool imagemagick
-  # Front end (Node 18+ with npm); skipped below when a usable node is already present
 )
 
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  missing+=(nodejs npm)
-fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${#missing[@]} packages"
   $SUDO apt-get update -qq
@@ -33,7 +29,18 @@ else
   echo "==> system packages already installed"
 fi
 
+# Toolchains are not apt packages we can rely on: Debian's nodejs is 18, too old for Vite 7, and
+# Debian's rustc is older than Tauri 2.12 needs. Say so clearly instead of failing later.
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "error: no Rust toolchain (cargo) on PATH; install rustup's stable toolchain first" >&2
+  echo "error: no Rust toolchain (cargo) on PATH; install the stable toolchain with rustup (Rust >= 1.90)" >&2
+  exit 1
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "error: Node.js >= 20.19 with npm is needed for the UI build; install it (e.g. from nodejs.org or NodeSource)" >&2
+  exit 1
+fi
+node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>20||(a===20&&b>=19)?1:0)')
+if [ "$node_ok" != 1 ]; then
+  echo "error: Node.js $(node --version) is too old; the UI build (Vite 7) needs >= 20.19" >&2
   exit 1
 fi

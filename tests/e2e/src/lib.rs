@@ -1,0 +1,260 @@
+//! Harness for the end-to-end tests of the built app. Each test gets its own amoCRM simulator,
+//! data directory and `tauri-driver` (which starts WebKitWebDriver, which starts the real app
+//! with the environment given here). Run under Xvfb with a private D-Bus and an unlocked
+//! gnome-keyring: `scripts/test-all.sh` does that.
+//!
+//! The app binary comes from `AMO_CONNECT_APP` (default `target/release/amo-connect`), built by
+//! the Tauri CLI so the UI is embedded.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+
+pub use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+pub fn app_binary() -> PathBuf {
+    std::env::var_os("AMO_CONNECT_APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/release/amo-connect"))
+}
+
+/// Where screenshots and logs of the E2E run go (kept by CI as artifacts).
+pub fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("AMO_E2E_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/e2e-artifacts"));
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A simulator whose registered Redirect URI points at a fresh loopback port.
+pub async fn simulator(decision: Decision) -> Result<(Simulator, String)> {
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", free_port());
+    let sim =
+        Simulator::start(SimConfig { redirect_uri: redirect_uri.clone(), decision, ..SimConfig::default() }, 0).await?;
+    Ok((sim, redirect_uri))
+}
+
+/// The environment the app (window or CLI) runs with in a test.
+pub struct AppEnv {
+    pub data_dir: tempfile::TempDir,
+    pub server: String,
+}
+
+impl AppEnv {
+    pub fn new(sim: &Simulator) -> Result<AppEnv> {
+        Ok(AppEnv { data_dir: tempfile::tempdir()?, server: sim.url() })
+    }
+
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AMO_CONNECT_DATA_DIR", self.data_dir.path().display().to_string()),
+            ("AMO_CONNECT_SERVER", self.server.clone()),
+            ("AMO_CONNECT_NO_BROWSER", "1".into()),
+            ("AMO_CONNECT_LANG", "en".into()),
+        ]
+    }
+
+    /// Runs `amo-connect ARGS` with this environment; returns (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Result<(i32, String, String)> {
+        use std::io::Write;
+        let mut cmd = Command::new(app_binary());
+        cmd.args(args).envs(self.vars()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().with_context(|| format!("spawn {}", app_binary().display()))?;
+        if let Some(input) = stdin {
+            child.stdin.take().context("stdin")?.write_all(input.as_bytes())?;
+        } else {
+            drop(child.stdin.take());
+        }
+        let out = child.wait_with_output()?;
+        Ok((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+
+    /// Every byte of every file under the data directory (SQLite, WAL, logs).
+    pub fn all_file_bytes(&self) -> Vec<u8> {
+        fn walk(p: &Path, out: &mut Vec<u8>) {
+            if let Ok(rd) = std::fs::read_dir(p) {
+                for e in rd.flatten() {
+                    let path = e.path();
+                    if path.is_dir() {
+                        walk(&path, out);
+                    } else if let Ok(b) = std::fs::read(&path) {
+                        out.extend(b);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.data_dir.path(), &mut out);
+        out
+    }
+}
+
+pub fn contains(hay: &[u8], needle: &str) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// A running `tauri-driver` and a WebDriver session with the app's window.
+pub struct Window {
+    pub client: Client,
+    driver: Child,
+}
+
+impl Window {
+    pub async fn open(env: &AppEnv) -> Result<Window> {
+        let (port, native_port) = (free_port(), free_port());
+        let log = std::fs::File::create(artifacts_dir().join(format!("tauri-driver-{port}.log")))?;
+        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .envs(env.vars())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("start tauri-driver (is it installed? scripts/test-all.sh installs it)")?;
+        let mut guard = DriverGuard(Some(driver));
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if reqwest::get(format!("{url}/status")).await.is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not come up on {url}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), serde_json::json!("wry"));
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
+        let client = ClientBuilder::native().capabilities(caps).connect(&url).await.context("WebDriver session")?;
+        let driver = guard.0.take().ok_or_else(|| anyhow!("driver gone"))?;
+        Ok(Window { client, driver })
+    }
+
+    pub async fn find(&self, css: &str) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("element {css} never appeared"))
+    }
+
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.find(css).await?.click().await.with_context(|| format!("click {css}"))?;
+        Ok(())
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) -> Result<()> {
+        let el = self.find(css).await?;
+        el.clear().await?;
+        el.send_keys(value).await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.find(css).await?.text().await?)
+    }
+
+    /// Waits until `css` exists and its attribute `attr` equals `want`.
+    pub async fn wait_attr(&self, css: &str, attr: &str, want: &str, secs: u64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.attr(attr).await.ok().flatten();
+                if last.as_deref() == Some(want) {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css}[{attr}] never became {want:?} (last {last:?})")
+    }
+
+    /// Saves a screenshot of the webview. Waits for two animation frames first: WebKit's
+    /// snapshot can otherwise show the frame before the last DOM change.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await?;
+        let path = artifacts_dir().join(name);
+        std::fs::write(&path, self.client.screenshot().await?)?;
+        Ok(path)
+    }
+
+    pub async fn close(mut self) -> Result<()> {
+        let r = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        r.map_err(Into::into)
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+struct DriverGuard(Option<Child>);
+
+impl Drop for DriverGuard {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Acts as the user's browser on the simulator's authorize page: loads it, checks it offers
+/// Allow and Deny, clicks one, and follows amoCRM's redirect to the app's loopback listener.
+/// Returns the status and body of the page the app's listener answered with.
+pub async fn browser_decide(authorize_url: &str, allow: bool) -> Result<(u16, String)> {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let page = http.get(authorize_url).send().await?.text().await?;
+    if !(page.contains("id=\"allow\"") && page.contains("id=\"deny\"")) {
+        bail!("the authorize page offers no Allow/Deny: {page}");
+    }
+    let u = url::Url::parse(authorize_url)?;
+    let q = |k: &str| u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let origin = u.origin().ascii_serialization();
+    let decided = http
+        .post(format!("{origin}/oauth/decision"))
+        .form(&[
+            ("client_id", q("client_id")),
+            ("state", q("state")),
+            ("decision", (if allow { "allow" } else { "deny" }).to_string()),
+        ])
+        .send()
+        .await?;
+    let location = decided
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| anyhow!("no redirect after the decision (status {})", decided.status()))?
+        .to_string();
+    let landed = http.get(&location).send().await?;
+    let status = landed.status().as_u16();
+    Ok((status, landed.text().await?))
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Sets everything up on a fresh Debian/Ubuntu machine and runs every test tier of Amo Connect.
+# This is the README's test command and what CI runs (.ci/run). Its last line is a plain
+# "N passed, N failed" summary over all tiers.
+#
+# Tiers (shared/DESIGN.md, "Tests"):
+#   lint      rustfmt, clippy, svelte-check, generated TS types up to date
+#   core      amo-core + simulator tests (no WebKit; real SQLite files; in-memory keychain)
+#   keychain  the real Secret Service: unlocked (gnome-keyring under dbus-run-session), locked, absent
+#   ui        Vitest with mocked IPC
+#   e2e       the app built by the Tauri CLI, driven through tauri-driver + WebKitWebDriver under
+#             Xvfb with a private D-Bus and an unlocked keyring; the CLI journey on the real binary
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TERM_COLOR=never DEBIAN_FRONTEND=noninteractive
+ARTIFACTS=${AMO_ARTIFACTS:-$ROOT/artifacts}
+LOGS=$ARTIFACTS/logs
+mkdir -p "$LOGS"
+export AMO_E2E_ARTIFACTS=$ARTIFACTS/e2e
+TOOLS=$ROOT/target/tools
+export PATH=$TOOLS/bin:$PATH
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+T0=$(date +%s)
+
+step() { printf '\n==> %s (%ss)\n' "$1" "$(( $(date +%s) - T0 ))"; }
+
+# Counts the results of a cargo test run from its "test result:" lines.
+count_cargo() {
+  awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+       END { print p + 0, f + 0 }' "$1"
+}
+
+# run_cargo_tier NAME -- COMMAND...: runs a cargo test command, adds its counts; a command that
+# fails without reporting a failed test (a build error) counts as one failure.
+run_cargo_tier() {
+  local name=$1; shift; [ "$1" = "--" ] && shift
+  local log=$LOGS/$name.log rc p f
+  step "$name"
+  "$@" >"$log" 2>&1; rc=$?
+  read -r p f < <(count_cargo "$log")
+  grep -E '^(test result:|test .* FAILED|failures:|---- )' "$log" | tail -n 40
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    f=1; echo "!! $name failed before reporting test results; last lines of $log:"; tail -n 40 "$log"
+  fi
+  PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+  [ "$f" -gt 0 ] && FAILED_NAMES+=("$name")
+  echo "    $name: $p passed, $f failed"
+}
+
+# check NAME -- COMMAND...: a single pass/fail check (lint and the like).
+check() {
+  local name=$1; shift; [ "$1" = "--" ] && shift
+  local log=$LOGS/$name.log
+  step "$name"
+  if "$@" >"$log" 2>&1; then
+    PASSED=$((PASSED + 1)); echo "    $name: ok"
+  else
+    FAILED=$((FAILED + 1)); FAILED_NAMES+=("$name"); echo "!! $name failed:"; tail -n 40 "$log"
+  fi
+}
+
+# must NAME -- COMMAND...: a setup step; if it fails nothing after it can run.
+must() {
+  local name=$1; shift; [ "$1" = "--" ] && shift
+  local log=$LOGS/$name.log
+  step "$name"
+  if ! "$@" >"$log" 2>&1; then
+    echo "!! $name failed; last lines of $log:"; tail -n 60 "$log"
+    FAILED=$((FAILED + 1))
+    echo; echo "setup step '$name' failed"
+    echo "$PASSED passed, $FAILED failed"
+    exit 1
+  fi
+}
+
+# ---------------------------------------------------------------- setup
+must system-packages -- bash scripts/install-system-deps.sh
+must npm-ci -- npm --prefix ui ci --no-audit --no-fund
+if ! [ -x "$TOOLS/bin/tauri-driver" ]; then
+  must tauri-driver -- cargo install tauri-driver --version '^2' --locked --root "$TOOLS"
+fi
+# The app as users get it: the Tauri CLI builds the UI (svelte-check + vite) and the release binary
+# with the UI embedded.
+must app-build -- ui/node_modules/.bin/tauri build --ci --no-bundle
+step "cold build done"
+
+# ---------------------------------------------------------------- lint
+check rustfmt -- cargo fmt --all --check
+check clippy -- cargo clippy --release --workspace --all-targets --features tauri/custom-protocol -- -D warnings
+
+# ---------------------------------------------------------------- core (no WebKit)
+run_cargo_tier core -- cargo test --release -p amo-core -p amo-sim
+# ts-rs regenerated the UI's types during the core tests; they must match what is committed.
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  check ts-bindings-current -- git diff --exit-code -- ui/src/lib/bindings
+fi
+
+# ---------------------------------------------------------------- ui
+step ui
+if npm --prefix ui test >"$LOGS/ui.log" 2>&1; then ui_rc=0; else ui_rc=1; fi
+ui_line=$(grep -E '^\s+Tests\s' "$LOGS/ui.log" | tail -n 1)
+ui_p=$(echo "$ui_line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+ui_f=$(echo "$ui_line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+if [ "$ui_rc" -ne 0 ] && [ "${ui_f:-0}" -eq 0 ]; then ui_f=1; tail -n 40 "$LOGS/ui.log"; fi
+PASSED=$((PASSED + ${ui_p:-0})); FAILED=$((FAILED + ${ui_f:-0}))
+[ "${ui_f:-0}" -gt 0 ] && FAILED_NAMES+=(ui)
+echo "    ui: ${ui_p:-0} passed, ${ui_f:-0} failed"
+
+# ---------------------------------------------------------------- keychain (real Secret Service)
+# A private session bus and a throwaway keyring directory per run; the password only unlocks it.
+cat >"$ARTIFACTS/with-keyring.sh" <<'INNER'
+#!/usr/bin/env bash
+# Runs "$@" inside the current (private) D-Bus session with an unlocked gnome-keyring.
+set -euo pipefail
+export XDG_DATA_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
+chmod 700 "$XDG_RUNTIME_DIR"
+echo -n ci-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+exec "$@"
+INNER
+chmod +x "$ARTIFACTS/with-keyring.sh"
+run_cargo_tier keychain-unlocked -- dbus-run-session -- "$ARTIFACTS/with-keyring.sh" \
+  cargo test --release -p amo-core --test keychain_secret_service -- --ignored --test-threads=1
+run_cargo_tier keychain-absent -- env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY AMO_TEST_KEYCHAIN=absent \
+  cargo test --release -p amo-core --test keychain_unavailable -- --ignored
+run_cargo_tier keychain-locked -- dbus-run-session -- env XDG_DATA_HOME="$(mktemp -d)" AMO_TEST_KEYCHAIN=locked \
+  cargo test --release -p amo-core --test keychain_unavailable -- --ignored
+
+# ---------------------------------------------------------------- e2e (real window)
+step "e2e build"
+cargo test --release -p amo-e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -n 40 "$LOGS/e2e-build.log"; }
+run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ARTIFACTS/with-keyring.sh" \
+  env AMO_CONNECT_APP="$ROOT/target/release/amo-connect" TAURI_DRIVER="$TOOLS/bin/tauri-driver" \
+  cargo test --release -p amo-e2e --test window --test cli -- --test-threads=1 --nocapture
+if [ -f "$AMO_E2E_ARTIFACTS/03-connected.png" ]; then
+  echo "    screenshot of the connected panel: $AMO_E2E_ARTIFACTS/03-connected.png"
+fi
+
+# ---------------------------------------------------------------- summary
+echo
+echo "wall time: $(( $(date +%s) - T0 ))s; logs in $LOGS"
+[ ${#FAILED_NAMES[@]} -gt 0 ] && echo "failed tiers: ${FAILED_NAMES[*]}"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,139 @@
+//! The CLI journey with the real binary and the real Secret Service:
+//! `config … → connect --no-browser → (browser hits the URL) → status --json`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+use amo_e2e::*;
+
+#[tokio::test]
+async fn config_connect_status_with_a_forged_and_a_replayed_callback() -> anyhow::Result<()> {
+    let (sim, redirect_uri) = simulator(Decision::Manual).await?;
+    let env = AppEnv::new(&sim)?;
+    for args in [
+        vec!["config", "set", "platform", "amocrm"],
+        vec!["config", "set", "client-id", DEMO_CLIENT_ID],
+        vec!["config", "set", "redirect-uri", redirect_uri.as_str()],
+    ] {
+        let (code, _, err) = env.cli(&args, None)?;
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    let (code, out, err) = env.cli(&["config", "set-secret"], Some(&format!("{DEMO_CLIENT_SECRET}\n")))?;
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains(DEMO_CLIENT_SECRET));
+
+    let mut child = Command::new(app_binary())
+        .args(["connect", "--no-browser", "--timeout", "60"])
+        .envs(env.vars())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut url = String::new();
+    stdout.read_line(&mut url)?;
+    let url = url.trim().to_string();
+    assert!(url.starts_with(&format!("{}/oauth?client_id={DEMO_CLIENT_ID}&state=", sim.url())), "{url}");
+
+    // A forged callback first: refused, and the CLI keeps waiting.
+    let forged = reqwest::get(format!("{redirect_uri}?code=def502evil&state=forged&referer=acme.amocrm.ru")).await?;
+    assert_eq!(forged.status(), 400);
+    assert!(forged.text().await?.contains("state_unknown"));
+
+    // The user allows access; the browser follows the redirect to the CLI's listener.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let u = url::Url::parse(&url)?;
+    let state = u.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let decided = http
+        .post(format!("{}/oauth/decision", sim.url()))
+        .form(&[("client_id", DEMO_CLIENT_ID), ("state", &state), ("decision", "allow")])
+        .send()
+        .await?;
+    let callback = decided.headers()["location"].to_str()?.to_string();
+    let landed = http.get(&callback).send().await?;
+    assert_eq!(landed.status(), 200);
+
+    let status = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest)?;
+    assert!(status.status.success(), "connect failed: {}", String::from_utf8_lossy(&status.stderr));
+    assert!(rest.contains("Connected: Acme Trading (acme.amocrm.ru)"), "{rest}");
+
+    let (code, out, _) = env.cli(&["status", "--json"], None)?;
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!(v["connected"], true);
+    assert_eq!(v["domain"], "acme.amocrm.ru");
+    assert_eq!(v["account_id"], 31_415_926);
+    assert_eq!(v["account_name"], "Acme Trading");
+    assert_eq!(v["auth_kind"], "oauth");
+    assert_eq!(v["is_expired"], false);
+    let exp = chrono_like_rfc3339(v["expires_at"].as_str().unwrap_or_default());
+    assert!(exp, "expires_at is RFC 3339: {}", v["expires_at"]);
+    assert!(v["access_token_masked"].as_str().unwrap_or_default().contains('…'));
+
+    // The replayed callback is refused by the next sign-in's listener; the connection stands.
+    let mut again = Command::new(app_binary())
+        .args(["connect", "--no-browser", "--timeout", "3"])
+        .envs(env.vars())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(again.stdout.take().expect("stdout")).read_line(&mut line)?;
+    let replay = reqwest::get(&callback).await?;
+    assert_eq!(replay.status(), 400);
+    assert!(replay.text().await?.contains("state_replayed"));
+    let out = tokio::task::spawn_blocking(move || again.wait_with_output()).await??;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.lines().last().unwrap_or_default().starts_with("error[connect_timeout]: "), "{err}");
+    assert_eq!(sim.stats().code_exchanges, 1);
+
+    // Nothing secret under the data directory: not the tokens, not the Secret key.
+    let files = env.all_file_bytes();
+    for token in sim.issued_tokens() {
+        assert!(!contains(&files, &token[..40]), "a token reached the data directory");
+    }
+    assert!(!contains(&files, DEMO_CLIENT_SECRET));
+    assert!(!contains(&files, &callback), "the callback URL reached the data directory");
+
+    let (code, out, _) = env.cli(&["cleanup"], None)?;
+    assert_eq!((code, out.trim()), (0, "Removed 0 expired sign-in state(s)."));
+    let (code, out, _) = env.cli(&["disconnect"], None)?;
+    assert_eq!((code, out.trim()), (0, "Disconnected: tokens removed from the keychain."));
+    let (_, out, _) = env.cli(&["status", "--json"], None)?;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out)?["connected"], false);
+    Ok(())
+}
+
+/// `2026-11-24T07:00:00Z`-shaped.
+fn chrono_like_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':' && b[19] == b'Z'
+}
+
+#[tokio::test]
+async fn wrong_secret_is_a_one_line_error_with_its_code() -> anyhow::Result<()> {
+    let (sim, redirect_uri) = simulator(Decision::Approve).await?;
+    let env = AppEnv::new(&sim)?;
+    env.cli(&["config", "set", "client-id", DEMO_CLIENT_ID], None)?;
+    env.cli(&["config", "set", "redirect-uri", &redirect_uri], None)?;
+    env.cli(&["config", "set-secret"], Some("definitely-wrong"))?;
+    let mut child = Command::new(app_binary())
+        .args(["connect", "--no-browser", "--timeout", "30"])
+        .envs(env.vars())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut url)?;
+    let _ = reqwest::get(url.trim()).await?; // auto-approve → redirect → listener → exchange fails
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.lines().last().unwrap_or_default().starts_with("error[invalid_client_secret]: "), "{err}");
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! The real window (WebKitGTK under Xvfb, driven through tauri-driver) against the simulator,
+//! with the real Secret Service. Run by scripts/test-all.sh; needs a built app.
+
+use amo_e2e::*;
+
+/// Settings → Connect → the test acts as the browser and clicks Allow → the status panel shows
+/// the account by itself.
+#[tokio::test]
+async fn connect_through_the_window_shows_the_account() -> anyhow::Result<()> {
+    let (sim, redirect_uri) = simulator(Decision::Manual).await?;
+    let env = AppEnv::new(&sim)?;
+    let w = Window::open(&env).await?;
+
+    w.wait_attr("#status-panel", "data-connected", "false", 20).await?;
+    assert!(w.text("#simulator-banner").await?.contains("simulator"));
+    w.screenshot("01-not-connected.png").await?;
+
+    w.click("#nav-settings").await?;
+    w.fill("#client-id", DEMO_CLIENT_ID).await?;
+    w.fill("#client-secret", DEMO_CLIENT_SECRET).await?;
+    w.fill("#redirect-uri", &redirect_uri).await?;
+    w.click("#btn-save").await?;
+    w.find("#settings-saved").await?;
+    w.wait_attr("#secret-state", "data-set", "true", 10).await?;
+    w.screenshot("02-settings.png").await?;
+
+    w.click("#nav-connection").await?;
+    w.click("#btn-connect").await?;
+    let url = w.find("#authorize-url").await?.prop("value").await?.unwrap_or_default();
+    assert!(url.starts_with(&format!("{}/oauth?client_id={DEMO_CLIENT_ID}&state=", sim.url())), "{url}");
+
+    let (status, page) = browser_decide(&url, true).await?;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("You can close this tab"));
+
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    assert!(w.text("#account-name").await?.contains("Acme Trading"));
+    assert_eq!(w.text("#domain").await?, "acme.amocrm.ru");
+    let masked = w.text("#token-masked").await?;
+    assert!(masked.contains('…'), "{masked}");
+    w.wait_attr("#expires-at", "data-expired", "false", 5).await?;
+    let shot = w.screenshot("03-connected.png").await?;
+    println!("screenshot of the connected panel: {}", shot.display());
+
+    // No token in the page, on disk, or anywhere but the keychain.
+    let source = w.client.source().await?;
+    let files = env.all_file_bytes();
+    for token in sim.issued_tokens() {
+        assert!(!source.contains(&token[..40]), "a token reached the DOM");
+        assert!(!contains(&files, &token[..40]), "a token reached the data directory");
+    }
+    // The CLI, reading the same data directory and the real keychain, agrees.
+    let (code, out, err) = env.cli(&["status", "--json"], None)?;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!((v["connected"].as_bool(), v["account_name"].as_str()), (Some(true), Some("Acme Trading")));
+
+    // Disconnect from the window.
+    w.click("#btn-disconnect").await?;
+    w.click("#btn-disconnect-confirm").await?;
+    w.wait_attr("#status-panel", "data-connected", "false", 10).await?;
+    let (_, out, _) = env.cli(&["status", "--json"], None)?;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out)?["connected"], false);
+    w.close().await?;
+    Ok(())
+}
+
+/// Settings made by the CLI, Connect in the window, the user clicks Deny: the window says so by
+/// code, and nothing is connected.
+#[tokio::test]
+async fn deny_in_amocrm_is_shown_in_the_window() -> anyhow::Result<()> {
+    let (sim, redirect_uri) = simulator(Decision::Manual).await?;
+    let env = AppEnv::new(&sim)?;
+    for args in
+        [["config", "set", "client-id", DEMO_CLIENT_ID], ["config", "set", "redirect-uri", redirect_uri.as_str()]]
+    {
+        let (code, _, err) = env.cli(&args, None)?;
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, _, err) = env.cli(&["config", "set-secret"], Some(DEMO_CLIENT_SECRET))?;
+    assert_eq!(code, 0, "{err}");
+
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "false", 20).await?;
+    w.click("#btn-connect").await?;
+    let url = w.find("#authorize-url").await?.prop("value").await?.unwrap_or_default();
+    let (status, page) = browser_decide(&url, false).await?;
+    assert_eq!(status, 400);
+    assert!(page.contains("access_denied"));
+    w.wait_attr("#connect-error", "data-code", "access_denied", 20).await?;
+    assert!(w.text("#connect-error").await?.contains("denied"));
+    w.wait_attr("#status-panel", "data-connected", "false", 5).await?;
+    w.screenshot("04-denied.png").await?;
+    assert_eq!(sim.stats().code_exchanges, 0);
+    w.close().await?;
+    Ok(())
+}
