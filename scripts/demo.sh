@@ -22,9 +22,13 @@ APP=$ROOT/target/release/amo-connect
 run_demo() {
   export AMO_CONNECT_DATA_DIR=$DEMO_DATA AMO_CONNECT_SERVER=http://127.0.0.1:$SIM_PORT
   "$ROOT/target/release/amo-sim" --port "$SIM_PORT" --auto approve >/dev/null &
-  local sim=$!
-  trap 'kill $sim 2>/dev/null || true' EXIT
+  SIM_PID=$!
+  trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 50); do curl -fs "http://127.0.0.1:$SIM_PORT/_sim/stats" >/dev/null && break; sleep 0.1; done
+  if ! kill -0 "$SIM_PID" 2>/dev/null; then
+    echo "error: the simulator could not listen on 127.0.0.1:$SIM_PORT (busy?); set AMO_SIM_PORT to another port" >&2
+    exit 1
+  fi
 
   # The simulator's demo integration (values also in README.md; none of them is a real secret).
   "$APP" config set platform amocrm >/dev/null
