@@ -25,10 +25,14 @@ impl AppState {
         AppState { core, pending: Mutex::new(None) }
     }
 
-    fn cancel_pending(&self) -> bool {
-        match self.pending.lock().unwrap_or_else(|p| p.into_inner()).take() {
+    /// Stops the waiting sign-in, if any, and returns once its listener is closed (the task is
+    /// dropped), so a new sign-in can bind the same port at once.
+    async fn cancel_pending(&self) -> bool {
+        let handle = self.pending.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match handle {
             Some(h) => {
                 h.abort();
+                let _ = h.await;
                 true
             }
             None => false,
@@ -60,9 +64,7 @@ pub async fn save_settings(state: State<'_, AppState>, patch: SettingsPatch) -> 
 #[tauri::command]
 pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result<ConnectStarted, ErrorPayload> {
     // Free the port of an earlier, abandoned sign-in before binding it again.
-    if state.cancel_pending() {
-        tokio::task::yield_now().await;
-    }
+    state.cancel_pending().await;
     let pending = state.core.start_loopback_connect().await.map_err(|e| state.err(e))?;
     let authorize_url = pending.authorize_url().to_string();
     let browser_opened = if std::env::var(NO_BROWSER_ENV).is_ok_and(|v| v == "1") {
@@ -94,7 +96,7 @@ pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result
 /// Stops waiting for amoCRM (the listener closes). The state stays unusable after its 15 minutes.
 #[tauri::command]
 pub async fn connect_cancel(state: State<'_, AppState>) -> Result<bool, ErrorPayload> {
-    Ok(state.cancel_pending())
+    Ok(state.cancel_pending().await)
 }
 
 #[tauri::command]

@@ -46,8 +46,8 @@ async fn connect_through_the_window_shows_the_account() -> anyhow::Result<()> {
     let source = w.client.source().await?;
     let files = env.all_file_bytes();
     for token in sim.issued_tokens() {
-        assert!(!source.contains(&token[..40]), "a token reached the DOM");
-        assert!(!contains(&files, &token[..40]), "a token reached the data directory");
+        assert!(!source.contains(tail(&token)), "a token reached the DOM");
+        assert!(!contains(&files, tail(&token)), "a token reached the data directory");
     }
     // The CLI, reading the same data directory and the real keychain, agrees.
     let (code, out, err) = env.cli(&["status", "--json"], None)?;
@@ -82,8 +82,20 @@ async fn deny_in_amocrm_is_shown_in_the_window() -> anyhow::Result<()> {
 
     let w = Window::open(&env).await?;
     w.wait_attr("#status-panel", "data-connected", "false", 20).await?;
+    // Connect, change one's mind, Connect again: the second sign-in gets the same port at once.
+    w.click("#btn-connect").await?;
+    let first = w.find("#authorize-url").await?.prop("value").await?.unwrap_or_default();
+    w.click("#btn-cancel").await?;
+    w.find("#btn-connect").await?;
+    assert!(reqwest::get(&redirect_uri).await.is_err(), "the cancelled sign-in's listener is closed");
     w.click("#btn-connect").await?;
     let url = w.find("#authorize-url").await?.prop("value").await?.unwrap_or_default();
+    assert_ne!(url, first, "a new sign-in has a new state");
+    // The abandoned sign-in's state is refused by the new listener.
+    let stale =
+        reqwest::get(format!("{redirect_uri}?code=def502x&state={}&referer=acme.amocrm.ru", state_of(&first))).await?;
+    assert_eq!(stale.status(), 400);
+    assert!(stale.text().await?.contains("state_replayed"));
     let (status, page) = browser_decide(&url, false).await?;
     assert_eq!(status, 400);
     assert!(page.contains("access_denied"));
@@ -94,4 +106,11 @@ async fn deny_in_amocrm_is_shown_in_the_window() -> anyhow::Result<()> {
     assert_eq!(sim.stats().code_exchanges, 0);
     w.close().await?;
     Ok(())
+}
+
+fn state_of(authorize_url: &str) -> String {
+    url::Url::parse(authorize_url)
+        .ok()
+        .and_then(|u| u.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()))
+        .unwrap_or_default()
 }

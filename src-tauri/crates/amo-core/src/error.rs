@@ -156,8 +156,8 @@ impl Error {
             ),
             Error::StateReplayed => t(
                 ru,
-                "Этот ответ amoCRM уже был использован. Повторный ответ отклонён.",
-                "This amoCRM response was already used. A repeated response is refused.",
+                "Этот ответ amoCRM больше не действует: он уже был использован или его заменил более новый вход. Ответ отклонён.",
+                "This amoCRM response is no longer valid: it was already used, or a newer sign-in replaced it. It is refused.",
             ),
             Error::CallbackMissingCode => t(
                 ru,

@@ -178,21 +178,26 @@ impl AmoConnect {
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or(Error::NotConfigured("client_secret"))?;
         let listener = LoopbackListener::bind(target).await?;
-        let state = state_store::create(&self.db, &redirect_uri, now())?;
+        let t = now();
+        state_store::supersede_unused(&self.db, t)?;
+        let state = state_store::create(&self.db, &redirect_uri, t)?;
         let authorize_url = self.endpoints.authorize_url(s.platform, &client_id, &state)?;
         tracing::info!(platform = s.platform.as_str(), "sign-in started (loopback)");
         Ok(PendingConnect {
             authorize_url,
+            state,
             listener,
             platform: s.platform,
             creds: ClientCredentials { client_id, client_secret, redirect_uri },
         })
     }
 
-    /// Checks one callback query against the state store; on success exchanges the code.
+    /// Checks one callback query against the sign-in in progress and the state store; on success
+    /// exchanges the code. A listener accepts only its own sign-in's state.
     async fn handle_callback(
         &self,
         query: &str,
+        expected_state: &str,
         pending_platform: Platform,
         creds: &ClientCredentials,
     ) -> Verdict<StatusView> {
@@ -200,6 +205,14 @@ impl AmoConnect {
         let Some(state) = q.state.as_deref() else {
             return Verdict::Reject(Error::StateUnknown);
         };
+        if state != expected_state {
+            // Not this sign-in's: say why (used, expired, unknown) without touching it.
+            let why = match state_store::peek(&self.db, state, now()) {
+                Ok(()) | Err(Error::StateUnknown) => Error::StateUnknown,
+                Err(e) => e,
+            };
+            return Verdict::Reject(why);
+        }
         let record = match state_store::consume(&self.db, state, now()) {
             Ok(r) => r,
             Err(e) => return Verdict::Reject(e),
@@ -352,6 +365,7 @@ impl StatusView {
 /// A sign-in waiting for amoCRM's redirect. Dropping it closes the listener.
 pub struct PendingConnect {
     authorize_url: Url,
+    state: String,
     listener: LoopbackListener,
     platform: Platform,
     creds: ClientCredentials,
@@ -370,8 +384,8 @@ impl PendingConnect {
     /// Waits for the one valid callback (forged and replayed ones are refused and the wait goes
     /// on), completes the connection and returns the new status.
     pub async fn wait(self, app: &AmoConnect, timeout: Duration) -> Result<StatusView> {
-        let PendingConnect { listener, platform, creds, .. } = self;
-        let creds = &creds;
-        listener.serve(timeout, |query| async move { app.handle_callback(&query, platform, creds).await }).await
+        let PendingConnect { listener, platform, creds, state, .. } = self;
+        let (creds, state) = (&creds, state.as_str());
+        listener.serve(timeout, |query| async move { app.handle_callback(&query, state, platform, creds).await }).await
     }
 }

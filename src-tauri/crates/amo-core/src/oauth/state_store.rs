@@ -64,6 +64,28 @@ pub fn consume(db: &Db, state: &str, now: i64) -> Result<StateRecord> {
     }
 }
 
+/// Makes every unused state unusable: one sign-in at a time. Called when a new sign-in starts,
+/// so a late callback for an abandoned one can never complete or end the new one.
+pub fn supersede_unused(db: &Db, now: i64) -> Result<usize> {
+    Ok(db.conn().execute("UPDATE oauth_states SET used_at = ?1 WHERE used_at IS NULL", [now])?)
+}
+
+/// Says whether a state could be consumed now, without consuming it.
+pub fn peek(db: &Db, state: &str, now: i64) -> Result<()> {
+    let row = db
+        .conn()
+        .query_row("SELECT expires_at, used_at FROM oauth_states WHERE state_hash = ?1", [hash(state)], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
+        .optional()?;
+    match row {
+        None => Err(Error::StateUnknown),
+        Some((_, Some(_))) => Err(Error::StateReplayed),
+        Some((exp, None)) if exp <= now => Err(Error::StateExpired),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Deletes expired states (used or not). Returns how many.
 pub fn cleanup(db: &Db, now: i64) -> Result<usize> {
     Ok(db.conn().execute("DELETE FROM oauth_states WHERE expires_at <= ?1", [now])?)
@@ -114,6 +136,28 @@ mod tests {
             }
         }
         assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()));
+    }
+
+    #[test]
+    fn peek_classifies_without_consuming() {
+        let db = Db::open_in_memory().expect("db");
+        let s = create(&db, URI, 1000).expect("create");
+        assert!(peek(&db, &s, 1001).is_ok());
+        assert!(peek(&db, &s, 1001).is_ok(), "peeking twice does not use it");
+        assert_eq!(peek(&db, "nope", 1001).expect_err("unknown").code(), "state_unknown");
+        assert_eq!(peek(&db, &s, 1000 + STATE_TTL_SECS).expect_err("expired").code(), "state_expired");
+        consume(&db, &s, 1002).expect("consume");
+        assert_eq!(peek(&db, &s, 1003).expect_err("used").code(), "state_replayed");
+    }
+
+    #[test]
+    fn a_new_sign_in_supersedes_unused_states() {
+        let db = Db::open_in_memory().expect("db");
+        let old = create(&db, URI, 1000).expect("old");
+        assert_eq!(supersede_unused(&db, 1001).expect("supersede"), 1);
+        let new = create(&db, URI, 1001).expect("new");
+        assert_eq!(consume(&db, &old, 1002).expect_err("old").code(), "state_replayed");
+        assert!(consume(&db, &new, 1002).is_ok());
     }
 
     #[test]
