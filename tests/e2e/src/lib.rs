@@ -85,6 +85,23 @@ impl AppEnv {
         ))
     }
 
+    /// Starts `amo-connect connect --no-browser --timeout SECS` and reads the authorize URL it
+    /// prints on its first line. The rest of stdout stays readable through the returned reader.
+    pub fn spawn_connect(&self, timeout_secs: u32) -> Result<ConnectRun> {
+        use std::io::BufRead;
+        let mut child = Command::new(app_binary())
+            .args(["connect", "--no-browser", "--timeout", &timeout_secs.to_string()])
+            .envs(self.vars())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stdout = std::io::BufReader::new(child.stdout.take().context("stdout")?);
+        let mut url = String::new();
+        stdout.read_line(&mut url)?;
+        Ok(ConnectRun { child, stdout, url: url.trim().to_string() })
+    }
+
     /// Every byte of every file under the data directory (SQLite, WAL, logs).
     pub fn all_file_bytes(&self) -> Vec<u8> {
         fn walk(p: &Path, out: &mut Vec<u8>) {
@@ -102,6 +119,33 @@ impl AppEnv {
         let mut out = Vec::new();
         walk(self.data_dir.path(), &mut out);
         out
+    }
+}
+
+/// The last 40 characters of a token: its random part (a JWT's head is the same for every token).
+pub fn tail(token: &str) -> &str {
+    &token[token.len().saturating_sub(40)..]
+}
+
+/// A running `amo-connect connect`.
+pub struct ConnectRun {
+    pub child: Child,
+    pub stdout: std::io::BufReader<std::process::ChildStdout>,
+    pub url: String,
+}
+
+impl ConnectRun {
+    /// Waits for the process; returns (exit code, the rest of stdout, stderr).
+    pub async fn finish(self) -> Result<(i32, String, String)> {
+        use std::io::Read;
+        let ConnectRun { child, mut stdout, .. } = self;
+        tokio::task::spawn_blocking(move || {
+            let out = child.wait_with_output()?;
+            let mut rest = String::new();
+            stdout.read_to_string(&mut rest)?;
+            Ok((out.status.code().unwrap_or(-1), rest, String::from_utf8_lossy(&out.stderr).into_owned()))
+        })
+        .await?
     }
 }
 

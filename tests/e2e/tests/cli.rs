@@ -1,9 +1,6 @@
 //! The CLI journey with the real binary and the real Secret Service:
 //! `config … → connect --no-browser → (browser hits the URL) → status --json`.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
-
 use amo_e2e::*;
 
 #[tokio::test]
@@ -22,17 +19,8 @@ async fn config_connect_status_with_a_forged_and_a_replayed_callback() -> anyhow
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains(DEMO_CLIENT_SECRET));
 
-    let mut child = Command::new(app_binary())
-        .args(["connect", "--no-browser", "--timeout", "60"])
-        .envs(env.vars())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut url = String::new();
-    stdout.read_line(&mut url)?;
-    let url = url.trim().to_string();
+    let run = env.spawn_connect(60)?;
+    let url = run.url.clone();
     assert!(url.starts_with(&format!("{}/oauth?client_id={DEMO_CLIENT_ID}&state=", sim.url())), "{url}");
 
     // A forged callback first: refused, and the CLI keeps waiting.
@@ -53,10 +41,8 @@ async fn config_connect_status_with_a_forged_and_a_replayed_callback() -> anyhow
     let landed = http.get(&callback).send().await?;
     assert_eq!(landed.status(), 200);
 
-    let status = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest)?;
-    assert!(status.status.success(), "connect failed: {}", String::from_utf8_lossy(&status.stderr));
+    let (code, rest, err) = run.finish().await?;
+    assert_eq!(code, 0, "connect failed: {err}");
     assert!(rest.contains("Connected: Acme Trading (acme.amocrm.ru)"), "{rest}");
 
     let (code, out, _) = env.cli(&["status", "--json"], None)?;
@@ -73,28 +59,19 @@ async fn config_connect_status_with_a_forged_and_a_replayed_callback() -> anyhow
     assert!(v["access_token_masked"].as_str().unwrap_or_default().contains('…'));
 
     // The replayed callback is refused by the next sign-in's listener; the connection stands.
-    let mut again = Command::new(app_binary())
-        .args(["connect", "--no-browser", "--timeout", "3"])
-        .envs(env.vars())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(again.stdout.take().expect("stdout")).read_line(&mut line)?;
+    let again = env.spawn_connect(3)?;
     let replay = reqwest::get(&callback).await?;
     assert_eq!(replay.status(), 400);
     assert!(replay.text().await?.contains("state_replayed"));
-    let out = tokio::task::spawn_blocking(move || again.wait_with_output()).await??;
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let (code, _, err) = again.finish().await?;
+    assert_eq!(code, 1);
     assert!(err.lines().last().unwrap_or_default().starts_with("error[connect_timeout]: "), "{err}");
     assert_eq!(sim.stats().code_exchanges, 1);
 
     // Nothing secret under the data directory: not the tokens, not the Secret key.
     let files = env.all_file_bytes();
     for token in sim.issued_tokens() {
-        assert!(!contains(&files, &token[..40]), "a token reached the data directory");
+        assert!(!contains(&files, tail(&token)), "a token reached the data directory");
     }
     assert!(!contains(&files, DEMO_CLIENT_SECRET));
     assert!(!contains(&files, &callback), "the callback URL reached the data directory");
@@ -121,19 +98,10 @@ async fn wrong_secret_is_a_one_line_error_with_its_code() -> anyhow::Result<()> 
     env.cli(&["config", "set", "client-id", DEMO_CLIENT_ID], None)?;
     env.cli(&["config", "set", "redirect-uri", &redirect_uri], None)?;
     env.cli(&["config", "set-secret"], Some("definitely-wrong"))?;
-    let mut child = Command::new(app_binary())
-        .args(["connect", "--no-browser", "--timeout", "30"])
-        .envs(env.vars())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut url)?;
-    let _ = reqwest::get(url.trim()).await?; // auto-approve → redirect → listener → exchange fails
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    let run = env.spawn_connect(30)?;
+    let _ = reqwest::get(&run.url).await?; // auto-approve → redirect → listener → exchange fails
+    let (code, _, err) = run.finish().await?;
+    assert_eq!(code, 1);
     assert!(err.lines().last().unwrap_or_default().starts_with("error[invalid_client_secret]: "), "{err}");
     Ok(())
 }
