@@ -101,8 +101,8 @@ fi
 
 # ---------------------------------------------------------------- ui
 step ui
-if npm --prefix ui test >"$LOGS/ui.log" 2>&1; then ui_rc=0; else ui_rc=1; fi
-ui_line=$(grep -E '^\s+Tests\s' "$LOGS/ui.log" | tail -n 1)
+if NO_COLOR=1 FORCE_COLOR=0 npm --prefix ui test >"$LOGS/ui.log" 2>&1; then ui_rc=0; else ui_rc=1; fi
+ui_line=$(sed -E 's/\x1b\[[0-9;]*m//g' "$LOGS/ui.log" | grep -E '^\s+Tests\s' | tail -n 1)
 ui_p=$(echo "$ui_line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
 ui_f=$(echo "$ui_line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
 if [ "$ui_rc" -ne 0 ] && [ "${ui_f:-0}" -eq 0 ]; then ui_f=1; tail -n 40 "$LOGS/ui.log"; fi
