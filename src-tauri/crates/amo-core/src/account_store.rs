@@ -48,6 +48,11 @@ pub struct AccountRow {
     pub expires_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The Redirect URI of the sign-in; the refresh grant repeats it.
+    pub redirect_uri: Option<String>,
+    pub last_refresh_at: Option<i64>,
+    /// amoCRM refused a refresh with a 4xx: only a new sign-in helps. Never retried blindly.
+    pub reconnect_needed: bool,
 }
 
 pub fn load(db: &Db) -> Result<Option<AccountRow>> {
@@ -55,7 +60,8 @@ pub fn load(db: &Db) -> Result<Option<AccountRow>> {
         .conn()
         .query_row(
             "SELECT domain, platform, auth_kind, account_id, account_name, subdomain, current_user_id,
-                    expires_at, created_at, updated_at FROM account WHERE id = 1",
+                    expires_at, created_at, updated_at, redirect_uri, last_refresh_at, reconnect_needed
+             FROM account WHERE id = 1",
             [],
             |r| {
                 Ok(AccountRow {
@@ -69,6 +75,9 @@ pub fn load(db: &Db) -> Result<Option<AccountRow>> {
                     expires_at: r.get(7)?,
                     created_at: r.get(8)?,
                     updated_at: r.get(9)?,
+                    redirect_uri: r.get(10)?,
+                    last_refresh_at: r.get(11)?,
+                    reconnect_needed: r.get::<_, i64>(12)? != 0,
                 })
             },
         )
@@ -79,14 +88,15 @@ pub fn load(db: &Db) -> Result<Option<AccountRow>> {
 pub fn save(db: &Db, row: &AccountRow) -> Result<()> {
     db.conn().execute(
         "INSERT INTO account (id, domain, platform, auth_kind, account_id, account_name, subdomain, current_user_id,
-                              expires_at, created_at, updated_at)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                              expires_at, created_at, updated_at, redirect_uri, last_refresh_at, reconnect_needed)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT(id) DO UPDATE SET
             created_at = CASE WHEN account.domain = excluded.domain THEN account.created_at ELSE excluded.created_at END,
             domain = excluded.domain, platform = excluded.platform, auth_kind = excluded.auth_kind,
             account_id = excluded.account_id, account_name = excluded.account_name, subdomain = excluded.subdomain,
             current_user_id = excluded.current_user_id, expires_at = excluded.expires_at,
-            updated_at = excluded.updated_at",
+            updated_at = excluded.updated_at, redirect_uri = excluded.redirect_uri,
+            last_refresh_at = excluded.last_refresh_at, reconnect_needed = excluded.reconnect_needed",
         params![
             row.domain,
             row.platform.as_str(),
@@ -97,8 +107,35 @@ pub fn save(db: &Db, row: &AccountRow) -> Result<()> {
             row.current_user_id,
             row.expires_at,
             row.created_at,
-            row.updated_at
+            row.updated_at,
+            row.redirect_uri,
+            row.last_refresh_at,
+            row.reconnect_needed as i64
         ],
+    )?;
+    Ok(())
+}
+
+/// Records a successful refresh: new expiry, refresh time, and a clear `reconnect_needed`.
+pub fn mark_refreshed(db: &Db, expires_at: i64, now: i64) -> Result<()> {
+    db.conn().execute(
+        "UPDATE account SET expires_at = ?1, last_refresh_at = ?2, updated_at = ?2, reconnect_needed = 0 WHERE id = 1",
+        params![expires_at, now],
+    )?;
+    Ok(())
+}
+
+pub fn set_reconnect_needed(db: &Db, now: i64) -> Result<()> {
+    db.conn().execute("UPDATE account SET reconnect_needed = 1, updated_at = ?1 WHERE id = 1", [now])?;
+    Ok(())
+}
+
+/// Fills in the account's facts from `/api/v4/account`.
+pub fn set_account_info(db: &Db, info: &crate::api::AccountInfo, now: i64) -> Result<()> {
+    db.conn().execute(
+        "UPDATE account SET account_id = ?1, account_name = ?2, subdomain = ?3, current_user_id = ?4, updated_at = ?5
+         WHERE id = 1",
+        params![info.id, info.name, info.subdomain, info.current_user_id, now],
     )?;
     Ok(())
 }
@@ -123,6 +160,9 @@ mod tests {
             expires_at: t + 86400,
             created_at: t,
             updated_at: t,
+            redirect_uri: Some("http://127.0.0.1:1/cb".into()),
+            last_refresh_at: None,
+            reconnect_needed: false,
         }
     }
 
@@ -136,6 +176,11 @@ mod tests {
         assert_eq!((r.created_at, r.updated_at), (100, 200));
         save(&db, &row("b.amocrm.ru", 300)).expect("s");
         assert_eq!(load(&db).expect("l").expect("row").created_at, 300);
+        set_reconnect_needed(&db, 301).expect("flag");
+        assert!(load(&db).expect("l").expect("row").reconnect_needed);
+        mark_refreshed(&db, 999_999, 302).expect("refreshed");
+        let r = load(&db).expect("l").expect("row");
+        assert_eq!((r.reconnect_needed, r.expires_at, r.last_refresh_at), (false, 999_999, Some(302)));
         assert!(delete(&db).expect("d"));
         assert!(!delete(&db).expect("d"));
     }

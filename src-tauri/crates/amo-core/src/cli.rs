@@ -6,7 +6,7 @@
 //! amo-connect config set-secret            # the Secret key from stdin, never argv
 //! amo-connect config show [--json]
 //! amo-connect connect [--no-browser] [--timeout SECS]
-//! amo-connect status [--json]
+//! amo-connect status [--json] [--refresh]
 //! amo-connect cleanup
 //! amo-connect disconnect
 //! ```
@@ -52,6 +52,10 @@ enum Command {
     Status {
         #[arg(long)]
         json: bool,
+        /// Check the connection with amoCRM first: refreshes the tokens if they are (about to be)
+        /// expired or rejected, and re-reads the account.
+        #[arg(long)]
+        refresh: bool,
     },
     /// Remove expired sign-in states.
     Cleanup,
@@ -246,8 +250,8 @@ async fn execute(
                 status.domain.clone().unwrap_or_default()
             )?;
         }
-        Command::Status { json } => {
-            let s = app.status().await;
+        Command::Status { json, refresh } => {
+            let s = if refresh { app.verify().await? } else { app.status().await };
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&s).map_err(|e| Error::Internal(e.to_string()))?)?;
             } else {

@@ -37,6 +37,12 @@ const MIGRATIONS: &[&str] = &[
         created_at    INTEGER NOT NULL,
         updated_at    INTEGER NOT NULL
      );",
+    // 2: what the session manager needs: the Redirect URI the connection was made with (the
+    // refresh grant must repeat it exactly), when tokens were last refreshed, and whether amoCRM
+    // refused a refresh so only a new sign-in can help.
+    "ALTER TABLE account ADD COLUMN redirect_uri TEXT;
+     ALTER TABLE account ADD COLUMN last_refresh_at INTEGER;
+     ALTER TABLE account ADD COLUMN reconnect_needed INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub struct Db {

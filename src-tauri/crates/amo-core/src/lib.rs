@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod paths;
 pub mod secrets;
 pub mod service;
+pub mod session;
 pub mod tokens;
 
 pub use error::{Error, ErrorPayload, Result};

@@ -53,6 +53,10 @@ pub struct StatusView {
     pub is_expired: bool,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    /// RFC 3339: the last token grant or refresh.
+    pub last_refresh_at: Option<String>,
+    /// amoCRM refused a refresh: only Reconnect helps.
+    pub reconnect_needed: bool,
     /// Set when something prevents a full answer (e.g. the keychain is locked).
     pub problem: Option<ErrorPayload>,
 }
@@ -85,11 +89,13 @@ pub struct ConnectOutcome {
 }
 
 pub struct AmoConnect {
-    data: DataDir,
-    db: Db,
+    pub(crate) data: DataDir,
+    pub(crate) db: Db,
     secrets: Arc<dyn SecretStore>,
-    endpoints: Endpoints,
-    http: reqwest::Client,
+    pub(crate) endpoints: Endpoints,
+    pub(crate) http: reqwest::Client,
+    /// In-process half of single-flight refresh; the other half is a file lock (see `session`).
+    pub(crate) refresh_gate: tokio::sync::Mutex<()>,
 }
 
 impl AmoConnect {
@@ -102,7 +108,14 @@ impl AmoConnect {
 
     pub fn open(data: DataDir, secrets: Arc<dyn SecretStore>, endpoints: Endpoints) -> Result<AmoConnect> {
         let db = Db::open(&data.db_path())?;
-        Ok(AmoConnect { data, db, secrets, endpoints, http: crate::http::client()? })
+        Ok(AmoConnect {
+            data,
+            db,
+            secrets,
+            endpoints,
+            http: crate::http::client()?,
+            refresh_gate: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn data_dir(&self) -> &DataDir {
@@ -172,11 +185,7 @@ impl AmoConnect {
         let client_id = s.client_id.ok_or(Error::NotConfigured("client_id"))?;
         let redirect_uri = s.redirect_uri.ok_or(Error::NotConfigured("redirect_uri"))?;
         let target = LoopbackTarget::from_redirect_uri(&redirect_uri)?;
-        let client_secret = self
-            .secret_get(CLIENT_SECRET_KEY)
-            .await?
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or(Error::NotConfigured("client_secret"))?;
+        let client_secret = self.client_secret().await?;
         let listener = LoopbackListener::bind(target).await?;
         let t = now();
         state_store::supersede_unused(&self.db, t)?;
@@ -233,7 +242,7 @@ impl AmoConnect {
         let tokens = TokenClient::new(self.http.clone(), self.endpoints.clone())
             .exchange_code(&auth.domain, creds, &auth.code, t)
             .await?;
-        self.store_connection(&auth.domain, auth.platform, AuthKind::Oauth, &tokens).await
+        self.store_connection(&auth.domain, auth.platform, AuthKind::Oauth, &tokens, Some(&creds.redirect_uri)).await
     }
 
     /// Persists a new connection: tokens to the keychain before anything uses them, then the
@@ -244,9 +253,9 @@ impl AmoConnect {
         platform: Platform,
         kind: AuthKind,
         tokens: &TokenSet,
+        redirect_uri: Option<&str>,
     ) -> Result<StatusView> {
-        let json = serde_json::to_vec(tokens).map_err(|e| Error::Internal(e.to_string()))?;
-        self.secret_set(TOKENS_KEY, json).await?;
+        self.save_tokens(tokens).await?;
         let t = now();
         let mut row = AccountRow {
             domain: domain.to_string(),
@@ -259,9 +268,12 @@ impl AmoConnect {
             expires_at: tokens.expires_at,
             created_at: t,
             updated_at: t,
+            redirect_uri: redirect_uri.map(str::to_string),
+            last_refresh_at: Some(t),
+            reconnect_needed: false,
         };
         account_store::save(&self.db, &row)?;
-        match ApiClient::new(self.http.clone(), self.endpoints.clone()).account(domain, &tokens.access_token).await {
+        match self.api().account(domain, &tokens.access_token).await {
             Ok(info) => {
                 row.account_id = Some(info.id);
                 row.account_name = Some(info.name);
@@ -293,7 +305,14 @@ impl AmoConnect {
             Err(e) => (None, Some(e.to_payload(lang))),
         };
         let expires_at = tokens.as_ref().map(|t| t.expires_at).unwrap_or(row.expires_at);
+        let problem = if row.reconnect_needed {
+            Some(Error::TokenRevoked("a refresh was refused".into()).to_payload(lang))
+        } else {
+            problem
+        };
         StatusView {
+            reconnect_needed: row.reconnect_needed,
+            last_refresh_at: row.last_refresh_at.map(rfc3339),
             connected: tokens.is_some(),
             domain: Some(row.domain),
             account_id: row.account_id,
@@ -324,6 +343,22 @@ impl AmoConnect {
                 .map(Some)
                 .map_err(|_| Error::Internal("the keychain entry for tokens is not readable".into())),
         }
+    }
+
+    pub(crate) fn api(&self) -> ApiClient {
+        ApiClient::new(self.http.clone(), self.endpoints.clone())
+    }
+
+    pub(crate) async fn save_tokens(&self, tokens: &TokenSet) -> Result<()> {
+        let json = serde_json::to_vec(tokens).map_err(|e| Error::Internal(e.to_string()))?;
+        self.secret_set(TOKENS_KEY, json).await
+    }
+
+    pub(crate) async fn client_secret(&self) -> Result<String> {
+        self.secret_get(CLIENT_SECRET_KEY)
+            .await?
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or(Error::NotConfigured("client_secret"))
     }
 
     // Keychain calls are blocking IPC (D-Bus on Linux): keep them off the async workers.
@@ -357,6 +392,8 @@ impl StatusView {
             is_expired: false,
             created_at: None,
             updated_at: None,
+            last_refresh_at: None,
+            reconnect_needed: false,
             problem,
         }
     }

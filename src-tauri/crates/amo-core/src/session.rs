@@ -1,0 +1,172 @@
+//! The one place that hands out access tokens (shared/DESIGN.md, `session`).
+//!
+//! amoCRM refresh tokens are single-use: a second refresh with the same token kills the
+//! connection (shared/amocrm-api.md §3, §9 #1). So a refresh happens under two locks — an async
+//! mutex for the tasks of this process and an OS file lock in the data directory for other
+//! processes (the window and a CLI command at once) — and after taking them the tokens are read
+//! again from the keychain: whoever waited uses the token the winner stored instead of spending
+//! the old refresh token a second time. New tokens are written to the keychain before they are
+//! used. A refresh refused with a 4xx marks the account `reconnect_needed` and is never retried
+//! blindly: the token may already be consumed server-side.
+
+use std::fs::{File, OpenOptions};
+use std::future::Future;
+
+use crate::account_store::{self, AuthKind};
+use crate::error::{Error, Result};
+use crate::oauth::token_client::{ClientCredentials, TokenClient};
+use crate::service::{now, AmoConnect, StatusView};
+use crate::tokens::TokenSet;
+
+/// Refresh this long before the access token expires (andrey-tech's library uses 300 s too).
+pub const REFRESH_LEEWAY_SECS: i64 = 300;
+
+/// What `with_token` passes to an API call.
+#[derive(Clone)]
+pub struct Access {
+    pub domain: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access").field("domain", &self.domain).field("token", &"<redacted>").finish()
+    }
+}
+
+/// Why a refresh is wanted.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Need {
+    /// Only if the stored token expires within the leeway.
+    IfExpiring,
+    /// amoCRM answered 401 to this token: refresh unless someone already replaced it.
+    Rejected,
+    /// "Refresh now": refresh unless someone refreshed within the last minute.
+    Forced,
+}
+
+impl AmoConnect {
+    /// A valid access token for the connected account; refreshes first when it is about to expire.
+    pub async fn access(&self) -> Result<Access> {
+        let (domain, tokens) = self.current().await?;
+        if tokens.expires_at - now() > REFRESH_LEEWAY_SECS || tokens.refresh_token.is_none() {
+            return Ok(Access { domain, token: tokens.access_token });
+        }
+        self.refresh(Need::IfExpiring, None).await
+    }
+
+    /// Runs one API call with a valid token; on a 401 refreshes once and retries once.
+    pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(Access) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let access = self.access().await?;
+        match call(access.clone()).await {
+            Err(Error::Unauthorized) => {
+                tracing::info!("access token rejected (401); refreshing once");
+                let fresh = self.refresh(Need::Rejected, Some(&access.token)).await?;
+                call(fresh).await
+            }
+            other => other,
+        }
+    }
+
+    /// "Refresh now" in the window, `status --refresh` in the CLI: refreshes the tokens (unless
+    /// another process did so a moment ago) and re-reads the account's facts.
+    pub async fn refresh_now(&self) -> Result<StatusView> {
+        self.refresh(Need::Forced, None).await?;
+        let info = self.with_token(|a| async move { self.api().account(&a.domain, &a.token).await }).await?;
+        account_store::set_account_info(&self.db, &info, now())?;
+        Ok(self.status().await)
+    }
+
+    /// Checks the token against amoCRM (refreshing when needed) and re-reads the account's facts.
+    pub async fn verify(&self) -> Result<StatusView> {
+        let info = self.with_token(|a| async move { self.api().account(&a.domain, &a.token).await }).await?;
+        account_store::set_account_info(&self.db, &info, now())?;
+        Ok(self.status().await)
+    }
+
+    /// The connected domain and stored tokens, or why there are none.
+    async fn current(&self) -> Result<(String, TokenSet)> {
+        let row = account_store::load(&self.db)?.ok_or(Error::NotConnected)?;
+        if row.reconnect_needed {
+            return Err(Error::TokenRevoked("a refresh was refused earlier".into()));
+        }
+        let tokens = self.load_tokens().await?.ok_or(Error::NotConnected)?;
+        Ok((row.domain, tokens))
+    }
+
+    async fn refresh(&self, need: Need, rejected: Option<&str>) -> Result<Access> {
+        let _in_process = self.refresh_gate.lock().await;
+        let _across_processes = self.lock_file().await?;
+        // Under both locks: the keychain is the truth now, not what we read before waiting.
+        let row = account_store::load(&self.db)?.ok_or(Error::NotConnected)?;
+        if row.reconnect_needed {
+            return Err(Error::TokenRevoked("a refresh was refused earlier".into()));
+        }
+        let tokens = self.load_tokens().await?.ok_or(Error::NotConnected)?;
+        let t = now();
+        let someone_else_refreshed = match need {
+            Need::IfExpiring => tokens.expires_at - t > REFRESH_LEEWAY_SECS,
+            Need::Rejected => rejected.is_some_and(|old| old != tokens.access_token),
+            Need::Forced => t - tokens.obtained_at < 60,
+        };
+        if someone_else_refreshed {
+            tracing::info!(?need, "tokens were refreshed meanwhile; using them");
+            return Ok(Access { domain: row.domain, token: tokens.access_token });
+        }
+        if row.auth_kind == AuthKind::LongLived {
+            return Err(Error::Unauthorized);
+        }
+        let refresh_token = tokens.refresh_token.clone().ok_or(Error::Unauthorized)?;
+        let settings = self.settings()?;
+        let creds = ClientCredentials {
+            client_id: settings.client_id.ok_or(Error::NotConfigured("client_id"))?,
+            client_secret: self.client_secret().await?,
+            redirect_uri: row.redirect_uri.or(settings.redirect_uri).ok_or(Error::NotConfigured("redirect_uri"))?,
+        };
+        let client = TokenClient::new(self.http.clone(), self.endpoints.clone());
+        match client.refresh(&row.domain, &creds, &refresh_token, t).await {
+            Ok(new) => {
+                // Persist before use: the old refresh token is already spent server-side.
+                self.save_tokens(&new).await?;
+                account_store::mark_refreshed(&self.db, new.expires_at, t)?;
+                tracing::info!(?need, "tokens refreshed");
+                Ok(Access { domain: row.domain, token: new.access_token })
+            }
+            Err(e) if refusal_means_reconnect(&e) => {
+                tracing::warn!(code = e.code(), "refresh refused; reconnect needed");
+                account_store::set_reconnect_needed(&self.db, t)?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes the data directory's refresh lock (an OS advisory lock, released when the file
+    /// handle drops — also when a process dies holding it).
+    async fn lock_file(&self) -> Result<File> {
+        let path = self.data.root().join("refresh.lock");
+        tokio::task::spawn_blocking(move || -> Result<File> {
+            let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+            file.lock()?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+    }
+}
+
+/// A 4xx from the token endpoint: the refresh token (or the client) is no longer accepted.
+fn refusal_means_reconnect(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::TokenRevoked(_)
+            | Error::TokenRejected(_)
+            | Error::InvalidClientId
+            | Error::InvalidClientSecret
+            | Error::RedirectUriMismatch
+    )
+}

@@ -1,0 +1,251 @@
+//! The session manager against the simulator: refresh before expiry, one refresh and one retry
+//! after a 401, never two refreshes of one refresh token — not across tasks, not across
+//! processes — and `reconnect_needed` when amoCRM refuses a refresh.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use amo_core::config::SettingsPatch;
+use amo_core::endpoints::Endpoints;
+use amo_core::paths::DataDir;
+use amo_core::secrets::memory::MemoryStore;
+use amo_core::secrets::{SecretStore, TOKENS_KEY};
+use amo_core::tokens::TokenSet;
+use amo_core::AmoConnect;
+use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+
+/// A keychain stand-in that several processes can share: one file per entry, replaced
+/// atomically. Tests only; the app has no plaintext store.
+struct FileStore(PathBuf);
+
+impl SecretStore for FileStore {
+    fn get(&self, key: &str) -> amo_core::Result<Option<Vec<u8>>> {
+        match std::fs::read(self.0.join(key)) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+    fn set(&self, key: &str, value: &[u8]) -> amo_core::Result<()> {
+        let tmp = self.0.join(format!("{key}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, value)?;
+        std::fs::rename(tmp, self.0.join(key))?;
+        Ok(())
+    }
+    fn delete(&self, key: &str) -> amo_core::Result<()> {
+        match std::fs::remove_file(self.0.join(key)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn open(data: &Path, store: Arc<dyn SecretStore>, server: &str) -> AmoConnect {
+    AmoConnect::open(DataDir::at(data).expect("data"), store, Endpoints::with_override(server).expect("e"))
+        .expect("app")
+}
+
+/// A simulator (approving by itself, no rate limit in the way) and an app connected to it.
+async fn connected(store: Arc<dyn SecretStore>, data: &Path) -> (Simulator, AmoConnect) {
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", free_port());
+    let sim = Simulator::start(
+        SimConfig {
+            redirect_uri: redirect_uri.clone(),
+            decision: Decision::Approve,
+            rate_limit_per_sec: 100_000,
+            ..SimConfig::default()
+        },
+        0,
+    )
+    .await
+    .expect("sim");
+    let app = open(data, store, &sim.url());
+    app.apply_settings(SettingsPatch {
+        client_id: Some(DEMO_CLIENT_ID.into()),
+        redirect_uri: Some(redirect_uri),
+        client_secret: Some(DEMO_CLIENT_SECRET.into()),
+        ..Default::default()
+    })
+    .await
+    .expect("settings");
+    let pending = app.start_loopback_connect().await.expect("start");
+    let url = pending.authorize_url().to_string();
+    let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
+    let st = pending.wait(&app, Duration::from_secs(30)).await.expect("connected");
+    assert!(st.connected);
+    assert_eq!(browser.await.expect("join").expect("browse"), 200);
+    (sim, app)
+}
+
+/// Makes the stored access token look expired to the client (amoCRM's clock says 24 h).
+fn expire_locally(store: &dyn SecretStore) {
+    let mut t: TokenSet = serde_json::from_slice(&store.get(TOKENS_KEY).expect("get").expect("tokens")).expect("json");
+    t.expires_at = 0;
+    t.obtained_at = 0;
+    store.set(TOKENS_KEY, &serde_json::to_vec(&t).expect("ser")).expect("set");
+}
+
+fn stored(store: &dyn SecretStore) -> TokenSet {
+    serde_json::from_slice(&store.get(TOKENS_KEY).expect("get").expect("tokens")).expect("json")
+}
+
+#[tokio::test]
+async fn an_expiring_token_is_refreshed_before_use_and_persisted_first() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    let before = stored(store.as_ref());
+    // Still valid: no refresh.
+    app.verify().await.expect("verify");
+    assert_eq!(sim.stats().refreshes, 0);
+    expire_locally(store.as_ref());
+    let st = app.verify().await.expect("verify after expiry");
+    assert_eq!(sim.stats().refreshes, 1);
+    let after = stored(store.as_ref());
+    assert_ne!(after.access_token, before.access_token);
+    assert_ne!(after.refresh_token, before.refresh_token, "the rotated refresh token is stored");
+    assert!(after.expires_at > amo_core::service::now() + 3600);
+    assert!(st.connected && !st.is_expired && !st.reconnect_needed);
+    assert!(st.last_refresh_at.is_some());
+}
+
+#[tokio::test]
+async fn a_401_causes_one_refresh_and_one_retry() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    sim.expire_access_tokens(); // amoCRM revoked it; the client still thinks it valid
+    let api_before = sim.stats().api_requests;
+    let st = app.verify().await.expect("verify");
+    assert!(st.connected);
+    let s = sim.stats();
+    assert_eq!(s.refreshes, 1);
+    assert_eq!(s.api_requests - api_before, 2, "the call, then one retry");
+    assert_eq!(s.unauthorized, 1);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_tasks_with_an_expired_token_cause_exactly_one_refresh() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    let app = Arc::new(app);
+    for round in 1..=5u64 {
+        expire_locally(store.as_ref());
+        sim.expire_access_tokens();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let app = app.clone();
+                tokio::spawn(async move { app.verify().await.map(|s| s.connected) })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.expect("join").expect("verify"));
+        }
+        let s = sim.stats();
+        assert_eq!((s.refreshes, s.reused_refresh_tokens), (round, 0), "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_refresh_marks_reconnect_needed_and_is_not_retried() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    // Another client spends our refresh token (the classic amoCRM failure).
+    let rt = stored(store.as_ref()).refresh_token.expect("rt");
+    let spent = reqwest::Client::new()
+        .post(format!("{}/oauth2/access_token", sim.url()))
+        .json(&serde_json::json!({"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
+            "grant_type": "refresh_token", "refresh_token": rt, "redirect_uri": sim.config().redirect_uri}))
+        .send()
+        .await
+        .expect("spend");
+    assert_eq!(spent.status(), 200);
+    expire_locally(store.as_ref());
+    let e = app.verify().await.expect_err("refused");
+    assert_eq!(e.code(), "token_revoked");
+    let st = app.status().await;
+    assert!(st.reconnect_needed);
+    assert_eq!(st.problem.as_ref().map(|p| p.code.as_str()), Some("token_revoked"));
+    let refreshes = sim.stats().refreshes;
+    assert_eq!(app.verify().await.expect_err("still").code(), "token_revoked");
+    assert_eq!(sim.stats().refreshes, refreshes, "no blind retry");
+    assert_eq!(sim.stats().reused_refresh_tokens, 1);
+}
+
+#[tokio::test]
+async fn without_a_connection_the_session_says_not_connected() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let app = open(tmp.path(), Arc::new(MemoryStore::new()), "http://127.0.0.1:9");
+    assert_eq!(app.verify().await.expect_err("none").code(), "not_connected");
+    assert_eq!(app.access().await.expect_err("none").code(), "not_connected");
+}
+
+// ------------------------------------------------------------------- across processes
+
+const CHILD_ENV: &str = "AMO_TEST_REFRESH_CHILD";
+
+/// The child side of the cross-process test (ignored in normal runs; the parent starts this test
+/// binary again with `--ignored --exact` and the shared directories in the environment).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "started as a child process by three_processes_with_twenty_tasks_each_refresh_exactly_once"]
+async fn refresh_child_process() {
+    let spec = std::env::var(CHILD_ENV).expect("child spec");
+    let mut parts = spec.split('|');
+    let (data, store, server) =
+        (parts.next().expect("data"), parts.next().expect("store"), parts.next().expect("server"));
+    let app = Arc::new(open(Path::new(data), Arc::new(FileStore(PathBuf::from(store))), server));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { app.verify().await.map(|s| s.connected) })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await.expect("join").expect("verify in child"));
+    }
+}
+
+#[tokio::test]
+async fn three_processes_with_twenty_tasks_each_refresh_exactly_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, store_dir) = (tmp.path().join("data"), tmp.path().join("keychain"));
+    std::fs::create_dir_all(&store_dir).expect("mkdir");
+    let store = Arc::new(FileStore(store_dir.clone()));
+    let (sim, _app) = connected(store.clone(), &data).await;
+    let me = std::env::current_exe().expect("exe");
+    let spec = format!("{}|{}|{}", data.display(), store_dir.display(), sim.url());
+    for round in 1..=20u64 {
+        expire_locally(store.as_ref());
+        sim.expire_access_tokens();
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                std::process::Command::new(&me)
+                    .args(["refresh_child_process", "--exact", "--ignored", "--test-threads=1"])
+                    .env(CHILD_ENV, &spec)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn child")
+            })
+            .collect();
+        for c in children {
+            let out = tokio::task::spawn_blocking(move || c.wait_with_output()).await.expect("join").expect("wait");
+            assert!(
+                out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+                "child failed in round {round}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let s = sim.stats();
+        assert_eq!((s.refreshes, s.reused_refresh_tokens), (round, 0), "round {round}: one refresh per expiry");
+    }
+    println!("cross-process: 20 rounds × 3 processes × 20 tasks → {} refreshes, 0 reused", sim.stats().refreshes);
+}
