@@ -9,6 +9,7 @@ fn main() {
         "connect_cancel",
         "disconnect",
         "cleanup_states",
+        "refresh_now",
     ])))
     .expect("tauri build script failed");
 }

@@ -107,6 +107,16 @@ pub async fn disconnect(app: AppHandle, state: State<'_, AppState>) -> Result<St
     Ok(status)
 }
 
+/// "Refresh now": refreshes the tokens (single-flight with every other task and process) and
+/// re-reads the account; pushes the new status.
+#[tauri::command]
+pub async fn refresh_now(app: AppHandle, state: State<'_, AppState>) -> Result<StatusView, ErrorPayload> {
+    let result = state.core.refresh_now().await;
+    let status = state.core.status().await;
+    let _ = app.emit("status-changed", &status);
+    result.map_err(|e| state.err(e))
+}
+
 #[tauri::command]
 pub async fn cleanup_states(state: State<'_, AppState>) -> Result<u32, ErrorPayload> {
     let n = state.core.cleanup_states().map_err(|e| state.err(e))?;

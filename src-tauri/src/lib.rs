@@ -39,6 +39,7 @@ pub fn run() {
             commands::connect_cancel,
             commands::disconnect,
             commands::cleanup_states,
+            commands::refresh_now,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -14,6 +14,7 @@ function props(overrides: Record<string, unknown> = {}) {
     onCancel: vi.fn(),
     onDisconnect: vi.fn(),
     onCleanup: vi.fn(),
+    onRefresh: vi.fn(),
     onOpenSettings: vi.fn(),
     ...overrides,
   };
@@ -46,6 +47,29 @@ describe('StatusPanel', () => {
     expect(container.querySelector('#expires-at')?.getAttribute('data-expired')).toBe('true');
     expect(container.querySelector('#expires-at .pill')?.textContent).toBe('истёк');
     i18n.lang = 'en';
+  });
+
+  test('reconnect needed: a banner, the code explained, and no Refresh now', () => {
+    i18n.lang = 'en';
+    const status = {
+      ...connected,
+      reconnect_needed: true,
+      problem: { code: 'token_revoked', message: 'amoCRM revoked access (Token has been revoked).' },
+    };
+    const { container, getByText } = render(StatusPanel, props({ status }));
+    expect(container.querySelector('#reconnect-banner')).not.toBeNull();
+    expect(container.querySelector('#status-problem')?.getAttribute('data-code')).toBe('token_revoked');
+    expect(getByText('Press “Reconnect” to sign in to amoCRM again.')).toBeTruthy();
+    expect(container.querySelector('#btn-refresh')).toBeNull();
+    expect(container.querySelector('#btn-connect')?.textContent?.trim()).toBe('Reconnect');
+  });
+
+  test('Refresh now is offered while connected', async () => {
+    const p = props({ status: connected });
+    const { container } = render(StatusPanel, p);
+    await fireEvent.click(container.querySelector('#btn-refresh') as HTMLElement);
+    expect(p.onRefresh).toHaveBeenCalledOnce();
+    expect(container.querySelector('#last-refresh')?.textContent).not.toBe('—');
   });
 
   test('disconnect asks first', async () => {

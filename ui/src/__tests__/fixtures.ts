@@ -13,6 +13,8 @@ export const disconnected: StatusView = {
   is_expired: false,
   created_at: null,
   updated_at: null,
+  last_refresh_at: null,
+  reconnect_needed: false,
   problem: null,
 };
 
@@ -28,6 +30,8 @@ export const connected: StatusView = {
   is_expired: false,
   created_at: '2026-11-23T07:00:00Z',
   updated_at: '2026-11-23T07:00:00Z',
+  last_refresh_at: '2026-11-23T07:00:00Z',
+  reconnect_needed: false,
   problem: null,
 };
 

@@ -48,6 +48,7 @@ export const api = {
   connectCancel: () => call<boolean>('connect_cancel'),
   disconnect: () => call<StatusView>('disconnect'),
   cleanupStates: () => call<number>('cleanup_states'),
+  refreshNow: () => call<StatusView>('refresh_now'),
 };
 
 export function onStatusChanged(cb: (s: StatusView) => void): Promise<UnlistenFn> {

@@ -12,6 +12,14 @@ export type StatusView = { connected: boolean, domain: string | null, account_id
  */
 expires_at: string | null, is_expired: boolean, created_at: string | null, updated_at: string | null, 
 /**
+ * RFC 3339: the last token grant or refresh.
+ */
+last_refresh_at: string | null, 
+/**
+ * amoCRM refused a refresh: only Reconnect helps.
+ */
+reconnect_needed: boolean, 
+/**
  * Set when something prevents a full answer (e.g. the keychain is locked).
  */
 problem: ErrorPayload | null, };

@@ -20,6 +20,8 @@ export const en = {
   'status.valid': 'valid',
   'status.createdAt': 'Connected on',
   'status.updatedAt': 'Updated',
+  'status.lastRefresh': 'Last token refresh',
+  'status.reconnectNeeded': 'amoCRM no longer accepts this connection’s tokens. Press “Reconnect” to sign in again.',
   'status.problem': 'Problem',
 
   'authKind.oauth': 'OAuth (authorization code)',
@@ -34,6 +36,8 @@ export const en = {
   'action.keep': 'Keep connected',
   'action.cancel': 'Cancel',
   'action.cleanup': 'Clean up expired sign-ins',
+  'action.refreshNow': 'Refresh now',
+  'refresh.done': 'Tokens refreshed.',
   'action.save': 'Save',
   'action.openSettings': 'Open Settings',
 
@@ -64,6 +68,7 @@ export const en = {
   'error.hint.keychain': 'Amo Connect keeps tokens only in the system keychain. Unlock it or start a keyring service, then try again.',
   'error.hint.retry': 'Press “Connect amoCRM” to try again.',
   'error.hint.network': 'Check the internet connection and try again.',
+  'error.hint.reconnect': 'Press “Reconnect” to sign in to amoCRM again.',
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;

@@ -22,6 +22,8 @@ export const ru: Record<MessageKey, string> = {
   'status.valid': 'действует',
   'status.createdAt': 'Подключено',
   'status.updatedAt': 'Обновлено',
+  'status.lastRefresh': 'Последнее обновление токена',
+  'status.reconnectNeeded': 'amoCRM больше не принимает токены этого подключения. Нажмите «Переподключить», чтобы войти снова.',
   'status.problem': 'Проблема',
 
   'authKind.oauth': 'OAuth (код авторизации)',
@@ -36,6 +38,8 @@ export const ru: Record<MessageKey, string> = {
   'action.keep': 'Оставить',
   'action.cancel': 'Отмена',
   'action.cleanup': 'Очистить просроченные входы',
+  'action.refreshNow': 'Обновить токен',
+  'refresh.done': 'Токены обновлены.',
   'action.save': 'Сохранить',
   'action.openSettings': 'Открыть Настройки',
 
@@ -66,4 +70,5 @@ export const ru: Record<MessageKey, string> = {
   'error.hint.keychain': 'Amo Connect хранит токены только в системном хранилище паролей. Разблокируйте его или запустите службу связки ключей и повторите.',
   'error.hint.retry': 'Нажмите «Подключить amoCRM», чтобы попробовать снова.',
   'error.hint.network': 'Проверьте подключение к интернету и повторите.',
+  'error.hint.reconnect': 'Нажмите «Переподключить», чтобы снова войти в amoCRM.',
 };
