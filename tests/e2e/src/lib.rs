@@ -40,9 +40,13 @@ pub fn free_port() -> u16 {
 
 /// A simulator whose registered Redirect URI points at a fresh loopback port.
 pub async fn simulator(decision: Decision) -> Result<(Simulator, String)> {
+    simulator_with(SimConfig { decision, ..SimConfig::default() }).await
+}
+
+/// Like [`simulator`], with any other settings (its Redirect URI is replaced).
+pub async fn simulator_with(cfg: SimConfig) -> Result<(Simulator, String)> {
     let redirect_uri = format!("http://127.0.0.1:{}/callback", free_port());
-    let sim =
-        Simulator::start(SimConfig { redirect_uri: redirect_uri.clone(), decision, ..SimConfig::default() }, 0).await?;
+    let sim = Simulator::start(SimConfig { redirect_uri: redirect_uri.clone(), ..cfg }, 0).await?;
     Ok((sim, redirect_uri))
 }
 
@@ -83,6 +87,28 @@ impl AppEnv {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         ))
+    }
+
+    /// Configures the demo integration through the CLI and connects (the simulator must approve
+    /// by itself).
+    pub async fn connect_via_cli(&self, redirect_uri: &str) -> Result<()> {
+        for args in [["config", "set", "client-id", DEMO_CLIENT_ID], ["config", "set", "redirect-uri", redirect_uri]] {
+            let (code, _, err) = self.cli(&args, None)?;
+            if code != 0 {
+                bail!("{args:?}: {err}");
+            }
+        }
+        let (code, _, err) = self.cli(&["config", "set-secret"], Some(DEMO_CLIENT_SECRET))?;
+        if code != 0 {
+            bail!("set-secret: {err}");
+        }
+        let run = self.spawn_connect(30)?;
+        reqwest::get(&run.url).await?;
+        let (code, _, err) = run.finish().await?;
+        if code != 0 {
+            bail!("connect: {err}");
+        }
+        Ok(())
     }
 
     /// Starts `amo-connect connect --no-browser --timeout SECS` and reads the authorize URL it
@@ -233,6 +259,22 @@ impl Window {
 
     /// Saves a screenshot of the webview. Waits for two animation frames first: WebKit's
     /// snapshot can otherwise show the frame before the last DOM change.
+    /// Waits until `css` exists and its text equals `want`.
+    pub async fn wait_text(&self, css: &str, want: &str, secs: u64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.text().await.ok();
+                if last.as_deref() == Some(want) {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} never read {want:?} (last {last:?})")
+    }
+
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         self.client
             .execute_async(

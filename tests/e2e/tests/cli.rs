@@ -105,3 +105,37 @@ async fn wrong_secret_is_a_one_line_error_with_its_code() -> anyhow::Result<()> 
     assert!(err.lines().last().unwrap_or_default().starts_with("error[invalid_client_secret]: "), "{err}");
     Ok(())
 }
+
+/// The window and CLI commands run at once: with a token amoCRM rejects, three `status --refresh`
+/// processes sharing the real keychain cause exactly one refresh per expiry, never a reused
+/// refresh token.
+#[tokio::test]
+async fn three_cli_processes_refresh_a_rejected_token_exactly_once() -> anyhow::Result<()> {
+    let (sim, redirect_uri) =
+        simulator_with(SimConfig { decision: Decision::Approve, rate_limit_per_sec: 10_000, ..SimConfig::default() })
+            .await?;
+    let env = AppEnv::new(&sim)?;
+    env.connect_via_cli(&redirect_uri).await?;
+    for round in 1..=5u64 {
+        sim.expire_access_tokens();
+        // Concurrent processes; waited for off the runtime that also serves the simulator.
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                let vars = env.vars();
+                tokio::task::spawn_blocking(move || {
+                    std::process::Command::new(app_binary()).args(["status", "--refresh", "--json"]).envs(vars).output()
+                })
+            })
+            .collect();
+        for h in handles {
+            let out = h.await??;
+            assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            assert_eq!(v["connected"], true);
+            assert_eq!(v["reconnect_needed"], false);
+        }
+        let s = sim.stats();
+        assert_eq!((s.refreshes, s.reused_refresh_tokens), (round, 0), "round {round}");
+    }
+    Ok(())
+}

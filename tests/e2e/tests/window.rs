@@ -42,6 +42,13 @@ async fn connect_through_the_window_shows_the_account() -> anyhow::Result<()> {
     let shot = w.screenshot("03-connected.png").await?;
     println!("screenshot of the connected panel: {}", shot.display());
 
+    // amoCRM stops accepting the access token: "Refresh now" gets a new one (one refresh).
+    sim.expire_access_tokens();
+    w.click("#btn-refresh").await?;
+    w.wait_text("#notice", "Tokens refreshed.", 20).await?;
+    assert_eq!((sim.stats().refreshes, sim.stats().reused_refresh_tokens), (1, 0));
+    w.wait_attr("#status-panel", "data-connected", "true", 5).await?;
+
     // No token in the page, on disk, or anywhere but the keychain.
     let source = w.client.source().await?;
     let files = env.all_file_bytes();
