@@ -207,6 +207,16 @@ impl Simulator {
         self.shared.lock().cfg.redirect_uri = uri.to_string();
     }
 
+    /// A code as the integration's Keys tab shows it ("easy auth", 20 minutes, single use).
+    pub fn issue_code(&self) -> String {
+        new_code(&mut self.shared.lock())
+    }
+
+    /// A long-lived token as the Keys tab generates it: a JWT valid `seconds`, no refresh token.
+    pub fn issue_long_lived(&self, seconds: i64) -> String {
+        new_long_lived(&mut self.shared.lock(), seconds)
+    }
+
     /// Every access and refresh token issued so far (tests check none of them leaks to disk).
     pub fn issued_tokens(&self) -> Vec<String> {
         let inner = self.shared.lock();
@@ -254,6 +264,8 @@ fn router(shared: Shared) -> Router {
         .route("/_sim/stats", get(sim_stats))
         .route("/_sim/decision", post(sim_decision))
         .route("/_sim/expire-tokens", post(sim_expire_tokens))
+        .route("/_sim/keys/code", post(sim_issue_code))
+        .route("/_sim/keys/long-lived", post(sim_issue_long_lived))
         .with_state(shared)
 }
 
@@ -365,11 +377,16 @@ fn redirect_with(base: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
-fn grant(inner: &mut Inner, state: Option<&str>) -> String {
-    // Real codes are long opaque strings starting with "def502".
+/// Real codes are long opaque strings starting with "def502".
+fn new_code(inner: &mut Inner) -> String {
     let code = format!("def50200{}", random_hex(300));
     inner.codes.insert(code.clone(), CodeEntry { issued_at: now(), used: false });
     inner.stats.codes_issued += 1;
+    code
+}
+
+fn grant(inner: &mut Inner, state: Option<&str>) -> String {
+    let code = new_code(inner);
     let host = inner.cfg.account_host();
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = state {
@@ -627,4 +644,24 @@ async fn sim_expire_tokens(State(s): State<Shared>) -> StatusCode {
         *exp = 0;
     }
     StatusCode::NO_CONTENT
+}
+
+async fn sim_issue_code(State(s): State<Shared>) -> Json<serde_json::Value> {
+    Json(json!({ "code": new_code(&mut s.lock()) }))
+}
+
+#[derive(Deserialize)]
+struct LongLivedQuery {
+    seconds: i64,
+}
+
+async fn sim_issue_long_lived(State(s): State<Shared>, Query(q): Query<LongLivedQuery>) -> Json<serde_json::Value> {
+    Json(json!({ "token": new_long_lived(&mut s.lock(), q.seconds) }))
+}
+
+fn new_long_lived(inner: &mut Inner, seconds: i64) -> String {
+    let t = now();
+    let token = jwt(&inner.cfg, t, t + seconds);
+    inner.access_tokens.insert(token.clone(), t + seconds);
+    token
 }

@@ -6,6 +6,8 @@
 //! amo-connect config set-secret            # the Secret key from stdin, never argv
 //! amo-connect config show [--json]
 //! amo-connect connect [--no-browser] [--timeout SECS]
+//! amo-connect connect --code CODE --domain HOST
+//! amo-connect connect --long-lived-token-stdin --domain HOST
 //! amo-connect status [--json] [--refresh]
 //! amo-connect cleanup
 //! amo-connect disconnect
@@ -40,10 +42,20 @@ enum Command {
         action: ConfigAction,
     },
     /// Connect to amoCRM: prints the authorize URL, opens the browser, waits for the callback.
+    /// With --code or --long-lived-token-stdin, connects with a pasted code or token instead.
     Connect {
         /// Only print the URL; do not open a browser.
         #[arg(long)]
         no_browser: bool,
+        /// A code from the integration's Keys tab (valid 20 minutes); needs --domain.
+        #[arg(long, requires = "domain", conflicts_with = "long_lived_token_stdin")]
+        code: Option<String>,
+        /// Read a long-lived token from standard input; needs --domain.
+        #[arg(long, requires = "domain")]
+        long_lived_token_stdin: bool,
+        /// The account address, e.g. mycompany.amocrm.ru (with --code or --long-lived-token-stdin).
+        #[arg(long)]
+        domain: Option<String>,
         /// Seconds to wait for amoCRM's redirect (at most 900, the life of a state).
         #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=900))]
         timeout: u64,
@@ -212,7 +224,30 @@ async fn execute(
                 writeln!(out, "secret        {}", if v.client_secret_set { "set (OS keychain)" } else { "not set" })?;
             }
         }
-        Command::Connect { no_browser, timeout } => {
+        Command::Connect { code: Some(code), domain: Some(domain), .. } => {
+            let status = app.connect_with_code(&code, &domain).await?;
+            print_connected(out, &status, ru)?;
+        }
+        Command::Connect { long_lived_token_stdin: true, domain: Some(domain), .. } => {
+            let mut token = String::new();
+            if stdin_is_terminal {
+                write!(
+                    err,
+                    "{}",
+                    if ru {
+                        "Вставьте долгосрочный токен и нажмите Enter: "
+                    } else {
+                        "Paste the long-lived token and press Enter: "
+                    }
+                )?;
+                stdin.read_line(&mut token)?;
+            } else {
+                stdin.take(64 * 1024).read_to_string(&mut token)?;
+            }
+            let status = app.connect_with_long_lived_token(&token, &domain).await?;
+            print_connected(out, &status, ru)?;
+        }
+        Command::Connect { no_browser, timeout, .. } => {
             let pending = app.start_loopback_connect().await?;
             // The URL on a line of its own, first, so a script can read it.
             writeln!(out, "{}", pending.authorize_url())?;
@@ -242,13 +277,7 @@ async fn execute(
                 timeout
             )?;
             let status = pending.wait(app, Duration::from_secs(timeout)).await?;
-            writeln!(
-                out,
-                "{} {} ({})",
-                if ru { "Подключено:" } else { "Connected:" },
-                status.account_name.clone().unwrap_or_else(|| "?".into()),
-                status.domain.clone().unwrap_or_default()
-            )?;
+            print_connected(out, &status, ru)?;
         }
         Command::Status { json, refresh } => {
             let s = if refresh { app.verify().await? } else { app.status().await };
@@ -280,6 +309,17 @@ async fn execute(
     Ok(())
 }
 
+fn print_connected(out: &mut (dyn Write + Send), status: &StatusView, ru: bool) -> Result<()> {
+    writeln!(
+        out,
+        "{} {} ({})",
+        if ru { "Подключено:" } else { "Connected:" },
+        status.account_name.clone().unwrap_or_else(|| "?".into()),
+        status.domain.clone().unwrap_or_default()
+    )?;
+    Ok(())
+}
+
 fn print_status(out: &mut (dyn Write + Send), s: &StatusView, ru: bool) -> Result<()> {
     let dash = || "-".to_string();
     let l = |r: &'static str, e: &'static str| if ru { r } else { e };
@@ -300,7 +340,13 @@ fn print_status(out: &mut (dyn Write + Send), s: &StatusView, ru: bool) -> Resul
             "{:<14}{} ({})",
             l("Истекает", "Expires at"),
             s.expires_at.clone().unwrap_or_else(dash),
-            if s.is_expired { l("истёк", "expired") } else { l("действует", "valid") }
+            if s.is_expired {
+                l("истёк", "expired")
+            } else if s.expires_soon {
+                l("истекает меньше чем через неделю", "expires within a week")
+            } else {
+                l("действует", "valid")
+            }
         )?;
         writeln!(out, "{:<14}{}", l("Создано", "Created"), s.created_at.clone().unwrap_or_else(dash))?;
         writeln!(out, "{:<14}{}", l("Обновлено", "Updated"), s.updated_at.clone().unwrap_or_else(dash))?;

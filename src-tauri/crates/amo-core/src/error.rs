@@ -45,6 +45,10 @@ pub enum Error {
     TokenRejected(String),
     #[error("the connection was revoked: {0}")]
     TokenRevoked(String),
+    #[error("long-lived token malformed: {0}")]
+    TokenInvalid(String),
+    #[error("long-lived token expired")]
+    TokenExpired,
     #[error("not connected")]
     NotConnected,
     #[error("amoCRM rejected the access token")]
@@ -96,6 +100,8 @@ impl Error {
             Error::CodeInvalid => "code_invalid",
             Error::TokenRejected(_) => "token_rejected",
             Error::TokenRevoked(_) => "token_revoked",
+            Error::TokenInvalid(_) => "token_invalid",
+            Error::TokenExpired => "token_expired",
             Error::NotConnected => "not_connected",
             Error::Unauthorized => "unauthorized",
             Error::RateLimited => "rate_limited",
@@ -227,6 +233,18 @@ impl Error {
                     format!("amoCRM revoked access ({hint}). Reconnect to continue.")
                 }
             }
+            Error::TokenInvalid(why) => {
+                if ru {
+                    format!("Это не долгосрочный токен amoCRM: {why}. Скопируйте токен целиком со вкладки «Ключи и доступы».")
+                } else {
+                    format!("This is not an amoCRM long-lived token: {why}. Copy the whole token from the integration's Keys tab.")
+                }
+            }
+            Error::TokenExpired => t(
+                ru,
+                "Срок действия долгосрочного токена истёк. Создайте новый на вкладке «Ключи и доступы» интеграции.",
+                "The long-lived token has expired. Generate a new one in the integration's Keys tab.",
+            ),
             Error::NotConnected => t(
                 ru,
                 "Нет подключения к amoCRM. Нажмите «Подключить amoCRM».",
@@ -361,6 +379,8 @@ mod tests {
             Error::CodeInvalid,
             Error::TokenRejected("x".into()),
             Error::TokenRevoked("x".into()),
+            Error::TokenInvalid("x".into()),
+            Error::TokenExpired,
             Error::NotConnected,
             Error::Unauthorized,
             Error::RateLimited,

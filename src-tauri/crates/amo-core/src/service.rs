@@ -25,6 +25,9 @@ use crate::secrets::keyring_store::KeyringStore;
 use crate::secrets::{SecretStore, CLIENT_SECRET_KEY, TOKENS_KEY};
 use crate::tokens::{mask, TokenSet};
 
+/// Warn this long before a long-lived token expires (it cannot be refreshed).
+pub const EXPIRY_WARNING_SECS: i64 = 7 * 24 * 3600;
+
 /// How long the loopback listener waits: as long as a state lives.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(state_store::STATE_TTL_SECS as u64);
 
@@ -57,6 +60,8 @@ pub struct StatusView {
     pub last_refresh_at: Option<String>,
     /// amoCRM refused a refresh: only Reconnect helps.
     pub reconnect_needed: bool,
+    /// A token that cannot be refreshed (long-lived) expires within a week.
+    pub expires_soon: bool,
     /// Set when something prevents a full answer (e.g. the keychain is locked).
     pub problem: Option<ErrorPayload>,
 }
@@ -289,6 +294,48 @@ impl AmoConnect {
         Ok(self.status().await)
     }
 
+    /// Connects with a code copied from the integration's Keys tab (amoCRM's "easy auth"; valid
+    /// 20 minutes, single use). The exchange repeats the Redirect URI from Settings exactly.
+    pub async fn connect_with_code(&self, code: &str, domain: &str) -> Result<StatusView> {
+        let code = code.trim();
+        if code.is_empty() || code.len() > 4096 || code.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidSetting { field: "code", reason: "paste the whole code, one line".into() });
+        }
+        let domain = config::validate_domain(domain)?;
+        let s = self.settings()?;
+        let creds = ClientCredentials {
+            client_id: s.client_id.ok_or(Error::NotConfigured("client_id"))?,
+            client_secret: self.client_secret().await?,
+            redirect_uri: s.redirect_uri.ok_or(Error::NotConfigured("redirect_uri"))?,
+        };
+        let platform = Platform::of_host(&domain).unwrap_or(s.platform);
+        let tokens = TokenClient::new(self.http.clone(), self.endpoints.clone())
+            .exchange_code(&domain, &creds, code, now())
+            .await?;
+        tracing::info!(domain = domain.as_str(), "connected with a pasted code");
+        self.store_connection(&domain, platform, AuthKind::Oauth, &tokens, Some(&creds.redirect_uri)).await
+    }
+
+    /// Connects with a long-lived token pasted by an admin (1 day to 5 years, no refresh token).
+    /// Its expiry comes from the JWT `exp`; it is checked with amoCRM before it is stored.
+    pub async fn connect_with_long_lived_token(&self, token: &str, domain: &str) -> Result<StatusView> {
+        let token = token.trim();
+        let domain = config::validate_domain(domain)?;
+        let claims = crate::tokens::jwt_claims(token)
+            .ok_or_else(|| Error::TokenInvalid("it is not a JWT (three dot-separated parts)".into()))?;
+        let exp = claims.exp.ok_or_else(|| Error::TokenInvalid("it has no expiry (exp)".into()))?;
+        let t = now();
+        if exp <= t {
+            return Err(Error::TokenExpired);
+        }
+        // amoCRM decides whether the token is good; a 401 here means it is not (or was revoked).
+        self.api().account(&domain, token).await?;
+        let tokens = TokenSet { access_token: token.to_string(), refresh_token: None, expires_at: exp, obtained_at: t };
+        let platform = Platform::of_host(&domain).unwrap_or(self.settings()?.platform);
+        tracing::info!(domain = domain.as_str(), "connected with a long-lived token");
+        self.store_connection(&domain, platform, AuthKind::LongLived, &tokens, None).await
+    }
+
     /// The status panel. Never fails: what could not be read is reported in `problem`.
     pub async fn status(&self) -> StatusView {
         let lang = self.lang();
@@ -310,7 +357,9 @@ impl AmoConnect {
         } else {
             problem
         };
+        let cannot_refresh = tokens.as_ref().is_some_and(|t| t.refresh_token.is_none());
         StatusView {
+            expires_soon: cannot_refresh && expires_at - now() < EXPIRY_WARNING_SECS,
             reconnect_needed: row.reconnect_needed,
             last_refresh_at: row.last_refresh_at.map(rfc3339),
             connected: tokens.is_some(),
@@ -394,6 +443,7 @@ impl StatusView {
             updated_at: None,
             last_refresh_at: None,
             reconnect_needed: false,
+            expires_soon: false,
             problem,
         }
     }
