@@ -10,6 +10,8 @@ fn main() {
         "disconnect",
         "cleanup_states",
         "refresh_now",
+        "connect_with_code",
+        "connect_with_token",
     ])))
     .expect("tauri build script failed");
 }

@@ -93,6 +93,35 @@ pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result
     Ok(ConnectStarted { authorize_url, browser_opened })
 }
 
+/// Connects with a code from the integration's Keys tab (amoCRM's "easy auth").
+#[tauri::command]
+pub async fn connect_with_code(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    code: String,
+    domain: String,
+) -> Result<StatusView, ErrorPayload> {
+    state.cancel_pending().await;
+    let status = state.core.connect_with_code(&code, &domain).await.map_err(|e| state.err(e))?;
+    let _ = app.emit("status-changed", &status);
+    Ok(status)
+}
+
+/// Connects with a long-lived token pasted by an admin. The token goes from the form straight
+/// to Rust and the keychain; it is never sent back to the UI.
+#[tauri::command]
+pub async fn connect_with_token(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    token: String,
+    domain: String,
+) -> Result<StatusView, ErrorPayload> {
+    state.cancel_pending().await;
+    let status = state.core.connect_with_long_lived_token(&token, &domain).await.map_err(|e| state.err(e))?;
+    let _ = app.emit("status-changed", &status);
+    Ok(status)
+}
+
 /// Stops waiting for amoCRM (the listener closes). The state stays unusable after its 15 minutes.
 #[tauri::command]
 pub async fn connect_cancel(state: State<'_, AppState>) -> Result<bool, ErrorPayload> {

@@ -40,6 +40,8 @@ pub fn run() {
             commands::disconnect,
             commands::cleanup_states,
             commands::refresh_now,
+            commands::connect_with_code,
+            commands::connect_with_token,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -72,6 +72,14 @@ describe('StatusPanel', () => {
     expect(container.querySelector('#last-refresh')?.textContent).not.toBe('—');
   });
 
+  test('a long-lived token has no Refresh now, and warns when it expires within a week', () => {
+    i18n.lang = 'en';
+    const status = { ...connected, auth_kind: 'long_lived' as const, expires_soon: true };
+    const { container } = render(StatusPanel, props({ status }));
+    expect(container.querySelector('#btn-refresh')).toBeNull();
+    expect(container.querySelector('#expires-soon')).not.toBeNull();
+  });
+
   test('disconnect asks first', async () => {
     const p = props({ status: connected });
     const { container } = render(StatusPanel, p);

@@ -15,6 +15,7 @@ export const disconnected: StatusView = {
   updated_at: null,
   last_refresh_at: null,
   reconnect_needed: false,
+  expires_soon: false,
   problem: null,
 };
 
@@ -32,6 +33,7 @@ export const connected: StatusView = {
   updated_at: '2026-11-23T07:00:00Z',
   last_refresh_at: '2026-11-23T07:00:00Z',
   reconnect_needed: false,
+  expires_soon: false,
   problem: null,
 };
 

@@ -20,6 +20,10 @@ last_refresh_at: string | null,
  */
 reconnect_needed: boolean, 
 /**
+ * A token that cannot be refreshed (long-lived) expires within a week.
+ */
+expires_soon: boolean, 
+/**
  * Set when something prevents a full answer (e.g. the keychain is locked).
  */
 problem: ErrorPayload | null, };
