@@ -3,7 +3,7 @@
 
 use amo_e2e::*;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_connect_status_with_a_forged_and_a_replayed_callback() -> anyhow::Result<()> {
     let (sim, redirect_uri) = simulator(Decision::Manual).await?;
     let env = AppEnv::new(&sim)?;
@@ -91,7 +91,7 @@ fn chrono_like_rfc3339(s: &str) -> bool {
     b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':' && b[19] == b'Z'
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_secret_is_a_one_line_error_with_its_code() -> anyhow::Result<()> {
     let (sim, redirect_uri) = simulator(Decision::Approve).await?;
     let env = AppEnv::new(&sim)?;
@@ -109,7 +109,7 @@ async fn wrong_secret_is_a_one_line_error_with_its_code() -> anyhow::Result<()> 
 /// The window and CLI commands run at once: with a token amoCRM rejects, three `status --refresh`
 /// processes sharing the real keychain cause exactly one refresh per expiry, never a reused
 /// refresh token.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_cli_processes_refresh_a_rejected_token_exactly_once() -> anyhow::Result<()> {
     let (sim, redirect_uri) =
         simulator_with(SimConfig { decision: Decision::Approve, rate_limit_per_sec: 10_000, ..SimConfig::default() })
@@ -137,5 +137,46 @@ async fn three_cli_processes_refresh_a_rejected_token_exactly_once() -> anyhow::
         let s = sim.stats();
         assert_eq!((s.refreshes, s.reused_refresh_tokens), (round, 0), "round {round}");
     }
+    Ok(())
+}
+
+/// `connect --code CODE --domain HOST` and `connect --long-lived-token-stdin --domain HOST`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pasted_code_and_long_lived_token_connect_from_the_cli() -> anyhow::Result<()> {
+    let (sim, redirect_uri) = simulator(Decision::Manual).await?;
+    let env = AppEnv::new(&sim)?;
+    env.cli(&["config", "set", "client-id", DEMO_CLIENT_ID], None)?;
+    env.cli(&["config", "set", "redirect-uri", &redirect_uri], None)?;
+    env.cli(&["config", "set-secret"], Some(DEMO_CLIENT_SECRET))?;
+
+    let code = sim.issue_code();
+    let (rc, out, err) = env.cli(&["connect", "--code", &code, "--domain", "acme.amocrm.ru"], None)?;
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(out.trim(), "Connected: Acme Trading (acme.amocrm.ru)");
+    let (_, out, _) = env.cli(&["status", "--json"], None)?;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out)?["auth_kind"], "oauth");
+    let (rc, _, err) = env.cli(&["connect", "--code", &code, "--domain", "acme.amocrm.ru"], None)?;
+    assert_eq!(rc, 1);
+    assert!(err.starts_with("error[code_revoked]: "), "{err}");
+
+    let token = sim.issue_long_lived(2 * 24 * 3600);
+    let (rc, _, err) =
+        env.cli(&["connect", "--long-lived-token-stdin", "--domain", "acme.amocrm.ru"], Some(&format!("{token}\n")))?;
+    assert_eq!(rc, 0, "{err}");
+    let (_, out, _) = env.cli(&["status", "--json"], None)?;
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!((v["auth_kind"].as_str(), v["expires_soon"].as_bool()), (Some("long_lived"), Some(true)));
+    let (_, text, _) = env.cli(&["status"], None)?;
+    assert!(text.contains("expires within a week"), "{text}");
+
+    let (rc, _, err) =
+        env.cli(&["connect", "--long-lived-token-stdin", "--domain", "acme.amocrm.ru"], Some("garbage"))?;
+    assert_eq!(rc, 1);
+    assert!(err.starts_with("error[token_invalid]: "), "{err}");
+    let (rc, _, _) = env.cli(&["connect", "--code", "x"], None)?;
+    assert_eq!(rc, 2, "--code needs --domain");
+
+    let files = env.all_file_bytes();
+    assert!(!contains(&files, tail(&token)), "the long-lived token reached the data directory");
     Ok(())
 }

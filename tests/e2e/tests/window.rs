@@ -5,7 +5,7 @@ use amo_e2e::*;
 
 /// Settings → Connect → the test acts as the browser and clicks Allow → the status panel shows
 /// the account by itself.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_through_the_window_shows_the_account() -> anyhow::Result<()> {
     let (sim, redirect_uri) = simulator(Decision::Manual).await?;
     let env = AppEnv::new(&sim)?;
@@ -74,7 +74,7 @@ async fn connect_through_the_window_shows_the_account() -> anyhow::Result<()> {
 
 /// Settings made by the CLI, Connect in the window, the user clicks Deny: the window says so by
 /// code, and nothing is connected.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deny_in_amocrm_is_shown_in_the_window() -> anyhow::Result<()> {
     let (sim, redirect_uri) = simulator(Decision::Manual).await?;
     let env = AppEnv::new(&sim)?;
@@ -120,4 +120,27 @@ fn state_of(authorize_url: &str) -> String {
         .ok()
         .and_then(|u| u.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()))
         .unwrap_or_default()
+}
+
+/// No redirect at all: an admin pastes a long-lived token in the window; the panel shows it and
+/// warns that it expires within a week.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lived_token_pasted_in_the_window_connects_and_warns() -> anyhow::Result<()> {
+    let (sim, _redirect_uri) = simulator(Decision::Manual).await?;
+    let env = AppEnv::new(&sim)?;
+    let token = sim.issue_long_lived(3 * 24 * 3600);
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "false", 20).await?;
+    w.click("#paste-connect summary").await?;
+    w.click("#mode-token").await?;
+    w.fill("#paste-secret", &token).await?;
+    w.fill("#paste-domain", "acme.amocrm.ru").await?;
+    w.click("#btn-paste-connect").await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    assert!(w.text("#auth-kind").await?.contains("Long-lived"));
+    w.find("#expires-soon").await?;
+    assert!(!w.client.source().await?.contains(tail(&token)), "the token reached the DOM");
+    w.screenshot("05-long-lived.png").await?;
+    w.close().await?;
+    Ok(())
 }
