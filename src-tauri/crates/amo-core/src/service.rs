@@ -21,6 +21,7 @@ use crate::oauth::loopback::{LoopbackListener, LoopbackTarget, Verdict};
 use crate::oauth::state_store;
 use crate::oauth::token_client::{ClientCredentials, TokenClient};
 use crate::paths::DataDir;
+use crate::secrets::chunked::ChunkedStore;
 use crate::secrets::keyring_store::KeyringStore;
 use crate::secrets::{SecretStore, CLIENT_SECRET_KEY, TOKENS_KEY};
 use crate::tokens::{mask, TokenSet};
@@ -107,7 +108,7 @@ impl AmoConnect {
     /// The data directory and server from the environment, the OS keychain.
     pub fn open_default() -> Result<AmoConnect> {
         let data = DataDir::from_env()?;
-        let secrets = Arc::new(KeyringStore::new(&data.keychain_namespace()));
+        let secrets = Arc::new(ChunkedStore::new(KeyringStore::new(&data.keychain_namespace())));
         AmoConnect::open(data, secrets, Endpoints::from_env()?)
     }
 

@@ -32,6 +32,28 @@ fn tokens_round_trip_through_the_secret_service_including_long_ones() {
 
 #[test]
 #[ignore = "needs an unlocked Secret Service (scripts/test-all.sh)"]
+fn the_chunked_store_keeps_every_entry_under_windows_limit_on_the_real_keychain() {
+    use amo_core::secrets::chunked::{ChunkedStore, MAX_CHUNK};
+    let ns = unique_ns("chunk");
+    let store = ChunkedStore::new(KeyringStore::new(&ns));
+    let value: Vec<u8> = (0..9000u32).map(|i| b'A' + (i % 26) as u8).collect();
+    store.set("oauth-tokens", &value).expect("set");
+    assert_eq!(store.get("oauth-tokens").expect("get").as_deref(), Some(&value[..]));
+    // Every entry the keychain holds for this namespace is small.
+    let out = std::process::Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", &format!("amo-connect/{ns}")])
+        .output()
+        .expect("secret-tool");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let secrets: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("secret = ")).collect();
+    assert_eq!(secrets.len(), 1 + 9000usize.div_ceil(MAX_CHUNK), "{text}");
+    assert!(secrets.iter().all(|s| s.len() <= MAX_CHUNK));
+    store.delete("oauth-tokens").expect("delete");
+    assert_eq!(store.get("oauth-tokens").expect("get"), None);
+}
+
+#[test]
+#[ignore = "needs an unlocked Secret Service (scripts/test-all.sh)"]
 fn namespaces_keep_data_directories_apart() {
     let (a, b) = (KeyringStore::new(&unique_ns("a")), KeyringStore::new(&unique_ns("b")));
     a.set("client-secret", b"for-a").expect("set a");

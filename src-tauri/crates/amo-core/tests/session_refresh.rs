@@ -180,6 +180,23 @@ async fn a_refused_refresh_marks_reconnect_needed_and_is_not_retried() {
 }
 
 #[tokio::test]
+async fn tokens_larger_than_a_keychain_entry_are_chunked_through_connect_and_refresh() {
+    use amo_core::secrets::chunked::ChunkedStore;
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Tighter than Windows' 2560 bytes, so the simulator's ~2.1 KB token set must be split.
+    let limited = Arc::new(MemoryStore::with_limit(1024));
+    let store: Arc<dyn SecretStore> = Arc::new(ChunkedStore::with_chunk_size(limited.clone(), 1000));
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    assert!(limited.len() > 2, "the token set was split over several entries");
+    expire_locally(store.as_ref());
+    let st = app.verify().await.expect("refresh through chunks");
+    assert!(st.connected && st.access_token_masked.is_some());
+    assert_eq!(sim.stats().refreshes, 1);
+    app.disconnect().await.expect("disconnect");
+    assert_eq!(limited.len(), 1, "only the Secret key is left");
+}
+
+#[tokio::test]
 async fn without_a_connection_the_session_says_not_connected() {
     let tmp = tempfile::tempdir().expect("tmp");
     let app = open(tmp.path(), Arc::new(MemoryStore::new()), "http://127.0.0.1:9");

@@ -11,11 +11,18 @@ pub struct MemoryStore {
     entries: Mutex<HashMap<String, Vec<u8>>>,
     /// When set, every call fails with this error code (to test keychain failures).
     fail_with: Mutex<Option<&'static str>>,
+    /// When set, longer values are refused, as Windows' Credential Manager refuses > 2560 bytes.
+    max_len: Option<usize>,
 }
 
 impl MemoryStore {
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// A store that refuses values longer than `max_len` bytes.
+    pub fn with_limit(max_len: usize) -> MemoryStore {
+        MemoryStore { max_len: Some(max_len), ..MemoryStore::default() }
     }
 
     /// Makes every later call fail as a locked (`"locked"`) or absent (`"absent"`) keychain would.
@@ -48,6 +55,11 @@ impl SecretStore for MemoryStore {
 
     fn set(&self, key: &str, value: &[u8]) -> Result<()> {
         self.check()?;
+        if let Some(max) = self.max_len {
+            if value.len() > max {
+                return Err(Error::Internal(format!("keychain rejected the value: {} bytes > {max}", value.len())));
+            }
+        }
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), value.to_vec());
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! [`keyring_store::KeyringStore`]. There is deliberately no plaintext fallback: if the keychain is
 //! missing or locked the caller gets `keychain_unavailable` / `keychain_locked`.
 
+pub mod chunked;
 pub mod keyring_store;
 pub mod memory;
 
