@@ -6,7 +6,10 @@ mod commands;
 use std::sync::Arc;
 
 use amo_core::{AmoConnect, Lang};
-use tauri::Manager;
+use tauri::{Emitter, Manager};
+
+/// How often the window checks whether the tokens need a keep-alive refresh.
+const KEEP_ALIVE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 pub use commands::AppState;
 
@@ -29,6 +32,16 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             app.manage(AppState::new(core.clone()));
+            // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
+            // start and every hour; push the new status when a refresh happened.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(amo_core::session::run_keep_alive(
+                core.clone(),
+                KEEP_ALIVE_CHECK_EVERY,
+                move |status| {
+                    let _ = handle.emit("status-changed", &status);
+                },
+            ));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -110,7 +110,12 @@ describe('App', () => {
     await fireEvent.submit(container.querySelector('#settings-form') as HTMLFormElement);
     await waitFor(() => expect(container.querySelector('#settings-saved')).not.toBeNull());
     const second = calls.filter((c) => c.cmd === 'save_settings')[1]?.args as { patch: Record<string, unknown> };
-    expect(second.patch).toMatchObject({ client_id: '5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10', client_secret: 'the-secret', platform: 'amocrm' });
+    expect(second.patch).toMatchObject({
+      client_id: '5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10',
+      client_secret: 'the-secret',
+      platform: 'amocrm',
+      keepalive_days: 7,
+    });
     expect(input('#client-secret').value).toBe('');
     expect(container.querySelector('#secret-state')?.getAttribute('data-set')).toBe('true');
   });

@@ -39,7 +39,15 @@ export const connected: StatusView = {
 
 export function settingsView(overrides: Partial<SettingsView['settings']> = {}, secretSet = false): SettingsView {
   return {
-    settings: { platform: 'amocrm', client_id: null, redirect_uri: null, domain: null, language: 'en', ...overrides },
+    settings: {
+      platform: 'amocrm',
+      client_id: null,
+      redirect_uri: null,
+      domain: null,
+      language: 'en',
+      keepalive_days: 7,
+      ...overrides,
+    },
     client_secret_set: secretSet,
     server_override: false,
   };

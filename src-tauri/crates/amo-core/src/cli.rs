@@ -2,7 +2,7 @@
 //! original integration's console commands; other programs rely on this surface:
 //!
 //! ```text
-//! amo-connect config set platform|client-id|redirect-uri|domain|language VALUE
+//! amo-connect config set platform|client-id|redirect-uri|domain|language|keepalive-days VALUE
 //! amo-connect config set-secret            # the Secret key from stdin, never argv
 //! amo-connect config show [--json]
 //! amo-connect connect [--no-browser] [--timeout SECS]
@@ -95,6 +95,7 @@ enum ConfigKey {
     RedirectUri,
     Domain,
     Language,
+    KeepaliveDays,
 }
 
 /// True when the arguments ask for the CLI rather than the window. The window is started with no
@@ -172,6 +173,12 @@ async fn execute(
                 ConfigKey::ClientId => p.client_id = Some(value),
                 ConfigKey::RedirectUri => p.redirect_uri = Some(value),
                 ConfigKey::Domain => p.domain = Some(value),
+                ConfigKey::KeepaliveDays => {
+                    p.keepalive_days = Some(value.trim().parse().map_err(|_| Error::InvalidSetting {
+                        field: "keepalive_days",
+                        reason: format!("\"{value}\" is not a whole number of days"),
+                    })?)
+                }
                 ConfigKey::Language => {
                     p.language = Some(Lang::parse(&value).ok_or_else(|| Error::InvalidSetting {
                         field: "language",
@@ -221,6 +228,7 @@ async fn execute(
                 writeln!(out, "redirect-uri  {}", s.redirect_uri.clone().unwrap_or_else(dash))?;
                 writeln!(out, "domain        {}", s.domain.clone().unwrap_or_else(dash))?;
                 writeln!(out, "language      {}", s.language.as_str())?;
+                writeln!(out, "keepalive     {} days", s.keepalive_days)?;
                 writeln!(out, "secret        {}", if v.client_secret_set { "set (OS keychain)" } else { "not set" })?;
             }
         }

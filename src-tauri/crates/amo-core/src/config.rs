@@ -61,7 +61,10 @@ impl Platform {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+/// Refresh tokens die after three months unused (shared/amocrm-api.md §3): refresh long before.
+pub const DEFAULT_KEEPALIVE_DAYS: u32 = 7;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Settings {
     pub platform: Platform,
@@ -69,6 +72,21 @@ pub struct Settings {
     pub redirect_uri: Option<String>,
     pub domain: Option<String>,
     pub language: Lang,
+    /// Refresh in the background when the last refresh is older than this many days.
+    pub keepalive_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            platform: Platform::default(),
+            client_id: None,
+            redirect_uri: None,
+            domain: None,
+            language: Lang::default(),
+            keepalive_days: DEFAULT_KEEPALIVE_DAYS,
+        }
+    }
 }
 
 /// A change from the window's Settings form: `None` leaves a value as it is.
@@ -86,6 +104,9 @@ pub struct SettingsPatch {
     pub domain: Option<String>,
     #[ts(optional)]
     pub language: Option<Lang>,
+    /// 1 to 60 days.
+    #[ts(optional)]
+    pub keepalive_days: Option<u32>,
     /// Goes to the keychain, never to SQLite. An empty string is refused.
     #[ts(optional)]
     pub client_secret: Option<String>,
@@ -102,6 +123,7 @@ pub fn load(db: &Db) -> Result<Settings> {
         redirect_uri: get("redirect_uri")?,
         domain: get("domain")?,
         language: get("language")?.and_then(|l| Lang::parse(&l)).unwrap_or_default(),
+        keepalive_days: get("keepalive_days")?.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_KEEPALIVE_DAYS),
     })
 }
 
@@ -181,6 +203,16 @@ pub fn validate_redirect_uri(raw: &str) -> Result<String> {
         other => {
             Err(bad(&format!("scheme \"{other}\" is not supported here; use http://127.0.0.1:PORT/... or https://")))
         }
+    }
+}
+
+/// Days between keep-alive refreshes: at least one, and well inside the 90-day life of a
+/// refresh token.
+pub fn validate_keepalive_days(days: u32) -> Result<u32> {
+    if (1..=60).contains(&days) {
+        Ok(days)
+    } else {
+        Err(Error::InvalidSetting { field: "keepalive_days", reason: format!("{days} is not between 1 and 60 days") })
     }
 }
 

@@ -155,6 +155,7 @@ impl AmoConnect {
             None => None,
         };
         let secret = patch.client_secret.as_deref().map(config::validate_client_secret).transpose()?;
+        let keepalive = patch.keepalive_days.map(config::validate_keepalive_days).transpose()?;
         if let Some(s) = secret {
             self.secret_set(CLIENT_SECRET_KEY, s.into_bytes()).await?;
         }
@@ -172,6 +173,9 @@ impl AmoConnect {
         }
         if let Some(l) = patch.language {
             config::store(&self.db, "language", Some(l.as_str()))?;
+        }
+        if let Some(d) = keepalive {
+            config::store(&self.db, "keepalive_days", Some(&d.to_string()))?;
         }
         tracing::info!("settings updated");
         self.settings_view().await

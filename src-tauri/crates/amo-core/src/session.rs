@@ -43,6 +43,8 @@ enum Need {
     Rejected,
     /// "Refresh now": refresh unless someone refreshed within the last minute.
     Forced,
+    /// Keep-alive: refresh unless the tokens are younger than this many seconds.
+    OlderThan(i64),
 }
 
 impl AmoConnect {
@@ -88,6 +90,28 @@ impl AmoConnect {
         Ok(self.status().await)
     }
 
+    /// Keeps a quiet connection alive: a refresh token unused for three months dies, so refresh
+    /// when the tokens are older than the keep-alive age (Settings, default 7 days). Returns
+    /// whether it refreshed. Long-lived tokens and connections needing a reconnect are left alone.
+    pub async fn keep_alive(&self) -> Result<bool> {
+        let Some(row) = account_store::load(&self.db)? else { return Ok(false) };
+        if row.auth_kind != AuthKind::Oauth || row.reconnect_needed {
+            return Ok(false);
+        }
+        let Some(tokens) = self.load_tokens().await? else { return Ok(false) };
+        let max_age = i64::from(self.settings()?.keepalive_days) * 24 * 3600;
+        if now() - tokens.obtained_at < max_age {
+            return Ok(false);
+        }
+        let before = tokens.access_token;
+        let after = self.refresh(Need::OlderThan(max_age), None).await?;
+        let refreshed = after.token != before;
+        if refreshed {
+            tracing::info!("keep-alive refresh done");
+        }
+        Ok(refreshed)
+    }
+
     /// The connected domain and stored tokens, or why there are none.
     async fn current(&self) -> Result<(String, TokenSet)> {
         let row = account_store::load(&self.db)?.ok_or(Error::NotConnected)?;
@@ -112,6 +136,7 @@ impl AmoConnect {
             Need::IfExpiring => tokens.expires_at - t > REFRESH_LEEWAY_SECS,
             Need::Rejected => rejected.is_some_and(|old| old != tokens.access_token),
             Need::Forced => t - tokens.obtained_at < 60,
+            Need::OlderThan(age) => t - tokens.obtained_at < age,
         };
         if someone_else_refreshed {
             tracing::info!(?need, "tokens were refreshed meanwhile; using them");
@@ -169,4 +194,35 @@ fn refusal_means_reconnect(e: &Error) -> bool {
             | Error::InvalidClientSecret
             | Error::RedirectUriMismatch
     )
+}
+
+/// Runs [`AmoConnect::keep_alive`] now and then every `every`, calling `on_refresh` after each
+/// refresh (the window pushes the new status). Failures are logged and retried next time; a
+/// refused refresh has marked the account `reconnect_needed`, which stops further attempts.
+pub async fn run_keep_alive<F>(app: std::sync::Arc<AmoConnect>, every: std::time::Duration, on_refresh: F)
+where
+    F: Fn(StatusView),
+{
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match app.keep_alive().await {
+            Ok(true) => on_refresh(app.status().await),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(code = e.code(), "keep-alive refresh failed"),
+        }
+    }
+}
+
+/// [`run_keep_alive`] on a Tokio task.
+pub fn spawn_keep_alive<F>(
+    app: std::sync::Arc<AmoConnect>,
+    every: std::time::Duration,
+    on_refresh: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(StatusView) + Send + Sync + 'static,
+{
+    tokio::spawn(run_keep_alive(app, every, on_refresh))
 }

@@ -90,6 +90,13 @@ fn expire_locally(store: &dyn SecretStore) {
     store.set(TOKENS_KEY, &serde_json::to_vec(&t).expect("ser")).expect("set");
 }
 
+/// Makes the stored tokens look `secs` old (still unexpired).
+fn age_tokens(store: &dyn SecretStore, secs: i64) {
+    let mut t = stored(store);
+    t.obtained_at = amo_core::service::now() - secs;
+    store.set(TOKENS_KEY, &serde_json::to_vec(&t).expect("ser")).expect("set");
+}
+
 fn stored(store: &dyn SecretStore) -> TokenSet {
     serde_json::from_slice(&store.get(TOKENS_KEY).expect("get").expect("tokens")).expect("json")
 }
@@ -194,6 +201,65 @@ async fn tokens_larger_than_a_keychain_entry_are_chunked_through_connect_and_ref
     assert_eq!(sim.stats().refreshes, 1);
     app.disconnect().await.expect("disconnect");
     assert_eq!(limited.len(), 1, "only the Secret key is left");
+}
+
+const DAY: i64 = 24 * 3600;
+
+#[tokio::test]
+async fn keep_alive_refreshes_only_tokens_older_than_the_configured_age() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    assert!(!app.keep_alive().await.expect("fresh"), "fresh tokens are left alone");
+    age_tokens(store.as_ref(), 8 * DAY);
+    assert!(app.keep_alive().await.expect("old"), "8 days > default 7");
+    assert_eq!(sim.stats().refreshes, 1);
+    assert!(!app.keep_alive().await.expect("again"), "just refreshed");
+    assert_eq!(sim.stats().refreshes, 1);
+
+    app.apply_settings(SettingsPatch { keepalive_days: Some(30), ..Default::default() }).await.expect("30 days");
+    age_tokens(store.as_ref(), 8 * DAY);
+    assert!(!app.keep_alive().await.expect("8 < 30"));
+    age_tokens(store.as_ref(), 31 * DAY);
+    assert!(app.keep_alive().await.expect("31 > 30"));
+    assert_eq!(sim.stats().refreshes, 2);
+    for bad in [0, 61] {
+        let e = app.apply_settings(SettingsPatch { keepalive_days: Some(bad), ..Default::default() }).await;
+        assert_eq!(e.expect_err("range").code(), "invalid_setting");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keep_alive_timer_refreshes_at_start_and_then_leaves_fresh_tokens_alone() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    age_tokens(store.as_ref(), 10 * DAY);
+    let app = Arc::new(app);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let timer = amo_core::session::spawn_keep_alive(app.clone(), Duration::from_millis(50), move |st| {
+        let _ = tx.send(st);
+    });
+    let st = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("status");
+    assert!(st.connected && st.last_refresh_at.is_some());
+    tokio::time::sleep(Duration::from_millis(400)).await; // several more ticks
+    timer.abort();
+    assert_eq!(sim.stats().refreshes, 1, "one refresh, then the tokens are fresh");
+    assert!(rx.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn keep_alive_leaves_long_lived_tokens_and_dead_connections_alone() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    let token = sim.issue_long_lived(30 * DAY);
+    app.connect_with_long_lived_token(&token, "acme.amocrm.ru").await.expect("long-lived");
+    age_tokens(store.as_ref(), 20 * DAY);
+    assert!(!app.keep_alive().await.expect("long-lived"));
+    assert_eq!(sim.stats().refreshes, 0);
+    app.disconnect().await.expect("disconnect");
+    assert!(!app.keep_alive().await.expect("nothing connected"));
 }
 
 #[tokio::test]

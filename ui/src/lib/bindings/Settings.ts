@@ -2,4 +2,8 @@
 import type { Lang } from "./Lang";
 import type { Platform } from "./Platform";
 
-export type Settings = { platform: Platform, client_id: string | null, redirect_uri: string | null, domain: string | null, language: Lang, };
+export type Settings = { platform: Platform, client_id: string | null, redirect_uri: string | null, domain: string | null, language: Lang, 
+/**
+ * Refresh in the background when the last refresh is older than this many days.
+ */
+keepalive_days: number, };

@@ -11,6 +11,10 @@ export type SettingsPatch = { platform?: Platform, client_id?: string, redirect_
  */
 domain?: string, language?: Lang, 
 /**
+ * 1 to 60 days.
+ */
+keepalive_days?: number, 
+/**
  * Goes to the keychain, never to SQLite. An empty string is refused.
  */
 client_secret?: string, };

@@ -72,6 +72,8 @@ export const en = {
   'settings.domain': 'Account address (optional)',
   'settings.domainHint': 'e.g. mycompany.amocrm.ru; filled in automatically after connecting.',
   'settings.language': 'Language',
+  'settings.keepalive': 'Keep-alive refresh (days)',
+  'settings.keepaliveHint': 'amoCRM drops connections whose tokens were not refreshed for 3 months; the app refreshes them in the background after this many days (1–60).',
   'settings.saved': 'Settings saved.',
 
   'error.code': 'code',

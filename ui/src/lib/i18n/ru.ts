@@ -74,6 +74,8 @@ export const ru: Record<MessageKey, string> = {
   'settings.domain': 'Адрес аккаунта (необязательно)',
   'settings.domainHint': 'например, mycompany.amocrm.ru; заполнится сам после подключения.',
   'settings.language': 'Язык',
+  'settings.keepalive': 'Фоновое обновление токенов (дней)',
+  'settings.keepaliveHint': 'amoCRM разрывает подключение, если токены не обновлялись 3 месяца; приложение обновляет их в фоне через столько дней (1–60).',
   'settings.saved': 'Настройки сохранены.',
 
   'error.code': 'код',
