@@ -217,6 +217,12 @@ impl Simulator {
         new_long_lived(&mut self.shared.lock(), seconds)
     }
 
+    /// Renames the account's subdomain, as an admin can in amoCRM: the old host stops answering
+    /// for the account (token endpoint 404, API 401) and the lookup endpoint tells the new one.
+    pub fn rename_subdomain(&self, new: &str) {
+        self.shared.lock().cfg.subdomain = new.to_string();
+    }
+
     /// Every access and refresh token issued so far (tests check none of them leaks to disk).
     pub fn issued_tokens(&self) -> Vec<String> {
         let inner = self.shared.lock();
@@ -261,6 +267,7 @@ fn router(shared: Shared) -> Router {
         .route("/oauth/decision", post(decision))
         .route("/oauth2/access_token", post(access_token))
         .route("/api/v4/account", get(account))
+        .route("/oauth2/account/current/subdomain", get(current_subdomain))
         .route("/_sim/stats", get(sim_stats))
         .route("/_sim/decision", post(sim_decision))
         .route("/_sim/expire-tokens", post(sim_expire_tokens))
@@ -406,6 +413,32 @@ fn deny(inner: &mut Inner, state: Option<&str>) -> String {
     redirect_with(&inner.cfg.redirect_uri, &pairs)
 }
 
+// ---------------------------------------------------------------- hosts
+
+/// The host a request was meant for: the `Host` header, unless it names the simulator itself
+/// (a test calling 127.0.0.1 directly), which stands for the account's own host.
+fn requested_host(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?.to_ascii_lowercase();
+    let name = host.split(':').next().unwrap_or_default().to_string();
+    if name == "127.0.0.1" || name == "localhost" {
+        None
+    } else {
+        Some(name)
+    }
+}
+
+/// Whether the request reached the account's current host (or its amocrm.com alias for Kommo).
+fn is_account_host(inner: &Inner, headers: &HeaderMap) -> bool {
+    match requested_host(headers) {
+        None => true,
+        Some(h) => {
+            let current = inner.cfg.account_host();
+            h == current
+                || (inner.cfg.platform == SimPlatform::Kommo && h == format!("{}.amocrm.com", inner.cfg.subdomain))
+        }
+    }
+}
+
 // ---------------------------------------------------------------- token endpoint
 
 fn oauth_problem(status: StatusCode, hint: &str) -> Response {
@@ -491,6 +524,12 @@ async fn access_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) 
 }
 
 fn token_grant(inner: &mut Inner, headers: &HeaderMap, body: &Bytes) -> Response {
+    if !is_account_host(inner, headers) {
+        return problem_response(
+            StatusCode::NOT_FOUND,
+            json!({"title": "Not Found", "type": "https://httpstatus.es/404", "status": 404, "detail": "Account not found"}),
+        );
+    }
     let Some(p) = parse_body(headers, body) else {
         return oauth_problem(StatusCode::BAD_REQUEST, "Request body must be JSON or form-encoded");
     };
@@ -555,6 +594,11 @@ fn unauthorized(detail: &str) -> Response {
 /// the refusal (429 or 401) to send instead of an answer.
 fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Response> {
     inner.stats.api_requests += 1;
+    if !is_account_host(inner, headers) {
+        inner.stats.unauthorized += 1;
+        // amoCRM answers a request for a subdomain that no longer exists with 401 (code 101).
+        return Some(unauthorized("Account does not exist (code 101)"));
+    }
     let t = Instant::now();
     while inner.recent_api.front().is_some_and(|f| t.duration_since(*f).as_secs_f64() >= 1.0) {
         inner.recent_api.pop_front();
@@ -621,6 +665,27 @@ async fn account(State(s): State<Shared>, headers: HeaderMap) -> Response {
         "currency": if c.platform == SimPlatform::Amocrm { "RUB" } else { "USD" },
         "_links": {"self": {"href": format!("https://{}/api/v4/account", c.account_host())}},
     }))
+}
+
+/// `GET https://{api_domain}/oauth2/account/current/subdomain` with `X-Refresh-Token`
+/// (shared/amocrm-api.md §5): where the account lives now. Only on the `api_domain` host.
+async fn current_subdomain(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let inner = s.lock();
+    let api_host = format!("api-b.{}", inner.cfg.top_level());
+    if requested_host(&headers).is_some_and(|h| h != api_host) {
+        return (StatusCode::NOT_FOUND, "not the api_domain host").into_response();
+    }
+    let token = headers.get("x-refresh-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    match inner.refresh_tokens.get(token) {
+        Some(false) => Json(json!({
+            "id": inner.cfg.account_id,
+            "subdomain": inner.cfg.subdomain,
+            "domain": inner.cfg.account_host(),
+            "top_level_domain": inner.cfg.top_level().rsplit('.').next().unwrap_or("ru"),
+        }))
+        .into_response(),
+        _ => unauthorized("Refresh token is invalid or was used"),
+    }
 }
 
 // ---------------------------------------------------------------- test controls

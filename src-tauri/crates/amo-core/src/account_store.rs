@@ -130,6 +130,12 @@ pub fn set_reconnect_needed(db: &Db, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// The account moved to another host (its subdomain was renamed in amoCRM).
+pub fn set_domain(db: &Db, domain: &str, now: i64) -> Result<()> {
+    db.conn().execute("UPDATE account SET domain = ?1, updated_at = ?2 WHERE id = 1", params![domain, now])?;
+    Ok(())
+}
+
 /// Fills in the account's facts from `/api/v4/account`.
 pub fn set_account_info(db: &Db, info: &crate::api::AccountInfo, now: i64) -> Result<()> {
     db.conn().execute(

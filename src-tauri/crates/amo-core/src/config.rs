@@ -206,6 +206,15 @@ pub fn validate_redirect_uri(raw: &str) -> Result<String> {
     }
 }
 
+/// `api_domain` comes from a token claim and decides where the refresh token is sent: it must
+/// be an amoCRM/Kommo host (e.g. `api-b.amocrm.ru`).
+pub fn validate_api_domain(host: &str) -> Option<String> {
+    let h = host.trim().to_ascii_lowercase();
+    let ok = h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && ["amocrm.ru", "kommo.com", "amocrm.com"].iter().any(|base| h.ends_with(&format!(".{base}")));
+    ok.then_some(h)
+}
+
 /// Days between keep-alive refreshes: at least one, and well inside the 90-day life of a
 /// refresh token.
 pub fn validate_keepalive_days(days: u32) -> Result<u32> {
@@ -233,7 +242,12 @@ pub fn validate_domain(raw: &str) -> Result<String> {
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
     if v.split('.').all(valid_label) && Platform::of_host(&v).is_some() && !v.starts_with("www.") {
-        Ok(v)
+        // amocrm.com accounts now live at kommo.com, and their tokens work there
+        // (shared/amocrm-api.md §5): keep one spelling.
+        Ok(match v.strip_suffix(".amocrm.com") {
+            Some(sub) => format!("{sub}.kommo.com"),
+            None => v,
+        })
     } else {
         Err(Error::InvalidSetting {
             field: "domain",
@@ -283,6 +297,7 @@ mod tests {
     fn domain_accepts_hosts_and_urls_of_both_platforms_only() {
         assert_eq!(validate_domain("https://Acme.amocrm.ru/leads").expect("ok"), "acme.amocrm.ru");
         assert_eq!(validate_domain("acme.kommo.com").expect("ok"), "acme.kommo.com");
+        assert_eq!(validate_domain("acme.amocrm.com").expect("ok"), "acme.kommo.com");
         for bad in ["evil.com", "amocrm.ru", "www.amocrm.ru", "a b.amocrm.ru", "-x.amocrm.ru", ""] {
             assert!(validate_domain(bad).is_err(), "{bad}");
         }

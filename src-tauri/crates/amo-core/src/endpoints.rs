@@ -58,6 +58,13 @@ impl Endpoints {
         Ok(url)
     }
 
+    /// The `Host` header to send with a request for `host` when the server is overridden: the
+    /// local simulator serves every account host at one address and tells them apart by `Host`,
+    /// as amoCRM's own front ends do. `None` when talking to the real host.
+    pub fn host_header(&self, host: &str) -> Option<String> {
+        self.server_override.as_ref().map(|_| host.to_string())
+    }
+
     /// `https://{account host}{path}` for OAuth and API calls on the account host.
     pub fn account_url(&self, domain: &str, path: &str) -> Result<Url> {
         Url::parse(&format!("{}{path}", self.origin_for(&format!("https://{domain}"))))

@@ -153,13 +153,29 @@ impl AmoConnect {
             redirect_uri: row.redirect_uri.or(settings.redirect_uri).ok_or(Error::NotConfigured("redirect_uri"))?,
         };
         let client = TokenClient::new(self.http.clone(), self.endpoints.clone());
-        match client.refresh(&row.domain, &creds, &refresh_token, t).await {
+        let mut domain = row.domain.clone();
+        let mut result = client.refresh(&domain, &creds, &refresh_token, t).await;
+        if matches!(result, Err(Error::TokenRevoked(_)) | Err(Error::TokenRejected(_))) {
+            // Perhaps the account's subdomain was renamed: ask amoCRM where it lives now and, if it
+            // moved, try once more there (what the official library does; amocrm-api.md §3, §5).
+            if let Some(moved) = self.find_moved_domain(&tokens, &refresh_token, &domain).await {
+                tracing::info!(
+                    from = domain.as_str(),
+                    to = moved.as_str(),
+                    "account moved; retrying the refresh there"
+                );
+                account_store::set_domain(&self.db, &moved, t)?;
+                domain = moved;
+                result = client.refresh(&domain, &creds, &refresh_token, t).await;
+            }
+        }
+        match result {
             Ok(new) => {
                 // Persist before use: the old refresh token is already spent server-side.
                 self.save_tokens(&new).await?;
                 account_store::mark_refreshed(&self.db, new.expires_at, t)?;
                 tracing::info!(?need, "tokens refreshed");
-                Ok(Access { domain: row.domain, token: new.access_token })
+                Ok(Access { domain, token: new.access_token })
             }
             Err(e) if refusal_means_reconnect(&e) => {
                 tracing::warn!(code = e.code(), "refresh refused; reconnect needed");
@@ -167,6 +183,23 @@ impl AmoConnect {
                 Err(e)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// The account's current host if amoCRM says it is not `domain` any more. Uses `api_domain`
+    /// from the access token's claims; any failure means "not moved".
+    async fn find_moved_domain(&self, tokens: &TokenSet, refresh_token: &str, domain: &str) -> Option<String> {
+        let api_domain = crate::tokens::jwt_claims(&tokens.access_token)?.api_domain?;
+        let api_domain = crate::config::validate_api_domain(&api_domain)?;
+        match self.api().current_subdomain(&api_domain, refresh_token).await {
+            Ok(current) => {
+                let moved = crate::config::validate_domain(&current.domain).ok()?;
+                (moved != domain).then_some(moved)
+            }
+            Err(e) => {
+                tracing::info!(code = e.code(), "subdomain lookup failed");
+                None
+            }
         }
     }
 

@@ -30,7 +30,11 @@ impl ApiClient {
 
     pub async fn account(&self, domain: &str, access_token: &str) -> Result<AccountInfo> {
         let url = self.endpoints.account_url(domain, "/api/v4/account")?;
-        let resp = self.http.get(url).bearer_auth(access_token).send().await.map_err(network_error)?;
+        let mut req = self.http.get(url).bearer_auth(access_token);
+        if let Some(host) = self.endpoints.host_header(domain) {
+            req = req.header(reqwest::header::HOST, host);
+        }
+        let resp = req.send().await.map_err(network_error)?;
         let status = resp.status().as_u16();
         let request_id = resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = resp
@@ -44,6 +48,42 @@ impl ApiClient {
         match status {
             200 => serde_json::from_str(&body)
                 .map_err(|e| Error::UnexpectedResponse(format!("account is not the expected JSON ({e})"))),
+            _ => Err(classify(status, &content_type, &body)),
+        }
+    }
+}
+
+/// What `/oauth2/account/current/subdomain` answers.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct CurrentSubdomain {
+    pub id: i64,
+    pub subdomain: String,
+    pub domain: String,
+}
+
+impl ApiClient {
+    /// Asks amoCRM where the account lives now (its subdomain may have been renamed). Must be
+    /// called on the `api_domain` host from the access token, with the still-valid refresh token
+    /// (shared/amocrm-api.md §5).
+    pub async fn current_subdomain(&self, api_domain: &str, refresh_token: &str) -> Result<CurrentSubdomain> {
+        let url = self.endpoints.account_url(api_domain, "/oauth2/account/current/subdomain")?;
+        let mut req = self.http.get(url).header("X-Refresh-Token", refresh_token);
+        if let Some(host) = self.endpoints.host_header(api_domain) {
+            req = req.header(reqwest::header::HOST, host);
+        }
+        let resp = req.send().await.map_err(network_error)?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = resp.text().await.map_err(network_error)?;
+        tracing::info!(api_domain, status, "GET /oauth2/account/current/subdomain");
+        match status {
+            200 => serde_json::from_str(&body)
+                .map_err(|e| Error::UnexpectedResponse(format!("subdomain answer is not the expected JSON ({e})"))),
             _ => Err(classify(status, &content_type, &body)),
         }
     }

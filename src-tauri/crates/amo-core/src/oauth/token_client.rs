@@ -104,7 +104,11 @@ impl TokenClient {
     async fn post(&self, domain: &str, req: &TokenRequest<'_>, grant: Grant, now: i64) -> Result<TokenSet> {
         let url = self.endpoints.account_url(domain, "/oauth2/access_token")?;
         tracing::info!(domain, grant = ?grant, "token request");
-        let resp = self.http.post(url).json(req).send().await.map_err(network_error)?;
+        let mut request = self.http.post(url).json(req);
+        if let Some(host) = self.endpoints.host_header(domain) {
+            request = request.header(reqwest::header::HOST, host);
+        }
+        let resp = request.send().await.map_err(network_error)?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
