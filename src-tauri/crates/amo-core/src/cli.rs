@@ -256,7 +256,7 @@ async fn execute(
             print_connected(out, &status, ru)?;
         }
         Command::Connect { no_browser, timeout, .. } => {
-            let pending = app.start_loopback_connect().await?;
+            let pending = app.start_connect().await?;
             // The URL on a line of its own, first, so a script can read it.
             writeln!(out, "{}", pending.authorize_url())?;
             out.flush()?;

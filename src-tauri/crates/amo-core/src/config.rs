@@ -61,6 +61,34 @@ impl Platform {
     }
 }
 
+/// The deep link amoCRM can redirect to, if it accepts a custom scheme (shared/amocrm-api.md §12).
+pub const DEEP_LINK_REDIRECT: &str = "amoconnect://oauth/callback";
+/// The suggested loopback port.
+pub const DEFAULT_LOOPBACK_PORT: u16 = 53682;
+
+/// Where the HTTPS bounce page forwards amoCRM's redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum BounceVia {
+    /// To `http://127.0.0.1:{bounce_port}/callback`.
+    #[default]
+    Loopback,
+    /// To `amoconnect://oauth/callback`.
+    DeepLink,
+}
+
+/// How amoCRM's redirect reaches the app, decided by the Redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedirectMode {
+    /// `http://127.0.0.1:PORT/path`: the app listens there.
+    Loopback { port: u16, path: String },
+    /// `amoconnect://oauth/callback`: the OS hands the URL to the app.
+    DeepLink,
+    /// `https://…`: the user's static bounce page forwards to loopback or the deep link.
+    Bounce { via: BounceVia, port: u16 },
+}
+
 /// Refresh tokens die after three months unused (shared/amocrm-api.md §3): refresh long before.
 pub const DEFAULT_KEEPALIVE_DAYS: u32 = 7;
 
@@ -74,6 +102,10 @@ pub struct Settings {
     pub language: Lang,
     /// Refresh in the background when the last refresh is older than this many days.
     pub keepalive_days: u32,
+    /// With an https Redirect URI (bounce page): where the page forwards.
+    pub bounce_via: BounceVia,
+    /// With an https Redirect URI and loopback forwarding: the port the app listens on.
+    pub bounce_port: u16,
 }
 
 impl Default for Settings {
@@ -85,6 +117,30 @@ impl Default for Settings {
             domain: None,
             language: Lang::default(),
             keepalive_days: DEFAULT_KEEPALIVE_DAYS,
+            bounce_via: BounceVia::default(),
+            bounce_port: DEFAULT_LOOPBACK_PORT,
+        }
+    }
+}
+
+impl Settings {
+    /// How the redirect will arrive, from the Redirect URI (validated when it was saved).
+    pub fn redirect_mode(&self) -> Result<RedirectMode> {
+        let uri = self.redirect_uri.as_deref().ok_or(Error::NotConfigured("redirect_uri"))?;
+        if uri == DEEP_LINK_REDIRECT {
+            return Ok(RedirectMode::DeepLink);
+        }
+        let url =
+            Url::parse(uri).map_err(|e| Error::InvalidSetting { field: "redirect_uri", reason: e.to_string() })?;
+        match url.scheme() {
+            "https" => Ok(RedirectMode::Bounce { via: self.bounce_via, port: self.bounce_port }),
+            _ => {
+                let port = url.port().ok_or(Error::InvalidSetting {
+                    field: "redirect_uri",
+                    reason: "a loopback Redirect URI needs an explicit port".into(),
+                })?;
+                Ok(RedirectMode::Loopback { port, path: url.path().to_string() })
+            }
         }
     }
 }
@@ -107,6 +163,11 @@ pub struct SettingsPatch {
     /// 1 to 60 days.
     #[ts(optional)]
     pub keepalive_days: Option<u32>,
+    #[ts(optional)]
+    pub bounce_via: Option<BounceVia>,
+    /// 1024 to 65535.
+    #[ts(optional)]
+    pub bounce_port: Option<u16>,
     /// Goes to the keychain, never to SQLite. An empty string is refused.
     #[ts(optional)]
     pub client_secret: Option<String>,
@@ -124,6 +185,11 @@ pub fn load(db: &Db) -> Result<Settings> {
         domain: get("domain")?,
         language: get("language")?.and_then(|l| Lang::parse(&l)).unwrap_or_default(),
         keepalive_days: get("keepalive_days")?.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_KEEPALIVE_DAYS),
+        bounce_via: match get("bounce_via")?.as_deref() {
+            Some("deep_link") => BounceVia::DeepLink,
+            _ => BounceVia::Loopback,
+        },
+        bounce_port: get("bounce_port")?.and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_LOOPBACK_PORT),
     })
 }
 
@@ -179,6 +245,9 @@ pub fn validate_client_secret(raw: &str) -> Result<String> {
 pub fn validate_redirect_uri(raw: &str) -> Result<String> {
     let v = raw.trim();
     let bad = |reason: &str| Error::InvalidSetting { field: "redirect_uri", reason: reason.to_string() };
+    if v == DEEP_LINK_REDIRECT {
+        return Ok(v.to_string());
+    }
     let url = Url::parse(v).map_err(|e| bad(&format!("not an absolute URL ({e})")))?;
     if url.fragment().is_some() {
         return Err(bad("must not contain a #fragment"));
@@ -213,6 +282,15 @@ pub fn validate_api_domain(host: &str) -> Option<String> {
     let ok = h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
         && ["amocrm.ru", "kommo.com", "amocrm.com"].iter().any(|base| h.ends_with(&format!(".{base}")));
     ok.then_some(h)
+}
+
+/// The loopback port the bounce page forwards to.
+pub fn validate_port(port: u16) -> Result<u16> {
+    if port >= 1024 {
+        Ok(port)
+    } else {
+        Err(Error::InvalidSetting { field: "bounce_port", reason: format!("{port} is not a port from 1024 to 65535") })
+    }
 }
 
 /// Days between keep-alive refreshes: at least one, and well inside the 90-day life of a
@@ -289,8 +367,25 @@ mod tests {
             let e = validate_redirect_uri(bad).expect_err(bad);
             assert!(e.to_string().contains(why), "{bad}: {e}");
         }
+        assert!(validate_redirect_uri("amoconnect://oauth/callback").is_ok());
+        assert!(validate_redirect_uri("amoconnect://other").is_err());
         // Stored exactly as typed (amoCRM compares the string).
         assert_eq!(validate_redirect_uri("https://x.y/cb/").expect("ok"), "https://x.y/cb/");
+    }
+
+    #[test]
+    fn the_redirect_uri_decides_the_mode() {
+        let with = |uri: &str| Settings { redirect_uri: Some(uri.into()), ..Settings::default() };
+        assert_eq!(
+            with("http://127.0.0.1:53682/callback").redirect_mode().expect("m"),
+            RedirectMode::Loopback { port: 53682, path: "/callback".into() }
+        );
+        assert_eq!(with(DEEP_LINK_REDIRECT).redirect_mode().expect("m"), RedirectMode::DeepLink);
+        assert_eq!(
+            with("https://me.github.io/amo/bounce.html").redirect_mode().expect("m"),
+            RedirectMode::Bounce { via: BounceVia::Loopback, port: DEFAULT_LOOPBACK_PORT }
+        );
+        assert_eq!(Settings::default().redirect_mode().expect_err("none").code(), "not_configured");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::account_store::{self, AccountRow, AuthKind};
 use crate::api::ApiClient;
-use crate::config::{self, Platform, Settings, SettingsPatch};
+use crate::config::{self, BounceVia, Platform, RedirectMode, Settings, SettingsPatch};
 use crate::db::Db;
 use crate::endpoints::Endpoints;
 use crate::error::{Error, ErrorPayload, Result};
@@ -156,6 +156,7 @@ impl AmoConnect {
         };
         let secret = patch.client_secret.as_deref().map(config::validate_client_secret).transpose()?;
         let keepalive = patch.keepalive_days.map(config::validate_keepalive_days).transpose()?;
+        let bounce_port = patch.bounce_port.map(config::validate_port).transpose()?;
         if let Some(s) = secret {
             self.secret_set(CLIENT_SECRET_KEY, s.into_bytes()).await?;
         }
@@ -177,6 +178,16 @@ impl AmoConnect {
         if let Some(d) = keepalive {
             config::store(&self.db, "keepalive_days", Some(&d.to_string()))?;
         }
+        if let Some(v) = patch.bounce_via {
+            config::store(
+                &self.db,
+                "bounce_via",
+                Some(if v == BounceVia::DeepLink { "deep_link" } else { "loopback" }),
+            )?;
+        }
+        if let Some(p) = bounce_port {
+            config::store(&self.db, "bounce_port", Some(&p.to_string()))?;
+        }
         tracing::info!("settings updated");
         self.settings_view().await
     }
@@ -188,27 +199,81 @@ impl AmoConnect {
         Ok(n)
     }
 
-    /// Step one of Connect over loopback: checks the settings, binds the listener (so a busy port
-    /// is reported before the browser opens), stores a fresh state and builds the authorize URL.
-    pub async fn start_loopback_connect(&self) -> Result<PendingConnect> {
+    /// Step one of Connect: checks the settings, binds the loopback listener when the redirect
+    /// comes that way (so a busy port is reported before the browser opens), stores a fresh state
+    /// and builds the authorize URL. The Redirect URI decides the way (see [`RedirectMode`]).
+    pub async fn start_connect(&self) -> Result<PendingConnect> {
         let s = self.settings()?;
-        let client_id = s.client_id.ok_or(Error::NotConfigured("client_id"))?;
-        let redirect_uri = s.redirect_uri.ok_or(Error::NotConfigured("redirect_uri"))?;
-        let target = LoopbackTarget::from_redirect_uri(&redirect_uri)?;
+        let client_id = s.client_id.clone().ok_or(Error::NotConfigured("client_id"))?;
+        let mode = s.redirect_mode()?;
+        let redirect_uri = s.redirect_uri.clone().ok_or(Error::NotConfigured("redirect_uri"))?;
         let client_secret = self.client_secret().await?;
-        let listener = LoopbackListener::bind(target).await?;
+        let (listener, prefix) = match &mode {
+            RedirectMode::Loopback { port, path } => {
+                (Some(LoopbackListener::bind(LoopbackTarget { port: *port, path: path.clone() }).await?), String::new())
+            }
+            RedirectMode::DeepLink => (None, "d.".to_string()),
+            RedirectMode::Bounce { via: BounceVia::DeepLink, .. } => (None, "d.".to_string()),
+            RedirectMode::Bounce { via: BounceVia::Loopback, port } => (
+                Some(LoopbackListener::bind(LoopbackTarget { port: *port, path: "/callback".into() }).await?),
+                format!("l{port}."),
+            ),
+        };
         let t = now();
         state_store::supersede_unused(&self.db, t)?;
-        let state = state_store::create(&self.db, &redirect_uri, t)?;
+        let state = state_store::create_with_prefix(&self.db, &prefix, &redirect_uri, t)?;
         let authorize_url = self.endpoints.authorize_url(s.platform, &client_id, &state)?;
-        tracing::info!(platform = s.platform.as_str(), "sign-in started (loopback)");
+        tracing::info!(platform = s.platform.as_str(), mode = ?mode, "sign-in started");
         Ok(PendingConnect {
             authorize_url,
             state,
             listener,
+            started_at: t,
             platform: s.platform,
             creds: ClientCredentials { client_id, client_secret, redirect_uri },
         })
+    }
+
+    /// Step one of Connect when the Redirect URI must be a loopback one (kept for callers that
+    /// need the listener).
+    pub async fn start_loopback_connect(&self) -> Result<PendingConnect> {
+        match self.settings()?.redirect_mode()? {
+            RedirectMode::Loopback { .. } => self.start_connect().await,
+            _ => Err(Error::InvalidSetting {
+                field: "redirect_uri",
+                reason: "loopback sign-in needs a Redirect URI of the form http://127.0.0.1:PORT/path".into(),
+            }),
+        }
+    }
+
+    /// A deep link `amoconnect://oauth/callback?…` (from a running or a cold-started app).
+    /// `Reject`: not ours, forged, replayed or expired — it changes nothing and is only logged.
+    /// `Finish`: a valid state; the sign-in ends here, connected or with its error.
+    pub async fn complete_deep_link(&self, url: &str) -> Verdict<StatusView> {
+        let parsed = match url::Url::parse(url) {
+            Ok(u) if u.scheme() == "amoconnect" && u.host_str() == Some("oauth") && u.path() == "/callback" => u,
+            _ => return Verdict::Reject(Error::CallbackInvalid("not an Amo Connect sign-in link".into())),
+        };
+        let q = CallbackQuery::parse(parsed.query().unwrap_or(""));
+        let Some(state) = q.state.as_deref() else { return Verdict::Reject(Error::StateUnknown) };
+        let record = match state_store::consume(&self.db, state, now()) {
+            Ok(r) => r,
+            Err(e) => return Verdict::Reject(e),
+        };
+        let settings = match self.settings() {
+            Ok(s) => s,
+            Err(e) => return Verdict::Finish(Err(e)),
+        };
+        let result = async {
+            let creds = ClientCredentials {
+                client_id: settings.client_id.clone().ok_or(Error::NotConfigured("client_id"))?,
+                client_secret: self.client_secret().await?,
+                redirect_uri: record.redirect_uri,
+            };
+            self.complete_authorization(&q, settings.platform, &creds).await
+        }
+        .await;
+        Verdict::Finish(result)
     }
 
     /// Checks one callback query against the sign-in in progress and the state store; on success
@@ -458,7 +523,9 @@ impl StatusView {
 pub struct PendingConnect {
     authorize_url: Url,
     state: String,
-    listener: LoopbackListener,
+    /// `None` when the redirect arrives as a deep link (to whichever instance the OS starts).
+    listener: Option<LoopbackListener>,
+    started_at: i64,
     platform: Platform,
     creds: ClientCredentials,
 }
@@ -469,15 +536,39 @@ impl PendingConnect {
         &self.authorize_url
     }
 
-    pub fn listener_port(&self) -> Result<u16> {
-        Ok(self.listener.local_addr()?.port())
+    /// Whether this sign-in listens on loopback (else it ends with a deep link).
+    pub fn listens(&self) -> bool {
+        self.listener.is_some()
     }
 
     /// Waits for the one valid callback (forged and replayed ones are refused and the wait goes
-    /// on), completes the connection and returns the new status.
+    /// on), completes the connection and returns the new status. Without a listener (deep link),
+    /// waits until the instance that receives the link has connected — possibly another process.
     pub async fn wait(self, app: &AmoConnect, timeout: Duration) -> Result<StatusView> {
-        let PendingConnect { listener, platform, creds, state, .. } = self;
+        let PendingConnect { listener, platform, creds, state, started_at, .. } = self;
+        let Some(listener) = listener else {
+            return wait_for_connection(app, &state, started_at, timeout).await;
+        };
         let (creds, state) = (&creds, state.as_str());
         listener.serve(timeout, |query| async move { app.handle_callback(&query, state, platform, creds).await }).await
+    }
+}
+
+/// Polls until this sign-in's state has been used and the account row was written after it
+/// started (by whichever process handled the deep link), or the state was refused.
+async fn wait_for_connection(app: &AmoConnect, state: &str, started_at: i64, timeout: Duration) -> Result<StatusView> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Err(Error::StateReplayed) = state_store::peek(&app.db, state, now()) {
+            // Used: by our deep link (then the account is fresh) or superseded by a newer sign-in.
+            match account_store::load(&app.db)? {
+                Some(row) if row.updated_at >= started_at => return Ok(app.status().await),
+                _ => {}
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::ConnectTimeout);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }

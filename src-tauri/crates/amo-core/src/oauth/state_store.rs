@@ -26,9 +26,15 @@ fn hash(state: &str) -> String {
 
 /// A fresh state: 32 random bytes, base64url (43 characters).
 pub fn create(db: &Db, redirect_uri: &str, now: i64) -> Result<String> {
+    create_with_prefix(db, "", redirect_uri, now)
+}
+
+/// A fresh state after a visible prefix. The HTTPS bounce page reads the prefix to know where to
+/// forward (`l53682.` → loopback port 53682, `d.` → deep link); the random part is the guard.
+pub fn create_with_prefix(db: &Db, prefix: &str, redirect_uri: &str, now: i64) -> Result<String> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let state = format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     db.conn().execute(
         "INSERT INTO oauth_states (state_hash, redirect_uri, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
         params![hash(&state), redirect_uri, now, now + STATE_TTL_SECS],
