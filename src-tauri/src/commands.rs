@@ -39,6 +39,17 @@ impl AppState {
         }
     }
 
+    pub fn core(&self) -> Arc<AmoConnect> {
+        self.core.clone()
+    }
+
+    /// A sign-in ended elsewhere (a deep link): stop its listener, if it had one.
+    pub fn forget_pending(&self) {
+        if let Some(h) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            h.abort();
+        }
+    }
+
     fn err(&self, e: Error) -> ErrorPayload {
         e.to_payload(self.core.lang())
     }
@@ -59,13 +70,14 @@ pub async fn save_settings(state: State<'_, AppState>, patch: SettingsPatch) -> 
     state.core.apply_settings(patch).await.map_err(|e| state.err(e))
 }
 
-/// Starts Connect over loopback: binds the listener, opens the browser, and returns at once.
+/// Starts Connect: binds the loopback listener if the Redirect URI needs one, opens the browser,
+/// and returns at once.
 /// The outcome arrives later as the `connect-finished` event (and `status-changed`).
 #[tauri::command]
 pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result<ConnectStarted, ErrorPayload> {
     // Free the port of an earlier, abandoned sign-in before binding it again.
     state.cancel_pending().await;
-    let pending = state.core.start_loopback_connect().await.map_err(|e| state.err(e))?;
+    let pending = state.core.start_connect().await.map_err(|e| state.err(e))?;
     let authorize_url = pending.authorize_url().to_string();
     let browser_opened = if std::env::var(NO_BROWSER_ENV).is_ok_and(|v| v == "1") {
         false
@@ -78,6 +90,10 @@ pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result
             }
         }
     };
+    if !pending.listens() {
+        // The redirect comes back as a deep link, handled by deep_links.rs.
+        return Ok(ConnectStarted { authorize_url, browser_opened });
+    }
     let core = state.core.clone();
     let task = tauri::async_runtime::spawn(async move {
         let result = pending.wait(&core, CONNECT_TIMEOUT).await;

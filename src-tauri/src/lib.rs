@@ -2,6 +2,7 @@
 //! events. Everything with logic lives in `amo-core`, which has no Tauri dependency.
 
 mod commands;
+mod deep_links;
 
 use std::sync::Arc;
 
@@ -28,10 +29,24 @@ pub fn run() {
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "window starting");
 
-    let result = tauri::Builder::default()
+    let mut builder = tauri::Builder::default();
+    // Single instance first (tauri-notes §1.3): a second launch — e.g. the OS opening an
+    // amoconnect:// link — hands its URL to this instance (deep-link feature) and exits.
+    #[cfg(desktop)]
+    {
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        }));
+    }
+    let result = builder
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             app.manage(AppState::new(core.clone()));
+            deep_links::install(app)?;
             // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
             // start and every hour; push the new status when a refresh happened.
             let handle = app.handle().clone();

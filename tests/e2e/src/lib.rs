@@ -89,9 +89,8 @@ impl AppEnv {
         ))
     }
 
-    /// Configures the demo integration through the CLI and connects (the simulator must approve
-    /// by itself).
-    pub async fn connect_via_cli(&self, redirect_uri: &str) -> Result<()> {
+    /// Sets the demo integration's Integration ID, Secret key and this Redirect URI via the CLI.
+    pub fn configure(&self, redirect_uri: &str) -> Result<()> {
         for args in [["config", "set", "client-id", DEMO_CLIENT_ID], ["config", "set", "redirect-uri", redirect_uri]] {
             let (code, _, err) = self.cli(&args, None)?;
             if code != 0 {
@@ -102,6 +101,13 @@ impl AppEnv {
         if code != 0 {
             bail!("set-secret: {err}");
         }
+        Ok(())
+    }
+
+    /// Configures the demo integration through the CLI and connects (the simulator must approve
+    /// by itself).
+    pub async fn connect_via_cli(&self, redirect_uri: &str) -> Result<()> {
+        self.configure(redirect_uri)?;
         let run = self.spawn_connect(30)?;
         reqwest::get(&run.url).await?;
         let (code, _, err) = run.finish().await?;

@@ -144,3 +144,86 @@ async fn a_long_lived_token_pasted_in_the_window_connects_and_warns() -> anyhow:
     w.close().await?;
     Ok(())
 }
+
+/// The Redirect URI is the deep link. The app is running; the browser's redirect to
+/// amoconnect://… starts a second instance, which hands the URL over and exits; the window
+/// connects. A forged link changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deep_link_to_the_running_app_connects_and_a_forged_one_changes_nothing() -> anyhow::Result<()> {
+    let (sim, _) = simulator_with(SimConfig::default()).await?;
+    sim.set_redirect_uri(DEEP_LINK);
+    let env = AppEnv::new(&sim)?;
+    env.configure(DEEP_LINK)?;
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "false", 20).await?;
+    w.click("#btn-connect").await?;
+    let url = w.find("#authorize-url").await?.prop("value").await?.unwrap_or_default();
+
+    let forged = "amoconnect://oauth/callback?code=def502evil&state=d.forged&referer=acme.amocrm.ru&platform=1";
+    assert!(second_launch(&env, forged).await?.success());
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    w.wait_attr("#status-panel", "data-connected", "false", 1).await?;
+    assert_eq!(sim.stats().code_exchanges, 0);
+
+    let link = decide_without_following(&url, true).await?;
+    assert!(link.starts_with("amoconnect://oauth/callback?code="), "{link}");
+    assert!(second_launch(&env, &link).await?.success(), "the second instance exits after handing over");
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    assert!(w.text("#account-name").await?.contains("Acme Trading"));
+    w.screenshot("06-deep-link.png").await?;
+    w.close().await?;
+    Ok(())
+}
+
+/// Cold start: no window is open; `connect` in the CLI waits, the browser's link starts the
+/// app, which completes the sign-in; the CLI sees it and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deep_link_cold_starts_the_app_and_the_waiting_cli_sees_the_connection() -> anyhow::Result<()> {
+    let (sim, _) = simulator_with(SimConfig { decision: Decision::Approve, ..SimConfig::default() }).await?;
+    sim.set_redirect_uri(DEEP_LINK);
+    let env = AppEnv::new(&sim)?;
+    env.configure(DEEP_LINK)?;
+    let run = env.spawn_connect(60)?;
+    let link = redirect_location(&run.url).await?;
+    let mut app = std::process::Command::new(app_binary()).arg(&link).envs(env.vars()).spawn()?;
+    let (code, out, err) = run.finish().await?;
+    let _ = app.kill();
+    let _ = app.wait();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "Connected: Acme Trading (acme.amocrm.ru)");
+    assert_eq!(sim.stats().code_exchanges, 1);
+    Ok(())
+}
+
+const DEEP_LINK: &str = "amoconnect://oauth/callback";
+
+/// Starts the app binary with a URL, as the OS does for a link; returns its exit status.
+async fn second_launch(env: &AppEnv, url: &str) -> anyhow::Result<std::process::ExitStatus> {
+    let mut cmd = std::process::Command::new(app_binary());
+    cmd.arg(url).envs(env.vars());
+    Ok(tokio::task::spawn_blocking(move || cmd.status()).await??)
+}
+
+/// amoCRM's redirect after Allow/Deny on the simulator's page, not followed.
+async fn decide_without_following(authorize_url: &str, allow: bool) -> anyhow::Result<String> {
+    let u = url::Url::parse(authorize_url)?;
+    let q = |k: &str| u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned()).unwrap_or_default();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let r = http
+        .post(format!("{}/oauth/decision", u.origin().ascii_serialization()))
+        .form(&[
+            ("client_id", q("client_id")),
+            ("state", q("state")),
+            ("decision", (if allow { "allow" } else { "deny" }).into()),
+        ])
+        .send()
+        .await?;
+    Ok(r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string())
+}
+
+/// Where the simulator (approving by itself) redirects, not followed.
+async fn redirect_location(authorize_url: &str) -> anyhow::Result<String> {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let r = http.get(authorize_url).send().await?;
+    Ok(r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string())
+}
