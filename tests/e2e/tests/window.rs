@@ -18,7 +18,10 @@ async fn connect_through_the_window_shows_the_account() -> anyhow::Result<()> {
     w.click("#nav-settings").await?;
     w.fill("#client-id", DEMO_CLIENT_ID).await?;
     w.fill("#client-secret", DEMO_CLIENT_SECRET).await?;
-    w.fill("#redirect-uri", &redirect_uri).await?;
+    let port = url::Url::parse(&redirect_uri)?.port().unwrap_or_default().to_string();
+    w.click("#mode-loopback").await?;
+    w.fill("#loopback-port", &port).await?;
+    assert_eq!(w.text("#redirect-uri").await?, redirect_uri, "what to paste into amoCRM");
     w.click("#btn-save").await?;
     w.find("#settings-saved").await?;
     w.wait_attr("#secret-state", "data-set", "true", 10).await?;

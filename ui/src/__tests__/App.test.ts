@@ -79,7 +79,16 @@ describe('App', () => {
     await waitFor(() => expect(container.querySelector('#connect-error')?.getAttribute('data-code')).toBe('not_configured'));
     await fireEvent.click(getByText('Open Settings'));
     await waitFor(() => expect(container.querySelector('#settings-form')).not.toBeNull());
-    expect((container.querySelector('#redirect-uri') as HTMLInputElement).value).toBe('http://127.0.0.1:53682/callback');
+    expect(container.querySelector('#redirect-uri')?.textContent).toBe('http://127.0.0.1:53682/callback');
+    // Switching the method shows what to paste into amoCRM, and what each way means.
+    await fireEvent.click(container.querySelector('#mode-deeplink') as HTMLInputElement);
+    expect(container.querySelector('#redirect-uri')?.textContent).toBe('amoconnect://oauth/callback');
+    await fireEvent.click(container.querySelector('#mode-bounce') as HTMLInputElement);
+    await fireEvent.input(container.querySelector('#bounce-url') as HTMLInputElement, {
+      target: { value: 'https://me.github.io/amo-connect-bounce.html' },
+    });
+    expect(container.querySelector('#redirect-uri')?.textContent).toBe('https://me.github.io/amo-connect-bounce.html');
+    expect(container.querySelector('#bounce-port')).not.toBeNull();
   });
 
   test('Settings sends the Secret key only when typed, and shows field errors from the backend', async () => {
@@ -115,6 +124,9 @@ describe('App', () => {
       client_secret: 'the-secret',
       platform: 'amocrm',
       keepalive_days: 7,
+      redirect_uri: 'http://127.0.0.1:53682/callback',
+      bounce_via: 'loopback',
+      bounce_port: 53682,
     });
     expect(input('#client-secret').value).toBe('');
     expect(container.querySelector('#secret-state')?.getAttribute('data-set')).toBe('true');
