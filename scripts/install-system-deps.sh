@@ -13,8 +13,10 @@ PKGS=(
   libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   # Running the real window headless, WebDriver E2E, real Secret Service
   xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools at-spi2-core
-  # Desktop integration checks and screenshots
-  xdg-utils desktop-file-utils libglib2.0-bin xdotool imagemagick
+  # Desktop integration checks, screenshots, package checks
+  xdg-utils desktop-file-utils libglib2.0-bin xdotool imagemagick rpm
+  # actionlint (PyPI) for the workflows
+  python3-venv
 )
 
 missing=()

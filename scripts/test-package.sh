@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The Linux packages as a user gets them: checks the built .deb and .rpm, installs the .deb with
+# apt-get, checks what it placed (binary, desktop entry with %u, icons, scheme handler), launches
+# the INSTALLED app in a real window (Xvfb, private D-Bus, unlocked keyring), signs in through an
+# amoconnect:// link opened by the desktop's URL handler (gio), and removes the package cleanly.
+#
+# Run by scripts/test-all.sh after the Tauri CLI built the bundles. Prints one "PASS name" or
+# "FAIL name" line per check; exits non-zero if any failed. Needs root (apt-get install).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ARTIFACTS=${AMO_ARTIFACTS:-$ROOT/artifacts}/package
+mkdir -p "$ARTIFACTS"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+FAILS=0
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1${2:+: $2}"; FAILS=$((FAILS + 1)); }
+check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi; }
+
+DEB=$(ls "$ROOT"/target/release/bundle/deb/*.deb 2>/dev/null | head -n 1)
+RPM=$(ls "$ROOT"/target/release/bundle/rpm/*.rpm 2>/dev/null | head -n 1)
+[ -n "$DEB" ] || { fail deb-built "no .deb under target/release/bundle/deb"; exit 1; }
+pass deb-built
+
+# ------------------------------------------------------------------ the files, before installing
+X=$(mktemp -d)
+dpkg-deb -x "$DEB" "$X"
+DESKTOP="$X/usr/share/applications/Amo Connect.desktop"
+check deb-desktop-exec-passes-url grep -qx 'Exec=amo-connect %u' "$DESKTOP"
+check deb-desktop-registers-scheme grep -qx 'MimeType=x-scheme-handler/amoconnect' "$DESKTOP"
+check deb-desktop-valid desktop-file-validate "$DESKTOP"
+for size in 32x32 128x128 256x256@2; do
+  check "deb-icon-$size" test -s "$X/usr/share/icons/hicolor/$size/apps/amo-connect.png"
+done
+check deb-maintainer bash -c "dpkg-deb -f '$DEB' Maintainer | grep -q '@'"
+check deb-depends-webkit bash -c "dpkg-deb -f '$DEB' Depends | grep -q libwebkit2gtk-4.1-0"
+if [ -n "$RPM" ] && command -v rpm >/dev/null; then
+  check rpm-has-binary bash -c "rpm -qlp '$RPM' | grep -qx /usr/bin/amo-connect"
+  check rpm-has-desktop-entry bash -c "rpm -qlp '$RPM' | grep -q '/usr/share/applications/Amo Connect.desktop'"
+  check rpm-metadata bash -c "rpm -qip '$RPM' | grep -q 'License *: MIT'"
+else
+  fail rpm-built "no .rpm or no rpm tool"
+fi
+
+# ------------------------------------------------------------------ install
+start=$(date +%s.%N)
+if $SUDO apt-get install -y -qq "$DEB" >"$ARTIFACTS/install.log" 2>&1; then pass deb-installs; else fail deb-installs "$(tail -n 3 "$ARTIFACTS/install.log")"; exit 1; fi
+echo "    install took $(echo "$(date +%s.%N) - $start" | awk '{printf "%.1f", $1 - $3}') s; installed size $(dpkg-query -W -f='${Installed-Size}' amo-connect) KiB; .deb $(du -h "$DEB" | cut -f1)"
+check installed-binary test -x /usr/bin/amo-connect
+check installed-desktop-entry test -f "/usr/share/applications/Amo Connect.desktop"
+check installed-icons test -s /usr/share/icons/hicolor/128x128/apps/amo-connect.png
+check scheme-handler-xdg-mime bash -c "xdg-mime query default x-scheme-handler/amoconnect | grep -qx 'Amo Connect.desktop'"
+check scheme-handler-gio bash -c "gio mime x-scheme-handler/amoconnect | grep -q 'Amo Connect.desktop'"
+
+# ------------------------------------------------------------------ the installed app, for real
+SIM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$ROOT/target/release/amo-sim" --port "$SIM_PORT" --auto approve --redirect-uri amoconnect://oauth/callback >/dev/null 2>&1 &
+SIM=$!
+trap 'kill $SIM 2>/dev/null || true' EXIT
+cat >"$ARTIFACTS/inner.sh" <<'INNER'
+#!/usr/bin/env bash
+# Inside Xvfb and a private D-Bus session: unlocked keyring, fresh profile, installed app.
+set -uo pipefail
+export XDG_DATA_HOME=$(mktemp -d) XDG_CONFIG_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
+chmod 700 "$XDG_RUNTIME_DIR"
+echo -n pkg-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+export AMO_CONNECT_DATA_DIR=$(mktemp -d) AMO_CONNECT_SERVER=http://127.0.0.1:$SIM_PORT AMO_CONNECT_LANG=en
+APP=/usr/bin/amo-connect
+$APP config set client-id 5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10 >/dev/null
+$APP config set redirect-uri amoconnect://oauth/callback >/dev/null
+printf '%s' sim-demo-secret-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ | $APP config set-secret >/dev/null
+t0=$(date +%s.%N)
+$APP >"$OUT/app.log" 2>&1 &
+GUI=$!
+if timeout 30 xdotool search --sync --onlyvisible --name '^Amo Connect$' >/dev/null; then
+  echo "PASS installed-app-window"
+  echo "    launch to window: $(echo "$(date +%s.%N) $t0" | awk '{printf "%.2f", $1 - $2}') s"
+else
+  echo "FAIL installed-app-window"
+fi
+sleep 2
+import -window root "$OUT/installed-app.png" && echo "    screenshot: $OUT/installed-app.png"
+# Sign in: the CLI starts it and waits; the browser part goes to the simulator; the desktop's
+# URL handler (gio) opens the amoconnect:// link, which reaches the running window.
+$APP connect --no-browser --timeout 60 >"$OUT/connect.out" 2>"$OUT/connect.err" &
+CONNECT=$!
+for _ in $(seq 50); do [ -s "$OUT/connect.out" ] && break; sleep 0.1; done
+LINK=$(curl -s -o /dev/null -w '%{redirect_url}' "$(head -n 1 "$OUT/connect.out")")
+case "$LINK" in amoconnect://oauth/callback\?*) echo "PASS simulator-redirects-to-deep-link" ;; *) echo "FAIL simulator-redirects-to-deep-link" ;; esac
+gio open "$LINK" >"$OUT/gio.log" 2>&1 && echo "PASS gio-opens-the-link" || echo "FAIL gio-opens-the-link"
+if wait "$CONNECT" && grep -q '^Connected: Acme Trading' "$OUT/connect.out"; then
+  echo "PASS deep-link-through-desktop-handler-connects"
+else
+  echo "FAIL deep-link-through-desktop-handler-connects: $(tail -n 1 "$OUT/connect.err")"
+fi
+$APP status --json >"$OUT/status.json" 2>&1; grep -q '"connected": true' "$OUT/status.json" && echo "PASS installed-status-connected" || echo "FAIL installed-status-connected: $(head -c 300 "$OUT/status.json")"
+kill $GUI 2>/dev/null; wait $GUI 2>/dev/null
+exit 0
+INNER
+chmod +x "$ARTIFACTS/inner.sh"
+while IFS= read -r line; do
+  echo "$line"
+  case "$line" in FAIL*) FAILS=$((FAILS + 1)) ;; esac
+done < <(SIM_PORT=$SIM_PORT OUT=$ARTIFACTS xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ARTIFACTS/inner.sh" 2>/dev/null)
+
+# ------------------------------------------------------------------ remove
+if $SUDO apt-get remove -y -qq amo-connect >"$ARTIFACTS/remove.log" 2>&1; then pass deb-removes; else fail deb-removes; fi
+check removed-binary test ! -e /usr/bin/amo-connect
+check removed-desktop-entry test ! -e "/usr/share/applications/Amo Connect.desktop"
+check removed-scheme-handler bash -c "! gio mime x-scheme-handler/amoconnect 2>/dev/null | grep -q 'Amo Connect.desktop'"
+
+[ "$FAILS" -eq 0 ]
