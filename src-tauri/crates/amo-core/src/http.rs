@@ -35,6 +35,28 @@ pub fn network_error(e: reqwest::Error) -> Error {
     Error::Network(what)
 }
 
+/// What every amoCRM call needs from a response: status, content type and body text.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+    /// amoCRM's `X-Request-Id`, worth logging for support (shared/amocrm-api.md §6.1).
+    pub request_id: Option<String>,
+}
+
+impl Answer {
+    pub async fn read(resp: reqwest::Response) -> Result<Answer> {
+        let status = resp.status().as_u16();
+        let header = |name| {
+            resp.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE.as_str()).unwrap_or_default();
+        let request_id = header("x-request-id");
+        let body = resp.text().await.map_err(network_error)?;
+        Ok(Answer { status, content_type, body, request_id })
+    }
+}
+
 /// A problem+json body (amoCRM's error format), as far as it parses.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Problem {

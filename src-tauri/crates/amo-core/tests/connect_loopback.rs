@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
 use amo_core::config::SettingsPatch;
 use amo_core::endpoints::Endpoints;
 use amo_core::paths::DataDir;
@@ -20,31 +22,14 @@ struct Fixture {
     _tmp: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 async fn fixture(decision: Decision) -> Fixture {
-    let redirect_uri = format!("http://127.0.0.1:{}/callback", free_port());
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", common::free_port());
     let sim = Simulator::start(SimConfig { redirect_uri: redirect_uri.clone(), decision, ..SimConfig::default() }, 0)
         .await
         .expect("sim");
     let tmp = tempfile::tempdir().expect("tmp");
     let store = Arc::new(MemoryStore::new());
-    let app = AmoConnect::open(
-        DataDir::at(tmp.path().join("data")).expect("data"),
-        store.clone(),
-        Endpoints::with_override(&sim.url()).expect("endpoints"),
-    )
-    .expect("app");
-    app.apply_settings(SettingsPatch {
-        client_id: Some(DEMO_CLIENT_ID.into()),
-        redirect_uri: Some(redirect_uri.clone()),
-        client_secret: Some(DEMO_CLIENT_SECRET.into()),
-        ..Default::default()
-    })
-    .await
-    .expect("settings");
+    let app = common::configured(&tmp.path().join("data"), store.clone(), &sim.url(), &redirect_uri).await;
     Fixture { sim, app: Arc::new(app), store, redirect_uri, _tmp: tmp }
 }
 
@@ -268,7 +253,7 @@ async fn a_busy_port_is_reported_before_any_state_is_spent() {
 async fn network_failure_during_the_code_exchange_is_a_network_error() {
     let f = fixture(Decision::Approve).await;
     // The app talks to a server that is not there; the callback still arrives (from the browser).
-    let dead = format!("http://127.0.0.1:{}", free_port());
+    let dead = format!("http://127.0.0.1:{}", common::free_port());
     let tmp = tempfile::tempdir().expect("tmp");
     let store = Arc::new(MemoryStore::new());
     let app = Arc::new(

@@ -3,31 +3,17 @@
 
 use std::sync::Arc;
 
+mod common;
+
 use amo_core::account_store::AuthKind;
-use amo_core::config::SettingsPatch;
-use amo_core::endpoints::Endpoints;
-use amo_core::paths::DataDir;
 use amo_core::secrets::memory::MemoryStore;
 use amo_core::AmoConnect;
-use amo_sim::{SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI};
+use amo_sim::{SimConfig, Simulator, DEMO_REDIRECT_URI};
 
 async fn setup() -> (Simulator, AmoConnect, tempfile::TempDir) {
     let sim = Simulator::start(SimConfig::default(), 0).await.expect("sim");
     let tmp = tempfile::tempdir().expect("tmp");
-    let app = AmoConnect::open(
-        DataDir::at(tmp.path()).expect("d"),
-        Arc::new(MemoryStore::new()),
-        Endpoints::with_override(&sim.url()).expect("e"),
-    )
-    .expect("app");
-    app.apply_settings(SettingsPatch {
-        client_id: Some(DEMO_CLIENT_ID.into()),
-        redirect_uri: Some(DEMO_REDIRECT_URI.into()),
-        client_secret: Some(DEMO_CLIENT_SECRET.into()),
-        ..Default::default()
-    })
-    .await
-    .expect("settings");
+    let app = common::configured(tmp.path(), Arc::new(MemoryStore::new()), &sim.url(), DEMO_REDIRECT_URI).await;
     (sim, app, tmp)
 }
 

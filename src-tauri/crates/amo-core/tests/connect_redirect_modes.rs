@@ -5,39 +5,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
 use amo_core::config::{BounceVia, SettingsPatch, DEEP_LINK_REDIRECT};
-use amo_core::endpoints::Endpoints;
 use amo_core::oauth::loopback::Verdict;
-use amo_core::paths::DataDir;
 use amo_core::secrets::memory::MemoryStore;
 use amo_core::AmoConnect;
-use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID};
 
 const BOUNCE: &str = "https://me.example.io/amo-connect-bounce.html";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
 
 async fn setup(redirect_uri: &str, decision: Decision) -> (Simulator, Arc<AmoConnect>, tempfile::TempDir) {
     let sim = Simulator::start(SimConfig { redirect_uri: redirect_uri.into(), decision, ..SimConfig::default() }, 0)
         .await
         .expect("sim");
     let tmp = tempfile::tempdir().expect("tmp");
-    let app = AmoConnect::open(
-        DataDir::at(tmp.path()).expect("d"),
-        Arc::new(MemoryStore::new()),
-        Endpoints::with_override(&sim.url()).expect("e"),
-    )
-    .expect("app");
-    app.apply_settings(SettingsPatch {
-        client_id: Some(DEMO_CLIENT_ID.into()),
-        redirect_uri: Some(redirect_uri.into()),
-        client_secret: Some(DEMO_CLIENT_SECRET.into()),
-        ..Default::default()
-    })
-    .await
-    .expect("settings");
+    let app = common::configured(tmp.path(), Arc::new(MemoryStore::new()), &sim.url(), redirect_uri).await;
     (sim, Arc::new(app), tmp)
 }
 
@@ -115,7 +98,7 @@ async fn a_denial_by_deep_link_ends_the_sign_in_with_access_denied() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bounce_page_forwards_to_the_loopback_port_in_the_state() {
     let (sim, app, _tmp) = setup(BOUNCE, Decision::Approve).await;
-    let port = free_port();
+    let port = common::free_port();
     app.apply_settings(SettingsPatch { bounce_port: Some(port), ..Default::default() }).await.expect("port");
     let pending = app.start_connect().await.expect("start");
     assert!(pending.listens());

@@ -4,21 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
 use amo_core::config::{Platform, SettingsPatch};
-use amo_core::endpoints::Endpoints;
-use amo_core::paths::DataDir;
 use amo_core::secrets::memory::MemoryStore;
 use amo_core::secrets::{SecretStore, TOKENS_KEY};
 use amo_core::tokens::TokenSet;
 use amo_core::AmoConnect;
 use amo_sim::{Decision, SimConfig, SimPlatform, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 async fn setup(platform: SimPlatform) -> (Simulator, AmoConnect, Arc<MemoryStore>, tempfile::TempDir) {
-    let redirect_uri = format!("http://127.0.0.1:{}/callback", free_port());
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", common::free_port());
     let sim = Simulator::start(
         SimConfig { redirect_uri: redirect_uri.clone(), decision: Decision::Approve, platform, ..SimConfig::default() },
         0,
@@ -27,21 +23,9 @@ async fn setup(platform: SimPlatform) -> (Simulator, AmoConnect, Arc<MemoryStore
     .expect("sim");
     let tmp = tempfile::tempdir().expect("tmp");
     let store = Arc::new(MemoryStore::new());
-    let app = AmoConnect::open(
-        DataDir::at(tmp.path()).expect("d"),
-        store.clone(),
-        Endpoints::with_override(&sim.url()).expect("e"),
-    )
-    .expect("app");
-    app.apply_settings(SettingsPatch {
-        platform: Some(if platform == SimPlatform::Kommo { Platform::Kommo } else { Platform::Amocrm }),
-        client_id: Some(DEMO_CLIENT_ID.into()),
-        redirect_uri: Some(redirect_uri),
-        client_secret: Some(DEMO_CLIENT_SECRET.into()),
-        ..Default::default()
-    })
-    .await
-    .expect("settings");
+    let app = common::configured(tmp.path(), store.clone(), &sim.url(), &redirect_uri).await;
+    let platform = if platform == SimPlatform::Kommo { Platform::Kommo } else { Platform::Amocrm };
+    app.apply_settings(SettingsPatch { platform: Some(platform), ..Default::default() }).await.expect("platform");
     (sim, app, store, tmp)
 }
 

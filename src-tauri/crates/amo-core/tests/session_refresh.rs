@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
 use amo_core::config::SettingsPatch;
-use amo_core::endpoints::Endpoints;
-use amo_core::paths::DataDir;
 use amo_core::secrets::memory::MemoryStore;
 use amo_core::secrets::{SecretStore, TOKENS_KEY};
 use amo_core::tokens::TokenSet;
@@ -41,18 +41,9 @@ impl SecretStore for FileStore {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-fn open(data: &Path, store: Arc<dyn SecretStore>, server: &str) -> AmoConnect {
-    AmoConnect::open(DataDir::at(data).expect("data"), store, Endpoints::with_override(server).expect("e"))
-        .expect("app")
-}
-
 /// A simulator (approving by itself, no rate limit in the way) and an app connected to it.
 async fn connected(store: Arc<dyn SecretStore>, data: &Path) -> (Simulator, AmoConnect) {
-    let redirect_uri = format!("http://127.0.0.1:{}/callback", free_port());
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", common::free_port());
     let sim = Simulator::start(
         SimConfig {
             redirect_uri: redirect_uri.clone(),
@@ -64,15 +55,7 @@ async fn connected(store: Arc<dyn SecretStore>, data: &Path) -> (Simulator, AmoC
     )
     .await
     .expect("sim");
-    let app = open(data, store, &sim.url());
-    app.apply_settings(SettingsPatch {
-        client_id: Some(DEMO_CLIENT_ID.into()),
-        redirect_uri: Some(redirect_uri),
-        client_secret: Some(DEMO_CLIENT_SECRET.into()),
-        ..Default::default()
-    })
-    .await
-    .expect("settings");
+    let app = common::configured(data, store, &sim.url(), &redirect_uri).await;
     let pending = app.start_loopback_connect().await.expect("start");
     let url = pending.authorize_url().to_string();
     let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
@@ -265,7 +248,7 @@ async fn keep_alive_leaves_long_lived_tokens_and_dead_connections_alone() {
 #[tokio::test]
 async fn without_a_connection_the_session_says_not_connected() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let app = open(tmp.path(), Arc::new(MemoryStore::new()), "http://127.0.0.1:9");
+    let app = common::open(tmp.path(), Arc::new(MemoryStore::new()), "http://127.0.0.1:9");
     assert_eq!(app.verify().await.expect_err("none").code(), "not_connected");
     assert_eq!(app.access().await.expect_err("none").code(), "not_connected");
 }
@@ -283,7 +266,7 @@ async fn refresh_child_process() {
     let mut parts = spec.split('|');
     let (data, store, server) =
         (parts.next().expect("data"), parts.next().expect("store"), parts.next().expect("server"));
-    let app = Arc::new(open(Path::new(data), Arc::new(FileStore(PathBuf::from(store))), server));
+    let app = Arc::new(common::open(Path::new(data), Arc::new(FileStore(PathBuf::from(store))), server));
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let app = app.clone();

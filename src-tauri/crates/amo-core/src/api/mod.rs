@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::endpoints::Endpoints;
 use crate::error::{Error, Result};
-use crate::http::{is_html_ban, network_error, Problem};
+use crate::http::{is_html_ban, network_error, Answer, Problem};
 
 /// The part of `GET /api/v4/account` the app shows and keeps.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -34,21 +34,17 @@ impl ApiClient {
         if let Some(host) = self.endpoints.host_header(domain) {
             req = req.header(reqwest::header::HOST, host);
         }
-        let resp = req.send().await.map_err(network_error)?;
-        let status = resp.status().as_u16();
-        let request_id = resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-        let content_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let body = resp.text().await.map_err(network_error)?;
-        tracing::info!(domain, status, request_id = request_id.as_deref().unwrap_or("-"), "GET /api/v4/account");
-        match status {
-            200 => serde_json::from_str(&body)
+        let a = Answer::read(req.send().await.map_err(network_error)?).await?;
+        tracing::info!(
+            domain,
+            status = a.status,
+            request_id = a.request_id.as_deref().unwrap_or("-"),
+            "GET /api/v4/account"
+        );
+        match a.status {
+            200 => serde_json::from_str(&a.body)
                 .map_err(|e| Error::UnexpectedResponse(format!("account is not the expected JSON ({e})"))),
-            _ => Err(classify(status, &content_type, &body)),
+            _ => Err(classify(a.status, &a.content_type, &a.body)),
         }
     }
 }

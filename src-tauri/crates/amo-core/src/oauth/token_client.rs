@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::endpoints::Endpoints;
 use crate::error::{Error, Result};
-use crate::http::{is_html_ban, network_error, Problem};
+use crate::http::{is_html_ban, network_error, Answer, Problem};
 use crate::tokens::TokenSet;
 
 /// What the token endpoint needs besides the grant itself.
@@ -108,15 +108,8 @@ impl TokenClient {
         if let Some(host) = self.endpoints.host_header(domain) {
             request = request.header(reqwest::header::HOST, host);
         }
-        let resp = request.send().await.map_err(network_error)?;
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let body = resp.text().await.map_err(network_error)?;
+        let Answer { status, content_type, body, .. } =
+            Answer::read(request.send().await.map_err(network_error)?).await?;
         if status == 200 {
             let t: TokenResponse = serde_json::from_str(&body)
                 .map_err(|e| Error::UnexpectedResponse(format!("token response is not the expected JSON ({e})")))?;
