@@ -128,15 +128,7 @@ async fn twenty_concurrent_tasks_with_an_expired_token_cause_exactly_one_refresh
     for round in 1..=5u64 {
         expire_locally(store.as_ref());
         sim.expire_access_tokens();
-        let tasks: Vec<_> = (0..20)
-            .map(|_| {
-                let app = app.clone();
-                tokio::spawn(async move { app.verify().await.map(|s| s.connected) })
-            })
-            .collect();
-        for t in tasks {
-            assert!(t.await.expect("join").expect("verify"));
-        }
+        twenty_concurrent_verifies(&app).await;
         let s = sim.stats();
         assert_eq!((s.refreshes, s.reused_refresh_tokens), (round, 0), "round {round}");
     }
@@ -267,6 +259,11 @@ async fn refresh_child_process() {
     let (data, store, server) =
         (parts.next().expect("data"), parts.next().expect("store"), parts.next().expect("server"));
     let app = Arc::new(common::open(Path::new(data), Arc::new(FileStore(PathBuf::from(store))), server));
+    twenty_concurrent_verifies(&app).await;
+}
+
+/// 20 tasks checking the connection with amoCRM at once; each must end connected.
+async fn twenty_concurrent_verifies(app: &Arc<AmoConnect>) {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let app = app.clone();
@@ -274,7 +271,7 @@ async fn refresh_child_process() {
         })
         .collect();
     for t in tasks {
-        assert!(t.await.expect("join").expect("verify in child"));
+        assert!(t.await.expect("join").expect("verify"));
     }
 }
 
