@@ -54,9 +54,12 @@ check scheme-handler-xdg-mime bash -c "xdg-mime query default x-scheme-handler/a
 check scheme-handler-gio bash -c "gio mime x-scheme-handler/amoconnect | grep -q 'Amo Connect.desktop'"
 
 # ------------------------------------------------------------------ the installed app, for real
-SIM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$ROOT/target/release/amo-sim" --port "$SIM_PORT" --auto approve --redirect-uri amoconnect://oauth/callback >/dev/null 2>&1 &
+# The simulator picks a free port and prints its URL on its first line.
+"$ROOT/target/release/amo-sim" --port 0 --auto approve --redirect-uri amoconnect://oauth/callback >"$ARTIFACTS/sim.url" 2>/dev/null &
 SIM=$!
+for _ in $(seq 50); do [ -s "$ARTIFACTS/sim.url" ] && break; sleep 0.1; done
+SIM_PORT=$(head -n 1 "$ARTIFACTS/sim.url" | sed -E 's/.*:([0-9]+)$/\1/')
+[ -n "$SIM_PORT" ] || fail simulator-started
 trap 'kill $SIM 2>/dev/null || true' EXIT
 cat >"$ARTIFACTS/inner.sh" <<'INNER'
 #!/usr/bin/env bash

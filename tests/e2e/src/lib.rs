@@ -319,10 +319,9 @@ impl Drop for DriverGuard {
     }
 }
 
-/// Acts as the user's browser on the simulator's authorize page: loads it, checks it offers
-/// Allow and Deny, clicks one, and follows amoCRM's redirect to the app's loopback listener.
-/// Returns the status and body of the page the app's listener answered with.
-pub async fn browser_decide(authorize_url: &str, allow: bool) -> Result<(u16, String)> {
+/// The user on the simulator's authorize page: loads it, checks it offers Allow and Deny,
+/// clicks one, and returns where amoCRM redirects (not followed).
+pub async fn decide(authorize_url: &str, allow: bool) -> Result<String> {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let page = http.get(authorize_url).send().await?.text().await?;
     if !(page.contains("id=\"allow\"") && page.contains("id=\"deny\"")) {
@@ -330,9 +329,8 @@ pub async fn browser_decide(authorize_url: &str, allow: bool) -> Result<(u16, St
     }
     let u = url::Url::parse(authorize_url)?;
     let q = |k: &str| u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned()).unwrap_or_default();
-    let origin = u.origin().ascii_serialization();
     let decided = http
-        .post(format!("{origin}/oauth/decision"))
+        .post(format!("{}/oauth/decision", u.origin().ascii_serialization()))
         .form(&[
             ("client_id", q("client_id")),
             ("state", q("state")),
@@ -340,13 +338,27 @@ pub async fn browser_decide(authorize_url: &str, allow: bool) -> Result<(u16, St
         ])
         .send()
         .await?;
-    let location = decided
-        .headers()
+    location(&decided)
+}
+
+/// Where a simulator that decides by itself redirects the browser (not followed).
+pub async fn redirect_location(authorize_url: &str) -> Result<String> {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    location(&http.get(authorize_url).send().await?)
+}
+
+fn location(r: &reqwest::Response) -> Result<String> {
+    r.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| anyhow!("no redirect after the decision (status {})", decided.status()))?
-        .to_string();
-    let landed = http.get(&location).send().await?;
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("no redirect (status {})", r.status()))
+}
+
+/// [`decide`], then the browser follows amoCRM's redirect to the app's loopback listener.
+/// Returns the status and body of the page the listener answered with.
+pub async fn browser_decide(authorize_url: &str, allow: bool) -> Result<(u16, String)> {
+    let landed = reqwest::get(decide(authorize_url, allow).await?).await?;
     let status = landed.status().as_u16();
     Ok((status, landed.text().await?))
 }

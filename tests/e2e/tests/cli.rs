@@ -29,16 +29,8 @@ async fn config_connect_status_with_a_forged_and_a_replayed_callback() -> anyhow
     assert!(forged.text().await?.contains("state_unknown"));
 
     // The user allows access; the browser follows the redirect to the CLI's listener.
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let u = url::Url::parse(&url)?;
-    let state = u.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap_or_default();
-    let decided = http
-        .post(format!("{}/oauth/decision", sim.url()))
-        .form(&[("client_id", DEMO_CLIENT_ID), ("state", &state), ("decision", "allow")])
-        .send()
-        .await?;
-    let callback = decided.headers()["location"].to_str()?.to_string();
-    let landed = http.get(&callback).send().await?;
+    let callback = decide(&url, true).await?;
+    let landed = reqwest::get(&callback).await?;
     assert_eq!(landed.status(), 200);
 
     let (code, rest, err) = run.finish().await?;

@@ -168,7 +168,7 @@ async fn a_deep_link_to_the_running_app_connects_and_a_forged_one_changes_nothin
     w.wait_attr("#status-panel", "data-connected", "false", 1).await?;
     assert_eq!(sim.stats().code_exchanges, 0);
 
-    let link = decide_without_following(&url, true).await?;
+    let link = decide(&url, true).await?;
     assert!(link.starts_with("amoconnect://oauth/callback?code="), "{link}");
     assert!(second_launch(&env, &link).await?.success(), "the second instance exits after handing over");
     w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
@@ -205,28 +205,4 @@ async fn second_launch(env: &AppEnv, url: &str) -> anyhow::Result<std::process::
     let mut cmd = std::process::Command::new(app_binary());
     cmd.arg(url).envs(env.vars());
     Ok(tokio::task::spawn_blocking(move || cmd.status()).await??)
-}
-
-/// amoCRM's redirect after Allow/Deny on the simulator's page, not followed.
-async fn decide_without_following(authorize_url: &str, allow: bool) -> anyhow::Result<String> {
-    let u = url::Url::parse(authorize_url)?;
-    let q = |k: &str| u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned()).unwrap_or_default();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let r = http
-        .post(format!("{}/oauth/decision", u.origin().ascii_serialization()))
-        .form(&[
-            ("client_id", q("client_id")),
-            ("state", q("state")),
-            ("decision", (if allow { "allow" } else { "deny" }).into()),
-        ])
-        .send()
-        .await?;
-    Ok(r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string())
-}
-
-/// Where the simulator (approving by itself) redirects, not followed.
-async fn redirect_location(authorize_url: &str) -> anyhow::Result<String> {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let r = http.get(authorize_url).send().await?;
-    Ok(r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string())
 }

@@ -190,21 +190,12 @@ async fn execute(
             writeln!(out, "{}", if ru { "Сохранено." } else { "Saved." })?;
         }
         Command::Config { action: ConfigAction::SetSecret } => {
-            let mut secret = String::new();
-            if stdin_is_terminal {
-                write!(
-                    err,
-                    "{}",
-                    if ru {
-                        "Вставьте Секретный ключ и нажмите Enter: "
-                    } else {
-                        "Paste the Secret key and press Enter: "
-                    }
-                )?;
-                stdin.read_line(&mut secret)?;
+            let prompt = if ru {
+                "Вставьте Секретный ключ и нажмите Enter: "
             } else {
-                stdin.take(4096).read_to_string(&mut secret)?;
-            }
+                "Paste the Secret key and press Enter: "
+            };
+            let secret = read_secret(stdin, stdin_is_terminal, err, prompt)?;
             app.apply_settings(SettingsPatch { client_secret: Some(secret), ..Default::default() }).await?;
             writeln!(
                 out,
@@ -237,21 +228,12 @@ async fn execute(
             print_connected(out, &status, ru)?;
         }
         Command::Connect { long_lived_token_stdin: true, domain: Some(domain), .. } => {
-            let mut token = String::new();
-            if stdin_is_terminal {
-                write!(
-                    err,
-                    "{}",
-                    if ru {
-                        "Вставьте долгосрочный токен и нажмите Enter: "
-                    } else {
-                        "Paste the long-lived token and press Enter: "
-                    }
-                )?;
-                stdin.read_line(&mut token)?;
+            let prompt = if ru {
+                "Вставьте долгосрочный токен и нажмите Enter: "
             } else {
-                stdin.take(64 * 1024).read_to_string(&mut token)?;
-            }
+                "Paste the long-lived token and press Enter: "
+            };
+            let token = read_secret(stdin, stdin_is_terminal, err, prompt)?;
             let status = app.connect_with_long_lived_token(&token, &domain).await?;
             print_connected(out, &status, ru)?;
         }
@@ -315,6 +297,19 @@ async fn execute(
         }
     }
     Ok(())
+}
+
+/// A secret from standard input, never argv: one line after a prompt on a terminal, else all of
+/// it (at most 64 KiB) from a pipe. Trimming and validation are the core's.
+fn read_secret(stdin: &mut dyn BufRead, is_terminal: bool, err: &mut dyn Write, prompt: &str) -> Result<String> {
+    let mut value = String::new();
+    if is_terminal {
+        write!(err, "{prompt}")?;
+        stdin.read_line(&mut value)?;
+    } else {
+        stdin.take(64 * 1024).read_to_string(&mut value)?;
+    }
+    Ok(value)
 }
 
 fn print_connected(out: &mut (dyn Write + Send), status: &StatusView, ru: bool) -> Result<()> {

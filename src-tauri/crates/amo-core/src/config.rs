@@ -78,6 +78,23 @@ pub enum BounceVia {
     DeepLink,
 }
 
+impl BounceVia {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BounceVia::Loopback => "loopback",
+            BounceVia::DeepLink => "deep_link",
+        }
+    }
+
+    fn parse(s: &str) -> BounceVia {
+        if s == "deep_link" {
+            BounceVia::DeepLink
+        } else {
+            BounceVia::Loopback
+        }
+    }
+}
+
 /// How amoCRM's redirect reaches the app, decided by the Redirect URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedirectMode {
@@ -185,10 +202,7 @@ pub fn load(db: &Db) -> Result<Settings> {
         domain: get("domain")?,
         language: get("language")?.and_then(|l| Lang::parse(&l)).unwrap_or_default(),
         keepalive_days: get("keepalive_days")?.and_then(|d| d.parse().ok()).unwrap_or(DEFAULT_KEEPALIVE_DAYS),
-        bounce_via: match get("bounce_via")?.as_deref() {
-            Some("deep_link") => BounceVia::DeepLink,
-            _ => BounceVia::Loopback,
-        },
+        bounce_via: get("bounce_via")?.map(|v| BounceVia::parse(&v)).unwrap_or_default(),
         bounce_port: get("bounce_port")?.and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_LOOPBACK_PORT),
     })
 }

@@ -234,18 +234,6 @@ impl AmoConnect {
         })
     }
 
-    /// Step one of Connect when the Redirect URI must be a loopback one (kept for callers that
-    /// need the listener).
-    pub async fn start_loopback_connect(&self) -> Result<PendingConnect> {
-        match self.settings()?.redirect_mode()? {
-            RedirectMode::Loopback { .. } => self.start_connect().await,
-            _ => Err(Error::InvalidSetting {
-                field: "redirect_uri",
-                reason: "loopback sign-in needs a Redirect URI of the form http://127.0.0.1:PORT/path".into(),
-            }),
-        }
-    }
-
     /// A deep link `amoconnect://oauth/callback?…` (from a running or a cold-started app).
     /// `Reject`: not ours, forged, replayed or expired — it changes nothing and is only logged.
     /// `Finish`: a valid state; the sign-in ends here, connected or with its error.

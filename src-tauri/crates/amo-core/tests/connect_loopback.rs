@@ -75,7 +75,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 #[tokio::test]
 async fn approve_connects_stores_tokens_only_in_the_keychain_and_shows_the_account() {
     let f = fixture(Decision::Approve).await;
-    let pending = f.app.start_loopback_connect().await.expect("start");
+    let pending = f.app.start_connect().await.expect("start");
     let url = pending.authorize_url().to_string();
     assert!(url.starts_with(&format!("{}/oauth?client_id={DEMO_CLIENT_ID}&state=", f.sim.url())));
     assert!(url.ends_with("&mode=post_message"));
@@ -113,7 +113,7 @@ async fn approve_connects_stores_tokens_only_in_the_keychain_and_shows_the_accou
 #[tokio::test]
 async fn a_forged_callback_is_refused_while_the_real_one_still_succeeds_and_a_replay_is_refused_later() {
     let f = fixture(Decision::Manual).await;
-    let pending = f.app.start_loopback_connect().await.expect("start");
+    let pending = f.app.start_connect().await.expect("start");
     let url = pending.authorize_url().to_string();
     let app = f.app.clone();
     let waiter = tokio::spawn(async move { pending.wait(&app, Duration::from_secs(30)).await });
@@ -151,7 +151,7 @@ async fn a_forged_callback_is_refused_while_the_real_one_still_succeeds_and_a_re
     assert_eq!(f.sim.stats().code_exchanges, 1, "the forged callback never reached the token endpoint");
 
     // Replaying the real callback (its state is now used) to a new sign-in's listener is refused.
-    let pending = f.app.start_loopback_connect().await.expect("start again");
+    let pending = f.app.start_connect().await.expect("start again");
     let app = f.app.clone();
     let waiter = tokio::spawn(async move { pending.wait(&app, Duration::from_secs(2)).await });
     let (status, page) = get_raw(&real_callback).await;
@@ -164,7 +164,7 @@ async fn a_forged_callback_is_refused_while_the_real_one_still_succeeds_and_a_re
 #[tokio::test]
 async fn deny_ends_the_sign_in_with_access_denied_and_no_connection() {
     let f = fixture(Decision::Deny).await;
-    let pending = f.app.start_loopback_connect().await.expect("start");
+    let pending = f.app.start_connect().await.expect("start");
     let url = pending.authorize_url().to_string();
     let app = f.app.clone();
     let waiter = tokio::spawn(async move { pending.wait(&app, Duration::from_secs(30)).await });
@@ -178,7 +178,7 @@ async fn deny_ends_the_sign_in_with_access_denied_and_no_connection() {
 }
 
 async fn connect_expecting_error(f: &Fixture) -> String {
-    let pending = f.app.start_loopback_connect().await.expect("start");
+    let pending = f.app.start_connect().await.expect("start");
     let url = pending.authorize_url().to_string();
     let app = f.app.clone();
     let waiter = tokio::spawn(async move { pending.wait(&app, Duration::from_secs(30)).await });
@@ -213,7 +213,7 @@ async fn wrong_secret_wrong_client_id_and_redirect_mismatch_are_reported_precise
         })
         .await
         .expect("s");
-    let pending = f.app.start_loopback_connect().await.expect("start");
+    let pending = f.app.start_connect().await.expect("start");
     let (status, _) = browse(pending.authorize_url().as_str()).await;
     assert_eq!(status, 400);
     assert!(!f.app.status().await.connected);
@@ -223,11 +223,11 @@ async fn wrong_secret_wrong_client_id_and_redirect_mismatch_are_reported_precise
 async fn missing_settings_and_a_locked_keychain_stop_before_the_browser_opens() {
     let f = fixture(Decision::Approve).await;
     f.store.delete(CLIENT_SECRET_KEY).expect("del");
-    let e = f.app.start_loopback_connect().await.err().expect("no secret");
+    let e = f.app.start_connect().await.err().expect("no secret");
     assert_eq!(e.code(), "not_configured");
     assert!(e.message(amo_core::Lang::En).contains("Secret key"));
     f.store.fail(Some("locked"));
-    assert_eq!(f.app.start_loopback_connect().await.err().expect("locked").code(), "keychain_locked");
+    assert_eq!(f.app.start_connect().await.err().expect("locked").code(), "keychain_locked");
     let st = f.app.status().await;
     assert!(!st.connected);
     f.store.fail(Some("absent"));
@@ -244,7 +244,7 @@ async fn a_busy_port_is_reported_before_any_state_is_spent() {
     let f = fixture(Decision::Approve).await;
     let port: u16 = url::Url::parse(&f.redirect_uri).expect("u").port().expect("p");
     let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).expect("squat");
-    let e = f.app.start_loopback_connect().await.err().expect("busy");
+    let e = f.app.start_connect().await.err().expect("busy");
     assert_eq!(e.code(), "port_in_use");
     assert!(e.message(amo_core::Lang::Ru).contains(&port.to_string()));
 }
@@ -268,7 +268,7 @@ async fn network_failure_during_the_code_exchange_is_a_network_error() {
     })
     .await
     .expect("s");
-    let pending = app.start_loopback_connect().await.expect("start");
+    let pending = app.start_connect().await.expect("start");
     let state = pending.authorize_url().query_pairs().find(|(k, _)| k == "state").expect("s").1.to_string();
     let a2 = app.clone();
     let waiter = tokio::spawn(async move { pending.wait(&a2, Duration::from_secs(30)).await });
@@ -282,7 +282,7 @@ async fn network_failure_during_the_code_exchange_is_a_network_error() {
 #[tokio::test]
 async fn disconnect_removes_tokens_and_account_but_keeps_settings() {
     let f = fixture(Decision::Approve).await;
-    let pending = f.app.start_loopback_connect().await.expect("start");
+    let pending = f.app.start_connect().await.expect("start");
     let url = pending.authorize_url().to_string();
     let app = f.app.clone();
     let waiter = tokio::spawn(async move { pending.wait(&app, Duration::from_secs(30)).await });
@@ -302,7 +302,7 @@ async fn reconnect_replaces_tokens_and_keeps_created_at() {
     let f = fixture(Decision::Approve).await;
     let mut first = None;
     for _ in 0..2 {
-        let pending = f.app.start_loopback_connect().await.expect("start");
+        let pending = f.app.start_connect().await.expect("start");
         let url = pending.authorize_url().to_string();
         let app = f.app.clone();
         let waiter = tokio::spawn(async move { pending.wait(&app, Duration::from_secs(30)).await });
@@ -321,10 +321,10 @@ async fn reconnect_replaces_tokens_and_keeps_created_at() {
 #[tokio::test]
 async fn a_late_callback_for_an_abandoned_sign_in_cannot_complete_or_end_the_new_one() {
     let f = fixture(Decision::Manual).await;
-    let abandoned = f.app.start_loopback_connect().await.expect("first");
+    let abandoned = f.app.start_connect().await.expect("first");
     let old_state = abandoned.authorize_url().query_pairs().find(|(k, _)| k == "state").expect("s").1.to_string();
     drop(abandoned); // the user pressed Cancel: the listener closes
-    let pending = f.app.start_loopback_connect().await.expect("second binds the same port");
+    let pending = f.app.start_connect().await.expect("second binds the same port");
     let url = pending.authorize_url().to_string();
     let app = f.app.clone();
     let waiter = tokio::spawn(async move { pending.wait(&app, Duration::from_secs(30)).await });

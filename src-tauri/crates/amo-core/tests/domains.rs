@@ -30,7 +30,7 @@ async fn setup(platform: SimPlatform) -> (Simulator, AmoConnect, Arc<MemoryStore
 }
 
 async fn connect(app: &AmoConnect) -> amo_core::StatusView {
-    let pending = app.start_loopback_connect().await.expect("start");
+    let pending = app.start_connect().await.expect("start");
     let url = pending.authorize_url().to_string();
     let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
     let st = pending.wait(app, Duration::from_secs(30)).await.expect("connected");

@@ -56,7 +56,7 @@ async fn connected(store: Arc<dyn SecretStore>, data: &Path) -> (Simulator, AmoC
     .await
     .expect("sim");
     let app = common::configured(data, store, &sim.url(), &redirect_uri).await;
-    let pending = app.start_loopback_connect().await.expect("start");
+    let pending = app.start_connect().await.expect("start");
     let url = pending.authorize_url().to_string();
     let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
     let st = pending.wait(&app, Duration::from_secs(30)).await.expect("connected");

@@ -13,30 +13,17 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use url::Url;
 
 use crate::error::{Error, Result};
 
 const MAX_REQUEST: usize = 16 * 1024;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Where the listener must listen, derived from the Redirect URI.
+/// Where the listener must listen (from `config::RedirectMode`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoopbackTarget {
     pub port: u16,
     pub path: String,
-}
-
-impl LoopbackTarget {
-    pub fn from_redirect_uri(uri: &str) -> Result<LoopbackTarget> {
-        let bad = |reason: &str| Error::InvalidSetting { field: "redirect_uri", reason: reason.to_string() };
-        let url = Url::parse(uri).map_err(|e| bad(&format!("not an absolute URL ({e})")))?;
-        if url.scheme() != "http" || !matches!(url.host_str(), Some("127.0.0.1") | Some("localhost")) {
-            return Err(bad("loopback sign-in needs a Redirect URI of the form http://127.0.0.1:PORT/path"));
-        }
-        let port = url.port().ok_or_else(|| bad("the loopback Redirect URI needs an explicit port"))?;
-        Ok(LoopbackTarget { port, path: url.path().to_string() })
-    }
 }
 
 /// What the caller decides about one callback.
@@ -225,14 +212,6 @@ mod tests {
         s.read_to_string(&mut out).await.expect("read");
         let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
         (status, out)
-    }
-
-    #[test]
-    fn target_comes_from_a_loopback_redirect_uri_only() {
-        let t = LoopbackTarget::from_redirect_uri("http://127.0.0.1:53682/callback").expect("t");
-        assert_eq!((t.port, t.path.as_str()), (53682, "/callback"));
-        assert!(LoopbackTarget::from_redirect_uri("https://x.example/cb").is_err());
-        assert!(LoopbackTarget::from_redirect_uri("http://127.0.0.1/cb").is_err());
     }
 
     #[tokio::test]
