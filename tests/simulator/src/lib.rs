@@ -9,7 +9,13 @@
 //!   problem+json errors with amoCRM's `hint` values (§3);
 //! - `GET /api/v4/account` — HAL JSON behind a bearer check; 401 problem+json on a bad or expired
 //!   token; more than 7 API requests in a second → 429 (§6–7);
+//! - the CRM endpoints of a lead-entry client (pipelines, users, contacts, leads, complex add,
+//!   notes) in [`crm`], with fault injection and the 403 HTML ban after repeated 429s;
 //! - `/_sim/*` — controls and counters for tests (not part of amoCRM).
+
+mod crm;
+
+pub use crm::{Faults, SimContact, SimLead, SimNote, SimPipeline, SimStatus, SimUser};
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -123,6 +129,16 @@ pub struct Stats {
     pub rate_limited: u64,
     /// The most API requests the simulator saw within any one second.
     pub max_requests_per_second: u64,
+    /// Requests answered with the 403 HTML ban page.
+    pub banned_requests: u64,
+    /// Requests a [`Faults`] setting failed, refused or whose answer it dropped.
+    pub faults_injected: u64,
+    pub complex_requests: u64,
+    pub leads_created: u64,
+    pub contacts_created: u64,
+    pub notes_created: u64,
+    /// `/leads/complex` items that duplicate control merged into an existing lead.
+    pub merged: u64,
 }
 
 struct CodeEntry {
@@ -130,7 +146,7 @@ struct CodeEntry {
     used: bool,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     cfg: SimConfig,
     stats: Stats,
     codes: HashMap<String, CodeEntry>,
@@ -139,10 +155,11 @@ struct Inner {
     /// access token → expires at (unix seconds)
     access_tokens: HashMap<String, i64>,
     recent_api: VecDeque<Instant>,
+    crm: crm::Crm,
 }
 
 #[derive(Clone)]
-struct Shared(Arc<Mutex<Inner>>);
+pub(crate) struct Shared(Arc<Mutex<Inner>>);
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -152,6 +169,7 @@ impl Shared {
 
 pub struct Simulator {
     addr: SocketAddr,
+    down: bool,
     shared: Shared,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -162,6 +180,7 @@ impl Simulator {
     pub async fn start(cfg: SimConfig, port: u16) -> anyhow::Result<Simulator> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
+        let crm = crm::Crm::new(cfg.user_id);
         let shared = Shared(Arc::new(Mutex::new(Inner {
             cfg,
             stats: Stats::default(),
@@ -169,17 +188,35 @@ impl Simulator {
             refresh_tokens: HashMap::new(),
             access_tokens: HashMap::new(),
             recent_api: VecDeque::new(),
+            crm,
         })));
-        let app = router(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(Simulator { addr, shared, shutdown: Some(tx), task: Some(task) })
+        let (tx, task) = serve(listener, shared.clone());
+        Ok(Simulator { addr, down: false, shared, shutdown: Some(tx), task: Some(task) })
+    }
+
+    /// An outage: stops listening, so connections are refused, until [`Simulator::come_up`].
+    /// Everything stored (tokens, leads) survives, as it would on amoCRM's side.
+    pub async fn go_down(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        self.down = true;
+    }
+
+    /// Listens again on the same port after [`Simulator::go_down`].
+    pub async fn come_up(&mut self) -> anyhow::Result<()> {
+        if !self.down {
+            return Ok(());
+        }
+        let listener = tokio::net::TcpListener::bind(self.addr).await?;
+        let (tx, task) = serve(listener, self.shared.clone());
+        self.shutdown = Some(tx);
+        self.task = Some(task);
+        self.down = false;
+        Ok(())
     }
 
     pub fn url(&self) -> String {
@@ -243,6 +280,59 @@ impl Simulator {
         }
     }
 
+    pub fn set_faults(&self, f: Faults) {
+        self.shared.lock().crm.faults = f;
+    }
+
+    /// Whether `/api/v4/users` answers (an admin's token) or refuses with 403 (§6.9).
+    pub fn set_users_admin(&self, admin: bool) {
+        self.shared.lock().crm.users_admin = admin;
+    }
+
+    pub fn set_duplicate_control(&self, on: bool) {
+        self.shared.lock().crm.duplicate_control = on;
+    }
+
+    /// Bans the account as amoCRM does after repeated 429s: every API request gets 403 HTML.
+    pub fn ban(&self) {
+        self.shared.lock().crm.banned = true;
+    }
+
+    /// What support does when asked to lift a ban.
+    pub fn unban(&self) {
+        let mut inner = self.shared.lock();
+        inner.crm.banned = false;
+    }
+
+    pub fn is_banned(&self) -> bool {
+        self.shared.lock().crm.banned
+    }
+
+    /// Adds an existing customer to the account.
+    pub fn seed_contact(&self, first: &str, last: &str, phone: Option<&str>, email: Option<&str>) -> i64 {
+        self.shared.lock().crm.seed_contact(first, last, phone, email)
+    }
+
+    pub fn leads(&self) -> Vec<SimLead> {
+        self.shared.lock().crm.leads.clone()
+    }
+
+    pub fn contacts(&self) -> Vec<SimContact> {
+        self.shared.lock().crm.contacts.clone()
+    }
+
+    pub fn notes(&self) -> Vec<SimNote> {
+        self.shared.lock().crm.notes.clone()
+    }
+
+    pub fn pipelines(&self) -> Vec<SimPipeline> {
+        self.shared.lock().crm.pipelines.clone()
+    }
+
+    pub fn users(&self) -> Vec<SimUser> {
+        self.shared.lock().crm.users.clone()
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -261,22 +351,50 @@ impl Drop for Simulator {
     }
 }
 
+fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Shared,
+) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let app = router(shared);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    (tx, task)
+}
+
 fn router(shared: Shared) -> Router {
+    let api = Router::new()
+        .route("/api/v4/account", get(account))
+        .route("/api/v4/leads/pipelines", get(crm::pipelines))
+        .route("/api/v4/users", get(crm::users))
+        .route("/api/v4/contacts", get(crm::list_contacts).post(crm::add_contacts))
+        .route("/api/v4/leads", get(crm::list_leads))
+        .route("/api/v4/leads/complex", post(crm::add_complex))
+        .route("/api/v4/leads/notes", post(crm::add_lead_notes))
+        .route("/api/v4/leads/{id}/notes", get(crm::list_notes_for_lead).post(crm::add_notes_for_lead))
+        .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crm::api_layer));
     Router::new()
+        .merge(api)
         .route("/oauth", get(authorize_page))
         .route("/oauth/decision", post(decision))
         .route("/oauth2/access_token", post(access_token))
-        .route("/api/v4/account", get(account))
         .route("/oauth2/account/current/subdomain", get(current_subdomain))
         .route("/_sim/stats", get(sim_stats))
         .route("/_sim/decision", post(sim_decision))
         .route("/_sim/expire-tokens", post(sim_expire_tokens))
         .route("/_sim/keys/code", post(sim_issue_code))
         .route("/_sim/keys/long-lived", post(sim_issue_long_lived))
+        .route("/_sim/faults", post(sim_faults))
+        .route("/_sim/unban", post(sim_unban))
         .with_state(shared)
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -452,7 +570,7 @@ fn oauth_problem(status: StatusCode, hint: &str) -> Response {
     problem_response(status, body)
 }
 
-fn problem_response(status: StatusCode, body: serde_json::Value) -> Response {
+pub(crate) fn problem_response(status: StatusCode, body: serde_json::Value) -> Response {
     let mut r = (status, body.to_string()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     r
@@ -590,28 +708,14 @@ fn unauthorized(detail: &str) -> Response {
     )
 }
 
-/// Counts an API request against the 7-per-second limit and checks its bearer token; `Some` is
-/// the refusal (429 or 401) to send instead of an answer.
-fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Response> {
-    inner.stats.api_requests += 1;
+/// Checks that an API request reached the account's host with a valid bearer token; `Some` is
+/// the 401 to send instead of an answer. (Counting, 429 and faults happen before, in
+/// `crm::api_layer`.)
+pub(crate) fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Response> {
     if !is_account_host(inner, headers) {
         inner.stats.unauthorized += 1;
         // amoCRM answers a request for a subdomain that no longer exists with 401 (code 101).
         return Some(unauthorized("Account does not exist (code 101)"));
-    }
-    let t = Instant::now();
-    while inner.recent_api.front().is_some_and(|f| t.duration_since(*f).as_secs_f64() >= 1.0) {
-        inner.recent_api.pop_front();
-    }
-    inner.recent_api.push_back(t);
-    let in_window = inner.recent_api.len() as u64;
-    inner.stats.max_requests_per_second = inner.stats.max_requests_per_second.max(in_window);
-    if inner.recent_api.len() > inner.cfg.rate_limit_per_sec {
-        inner.stats.rate_limited += 1;
-        return Some(problem_response(
-            StatusCode::TOO_MANY_REQUESTS,
-            json!({"title": "Too Many Requests", "type": "https://httpstatus.es/429", "status": 429, "detail": "Too many requests per second"}),
-        ));
     }
     let token = headers
         .get(header::AUTHORIZATION)
@@ -631,7 +735,7 @@ fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Response> {
     }
 }
 
-fn hal(body: serde_json::Value) -> Response {
+pub(crate) fn hal(body: serde_json::Value) -> Response {
     let mut r = (StatusCode::OK, body.to_string()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
     if let Ok(v) = HeaderValue::from_str(&uuid_like()) {
@@ -722,6 +826,16 @@ struct LongLivedQuery {
 
 async fn sim_issue_long_lived(State(s): State<Shared>, Query(q): Query<LongLivedQuery>) -> Json<serde_json::Value> {
     Json(json!({ "token": new_long_lived(&mut s.lock(), q.seconds) }))
+}
+
+async fn sim_faults(State(s): State<Shared>, Json(f): Json<Faults>) -> StatusCode {
+    s.lock().crm.faults = f;
+    StatusCode::NO_CONTENT
+}
+
+async fn sim_unban(State(s): State<Shared>) -> StatusCode {
+    s.lock().crm.banned = false;
+    StatusCode::NO_CONTENT
 }
 
 fn new_long_lived(inner: &mut Inner, seconds: i64) -> String {

@@ -43,6 +43,43 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE account ADD COLUMN redirect_uri TEXT;
      ALTER TABLE account ADD COLUMN last_refresh_at INTEGER;
      ALTER TABLE account ADD COLUMN reconnect_needed INTEGER NOT NULL DEFAULT 0;",
+    // 3: lead and contact entry. Every entry the user submits is a row here *before* any network
+    // call (see `outbox`). `marker_at` is the `created_at` we send to amoCRM: unique per entry,
+    // so after a crash the entry can be found in amoCRM by name + created_at instead of being
+    // sent twice. `create_sent` / `note_sent` say a request may have reached amoCRM.
+    "CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        draft TEXT NOT NULL,
+        state TEXT NOT NULL,
+        marker_at INTEGER NOT NULL UNIQUE,
+        request_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        create_sent INTEGER NOT NULL DEFAULT 0,
+        note_sent INTEGER NOT NULL DEFAULT 0,
+        lead_id INTEGER,
+        contact_id INTEGER,
+        note_id INTEGER,
+        merged INTEGER NOT NULL DEFAULT 0,
+        last_error_code TEXT,
+        last_error_message TEXT,
+        field_errors TEXT,
+        sent_at INTEGER,
+        domain TEXT
+     );
+     CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);
+     CREATE TABLE reference_cache (
+        key TEXT PRIMARY KEY,
+        json TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL
+     );
+     CREATE TABLE api_block (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        banned_at INTEGER NOT NULL
+     );",
 ];
 
 pub struct Db {
@@ -63,7 +100,8 @@ impl Db {
     fn init(mut conn: Connection) -> Result<Db> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL, not NORMAL: a lead the user typed must survive a power cut, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
         Ok(Db { conn: Mutex::new(conn) })

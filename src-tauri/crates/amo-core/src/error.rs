@@ -73,6 +73,17 @@ pub enum Error {
     KeychainUnavailable(String),
     #[error("keychain locked: {0}")]
     KeychainLocked(String),
+    /// Field-level problems, found by us before sending or by amoCRM (`validation-errors`).
+    #[error("validation failed: {} field(s)", .0.len())]
+    Validation(Vec<crate::model::FieldError>),
+    /// amoCRM answered 403 with JSON: the token's user may not do this (e.g. list users).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The item is safe in the outbox but not in amoCRM yet (the CLI stopped waiting).
+    #[error("outbox item {id} is still queued")]
+    StillQueued { id: i64, reason: String },
     #[error("storage error: {0}")]
     Storage(String),
     #[error("internal error: {0}")]
@@ -114,6 +125,10 @@ impl Error {
             Error::PortInUse(_) => "port_in_use",
             Error::KeychainUnavailable(_) => "keychain_unavailable",
             Error::KeychainLocked(_) => "keychain_locked",
+            Error::Validation(_) => "validation",
+            Error::Forbidden(_) => "forbidden",
+            Error::NotFound(_) => "not_found",
+            Error::StillQueued { .. } => "still_queued",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
         }
@@ -309,6 +324,35 @@ impl Error {
                 "Системное хранилище паролей заблокировано. Разблокируйте его (войдите в сеанс) и повторите.",
                 "The system keychain is locked. Unlock it (log in to your session) and try again.",
             ),
+            Error::Validation(fields) => {
+                let list: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+                if ru {
+                    format!("Проверьте поля — {}", list.join("; "))
+                } else {
+                    format!("Check the fields — {}", list.join("; "))
+                }
+            }
+            Error::Forbidden(what) => {
+                if ru {
+                    format!("amoCRM запретил это действие для вашего пользователя (403): {what}")
+                } else {
+                    format!("amoCRM does not allow this for your user (403): {what}")
+                }
+            }
+            Error::NotFound(what) => {
+                if ru {
+                    format!("Не найдено: {what}")
+                } else {
+                    format!("Not found: {what}")
+                }
+            }
+            Error::StillQueued { id, reason } => {
+                if ru {
+                    format!("Запись №{id} сохранена в очереди и будет отправлена, когда amoCRM станет доступен ({reason}).")
+                } else {
+                    format!("Entry #{id} is kept in the outbox and will be sent when amoCRM is reachable ({reason}).")
+                }
+            }
             Error::Storage(what) => {
                 if ru {
                     format!("Ошибка локальной базы данных: {what}")
@@ -393,6 +437,10 @@ mod tests {
             Error::PortInUse(1),
             Error::KeychainUnavailable("x".into()),
             Error::KeychainLocked("x".into()),
+            Error::Validation(vec![]),
+            Error::Forbidden("x".into()),
+            Error::NotFound("x".into()),
+            Error::StillQueued { id: 1, reason: "x".into() },
             Error::Storage("x".into()),
             Error::Internal("x".into()),
         ];

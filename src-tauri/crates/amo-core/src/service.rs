@@ -102,6 +102,11 @@ pub struct AmoConnect {
     pub(crate) http: reqwest::Client,
     /// In-process half of single-flight refresh; the other half is a file lock (see `session`).
     pub(crate) refresh_gate: tokio::sync::Mutex<()>,
+    /// Every amoCRM API call of the process waits here (≤ 5 per second; see `api::limiter`).
+    pub(crate) limiter: Arc<crate::api::limiter::RateLimiter>,
+    /// Wakes the outbox worker when an entry is queued or a retry is asked for.
+    pub(crate) outbox_wake: tokio::sync::Notify,
+    pub(crate) retry_timing: std::sync::Mutex<crate::outbox::RetryTiming>,
 }
 
 impl AmoConnect {
@@ -121,6 +126,9 @@ impl AmoConnect {
             endpoints,
             http: crate::http::client()?,
             refresh_gate: tokio::sync::Mutex::new(()),
+            limiter: Arc::new(crate::api::limiter::RateLimiter::default()),
+            outbox_wake: tokio::sync::Notify::new(),
+            retry_timing: std::sync::Mutex::new(crate::outbox::RetryTiming::default()),
         })
     }
 
@@ -453,7 +461,7 @@ impl AmoConnect {
     }
 
     pub(crate) fn api(&self) -> ApiClient {
-        ApiClient::new(self.http.clone(), self.endpoints.clone())
+        ApiClient::new(self.http.clone(), self.endpoints.clone(), self.limiter.clone())
     }
 
     pub(crate) async fn save_tokens(&self, tokens: &TokenSet) -> Result<()> {

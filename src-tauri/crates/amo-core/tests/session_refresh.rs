@@ -3,6 +3,8 @@
 //! processes — and `reconnect_needed` when amoCRM refuses a refresh.
 
 use std::path::{Path, PathBuf};
+
+use common::{connected, FileStore};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,57 +15,7 @@ use amo_core::secrets::memory::MemoryStore;
 use amo_core::secrets::{SecretStore, TOKENS_KEY};
 use amo_core::tokens::TokenSet;
 use amo_core::AmoConnect;
-use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-
-/// A keychain stand-in that several processes can share: one file per entry, replaced
-/// atomically. Tests only; the app has no plaintext store.
-struct FileStore(PathBuf);
-
-impl SecretStore for FileStore {
-    fn get(&self, key: &str) -> amo_core::Result<Option<Vec<u8>>> {
-        match std::fs::read(self.0.join(key)) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-    fn set(&self, key: &str, value: &[u8]) -> amo_core::Result<()> {
-        let tmp = self.0.join(format!("{key}.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, value)?;
-        std::fs::rename(tmp, self.0.join(key))?;
-        Ok(())
-    }
-    fn delete(&self, key: &str) -> amo_core::Result<()> {
-        match std::fs::remove_file(self.0.join(key)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// A simulator (approving by itself, no rate limit in the way) and an app connected to it.
-async fn connected(store: Arc<dyn SecretStore>, data: &Path) -> (Simulator, AmoConnect) {
-    let redirect_uri = format!("http://127.0.0.1:{}/callback", common::free_port());
-    let sim = Simulator::start(
-        SimConfig {
-            redirect_uri: redirect_uri.clone(),
-            decision: Decision::Approve,
-            rate_limit_per_sec: 100_000,
-            ..SimConfig::default()
-        },
-        0,
-    )
-    .await
-    .expect("sim");
-    let app = common::configured(data, store, &sim.url(), &redirect_uri).await;
-    let pending = app.start_connect().await.expect("start");
-    let url = pending.authorize_url().to_string();
-    let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
-    let st = pending.wait(&app, Duration::from_secs(30)).await.expect("connected");
-    assert!(st.connected);
-    assert_eq!(browser.await.expect("join").expect("browse"), 200);
-    (sim, app)
-}
+use amo_sim::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 /// Makes the stored access token look expired to the client (amoCRM's clock says 24 h).
 fn expire_locally(store: &dyn SecretStore) {

@@ -3,15 +3,16 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use amo_core::config::SettingsPatch;
 use amo_core::endpoints::Endpoints;
 use amo_core::paths::DataDir;
 use amo_core::secrets::SecretStore;
 use amo_core::AmoConnect;
-use amo_sim::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
@@ -40,4 +41,51 @@ pub async fn configured(data: &Path, store: Arc<dyn SecretStore>, server: &str, 
     let app = open(data, store, server);
     configure(&app, redirect_uri).await;
     app
+}
+
+/// A keychain stand-in that several processes can share: one file per entry, replaced
+/// atomically. Tests only; the app has no plaintext store.
+pub struct FileStore(pub PathBuf);
+
+impl SecretStore for FileStore {
+    fn get(&self, key: &str) -> amo_core::Result<Option<Vec<u8>>> {
+        match std::fs::read(self.0.join(key)) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+    fn set(&self, key: &str, value: &[u8]) -> amo_core::Result<()> {
+        let tmp = self.0.join(format!("{key}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, value)?;
+        std::fs::rename(tmp, self.0.join(key))?;
+        Ok(())
+    }
+    fn delete(&self, key: &str) -> amo_core::Result<()> {
+        match std::fs::remove_file(self.0.join(key)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A simulator (approving by itself, no rate limit in the way) and an app connected to it.
+pub async fn connected(store: Arc<dyn SecretStore>, data: &Path) -> (Simulator, AmoConnect) {
+    connected_with(SimConfig { rate_limit_per_sec: 100_000, ..SimConfig::default() }, store, data).await
+}
+
+/// A simulator with `cfg` (approving by itself) and an app connected to it over loopback.
+pub async fn connected_with(cfg: SimConfig, store: Arc<dyn SecretStore>, data: &Path) -> (Simulator, AmoConnect) {
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", free_port());
+    let sim = Simulator::start(SimConfig { redirect_uri: redirect_uri.clone(), decision: Decision::Approve, ..cfg }, 0)
+        .await
+        .expect("sim");
+    let app = configured(data, store, &sim.url(), &redirect_uri).await;
+    let pending = app.start_connect().await.expect("start");
+    let url = pending.authorize_url().to_string();
+    let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
+    let st = pending.wait(&app, Duration::from_secs(30)).await.expect("connected");
+    assert!(st.connected);
+    assert_eq!(browser.await.expect("join").expect("browse"), 200);
+    (sim, app)
 }

@@ -1,0 +1,984 @@
+//! The CRM half of the simulator: pipelines, users, contacts, leads and notes, as
+//! shared/amocrm-api.md §6 describes them — HAL collections, 204 on an empty list, the plain-array
+//! answer of `/leads/complex` with `request_id` and `merged`, and 400 problem+json
+//! `validation-errors` tied to each item's `request_id` (§7).
+//!
+//! Also the gate every `/api/v4/*` request passes first (rate window, 429, the 403 HTML ban after
+//! repeated 429s, injected faults) — see [`api_layer`].
+
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::{api_gate, hal, now, problem_response, Shared};
+
+/// Faults a test can switch on (also `POST /_sim/faults` with this JSON). They apply to
+/// `/api/v4/*` only; the token endpoint stays healthy unless the whole simulator is down.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Faults {
+    /// The next this many API requests answer 5xx (502, 503, 500 in turn) without doing anything.
+    pub fail_next: u32,
+    /// The next this many API *writes* are carried out, then the connection is dropped without
+    /// an answer — the client cannot know the lead exists.
+    pub drop_after_next: u32,
+    /// Every API answer is held back this long (after the work is done).
+    pub delay_ms: u64,
+    /// Each API request fails with a 5xx with this probability (percent).
+    pub fail_percent: u8,
+    /// Each API write is carried out and its answer dropped with this probability (percent).
+    pub drop_after_percent: u8,
+    /// Each API request is refused with 429 with this probability (percent) — another
+    /// integration eating the account's budget. These do not count toward the ban.
+    pub rate_limit_percent: u8,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SimStatus {
+    pub id: i64,
+    pub name: String,
+    pub sort: i64,
+    pub pipeline_id: i64,
+    pub color: String,
+    #[serde(rename = "type")]
+    pub kind: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SimPipeline {
+    pub id: i64,
+    pub name: String,
+    pub sort: i64,
+    pub is_main: bool,
+    pub statuses: Vec<SimStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SimUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SimContact {
+    pub id: i64,
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub responsible_user_id: i64,
+    pub created_at: i64,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SimLead {
+    pub id: i64,
+    pub name: String,
+    pub price: i64,
+    pub pipeline_id: i64,
+    pub status_id: i64,
+    pub responsible_user_id: i64,
+    pub created_at: i64,
+    pub tags: Vec<String>,
+    pub contact_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SimNote {
+    pub id: i64,
+    pub entity_id: i64,
+    pub note_type: String,
+    pub text: String,
+}
+
+pub(crate) struct Crm {
+    pub pipelines: Vec<SimPipeline>,
+    pub users: Vec<SimUser>,
+    /// Whether the token's user is an admin: `/api/v4/users` is admin-only (§6.9).
+    pub users_admin: bool,
+    /// amoCRM's duplicate control for `/leads/complex` (§6.5): a lead whose new contact has the
+    /// phone of an existing contact with an open lead is merged into that lead.
+    pub duplicate_control: bool,
+    pub contacts: Vec<SimContact>,
+    pub leads: Vec<SimLead>,
+    pub notes: Vec<SimNote>,
+    next_id: i64,
+    pub faults: Faults,
+    fault_turn: u64,
+    /// Times of recent rate-limit (not injected) 429s; too many → the account is banned.
+    recent_429: Vec<Instant>,
+    pub banned: bool,
+    /// More than this many real 429s within a minute ban the account (§7).
+    pub ban_after_429s: usize,
+}
+
+impl Crm {
+    pub fn new(user_id: i64) -> Crm {
+        let status = |id, name: &str, sort, pipeline_id, kind| SimStatus {
+            id,
+            name: name.into(),
+            sort,
+            pipeline_id,
+            color: "#99ccff".into(),
+            kind,
+        };
+        let pipelines = vec![
+            SimPipeline {
+                id: 3_383_152,
+                name: "Воронка".into(),
+                sort: 1,
+                is_main: true,
+                statuses: vec![
+                    status(33_929_749, "Неразобранное", 10, 3_383_152, 1),
+                    status(33_929_752, "Первичный контакт", 20, 3_383_152, 0),
+                    status(33_929_755, "Переговоры", 30, 3_383_152, 0),
+                    status(142, "Успешно реализовано", 10000, 3_383_152, 0),
+                    status(143, "Закрыто и не реализовано", 11000, 3_383_152, 0),
+                ],
+            },
+            SimPipeline {
+                id: 3_383_153,
+                name: "Опт".into(),
+                sort: 2,
+                is_main: false,
+                statuses: vec![
+                    status(33_929_760, "Неразобранное", 10, 3_383_153, 1),
+                    status(33_929_761, "Заявка", 20, 3_383_153, 0),
+                    status(142, "Успешно реализовано", 10000, 3_383_153, 0),
+                    status(143, "Закрыто и не реализовано", 11000, 3_383_153, 0),
+                ],
+            },
+        ];
+        let users = vec![
+            SimUser { id: user_id, name: "Анна Смирнова".into(), email: "anna@example.com".into() },
+            SimUser { id: user_id + 1, name: "Борис Петров".into(), email: "boris@example.com".into() },
+            SimUser { id: user_id + 2, name: "Вера Иванова".into(), email: "vera@example.com".into() },
+        ];
+        Crm {
+            pipelines,
+            users,
+            users_admin: true,
+            duplicate_control: false,
+            contacts: Vec::new(),
+            leads: Vec::new(),
+            notes: Vec::new(),
+            next_id: 20_000_000,
+            faults: Faults::default(),
+            fault_turn: 0,
+            recent_429: Vec::new(),
+            banned: false,
+            ban_after_429s: 20,
+        }
+    }
+
+    fn id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn main_pipeline(&self) -> &SimPipeline {
+        self.pipelines.iter().find(|p| p.is_main).unwrap_or(&self.pipelines[0])
+    }
+
+    /// Adds a contact directly (tests seed existing customers this way).
+    pub fn seed_contact(&mut self, first: &str, last: &str, phone: Option<&str>, email: Option<&str>) -> i64 {
+        let id = self.id();
+        self.contacts.push(SimContact {
+            id,
+            name: format!("{first} {last}").trim().to_string(),
+            first_name: first.into(),
+            last_name: last.into(),
+            responsible_user_id: self.users[0].id,
+            created_at: now(),
+            phones: phone.map(|p| vec![p.to_string()]).unwrap_or_default(),
+            emails: email.map(|e| vec![e.to_string()]).unwrap_or_default(),
+        });
+        id
+    }
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+// ---------------------------------------------------------------- the gate
+
+const BAN_PAGE: &str = "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+fn ban_page() -> Response {
+    let mut r = (StatusCode::FORBIDDEN, BAN_PAGE).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    r
+}
+
+fn too_many() -> Response {
+    problem_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"title": "Too Many Requests", "type": "https://httpstatus.es/429", "status": 429, "detail": "Too many requests per second"}),
+    )
+}
+
+/// An answer whose body fails at once: hyper aborts the connection, so the client sees a
+/// transport error although the work was done.
+fn dropped() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "dropped by the simulator",
+        ))
+    });
+    Body::from_stream(stream).into_response()
+}
+
+/// Runs before and after every `/api/v4/*` handler: counts the request in the one-second window
+/// (the figure tests read as `max_requests_per_second`), answers 429 above the limit and 403 HTML
+/// once banned, and applies the injected faults.
+pub(crate) async fn api_layer(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let is_write = req.method() != axum::http::Method::GET;
+    let (delay, drop_answer) = {
+        let mut guard = s.lock();
+        let inner = &mut *guard;
+        inner.stats.api_requests += 1;
+        let t = Instant::now();
+        while inner.recent_api.front().is_some_and(|f| t.duration_since(*f) >= Duration::from_secs(1)) {
+            inner.recent_api.pop_front();
+        }
+        inner.recent_api.push_back(t);
+        let in_window = inner.recent_api.len() as u64;
+        inner.stats.max_requests_per_second = inner.stats.max_requests_per_second.max(in_window);
+        if inner.crm.banned {
+            inner.stats.banned_requests += 1;
+            return ban_page();
+        }
+        if inner.recent_api.len() > inner.cfg.rate_limit_per_sec {
+            inner.stats.rate_limited += 1;
+            inner.crm.recent_429.retain(|x| t.duration_since(*x) < Duration::from_secs(60));
+            inner.crm.recent_429.push(t);
+            if inner.crm.recent_429.len() > inner.crm.ban_after_429s {
+                inner.crm.banned = true;
+            }
+            return too_many();
+        }
+        let mut rng = rand::thread_rng();
+        let stats = &mut inner.stats;
+        let crm = &mut inner.crm;
+        let f = &mut crm.faults;
+        if f.fail_next > 0 || (f.fail_percent > 0 && rng.gen_range(0..100) < f.fail_percent) {
+            f.fail_next = f.fail_next.saturating_sub(1);
+            crm.fault_turn += 1;
+            stats.faults_injected += 1;
+            let status = [StatusCode::BAD_GATEWAY, StatusCode::SERVICE_UNAVAILABLE, StatusCode::INTERNAL_SERVER_ERROR]
+                [(crm.fault_turn % 3) as usize];
+            return (status, "<html><body>upstream error</body></html>").into_response();
+        }
+        if f.rate_limit_percent > 0 && rng.gen_range(0..100) < f.rate_limit_percent {
+            stats.rate_limited += 1;
+            stats.faults_injected += 1;
+            return too_many();
+        }
+        let drop_answer = is_write
+            && (f.drop_after_next > 0 || (f.drop_after_percent > 0 && rng.gen_range(0..100) < f.drop_after_percent));
+        if drop_answer {
+            f.drop_after_next = f.drop_after_next.saturating_sub(1);
+            stats.faults_injected += 1;
+        }
+        (f.delay_ms, drop_answer)
+    };
+    let resp = next.run(req).await;
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    if drop_answer {
+        return dropped();
+    }
+    resp
+}
+
+// ---------------------------------------------------------------- reference data
+
+pub(crate) async fn pipelines(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    let host = inner.cfg.account_host();
+    let list: Vec<Value> = inner
+        .crm
+        .pipelines
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id, "name": p.name, "sort": p.sort, "is_main": p.is_main, "is_unsorted_on": true,
+                "is_archive": false, "account_id": inner.cfg.account_id,
+                "_links": {"self": {"href": format!("https://{host}/api/v4/leads/pipelines/{}", p.id)}},
+                "_embedded": {"statuses": p.statuses.iter().map(|st| json!({
+                    "id": st.id, "name": st.name, "sort": st.sort, "is_editable": st.kind == 0 && st.id > 143,
+                    "pipeline_id": st.pipeline_id, "color": st.color, "type": st.kind,
+                    "account_id": inner.cfg.account_id,
+                })).collect::<Vec<_>>()},
+            })
+        })
+        .collect();
+    hal(json!({
+        "_total_items": list.len(),
+        "_links": {"self": {"href": format!("https://{host}/api/v4/leads/pipelines")}},
+        "_embedded": {"pipelines": list},
+    }))
+}
+
+pub(crate) async fn users(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    if !inner.crm.users_admin {
+        return problem_response(
+            StatusCode::FORBIDDEN,
+            json!({"title": "Forbidden", "type": "https://httpstatus.es/403", "status": 403, "detail": "Access denied"}),
+        );
+    }
+    let host = inner.cfg.account_host();
+    let list: Vec<Value> = inner
+        .crm
+        .users
+        .iter()
+        .map(|u| {
+            json!({"id": u.id, "name": u.name, "email": u.email, "lang": "ru",
+            "rights": {"is_admin": u.id == inner.cfg.user_id, "is_free": false, "is_active": true},
+            "_links": {"self": {"href": format!("https://{host}/api/v4/users/{}", u.id)}}})
+        })
+        .collect();
+    hal(json!({
+        "_total_items": list.len(), "_page": 1, "_page_count": 1,
+        "_links": {"self": {"href": format!("https://{host}/api/v4/users?page=1&limit=250")}},
+        "_embedded": {"users": list},
+    }))
+}
+
+// ---------------------------------------------------------------- validation
+
+struct ItemErrors {
+    request_id: String,
+    errors: Vec<Value>,
+}
+
+impl ItemErrors {
+    fn push(&mut self, code: &str, path: &str, detail: &str) {
+        self.errors.push(json!({"code": code, "path": path, "detail": detail}));
+    }
+}
+
+fn validation_failed(items: Vec<ItemErrors>) -> Response {
+    let list: Vec<Value> = items.into_iter().map(|i| json!({"request_id": i.request_id, "errors": i.errors})).collect();
+    problem_response(
+        StatusCode::BAD_REQUEST,
+        json!({"validation-errors": list, "title": "Bad Request", "type": "https://httpstatus.es/400",
+               "status": 400, "detail": "Request validation failed"}),
+    )
+}
+
+fn bad_request(detail: &str) -> Response {
+    problem_response(
+        StatusCode::BAD_REQUEST,
+        json!({"title": "Bad Request", "type": "https://httpstatus.es/400", "status": 400, "detail": detail}),
+    )
+}
+
+fn request_id(item: &Value, index: usize) -> String {
+    match item.get("request_id") {
+        Some(Value::String(s)) => s.clone(),
+        _ => index.to_string(),
+    }
+}
+
+/// PHONE and EMAIL values of a contact model's `custom_fields_values`, checked as amoCRM does.
+fn contact_fields(c: &Value, prefix: &str, e: &mut ItemErrors) -> (Vec<String>, Vec<String>) {
+    let (mut phones, mut emails) = (Vec::new(), Vec::new());
+    let Some(fields) = c.get("custom_fields_values") else { return (phones, emails) };
+    let Some(fields) = fields.as_array() else {
+        e.push("InvalidType", &format!("{prefix}custom_fields_values"), "This value should be of type array.");
+        return (phones, emails);
+    };
+    for (i, f) in fields.iter().enumerate() {
+        let code = f.get("field_code").and_then(Value::as_str).unwrap_or_default();
+        let (list, enums): (&mut Vec<String>, &[&str]) = match code {
+            "PHONE" => (&mut phones, &["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]),
+            "EMAIL" => (&mut emails, &["WORK", "PRIV", "OTHER"]),
+            _ => {
+                e.push(
+                    "NotSupportedChoice",
+                    &format!("{prefix}custom_fields_values.{i}.field_code"),
+                    "The value you selected is not a valid choice.",
+                );
+                continue;
+            }
+        };
+        for (j, v) in f.get("values").and_then(Value::as_array).cloned().unwrap_or_default().iter().enumerate() {
+            let path = format!("{prefix}custom_fields_values.{i}.values.{j}");
+            let value = v.get("value").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+            if value.is_empty() {
+                e.push("NotBlank", &format!("{path}.value"), "This value should not be blank.");
+            }
+            if let Some(en) = v.get("enum_code").and_then(Value::as_str) {
+                if !enums.contains(&en) {
+                    e.push(
+                        "NotSupportedChoice",
+                        &format!("{path}.enum_code"),
+                        "The value you selected is not a valid choice.",
+                    );
+                }
+            }
+            if code == "EMAIL" && !value.is_empty() && !value.contains('@') {
+                e.push("InvalidEmail", &format!("{path}.value"), "This value is not a valid email address.");
+            }
+            list.push(value);
+        }
+    }
+    (phones, emails)
+}
+
+fn check_name(v: &Value, key: &str, prefix: &str, e: &mut ItemErrors) -> String {
+    match v.get(key) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) if s.chars().count() <= 255 => s.clone(),
+        Some(Value::String(_)) => {
+            e.push(
+                "Length",
+                &format!("{prefix}{key}"),
+                "This value is too long. It should have 255 characters or less.",
+            );
+            String::new()
+        }
+        Some(_) => {
+            e.push("InvalidType", &format!("{prefix}{key}"), "This value should be of type string.");
+            String::new()
+        }
+    }
+}
+
+fn check_user(inner_users: &[SimUser], v: &Value, prefix: &str, e: &mut ItemErrors, default: i64) -> i64 {
+    match v.get("responsible_user_id") {
+        None | Some(Value::Null) => default,
+        Some(x) => match x.as_i64() {
+            Some(id) if inner_users.iter().any(|u| u.id == id) => id,
+            _ => {
+                e.push(
+                    "NotSupportedChoice",
+                    &format!("{prefix}responsible_user_id"),
+                    "The value you selected is not a valid choice.",
+                );
+                default
+            }
+        },
+    }
+}
+
+fn check_created_at(v: &Value, prefix: &str, e: &mut ItemErrors) -> i64 {
+    match v.get("created_at") {
+        None | Some(Value::Null) => now(),
+        Some(x) => match x.as_i64() {
+            Some(t) if t > 0 => t,
+            _ => {
+                e.push("InvalidType", &format!("{prefix}created_at"), "This value should be of type int.");
+                now()
+            }
+        },
+    }
+}
+
+/// A contact model from a request (§6.6), or the errors that stop it.
+fn parse_contact(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErrors) -> SimContact {
+    let first = check_name(c, "first_name", prefix, e);
+    let last = check_name(c, "last_name", prefix, e);
+    let mut name = check_name(c, "name", prefix, e);
+    if name.is_empty() {
+        name = format!("{first} {last}").trim().to_string();
+    }
+    let (phones, emails) = contact_fields(c, prefix, e);
+    let responsible = check_user(&crm.users, c, prefix, e, crm.users[0].id);
+    let created_at = check_created_at(c, prefix, e);
+    SimContact {
+        id: 0,
+        name,
+        first_name: first,
+        last_name: last,
+        responsible_user_id: responsible,
+        created_at,
+        phones,
+        emails,
+    }
+}
+
+fn parse_array(body: &Bytes) -> Result<Vec<Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(items)) if !items.is_empty() => Ok(items),
+        Ok(Value::Array(_)) => Err(bad_request("Request body is empty")),
+        Ok(_) => Err(bad_request("Request body must be an array")),
+        Err(_) => Err(bad_request("Request body is not valid JSON")),
+    }
+}
+
+// ---------------------------------------------------------------- contacts
+
+fn contact_json(host: &str, c: &SimContact) -> Value {
+    let mut fields = Vec::new();
+    if !c.phones.is_empty() {
+        fields.push(json!({"field_id": 1001, "field_name": "Телефон", "field_code": "PHONE", "field_type": "multitext",
+            "values": c.phones.iter().map(|p| json!({"value": p, "enum_id": 1, "enum_code": "WORK"})).collect::<Vec<_>>()}));
+    }
+    if !c.emails.is_empty() {
+        fields.push(json!({"field_id": 1002, "field_name": "Email", "field_code": "EMAIL", "field_type": "multitext",
+            "values": c.emails.iter().map(|m| json!({"value": m, "enum_id": 2, "enum_code": "WORK"})).collect::<Vec<_>>()}));
+    }
+    json!({
+        "id": c.id, "name": c.name, "first_name": c.first_name, "last_name": c.last_name,
+        "responsible_user_id": c.responsible_user_id, "group_id": 0, "created_by": c.responsible_user_id,
+        "updated_by": c.responsible_user_id, "created_at": c.created_at, "updated_at": c.created_at,
+        "closest_task_at": null, "is_deleted": false, "is_unsorted": false,
+        "custom_fields_values": if fields.is_empty() { Value::Null } else { Value::Array(fields) },
+        "account_id": 0,
+        "_links": {"self": {"href": format!("https://{host}/api/v4/contacts/{}", c.id)}},
+        "_embedded": {"tags": [], "companies": []},
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    query: Option<String>,
+    page: Option<usize>,
+    limit: Option<usize>,
+    #[serde(rename = "order[created_at]")]
+    order_created_at: Option<String>,
+    #[serde(rename = "order[id]")]
+    order_id: Option<String>,
+    with: Option<String>,
+}
+
+/// amoCRM's `query` is full-text and fuzzy (§6.6, §9 #8): text matches anywhere in the name or
+/// emails, and a number matches any phone that ends in the same last seven digits — so
+/// `+7 912 123-45-67` also finds `+1 912 123 4567`, and the client must re-check.
+fn contact_matches(c: &SimContact, q: &str) -> bool {
+    let q = q.trim().to_lowercase();
+    if q.is_empty() {
+        return true;
+    }
+    let qd = digits(&q);
+    if qd.len() >= 5 && qd.len() * 2 >= q.chars().filter(|ch| !ch.is_whitespace()).count() {
+        let tail = &qd[qd.len().saturating_sub(7)..];
+        return c.phones.iter().any(|p| digits(p).contains(tail));
+    }
+    c.name.to_lowercase().contains(&q) || c.emails.iter().any(|m| m.to_lowercase().contains(&q))
+}
+
+fn page_of<T: Clone>(items: &[T], q: &ListQuery, max: usize) -> Result<(Vec<T>, usize, bool), Response> {
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > max {
+        return Err(bad_request(&format!("limit must be between 1 and {max}")));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let start = (page - 1) * limit;
+    let slice: Vec<T> = items.iter().skip(start).take(limit).cloned().collect();
+    Ok((slice, page, start + limit < items.len()))
+}
+
+fn links(host: &str, path: &str, page: usize, limit: usize, has_next: bool) -> Value {
+    let href = |p: usize| json!({"href": format!("https://{host}{path}?page={p}&limit={limit}")});
+    let mut l = serde_json::Map::new();
+    l.insert("self".into(), href(page));
+    if has_next {
+        l.insert("next".into(), href(page + 1));
+    }
+    l.insert("first".into(), href(1));
+    if page > 1 {
+        l.insert("prev".into(), href(page - 1));
+    }
+    Value::Object(l)
+}
+
+fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub(crate) async fn list_contacts(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    let host = inner.cfg.account_host();
+    let mut found: Vec<SimContact> =
+        inner.crm.contacts.iter().filter(|c| contact_matches(c, q.query.as_deref().unwrap_or(""))).cloned().collect();
+    if q.order_id.as_deref() == Some("desc") || q.order_created_at.as_deref() == Some("desc") {
+        found.reverse();
+    }
+    let (page_items, page, has_next) = match page_of(&found, &q, 250) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if page_items.is_empty() {
+        return no_content();
+    }
+    hal(json!({
+        "_page": page,
+        "_links": links(&host, "/api/v4/contacts", page, q.limit.unwrap_or(50), has_next),
+        "_embedded": {"contacts": page_items.iter().map(|c| contact_json(&host, c)).collect::<Vec<_>>()},
+    }))
+}
+
+pub(crate) async fn add_contacts(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    let items = match parse_array(&body) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let mut parsed = Vec::new();
+    let mut failed = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let mut e = ItemErrors { request_id: request_id(item, i), errors: Vec::new() };
+        let c = parse_contact(&inner.crm, item, "", &mut e);
+        if e.errors.is_empty() {
+            parsed.push((e.request_id, c));
+        } else {
+            failed.push(e);
+        }
+    }
+    if !failed.is_empty() {
+        return validation_failed(failed);
+    }
+    let host = inner.cfg.account_host();
+    let mut out = Vec::new();
+    for (rid, mut c) in parsed {
+        c.id = inner.crm.id();
+        out.push(json!({"id": c.id, "request_id": rid, "is_deleted": false, "is_unsorted": false,
+            "_links": {"self": {"href": format!("https://{host}/api/v4/contacts/{}", c.id)}}}));
+        inner.crm.contacts.push(c);
+        inner.stats.contacts_created += 1;
+    }
+    hal(
+        json!({"_links": {"self": {"href": format!("https://{host}/api/v4/contacts")}}, "_embedded": {"contacts": out}}),
+    )
+}
+
+// ---------------------------------------------------------------- leads
+
+fn lead_json(host: &str, account_id: i64, l: &SimLead, with_contacts: bool) -> Value {
+    let mut embedded = json!({
+        "tags": l.tags.iter().enumerate().map(|(i, t)| json!({"id": 500 + i, "name": t, "color": null})).collect::<Vec<_>>(),
+        "companies": [],
+    });
+    if with_contacts {
+        embedded["contacts"] = l
+            .contact_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                json!({"id": id, "is_main": i == 0,
+                "_links": {"self": {"href": format!("https://{host}/api/v4/contacts/{id}")}}})
+            })
+            .collect();
+    }
+    json!({
+        "id": l.id, "name": l.name, "price": l.price, "responsible_user_id": l.responsible_user_id, "group_id": 0,
+        "status_id": l.status_id, "pipeline_id": l.pipeline_id, "loss_reason_id": null,
+        "created_by": l.responsible_user_id, "updated_by": l.responsible_user_id,
+        "created_at": l.created_at, "updated_at": l.created_at, "closed_at": null, "closest_task_at": null,
+        "is_deleted": false, "custom_fields_values": null, "score": null, "account_id": account_id, "labor_cost": null,
+        "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}", l.id)}},
+        "_embedded": embedded,
+    })
+}
+
+fn lead_matches(l: &SimLead, q: &str) -> bool {
+    let q = q.trim().to_lowercase();
+    q.is_empty()
+        || l.name.to_lowercase().contains(&q)
+        || l.price.to_string() == q
+        || l.tags.iter().any(|t| t.to_lowercase().contains(&q))
+}
+
+pub(crate) async fn list_leads(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    let host = inner.cfg.account_host();
+    let mut found: Vec<SimLead> =
+        inner.crm.leads.iter().filter(|l| lead_matches(l, q.query.as_deref().unwrap_or(""))).cloned().collect();
+    match q.order_created_at.as_deref() {
+        Some("desc") => found.sort_by_key(|l| (std::cmp::Reverse(l.created_at), std::cmp::Reverse(l.id))),
+        Some("asc") => found.sort_by_key(|l| (l.created_at, l.id)),
+        _ if q.order_id.as_deref() == Some("desc") => found.reverse(),
+        _ => {}
+    }
+    let (page_items, page, has_next) = match page_of(&found, &q, 250) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if page_items.is_empty() {
+        return no_content();
+    }
+    let with_contacts = q.with.as_deref().is_some_and(|w| w.split(',').any(|x| x == "contacts"));
+    let account_id = inner.cfg.account_id;
+    hal(json!({
+        "_page": page,
+        "_links": links(&host, "/api/v4/leads", page, q.limit.unwrap_or(50), has_next),
+        "_embedded": {"leads": page_items.iter().map(|l| lead_json(&host, account_id, l, with_contacts)).collect::<Vec<_>>()},
+    }))
+}
+
+/// `POST /api/v4/leads/complex` (§6.5): ≤ 50 leads, each with at most one contact (new, or an
+/// existing `{id}`); answers a plain array with `request_id` lists and `merged`.
+pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    inner.stats.complex_requests += 1;
+    let items = match parse_array(&body) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    if items.len() > 50 {
+        return bad_request("No more than 50 leads per request");
+    }
+    enum ContactRef {
+        None,
+        Existing(i64),
+        New(SimContact),
+    }
+    let mut parsed = Vec::new();
+    let mut failed = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let crm = &inner.crm;
+        let mut e = ItemErrors { request_id: request_id(item, i), errors: Vec::new() };
+        let name = check_name(item, "name", "", &mut e);
+        let price = match item.get("price") {
+            None | Some(Value::Null) => 0,
+            Some(p) => match p.as_i64() {
+                Some(v) if v >= 0 => v,
+                _ => {
+                    e.push("InvalidType", "price", "This value should be of type int.");
+                    0
+                }
+            },
+        };
+        let main = crm.main_pipeline();
+        let pipeline_id = item.get("pipeline_id").and_then(Value::as_i64).unwrap_or(main.id);
+        let status_id = match crm.pipelines.iter().find(|p| p.id == pipeline_id) {
+            None => {
+                e.push("NotSupportedChoice", "pipeline_id", "The value you selected is not a valid choice.");
+                0
+            }
+            Some(p) => {
+                let first_open = p.statuses.iter().find(|st| st.kind == 0).map(|st| st.id).unwrap_or(0);
+                match item.get("status_id").and_then(Value::as_i64) {
+                    None => first_open,
+                    Some(id) if p.statuses.iter().any(|st| st.id == id) => id,
+                    Some(_) => {
+                        e.push("NotSupportedChoice", "status_id", "The value you selected is not a valid choice.");
+                        0
+                    }
+                }
+            }
+        };
+        let responsible = check_user(&crm.users, item, "", &mut e, inner.cfg.user_id);
+        let created_at = check_created_at(item, "", &mut e);
+        let tags: Vec<String> = item
+            .pointer("/_embedded/tags")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string)).collect())
+            .unwrap_or_default();
+        let contacts = item.pointer("/_embedded/contacts").and_then(Value::as_array).cloned().unwrap_or_default();
+        if contacts.len() > 1 {
+            e.push("Count", "_embedded.contacts", "This collection should contain 1 element or less.");
+        }
+        let contact = match contacts.first() {
+            None => ContactRef::None,
+            Some(c) => match c.get("id").and_then(Value::as_i64) {
+                Some(id) if crm.contacts.iter().any(|x| x.id == id) => ContactRef::Existing(id),
+                Some(_) => {
+                    e.push("NotFound", "_embedded.contacts.0.id", "Contact not found.");
+                    ContactRef::None
+                }
+                None => ContactRef::New(parse_contact(crm, c, "_embedded.contacts.0.", &mut e)),
+            },
+        };
+        let lead = SimLead {
+            id: 0,
+            name,
+            price,
+            pipeline_id,
+            status_id,
+            responsible_user_id: responsible,
+            created_at,
+            tags,
+            contact_ids: Vec::new(),
+        };
+        if e.errors.is_empty() {
+            parsed.push((e.request_id, lead, contact));
+        } else {
+            failed.push(e);
+        }
+    }
+    if !failed.is_empty() {
+        return validation_failed(failed);
+    }
+    let mut out = Vec::new();
+    for (rid, mut lead, contact) in parsed {
+        if inner.crm.duplicate_control {
+            if let ContactRef::New(c) = &contact {
+                let wanted: Vec<String> = c.phones.iter().map(|p| digits(p)).filter(|d| !d.is_empty()).collect();
+                let existing = inner.crm.contacts.iter().find(|x| x.phones.iter().any(|p| wanted.contains(&digits(p))));
+                if let Some(x) = existing {
+                    let xid = x.id;
+                    if let Some(open) =
+                        inner.crm.leads.iter().find(|l| l.contact_ids.contains(&xid) && l.status_id > 143)
+                    {
+                        out.push(json!({"id": open.id, "contact_id": xid, "company_id": null, "request_id": [rid], "merged": true}));
+                        inner.stats.merged += 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        let contact_id = match contact {
+            ContactRef::None => None,
+            ContactRef::Existing(id) => Some(id),
+            ContactRef::New(mut c) => {
+                c.id = inner.crm.id();
+                let id = c.id;
+                inner.crm.contacts.push(c);
+                inner.stats.contacts_created += 1;
+                Some(id)
+            }
+        };
+        lead.id = inner.crm.id();
+        lead.contact_ids = contact_id.into_iter().collect();
+        out.push(
+            json!({"id": lead.id, "contact_id": contact_id, "company_id": null, "request_id": [rid], "merged": false}),
+        );
+        inner.crm.leads.push(lead);
+        inner.stats.leads_created += 1;
+    }
+    let mut r = (StatusCode::OK, Value::Array(out).to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+// ---------------------------------------------------------------- notes
+
+fn note_json(host: &str, n: &SimNote, rid: Option<&str>) -> Value {
+    let mut v = json!({"id": n.id, "entity_id": n.entity_id, "note_type": n.note_type, "params": {"text": n.text},
+        "created_at": now(), "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}/notes/{}", n.entity_id, n.id)}}});
+    if let Some(rid) = rid {
+        v["request_id"] = json!(rid);
+    }
+    v
+}
+
+fn add_notes_to(inner: &mut crate::Inner, path_id: Option<i64>, body: &Bytes) -> Response {
+    let items = match parse_array(body) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let mut parsed = Vec::new();
+    let mut failed = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let mut e = ItemErrors { request_id: request_id(item, i), errors: Vec::new() };
+        let entity_id = path_id.or_else(|| item.get("entity_id").and_then(Value::as_i64)).unwrap_or(0);
+        if !inner.crm.leads.iter().any(|l| l.id == entity_id) {
+            e.push("NotFound", "entity_id", "Entity not found.");
+        }
+        let note_type = item.get("note_type").and_then(Value::as_str).unwrap_or_default().to_string();
+        if note_type != "common" {
+            e.push("NotSupportedChoice", "note_type", "The value you selected is not a valid choice.");
+        }
+        let text = item.pointer("/params/text").and_then(Value::as_str).unwrap_or_default().to_string();
+        if text.trim().is_empty() {
+            e.push("NotBlank", "params.text", "This value should not be blank.");
+        }
+        if e.errors.is_empty() {
+            parsed.push((e.request_id, SimNote { id: 0, entity_id, note_type, text }));
+        } else {
+            failed.push(e);
+        }
+    }
+    if !failed.is_empty() {
+        return validation_failed(failed);
+    }
+    let host = inner.cfg.account_host();
+    let mut out = Vec::new();
+    for (rid, mut n) in parsed {
+        n.id = inner.crm.id();
+        out.push(note_json(&host, &n, Some(&rid)));
+        inner.crm.notes.push(n);
+        inner.stats.notes_created += 1;
+    }
+    hal(
+        json!({"_links": {"self": {"href": format!("https://{host}/api/v4/leads/notes")}}, "_embedded": {"notes": out}}),
+    )
+}
+
+pub(crate) async fn add_lead_notes(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    add_notes_to(inner, None, &body)
+}
+
+pub(crate) async fn add_notes_for_lead(
+    State(s): State<Shared>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    add_notes_to(inner, Some(id), &body)
+}
+
+pub(crate) async fn list_notes_for_lead(
+    State(s): State<Shared>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    if !inner.crm.leads.iter().any(|l| l.id == id) {
+        return problem_response(
+            StatusCode::NOT_FOUND,
+            json!({"title": "Not Found", "type": "https://httpstatus.es/404", "status": 404, "detail": "Entity not found"}),
+        );
+    }
+    let host = inner.cfg.account_host();
+    let notes: Vec<SimNote> = inner.crm.notes.iter().filter(|n| n.entity_id == id).cloned().collect();
+    let (page_items, page, has_next) = match page_of(&notes, &q, 250) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if page_items.is_empty() {
+        return no_content();
+    }
+    hal(json!({
+        "_page": page,
+        "_links": links(&host, &format!("/api/v4/leads/{id}/notes"), page, q.limit.unwrap_or(50), has_next),
+        "_embedded": {"notes": page_items.iter().map(|n| note_json(&host, n, None)).collect::<Vec<_>>()},
+    }))
+}
