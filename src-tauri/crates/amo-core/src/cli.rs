@@ -11,6 +11,13 @@
 //! amo-connect status [--json] [--refresh]
 //! amo-connect cleanup
 //! amo-connect disconnect
+//! amo-connect lead add --name NAME [--price N] [--pipeline ID --status ID] [--responsible ID] [--tag T]…
+//!                      [--contact-name "FIRST LAST"] [--phone P]… [--email E] [--contact-id ID] [--note TEXT]
+//!                      [--no-wait] [--timeout SECS]
+//! amo-connect lead list [--limit N] [--json]
+//! amo-connect contact add --name "FIRST LAST" [--phone P]… [--email E] [--no-wait] [--timeout SECS]
+//! amo-connect outbox [--json] [--limit N]
+//! amo-connect outbox retry [ID]
 //! ```
 //!
 //! Exit status 0 on success; 1 with one line `error[code]: message` on stderr otherwise; 2 for
@@ -25,6 +32,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{Platform, SettingsPatch};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
+use crate::model::{ContactDraft, LeadDraft};
+use crate::outbox::{OutboxState, OutboxSummary};
 use crate::service::{AmoConnect, StatusView};
 
 #[derive(Parser, Debug)]
@@ -73,6 +82,107 @@ enum Command {
     Cleanup,
     /// Forget the connection (keychain tokens and account facts).
     Disconnect,
+    /// Add leads (through the outbox) or list them (from amoCRM).
+    Lead {
+        #[command(subcommand)]
+        action: LeadAction,
+    },
+    /// Add a contact (through the outbox).
+    Contact {
+        #[command(subcommand)]
+        action: ContactAction,
+    },
+    /// Show the outbox (entries waiting, sent, needing attention), or retry now.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+/// How long `lead add` / `contact add` wait for amoCRM before leaving the entry queued.
+#[derive(clap::Args, Debug)]
+struct WaitArgs {
+    /// Queue and return at once; the window (or `outbox retry`) sends it.
+    #[arg(long)]
+    no_wait: bool,
+    /// Seconds to wait for amoCRM; the entry stays queued after that.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    timeout: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum LeadAction {
+    /// Queue a lead (with an optional contact and note) and wait until amoCRM has it; prints the
+    /// lead id.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// A whole number, 0 or more.
+        #[arg(long)]
+        price: Option<String>,
+        #[arg(long, requires = "status")]
+        pipeline: Option<i64>,
+        #[arg(long, requires = "pipeline")]
+        status: Option<i64>,
+        #[arg(long)]
+        responsible: Option<i64>,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// The contact's name ("First Last").
+        #[arg(long)]
+        contact_name: Option<String>,
+        #[arg(long = "phone")]
+        phones: Vec<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Attach the lead to this existing contact instead of creating one.
+        #[arg(long, conflicts_with_all = ["contact_name", "phones", "email"])]
+        contact_id: Option<i64>,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// The newest leads in amoCRM.
+    List {
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        limit: u64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ContactAction {
+    /// Queue a contact and wait until amoCRM has it; prints the contact id.
+    Add {
+        /// "First Last"
+        #[arg(long)]
+        name: String,
+        #[arg(long = "phone")]
+        phones: Vec<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        responsible: Option<i64>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OutboxAction {
+    /// Send waiting entries now (and an entry needing attention, given its id); also resumes
+    /// after amoCRM support lifted an API block. Waits for them like `lead add`.
+    Retry {
+        id: Option<i64>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -295,6 +405,222 @@ async fn execute(
             };
             writeln!(out, "{msg}")?;
         }
+        Command::Lead {
+            action:
+                LeadAction::Add {
+                    name,
+                    price,
+                    pipeline,
+                    status,
+                    responsible,
+                    tags,
+                    contact_name,
+                    phones,
+                    email,
+                    contact_id,
+                    note,
+                    wait,
+                },
+        } => {
+            let contact = (contact_name.is_some() || !phones.is_empty() || email.is_some()).then(|| {
+                let (first, last) = split_name(contact_name.as_deref().unwrap_or_default());
+                ContactDraft {
+                    first_name: first,
+                    last_name: last,
+                    phones,
+                    email: email.unwrap_or_default(),
+                    responsible_user_id: None,
+                }
+            });
+            let draft = LeadDraft {
+                name,
+                price: price.unwrap_or_default(),
+                pipeline_id: pipeline,
+                status_id: status,
+                responsible_user_id: responsible,
+                tags,
+                contact,
+                existing_contact_id: contact_id,
+                note: note.unwrap_or_default(),
+            };
+            let item = app.queue_lead(&draft).map_err(as_flags)?;
+            settle(app, item.id, &wait, out, err, ru).await?;
+        }
+        Command::Lead { action: LeadAction::List { limit, json } } => {
+            let leads = app.list_leads(limit as usize).await?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&leads).map_err(|e| Error::Internal(e.to_string()))?)?;
+            } else if leads.is_empty() {
+                writeln!(out, "{}", if ru { "Сделок нет." } else { "No leads." })?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<12}{:<22}{:>12}  {}",
+                    "id",
+                    if ru { "создана" } else { "created" },
+                    if ru { "бюджет" } else { "price" },
+                    if ru { "название" } else { "name" }
+                )?;
+                for l in leads {
+                    writeln!(
+                        out,
+                        "{:<12}{:<22}{:>12}  {}",
+                        l.id,
+                        crate::service::rfc3339(l.created_at),
+                        l.price,
+                        l.name
+                    )?;
+                }
+            }
+        }
+        Command::Contact { action: ContactAction::Add { name, phones, email, responsible, wait } } => {
+            let (first, last) = split_name(&name);
+            let draft = ContactDraft {
+                first_name: first,
+                last_name: last,
+                phones,
+                email: email.unwrap_or_default(),
+                responsible_user_id: responsible,
+            };
+            let item = app.queue_contact(&draft).map_err(as_flags)?;
+            settle(app, item.id, &wait, out, err, ru).await?;
+        }
+        Command::Outbox { action: Some(OutboxAction::Retry { id, wait }), .. } => {
+            let n = app.outbox_retry(id)?;
+            writeln!(err, "{}", if ru { format!("К отправке: {n}") } else { format!("Due now: {n}") })?;
+            match id {
+                Some(id) => settle(app, id, &wait, out, err, ru).await?,
+                None if !wait.no_wait => {
+                    let deadline = std::time::Instant::now() + Duration::from_secs(wait.timeout);
+                    while app.outbox_summary()?.queued > 0 && std::time::Instant::now() < deadline {
+                        let pause = app.outbox_pass(&|| {}).await;
+                        tokio::time::sleep(pause.min(Duration::from_millis(500))).await;
+                    }
+                    print_outbox_summary(out, &app.outbox_summary()?, ru)?;
+                }
+                None => {}
+            }
+        }
+        Command::Outbox { action: None, json, limit } => {
+            let items = app.outbox_list(limit)?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&items).map_err(|e| Error::Internal(e.to_string()))?)?;
+            } else {
+                print_outbox_summary(out, &app.outbox_summary()?, ru)?;
+                for i in items {
+                    let link = i.lead_url.clone().or(i.contact_url.clone()).unwrap_or_default();
+                    let why = i
+                        .error
+                        .as_ref()
+                        .filter(|_| i.state != OutboxState::Sent)
+                        .map(|e| format!(" [{}] {}", e.code, e.message))
+                        .unwrap_or_default();
+                    writeln!(out, "#{:<5}{:<10}{:<30} {link}{why}", i.id, i.state.as_str(), i.title)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// "Ivan Petrov" → ("Ivan", "Petrov"); one word is a first name.
+fn split_name(s: &str) -> (String, String) {
+    let s = s.trim();
+    match s.split_once(char::is_whitespace) {
+        Some((f, l)) => (f.to_string(), l.trim().to_string()),
+        None => (s.to_string(), String::new()),
+    }
+}
+
+/// Field errors named as the CLI's flags rather than the form's fields.
+fn as_flags(e: Error) -> Error {
+    match e {
+        Error::Validation(fields) => Error::Validation(
+            fields
+                .into_iter()
+                .map(|mut f| {
+                    let flag = match f.field.split('.').collect::<Vec<_>>().as_slice() {
+                        ["contact", "first_name"] | ["contact", "last_name"] => "--contact-name".to_string(),
+                        ["first_name"] | ["last_name"] => "--name".to_string(),
+                        ["contact", "phones", i] | ["phones", i] => {
+                            format!("--phone #{}", i.parse::<usize>().map_or(1, |n| n + 1))
+                        }
+                        ["contact", "email"] | ["email"] => "--email".into(),
+                        ["status"] => "--status".into(),
+                        ["responsible_user_id"] => "--responsible".into(),
+                        ["tags"] => "--tag".into(),
+                        [one] => format!("--{one}"),
+                        _ => f.field.clone(),
+                    };
+                    f.field = flag;
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// After queueing: either say it is queued (`--no-wait`) or wait for amoCRM and print the id.
+async fn settle(
+    app: &AmoConnect,
+    id: i64,
+    wait: &WaitArgs,
+    out: &mut (dyn Write + Send),
+    err: &mut dyn Write,
+    ru: bool,
+) -> Result<()> {
+    if wait.no_wait {
+        writeln!(
+            out,
+            "{}",
+            if ru { format!("В очереди: запись №{id}") } else { format!("Queued: outbox entry #{id}") }
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        err,
+        "{}",
+        if ru {
+            format!("Запись №{id} в очереди, отправляю…")
+        } else {
+            format!("Entry #{id} queued; sending…")
+        }
+    )?;
+    let item = app.wait_for_entry(id, Duration::from_secs(wait.timeout)).await.map_err(as_flags)?;
+    // The id alone on the first line, for scripts; then the link.
+    match (item.lead_id, item.contact_id) {
+        (Some(lead), _) => writeln!(out, "{lead}")?,
+        (None, Some(contact)) => writeln!(out, "{contact}")?,
+        _ => {}
+    }
+    if let Some(url) = item.lead_url.or(item.contact_url) {
+        writeln!(out, "{url}")?;
+    }
+    if item.merged {
+        writeln!(
+            err,
+            "{}",
+            if ru {
+                "amoCRM объединил её с существующей сделкой (контроль дублей)."
+            } else {
+                "amoCRM merged it into an existing lead (duplicate control)."
+            }
+        )?;
+    }
+    Ok(())
+}
+
+fn print_outbox_summary(out: &mut (dyn Write + Send), s: &OutboxSummary, ru: bool) -> Result<()> {
+    if ru {
+        writeln!(out, "В очереди: {}, требуют внимания: {}, отправлено: {}", s.queued, s.attention, s.sent)?;
+    } else {
+        writeln!(out, "Waiting: {}, needing attention: {}, sent: {}", s.queued, s.attention, s.sent)?;
+    }
+    if s.banned {
+        writeln!(out, "{}", Error::AccountBanned.message(if ru { Lang::Ru } else { Lang::En }))?;
+    } else if let Some(e) = &s.last_error {
+        writeln!(out, "[{}] {}", e.code, e.message)?;
     }
     Ok(())
 }

@@ -137,3 +137,47 @@ fn cleanup_counts_expired_states() {
     let r = run(tmp.path(), &store, &["cleanup"], "");
     assert_eq!(r.out.trim(), "Removed 2 expired sign-in state(s).");
 }
+
+#[test]
+fn lead_add_names_every_bad_flag_and_queues_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let d = tmp.path();
+    let r = run(
+        d,
+        &store,
+        &["lead", "add", "--name", " ", "--price", "12,5", "--phone", "12", "--email", "x@", "--contact-name", "Ivan"],
+        "",
+    );
+    assert_eq!(r.code, 1, "{}", r.err);
+    let line = r.err.trim();
+    assert!(line.starts_with("error[validation]: "), "{line}");
+    for flag in ["--name:", "--price:", "--phone #1:", "--email:"] {
+        assert!(line.contains(flag), "{flag} missing in {line}");
+    }
+    assert_eq!(line.lines().count(), 1);
+    let r = run(d, &store, &["outbox", "--json"], "");
+    assert_eq!((r.code, r.out.trim()), (0, "[]"), "nothing was queued");
+    let r = run(d, &store, &["lead", "add", "--name", "x", "--status", "5"], "");
+    assert_eq!(r.code, 2, "--status needs --pipeline: {}", r.err);
+    let r = run(d, &store, &["lead", "list", "--limit", "0"], "");
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn a_lead_typed_while_not_connected_is_kept_in_the_outbox() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let d = tmp.path();
+    let r = run(d, &store, &["lead", "add", "--name", "Phone order", "--price", "900", "--timeout", "1"], "");
+    assert_eq!(r.code, 1);
+    assert!(r.err.lines().last().expect("line").starts_with("error[still_queued]: "), "{}", r.err);
+    let r = run(d, &store, &["outbox", "--json"], "");
+    let items: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    assert_eq!(items[0]["state"], "queued");
+    assert_eq!(items[0]["kind"], "lead");
+    assert_eq!(items[0]["draft"]["name"], "Phone order");
+    assert_eq!(items[0]["error"]["code"], "not_connected");
+    let r = run(d, &store, &["outbox"], "");
+    assert!(r.out.starts_with("Waiting: 1, needing attention: 0, sent: 0"), "{}", r.out);
+}
