@@ -12,6 +12,16 @@ fn main() {
         "refresh_now",
         "connect_with_code",
         "connect_with_token",
+        "reference_data",
+        "find_duplicates",
+        "submit_lead",
+        "submit_contact",
+        "outbox_list",
+        "outbox_summary",
+        "outbox_retry",
+        "outbox_update",
+        "outbox_discard",
+        "open_in_amocrm",
     ])))
     .expect("tauri build script failed");
 }

@@ -12,7 +12,7 @@ use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_opener::OpenerExt;
 
 /// Set to `1` to never open a browser (tests drive the authorize page themselves; headless use).
-const NO_BROWSER_ENV: &str = "AMO_CONNECT_NO_BROWSER";
+pub const NO_BROWSER_ENV: &str = "AMO_CONNECT_NO_BROWSER";
 
 pub struct AppState {
     core: Arc<AmoConnect>,
@@ -50,7 +50,7 @@ impl AppState {
         }
     }
 
-    fn err(&self, e: Error) -> ErrorPayload {
+    pub fn err(&self, e: Error) -> ErrorPayload {
         e.to_payload(self.core.lang())
     }
 }

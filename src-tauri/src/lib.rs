@@ -3,6 +3,7 @@
 
 mod commands;
 mod deep_links;
+mod entry_commands;
 
 use std::sync::Arc;
 
@@ -57,6 +58,13 @@ pub fn run() {
                     let _ = handle.emit("status-changed", &status);
                 },
             ));
+            // The outbox worker: sends queued leads and contacts, retries forever, pushes every
+            // change to the window.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(amo_core::outbox::run_worker(core.clone(), move || {
+                let state = handle.state::<AppState>();
+                entry_commands::emit_outbox(&handle, &state);
+            }));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -70,6 +78,16 @@ pub fn run() {
             commands::refresh_now,
             commands::connect_with_code,
             commands::connect_with_token,
+            entry_commands::reference_data,
+            entry_commands::find_duplicates,
+            entry_commands::submit_lead,
+            entry_commands::submit_contact,
+            entry_commands::outbox_list,
+            entry_commands::outbox_summary,
+            entry_commands::outbox_retry,
+            entry_commands::outbox_update,
+            entry_commands::outbox_discard,
+            entry_commands::open_in_amocrm,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -8,17 +8,28 @@ import type { ErrorPayload } from './bindings/ErrorPayload';
 import type { SettingsPatch } from './bindings/SettingsPatch';
 import type { SettingsView } from './bindings/SettingsView';
 import type { StatusView } from './bindings/StatusView';
+import type { ContactDraft } from './bindings/ContactDraft';
+import type { ContactMatch } from './bindings/ContactMatch';
+import type { Draft } from './bindings/Draft';
+import type { FieldError } from './bindings/FieldError';
+import type { LeadDraft } from './bindings/LeadDraft';
+import type { OutboxItem } from './bindings/OutboxItem';
+import type { OutboxSummary } from './bindings/OutboxSummary';
+import type { ReferenceData } from './bindings/ReferenceData';
 
 /** A command failure as the backend reports it: the UI switches on `code`. */
 export class CommandError extends Error {
   readonly code: string;
+  /** With `validation`: the fields to mark. */
+  readonly fields: FieldError[];
   constructor(payload: ErrorPayload) {
     super(payload.message);
     this.code = payload.code;
+    this.fields = payload.fields ?? [];
     this.name = 'CommandError';
   }
   toPayload(): ErrorPayload {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: this.message, fields: this.fields };
   }
 }
 
@@ -51,7 +62,27 @@ export const api = {
   disconnect: () => call<StatusView>('disconnect'),
   cleanupStates: () => call<number>('cleanup_states'),
   refreshNow: () => call<StatusView>('refresh_now'),
+  referenceData: (refresh: boolean) => call<ReferenceData>('reference_data', { refresh }),
+  findDuplicates: (phone: string, email: string) => call<ContactMatch[]>('find_duplicates', { phone, email }),
+  submitLead: (draft: LeadDraft) => call<OutboxItem>('submit_lead', { draft }),
+  submitContact: (draft: ContactDraft) => call<OutboxItem>('submit_contact', { draft }),
+  outboxList: (limit: number) => call<OutboxItem[]>('outbox_list', { limit }),
+  outboxSummary: () => call<OutboxSummary>('outbox_summary'),
+  outboxRetry: (id: number | null) => call<number>('outbox_retry', { id }),
+  outboxUpdate: (id: number, draft: Draft) => call<OutboxItem>('outbox_update', { id, draft }),
+  outboxDiscard: (id: number) => call<null>('outbox_discard', { id }),
+  openInAmocrm: (id: number) => call<boolean>('open_in_amocrm', { id }),
 };
+
+export function onOutboxChanged(cb: (s: OutboxSummary) => void): Promise<UnlistenFn> {
+  return listen<OutboxSummary>('outbox-changed', (e) => cb(e.payload));
+}
+
+/** A field's message from a list of field errors (`contact.phones` matches `contact.phones.0`). */
+export function fieldError(errors: FieldError[], field: string): string | null {
+  const hit = errors.find((e) => e.field === field || e.field.startsWith(field + '.'));
+  return hit ? hit.message : null;
+}
 
 export function onStatusChanged(cb: (s: StatusView) => void): Promise<UnlistenFn> {
   return listen<StatusView>('status-changed', (e) => cb(e.payload));

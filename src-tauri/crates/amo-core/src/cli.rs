@@ -114,6 +114,8 @@ struct WaitArgs {
     timeout: u64,
 }
 
+// Parsed once per process; boxing the big variant would only obscure the clap definitions.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum LeadAction {
     /// Queue a lead (with an optional contact and note) and wait until amoCRM has it; prints the

@@ -371,7 +371,11 @@ impl Error {
     }
 
     pub fn to_payload(&self, lang: Lang) -> ErrorPayload {
-        ErrorPayload { code: self.code().to_string(), message: self.message(lang) }
+        let fields = match self {
+            Error::Validation(f) => Some(f.clone()),
+            _ => None,
+        };
+        ErrorPayload { code: self.code().to_string(), message: self.message(lang), fields }
     }
 }
 
@@ -385,6 +389,9 @@ fn t(ru: bool, ru_text: &str, en_text: &str) -> String {
 pub struct ErrorPayload {
     pub code: String,
     pub message: String,
+    /// With `validation`: each field's problem, so the form marks the field.
+    #[ts(optional = nullable)]
+    pub fields: Option<Vec<crate::model::FieldError>>,
 }
 
 impl From<rusqlite::Error> for Error {

@@ -263,9 +263,9 @@ impl LeadDraft {
             errors.push(FieldError::ours("name", "too_long", lang));
         }
         let price = self.price.trim().replace([' ', '\u{a0}'], "");
-        if !price.is_empty()
-            && !(price.chars().all(|c| c.is_ascii_digit()) && price.parse::<i64>().is_ok_and(|p| p <= MAX_PRICE))
-        {
+        let price_ok = price.is_empty()
+            || (price.chars().all(|c| c.is_ascii_digit()) && price.parse::<i64>().is_ok_and(|p| p <= MAX_PRICE));
+        if !price_ok {
             errors.push(FieldError::ours("price", "invalid_price", lang));
         }
         if self.status_id.is_some() && self.pipeline_id.is_none() {

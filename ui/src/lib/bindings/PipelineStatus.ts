@@ -4,4 +4,4 @@ export type PipelineStatus = { id: number, name: string, sort: number, color: st
 /**
  * 1 = the "unsorted" stage.
  */
-type: bigint, };
+type: number, };

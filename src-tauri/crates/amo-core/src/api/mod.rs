@@ -53,7 +53,7 @@ pub struct PipelineStatus {
     pub color: String,
     /// 1 = the "unsorted" stage.
     #[serde(rename = "type")]
-    #[ts(rename = "type")]
+    #[ts(rename = "type", type = "number")]
     pub kind: i64,
 }
 

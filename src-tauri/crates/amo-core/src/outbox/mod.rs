@@ -315,7 +315,7 @@ impl AmoConnect {
                 updated_at: rfc3339(updated),
                 attempts,
                 next_attempt_at: (state == OutboxState::Queued).then(|| rfc3339(next_ms / 1000)),
-                error: code.map(|c| ErrorPayload { code: c, message: message.unwrap_or_default() }),
+                error: code.map(|c| ErrorPayload { code: c, message: message.unwrap_or_default(), fields: None }),
                 field_errors: fe.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
                 lead_id,
                 contact_id,
@@ -353,7 +353,7 @@ impl AmoConnect {
             sent,
             banned,
             offline: last.as_ref().is_some_and(|(c, _)| c == "network"),
-            last_error: last.map(|(code, message)| ErrorPayload { code, message }),
+            last_error: last.map(|(code, message)| ErrorPayload { code, message, fields: None }),
         })
     }
 
