@@ -1,0 +1,154 @@
+//! Lead entry in the real window and with the real binary's CLI, against the simulator: type a
+//! lead with contact and note and see it in History with its amoCRM link; amoCRM down → the lead
+//! is kept and the window says offline → amoCRM back → sent once; a phone already in amoCRM is
+//! offered as the existing contact.
+
+use amo_e2e::*;
+use fantoccini::key::Key;
+
+async fn connected_env() -> anyhow::Result<(Simulator, AppEnv)> {
+    let (sim, redirect_uri) = simulator(Decision::Approve).await?;
+    let env = AppEnv::new(&sim)?;
+    env.connect_via_cli(&redirect_uri).await?;
+    Ok((sim, env))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leads_typed_in_the_window_reach_amocrm_once_also_across_an_outage() -> anyhow::Result<()> {
+    let (mut sim, env) = connected_env().await?;
+    let known = sim.seed_contact("Olga", "Smirnova", Some("+7 916 555-01-02"), None);
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+
+    // 1. A lead with contact and note; Enter in the name field saves it.
+    w.click("#nav-lead").await?;
+    w.find("#lead-pipeline option[value='3383152']").await?; // pipelines loaded from amoCRM
+    w.fill("#lead-price", "15000").await?;
+    w.fill("#contact-first", "Ivan").await?;
+    w.fill("#contact-last", "Petrov").await?;
+    w.fill("#contact-phone", "8 (912) 123-45-67").await?;
+    w.fill("#lead-note", "Wants delivery on Friday").await?;
+    w.fill("#lead-name", "Phone order: 3 chairs").await?;
+    w.screenshot("07-lead-form.png").await?;
+    w.find("#lead-name").await?.send_keys(&Key::Enter.to_string()).await?;
+    w.find("#lead-notice").await?;
+    assert_eq!(w.find("#lead-name").await?.prop("value").await?.unwrap_or_default(), "", "the form is cleared");
+
+    w.click("#nav-history").await?;
+    w.wait_attr("#history-item-1", "data-state", "sent", 20).await?;
+    let lead = sim.leads().into_iter().next().expect("lead in amoCRM");
+    assert_eq!((lead.name.as_str(), lead.price), ("Phone order: 3 chairs", 15000));
+    let link = w.text("#history-item-1 .amo-link").await?;
+    assert!(link.contains(&format!("https://acme.amocrm.ru/leads/detail/{}", lead.id)), "{link}");
+    let contact = sim.contacts().into_iter().find(|c| c.first_name == "Ivan").expect("contact");
+    assert_eq!(contact.phones, vec!["+79121234567".to_string()]);
+    assert_eq!(sim.notes().iter().filter(|n| n.entity_id == lead.id).count(), 1);
+    w.screenshot("08-history-sent.png").await?;
+
+    // 2. amoCRM unreachable: the lead is kept, the window says so; back → sent, once.
+    sim.go_down().await;
+    w.click("#nav-lead").await?;
+    w.fill("#lead-name", "Typed during the outage").await?;
+    w.click("#lead-submit").await?;
+    w.find("#offline-banner").await?;
+    assert!(w.text("#offline-banner").await?.contains("1 entries are saved"));
+    w.click("#nav-history").await?;
+    w.wait_attr("#history-item-2", "data-state", "queued", 10).await?;
+    w.screenshot("09-offline.png").await?;
+    sim.come_up().await?;
+    w.click("#outbox-retry").await?;
+    w.wait_attr("#history-item-2", "data-state", "sent", 30).await?;
+    assert_eq!(sim.leads().iter().filter(|l| l.name == "Typed during the outage").count(), 1);
+
+    // 3. A phone already in amoCRM: offered, attached, no second contact.
+    let contacts_before = sim.contacts().len();
+    w.click("#nav-lead").await?;
+    w.fill("#lead-name", "Repeat customer").await?;
+    w.fill("#contact-phone", "+7 916 555 01 02").await?;
+    let offer = format!("#dup-offer-{known}");
+    w.find(&offer).await?;
+    assert!(w.text(&offer).await?.contains("Olga Smirnova"));
+    w.screenshot("10-duplicate-offer.png").await?;
+    w.click(&format!("{offer} .dup-attach")).await?;
+    w.find("#dup-attached").await?;
+    w.click("#lead-submit").await?;
+    w.click("#nav-history").await?;
+    w.wait_attr("#history-item-3", "data-state", "sent", 20).await?;
+    let repeat = sim.leads().into_iter().find(|l| l.name == "Repeat customer").expect("lead");
+    assert_eq!(repeat.contact_ids, vec![known]);
+    assert_eq!(sim.contacts().len(), contacts_before, "no second contact");
+
+    // 4. Bad input is marked on its field and nothing is queued.
+    w.click("#nav-lead").await?;
+    w.fill("#lead-name", "Bad price").await?;
+    w.fill("#lead-price", "12,5").await?;
+    w.click("#lead-submit").await?;
+    assert!(w.text("#err-price").await?.contains("whole number"));
+    let (code, out, _) = env.cli(&["outbox", "--json"], None)?;
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out)?.as_array().map(Vec::len), Some(3));
+    assert_eq!(sim.leads().len(), 3);
+    w.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_adds_lists_and_queues_leads() -> anyhow::Result<()> {
+    let (mut sim, env) = connected_env().await?;
+    let (code, out, err) = env.cli(
+        &[
+            "lead",
+            "add",
+            "--name",
+            "CLI order",
+            "--price",
+            "700",
+            "--contact-name",
+            "Anna Smirnova",
+            "--phone",
+            "+7 912 000 11 22",
+            "--email",
+            "anna@example.com",
+            "--note",
+            "from the CLI",
+            "--tag",
+            "cli",
+        ],
+        None,
+    )?;
+    assert_eq!(code, 0, "{err}");
+    let lead = sim.leads().into_iter().find(|l| l.name == "CLI order").expect("lead");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(lead.id.to_string().as_str()), "the lead id first");
+    assert_eq!(lines.next(), Some(format!("https://acme.amocrm.ru/leads/detail/{}", lead.id).as_str()));
+    assert_eq!(lead.tags, vec!["cli".to_string()]);
+    assert_eq!(sim.notes().len(), 1);
+
+    let (code, out, err) = env.cli(&["lead", "list", "--json", "--limit", "5"], None)?;
+    assert_eq!(code, 0, "{err}");
+    let list: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!(list[0]["id"], lead.id);
+
+    let (code, out, err) =
+        env.cli(&["contact", "add", "--name", "Boris Petrov", "--phone", "+44 20 7946 0958"], None)?;
+    assert_eq!(code, 0, "{err}");
+    let c = sim.contacts().into_iter().find(|c| c.name == "Boris Petrov").expect("contact");
+    assert_eq!(out.lines().next(), Some(c.id.to_string().as_str()));
+
+    // Down: --no-wait queues; a waiting add gives up with still_queued; both are sent later.
+    sim.go_down().await;
+    let (code, out, _) = env.cli(&["lead", "add", "--name", "Queued A", "--no-wait"], None)?;
+    assert_eq!(code, 0);
+    assert!(out.contains("#3"), "{out}");
+    let (code, _, err) = env.cli(&["lead", "add", "--name", "Queued B", "--timeout", "2"], None)?;
+    assert_eq!(code, 1);
+    assert!(err.trim_end().lines().last().unwrap_or_default().starts_with("error[still_queued]: "), "{err}");
+    sim.come_up().await?;
+    let (code, out, err) = env.cli(&["outbox", "retry"], None)?;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Waiting: 0, needing attention: 0, sent: 4"), "{out}");
+    for name in ["Queued A", "Queued B"] {
+        assert_eq!(sim.leads().iter().filter(|l| l.name == name).count(), 1, "{name}");
+    }
+    Ok(())
+}
