@@ -64,7 +64,7 @@ describe('LeadForm', () => {
     const submit = calls.find((c) => c.cmd === 'submit_lead');
     expect(submit?.args).toEqual({
       draft: {
-        name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 1, responsible_user_id: null, tags: ['phone', 'vip'],
+        name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: null, tags: ['phone', 'vip'],
         contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], email: '', responsible_user_id: null },
         existing_contact_id: null, note: 'call back',
       },
@@ -72,8 +72,8 @@ describe('LeadForm', () => {
     expect((container.querySelector('#lead-name') as HTMLInputElement).value).toBe('');
     await waitFor(() => expect(document.activeElement?.id).toBe('lead-name'));
     expect(container.querySelector('#lead-notice')?.textContent).toContain('#5');
-    // Won/lost are not offered as a stage for a new lead.
-    expect([...container.querySelectorAll('#lead-status option')].map((o) => o.textContent)).toEqual(['Unsorted', 'First contact']);
+    // Unsorted, won and lost are not offered as a stage for a new lead.
+    expect([...container.querySelectorAll('#lead-status option')].map((o) => o.textContent)).toEqual(['First contact']);
   });
 
   test('field errors from the backend are shown on their fields and nothing is cleared', async () => {
