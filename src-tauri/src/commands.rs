@@ -12,7 +12,7 @@ use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_opener::OpenerExt;
 
 /// Set to `1` to never open a browser (tests drive the authorize page themselves; headless use).
-pub const NO_BROWSER_ENV: &str = "AMO_CONNECT_NO_BROWSER";
+const NO_BROWSER_ENV: &str = "AMO_CONNECT_NO_BROWSER";
 
 pub struct AppState {
     core: Arc<AmoConnect>,
@@ -72,6 +72,21 @@ pub async fn save_settings(state: State<'_, AppState>, patch: SettingsPatch) -> 
 
 /// Starts Connect: binds the loopback listener if the Redirect URI needs one, opens the browser,
 /// and returns at once.
+/// Opens `url` in the system browser unless `AMO_CONNECT_NO_BROWSER=1`; whether it opened.
+/// Only Rust opens URLs: the window has no opener permission.
+pub fn open_in_browser(app: &AppHandle, url: &str) -> bool {
+    if std::env::var(NO_BROWSER_ENV).is_ok_and(|v| v == "1") {
+        return false;
+    }
+    match app.opener().open_url(url, None::<&str>) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("could not open the browser: {e}");
+            false
+        }
+    }
+}
+
 /// The outcome arrives later as the `connect-finished` event (and `status-changed`).
 #[tauri::command]
 pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result<ConnectStarted, ErrorPayload> {
@@ -79,17 +94,7 @@ pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result
     state.cancel_pending().await;
     let pending = state.core.start_connect().await.map_err(|e| state.err(e))?;
     let authorize_url = pending.authorize_url().to_string();
-    let browser_opened = if std::env::var(NO_BROWSER_ENV).is_ok_and(|v| v == "1") {
-        false
-    } else {
-        match app.opener().open_url(authorize_url.as_str(), None::<&str>) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!("could not open the browser: {e}");
-                false
-            }
-        }
-    };
+    let browser_opened = open_in_browser(&app, &authorize_url);
     if !pending.listens() {
         // The redirect comes back as a deep link, handled by deep_links.rs.
         return Ok(ConnectStarted { authorize_url, browser_opened });

@@ -8,7 +8,6 @@ use amo_core::outbox::{Draft, OutboxItem, OutboxSummary};
 use amo_core::reference::ReferenceData;
 use amo_core::ErrorPayload;
 use tauri::{AppHandle, Emitter, State};
-use tauri_plugin_opener::OpenerExt;
 
 use crate::commands::AppState;
 
@@ -105,8 +104,5 @@ pub async fn outbox_discard(app: AppHandle, state: State<'_, AppState>, id: i64)
 pub async fn open_in_amocrm(app: AppHandle, state: State<'_, AppState>, id: i64) -> Result<bool, ErrorPayload> {
     let item = state.core().outbox_item(id).map_err(|e| state.err(e))?;
     let Some(url) = item.lead_url.or(item.contact_url) else { return Ok(false) };
-    if std::env::var_os(crate::commands::NO_BROWSER_ENV).is_some() {
-        return Ok(false);
-    }
-    Ok(app.opener().open_url(url, None::<&str>).is_ok())
+    Ok(crate::commands::open_in_browser(&app, &url))
 }

@@ -81,6 +81,10 @@ pub enum Error {
     Forbidden(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// An outbox entry that may not be edited or removed (it may be in amoCRM already, or is
+    /// still to be sent).
+    #[error("outbox entry {id} cannot be changed: {reason}")]
+    EntryNotEditable { id: i64, reason: String },
     /// The item is safe in the outbox but not in amoCRM yet (the CLI stopped waiting).
     #[error("outbox item {id} is still queued")]
     StillQueued { id: i64, reason: String },
@@ -128,6 +132,7 @@ impl Error {
             Error::Validation(_) => "validation",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
+            Error::EntryNotEditable { .. } => "entry_not_editable",
             Error::StillQueued { .. } => "still_queued",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
@@ -346,6 +351,13 @@ impl Error {
                     format!("Not found: {what}")
                 }
             }
+            Error::EntryNotEditable { id, reason } => {
+                if ru {
+                    format!("Запись №{id} нельзя изменить или удалить здесь: {reason}.")
+                } else {
+                    format!("Entry #{id} cannot be changed or removed here: {reason}.")
+                }
+            }
             Error::StillQueued { id, reason } => {
                 if ru {
                     format!("Запись №{id} сохранена в очереди и будет отправлена, когда amoCRM станет доступен ({reason}).")
@@ -447,6 +459,7 @@ mod tests {
             Error::Validation(vec![]),
             Error::Forbidden("x".into()),
             Error::NotFound("x".into()),
+            Error::EntryNotEditable { id: 1, reason: "x".into() },
             Error::StillQueued { id: 1, reason: "x".into() },
             Error::Storage("x".into()),
             Error::Internal("x".into()),

@@ -232,8 +232,9 @@ impl ContactDraft {
         c
     }
 
-    /// Which form field a `custom_fields_values.N.values.M…` path of [`ContactDraft::to_amo`] is.
-    fn field_for(&self, prefix: &str, rest: &str) -> String {
+    /// Which form field a path of [`ContactDraft::to_amo`] (`first_name`,
+    /// `custom_fields_values.N.values.M.value`, …) is; `prefix` is `contact.` inside a lead.
+    pub fn field_for(&self, prefix: &str, rest: &str) -> String {
         let parts: Vec<&str> = rest.split('.').collect();
         match parts.as_slice() {
             ["first_name", ..] | ["name", ..] => format!("{prefix}first_name"),
@@ -374,13 +375,14 @@ impl LeadDraft {
     }
 }
 
-/// amoCRM's `validation-errors` entries as form field errors (`map` turns a path into a field).
-pub fn amo_field_errors(raw: &[(String, String, String)], map: impl Fn(&str) -> String) -> Vec<FieldError> {
+/// amoCRM's `validation-errors` (as `api` reports them: the raw path in `field`) as form field
+/// errors; `map` turns a path into the form's field name.
+pub fn amo_field_errors(raw: &[FieldError], map: impl Fn(&str) -> String) -> Vec<FieldError> {
     raw.iter()
-        .map(|(code, path, detail)| FieldError {
-            field: map(path),
-            code: format!("amo_{}", code.to_ascii_lowercase()),
-            message: detail.chars().filter(|c| !c.is_control()).take(200).collect(),
+        .map(|f| FieldError {
+            field: map(&f.field),
+            code: format!("amo_{}", f.code.to_ascii_lowercase()),
+            message: f.message.chars().filter(|c| !c.is_control()).take(200).collect(),
         })
         .collect()
 }

@@ -218,8 +218,10 @@ async fn amocrm_validation_errors_need_attention_and_an_edit_sends_the_lead() {
     assert_eq!(sent.state, OutboxState::Sent);
     assert!(sent.field_errors.is_empty() && sent.locked);
     assert_eq!(sim.leads()[0].status_id, pipeline.statuses[1].id);
-    assert!(app.outbox_update(item.id, sent.draft.clone()).is_err(), "a sent entry is not edited here");
-    assert!(app.outbox_discard(item.id).is_err(), "a sent entry is not removed");
+    let refused = app.outbox_update(item.id, sent.draft.clone()).expect_err("a sent entry is not edited here");
+    assert_eq!(refused.code(), "entry_not_editable");
+    assert_eq!(app.outbox_discard(item.id).expect_err("a sent entry is not removed").code(), "entry_not_editable");
+    assert_eq!(app.outbox_discard(9_999).expect_err("unknown").code(), "not_found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -151,17 +151,21 @@ pub(crate) struct Entry {
 const ENTRY_COLUMNS: &str =
     "id, draft, kind, marker_at, request_id, attempts, create_sent, note_sent, lead_id, contact_id, note_id";
 
-fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
-    let json: String = r.get(1)?;
-    let kind: String = r.get(2)?;
-    let draft = match kind.as_str() {
+/// The `draft` column (column `col` of the row) as the `kind` column says.
+fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Result<Draft> {
+    let json: String = r.get(col)?;
+    match kind {
         "contact" => serde_json::from_str(&json).map(Draft::Contact),
         _ => serde_json::from_str(&json).map(Draft::Lead),
     }
-    .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+    .map_err(|e| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
+    let kind: String = r.get(2)?;
     Ok(Entry {
         id: r.get(0)?,
-        draft,
+        draft: draft_from(r, 1, &kind)?,
         marker_at: r.get(3)?,
         request_id: r.get(4)?,
         attempts: r.get(5)?,
@@ -246,88 +250,43 @@ impl AmoConnect {
              FROM outbox WHERE (?1 IS NULL OR id = ?1) ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = st.query_map(params![only, limit as i64], |r| {
-            let json: String = r.get(1)?;
             let kind: String = r.get(2)?;
+            let draft = draft_from(r, 1, &kind)?;
             let state = OutboxState::parse(&r.get::<_, String>(3)?);
             let code: Option<String> = r.get(8)?;
-            let message: Option<String> = r.get(9)?;
             let field_errors: Option<String> = r.get(10)?;
             let lead_id: Option<i64> = r.get(11)?;
             let contact_id: Option<i64> = r.get(12)?;
-            let entry_domain: Option<String> = r.get(16)?;
-            let next_ms: i64 = r.get(7)?;
-            Ok((
-                json,
-                kind,
-                state,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, u32>(6)?,
-                next_ms,
-                code,
-                message,
-                field_errors,
-                lead_id,
-                contact_id,
-                r.get::<_, Option<i64>>(13)?,
-                r.get::<_, bool>(14)?,
-                r.get::<_, Option<i64>>(15)?,
-                entry_domain,
-                r.get::<_, bool>(17)?,
-                r.get::<_, i64>(0)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (
-                json,
-                kind,
-                state,
-                created,
-                updated,
-                attempts,
-                next_ms,
-                code,
-                message,
-                fe,
-                lead_id,
-                contact_id,
-                note_id,
-                merged,
-                sent_at,
-                entry_domain,
-                create_sent,
-                id,
-            ) = row?;
-            let draft = match kind.as_str() {
-                "contact" => serde_json::from_str(&json).map(Draft::Contact),
-                _ => serde_json::from_str(&json).map(Draft::Lead),
-            }
-            .map_err(|e| Error::Storage(format!("outbox entry {id} is unreadable: {e}")))?;
-            let host = entry_domain.or_else(|| domain.clone());
+            let host = r.get::<_, Option<String>>(16)?.or_else(|| domain.clone());
             let link = |what: &str, id: Option<i64>| Some(format!("https://{}/{what}/detail/{}", host.as_ref()?, id?));
-            out.push(OutboxItem {
-                id,
+            Ok(OutboxItem {
+                id: r.get(0)?,
                 state,
                 title: draft.title(),
                 draft,
-                created_at: rfc3339(created),
-                updated_at: rfc3339(updated),
-                attempts,
-                next_attempt_at: (state == OutboxState::Queued).then(|| rfc3339(next_ms / 1000)),
-                error: code.map(|c| ErrorPayload { code: c, message: message.unwrap_or_default(), fields: None }),
-                field_errors: fe.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
+                created_at: rfc3339(r.get(4)?),
+                updated_at: rfc3339(r.get(5)?),
+                attempts: r.get(6)?,
+                next_attempt_at: (state == OutboxState::Queued)
+                    .then(|| r.get::<_, i64>(7).map(|ms| rfc3339(ms / 1000)))
+                    .transpose()?,
+                error: code.map(|code| ErrorPayload {
+                    code,
+                    message: r.get::<_, Option<String>>(9).ok().flatten().unwrap_or_default(),
+                    fields: None,
+                }),
+                field_errors: field_errors.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
                 lead_id,
                 contact_id,
-                note_id,
-                merged,
+                note_id: r.get(13)?,
+                merged: r.get(14)?,
                 lead_url: link("leads", lead_id),
                 contact_url: link("contacts", contact_id),
-                sent_at: sent_at.map(rfc3339),
-                locked: create_sent || lead_id.is_some() || state == OutboxState::Sent,
-            });
-        }
-        Ok(out)
+                sent_at: r.get::<_, Option<i64>>(15)?.map(rfc3339),
+                locked: r.get::<_, bool>(17)? || lead_id.is_some() || state == OutboxState::Sent,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     pub fn outbox_summary(&self) -> Result<OutboxSummary> {
@@ -401,20 +360,24 @@ impl AmoConnect {
         };
         let current = self.outbox_item(id)?;
         if current.draft.kind() != draft.kind() {
-            return Err(Error::InvalidSetting { field: "kind", reason: "an entry keeps its kind".into() });
+            return Err(Error::EntryNotEditable { id, reason: "an entry keeps its kind (lead or contact)".into() });
         }
+        let not_editable =
+            || Error::EntryNotEditable { id, reason: "it may already be in amoCRM; change it there".into() };
         if current.locked || current.state == OutboxState::Sending {
-            return Err(Error::InvalidSetting {
-                field: "outbox",
-                reason: format!("entry #{id} may already be in amoCRM; change it there"),
-            });
+            return Err(not_editable());
         }
-        self.db.conn().execute(
+        // The worker may have taken it meanwhile: then nothing is updated, and the edit is refused
+        // rather than silently lost.
+        let n = self.db.conn().execute(
             "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error_code = NULL,
                     last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
              WHERE id = ?1 AND state IN ('queued', 'attention') AND create_sent = 0 AND lead_id IS NULL",
             params![id, draft_json(&draft)?, now_ms(), now()],
         )?;
+        if n == 0 {
+            return Err(not_editable());
+        }
         self.outbox_wake.notify_one();
         self.outbox_item(id)
     }
@@ -424,26 +387,35 @@ impl AmoConnect {
     pub fn outbox_discard(&self, id: i64) -> Result<()> {
         let n = self.db.conn().execute("DELETE FROM outbox WHERE id = ?1 AND state = 'attention'", [id])?;
         if n == 0 {
-            return Err(Error::InvalidSetting {
-                field: "outbox",
-                reason: format!("entry #{id} does not need attention; only such entries can be removed"),
+            self.outbox_item(id)?; // not_found when there is no such entry
+            return Err(Error::EntryNotEditable {
+                id,
+                reason: "only entries needing attention can be removed; waiting ones are still to be sent".into(),
             });
         }
         Ok(())
     }
 
-    pub(crate) fn next_due_entry(&self) -> Result<Option<Entry>> {
-        let conn = self.db.conn();
-        Ok(conn
+    /// The oldest entry due now (entries left `sending` by a dead process included: whoever
+    /// holds the outbox lock is the only sender).
+    pub(crate) fn next_due_id(&self) -> Result<Option<i64>> {
+        Ok(self
+            .db
+            .conn()
             .query_row(
-                &format!(
-                    "SELECT {ENTRY_COLUMNS} FROM outbox WHERE state IN ('queued', 'sending') AND next_attempt_ms <= ?1
-                     ORDER BY id LIMIT 1"
-                ),
+                "SELECT id FROM outbox WHERE state IN ('queued', 'sending') AND next_attempt_ms <= ?1 ORDER BY id LIMIT 1",
                 [now_ms()],
-                entry_from,
+                |r| r.get(0),
             )
             .optional()?)
+    }
+
+    /// Takes a due entry for sending and reads it again under that claim, so an edit saved just
+    /// before is what gets sent (and an edit after it is refused: the entry is `sending`).
+    pub(crate) fn claim_entry(&self, id: i64) -> Result<Entry> {
+        self.set_entry_state(id, OutboxState::Sending)?;
+        let conn = self.db.conn();
+        Ok(conn.query_row(&format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = ?1"), [id], entry_from)?)
     }
 
     /// Milliseconds until the next queued entry is due, if any is waiting.

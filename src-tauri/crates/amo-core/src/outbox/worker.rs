@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use super::{now_ms, Draft, Entry, OutboxState};
+use super::{now_ms, Draft, Entry};
 use crate::api::{ContactMatch, LeadSummary};
 use crate::error::{Error, Result};
-use crate::model::{amo_field_errors, ContactDraft, FieldError, LeadDraft};
+use crate::model::{amo_field_errors, ContactDraft, LeadDraft};
 use crate::service::AmoConnect;
 
 /// Back-off between attempts: `base · 2^attempts`, capped, each with ±50 % jitter.
@@ -84,6 +84,12 @@ impl AmoConnect {
         if self.is_banned()? {
             return Ok(BANNED_POLL);
         }
+        // Nothing due: no lock file to open (the window runs this every second while idle).
+        match self.next_due_in_ms()? {
+            None => return Ok(IDLE_POLL),
+            Some(ms) if ms > 0 => return Ok(Duration::from_millis(ms as u64).min(IDLE_POLL)),
+            Some(_) => {}
+        }
         let Some(_lock) = self.try_lock_outbox().await? else {
             // Another process is sending; it will take our entries too.
             return Ok(IDLE_POLL);
@@ -92,11 +98,11 @@ impl AmoConnect {
             if self.is_banned()? {
                 return Ok(BANNED_POLL);
             }
-            let Some(entry) = self.next_due_entry()? else {
+            let Some(due) = self.next_due_id()? else {
                 let next = self.next_due_in_ms()?.map(|ms| Duration::from_millis(ms as u64));
                 return Ok(next.map_or(IDLE_POLL, |n| n.min(IDLE_POLL)));
             };
-            self.set_entry_state(entry.id, OutboxState::Sending)?;
+            let entry = self.claim_entry(due)?;
             on_change();
             let result = self.send_entry(&entry).await;
             let outcome = match result {
@@ -121,8 +127,8 @@ impl AmoConnect {
         match e {
             Error::Validation(raw) => {
                 let fields = match &entry.draft {
-                    Draft::Lead(d) => remap(&raw, |p| d.field_for(p)),
-                    Draft::Contact(d) => remap(&raw, |p| contact_field(d, p)),
+                    Draft::Lead(d) => amo_field_errors(&raw, |p| d.field_for(p)),
+                    Draft::Contact(d) => amo_field_errors(&raw, |p| d.field_for("", p)),
                 };
                 self.record_attention(entry.id, &Error::Validation(fields.clone()), &fields)?;
                 Ok(Outcome::Attention)
@@ -305,17 +311,6 @@ fn never_processed(e: &Error) -> bool {
             | Error::TokenRevoked(_)
             | Error::TokenRejected(_)
     )
-}
-
-fn remap(raw: &[FieldError], map: impl Fn(&str) -> String) -> Vec<FieldError> {
-    let triples: Vec<(String, String, String)> =
-        raw.iter().map(|f| (f.code.clone(), f.field.clone(), f.message.clone())).collect();
-    amo_field_errors(&triples, map)
-}
-
-fn contact_field(d: &ContactDraft, path: &str) -> String {
-    let lead = LeadDraft { contact: Some(d.clone()), ..Default::default() };
-    lead.field_for(&format!("_embedded.contacts.0.{path}")).trim_start_matches("contact.").to_string()
 }
 
 /// Runs the worker until the process ends: a pass, then a wait until the next entry is due, a
