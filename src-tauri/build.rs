@@ -22,6 +22,9 @@ fn main() {
         "outbox_update",
         "outbox_discard",
         "open_in_amocrm",
+        "check_for_update",
+        "update_status",
+        "install_update",
     ])))
     .expect("tauri build script failed");
 }

@@ -4,6 +4,7 @@
 mod commands;
 mod deep_links;
 mod entry_commands;
+mod updates;
 
 use std::sync::Arc;
 
@@ -45,9 +46,14 @@ pub fn run() {
     let result = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::UpdateState::default())
+        .on_menu_event(|app, event| updates::on_menu_event(app, event.id().as_ref()))
         .setup(move |app| {
             app.manage(AppState::new(core.clone()));
+            app.set_menu(updates::menu(app.handle(), core.lang() == Lang::Ru)?)?;
             deep_links::install(app)?;
+            updates::check_at_start(app.handle());
             // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
             // start and every hour; push the new status when a refresh happened.
             let handle = app.handle().clone();
@@ -88,6 +94,9 @@ pub fn run() {
             entry_commands::outbox_update,
             entry_commands::outbox_discard,
             entry_commands::open_in_amocrm,
+            updates::check_for_update,
+            updates::update_status,
+            updates::install_update,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

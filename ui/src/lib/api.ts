@@ -16,6 +16,10 @@ import type { LeadDraft } from './bindings/LeadDraft';
 import type { OutboxItem } from './bindings/OutboxItem';
 import type { OutboxSummary } from './bindings/OutboxSummary';
 import type { ReferenceData } from './bindings/ReferenceData';
+import type { UpdateCheck } from './bindings/UpdateCheck';
+import type { UpdateOffer } from './bindings/UpdateOffer';
+import type { UpdateProgress } from './bindings/UpdateProgress';
+import type { UpdateStatus } from './bindings/UpdateStatus';
 
 /** A command failure as the backend reports it: the UI switches on `code`. */
 export class CommandError extends Error {
@@ -72,6 +76,10 @@ export const api = {
   outboxUpdate: (id: number, draft: Draft) => call<OutboxItem>('outbox_update', { id, draft }),
   outboxDiscard: (id: number) => call<null>('outbox_discard', { id }),
   openInAmocrm: (id: number) => call<boolean>('open_in_amocrm', { id }),
+  checkForUpdate: () => call<UpdateCheck>('check_for_update'),
+  updateStatus: () => call<UpdateStatus>('update_status'),
+  /** Resolves only if the install failed (on success the app restarts into the new version). */
+  installUpdate: () => call<null>('install_update'),
 };
 
 export function onOutboxChanged(cb: (s: OutboxSummary) => void): Promise<UnlistenFn> {
@@ -90,4 +98,18 @@ export function onStatusChanged(cb: (s: StatusView) => void): Promise<UnlistenFn
 
 export function onConnectFinished(cb: (o: ConnectOutcome) => void): Promise<UnlistenFn> {
   return listen<ConnectOutcome>('connect-finished', (e) => cb(e.payload));
+}
+
+/** The check at start found a newer version. */
+export function onUpdateAvailable(cb: (o: UpdateOffer) => void): Promise<UnlistenFn> {
+  return listen<UpdateOffer>('update-available', (e) => cb(e.payload));
+}
+
+/** Help → Check for updates… in the native menu. */
+export function onUpdateCheckRequested(cb: () => void): Promise<UnlistenFn> {
+  return listen<null>('update-check-requested', () => cb());
+}
+
+export function onUpdateProgress(cb: (p: UpdateProgress) => void): Promise<UnlistenFn> {
+  return listen<UpdateProgress>('update-progress', (e) => cb(e.payload));
 }

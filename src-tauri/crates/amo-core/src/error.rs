@@ -6,6 +6,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::lang::Lang;
+use crate::updates::UpdateStage;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -88,6 +89,10 @@ pub enum Error {
     /// The item is safe in the outbox but not in amoCRM yet (the CLI stopped waiting).
     #[error("outbox item {id} is still queued")]
     StillQueued { id: i64, reason: String },
+    /// Updating the app failed at `stage`; `detail` is the updater's reason (no secrets: the
+    /// update source is public).
+    #[error("update failed ({stage:?}): {detail}")]
+    Update { stage: crate::updates::UpdateStage, detail: String },
     #[error("storage error: {0}")]
     Storage(String),
     #[error("internal error: {0}")]
@@ -134,6 +139,13 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::EntryNotEditable { .. } => "entry_not_editable",
             Error::StillQueued { .. } => "still_queued",
+            Error::Update { stage, .. } => match stage {
+                UpdateStage::NotConfigured => "update_not_configured",
+                UpdateStage::Check => "update_check_failed",
+                UpdateStage::Download => "update_download_failed",
+                UpdateStage::Signature => "update_signature_invalid",
+                UpdateStage::Install => "update_install_failed",
+            },
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
         }
@@ -365,6 +377,7 @@ impl Error {
                     format!("Entry #{id} is kept in the outbox and will be sent when amoCRM is reachable ({reason}).")
                 }
             }
+            Error::Update { stage, detail } => update_message(ru, *stage, detail),
             Error::Storage(what) => {
                 if ru {
                     format!("Ошибка локальной базы данных: {what}")
@@ -388,6 +401,31 @@ impl Error {
             _ => None,
         };
         ErrorPayload { code: self.code().to_string(), message: self.message(lang), fields }
+    }
+}
+
+fn update_message(ru: bool, stage: UpdateStage, detail: &str) -> String {
+    match stage {
+        UpdateStage::NotConfigured => t(
+            ru,
+            "В этой сборке не настроен источник обновлений (она собрана локально). Новые версии — на странице выпусков.",
+            "This build has no update source (it was built locally). Get new versions from the releases page.",
+        ),
+        UpdateStage::Check if ru => format!("Не удалось проверить обновления: {detail}. Проверьте интернет и повторите."),
+        UpdateStage::Check => format!("Could not check for updates: {detail}. Check the internet connection and try again."),
+        UpdateStage::Download if ru => format!("Не удалось скачать обновление: {detail}. Повторите позже."),
+        UpdateStage::Download => format!("Could not download the update: {detail}. Try again later."),
+        UpdateStage::Signature => t(
+            ru,
+            "Скачанное обновление не подписано разработчиками Amo Connect, поэтому оно не установлено.",
+            "The downloaded update is not signed by the Amo Connect developers, so it was not installed.",
+        ),
+        UpdateStage::Install if ru => format!(
+            "Обновление скачано, но не установлено: {detail}. Установите новую версию вручную со страницы выпусков."
+        ),
+        UpdateStage::Install => format!(
+            "The update was downloaded but not installed: {detail}. Install the new version by hand from the releases page."
+        ),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod service;
 pub mod session;
 pub mod tokens;
+pub mod updates;
 
 pub use error::{Error, ErrorPayload, Result};
 pub use lang::Lang;

@@ -1,0 +1,219 @@
+//! Signed app updates through Tauri's official updater plugin (tauri-notes §5.2): the app looks
+//! for a newer version once at start and whenever the user asks (the Help menu, or Settings),
+//! shows what is new, and installs only when the user says so. The plugin refuses any download
+//! that is not signed by the key in `plugins.updater.pubkey`.
+//!
+//! The update source (`plugins.updater.endpoints`) is set by the release workflow; a local build
+//! has none and says so (`update_not_configured`) instead of pretending to be up to date.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use amo_core::updates::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStage, UpdateStatus};
+use amo_core::{Error, ErrorPayload};
+use tauri::menu::{AboutMetadata, Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri_plugin_updater::{Update, UpdaterExt};
+
+use crate::commands::AppState;
+
+/// The Help menu's item; its click asks the window to run the same check as Settings' button.
+const CHECK_MENU_ID: &str = "check-for-updates";
+/// Looking for `latest.json` must not hang a click for long.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+/// A package is a few MB; allow a slow line.
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// What the updater knows between the check and the user's consent.
+#[derive(Default)]
+pub struct UpdateState {
+    /// The newer version found by the last check, kept to be installed as announced.
+    found: Mutex<Option<Update>>,
+    /// Set while a download or install runs: a second click must not start another.
+    installing: AtomicBool,
+}
+
+fn offer_of(update: &Update) -> UpdateOffer {
+    let date = update.raw_json.get("pub_date").and_then(|d| d.as_str()).map(str::to_owned);
+    UpdateOffer::new(update.current_version.clone(), update.version.clone(), date, update.body.as_deref())
+}
+
+/// Sorts the plugin's errors into the steps the user can act on.
+fn failure(stage: UpdateStage, e: tauri_plugin_updater::Error) -> Error {
+    use tauri_plugin_updater::Error as E;
+    let stage = match e {
+        E::EmptyEndpoints => UpdateStage::NotConfigured,
+        E::Minisign(_) | E::Base64(_) | E::SignatureUtf8(_) | E::SignedVersionMismatch { .. } => UpdateStage::Signature,
+        _ => stage,
+    };
+    Error::Update { stage, detail: e.to_string() }
+}
+
+/// Asks the update source whether a newer signed version exists and remembers it.
+async fn check<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateCheck, Error> {
+    let updater = app.updater_builder().timeout(CHECK_TIMEOUT).build().map_err(|e| failure(UpdateStage::Check, e))?;
+    let found = updater.check().await.map_err(|e| failure(UpdateStage::Check, e))?;
+    let state = app.state::<UpdateState>();
+    let mut slot = state.found.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(match found {
+        Some(update) => {
+            let offer = offer_of(&update);
+            tracing::info!(version = %offer.version, "an update is available");
+            *slot = Some(update);
+            UpdateCheck::Available { offer }
+        }
+        None => {
+            *slot = None;
+            UpdateCheck::UpToDate { current_version: app.package_info().version.to_string() }
+        }
+    })
+}
+
+/// The check at start: quiet when offline or when this build has no update source; a found
+/// update reaches the window as `update-available` (and through `update_status`, for a window
+/// that was not listening yet).
+pub fn check_at_start<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        match check(&app).await {
+            Ok(UpdateCheck::Available { offer }) => {
+                let _ = app.emit("update-available", &offer);
+            }
+            Ok(UpdateCheck::UpToDate { .. }) => tracing::info!("no newer version"),
+            Err(e) => tracing::info!(code = e.code(), "update check at start skipped: {e}"),
+        }
+    });
+}
+
+/// The native menu: Help → Check for updates… and About (on macOS the app menu, with Edit so
+/// that copy and paste keep their shortcuts). Labels follow the app's language at start.
+pub fn menu<R: Runtime>(app: &AppHandle<R>, ru: bool) -> tauri::Result<Menu<R>> {
+    let info = app.package_info();
+    let about = AboutMetadata {
+        name: Some(info.name.clone()),
+        version: Some(info.version.to_string()),
+        copyright: app.config().bundle.copyright.clone(),
+        ..Default::default()
+    };
+    let check_label = if ru { "Проверить обновления…" } else { "Check for updates…" };
+    let check = MenuItem::with_id(app, CHECK_MENU_ID, check_label, true, None::<&str>)?;
+    let about_label = if ru { "О программе" } else { "About Amo Connect" };
+    let about_item = PredefinedMenuItem::about(app, Some(about_label), Some(about))?;
+    #[cfg(target_os = "macos")]
+    {
+        let app_menu = Submenu::with_items(
+            app,
+            info.name.clone(),
+            true,
+            &[
+                &about_item,
+                &check,
+                &PredefinedMenuItem::separator(app)?,
+                &PredefinedMenuItem::hide(app, None)?,
+                &PredefinedMenuItem::separator(app)?,
+                &PredefinedMenuItem::quit(app, None)?,
+            ],
+        )?;
+        let edit = Submenu::with_items(
+            app,
+            if ru { "Правка" } else { "Edit" },
+            true,
+            &[
+                &PredefinedMenuItem::undo(app, None)?,
+                &PredefinedMenuItem::redo(app, None)?,
+                &PredefinedMenuItem::separator(app)?,
+                &PredefinedMenuItem::cut(app, None)?,
+                &PredefinedMenuItem::copy(app, None)?,
+                &PredefinedMenuItem::paste(app, None)?,
+                &PredefinedMenuItem::select_all(app, None)?,
+            ],
+        )?;
+        Menu::with_items(app, &[&app_menu, &edit])
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        let help = Submenu::with_items(app, if ru { "Справка" } else { "Help" }, true, &[&check, &about_item])?;
+        Menu::with_items(app, &[&help])
+    }
+}
+
+/// The menu item asks the window to check (the window shows the answer, as for its own button).
+pub fn on_menu_event<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    if id == CHECK_MENU_ID {
+        if let Some(w) = app.get_webview_window("main") {
+            let _ = w.unminimize();
+            let _ = w.set_focus();
+        }
+        let _ = app.emit("update-check-requested", ());
+    }
+}
+
+/// "Check for updates": the newer version with its notes, or "up to date".
+#[tauri::command]
+pub async fn check_for_update(app: AppHandle, state: State<'_, AppState>) -> Result<UpdateCheck, ErrorPayload> {
+    check(&app).await.map_err(|e| state.err(e))
+}
+
+/// This version and the update the last check found (the check at start may finish before the
+/// window listens for `update-available`).
+#[tauri::command]
+pub fn update_status(app: AppHandle, updates: State<'_, UpdateState>) -> UpdateStatus {
+    let offer = updates.found.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(offer_of);
+    UpdateStatus { current_version: app.package_info().version.to_string(), offer }
+}
+
+/// Installs the update the user agreed to: downloads it (progress as `update-progress`),
+/// verifies its signature, installs it and restarts into the new version. Returns only on
+/// failure; the running version stays as it was.
+#[tauri::command]
+pub async fn install_update(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    updates: State<'_, UpdateState>,
+) -> Result<(), ErrorPayload> {
+    let update = updates.found.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let Some(mut update) = update else {
+        return Err(state.err(Error::NotFound("no update to install; check for updates first".into())));
+    };
+    if updates.installing.swap(true, Ordering::SeqCst) {
+        return Err(
+            state.err(Error::Update { stage: UpdateStage::Install, detail: "an install is already running".into() })
+        );
+    }
+    let result = download_and_install(&app, &mut update).await;
+    updates.installing.store(false, Ordering::SeqCst);
+    match result {
+        Ok(()) => {
+            tracing::info!(version = %update.version, "update installed; restarting");
+            app.restart();
+        }
+        Err(e) => {
+            tracing::warn!(code = e.code(), "update not installed: {e}");
+            Err(state.err(e))
+        }
+    }
+}
+
+async fn download_and_install(app: &AppHandle, update: &mut Update) -> Result<(), Error> {
+    update.timeout = Some(DOWNLOAD_TIMEOUT);
+    let mut downloaded: u64 = 0;
+    let progress = app.clone();
+    // `download` checks the signature before it returns the bytes.
+    let bytes = update
+        .download(
+            move |chunk, total| {
+                downloaded += chunk as u64;
+                let _ = progress.emit("update-progress", UpdateProgress { downloaded, total });
+            },
+            || {},
+        )
+        .await
+        .map_err(|e| failure(UpdateStage::Download, e))?;
+    // Installing may wait for a password prompt (pkexec on Linux): off the async threads.
+    let update = update.clone();
+    tauri::async_runtime::spawn_blocking(move || update.install(bytes))
+        .await
+        .map_err(|e| Error::Update { stage: UpdateStage::Install, detail: e.to_string() })?
+        .map_err(|e| failure(UpdateStage::Install, e))
+}
