@@ -17,6 +17,9 @@ PKGS=(
   xdg-utils desktop-file-utils libglib2.0-bin xdotool imagemagick rpm
   # actionlint (PyPI) for the workflows
   python3-venv
+  # The updater installs a .deb through pkexec, a graphical sudo prompt, or sudo
+  # (tauri-plugin-updater); the update test runs as root, where sudo asks nothing
+  sudo
 )
 
 missing=()

@@ -11,7 +11,8 @@
 #   e2e       the app built by the Tauri CLI, driven through tauri-driver + WebKitWebDriver under
 #             Xvfb with a private D-Bus and an unlocked keyring; the CLI journey on the real binary
 #   package   the .deb and .rpm: contents, apt-get install, the installed app in a real window,
-#             a deep link through the desktop's URL handler, clean removal (scripts/test-package.sh)
+#             a deep link through the desktop's URL handler, the app updating itself from a local
+#             update source (forged updates refused), clean removal (scripts/test-package.sh)
 #   workflows actionlint over .github/workflows
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -88,8 +89,18 @@ if ! [ -x "$TOOLS/bin/tauri-driver" ]; then
 fi
 # The app as users get it: the Tauri CLI builds the UI (svelte-check + vite), the release binary
 # with the UI embedded, and the .deb and .rpm (AppImage needs downloads: release workflow only).
-must app-build -- ui/node_modules/.bin/tauri build --ci --bundles deb rpm
+# The packages trust a throwaway update key and a loopback update source (tauri.test.json), so
+# the package tier can update the installed app end to end; the key also signs their updater
+# artifacts (.sig), as the release key does in the release workflow.
+UPDATE_DIR=$ROOT/target/update-test
+must update-test-config -- bash scripts/update-test-config.sh "$UPDATE_DIR"
+must app-build -- env TAURI_SIGNING_PRIVATE_KEY="$UPDATE_DIR/test.key" TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
+  ui/node_modules/.bin/tauri build --ci --bundles deb rpm --config "$UPDATE_DIR/tauri.test.json"
 step "cold build done"
+# The release workflow's guard: a signing key that does not match the app's public key is refused.
+check updater-key-matches -- env TAURI_SIGNING_PRIVATE_KEY="$UPDATE_DIR/test.key" \
+  bash scripts/check-updater-key.sh "$UPDATE_DIR/tauri.test.json"
+check updater-key-mismatch-refused -- bash -c "! TAURI_SIGNING_PRIVATE_KEY='$UPDATE_DIR/test.key' bash scripts/check-updater-key.sh src-tauri/tauri.conf.json"
 
 # ---------------------------------------------------------------- lint
 check rustfmt -- cargo fmt --all --check

@@ -18,10 +18,16 @@ pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1${2:+: $2}"; FAILS=$((FAILS + 1)); }
 check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name"; fi; }
 
-DEB=$(ls "$ROOT"/target/release/bundle/deb/*.deb 2>/dev/null | head -n 1)
-RPM=$(ls "$ROOT"/target/release/bundle/rpm/*.rpm 2>/dev/null | head -n 1)
-[ -n "$DEB" ] || { fail deb-built "no .deb under target/release/bundle/deb"; exit 1; }
+# The version in tauri.conf.json names the packages (the bundle folders may also hold the newer
+# test version from an earlier run).
+VERSION=$(node -p 'require("./src-tauri/tauri.conf.json").version')
+DEB="$ROOT/target/release/bundle/deb/Amo Connect_${VERSION}_amd64.deb"
+RPM="$ROOT/target/release/bundle/rpm/Amo Connect-${VERSION}-1.x86_64.rpm"
+[ -f "$RPM" ] || RPM=""
+[ -f "$DEB" ] || { fail deb-built "no $DEB"; exit 1; }
 pass deb-built
+# Updater artifacts: the bundler signs each package (the test key here, the release key in CI).
+check deb-updater-signature bash -c "base64 -d '$DEB.sig' | grep -q 'version:$VERSION'"
 
 # ------------------------------------------------------------------ the files, before installing
 X=$(mktemp -d)
@@ -106,6 +112,72 @@ while IFS= read -r line; do
   echo "$line"
   case "$line" in FAIL*) FAILS=$((FAILS + 1)) ;; esac
 done < <(SIM_PORT=$SIM_PORT OUT=$ARTIFACTS xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ARTIFACTS/inner.sh" 2>/dev/null)
+
+# ------------------------------------------------------------------ the installed app updates itself
+# A newer version built like the installed one (same test key and update source), a package
+# signed by another key, and the test driving the installed window (tests/e2e/tests/update.rs).
+UPDATE_DIR=$ROOT/target/update-test
+NEW_VERSION=$(echo "$VERSION" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
+if [ -s "$UPDATE_DIR/tauri.test.json" ]; then
+  cp "$DEB.sig" "$UPDATE_DIR/old.deb.sig"
+  node -e '
+    const fs = require("fs");
+    const [dir, version] = process.argv.slice(1);
+    const conf = JSON.parse(fs.readFileSync(dir + "/tauri.test.json", "utf8"));
+    fs.writeFileSync(dir + "/tauri.newer.json", JSON.stringify({ ...conf, version }));
+  ' "$UPDATE_DIR" "$NEW_VERSION"
+  t0=$(date +%s)
+  if env TAURI_SIGNING_PRIVATE_KEY="$UPDATE_DIR/test.key" TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
+      "$ROOT/ui/node_modules/.bin/tauri" build --ci --bundles deb --config "$UPDATE_DIR/tauri.newer.json" \
+      >"$ARTIFACTS/newer-build.log" 2>&1; then
+    pass newer-version-built
+    echo "    newer version $NEW_VERSION built in $(( $(date +%s) - t0 )) s"
+  else
+    fail newer-version-built "$(tail -n 3 "$ARTIFACTS/newer-build.log")"
+  fi
+  # The update source as the release publishes it: the package, its .sig and a latest.json made
+  # by the release workflow's own script; old.deb (unsigned here) only serves the forged offers.
+  NEW_DEB="$ROOT/target/release/bundle/deb/Amo Connect_${NEW_VERSION}_amd64.deb"
+  SERVED=$UPDATE_DIR/served
+  rm -rf "$SERVED" && mkdir -p "$SERVED"
+  cp "$NEW_DEB" "$NEW_DEB.sig" "$SERVED/" && cp "$DEB" "$SERVED/old.deb"
+  printf -- '- Faster lead form\n- <b>Markup stays text</b>\n' >"$UPDATE_DIR/notes.md"
+  if node scripts/updater-manifest.mjs "$SERVED" "$NEW_VERSION" "http://127.0.0.1:$(cat "$UPDATE_DIR/port")/packages" \
+      "$UPDATE_DIR/notes.md" >"$UPDATE_DIR/latest.json"; then
+    pass update-manifest-written
+  else
+    fail update-manifest-written
+  fi
+  # The same package signed by a key the app does not trust.
+  FORGED=$(mktemp -d)
+  cp "$NEW_DEB" "$FORGED/new.deb"
+  "$ROOT/ui/node_modules/.bin/tauri" signer generate --ci -p "" -w "$FORGED/other.key" >/dev/null
+  TAURI_SIGNING_PRIVATE_KEY=$(cat "$FORGED/other.key") TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
+    "$ROOT/ui/node_modules/.bin/tauri" signer sign "$FORGED/new.deb" >/dev/null 2>&1
+  cp "$FORGED/new.deb.sig" "$UPDATE_DIR/forged.sig"
+  rm -rf "$FORGED"
+  cat >"$ARTIFACTS/update-inner.sh" <<'INNER'
+#!/usr/bin/env bash
+set -uo pipefail
+export XDG_DATA_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
+chmod 700 "$XDG_RUNTIME_DIR"
+echo -n pkg-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+exec "$@"
+INNER
+  chmod +x "$ARTIFACTS/update-inner.sh"
+  if xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ARTIFACTS/update-inner.sh" \
+      env AMO_CONNECT_APP=/usr/bin/amo-connect AMO_UPDATE_DIR="$UPDATE_DIR" \
+      TAURI_DRIVER="${TAURI_DRIVER:-$ROOT/target/tools/bin/tauri-driver}" AMO_E2E_ARTIFACTS="$ARTIFACTS" \
+      cargo test --release -p amo-e2e --test update -- --ignored --nocapture >"$ARTIFACTS/update.log" 2>&1; then
+    pass installed-app-updates-itself
+    grep -E '^update ' "$ARTIFACTS/update.log" | sed 's/^/    /'
+  else
+    fail installed-app-updates-itself "$(grep -E '^Error|panicked|^Caused|^    ' "$ARTIFACTS/update.log" | head -n 4)"
+  fi
+  check deb-updated-in-place bash -c "[ \"\$(dpkg-query -W -f='\${Version}' amo-connect)\" = '$NEW_VERSION' ]"
+else
+  fail installed-app-updates-itself "no $UPDATE_DIR/tauri.test.json (scripts/update-test-config.sh)"
+fi
 
 # ------------------------------------------------------------------ remove
 if $SUDO apt-get remove -y -qq amo-connect >"$ARTIFACTS/remove.log" 2>&1; then pass deb-removes; else fail deb-removes; fi

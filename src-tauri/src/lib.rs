@@ -29,7 +29,6 @@ pub fn run() {
     if let Err(e) = core.cleanup_states() {
         tracing::warn!(code = e.code(), "cleanup of expired states at start failed");
     }
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "window starting");
 
     let mut builder = tauri::Builder::default();
     // Single instance first (tauri-notes §1.3): a second launch — e.g. the OS opening an
@@ -50,6 +49,9 @@ pub fn run() {
         .manage(updates::UpdateState::default())
         .on_menu_event(|app, event| updates::on_menu_event(app, event.id().as_ref()))
         .setup(move |app| {
+            // The version users and the updater see (tauri.conf.json; the core's tests keep it
+            // equal to Cargo's).
+            tracing::info!(version = %app.package_info().version, "window starting");
             app.manage(AppState::new(core.clone()));
             app.set_menu(updates::menu(app.handle(), core.lang() == Lang::Ru)?)?;
             deep_links::install(app)?;

@@ -119,3 +119,28 @@ mod tests {
         assert_eq!(json["offer"]["version"], "0.2.0");
     }
 }
+
+#[cfg(test)]
+mod version_tests {
+    /// The packages, the About box and the updater take the version from tauri.conf.json; the
+    /// CLI's `--version` and the logs take Cargo's. A release must bump both.
+    #[test]
+    fn the_app_version_is_the_same_in_cargo_and_the_tauri_config() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tauri.conf.json")).expect("tauri.conf.json is JSON");
+        assert_eq!(conf["version"].as_str(), Some(env!("CARGO_PKG_VERSION")), "bump both versions together");
+    }
+
+    /// Updates must be signed for the version they announce (no downgrade by a forged latest.json).
+    #[test]
+    fn the_updater_trusts_one_key_and_requires_signed_versions() {
+        let conf: serde_json::Value = serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap();
+        let updater = &conf["plugins"]["updater"];
+        assert_eq!(updater["requireSignedVersion"], true);
+        assert!(updater.get("dangerousInsecureTransportProtocol").is_none(), "only test builds may allow http");
+        let key = updater["pubkey"].as_str().expect("pubkey");
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD.decode(key).expect("pubkey is base64");
+        assert!(String::from_utf8(text).unwrap().starts_with("untrusted comment: minisign public key: "));
+    }
+}
