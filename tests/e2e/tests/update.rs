@@ -32,7 +32,7 @@ struct Source {
 }
 
 async fn manifest(State(s): State<Source>) -> Response {
-    let body = s.manifest.lock().unwrap().clone();
+    let body = s.manifest.lock().expect("update source lock").clone();
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -40,7 +40,7 @@ async fn package(State(s): State<Source>, UrlPath(name): UrlPath<String>) -> Res
     if name.contains('/') || name.starts_with('.') {
         return StatusCode::NOT_FOUND.into_response();
     }
-    s.downloads.lock().unwrap().push(name.clone());
+    s.downloads.lock().expect("update source lock").push(name.clone());
     match std::fs::read(s.served.join(&name)) {
         Ok(bytes) => ([(header::CONTENT_TYPE, "application/vnd.debian.binary-package")], bytes).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
@@ -127,7 +127,10 @@ async fn the_installed_app_refuses_forged_updates_and_installs_the_signed_one() 
     assert!(title.contains(&new_version) && title.contains(&old_version), "offer title: {title}");
     assert_eq!(w.text("#update-notes").await?, "- Faster lead form\n- <b>Markup stays text</b>");
     w.screenshot("11-update-offer.png").await?;
-    assert!(source.downloads.lock().unwrap().is_empty(), "nothing is downloaded before the user agrees");
+    assert!(
+        source.downloads.lock().expect("update source lock").is_empty(),
+        "nothing is downloaded before the user agrees"
+    );
 
     w.click("#update-install").await?;
     let code = w.find("#update-error").await?.attr("data-code").await?.unwrap_or_default();
@@ -135,14 +138,14 @@ async fn the_installed_app_refuses_forged_updates_and_installs_the_signed_one() 
     assert_eq!(installed_version()?, old_version);
 
     // The newer package signed by someone else's key.
-    *source.manifest.lock().unwrap() = forged(&latest, None, read(&dir, "forged.sig")?);
+    *source.manifest.lock().expect("update source lock") = forged(&latest, None, read(&dir, "forged.sig")?);
     let code = check_and_install(&w, &new_version).await?;
     assert_eq!(code, "update_signature_invalid", "a package signed by another key must be refused");
     assert_eq!(installed_version()?, old_version);
     w.screenshot("12-update-refused.png").await?;
 
     // The genuine update: installed, and the app restarts into it.
-    *source.manifest.lock().unwrap() = latest.to_string();
+    *source.manifest.lock().expect("update source lock") = latest.to_string();
     let before = app_processes();
     assert!(!before.is_empty(), "the installed app should be running");
     w.click("#update-check").await?;
@@ -173,7 +176,7 @@ async fn the_installed_app_refuses_forged_updates_and_installs_the_signed_one() 
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let restarted_after = t0.elapsed();
-    let downloads = source.downloads.lock().unwrap().clone();
+    let downloads = source.downloads.lock().expect("update source lock").clone();
     println!(
         "update {old_version} -> {new_version}: installed {:.1} s after the click, restarted {:.1} s after it; downloads {downloads:?}",
         installed_after.as_secs_f64(),

@@ -114,7 +114,7 @@ mod tests {
     fn an_offer_without_notes_has_empty_notes() {
         let offer = UpdateOffer::new("0.1.0".into(), "0.2.0".into(), None, None);
         assert_eq!(offer.notes, "");
-        let json = serde_json::to_value(UpdateCheck::Available { offer }).unwrap();
+        let json = serde_json::to_value(UpdateCheck::Available { offer }).expect("serializes");
         assert_eq!(json["kind"], "available");
         assert_eq!(json["offer"]["version"], "0.2.0");
     }
@@ -134,13 +134,14 @@ mod version_tests {
     /// Updates must be signed for the version they announce (no downgrade by a forged latest.json).
     #[test]
     fn the_updater_trusts_one_key_and_requires_signed_versions() {
-        let conf: serde_json::Value = serde_json::from_str(include_str!("../../../tauri.conf.json")).unwrap();
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tauri.conf.json")).expect("tauri.conf.json is JSON");
         let updater = &conf["plugins"]["updater"];
         assert_eq!(updater["requireSignedVersion"], true);
         assert!(updater.get("dangerousInsecureTransportProtocol").is_none(), "only test builds may allow http");
         let key = updater["pubkey"].as_str().expect("pubkey");
         use base64::Engine;
         let text = base64::engine::general_purpose::STANDARD.decode(key).expect("pubkey is base64");
-        assert!(String::from_utf8(text).unwrap().starts_with("untrusted comment: minisign public key: "));
+        assert!(String::from_utf8(text).expect("UTF-8").starts_with("untrusted comment: minisign public key: "));
     }
 }
