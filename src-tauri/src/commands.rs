@@ -70,8 +70,6 @@ pub async fn save_settings(state: State<'_, AppState>, patch: SettingsPatch) -> 
     state.core.apply_settings(patch).await.map_err(|e| state.err(e))
 }
 
-/// Starts Connect: binds the loopback listener if the Redirect URI needs one, opens the browser,
-/// and returns at once.
 /// Opens `url` in the system browser unless `AMO_CONNECT_NO_BROWSER=1`; whether it opened.
 /// Only Rust opens URLs: the window has no opener permission.
 pub fn open_in_browser(app: &AppHandle, url: &str) -> bool {
@@ -87,7 +85,9 @@ pub fn open_in_browser(app: &AppHandle, url: &str) -> bool {
     }
 }
 
-/// The outcome arrives later as the `connect-finished` event (and `status-changed`).
+/// Starts Connect: binds the loopback listener if the Redirect URI needs one, opens the browser,
+/// and returns at once. The outcome arrives later as the `connect-finished` event (and
+/// `status-changed`).
 #[tauri::command]
 pub async fn connect_start(app: AppHandle, state: State<'_, AppState>) -> Result<ConnectStarted, ErrorPayload> {
     // Free the port of an earlier, abandoned sign-in before binding it again.

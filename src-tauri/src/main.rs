@@ -4,7 +4,28 @@
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if amo_core::cli::is_cli_invocation(&args) {
+        #[cfg(windows)]
+        attach_parent_console();
         std::process::exit(amo_core::cli::main(args));
     }
     amo_connect_lib::run();
+}
+
+/// A Windows release build is a GUI program with no console of its own, so `amo-connect status`
+/// typed in cmd or PowerShell would print nothing. Attach to the console it was started from
+/// (the output then appears after the shell's prompt, as for any GUI program writing to it).
+#[cfg(windows)]
+#[allow(unsafe_code)]
+fn attach_parent_console() {
+    /// `(DWORD)-1`: the console of the parent process.
+    const ATTACH_PARENT_PROCESS: u32 = u32::MAX;
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn AttachConsole(process_id: u32) -> i32;
+    }
+    // SAFETY: AttachConsole takes a plain integer and has no memory-safety preconditions; it fails
+    // harmlessly (returns 0) when there is no parent console or one is already attached.
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
+    }
 }

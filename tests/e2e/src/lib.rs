@@ -263,8 +263,6 @@ impl Window {
         bail!("{css}[{attr}] never became {want:?} (last {last:?})")
     }
 
-    /// Saves a screenshot of the webview. Waits for two animation frames first: WebKit's
-    /// snapshot can otherwise show the frame before the last DOM change.
     /// Waits until `css` exists and its text equals `want`.
     pub async fn wait_text(&self, css: &str, want: &str, secs: u64) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(secs);
@@ -281,6 +279,8 @@ impl Window {
         bail!("{css} never read {want:?} (last {last:?})")
     }
 
+    /// Saves a screenshot of the webview. Waits for two animation frames first: WebKit's
+    /// snapshot can otherwise show the frame before the last DOM change.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         self.client
             .execute_async(
