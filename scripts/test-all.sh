@@ -100,7 +100,8 @@ step "cold build done"
 # The release workflow's guard: a signing key that does not match the app's public key is refused.
 check updater-key-matches -- env TAURI_SIGNING_PRIVATE_KEY="$UPDATE_DIR/test.key" \
   bash scripts/check-updater-key.sh "$UPDATE_DIR/tauri.test.json"
-check updater-key-mismatch-refused -- bash -c "! TAURI_SIGNING_PRIVATE_KEY='$UPDATE_DIR/test.key' bash scripts/check-updater-key.sh src-tauri/tauri.conf.json"
+check updater-key-mismatch-refused -- bash -c "out=\$(TAURI_SIGNING_PRIVATE_KEY='$UPDATE_DIR/test.key' \
+  bash scripts/check-updater-key.sh src-tauri/tauri.conf.json 2>&1) && exit 1; grep -q 'does not match the public key' <<<\"\$out\""
 
 # ---------------------------------------------------------------- lint
 check rustfmt -- cargo fmt --all --check
@@ -125,18 +126,8 @@ PASSED=$((PASSED + ${ui_p:-0})); FAILED=$((FAILED + ${ui_f:-0}))
 echo "    ui: ${ui_p:-0} passed, ${ui_f:-0} failed"
 
 # ---------------------------------------------------------------- keychain (real Secret Service)
-# A private session bus and a throwaway keyring directory per run; the password only unlocks it.
-cat >"$ARTIFACTS/with-keyring.sh" <<'INNER'
-#!/usr/bin/env bash
-# Runs "$@" inside the current (private) D-Bus session with an unlocked gnome-keyring.
-set -euo pipefail
-export XDG_DATA_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
-chmod 700 "$XDG_RUNTIME_DIR"
-echo -n ci-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-exec "$@"
-INNER
-chmod +x "$ARTIFACTS/with-keyring.sh"
-run_cargo_tier keychain-unlocked -- dbus-run-session -- "$ARTIFACTS/with-keyring.sh" \
+# A private session bus and a throwaway keyring per run (scripts/with-keyring.sh).
+run_cargo_tier keychain-unlocked -- dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
   cargo test --release -p amo-core --test keychain_secret_service -- --ignored --test-threads=1
 run_cargo_tier keychain-absent -- env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY AMO_TEST_KEYCHAIN=absent \
   cargo test --release -p amo-core --test keychain_unavailable -- --ignored
@@ -146,7 +137,7 @@ run_cargo_tier keychain-locked -- dbus-run-session -- env XDG_DATA_HOME="$(mktem
 # ---------------------------------------------------------------- e2e (real window)
 step "e2e build"
 cargo test --release -p amo-e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -n 40 "$LOGS/e2e-build.log"; }
-run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ARTIFACTS/with-keyring.sh" \
+run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
   env AMO_CONNECT_APP="$ROOT/target/release/amo-connect" TAURI_DRIVER="$TOOLS/bin/tauri-driver" \
   cargo test --release -p amo-e2e --test window --test cli --test leads -- --test-threads=1 --nocapture
 if [ -f "$AMO_E2E_ARTIFACTS/03-connected.png" ]; then

@@ -69,11 +69,10 @@ SIM_PORT=$(head -n 1 "$ARTIFACTS/sim.url" | sed -E 's/.*:([0-9]+)$/\1/')
 trap 'kill $SIM 2>/dev/null || true' EXIT
 cat >"$ARTIFACTS/inner.sh" <<'INNER'
 #!/usr/bin/env bash
-# Inside Xvfb and a private D-Bus session: unlocked keyring, fresh profile, installed app.
+# Inside Xvfb, a private D-Bus session and an unlocked keyring (scripts/with-keyring.sh): a
+# fresh profile and the installed app.
 set -uo pipefail
-export XDG_DATA_HOME=$(mktemp -d) XDG_CONFIG_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
-chmod 700 "$XDG_RUNTIME_DIR"
-echo -n pkg-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+export XDG_CONFIG_HOME=$(mktemp -d)
 export AMO_CONNECT_DATA_DIR=$(mktemp -d) AMO_CONNECT_SERVER=http://127.0.0.1:$SIM_PORT AMO_CONNECT_LANG=en
 APP=/usr/bin/amo-connect
 $APP config set client-id 5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10 >/dev/null
@@ -111,7 +110,8 @@ chmod +x "$ARTIFACTS/inner.sh"
 while IFS= read -r line; do
   echo "$line"
   case "$line" in FAIL*) FAILS=$((FAILS + 1)) ;; esac
-done < <(SIM_PORT=$SIM_PORT OUT=$ARTIFACTS xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ARTIFACTS/inner.sh" 2>/dev/null)
+done < <(SIM_PORT=$SIM_PORT OUT=$ARTIFACTS xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+  "$ROOT/scripts/with-keyring.sh" "$ARTIFACTS/inner.sh" 2>/dev/null)
 
 # ------------------------------------------------------------------ the installed app updates itself
 # A newer version built like the installed one (same test key and update source), a package
@@ -156,16 +156,7 @@ if [ -s "$UPDATE_DIR/tauri.test.json" ]; then
     "$ROOT/ui/node_modules/.bin/tauri" signer sign "$FORGED/new.deb" >/dev/null 2>&1
   cp "$FORGED/new.deb.sig" "$UPDATE_DIR/forged.sig"
   rm -rf "$FORGED"
-  cat >"$ARTIFACTS/update-inner.sh" <<'INNER'
-#!/usr/bin/env bash
-set -uo pipefail
-export XDG_DATA_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
-chmod 700 "$XDG_RUNTIME_DIR"
-echo -n pkg-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-exec "$@"
-INNER
-  chmod +x "$ARTIFACTS/update-inner.sh"
-  if xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ARTIFACTS/update-inner.sh" \
+  if xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
       env AMO_CONNECT_APP=/usr/bin/amo-connect AMO_UPDATE_DIR="$UPDATE_DIR" \
       TAURI_DRIVER="${TAURI_DRIVER:-$ROOT/target/tools/bin/tauri-driver}" AMO_E2E_ARTIFACTS="$ARTIFACTS" \
       cargo test --release -p amo-e2e --test update -- --ignored --nocapture >"$ARTIFACTS/update.log" 2>&1; then

@@ -24,6 +24,8 @@ const CHECK_MENU_ID: &str = "check-for-updates";
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 /// A package is a few MB; allow a slow line.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// Bytes between two `update-progress` events.
+const PROGRESS_STEP: u64 = 256 * 1024;
 
 /// What the updater knows between the check and the user's consent.
 #[derive(Default)]
@@ -198,13 +200,19 @@ pub async fn install_update(
 async fn download_and_install(app: &AppHandle, update: &mut Update) -> Result<(), Error> {
     update.timeout = Some(DOWNLOAD_TIMEOUT);
     let mut downloaded: u64 = 0;
+    let mut reported: u64 = 0;
     let progress = app.clone();
     // `download` checks the signature before it returns the bytes.
     let bytes = update
         .download(
             move |chunk, total| {
                 downloaded += chunk as u64;
-                let _ = progress.emit("update-progress", UpdateProgress { downloaded, total });
+                // Chunks are a few KB: tell the window every PROGRESS_STEP and at the end, not
+                // hundreds of times per package.
+                if downloaded - reported >= PROGRESS_STEP || Some(downloaded) == total {
+                    reported = downloaded;
+                    let _ = progress.emit("update-progress", UpdateProgress { downloaded, total });
+                }
             },
             || {},
         )
