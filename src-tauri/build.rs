@@ -1,30 +1,23 @@
+// The window's commands go under the ACL: the window may call exactly those its capability
+// lists (capabilities/README.md explains each). Their names come from the one contract the core,
+// the shell and the UI share.
+#[macro_use]
+#[allow(unused_macros)]
+mod contract {
+    include!("../crates/amo-core/src/ipc/contract.rs");
+}
+
+macro_rules! command_names {
+    ($( $(#[doc = $doc:literal])* $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty ; )*) => {
+        &[$(stringify!($name)),*]
+    };
+}
+
+const COMMANDS: &[&str] = for_each_command!(command_names);
+
 fn main() {
-    // The app's commands go under the ACL: the window may call exactly those its capability
-    // lists (capabilities/README.md explains each).
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
-        "get_status",
-        "get_settings",
-        "save_settings",
-        "connect_start",
-        "connect_cancel",
-        "disconnect",
-        "cleanup_states",
-        "refresh_now",
-        "connect_with_code",
-        "connect_with_token",
-        "reference_data",
-        "find_duplicates",
-        "submit_lead",
-        "submit_contact",
-        "outbox_list",
-        "outbox_summary",
-        "outbox_retry",
-        "outbox_update",
-        "outbox_discard",
-        "open_in_amocrm",
-        "check_for_update",
-        "update_status",
-        "install_update",
-    ])))
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
     .expect("tauri build script failed");
 }

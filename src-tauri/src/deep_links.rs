@@ -2,17 +2,18 @@
 //! at a cold start. Every link is checked by the core (scheme, path, single-use unexpired state);
 //! anything else is ignored with a logged reason — never the URL itself, which holds a code.
 
-use amo_core::oauth::loopback::Verdict;
-use amo_core::service::ConnectOutcome;
-use tauri::{App, AppHandle, Emitter, Manager};
+use amo_core::auth::loopback::Verdict;
+use amo_core::domain::views::ConnectOutcome;
+use tauri::{App, AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
 
-use crate::commands::AppState;
+use crate::events;
+use crate::state::AppState;
 
 pub fn install(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
     // The .deb/.rpm desktop entry and the Windows/macOS installers register the scheme. Builds
     // no installer placed — dev builds, and the AppImage — register it at run time
-    // (tauri-notes §1.1), so an installed app never rewrites the user's MIME defaults.
+    // (docs/tauri-platform.md §2), so an installed app never rewrites the user's MIME defaults.
     #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
     if cfg!(debug_assertions) || std::env::var_os("APPIMAGE").is_some() {
         if let Err(e) = app.deep_link().register_all() {
@@ -35,18 +36,18 @@ pub fn install(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn handle_link(app: AppHandle, url: String) {
-    let core = app.state::<AppState>().core();
+    let core = app.state::<AppState>().core().clone();
     tauri::async_runtime::spawn(async move {
         match core.complete_deep_link(&url).await {
-            Verdict::Reject(e) => tracing::warn!(code = e.code(), "deep link ignored"),
+            Verdict::Reject(e) => tracing::warn!(code = %e.code(), "deep link ignored"),
             Verdict::Finish(result) => {
                 app.state::<AppState>().forget_pending();
                 let outcome = match result {
                     Ok(status) => ConnectOutcome { status, error: None },
                     Err(e) => ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) },
                 };
-                let _ = app.emit("status-changed", &outcome.status);
-                let _ = app.emit("connect-finished", &outcome);
+                events::status_changed(&app, &outcome.status);
+                events::connect_finished(&app, &outcome);
             }
         }
     });

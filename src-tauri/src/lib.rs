@@ -3,18 +3,21 @@
 
 mod commands;
 mod deep_links;
-mod entry_commands;
+mod entries;
+mod events;
+mod handlers;
+mod state;
 mod updates;
 
 use std::sync::Arc;
 
 use amo_core::{AmoConnect, Lang};
-use tauri::{Emitter, Manager};
+use tauri::Manager;
 
 /// How often the window checks whether the tokens need a keep-alive refresh.
 const KEEP_ALIVE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
-pub use commands::AppState;
+use state::AppState;
 
 pub fn run() {
     let core = match AmoConnect::open_default() {
@@ -27,11 +30,11 @@ pub fn run() {
     };
     amo_core::logging::init(core.data_dir());
     if let Err(e) = core.cleanup_states() {
-        tracing::warn!(code = e.code(), "cleanup of expired states at start failed");
+        tracing::warn!(code = %e.code(), "cleanup of expired states at start failed");
     }
 
     let mut builder = tauri::Builder::default();
-    // Single instance first (tauri-notes §1.3): a second launch — e.g. the OS opening an
+    // Single instance first (docs/tauri-platform.md §2): a second launch — e.g. the OS opening an
     // amoconnect:// link — hands its URL to this instance (deep-link feature) and exits.
     #[cfg(desktop)]
     {
@@ -59,47 +62,17 @@ pub fn run() {
             // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
             // start and every hour; push the new status when a refresh happened.
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn(amo_core::session::run_keep_alive(
-                core.clone(),
-                KEEP_ALIVE_CHECK_EVERY,
-                move |status| {
-                    let _ = handle.emit("status-changed", &status);
-                },
-            ));
+            tauri::async_runtime::spawn(
+                core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY, move |status| events::status_changed(&handle, &status)),
+            );
             // The outbox worker: sends queued leads and contacts, retries forever, pushes every
             // change to the window.
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn(amo_core::outbox::run_worker(core.clone(), move || {
-                let state = handle.state::<AppState>();
-                entry_commands::emit_outbox(&handle, &state);
-            }));
+            let worker_core = core.clone();
+            tauri::async_runtime::spawn(core.outbox_worker(move || events::outbox_changed_now(&handle, &worker_core)));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::get_status,
-            commands::get_settings,
-            commands::save_settings,
-            commands::connect_start,
-            commands::connect_cancel,
-            commands::disconnect,
-            commands::cleanup_states,
-            commands::refresh_now,
-            commands::connect_with_code,
-            commands::connect_with_token,
-            entry_commands::reference_data,
-            entry_commands::find_duplicates,
-            entry_commands::submit_lead,
-            entry_commands::submit_contact,
-            entry_commands::outbox_list,
-            entry_commands::outbox_summary,
-            entry_commands::outbox_retry,
-            entry_commands::outbox_update,
-            entry_commands::outbox_discard,
-            entry_commands::open_in_amocrm,
-            updates::check_for_update,
-            updates::update_status,
-            updates::install_update,
-        ])
+        .invoke_handler(commands::handler())
         .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!("the window could not start: {e}");

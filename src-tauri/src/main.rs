@@ -3,10 +3,10 @@
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if amo_core::cli::is_cli_invocation(&args) {
+    if amo_cli::is_cli_invocation(&args) {
         #[cfg(windows)]
         attach_parent_console();
-        std::process::exit(amo_core::cli::main(args));
+        std::process::exit(amo_cli::main(args));
     }
     amo_connect_lib::run();
 }

@@ -1,4 +1,4 @@
-//! Signed app updates through Tauri's official updater plugin (tauri-notes §5.2): the app looks
+//! Signed app updates through Tauri's official updater plugin (docs/tauri-platform.md §6): the app looks
 //! for a newer version once at start and whenever the user asks (the Help menu, or Settings),
 //! shows what is new, and installs only when the user says so. The plugin refuses any download
 //! that is not signed by the key in `plugins.updater.pubkey`.
@@ -10,13 +10,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use amo_core::updates::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStage, UpdateStatus};
-use amo_core::{Error, ErrorPayload};
+use amo_core::domain::update::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStatus};
+use amo_core::error::UpdateError;
+use amo_core::{Error, Result};
 use tauri::menu::{AboutMetadata, Menu, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_updater::{Update, UpdaterExt};
 
-use crate::commands::AppState;
+use crate::events;
+use crate::state::AppState;
 
 /// The Help menu's item; its click asks the window to run the same check as Settings' button.
 const CHECK_MENU_ID: &str = "check-for-updates";
@@ -41,21 +43,36 @@ fn offer_of(update: &Update) -> UpdateOffer {
     UpdateOffer::new(update.current_version.clone(), update.version.clone(), date, update.body.as_deref())
 }
 
+/// Which step of updating failed.
+#[derive(Clone, Copy)]
+enum Stage {
+    Check,
+    Download,
+    Install,
+}
+
 /// Sorts the plugin's errors into the steps the user can act on.
-fn failure(stage: UpdateStage, e: tauri_plugin_updater::Error) -> Error {
+fn failure(stage: Stage, e: tauri_plugin_updater::Error) -> Error {
     use tauri_plugin_updater::Error as E;
-    let stage = match e {
-        E::EmptyEndpoints => UpdateStage::NotConfigured,
-        E::Minisign(_) | E::Base64(_) | E::SignatureUtf8(_) | E::SignedVersionMismatch { .. } => UpdateStage::Signature,
-        _ => stage,
+    let detail = e.to_string();
+    let e = match e {
+        E::EmptyEndpoints => UpdateError::UpdateNotConfigured,
+        E::Minisign(_) | E::Base64(_) | E::SignatureUtf8(_) | E::SignedVersionMismatch { .. } => {
+            UpdateError::UpdateSignatureInvalid { detail }
+        }
+        _ => match stage {
+            Stage::Check => UpdateError::UpdateCheckFailed { detail },
+            Stage::Download => UpdateError::UpdateDownloadFailed { detail },
+            Stage::Install => UpdateError::UpdateInstallFailed { detail },
+        },
     };
-    Error::Update { stage, detail: e.to_string() }
+    e.into()
 }
 
 /// Asks the update source whether a newer signed version exists and remembers it.
-async fn check<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateCheck, Error> {
-    let updater = app.updater_builder().timeout(CHECK_TIMEOUT).build().map_err(|e| failure(UpdateStage::Check, e))?;
-    let found = updater.check().await.map_err(|e| failure(UpdateStage::Check, e))?;
+async fn check<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateCheck> {
+    let updater = app.updater_builder().timeout(CHECK_TIMEOUT).build().map_err(|e| failure(Stage::Check, e))?;
+    let found = updater.check().await.map_err(|e| failure(Stage::Check, e))?;
     let state = app.state::<UpdateState>();
     let mut slot = state.found.lock().unwrap_or_else(|p| p.into_inner());
     Ok(match found {
@@ -79,11 +96,9 @@ pub fn check_at_start<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         match check(&app).await {
-            Ok(UpdateCheck::Available { offer }) => {
-                let _ = app.emit("update-available", &offer);
-            }
+            Ok(UpdateCheck::Available { offer }) => events::update_available(&app, &offer),
             Ok(UpdateCheck::UpToDate { .. }) => tracing::info!("no newer version"),
-            Err(e) => tracing::info!(code = e.code(), "update check at start skipped: {e}"),
+            Err(e) => tracing::info!(code = %e.code(), "update check at start skipped: {e}"),
         }
     });
 }
@@ -147,43 +162,36 @@ pub fn on_menu_event<R: Runtime>(app: &AppHandle<R>, id: &str) {
             let _ = w.unminimize();
             let _ = w.set_focus();
         }
-        let _ = app.emit("update-check-requested", ());
+        events::update_check_requested(app, &());
     }
 }
 
 /// "Check for updates": the newer version with its notes, or "up to date".
-#[tauri::command]
-pub async fn check_for_update(app: AppHandle, state: State<'_, AppState>) -> Result<UpdateCheck, ErrorPayload> {
-    check(&app).await.map_err(|e| state.err(e))
+pub async fn check_for_update(app: &AppHandle, _state: &AppState) -> Result<UpdateCheck> {
+    check(app).await
 }
 
 /// This version and the update the last check found (the check at start may finish before the
 /// window listens for `update-available`).
-#[tauri::command]
-pub fn update_status(app: AppHandle, updates: State<'_, UpdateState>) -> UpdateStatus {
+pub async fn update_status(app: &AppHandle, _state: &AppState) -> Result<UpdateStatus> {
+    let updates = app.state::<UpdateState>();
     let offer = updates.found.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(offer_of);
-    UpdateStatus { current_version: app.package_info().version.to_string(), offer }
+    Ok(UpdateStatus { current_version: app.package_info().version.to_string(), offer })
 }
 
 /// Installs the update the user agreed to: downloads it (progress as `update-progress`),
 /// verifies its signature, installs it and restarts into the new version. Returns only on
 /// failure; the running version stays as it was.
-#[tauri::command]
-pub async fn install_update(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    updates: State<'_, UpdateState>,
-) -> Result<(), ErrorPayload> {
+pub async fn install_update(app: &AppHandle, _state: &AppState) -> Result<()> {
+    let updates = app.state::<UpdateState>();
     let update = updates.found.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let Some(mut update) = update else {
-        return Err(state.err(Error::NotFound("no update to install; check for updates first".into())));
+        return Err(UpdateError::NoUpdate.into());
     };
     if updates.installing.swap(true, Ordering::SeqCst) {
-        return Err(
-            state.err(Error::Update { stage: UpdateStage::Install, detail: "an install is already running".into() })
-        );
+        return Err(UpdateError::NoUpdate.into());
     }
-    let result = download_and_install(&app, &mut update).await;
+    let result = download_and_install(app, &mut update).await;
     updates.installing.store(false, Ordering::SeqCst);
     match result {
         Ok(()) => {
@@ -191,13 +199,13 @@ pub async fn install_update(
             app.restart();
         }
         Err(e) => {
-            tracing::warn!(code = e.code(), "update not installed: {e}");
-            Err(state.err(e))
+            tracing::warn!(code = %e.code(), "update not installed: {e}");
+            Err(e)
         }
     }
 }
 
-async fn download_and_install(app: &AppHandle, update: &mut Update) -> Result<(), Error> {
+async fn download_and_install(app: &AppHandle, update: &mut Update) -> Result<()> {
     update.timeout = Some(DOWNLOAD_TIMEOUT);
     let mut downloaded: u64 = 0;
     let mut reported: u64 = 0;
@@ -211,17 +219,17 @@ async fn download_and_install(app: &AppHandle, update: &mut Update) -> Result<()
                 // hundreds of times per package.
                 if downloaded - reported >= PROGRESS_STEP || Some(downloaded) == total {
                     reported = downloaded;
-                    let _ = progress.emit("update-progress", UpdateProgress { downloaded, total });
+                    events::update_progress(&progress, &UpdateProgress { downloaded, total });
                 }
             },
             || {},
         )
         .await
-        .map_err(|e| failure(UpdateStage::Download, e))?;
+        .map_err(|e| failure(Stage::Download, e))?;
     // Installing may wait for a password prompt (pkexec on Linux): off the async threads.
     let update = update.clone();
     tauri::async_runtime::spawn_blocking(move || update.install(bytes))
         .await
-        .map_err(|e| Error::Update { stage: UpdateStage::Install, detail: e.to_string() })?
-        .map_err(|e| failure(UpdateStage::Install, e))
+        .map_err(|e| Error::from(UpdateError::UpdateInstallFailed { detail: e.to_string() }))?
+        .map_err(|e| failure(Stage::Install, e))
 }

@@ -2,8 +2,7 @@
 import type { ContactDraft } from "./ContactDraft";
 
 /**
- * A lead as typed. `price` is the text the user typed, checked here so the window and the CLI
- * get the same answer for "12,5" or "-3".
+ * A lead as typed. `price` is the text the user typed, checked here.
  */
 export type LeadDraft = { name: string, price: string, pipeline_id: number | null, status_id: number | null, responsible_user_id: number | null, tags: Array<string>, 
 /**

@@ -2,6 +2,9 @@
 import type { Pipeline } from "./Pipeline";
 import type { User } from "./User";
 
+/**
+ * Reference data for the lead form (cached; see `reference`).
+ */
 export type ReferenceData = { pipelines: Array<Pipeline>, users: Array<User>, 
 /**
  * The token's user may not list users: `users` holds only them.
@@ -12,6 +15,6 @@ users_restricted: boolean, current_user_id: number | null,
  */
 fetched_at: string, 
 /**
- * The data are older than [`FRESH_SECS`] (or amoCRM could not be asked just now).
+ * The data are older than the cache's freshness (or amoCRM could not be asked just now).
  */
 stale: boolean, };

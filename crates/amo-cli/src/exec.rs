@@ -1,0 +1,258 @@
+//! What each command does: parse its flags into the core's types, call the core, print.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use amo_core::domain::draft::{ContactDraft, LeadDraft};
+use amo_core::domain::platform::Platform;
+use amo_core::domain::settings::SettingsPatch;
+use amo_core::error::{FieldError, Setting, SettingProblem};
+use amo_core::{AmoConnect, Error, Lang, Result};
+
+use crate::args::{Command, ConfigAction, ConfigKey, ContactAction, LeadAction, OutboxAction, WaitArgs};
+use crate::print::{self, line};
+use crate::text::{text, Msg};
+use crate::Io;
+
+pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result<()> {
+    let lang = io.lang;
+    match command {
+        Command::Config { action: ConfigAction::Set { key, value } } => {
+            app.apply_settings(config_patch(key, &value)?).await?;
+            line(io.out, &text(Msg::Saved, lang))
+        }
+        Command::Config { action: ConfigAction::SetSecret } => {
+            let secret = read_secret(io, &text(Msg::SecretPrompt, lang))?;
+            app.apply_settings(SettingsPatch { client_secret: Some(secret), ..Default::default() }).await?;
+            line(io.out, &text(Msg::SecretSaved, lang))
+        }
+        Command::Config { action: ConfigAction::Show { json } } => {
+            let v = app.settings_view().await?;
+            if json {
+                print::json(io.out, &v)
+            } else {
+                print::settings(io.out, &v, lang)
+            }
+        }
+        Command::Connect { code: Some(code), domain: Some(domain), .. } => {
+            let status = app.connect_with_code(&code, &domain).await?;
+            print::connected(io.out, &status, lang)
+        }
+        Command::Connect { long_lived_token_stdin: true, domain: Some(domain), .. } => {
+            let token = read_secret(io, &text(Msg::TokenPrompt, lang))?;
+            let status = app.connect_with_long_lived_token(&token, &domain).await?;
+            print::connected(io.out, &status, lang)
+        }
+        Command::Connect { no_browser, timeout, .. } => connect(app, io, no_browser, timeout).await,
+        Command::Status { json, refresh } => {
+            let s = if refresh { app.verify().await? } else { app.status().await };
+            if json {
+                print::json(io.out, &s)
+            } else {
+                print::status(io.out, &s, lang)
+            }
+        }
+        Command::Cleanup => {
+            let n = app.cleanup_states()?;
+            line(io.out, &text(Msg::CleanedUp { n }, lang))
+        }
+        Command::Disconnect => {
+            let had = app.disconnect().await?;
+            line(io.out, &text(if had { Msg::Disconnected } else { Msg::NoConnection }, lang))
+        }
+        Command::Lead { action: LeadAction::Add { .. } } => lead_add(command, app, io).await,
+        Command::Lead { action: LeadAction::List { limit, json } } => {
+            let leads = app.list_leads(usize::try_from(limit).unwrap_or(usize::MAX)).await?;
+            if json {
+                print::json(io.out, &leads)
+            } else {
+                print::leads(io.out, &leads, lang)
+            }
+        }
+        Command::Contact { action: ContactAction::Add { name, phones, email, responsible, wait } } => {
+            let (first_name, last_name) = split_name(&name);
+            let draft = ContactDraft {
+                first_name,
+                last_name,
+                phones,
+                email: email.unwrap_or_default(),
+                responsible_user_id: responsible,
+            };
+            let item = app.queue_contact(&draft).map_err(as_flags)?;
+            settle(app, item.id, &wait, io).await
+        }
+        Command::Outbox { action: Some(OutboxAction::Retry { id, wait }), .. } => retry(app, io, id, &wait).await,
+        Command::Outbox { action: None, json, limit } => {
+            let items = app.outbox_list(limit)?;
+            if json {
+                print::json(io.out, &items)
+            } else {
+                print::outbox_summary(io.out, &app.outbox_summary()?, lang)?;
+                print::outbox_items(io.out, &items)
+            }
+        }
+    }
+}
+
+fn config_patch(key: ConfigKey, value: &str) -> Result<SettingsPatch> {
+    let mut p = SettingsPatch::default();
+    match key {
+        ConfigKey::Platform => p.platform = Some(Platform::parse(value)?),
+        ConfigKey::ClientId => p.client_id = Some(value.to_string()),
+        ConfigKey::RedirectUri => p.redirect_uri = Some(value.to_string()),
+        ConfigKey::Domain => p.domain = Some(value.to_string()),
+        ConfigKey::KeepaliveDays => {
+            p.keepalive_days = Some(value.trim().parse().map_err(|_| {
+                Error::invalid(Setting::KeepaliveDays, SettingProblem::NotANumber { value: print::clean(value) })
+            })?)
+        }
+        ConfigKey::Language => {
+            p.language = Some(Lang::parse(value).ok_or_else(|| {
+                Error::invalid(Setting::Language, SettingProblem::UnknownLanguage { value: print::clean(value) })
+            })?)
+        }
+    }
+    Ok(p)
+}
+
+async fn connect(app: &AmoConnect, io: &mut Io<'_>, no_browser: bool, timeout: u64) -> Result<()> {
+    let pending = app.start_connect().await?;
+    // The URL on a line of its own, first, so a script can read it.
+    line(io.out, pending.authorize_url().as_str())?;
+    io.out.flush().map_err(Error::output)?;
+    if !no_browser {
+        if let Err(e) = crate::browser::open(pending.authorize_url().as_str()) {
+            tracing::warn!("could not open the browser: {e}");
+            writeln!(io.err, "{}", text(Msg::BrowserFailed, io.lang)).map_err(Error::output)?;
+        }
+    }
+    writeln!(io.err, "{}", text(Msg::Waiting { secs: timeout }, io.lang)).map_err(Error::output)?;
+    let status = pending.wait(Duration::from_secs(timeout)).await?;
+    print::connected(io.out, &status, io.lang)
+}
+
+async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result<()> {
+    let Command::Lead {
+        action:
+            LeadAction::Add {
+                name,
+                price,
+                pipeline,
+                status,
+                responsible,
+                tags,
+                contact_name,
+                phones,
+                email,
+                contact_id,
+                note,
+                wait,
+            },
+    } = command
+    else {
+        return Err(Error::internal("lead_add called for another command"));
+    };
+    let contact = (contact_name.is_some() || !phones.is_empty() || email.is_some()).then(|| {
+        let (first_name, last_name) = split_name(contact_name.as_deref().unwrap_or_default());
+        ContactDraft { first_name, last_name, phones, email: email.unwrap_or_default(), responsible_user_id: None }
+    });
+    let draft = LeadDraft {
+        name,
+        price: price.unwrap_or_default(),
+        pipeline_id: pipeline,
+        status_id: status,
+        responsible_user_id: responsible,
+        tags,
+        contact,
+        existing_contact_id: contact_id,
+        note: note.unwrap_or_default(),
+    };
+    let item = app.queue_lead(&draft).map_err(as_flags)?;
+    settle(app, item.id, &wait, io).await
+}
+
+async fn retry(app: &AmoConnect, io: &mut Io<'_>, id: Option<i64>, wait: &WaitArgs) -> Result<()> {
+    let n = app.outbox_retry(id)?;
+    writeln!(io.err, "{}", text(Msg::DueNow { n }, io.lang)).map_err(Error::output)?;
+    match id {
+        Some(id) => settle(app, id, wait, io).await,
+        None if !wait.no_wait => {
+            let deadline = Instant::now() + Duration::from_secs(wait.timeout);
+            while app.outbox_summary()?.queued > 0 && Instant::now() < deadline {
+                let pause = app.outbox_pass(&|| {}).await;
+                tokio::time::sleep(pause.min(Duration::from_millis(500))).await;
+            }
+            print::outbox_summary(io.out, &app.outbox_summary()?, io.lang)
+        }
+        None => Ok(()),
+    }
+}
+
+/// "Ivan Petrov" → ("Ivan", "Petrov"); one word is a first name.
+fn split_name(s: &str) -> (String, String) {
+    let s = s.trim();
+    match s.split_once(char::is_whitespace) {
+        Some((f, l)) => (f.to_string(), l.trim().to_string()),
+        None => (s.to_string(), String::new()),
+    }
+}
+
+/// Field errors named as the CLI's flags rather than the form's fields.
+fn as_flags(e: Error) -> Error {
+    let Some(fields) = e.fields() else { return e };
+    let renamed = fields
+        .iter()
+        .map(|f| {
+            let flag = match f.field.split('.').collect::<Vec<_>>().as_slice() {
+                ["contact", "first_name"] | ["contact", "last_name"] => "--contact-name".to_string(),
+                ["first_name"] | ["last_name"] => "--name".to_string(),
+                ["contact", "phones", i] | ["phones", i] => {
+                    format!("--phone #{}", i.parse::<usize>().map_or(1, |n| n + 1))
+                }
+                ["contact", "email"] | ["email"] => "--email".into(),
+                ["status"] => "--status".into(),
+                ["responsible_user_id"] => "--responsible".into(),
+                ["tags"] => "--tag".into(),
+                [one] => format!("--{one}"),
+                _ => f.field.clone(),
+            };
+            FieldError { field: flag, ..f.clone() }
+        })
+        .collect();
+    Error::validation(renamed)
+}
+
+/// After queueing: either say it is queued (`--no-wait`) or wait for amoCRM and print the id.
+async fn settle(app: &AmoConnect, id: i64, wait: &WaitArgs, io: &mut Io<'_>) -> Result<()> {
+    if wait.no_wait {
+        return line(io.out, &text(Msg::Queued { id }, io.lang));
+    }
+    writeln!(io.err, "{}", text(Msg::Sending { id }, io.lang)).map_err(Error::output)?;
+    let item = app.wait_for_entry(id, Duration::from_secs(wait.timeout)).await.map_err(as_flags)?;
+    // The id alone on the first line, for scripts; then the link.
+    match (item.lead_id, item.contact_id) {
+        (Some(lead), _) => line(io.out, &lead.to_string())?,
+        (None, Some(contact)) => line(io.out, &contact.to_string())?,
+        _ => {}
+    }
+    if let Some(url) = item.lead_url.or(item.contact_url) {
+        line(io.out, &url)?;
+    }
+    if item.merged {
+        writeln!(io.err, "{}", text(Msg::Merged, io.lang)).map_err(Error::output)?;
+    }
+    Ok(())
+}
+
+/// A secret from standard input, never argv: one line after a prompt on a terminal, else all of
+/// it (at most 64 KiB) from a pipe. Trimming and validation are the core's.
+fn read_secret(io: &mut Io<'_>, prompt: &str) -> Result<String> {
+    let mut value = String::new();
+    if io.stdin_is_terminal {
+        write!(io.err, "{prompt}").map_err(Error::output)?;
+        io.stdin.read_line(&mut value).map_err(Error::input)?;
+    } else {
+        io.stdin.take(64 * 1024).read_to_string(&mut value).map_err(Error::input)?;
+    }
+    Ok(value)
+}

@@ -1,0 +1,120 @@
+//! The command line, in the same binary as the window (`amo-connect <command>`). It mirrors the
+//! original integration's console commands; other programs rely on this surface:
+//!
+//! ```text
+//! amo-connect config set platform|client-id|redirect-uri|domain|language|keepalive-days VALUE
+//! amo-connect config set-secret            # the Secret key from stdin, never argv
+//! amo-connect config show [--json]
+//! amo-connect connect [--no-browser] [--timeout SECS]
+//! amo-connect connect --code CODE --domain HOST
+//! amo-connect connect --long-lived-token-stdin --domain HOST
+//! amo-connect status [--json] [--refresh]
+//! amo-connect cleanup
+//! amo-connect disconnect
+//! amo-connect lead add --name NAME [--price N] [--pipeline ID --status ID] [--responsible ID] [--tag T]…
+//!                      [--contact-name "FIRST LAST"] [--phone P]… [--email E] [--contact-id ID] [--note TEXT]
+//!                      [--no-wait] [--timeout SECS]
+//! amo-connect lead list [--limit N] [--json]
+//! amo-connect contact add --name "FIRST LAST" [--phone P]… [--email E] [--no-wait] [--timeout SECS]
+//! amo-connect outbox [--json] [--limit N]
+//! amo-connect outbox retry [ID]
+//! ```
+//!
+//! Exit status 0 on success; 1 with one line `error[code]: message` on stderr otherwise; 2 for
+//! usage errors. This crate only parses and prints; everything it does is `amo_core`'s.
+
+mod args;
+mod browser;
+mod exec;
+mod print;
+mod text;
+
+use std::ffi::OsString;
+use std::io::{BufRead, IsTerminal, Write};
+
+use amo_core::{AmoConnect, Error, Lang, Result};
+use clap::Parser;
+
+/// True when the arguments ask for the CLI rather than the window. The window is started with no
+/// arguments, or with a deep-link URL (`amoconnect://…`) as the only one.
+pub fn is_cli_invocation(args: &[OsString]) -> bool {
+    match args.get(1).and_then(|a| a.to_str()) {
+        None => false,
+        Some(a) => !a.contains("://"),
+    }
+}
+
+/// Entry point for `main`: real stdin/stdout/stderr, the environment's data directory and server.
+pub fn main(args: Vec<OsString>) -> i32 {
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut input = stdin.lock();
+    run(args, &mut input, interactive, &mut std::io::stdout(), &mut std::io::stderr(), AmoConnect::open_default)
+}
+
+/// Where a command reads and writes; tests pass buffers.
+pub(crate) struct Io<'a> {
+    pub stdin: &'a mut dyn BufRead,
+    pub stdin_is_terminal: bool,
+    pub out: &'a mut (dyn Write + Send),
+    pub err: &'a mut dyn Write,
+    pub lang: Lang,
+}
+
+/// The CLI with its I/O and the way it opens the app passed in, so tests can run it in-process.
+pub fn run(
+    argv: Vec<OsString>,
+    stdin: &mut dyn BufRead,
+    stdin_is_terminal: bool,
+    out: &mut (dyn Write + Send),
+    err: &mut dyn Write,
+    open: impl FnOnce() -> Result<AmoConnect>,
+) -> i32 {
+    let lang = Lang::from_env();
+    let cli = match args::Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = if e.use_stderr() { write!(err, "{}", e.render()) } else { write!(out, "{}", e.render()) };
+            return code;
+        }
+    };
+    let app = match open() {
+        Ok(a) => a,
+        Err(e) => return fail(err, &e, lang),
+    };
+    amo_core::logging::init(app.data_dir());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(err, &Error::internal(e), lang),
+    };
+    let mut io = Io { stdin, stdin_is_terminal, out, err, lang };
+    let result = runtime.block_on(exec::execute(cli.command, &app, &mut io));
+    match result {
+        Ok(()) => 0,
+        Err(e) => fail(io.err, &e, lang),
+    }
+}
+
+fn fail(err: &mut dyn Write, e: &Error, lang: Lang) -> i32 {
+    tracing::warn!(code = %e.code(), "command failed");
+    let _ = writeln!(err, "error[{}]: {}", e.code(), print::clean(&e.message(lang)));
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn window_or_cli() {
+        assert!(!is_cli_invocation(&args(&["amo-connect"])));
+        assert!(!is_cli_invocation(&args(&["amo-connect", "amoconnect://oauth/callback?x=1"])));
+        assert!(is_cli_invocation(&args(&["amo-connect", "status"])));
+        assert!(is_cli_invocation(&args(&["amo-connect", "bogus"])));
+    }
+}

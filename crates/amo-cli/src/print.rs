@@ -1,0 +1,125 @@
+//! What the CLI prints: status, settings, leads, the outbox. Text from amoCRM (names of leads and
+//! accounts) is cleaned before it reaches the terminal, so a lead named with escape sequences
+//! cannot rewrite the screen.
+
+use std::io::Write;
+
+use amo_core::clock::rfc3339;
+use amo_core::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
+use amo_core::domain::reference::LeadSummary;
+use amo_core::domain::views::{SettingsView, StatusView};
+use amo_core::error::{is_bidi_control, AmoError};
+use amo_core::{Error, Lang, Result};
+
+use crate::text::{label, text, Label, Msg};
+
+/// Text for a terminal: no control characters (escape sequences) and no direction overrides.
+pub fn clean(s: &str) -> String {
+    s.chars().filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c)).collect()
+}
+
+/// Every line written goes through here: a closed pipe becomes an `output` error.
+pub fn line(out: &mut (dyn Write + Send), s: &str) -> Result<()> {
+    writeln!(out, "{s}").map_err(Error::output)
+}
+
+pub fn json<T: serde::Serialize>(out: &mut (dyn Write + Send), v: &T) -> Result<()> {
+    line(out, &serde_json::to_string_pretty(v).map_err(Error::internal)?)
+}
+
+pub fn connected(out: &mut (dyn Write + Send), s: &StatusView, lang: Lang) -> Result<()> {
+    let name = clean(s.account_name.as_deref().unwrap_or("?"));
+    let domain = clean(s.domain.as_deref().unwrap_or_default());
+    line(out, &text(Msg::Connected { name: &name, domain: &domain }, lang))
+}
+
+pub fn settings(out: &mut (dyn Write + Send), v: &SettingsView, lang: Lang) -> Result<()> {
+    let s = &v.settings;
+    let or_dash = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    line(out, &format!("platform      {}", s.platform.as_str()))?;
+    line(out, &format!("client-id     {}", or_dash(&s.client_id)))?;
+    line(out, &format!("redirect-uri  {}", or_dash(&s.redirect_uri)))?;
+    line(out, &format!("domain        {}", or_dash(&s.domain)))?;
+    line(out, &format!("language      {}", s.language.as_str()))?;
+    line(out, &format!("keepalive     {} {}", s.keepalive_days, label(Label::Days, lang)))?;
+    let secret = if v.client_secret_set { Label::SecretSet } else { Label::SecretNotSet };
+    line(out, &format!("secret        {}", label(secret, lang)))
+}
+
+pub fn status(out: &mut (dyn Write + Send), s: &StatusView, lang: Lang) -> Result<()> {
+    let l = |x| label(x, lang);
+    let dash = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    line(out, &format!("{:<14}{}", l(Label::Connected), l(if s.connected { Label::Yes } else { Label::No })))?;
+    if let Some(domain) = &s.domain {
+        let id = s.account_id.map(|i| format!(" (id {i})")).unwrap_or_default();
+        line(out, &format!("{:<14}{}{id}", l(Label::Account), clean(&dash(&s.account_name))))?;
+        line(out, &format!("{:<14}{}", l(Label::Domain), clean(domain)))?;
+        line(out, &format!("{:<14}{}", l(Label::Auth), s.auth_kind.map(|k| k.as_str()).unwrap_or("-")))?;
+        line(out, &format!("{:<14}{}", l(Label::Token), dash(&s.access_token_masked)))?;
+        let state = if s.is_expired {
+            Label::Expired
+        } else if s.expires_soon {
+            Label::ExpiresSoon
+        } else {
+            Label::Valid
+        };
+        line(out, &format!("{:<14}{} ({})", l(Label::ExpiresAt), dash(&s.expires_at), l(state)))?;
+        line(out, &format!("{:<14}{}", l(Label::Created), dash(&s.created_at)))?;
+        line(out, &format!("{:<14}{}", l(Label::Updated), dash(&s.updated_at)))?;
+    }
+    if let Some(p) = &s.problem {
+        line(out, &format!("{:<14}[{}] {}", l(Label::Problem), p.code, clean(&p.message)))?;
+    }
+    Ok(())
+}
+
+pub fn leads(out: &mut (dyn Write + Send), leads: &[LeadSummary], lang: Lang) -> Result<()> {
+    if leads.is_empty() {
+        return line(out, &text(Msg::NoLeads, lang));
+    }
+    let l = |x| label(x, lang);
+    line(
+        out,
+        &format!("{:<12}{:<22}{:>12}  {}", "id", l(Label::CreatedColumn), l(Label::PriceColumn), l(Label::NameColumn)),
+    )?;
+    for x in leads {
+        line(out, &format!("{:<12}{:<22}{:>12}  {}", x.id, rfc3339(x.created_at), x.price, clean(&x.name)))?;
+    }
+    Ok(())
+}
+
+pub fn outbox_summary(out: &mut (dyn Write + Send), s: &OutboxSummary, lang: Lang) -> Result<()> {
+    line(out, &text(Msg::Summary { waiting: s.queued, attention: s.attention, sent: s.sent }, lang))?;
+    if s.banned {
+        line(out, &Error::from(AmoError::AccountBanned).message(lang))
+    } else if let Some(e) = &s.last_error {
+        line(out, &format!("[{}] {}", e.code, clean(&e.message)))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn outbox_items(out: &mut (dyn Write + Send), items: &[OutboxItem]) -> Result<()> {
+    for i in items {
+        let link = i.lead_url.clone().or(i.contact_url.clone()).unwrap_or_default();
+        let why = i
+            .error
+            .as_ref()
+            .filter(|_| i.state != OutboxState::Sent)
+            .map(|e| format!(" [{}] {}", e.code, clean(&e.message)))
+            .unwrap_or_default();
+        line(out, &format!("#{:<5}{:<10}{:<30} {link}{why}", i.id, i.state.as_str(), clean(&i.title)))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_text_loses_escape_sequences_and_direction_overrides() {
+        assert_eq!(clean("Order\u{1b}]0;pwned\u{7}\u{1b}[2J 1\u{202e}7"), "Order]0;pwned[2J 17");
+        assert_eq!(clean("two\nlines\tok"), "two\nlines\tok");
+    }
+}

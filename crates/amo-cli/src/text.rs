@@ -1,0 +1,149 @@
+//! Every sentence the CLI prints, in Russian and English. Error messages come from the core
+//! (`amo_core::i18n`); these are the CLI's own lines.
+
+use amo_core::i18n::plural;
+use amo_core::Lang;
+
+/// A line the CLI prints.
+pub enum Msg<'a> {
+    Saved,
+    SecretPrompt,
+    SecretSaved,
+    TokenPrompt,
+    BrowserFailed,
+    Waiting { secs: u64 },
+    Connected { name: &'a str, domain: &'a str },
+    CleanedUp { n: usize },
+    Disconnected,
+    NoConnection,
+    NoLeads,
+    Queued { id: i64 },
+    Sending { id: i64 },
+    Merged,
+    DueNow { n: usize },
+    Summary { waiting: u32, attention: u32, sent: u32 },
+}
+
+pub fn text(m: Msg<'_>, lang: Lang) -> String {
+    let ru = lang == Lang::Ru;
+    let pick = |r: String, e: String| if ru { r } else { e };
+    match m {
+        Msg::Saved => pick("Сохранено.".into(), "Saved.".into()),
+        Msg::SecretPrompt => {
+            pick("Вставьте Секретный ключ и нажмите Enter: ".into(), "Paste the Secret key and press Enter: ".into())
+        }
+        Msg::SecretSaved => pick(
+            "Секретный ключ сохранён в системном хранилище паролей.".into(),
+            "Secret key saved in the OS keychain.".into(),
+        ),
+        Msg::TokenPrompt => pick(
+            "Вставьте долгосрочный токен и нажмите Enter: ".into(),
+            "Paste the long-lived token and press Enter: ".into(),
+        ),
+        Msg::BrowserFailed => pick(
+            "Браузер не открылся — откройте ссылку выше вручную.".into(),
+            "Could not open a browser; open the link above yourself.".into(),
+        ),
+        Msg::Waiting { secs } => pick(
+            format!("Жду, пока amoCRM вернёт вас в приложение ({secs} с)…"),
+            format!("Waiting for amoCRM to redirect back ({secs} s)…"),
+        ),
+        Msg::Connected { name, domain } => {
+            pick(format!("Подключено: {name} ({domain})"), format!("Connected: {name} ({domain})"))
+        }
+        Msg::CleanedUp { n } => {
+            // "…: N" reads right in Russian for any N; English needs the plural.
+            let e = plural(lang, n as u64, ("state", "", "states"));
+            pick(format!("Удалено просроченных состояний входа: {n}"), format!("Removed {n} expired sign-in {e}."))
+        }
+        Msg::Disconnected => pick(
+            "Отключено: токены удалены из хранилища паролей.".into(),
+            "Disconnected: tokens removed from the keychain.".into(),
+        ),
+        Msg::NoConnection => pick("Подключения не было.".into(), "There was no connection.".into()),
+        Msg::NoLeads => pick("Сделок нет.".into(), "No leads.".into()),
+        Msg::Queued { id } => pick(format!("В очереди: запись №{id}"), format!("Queued: outbox entry #{id}")),
+        Msg::Sending { id } => {
+            pick(format!("Запись №{id} в очереди, отправляю…"), format!("Entry #{id} queued; sending…"))
+        }
+        Msg::Merged => pick(
+            "amoCRM объединил её с существующей сделкой (контроль дублей).".into(),
+            "amoCRM merged it into an existing lead (duplicate control).".into(),
+        ),
+        Msg::DueNow { n } => {
+            let r = plural(lang, n as u64, ("запись", "записи", "записей"));
+            let e = plural(lang, n as u64, ("entry", "", "entries"));
+            pick(format!("К отправке: {n} {r}"), format!("Due now: {n} {e}"))
+        }
+        Msg::Summary { waiting, attention, sent } => pick(
+            format!("В очереди: {waiting}, требуют внимания: {attention}, отправлено: {sent}"),
+            format!("Waiting: {waiting}, needing attention: {attention}, sent: {sent}"),
+        ),
+    }
+}
+
+/// Labels of `status`, `lead list` and `config show`.
+pub enum Label {
+    Connected,
+    Yes,
+    No,
+    Account,
+    Domain,
+    Auth,
+    Token,
+    ExpiresAt,
+    Expired,
+    ExpiresSoon,
+    Valid,
+    Created,
+    Updated,
+    Problem,
+    CreatedColumn,
+    PriceColumn,
+    NameColumn,
+    SecretSet,
+    SecretNotSet,
+    Days,
+}
+
+pub fn label(l: Label, lang: Lang) -> &'static str {
+    let ru = lang == Lang::Ru;
+    let pick = |r: &'static str, e: &'static str| if ru { r } else { e };
+    match l {
+        Label::Connected => pick("Подключено", "Connected"),
+        Label::Yes => pick("да", "yes"),
+        Label::No => pick("нет", "no"),
+        Label::Account => pick("Аккаунт", "Account"),
+        Label::Domain => pick("Домен", "Domain"),
+        Label::Auth => pick("Вход", "Auth"),
+        Label::Token => pick("Токен", "Access token"),
+        Label::ExpiresAt => pick("Истекает", "Expires at"),
+        Label::Expired => pick("истёк", "expired"),
+        Label::ExpiresSoon => pick("истекает меньше чем через неделю", "expires within a week"),
+        Label::Valid => pick("действует", "valid"),
+        Label::Created => pick("Создано", "Created"),
+        Label::Updated => pick("Обновлено", "Updated"),
+        Label::Problem => pick("Проблема", "Problem"),
+        Label::CreatedColumn => pick("создана", "created"),
+        Label::PriceColumn => pick("бюджет", "price"),
+        Label::NameColumn => pick("название", "name"),
+        Label::SecretSet => pick("задан (в хранилище паролей)", "set (OS keychain)"),
+        Label::SecretNotSet => pick("не задан", "not set"),
+        Label::Days => pick("дн.", "days"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_use_the_plural_forms() {
+        assert_eq!(text(Msg::DueNow { n: 1 }, Lang::Ru), "К отправке: 1 запись");
+        assert_eq!(text(Msg::DueNow { n: 3 }, Lang::Ru), "К отправке: 3 записи");
+        assert_eq!(text(Msg::DueNow { n: 5 }, Lang::Ru), "К отправке: 5 записей");
+        assert_eq!(text(Msg::DueNow { n: 1 }, Lang::En), "Due now: 1 entry");
+        assert_eq!(text(Msg::CleanedUp { n: 2 }, Lang::En), "Removed 2 expired sign-in states.");
+        assert_eq!(text(Msg::CleanedUp { n: 1 }, Lang::En), "Removed 1 expired sign-in state.");
+    }
+}

@@ -1,0 +1,332 @@
+//! amoCRM REST API v4: what a lead-entry client needs (docs/amocrm-api.md §6). Responses are
+//! HAL JSON, an empty list is 204 (an empty list here, never an error), errors are
+//! problem+json, except the rate-abuse ban (403 with an nginx HTML page, §7). Every call waits
+//! for the shared [`RateLimiter`] first.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::endpoints::Endpoints;
+use super::http::{is_html_ban, network_error, Answer, Problem};
+use super::limiter::RateLimiter;
+use super::wire;
+use crate::domain::account::AccountInfo;
+use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, User};
+use crate::domain::tokens::Access;
+use crate::error::{AmoError, Error, Result};
+
+/// After a 429 every caller of this process pauses this long.
+const BACK_OFF_ON_429: Duration = Duration::from_secs(2);
+/// `limit` on list requests: amoCRM's maximum (§6.3).
+pub const MAX_PAGE: usize = 250;
+
+/// What `/oauth2/account/current/subdomain` answers.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct CurrentSubdomain {
+    pub id: i64,
+    pub subdomain: String,
+    pub domain: String,
+}
+
+/// One element of `/leads/complex`'s plain-array answer (§6.5).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ComplexResult {
+    pub id: i64,
+    #[serde(default)]
+    pub contact_id: Option<i64>,
+    #[serde(default)]
+    pub merged: bool,
+    #[serde(default)]
+    pub request_id: Vec<String>,
+}
+
+/// A note on a lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSummary {
+    pub id: i64,
+    pub note_type: String,
+    pub text: String,
+}
+
+pub struct ApiClient {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    limiter: Arc<RateLimiter>,
+}
+
+impl ApiClient {
+    pub fn new(http: reqwest::Client, endpoints: Endpoints, limiter: Arc<RateLimiter>) -> ApiClient {
+        ApiClient { http, endpoints, limiter }
+    }
+
+    /// One rate-limited request. Logs method, path (no query: it may hold a phone number),
+    /// status and amoCRM's request id — never the token.
+    async fn send(
+        &self,
+        domain: &str,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer> {
+        let url = self.endpoints.account_url(domain, path)?;
+        let mut req = self.http.request(method.clone(), url).bearer_auth(token);
+        if let Some(host) = self.endpoints.host_header(domain) {
+            req = req.header(reqwest::header::HOST, host);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        self.limiter.acquire().await;
+        let a = Answer::read(req.send().await.map_err(network_error)?).await?;
+        tracing::info!(
+            domain,
+            method = method.as_str(),
+            path = path.split('?').next().unwrap_or_default(),
+            status = a.status,
+            request_id = a.request_id.as_deref().unwrap_or("-"),
+            "amoCRM API"
+        );
+        if a.status == 429 {
+            self.limiter.back_off(BACK_OFF_ON_429).await;
+        }
+        Ok(a)
+    }
+
+    /// A GET whose 200 body is JSON; 204 → `None`.
+    async fn get_json(&self, domain: &str, token: &str, path: &str) -> Result<Option<Value>> {
+        let a = self.send(domain, token, Method::GET, path, None).await?;
+        match a.status {
+            200 => parse(&a.body).map(Some),
+            204 => Ok(None),
+            _ => Err(classify(a.status, &a.content_type, &a.body)),
+        }
+    }
+
+    async fn post_json(&self, domain: &str, token: &str, path: &str, body: &Value) -> Result<Value> {
+        let a = self.send(domain, token, Method::POST, path, Some(body)).await?;
+        match a.status {
+            200 | 201 => parse(&a.body),
+            _ => Err(classify(a.status, &a.content_type, &a.body)),
+        }
+    }
+
+    pub async fn account(&self, at: Access) -> Result<AccountInfo> {
+        let v = self.get_json(&at.domain, &at.token, "/api/v4/account").await?;
+        from_value(v.ok_or_else(|| Error::unexpected("no content for the account"))?, "account")
+    }
+
+    /// Pipelines with their statuses (embedded by default, §6.8); archived ones left out.
+    pub async fn pipelines(&self, at: Access) -> Result<Vec<Pipeline>> {
+        let Some(v) = self.get_json(&at.domain, &at.token, "/api/v4/leads/pipelines").await? else {
+            return Ok(Vec::new());
+        };
+        let raw: Vec<wire::RawPipeline> = embedded(v, "pipelines")?;
+        let mut list: Vec<Pipeline> =
+            raw.into_iter().filter(|p| !p.is_archive).map(wire::RawPipeline::into_pipeline).collect();
+        list.sort_by_key(|p| (!p.is_main, p.sort));
+        Ok(list)
+    }
+
+    /// Users of the account (admins only: others get 403 → `forbidden`, §6.9).
+    pub async fn users(&self, at: Access) -> Result<Vec<User>> {
+        let mut all = Vec::new();
+        for page in 1..=20 {
+            let path = format!("/api/v4/users?page={page}&limit={MAX_PAGE}");
+            let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { break };
+            let has_next = v.pointer("/_links/next").is_some();
+            all.extend(embedded::<User>(v, "users")?);
+            if !has_next {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Contacts amoCRM's full-text `query` finds (fuzzy; the caller re-checks, §6.6).
+    pub async fn search_contacts(&self, at: Access, query: &str) -> Result<Vec<ContactMatch>> {
+        let path = format!("/api/v4/contacts?limit=50&query={}", urlencode(query));
+        let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { return Ok(Vec::new()) };
+        Ok(embedded::<Value>(v, "contacts")?.iter().filter_map(wire::contact_match).collect())
+    }
+
+    /// Recent contacts, newest first (used to reconcile a contact whose answer was lost).
+    pub async fn recent_contacts(&self, at: Access, query: Option<&str>) -> Result<Vec<(ContactMatch, i64)>> {
+        let path = match query {
+            Some(q) => format!("/api/v4/contacts?limit={MAX_PAGE}&query={}", urlencode(q)),
+            None => format!("/api/v4/contacts?limit={MAX_PAGE}&order[id]=desc"),
+        };
+        let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { return Ok(Vec::new()) };
+        Ok(embedded::<Value>(v, "contacts")?
+            .iter()
+            .filter_map(|c| Some((wire::contact_match(c)?, c.get("created_at")?.as_i64()?)))
+            .collect())
+    }
+
+    /// `POST /api/v4/contacts` with one contact; its new id.
+    pub async fn add_contact(&self, at: Access, contact: &Value) -> Result<i64> {
+        let v = self.post_json(&at.domain, &at.token, "/api/v4/contacts", &Value::Array(vec![contact.clone()])).await?;
+        v.pointer("/_embedded/contacts/0/id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::unexpected("no contact id in the answer"))
+    }
+
+    /// One page of leads, newest first; `query` is amoCRM's full-text search.
+    pub async fn leads_page(
+        &self,
+        at: Access,
+        page: usize,
+        limit: usize,
+        query: Option<&str>,
+        order: &str,
+    ) -> Result<(Vec<LeadSummary>, bool)> {
+        let mut path = format!("/api/v4/leads?with=contacts&page={page}&limit={}&{order}", limit.clamp(1, MAX_PAGE));
+        if let Some(q) = query {
+            path.push_str(&format!("&query={}", urlencode(q)));
+        }
+        let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { return Ok((Vec::new(), false)) };
+        let has_next = v.pointer("/_links/next").is_some();
+        let leads = embedded::<Value>(v, "leads")?.iter().filter_map(wire::lead_summary).collect();
+        Ok((leads, has_next))
+    }
+
+    /// Up to `limit` newest leads, page after page (`lead list`).
+    pub async fn list_leads(&self, at: Access, limit: usize) -> Result<Vec<LeadSummary>> {
+        let mut out = Vec::new();
+        let mut page = 1;
+        while out.len() < limit {
+            let want = (limit - out.len()).min(MAX_PAGE);
+            let (mut leads, has_next) = self.leads_page(at.clone(), page, want, None, "order[created_at]=desc").await?;
+            let n = leads.len();
+            leads.truncate(want);
+            out.append(&mut leads);
+            if !has_next || n == 0 {
+                break;
+            }
+            page += 1;
+        }
+        Ok(out)
+    }
+
+    /// `POST /api/v4/leads/complex` with one lead (and its contact).
+    pub async fn add_lead_complex(&self, at: Access, lead: &Value) -> Result<ComplexResult> {
+        let v =
+            self.post_json(&at.domain, &at.token, "/api/v4/leads/complex", &Value::Array(vec![lead.clone()])).await?;
+        let list: Vec<ComplexResult> = from_value(v, "complex add")?;
+        list.into_iter().next().ok_or_else(|| Error::unexpected("empty answer to the complex add"))
+    }
+
+    /// A `common` (text) note on a lead; its id.
+    pub async fn add_lead_note(&self, at: Access, lead_id: i64, text: &str) -> Result<i64> {
+        let v = self
+            .post_json(&at.domain, &at.token, &format!("/api/v4/leads/{lead_id}/notes"), &wire::note_body(text))
+            .await?;
+        v.pointer("/_embedded/notes/0/id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::unexpected("no note id in the answer"))
+    }
+
+    /// The notes on a lead (to reconcile a note whose answer was lost).
+    pub async fn lead_notes(&self, at: Access, lead_id: i64) -> Result<Vec<NoteSummary>> {
+        let mut out = Vec::new();
+        for page in 1..=20 {
+            let path = format!("/api/v4/leads/{lead_id}/notes?page={page}&limit={MAX_PAGE}");
+            let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { break };
+            let has_next = v.pointer("/_links/next").is_some();
+            out.extend(embedded::<Value>(v, "notes")?.iter().filter_map(|n| {
+                Some(NoteSummary {
+                    id: n.get("id")?.as_i64()?,
+                    note_type: n.get("note_type")?.as_str()?.to_string(),
+                    text: n.pointer("/params/text").and_then(Value::as_str).unwrap_or_default().to_string(),
+                })
+            }));
+            if !has_next {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Asks amoCRM where the account lives now (its subdomain may have been renamed). Must be
+    /// called on the `api_domain` host from the access token, with the still-valid refresh token
+    /// (docs/amocrm-api.md §5).
+    pub async fn current_subdomain(&self, api_domain: &str, refresh_token: &str) -> Result<CurrentSubdomain> {
+        let url = self.endpoints.account_url(api_domain, "/oauth2/account/current/subdomain")?;
+        let mut req = self.http.get(url).header("X-Refresh-Token", refresh_token);
+        if let Some(host) = self.endpoints.host_header(api_domain) {
+            req = req.header(reqwest::header::HOST, host);
+        }
+        let a = Answer::read(req.send().await.map_err(network_error)?).await?;
+        tracing::info!(api_domain, status = a.status, "GET /oauth2/account/current/subdomain");
+        match a.status {
+            200 => from_value(parse(&a.body)?, "subdomain answer"),
+            _ => Err(classify(a.status, &a.content_type, &a.body)),
+        }
+    }
+}
+
+fn parse(body: &str) -> Result<Value> {
+    serde_json::from_str(body).map_err(|e| Error::unexpected(format!("the answer is not JSON ({e})")))
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| Error::unexpected(format!("{what} is not the expected JSON ({e})")))
+}
+
+/// `_embedded.{key}` of a HAL collection.
+fn embedded<T: serde::de::DeserializeOwned>(mut v: Value, key: &str) -> Result<Vec<T>> {
+    match v.pointer_mut(&format!("/_embedded/{key}")) {
+        Some(list) => from_value(list.take(), key),
+        None => Err(Error::unexpected(format!("no _embedded.{key} in the answer"))),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Maps a failed API response to a specific error.
+pub fn classify(status: u16, content_type: &str, body: &str) -> Error {
+    if is_html_ban(status, content_type, body) {
+        return AmoError::AccountBanned.into();
+    }
+    match status {
+        204 => Error::unexpected("no content"),
+        400 => match wire::validation_problems(body) {
+            Some(problems) => Error::validation(wire::field_errors(&problems, str::to_string)),
+            None => Error::unexpected(format!("HTTP 400: {}", Problem::parse(body).summary())),
+        },
+        401 => AmoError::Unauthorized.into(),
+        402 => AmoError::NotPaid.into(),
+        403 => AmoError::Forbidden { hint: Problem::parse(body).summary() }.into(),
+        404 => AmoError::AmoNotFound { hint: Problem::parse(body).summary() }.into(),
+        429 => AmoError::RateLimited.into(),
+        500..=599 => AmoError::ServerError { status }.into(),
+        _ => Error::unexpected(format!("HTTP {status}: {}", Problem::parse(body).summary())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FieldCode;
+
+    #[test]
+    fn errors_are_classified_by_status_and_body() {
+        let code = |s, ct, b| classify(s, ct, b).code().as_str();
+        assert_eq!(code(403, "text/html", "<html>403</html>"), "account_banned");
+        assert_eq!(code(403, "application/problem+json", r#"{"title":"Forbidden"}"#), "forbidden");
+        assert_eq!(code(429, "", ""), "rate_limited");
+        assert_eq!(code(402, "application/problem+json", "{}"), "not_paid");
+        assert_eq!(code(503, "text/html", "<html/>"), "server_error");
+        let body = r#"{"validation-errors":[{"request_id":"0","errors":[{"code":"NotSupportedChoice","path":"status_id","detail":"The value you selected is not a valid choice."}]}],"title":"Bad Request","status":400}"#;
+        let e = classify(400, "application/problem+json", body);
+        let fields = e.fields().expect("validation");
+        assert_eq!((fields[0].field.as_str(), fields[0].code), ("status_id", FieldCode::NotAChoice));
+        assert_eq!(code(400, "application/problem+json", r#"{"detail":"x"}"#), "unexpected_response");
+    }
+}

@@ -1,0 +1,84 @@
+//! The HTTP client every amoCRM call goes through, and how transport failures are reported.
+//! Timeouts follow the official library (connect 5 s, request 20 s; docs/amocrm-api.md §3).
+
+use std::time::Duration;
+
+use crate::error::{AmoError, Error, NetworkProblem, Result};
+
+pub fn client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
+        .user_agent(concat!("amo-connect/", env!("CARGO_PKG_VERSION")))
+        // amoCRM never redirects API or token calls; following one could carry the Secret key elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::internal(format!("HTTP client: {e}")))
+}
+
+/// A transport error, classified; the URL (which may hold a phone number) is never kept.
+pub fn network_error(e: reqwest::Error) -> Error {
+    let problem = if e.is_timeout() {
+        NetworkProblem::TimedOut
+    } else if e.is_connect() {
+        let text = format!("{e:?}").to_ascii_lowercase();
+        if text.contains("dns") || text.contains("lookup") || text.contains("resolve") {
+            NetworkProblem::Unresolved
+        } else if text.contains("refused") {
+            NetworkProblem::Refused
+        } else {
+            NetworkProblem::CannotConnect
+        }
+    } else {
+        NetworkProblem::Interrupted
+    };
+    AmoError::Network { problem }.into()
+}
+
+/// What every amoCRM call needs from a response: status, content type and body text.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+    /// amoCRM's `X-Request-Id`, worth logging for support (docs/amocrm-api.md §6.1).
+    pub request_id: Option<String>,
+}
+
+impl Answer {
+    pub async fn read(resp: reqwest::Response) -> Result<Answer> {
+        let status = resp.status().as_u16();
+        let header = |name| {
+            resp.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE.as_str()).unwrap_or_default();
+        let request_id = header("x-request-id");
+        let body = resp.text().await.map_err(network_error)?;
+        Ok(Answer { status, content_type, body, request_id })
+    }
+}
+
+/// A problem+json body (amoCRM's error format), as far as it parses.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Problem {
+    pub hint: Option<String>,
+    pub title: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl Problem {
+    pub fn parse(body: &str) -> Problem {
+        serde_json::from_str(body).unwrap_or_default()
+    }
+
+    /// The most specific text, shortened for messages.
+    pub fn summary(&self) -> String {
+        let s = self.hint.as_deref().or(self.detail.as_deref()).or(self.title.as_deref()).unwrap_or("no details");
+        crate::error::shown(s, 160)
+    }
+}
+
+/// True when a 403 carries an HTML page: amoCRM's nginx answer for an account banned for rate
+/// abuse (docs/amocrm-api.md §7), as opposed to a JSON "forbidden".
+pub fn is_html_ban(status: u16, content_type: &str, body: &str) -> bool {
+    status == 403 && (content_type.contains("text/html") || body.trim_start().starts_with('<'))
+}

@@ -1,0 +1,49 @@
+//! Everything that goes out to amoCRM over the network, and nothing else: the v4 API client, the
+//! OAuth token endpoint, where each URL points (`endpoints`, incl. the simulator override), one
+//! rate limiter for every call, and `wire`, which turns drafts into amoCRM's JSON and amoCRM's
+//! answers and error paths back into the app's types. Imports `domain` and `error` only: it never
+//! reads the database or the keychain — callers hand it the domain and token to use.
+
+pub mod client;
+pub mod endpoints;
+pub mod http;
+pub mod limiter;
+pub mod token_client;
+pub mod wire;
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use client::ApiClient;
+use endpoints::Endpoints;
+use limiter::RateLimiter;
+use token_client::TokenClient;
+
+/// The way out to amoCRM, shared by every service of the process: one HTTP client (one
+/// connection pool), one set of endpoints, one rate limiter.
+#[derive(Clone)]
+pub struct AmoCrm {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    limiter: Arc<RateLimiter>,
+}
+
+impl AmoCrm {
+    pub fn new(endpoints: Endpoints) -> Result<AmoCrm> {
+        Ok(AmoCrm { http: http::client()?, endpoints, limiter: Arc::new(RateLimiter::default()) })
+    }
+
+    /// The v4 REST API.
+    pub fn api(&self) -> ApiClient {
+        ApiClient::new(self.http.clone(), self.endpoints.clone(), self.limiter.clone())
+    }
+
+    /// The OAuth token endpoint.
+    pub fn tokens(&self) -> TokenClient {
+        TokenClient::new(self.http.clone(), self.endpoints.clone())
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+}

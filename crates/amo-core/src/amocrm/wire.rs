@@ -1,0 +1,324 @@
+//! amoCRM's JSON, both ways: drafts into request bodies (docs/amocrm-api.md §6.4–6.7), answers
+//! into the app's types, and amoCRM's validation paths (`_embedded.contacts.0.custom_fields_values
+//! .1.values.0.value`) back onto the form's fields, so the form marks the field whichever side
+//! found the problem.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::domain::draft::{ContactDraft, LeadDraft};
+use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
+use crate::error::{shown, FieldCode, FieldError};
+
+/// The contact model for `POST /contacts` or inside `/leads/complex`: phones and the email as
+/// `PHONE`/`EMAIL` multitext values with `WORK` enum codes.
+pub fn contact_body(c: &ContactDraft, created_at: Option<i64>, request_id: Option<&str>) -> Value {
+    let mut body = json!({
+        "name": c.display_name(),
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+    });
+    let mut fields = Vec::new();
+    if !c.phones.is_empty() {
+        fields.push(json!({"field_code": "PHONE",
+            "values": c.phones.iter().map(|p| json!({"value": p, "enum_code": "WORK"})).collect::<Vec<_>>()}));
+    }
+    if !c.email.is_empty() {
+        fields.push(json!({"field_code": "EMAIL", "values": [{"value": c.email, "enum_code": "WORK"}]}));
+    }
+    if !fields.is_empty() {
+        body["custom_fields_values"] = Value::Array(fields);
+    }
+    if let Some(id) = c.responsible_user_id {
+        body["responsible_user_id"] = json!(id);
+    }
+    if let Some(t) = created_at {
+        body["created_at"] = json!(t);
+    }
+    if let Some(r) = request_id {
+        body["request_id"] = json!(r);
+    }
+    body
+}
+
+/// One item of `POST /api/v4/leads/complex`. `created_at` is the entry's marker (see `outbox`);
+/// `request_id` ties amoCRM's answer and validation errors to it.
+pub fn complex_lead_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Value {
+    let mut lead = json!({"name": d.name, "created_at": created_at, "request_id": request_id});
+    if let Some(p) = d.price_value() {
+        lead["price"] = json!(p);
+    }
+    if let Some(id) = d.pipeline_id {
+        lead["pipeline_id"] = json!(id);
+    }
+    if let Some(id) = d.status_id {
+        lead["status_id"] = json!(id);
+    }
+    if let Some(id) = d.responsible_user_id {
+        lead["responsible_user_id"] = json!(id);
+    }
+    let mut embedded = serde_json::Map::new();
+    if !d.tags.is_empty() {
+        embedded.insert("tags".into(), d.tags.iter().map(|t| json!({"name": t})).collect());
+    }
+    if let Some(id) = d.existing_contact_id {
+        embedded.insert("contacts".into(), json!([{"id": id}]));
+    } else if let Some(c) = &d.contact {
+        let mut c = c.clone();
+        c.responsible_user_id = c.responsible_user_id.or(d.responsible_user_id);
+        embedded.insert("contacts".into(), json!([contact_body(&c, Some(created_at), None)]));
+    }
+    if !embedded.is_empty() {
+        lead["_embedded"] = Value::Object(embedded);
+    }
+    lead
+}
+
+/// `POST /api/v4/leads/{id}/notes`: one text note.
+pub fn note_body(text: &str) -> Value {
+    json!([{"note_type": "common", "params": {"text": text}}])
+}
+
+/// Which form field a path of [`contact_body`] is; `prefix` is `contact.` inside a lead.
+pub fn contact_field(c: &ContactDraft, prefix: &str, path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        ["first_name", ..] | ["name", ..] => format!("{prefix}first_name"),
+        ["last_name", ..] => format!("{prefix}last_name"),
+        ["responsible_user_id", ..] => format!("{prefix}responsible_user_id"),
+        ["custom_fields_values", i, "values", j, ..] => match (i.parse::<usize>(), !c.phones.is_empty()) {
+            (Ok(0), true) => format!("{prefix}phones.{j}"),
+            _ => format!("{prefix}email"),
+        },
+        _ => "form".into(),
+    }
+}
+
+/// Which form field a path of [`complex_lead_body`] is.
+pub fn lead_field(d: &LeadDraft, path: &str) -> String {
+    match path.split('.').next().unwrap_or_default() {
+        "name" => "name".into(),
+        "price" => "price".into(),
+        "pipeline_id" | "status_id" => "status".into(),
+        "responsible_user_id" => "responsible_user_id".into(),
+        "_embedded" => match path.strip_prefix("_embedded.contacts.0.") {
+            Some(rest) => match &d.contact {
+                Some(c) => contact_field(c, "contact.", rest),
+                None => "contact".into(),
+            },
+            None if path.starts_with("_embedded.tags") => "tags".into(),
+            None => "contact".into(),
+        },
+        _ => "form".into(),
+    }
+}
+
+/// One problem from amoCRM's `validation-errors` (§7), before it is mapped onto a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmoFieldProblem {
+    pub path: String,
+    pub code: String,
+    pub detail: String,
+}
+
+/// amoCRM's problems as form field errors; `map` turns a path into the form's field name.
+pub fn field_errors(raw: &[AmoFieldProblem], map: impl Fn(&str) -> String) -> Vec<FieldError> {
+    raw.iter()
+        .map(|p| FieldError {
+            field: map(&p.path),
+            code: match p.code.as_str() {
+                "NotSupportedChoice" => FieldCode::NotAChoice,
+                "FieldNotExpected" => FieldCode::NotExpected,
+                _ => FieldCode::Rejected,
+            },
+            amo_code: Some(shown(&p.code, 60)),
+            detail: Some(shown(&p.detail, 200)),
+        })
+        .collect()
+}
+
+/// Field errors amoCRM reported against raw paths, renamed to the form's fields.
+pub fn remap_fields(fields: &[FieldError], map: impl Fn(&str) -> String) -> Vec<FieldError> {
+    fields.iter().map(|f| FieldError { field: map(&f.field), ..f.clone() }).collect()
+}
+
+/// `validation-errors` of a 400 answer, if it has any.
+pub fn validation_problems(body: &str) -> Option<Vec<AmoFieldProblem>> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let items = v.get("validation-errors")?.as_array()?;
+    let problems: Vec<AmoFieldProblem> = items
+        .iter()
+        .flat_map(|i| i.get("errors").and_then(Value::as_array).cloned().unwrap_or_default())
+        .map(|e| {
+            let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+            AmoFieldProblem { path: s("path"), code: s("code"), detail: s("detail") }
+        })
+        .collect();
+    (!problems.is_empty()).then_some(problems)
+}
+
+fn multitext(c: &Value, code: &str) -> Vec<String> {
+    c.get("custom_fields_values")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|f| f.get("field_code").and_then(Value::as_str) == Some(code))
+        .flat_map(|f| f.get("values").and_then(Value::as_array).cloned().unwrap_or_default())
+        .filter_map(|v| v.get("value").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+pub fn contact_match(c: &Value) -> Option<ContactMatch> {
+    Some(ContactMatch {
+        id: c.get("id")?.as_i64()?,
+        name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        phones: multitext(c, "PHONE"),
+        emails: multitext(c, "EMAIL"),
+    })
+}
+
+pub fn lead_summary(l: &Value) -> Option<LeadSummary> {
+    let int = |k: &str| l.get(k).and_then(Value::as_i64).unwrap_or(0);
+    Some(LeadSummary {
+        id: l.get("id")?.as_i64()?,
+        name: l.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        price: int("price"),
+        pipeline_id: int("pipeline_id"),
+        status_id: int("status_id"),
+        responsible_user_id: int("responsible_user_id"),
+        created_at: int("created_at"),
+        contact_ids: l
+            .pointer("/_embedded/contacts")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|c| c.get("id").and_then(Value::as_i64)).collect())
+            .unwrap_or_default(),
+    })
+}
+
+/// A pipeline as `/api/v4/leads/pipelines` embeds it (statuses embedded by default, §6.8).
+#[derive(Deserialize)]
+pub struct RawPipeline {
+    id: i64,
+    name: String,
+    #[serde(default)]
+    sort: i64,
+    #[serde(default)]
+    is_main: bool,
+    #[serde(default)]
+    pub is_archive: bool,
+    #[serde(rename = "_embedded", default)]
+    embedded: RawStatuses,
+}
+
+#[derive(Deserialize, Default)]
+struct RawStatuses {
+    #[serde(default)]
+    statuses: Vec<RawStatus>,
+}
+
+#[derive(Deserialize)]
+struct RawStatus {
+    id: i64,
+    name: String,
+    #[serde(default)]
+    sort: i64,
+    #[serde(default)]
+    color: String,
+    #[serde(rename = "type", default)]
+    amo_type: i64,
+}
+
+impl RawPipeline {
+    /// With its stages sorted and each stage's [`StageKind`] decided.
+    pub fn into_pipeline(self) -> Pipeline {
+        let mut statuses: Vec<PipelineStatus> = self
+            .embedded
+            .statuses
+            .into_iter()
+            .map(|s| PipelineStatus {
+                kind: StageKind::of(s.id, s.amo_type),
+                id: s.id,
+                name: s.name,
+                sort: s.sort,
+                color: s.color,
+            })
+            .collect();
+        statuses.sort_by_key(|s| s.sort);
+        Pipeline { id: self.id, name: self.name, sort: self.sort, is_main: self.is_main, statuses }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::platform::Platform;
+
+    #[test]
+    fn a_valid_lead_becomes_one_complex_item_with_its_contact() {
+        let d = LeadDraft {
+            name: " Order 17 ".into(),
+            price: "1500".into(),
+            pipeline_id: Some(1),
+            status_id: Some(2),
+            tags: vec!["phone".into()],
+            contact: Some(ContactDraft {
+                first_name: "Ivan".into(),
+                phones: vec!["8 (912) 123-45-67".into()],
+                email: "Ivan@Example.COM".into(),
+                ..Default::default()
+            }),
+            note: "call back".into(),
+            ..Default::default()
+        }
+        .validated(Platform::Amocrm)
+        .expect("valid");
+        let v = complex_lead_body(&d, 1_700_000_000, "ac-1");
+        assert_eq!(v["name"], "Order 17");
+        assert_eq!(v["price"], 1500);
+        assert_eq!(v["created_at"], 1_700_000_000);
+        assert_eq!(v["request_id"], "ac-1");
+        assert_eq!(v["_embedded"]["tags"][0]["name"], "phone");
+        let c = &v["_embedded"]["contacts"][0];
+        assert_eq!(c["custom_fields_values"][0]["values"][0]["value"], "+79121234567");
+        assert_eq!(c["custom_fields_values"][1]["values"][0]["value"], "Ivan@example.com");
+        assert_eq!(lead_field(&d, "_embedded.contacts.0.custom_fields_values.0.values.0.value"), "contact.phones.0");
+        assert_eq!(lead_field(&d, "_embedded.contacts.0.custom_fields_values.1.values.0.value"), "contact.email");
+        assert_eq!(lead_field(&d, "status_id"), "status");
+    }
+
+    #[test]
+    fn attaching_to_an_existing_contact_sends_only_its_id() {
+        let d = LeadDraft { name: "x".into(), existing_contact_id: Some(42), ..Default::default() };
+        assert_eq!(complex_lead_body(&d, 1, "r")["_embedded"]["contacts"], json!([{"id": 42}]));
+    }
+
+    #[test]
+    fn amocrm_problems_become_field_errors_with_our_codes() {
+        let body = r#"{"validation-errors":[{"request_id":"0","errors":[
+            {"code":"NotSupportedChoice","path":"status_id","detail":"The value you selected is not a valid choice."},
+            {"code":"InvalidType\u001b[31m","path":"price","detail":"Bad"}]}],"title":"Bad Request","status":400}"#;
+        let raw = validation_problems(body).expect("problems");
+        let d = LeadDraft::default();
+        let fields = field_errors(&raw, |p| lead_field(&d, p));
+        assert_eq!((fields[0].field.as_str(), fields[0].code), ("status", FieldCode::NotAChoice));
+        assert_eq!((fields[1].field.as_str(), fields[1].code), ("price", FieldCode::Rejected));
+        assert_eq!(fields[1].amo_code.as_deref(), Some("InvalidType[31m"), "no control characters kept");
+        assert!(validation_problems(r#"{"detail":"x"}"#).is_none());
+    }
+
+    #[test]
+    fn pipelines_get_their_stage_kinds_from_amocrm_numbers() {
+        let raw: RawPipeline = serde_json::from_value(json!({
+            "id": 1, "name": "Main", "sort": 1, "is_main": true,
+            "_embedded": {"statuses": [
+                {"id": 143, "name": "Lost", "sort": 20000, "color": "#ccc", "type": 0},
+                {"id": 10, "name": "Incoming", "sort": 10, "color": "#ccc", "type": 1},
+                {"id": 11, "name": "First", "sort": 20, "color": "#ccc", "type": 0}
+            ]}
+        }))
+        .expect("raw");
+        let p = raw.into_pipeline();
+        let kinds: Vec<StageKind> = p.statuses.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, [StageKind::Unsorted, StageKind::Open, StageKind::Lost]);
+    }
+}

@@ -1,0 +1,247 @@
+//! `AmoConnect`: the composition root. It builds the shared context (database, keychain, the
+//! way out to amoCRM) and the services on it, and offers one-line delegations, so the window's
+//! commands, the CLI and the tests use one surface and can never disagree about what
+//! "connected" means. Its fields are private: nothing outside reaches a service's internals.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::amocrm::endpoints::Endpoints;
+use crate::amocrm::AmoCrm;
+use crate::auth::loopback::Verdict;
+use crate::auth::session::Session;
+use crate::auth::{Auth, PendingConnect};
+use crate::config::Config;
+use crate::context::Ctx;
+use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
+use crate::domain::lang::Lang;
+use crate::domain::outbox::{OutboxItem, OutboxSummary};
+use crate::domain::platform::Platform;
+use crate::domain::reference::{ContactMatch, LeadSummary, ReferenceData};
+use crate::domain::settings::{Settings, SettingsPatch};
+use crate::domain::tokens::{Access, TokenSet};
+use crate::domain::views::{SettingsView, StatusView};
+use crate::error::Result;
+use crate::keychain::{Keychain, SecretStore};
+use crate::outbox::{Outbox, RetryTiming};
+use crate::paths::DataDir;
+use crate::reference::Reference;
+use crate::store::Store;
+
+pub struct AmoConnect {
+    ctx: Arc<Ctx>,
+    config: Config,
+    auth: Arc<Auth>,
+    session: Arc<Session>,
+    reference: Reference,
+    outbox: Arc<Outbox>,
+}
+
+impl AmoConnect {
+    /// The data directory and server from the environment, the OS keychain.
+    pub fn open_default() -> Result<AmoConnect> {
+        let data = DataDir::from_env()?;
+        let keychain = Keychain::os(&data.keychain_namespace());
+        AmoConnect::with_keychain(data, keychain, Endpoints::from_env()?)
+    }
+
+    /// With any secret store (tests use an in-memory one).
+    pub fn open(data: DataDir, secrets: Arc<dyn SecretStore>, endpoints: Endpoints) -> Result<AmoConnect> {
+        AmoConnect::with_keychain(data, Keychain::new(secrets), endpoints)
+    }
+
+    fn with_keychain(data: DataDir, keychain: Keychain, endpoints: Endpoints) -> Result<AmoConnect> {
+        let store = Store::open(&data.db_path())?;
+        let ctx = Arc::new(Ctx { data, store, keychain, amo: AmoCrm::new(endpoints)? });
+        let session = Arc::new(Session::new(ctx.clone()));
+        Ok(AmoConnect {
+            config: Config::new(ctx.clone()),
+            auth: Arc::new(Auth::new(ctx.clone())),
+            reference: Reference::new(ctx.clone(), session.clone()),
+            outbox: Arc::new(Outbox::new(ctx.clone(), session.clone())),
+            session,
+            ctx,
+        })
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.ctx.data
+    }
+
+    /// The language messages are rendered in right now.
+    pub fn lang(&self) -> Lang {
+        self.ctx.lang()
+    }
+
+    // ---- settings (config)
+
+    pub fn settings(&self) -> Result<Settings> {
+        self.config.settings()
+    }
+
+    pub async fn settings_view(&self) -> Result<SettingsView> {
+        self.config.view().await
+    }
+
+    pub async fn apply_settings(&self, patch: SettingsPatch) -> Result<SettingsView> {
+        self.config.apply(patch).await
+    }
+
+    // ---- signing in (auth)
+
+    pub fn cleanup_states(&self) -> Result<usize> {
+        self.auth.cleanup_states()
+    }
+
+    pub async fn start_connect(&self) -> Result<PendingConnect> {
+        self.auth.start_connect().await
+    }
+
+    pub async fn complete_deep_link(&self, url: &str) -> Verdict<StatusView> {
+        self.auth.complete_deep_link(url).await
+    }
+
+    pub async fn connect_with_code(&self, code: &str, domain: &str) -> Result<StatusView> {
+        self.auth.connect_with_code(code, domain).await
+    }
+
+    pub async fn connect_with_long_lived_token(&self, token: &str, domain: &str) -> Result<StatusView> {
+        self.auth.connect_with_long_lived_token(token, domain).await
+    }
+
+    pub async fn status(&self) -> StatusView {
+        self.auth.status().await
+    }
+
+    pub async fn disconnect(&self) -> Result<bool> {
+        self.auth.disconnect().await
+    }
+
+    /// The tokens in the keychain (tests and diagnostics; never shown).
+    pub async fn load_tokens(&self) -> Result<Option<TokenSet>> {
+        self.ctx.keychain.tokens().await
+    }
+
+    // ---- staying signed in (session)
+
+    pub async fn access(&self) -> Result<Access> {
+        self.session.access().await
+    }
+
+    /// "Refresh now": refreshes the tokens and re-reads the account; the new status.
+    pub async fn refresh_now(&self) -> Result<StatusView> {
+        self.session.refresh_now().await?;
+        Ok(self.status().await)
+    }
+
+    /// Checks the connection with amoCRM (refreshing when needed); the new status.
+    pub async fn verify(&self) -> Result<StatusView> {
+        self.session.verify().await?;
+        Ok(self.status().await)
+    }
+
+    pub async fn keep_alive(&self) -> Result<bool> {
+        self.session.keep_alive().await
+    }
+
+    /// Keep-alive now and then every `every`, calling `on_refresh` with the new status after each
+    /// refresh (the window pushes it). Failures are logged and retried next time; a refused
+    /// refresh has marked the account `reconnect_needed`, which stops further attempts.
+    pub fn keep_alive_loop(
+        self: &Arc<Self>,
+        every: Duration,
+        on_refresh: impl Fn(StatusView) + Send + Sync + 'static,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let app = self.clone();
+        async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match app.keep_alive().await {
+                    Ok(true) => on_refresh(app.status().await),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(code = %e.code(), "keep-alive refresh failed"),
+                }
+            }
+        }
+    }
+
+    // ---- the account's shape and content (reference)
+
+    pub fn cached_reference(&self) -> Result<Option<ReferenceData>> {
+        self.reference.cached()
+    }
+
+    pub async fn reference_data(&self, refresh: bool) -> Result<ReferenceData> {
+        self.reference.data(refresh).await
+    }
+
+    pub async fn find_duplicates(&self, phone: &str, email: &str) -> Result<Vec<ContactMatch>> {
+        self.reference.find_duplicates(phone, email).await
+    }
+
+    pub async fn list_leads(&self, limit: usize) -> Result<Vec<LeadSummary>> {
+        self.reference.list_leads(limit).await
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.reference.platform()
+    }
+
+    // ---- entries (outbox)
+
+    pub fn queue_lead(&self, draft: &LeadDraft) -> Result<OutboxItem> {
+        self.outbox.queue_lead(draft)
+    }
+
+    pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
+        self.outbox.queue_contact(draft)
+    }
+
+    pub fn outbox_item(&self, id: i64) -> Result<OutboxItem> {
+        self.outbox.item(id)
+    }
+
+    pub fn outbox_list(&self, limit: usize) -> Result<Vec<OutboxItem>> {
+        self.outbox.list(limit)
+    }
+
+    pub fn outbox_summary(&self) -> Result<OutboxSummary> {
+        self.outbox.summary()
+    }
+
+    pub fn outbox_retry(&self, id: Option<i64>) -> Result<usize> {
+        self.outbox.retry(id)
+    }
+
+    pub fn outbox_update(&self, id: i64, draft: Draft) -> Result<OutboxItem> {
+        self.outbox.update(id, draft)
+    }
+
+    pub fn outbox_discard(&self, id: i64) -> Result<()> {
+        self.outbox.discard(id)
+    }
+
+    pub async fn wait_for_entry(&self, id: i64, timeout: Duration) -> Result<OutboxItem> {
+        self.outbox.wait_for_entry(id, timeout).await
+    }
+
+    pub async fn outbox_pass(&self, on_change: &(dyn Fn() + Send + Sync)) -> Duration {
+        self.outbox.pass(on_change).await
+    }
+
+    pub fn set_retry_timing(&self, timing: RetryTiming) {
+        self.outbox.set_retry_timing(timing)
+    }
+
+    /// The outbox worker, to spawn: sends until the process ends; `on_change` after every state
+    /// change.
+    pub fn outbox_worker(
+        &self,
+        on_change: impl Fn() + Send + Sync + 'static,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        self.outbox.clone().run(on_change)
+    }
+}

@@ -1,0 +1,350 @@
+//! Signing in and staying signed in: the authorize URL and its `state`, amoCRM's redirect
+//! however it arrives (loopback listener, deep link, or waiting for another process that got the
+//! link), pasted codes and long-lived tokens, the status panel's facts, and `session` — the one
+//! place that hands out access tokens. amoCRM documents no PKCE, so `state` is the CSRF guard.
+
+pub mod callback;
+pub mod loopback;
+pub mod session;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::amocrm::token_client::ClientCredentials;
+use crate::clock::{now, rfc3339};
+use crate::context::Ctx;
+use crate::domain::account::{Account, AuthKind};
+use crate::domain::platform::Platform;
+use crate::domain::settings::{validate_domain, validate_pasted_code, BounceVia, RedirectMode};
+use crate::domain::tokens::{jwt_claims, mask, Access, TokenSet};
+use crate::domain::views::{StatusView, EXPIRY_WARNING_SECS};
+use crate::error::{AmoError, CallbackProblem, Error, Result, Setting, SignInError, TokenProblem};
+use callback::CallbackQuery;
+use loopback::{LoopbackListener, LoopbackTarget, Verdict};
+use state::STATE_TTL_SECS;
+
+/// How long a sign-in waits for amoCRM's redirect: as long as a state lives.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(STATE_TTL_SECS as u64);
+
+/// The sign-in service.
+pub struct Auth {
+    ctx: Arc<Ctx>,
+}
+
+impl Auth {
+    pub(crate) fn new(ctx: Arc<Ctx>) -> Auth {
+        Auth { ctx }
+    }
+
+    /// Removes OAuth states whose 15 minutes are over.
+    pub fn cleanup_states(&self) -> Result<usize> {
+        let n = self.ctx.store.oauth_states().cleanup(now())?;
+        tracing::info!(removed = n, "expired states cleaned up");
+        Ok(n)
+    }
+
+    async fn client_secret(&self) -> Result<String> {
+        self.ctx.keychain.client_secret().await?.ok_or(Error::not_configured(Setting::ClientSecret))
+    }
+
+    /// Step one of Connect: checks the settings, binds the loopback listener when the redirect
+    /// comes that way (so a busy port is reported before the browser opens), stores a fresh state
+    /// and builds the authorize URL. The Redirect URI decides the way (see [`RedirectMode`]).
+    pub async fn start_connect(self: &Arc<Self>) -> Result<PendingConnect> {
+        let s = self.ctx.store.settings().load()?;
+        let client_id = s.client_id.clone().ok_or(Error::not_configured(Setting::ClientId))?;
+        let mode = s.redirect_mode()?;
+        let redirect_uri = s.redirect_uri.clone().ok_or(Error::not_configured(Setting::RedirectUri))?;
+        let client_secret = self.client_secret().await?;
+        let (listener, prefix) = match &mode {
+            RedirectMode::Loopback { port, path } => {
+                (Some(LoopbackListener::bind(LoopbackTarget { port: *port, path: path.clone() }).await?), String::new())
+            }
+            RedirectMode::DeepLink => (None, "d.".to_string()),
+            RedirectMode::Bounce { via: BounceVia::DeepLink, .. } => (None, "d.".to_string()),
+            RedirectMode::Bounce { via: BounceVia::Loopback, port } => (
+                Some(LoopbackListener::bind(LoopbackTarget { port: *port, path: "/callback".into() }).await?),
+                format!("l{port}."),
+            ),
+        };
+        let t = now();
+        let states = self.ctx.store.oauth_states();
+        states.supersede_unused(t)?;
+        let state = state::new_state(&prefix);
+        states.insert(&state, &redirect_uri, t, STATE_TTL_SECS)?;
+        let authorize_url = self.ctx.amo.endpoints().authorize_url(s.platform, &client_id, &state)?;
+        tracing::info!(platform = s.platform.as_str(), mode = ?mode, "sign-in started");
+        Ok(PendingConnect {
+            auth: self.clone(),
+            authorize_url,
+            state,
+            listener,
+            started_at: t,
+            platform: s.platform,
+            creds: ClientCredentials { client_id, client_secret, redirect_uri },
+        })
+    }
+
+    /// A deep link `amoconnect://oauth/callback?…` (from a running or a cold-started app).
+    /// `Reject`: not ours, forged, replayed or expired — it changes nothing and is only logged.
+    /// `Finish`: a valid state; the sign-in ends here, connected or with its error.
+    pub async fn complete_deep_link(&self, url: &str) -> Verdict<StatusView> {
+        let parsed = match Url::parse(url) {
+            Ok(u) if u.scheme() == "amoconnect" && u.host_str() == Some("oauth") && u.path() == "/callback" => u,
+            _ => return Verdict::Reject(SignInError::CallbackInvalid { problem: CallbackProblem::NotOurLink }.into()),
+        };
+        let q = CallbackQuery::parse(parsed.query().unwrap_or(""));
+        let Some(state) = q.state.as_deref() else { return Verdict::Reject(SignInError::StateUnknown.into()) };
+        let record = match self.ctx.store.oauth_states().consume(state, now()) {
+            Ok(r) => r,
+            Err(e) => return Verdict::Reject(e),
+        };
+        let result = async {
+            let settings = self.ctx.store.settings().load()?;
+            let creds = ClientCredentials {
+                client_id: settings.client_id.clone().ok_or(Error::not_configured(Setting::ClientId))?,
+                client_secret: self.client_secret().await?,
+                redirect_uri: record.redirect_uri,
+            };
+            self.complete_authorization(&q, settings.platform, &creds).await
+        }
+        .await;
+        Verdict::Finish(result)
+    }
+
+    /// Checks one callback query against the sign-in in progress and the state store; on success
+    /// exchanges the code. A listener accepts only its own sign-in's state.
+    async fn handle_callback(
+        &self,
+        query: &str,
+        expected_state: &str,
+        pending_platform: Platform,
+        creds: &ClientCredentials,
+    ) -> Verdict<StatusView> {
+        let q = CallbackQuery::parse(query);
+        let Some(state) = q.state.as_deref() else {
+            return Verdict::Reject(SignInError::StateUnknown.into());
+        };
+        let states = self.ctx.store.oauth_states();
+        if state != expected_state {
+            // Not this sign-in's: say why (used, expired, unknown) without touching it.
+            let why = match states.peek(state, now()) {
+                Ok(()) => SignInError::StateUnknown.into(),
+                Err(e) => e,
+            };
+            return Verdict::Reject(why);
+        }
+        let record = match states.consume(state, now()) {
+            Ok(r) => r,
+            Err(e) => return Verdict::Reject(e),
+        };
+        let creds = ClientCredentials { redirect_uri: record.redirect_uri, ..creds.clone() };
+        Verdict::Finish(self.complete_authorization(&q, pending_platform, &creds).await)
+    }
+
+    /// After a valid state: denial or code → tokens (keychain first) → account facts (SQLite).
+    async fn complete_authorization(
+        &self,
+        q: &CallbackQuery,
+        platform: Platform,
+        creds: &ClientCredentials,
+    ) -> Result<StatusView> {
+        let auth = callback::authorize(q, platform)?;
+        let tokens = self.ctx.amo.tokens().exchange_code(&auth.domain, creds, &auth.code, now()).await?;
+        self.store_connection(&auth.domain, auth.platform, AuthKind::Oauth, &tokens, Some(&creds.redirect_uri)).await
+    }
+
+    /// Persists a new connection: tokens to the keychain before anything uses them, then the
+    /// account row, then the account's name and id from `/api/v4/account`. Another account's
+    /// cached pipelines and users are forgotten.
+    async fn store_connection(
+        &self,
+        domain: &str,
+        platform: Platform,
+        kind: AuthKind,
+        tokens: &TokenSet,
+        redirect_uri: Option<&str>,
+    ) -> Result<StatusView> {
+        self.ctx.keychain.save_tokens(tokens).await?;
+        let t = now();
+        let accounts = self.ctx.store.account();
+        if accounts.load()?.is_some_and(|old| old.domain != domain) {
+            self.ctx.store.reference_cache().clear()?;
+        }
+        let mut row = Account {
+            domain: domain.to_string(),
+            platform,
+            auth_kind: kind,
+            account_id: None,
+            account_name: None,
+            subdomain: None,
+            current_user_id: None,
+            expires_at: tokens.expires_at,
+            created_at: t,
+            updated_at: t,
+            redirect_uri: redirect_uri.map(str::to_string),
+            last_refresh_at: Some(t),
+            reconnect_needed: false,
+        };
+        accounts.save(&row)?;
+        let at = Access { domain: domain.to_string(), token: tokens.access_token.clone() };
+        match self.ctx.amo.api().account(at).await {
+            Ok(info) => {
+                row.account_id = Some(info.id);
+                row.account_name = Some(info.name);
+                row.subdomain = Some(info.subdomain);
+                row.current_user_id = info.current_user_id;
+                row.updated_at = now();
+                accounts.save(&row)?;
+            }
+            // The tokens are good and saved; the name can be fetched later. Say so in the log.
+            Err(e) => tracing::warn!(code = %e.code(), "connected, but reading the account failed"),
+        }
+        tracing::info!(domain, kind = kind.as_str(), "connected");
+        Ok(self.status().await)
+    }
+
+    /// Connects with a code copied from the integration's Keys tab (amoCRM's "easy auth"; valid
+    /// 20 minutes, single use). The exchange repeats the Redirect URI from Settings exactly.
+    pub async fn connect_with_code(&self, code: &str, domain: &str) -> Result<StatusView> {
+        let code = validate_pasted_code(code)?;
+        let domain = validate_domain(domain)?;
+        let s = self.ctx.store.settings().load()?;
+        let creds = ClientCredentials {
+            client_id: s.client_id.ok_or(Error::not_configured(Setting::ClientId))?,
+            client_secret: self.client_secret().await?,
+            redirect_uri: s.redirect_uri.ok_or(Error::not_configured(Setting::RedirectUri))?,
+        };
+        let platform = Platform::of_host(&domain).unwrap_or(s.platform);
+        let tokens = self.ctx.amo.tokens().exchange_code(&domain, &creds, &code, now()).await?;
+        tracing::info!(domain = domain.as_str(), "connected with a pasted code");
+        self.store_connection(&domain, platform, AuthKind::Oauth, &tokens, Some(&creds.redirect_uri)).await
+    }
+
+    /// Connects with a long-lived token pasted by an admin (1 day to 5 years, no refresh token).
+    /// Its expiry comes from the JWT `exp`; it is checked with amoCRM before it is stored.
+    pub async fn connect_with_long_lived_token(&self, token: &str, domain: &str) -> Result<StatusView> {
+        let token = token.trim();
+        let domain = validate_domain(domain)?;
+        let claims = jwt_claims(token).ok_or(SignInError::TokenInvalid { problem: TokenProblem::NotAJwt })?;
+        let exp = claims.exp.ok_or(SignInError::TokenInvalid { problem: TokenProblem::NoExpiry })?;
+        let t = now();
+        if exp <= t {
+            return Err(SignInError::TokenExpired.into());
+        }
+        // amoCRM decides whether the token is good; a 401 here means it is not (or was revoked).
+        self.ctx.amo.api().account(Access { domain: domain.clone(), token: token.to_string() }).await?;
+        let tokens = TokenSet { access_token: token.to_string(), refresh_token: None, expires_at: exp, obtained_at: t };
+        let platform = Platform::of_host(&domain).unwrap_or(self.ctx.store.settings().load()?.platform);
+        tracing::info!(domain = domain.as_str(), "connected with a long-lived token");
+        self.store_connection(&domain, platform, AuthKind::LongLived, &tokens, None).await
+    }
+
+    /// The status panel. Never fails: what could not be read is reported in `problem`.
+    pub async fn status(&self) -> StatusView {
+        let lang = self.ctx.lang();
+        let row = match self.ctx.store.account().load() {
+            Ok(r) => r,
+            Err(e) => return StatusView::empty(Some(e.to_payload(lang))),
+        };
+        let Some(row) = row else {
+            return StatusView::empty(None);
+        };
+        let (tokens, problem) = match self.ctx.keychain.tokens().await {
+            Ok(Some(t)) => (Some(t), None),
+            Ok(None) => (None, Some(Error::from(AmoError::NotConnected).to_payload(lang))),
+            Err(e) => (None, Some(e.to_payload(lang))),
+        };
+        let expires_at = tokens.as_ref().map(|t| t.expires_at).unwrap_or(row.expires_at);
+        let problem = if row.reconnect_needed {
+            Some(Error::from(SignInError::TokenRevoked { hint: None }).to_payload(lang))
+        } else {
+            problem
+        };
+        let cannot_refresh = tokens.as_ref().is_some_and(|t| t.refresh_token.is_none());
+        let t = now();
+        StatusView {
+            expires_soon: cannot_refresh && expires_at - t < EXPIRY_WARNING_SECS,
+            reconnect_needed: row.reconnect_needed,
+            last_refresh_at: row.last_refresh_at.map(rfc3339),
+            connected: tokens.is_some(),
+            domain: Some(row.domain),
+            account_id: row.account_id,
+            account_name: row.account_name,
+            platform: Some(row.platform),
+            auth_kind: Some(row.auth_kind),
+            access_token_masked: tokens.as_ref().map(|t| mask(&t.access_token)),
+            expires_at: Some(rfc3339(expires_at)),
+            is_expired: expires_at <= t,
+            created_at: Some(rfc3339(row.created_at)),
+            updated_at: Some(rfc3339(row.updated_at)),
+            problem,
+        }
+    }
+
+    /// Forgets the connection: keychain tokens and the account row. Settings and the Secret key stay.
+    pub async fn disconnect(&self) -> Result<bool> {
+        self.ctx.keychain.delete_tokens().await?;
+        let had = self.ctx.store.account().delete()?;
+        tracing::info!(had_account = had, "disconnected");
+        Ok(had)
+    }
+}
+
+/// A sign-in waiting for amoCRM's redirect. Dropping it closes the listener.
+pub struct PendingConnect {
+    auth: Arc<Auth>,
+    authorize_url: Url,
+    state: String,
+    /// `None` when the redirect arrives as a deep link (to whichever instance the OS starts).
+    listener: Option<LoopbackListener>,
+    started_at: i64,
+    platform: Platform,
+    creds: ClientCredentials,
+}
+
+impl PendingConnect {
+    /// The page to open in the browser. Carries the `state`, never a secret.
+    pub fn authorize_url(&self) -> &Url {
+        &self.authorize_url
+    }
+
+    /// Whether this sign-in listens on loopback (else it ends with a deep link).
+    pub fn listens(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// Waits for the one valid callback (forged and replayed ones are refused and the wait goes
+    /// on), completes the connection and returns the new status. Without a listener (deep link),
+    /// waits until the instance that receives the link has connected — possibly another process.
+    pub async fn wait(self, timeout: Duration) -> Result<StatusView> {
+        let PendingConnect { auth, listener, platform, creds, state, started_at, .. } = self;
+        let Some(listener) = listener else {
+            return wait_for_connection(&auth, &state, started_at, timeout).await;
+        };
+        let (auth, creds, state) = (&auth, &creds, state.as_str());
+        listener.serve(timeout, |query| async move { auth.handle_callback(&query, state, platform, creds).await }).await
+    }
+}
+
+/// Polls until this sign-in's state has been used and the account row was written after it
+/// started (by whichever process handled the deep link), or the state was refused.
+async fn wait_for_connection(auth: &Auth, state: &str, started_at: i64, timeout: Duration) -> Result<StatusView> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Err(Error::SignIn(SignInError::StateReplayed)) = auth.ctx.store.oauth_states().peek(state, now()) {
+            // Used: by our deep link (then the account is fresh) or superseded by a newer sign-in.
+            match auth.ctx.store.account().load()? {
+                Some(row) if row.updated_at >= started_at => return Ok(auth.status().await),
+                _ => {}
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(SignInError::ConnectTimeout.into());
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

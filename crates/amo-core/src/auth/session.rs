@@ -1,0 +1,245 @@
+//! The one place that hands out access tokens.
+//!
+//! amoCRM refresh tokens are single-use: a second refresh with the same token kills the
+//! connection (docs/amocrm-api.md §3). So a refresh happens under two locks — an async
+//! mutex for the tasks of this process and an OS file lock in the data directory for other
+//! processes (the window and a CLI command at once) — and after taking them the tokens are read
+//! again from the keychain: whoever waited uses the token the winner stored instead of spending
+//! the old refresh token a second time. New tokens are written to the keychain before they are
+//! used. A refresh refused with a 4xx marks the account `reconnect_needed` and is never retried
+//! blindly: the token may already be consumed server-side.
+
+use std::fs::{File, OpenOptions};
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::amocrm::token_client::ClientCredentials;
+use crate::clock::now;
+use crate::context::Ctx;
+use crate::domain::account::{AccountInfo, AuthKind};
+use crate::domain::settings::{validate_api_domain, validate_domain};
+use crate::domain::tokens::{jwt_claims, Access, TokenSet};
+use crate::error::{AmoError, Error, Result, Setting, SignInError};
+
+/// Refresh this long before the access token expires (andrey-tech's library uses 300 s too).
+pub const REFRESH_LEEWAY_SECS: i64 = 300;
+
+/// Why a refresh is wanted.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Need {
+    /// Only if the stored token expires within the leeway.
+    IfExpiring,
+    /// amoCRM answered 401 to this token: refresh unless someone already replaced it.
+    Rejected,
+    /// "Refresh now": refresh unless someone refreshed within the last minute.
+    Forced,
+    /// Keep-alive: refresh unless the tokens are younger than this many seconds.
+    OlderThan(i64),
+}
+
+/// Hands out valid access tokens; refreshes them single-flight.
+pub struct Session {
+    ctx: Arc<Ctx>,
+    /// In-process half of single-flight refresh; the other half is a file lock.
+    refresh_gate: tokio::sync::Mutex<()>,
+}
+
+impl Session {
+    pub(crate) fn new(ctx: Arc<Ctx>) -> Session {
+        Session { ctx, refresh_gate: tokio::sync::Mutex::new(()) }
+    }
+
+    /// A valid access token for the connected account; refreshes first when it is about to expire.
+    pub async fn access(&self) -> Result<Access> {
+        let (domain, tokens) = self.current().await?;
+        if tokens.expires_at - now() > REFRESH_LEEWAY_SECS || tokens.refresh_token.is_none() {
+            return Ok(Access { domain, token: tokens.access_token });
+        }
+        self.refresh(Need::IfExpiring, None).await
+    }
+
+    /// Runs one API call with a valid token; on a 401 refreshes once and retries once.
+    pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(Access) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let access = self.access().await?;
+        match call(access.clone()).await {
+            Err(Error::Amo(AmoError::Unauthorized)) => {
+                tracing::info!("access token rejected (401); refreshing once");
+                let fresh = self.refresh(Need::Rejected, Some(&access.token)).await?;
+                call(fresh).await
+            }
+            other => other,
+        }
+    }
+
+    /// "Refresh now" in the window, `status --refresh` in the CLI: refreshes the tokens (unless
+    /// another process did so a moment ago) and re-reads the account's facts.
+    pub async fn refresh_now(&self) -> Result<()> {
+        self.refresh(Need::Forced, None).await?;
+        self.verify().await
+    }
+
+    /// Checks the token against amoCRM (refreshing when needed) and re-reads the account's facts.
+    pub async fn verify(&self) -> Result<()> {
+        let info = self.account_info().await?;
+        self.ctx.store.account().set_account_info(&info, now())
+    }
+
+    /// `GET /api/v4/account` with a valid token.
+    pub async fn account_info(&self) -> Result<AccountInfo> {
+        let api = self.ctx.amo.api();
+        self.with_token(|a| api.account(a)).await
+    }
+
+    /// Keeps a quiet connection alive: a refresh token unused for three months dies, so refresh
+    /// when the tokens are older than the keep-alive age (Settings, default 7 days). Returns
+    /// whether it refreshed. Long-lived tokens and connections needing a reconnect are left alone.
+    pub async fn keep_alive(&self) -> Result<bool> {
+        let Some(row) = self.ctx.store.account().load()? else { return Ok(false) };
+        if row.auth_kind != AuthKind::Oauth || row.reconnect_needed {
+            return Ok(false);
+        }
+        let Some(tokens) = self.ctx.keychain.tokens().await? else { return Ok(false) };
+        let max_age = i64::from(self.ctx.store.settings().load()?.keepalive_days) * 24 * 3600;
+        if now() - tokens.obtained_at < max_age {
+            return Ok(false);
+        }
+        let before = tokens.access_token;
+        let after = self.refresh(Need::OlderThan(max_age), None).await?;
+        let refreshed = after.token != before;
+        if refreshed {
+            tracing::info!("keep-alive refresh done");
+        }
+        Ok(refreshed)
+    }
+
+    /// The connected domain and stored tokens, or why there are none.
+    async fn current(&self) -> Result<(String, TokenSet)> {
+        let row = self.ctx.store.account().load()?.ok_or(AmoError::NotConnected)?;
+        if row.reconnect_needed {
+            return Err(SignInError::TokenRevoked { hint: None }.into());
+        }
+        let tokens = self.ctx.keychain.tokens().await?.ok_or(AmoError::NotConnected)?;
+        Ok((row.domain, tokens))
+    }
+
+    async fn refresh(&self, need: Need, rejected: Option<&str>) -> Result<Access> {
+        let _in_process = self.refresh_gate.lock().await;
+        let _across_processes = self.lock_file().await?;
+        // Under both locks: the keychain is the truth now, not what we read before waiting.
+        let row = self.ctx.store.account().load()?.ok_or(AmoError::NotConnected)?;
+        if row.reconnect_needed {
+            return Err(SignInError::TokenRevoked { hint: None }.into());
+        }
+        let tokens = self.ctx.keychain.tokens().await?.ok_or(AmoError::NotConnected)?;
+        let t = now();
+        let someone_else_refreshed = match need {
+            Need::IfExpiring => tokens.expires_at - t > REFRESH_LEEWAY_SECS,
+            Need::Rejected => rejected.is_some_and(|old| old != tokens.access_token),
+            Need::Forced => t - tokens.obtained_at < 60,
+            Need::OlderThan(age) => t - tokens.obtained_at < age,
+        };
+        if someone_else_refreshed {
+            tracing::info!(?need, "tokens were refreshed meanwhile; using them");
+            return Ok(Access { domain: row.domain, token: tokens.access_token });
+        }
+        if row.auth_kind == AuthKind::LongLived {
+            return Err(AmoError::Unauthorized.into());
+        }
+        let refresh_token = tokens.refresh_token.clone().ok_or(AmoError::Unauthorized)?;
+        let settings = self.ctx.store.settings().load()?;
+        let creds = ClientCredentials {
+            client_id: settings.client_id.ok_or(Error::not_configured(Setting::ClientId))?,
+            client_secret: self
+                .ctx
+                .keychain
+                .client_secret()
+                .await?
+                .ok_or(Error::not_configured(Setting::ClientSecret))?,
+            redirect_uri: row
+                .redirect_uri
+                .or(settings.redirect_uri)
+                .ok_or(Error::not_configured(Setting::RedirectUri))?,
+        };
+        let client = self.ctx.amo.tokens();
+        let mut domain = row.domain.clone();
+        let mut result = client.refresh(&domain, &creds, &refresh_token, t).await;
+        if matches!(result, Err(Error::SignIn(SignInError::TokenRevoked { .. } | SignInError::TokenRejected { .. }))) {
+            // Perhaps the account's subdomain was renamed: ask amoCRM where it lives now and, if it
+            // moved, try once more there (what the official library does; docs/amocrm-api.md §3, §5).
+            if let Some(moved) = self.find_moved_domain(&tokens, &refresh_token, &domain).await {
+                tracing::info!(
+                    from = domain.as_str(),
+                    to = moved.as_str(),
+                    "account moved; retrying the refresh there"
+                );
+                self.ctx.store.account().set_domain(&moved, t)?;
+                domain = moved;
+                result = client.refresh(&domain, &creds, &refresh_token, t).await;
+            }
+        }
+        match result {
+            Ok(new) => {
+                // Persist before use: the old refresh token is already spent server-side.
+                self.ctx.keychain.save_tokens(&new).await?;
+                self.ctx.store.account().mark_refreshed(new.expires_at, t)?;
+                tracing::info!(?need, "tokens refreshed");
+                Ok(Access { domain, token: new.access_token })
+            }
+            Err(e) if refusal_means_reconnect(&e) => {
+                tracing::warn!(code = %e.code(), "refresh refused; reconnect needed");
+                self.ctx.store.account().set_reconnect_needed(t)?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The account's current host if amoCRM says it is not `domain` any more. Uses `api_domain`
+    /// from the access token's claims; any failure means "not moved".
+    async fn find_moved_domain(&self, tokens: &TokenSet, refresh_token: &str, domain: &str) -> Option<String> {
+        let api_domain = jwt_claims(&tokens.access_token)?.api_domain?;
+        let api_domain = validate_api_domain(&api_domain)?;
+        match self.ctx.amo.api().current_subdomain(&api_domain, refresh_token).await {
+            Ok(current) => {
+                let moved = validate_domain(&current.domain).ok()?;
+                (moved != domain).then_some(moved)
+            }
+            Err(e) => {
+                tracing::info!(code = %e.code(), "subdomain lookup failed");
+                None
+            }
+        }
+    }
+
+    /// Takes the data directory's refresh lock (an OS advisory lock, released when the file
+    /// handle drops — also when a process dies holding it).
+    async fn lock_file(&self) -> Result<File> {
+        let path = self.ctx.data.root().join("refresh.lock");
+        tokio::task::spawn_blocking(move || -> Result<File> {
+            let file =
+                OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(Error::lock_file)?;
+            file.lock().map_err(Error::lock_file)?;
+            Ok(file)
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+}
+
+/// A 4xx from the token endpoint: the refresh token (or the client) is no longer accepted.
+fn refusal_means_reconnect(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::SignIn(
+            SignInError::TokenRevoked { .. }
+                | SignInError::TokenRejected { .. }
+                | SignInError::InvalidClientId
+                | SignInError::InvalidClientSecret
+                | SignInError::RedirectUriMismatch
+        )
+    )
+}

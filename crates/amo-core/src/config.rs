@@ -1,0 +1,74 @@
+//! The user's settings: read them, and change them from the window's form or `amo-connect
+//! config`. The Secret key goes to the keychain, everything else to SQLite; a form with one bad
+//! field changes nothing.
+
+use std::sync::Arc;
+
+use crate::context::Ctx;
+use crate::domain::settings::{
+    validate_client_id, validate_client_secret, validate_domain, validate_keepalive_days, validate_port,
+    validate_redirect_uri, Settings, SettingsPatch,
+};
+use crate::domain::views::SettingsView;
+use crate::error::Result;
+use crate::store::SettingKey;
+
+pub struct Config {
+    ctx: Arc<Ctx>,
+}
+
+impl Config {
+    pub(crate) fn new(ctx: Arc<Ctx>) -> Config {
+        Config { ctx }
+    }
+
+    pub fn settings(&self) -> Result<Settings> {
+        self.ctx.store.settings().load()
+    }
+
+    pub async fn view(&self) -> Result<SettingsView> {
+        Ok(SettingsView {
+            settings: self.settings()?,
+            client_secret_set: self.ctx.keychain.client_secret().await?.is_some(),
+            server_override: self.ctx.amo.endpoints().is_overridden(),
+        })
+    }
+
+    /// Validates every field of the patch first, then stores them all.
+    pub async fn apply(&self, patch: SettingsPatch) -> Result<SettingsView> {
+        let mut changes: Vec<(SettingKey, Option<String>)> = Vec::new();
+        if let Some(p) = patch.platform {
+            changes.push((SettingKey::Platform, Some(p.as_str().into())));
+        }
+        if let Some(v) = patch.client_id.as_deref() {
+            changes.push((SettingKey::ClientId, Some(validate_client_id(v)?)));
+        }
+        if let Some(v) = patch.redirect_uri.as_deref() {
+            changes.push((SettingKey::RedirectUri, Some(validate_redirect_uri(v)?)));
+        }
+        match patch.domain.as_deref().map(str::trim) {
+            Some("") => changes.push((SettingKey::Domain, None)),
+            Some(d) => changes.push((SettingKey::Domain, Some(validate_domain(d)?))),
+            None => {}
+        }
+        if let Some(l) = patch.language {
+            changes.push((SettingKey::Language, Some(l.as_str().into())));
+        }
+        if let Some(d) = patch.keepalive_days {
+            changes.push((SettingKey::KeepaliveDays, Some(validate_keepalive_days(d)?.to_string())));
+        }
+        if let Some(v) = patch.bounce_via {
+            changes.push((SettingKey::BounceVia, Some(v.as_str().into())));
+        }
+        if let Some(p) = patch.bounce_port {
+            changes.push((SettingKey::BouncePort, Some(validate_port(p)?.to_string())));
+        }
+        let secret = patch.client_secret.as_deref().map(validate_client_secret).transpose()?;
+        if let Some(s) = secret {
+            self.ctx.keychain.save_client_secret(&s).await?;
+        }
+        self.ctx.store.settings().save(&changes)?;
+        tracing::info!(changed = changes.len(), "settings updated");
+        self.view().await
+    }
+}

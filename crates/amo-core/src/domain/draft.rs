@@ -1,0 +1,292 @@
+//! What the user types: lead and contact drafts, checked field by field before anything is
+//! queued. The same rules answer the window and the CLI, so "12,5" or "-3" gets the same
+//! answer everywhere. Turning drafts into amoCRM bodies is `amocrm::wire`'s job.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::domain::phone::{normalize_phone, valid_email};
+use crate::domain::platform::Platform;
+use crate::error::{FieldCode, FieldError};
+
+pub const MAX_NAME: usize = 255;
+pub const MAX_NOTE: usize = 10_000;
+pub const MAX_TAGS: usize = 10;
+pub const MAX_TAG: usize = 50;
+pub const MAX_PHONES: usize = 5;
+/// amoCRM stores `price` as a 32-bit integer.
+pub const MAX_PRICE: i64 = 2_147_483_647;
+
+/// A contact as typed (alone, or inside a lead).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+#[serde(default)]
+pub struct ContactDraft {
+    pub first_name: String,
+    pub last_name: String,
+    pub phones: Vec<String>,
+    pub email: String,
+    #[ts(type = "number | null")]
+    pub responsible_user_id: Option<i64>,
+}
+
+/// A lead as typed. `price` is the text the user typed, checked here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+#[serde(default)]
+pub struct LeadDraft {
+    pub name: String,
+    pub price: String,
+    #[ts(type = "number | null")]
+    pub pipeline_id: Option<i64>,
+    #[ts(type = "number | null")]
+    pub status_id: Option<i64>,
+    #[ts(type = "number | null")]
+    pub responsible_user_id: Option<i64>,
+    pub tags: Vec<String>,
+    /// A new contact for the lead (ignored when `existing_contact_id` is set).
+    pub contact: Option<ContactDraft>,
+    /// Attach the lead to this existing amoCRM contact (the duplicate check's offer).
+    #[ts(type = "number | null")]
+    pub existing_contact_id: Option<i64>,
+    pub note: String,
+}
+
+/// What was typed: a lead (with its optional contact and note) or a contact alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", content = "draft", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Draft {
+    Lead(LeadDraft),
+    Contact(ContactDraft),
+}
+
+impl Draft {
+    pub fn kind(&self) -> DraftKind {
+        match self {
+            Draft::Lead(_) => DraftKind::Lead,
+            Draft::Contact(_) => DraftKind::Contact,
+        }
+    }
+
+    pub fn title(&self) -> String {
+        match self {
+            Draft::Lead(l) => l.name.clone(),
+            Draft::Contact(c) => c.display_name(),
+        }
+    }
+
+    /// The cleaned draft or every field's problem.
+    pub fn validated(&self, platform: Platform) -> Result<Draft, Vec<FieldError>> {
+        Ok(match self {
+            Draft::Lead(l) => Draft::Lead(l.validated(platform)?),
+            Draft::Contact(c) => Draft::Contact(c.validated("", platform)?),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftKind {
+    Lead,
+    Contact,
+}
+
+impl DraftKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DraftKind::Lead => "lead",
+            DraftKind::Contact => "contact",
+        }
+    }
+}
+
+fn too_long(s: &str, max: usize) -> bool {
+    s.chars().count() > max
+}
+
+impl ContactDraft {
+    pub fn is_empty(&self) -> bool {
+        self.first_name.trim().is_empty()
+            && self.last_name.trim().is_empty()
+            && self.email.trim().is_empty()
+            && self.phones.iter().all(|p| p.trim().is_empty())
+    }
+
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name.trim(), self.last_name.trim()).trim().to_string()
+    }
+
+    /// Trims, drops empty phones, normalises phones and lower-cases the email's domain; returns
+    /// the cleaned draft or every field's problem (`prefix` is `contact.` inside a lead).
+    pub fn validated(&self, prefix: &str, platform: Platform) -> Result<ContactDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let err = |field: &str, code| FieldError::new(format!("{prefix}{field}"), code);
+        let first_name = self.first_name.trim().to_string();
+        let last_name = self.last_name.trim().to_string();
+        if first_name.is_empty() && last_name.is_empty() {
+            errors.push(err("first_name", FieldCode::Required));
+        }
+        for (field, v) in [("first_name", &first_name), ("last_name", &last_name)] {
+            if too_long(v, MAX_NAME) {
+                errors.push(err(field, FieldCode::TooLong));
+            }
+        }
+        let typed = self.phones.iter().filter(|p| !p.trim().is_empty()).count();
+        if typed > MAX_PHONES {
+            errors.push(err("phones", FieldCode::TooMany));
+        }
+        let mut phones = Vec::new();
+        for (i, p) in self.phones.iter().enumerate().filter(|(_, p)| !p.trim().is_empty()) {
+            match normalize_phone(p, platform) {
+                Ok(n) if !phones.contains(&n) => phones.push(n),
+                Ok(_) => {}
+                Err(code) => errors.push(err(&format!("phones.{i}"), code)),
+            }
+        }
+        let email = match self.email.trim() {
+            "" => String::new(),
+            e if valid_email(e) => {
+                let (local, domain) = e.split_once('@').unwrap_or((e, ""));
+                format!("{local}@{}", domain.to_lowercase())
+            }
+            _ => {
+                errors.push(err("email", FieldCode::InvalidEmail));
+                String::new()
+            }
+        };
+        if errors.is_empty() {
+            Ok(ContactDraft { first_name, last_name, phones, email, responsible_user_id: self.responsible_user_id })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl LeadDraft {
+    /// The cleaned draft or every field's problem. The lead name is required; a contact is
+    /// optional, but once any of its fields is typed it needs a name.
+    pub fn validated(&self, platform: Platform) -> Result<LeadDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            errors.push(FieldError::new("name", FieldCode::Required));
+        } else if too_long(&name, MAX_NAME) {
+            errors.push(FieldError::new("name", FieldCode::TooLong));
+        }
+        let price = self.price.trim().replace([' ', '\u{a0}'], "");
+        let price_ok = price.is_empty()
+            || (price.chars().all(|c| c.is_ascii_digit()) && price.parse::<i64>().is_ok_and(|p| p <= MAX_PRICE));
+        if !price_ok {
+            errors.push(FieldError::new("price", FieldCode::InvalidPrice));
+        }
+        if self.status_id.is_some() && self.pipeline_id.is_none() {
+            errors.push(FieldError::new("status", FieldCode::Required));
+        }
+        let tags: Vec<String> = self.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+        if tags.len() > MAX_TAGS {
+            errors.push(FieldError::new("tags", FieldCode::TooMany));
+        }
+        if tags.iter().any(|t| too_long(t, MAX_TAG) || t.contains(',')) {
+            errors.push(FieldError::new("tags", FieldCode::InvalidTag));
+        }
+        let note = self.note.trim().to_string();
+        if too_long(&note, MAX_NOTE) {
+            errors.push(FieldError::new("note", FieldCode::TooLong));
+        }
+        let contact = match (&self.contact, self.existing_contact_id) {
+            (_, Some(_)) => None,
+            (Some(c), None) if !c.is_empty() => match c.validated("contact.", platform) {
+                Ok(c) => Some(c),
+                Err(mut e) => {
+                    errors.append(&mut e);
+                    None
+                }
+            },
+            _ => None,
+        };
+        if errors.is_empty() {
+            Ok(LeadDraft {
+                name,
+                price: match price.trim_start_matches('0') {
+                    "" if !price.is_empty() => "0".to_string(),
+                    p => p.to_string(),
+                },
+                pipeline_id: self.pipeline_id,
+                status_id: self.status_id,
+                responsible_user_id: self.responsible_user_id,
+                tags,
+                contact,
+                existing_contact_id: self.existing_contact_id,
+                note,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn price_value(&self) -> Option<i64> {
+        match self.price.as_str() {
+            "" => None,
+            p => p.parse().ok(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lead_draft_reports_every_bad_field_at_once() {
+        let d = LeadDraft {
+            name: "  ".into(),
+            price: "-3".into(),
+            tags: vec!["a,b".into()],
+            contact: Some(ContactDraft {
+                phones: vec!["12".into(), "".into(), "+7 912 123 45 67".into()],
+                email: "nope".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let errs = d.validated(Platform::Amocrm).expect_err("invalid");
+        let fields: Vec<(&str, FieldCode)> = errs.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("name", FieldCode::Required),
+                ("price", FieldCode::InvalidPrice),
+                ("tags", FieldCode::InvalidTag),
+                ("contact.first_name", FieldCode::Required),
+                ("contact.phones.0", FieldCode::InvalidPhone),
+                ("contact.email", FieldCode::InvalidEmail),
+            ]
+        );
+    }
+
+    #[test]
+    fn prices_must_be_non_negative_whole_numbers() {
+        let ok =
+            |p: &str| LeadDraft { name: "x".into(), price: p.into(), ..Default::default() }.validated(Platform::Amocrm);
+        assert_eq!(ok("15 000").expect("ok").price_value(), Some(15_000));
+        assert_eq!(ok("0").expect("ok").price_value(), Some(0));
+        assert_eq!(ok("007").expect("ok").price_value(), Some(7));
+        assert_eq!(ok("").expect("ok").price_value(), None);
+        for bad in ["12.5", "12,5", "-1", "1e3", "99999999999"] {
+            assert!(ok(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn attaching_to_an_existing_contact_drops_the_typed_one() {
+        let d = LeadDraft {
+            name: "x".into(),
+            existing_contact_id: Some(42),
+            contact: Some(ContactDraft { first_name: "ignored".into(), ..Default::default() }),
+            ..Default::default()
+        }
+        .validated(Platform::Amocrm)
+        .expect("valid");
+        assert_eq!(d.contact, None);
+    }
+}

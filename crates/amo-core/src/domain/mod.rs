@@ -1,0 +1,15 @@
+//! Pure types and rules: what the user types and configures, what the app shows, and how each
+//! is validated. No I/O here — nothing in `domain` reads a file, a socket or the keychain — so
+//! every rule is tested directly. Imports only `error` and `clock`.
+
+pub mod account;
+pub mod draft;
+pub mod lang;
+pub mod outbox;
+pub mod phone;
+pub mod platform;
+pub mod reference;
+pub mod settings;
+pub mod tokens;
+pub mod update;
+pub mod views;

@@ -1,0 +1,95 @@
+//! The outbox as people see it: an entry's state, what was typed, what amoCRM made of it, and
+//! the banner's summary. The rules for moving between states live in `outbox`.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::domain::draft::Draft;
+use crate::error::{ErrorPayload, FieldErrorView};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OutboxState {
+    /// Waiting to be sent (possibly after a failure; retried with back-off).
+    Queued,
+    /// A worker has it.
+    Sending,
+    /// amoCRM has it; its ids are recorded.
+    Sent,
+    /// Only the user can fix it (amoCRM refused a field, say); editable and resendable.
+    Attention,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Attention => "attention",
+        }
+    }
+
+    pub fn parse(s: &str) -> OutboxState {
+        match s {
+            "sending" => OutboxState::Sending,
+            "sent" => OutboxState::Sent,
+            "attention" => OutboxState::Attention,
+            _ => OutboxState::Queued,
+        }
+    }
+}
+
+/// One entry as the history shows it (and `outbox --json` prints it).
+#[derive(Debug, Clone, Serialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct OutboxItem {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub state: OutboxState,
+    pub title: String,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub draft: Draft,
+    /// RFC 3339: when the user submitted it.
+    pub created_at: String,
+    pub updated_at: String,
+    pub attempts: u32,
+    /// RFC 3339: the next automatic attempt (queued entries).
+    pub next_attempt_at: Option<String>,
+    /// Why the last attempt failed, in the current language.
+    pub error: Option<ErrorPayload>,
+    /// amoCRM's (or our) field errors, for entries needing attention.
+    pub field_errors: Vec<FieldErrorView>,
+    #[ts(type = "number | null")]
+    pub lead_id: Option<i64>,
+    #[ts(type = "number | null")]
+    pub contact_id: Option<i64>,
+    #[ts(type = "number | null")]
+    pub note_id: Option<i64>,
+    /// amoCRM's duplicate control merged the lead into an existing one.
+    pub merged: bool,
+    /// `https://{domain}/leads/detail/{id}`
+    pub lead_url: Option<String>,
+    pub contact_url: Option<String>,
+    pub sent_at: Option<String>,
+    /// A create may already have reached amoCRM: editing is refused (the edited entry could not
+    /// be matched and would be created twice).
+    pub locked: bool,
+}
+
+/// The banner's facts.
+#[derive(Debug, Clone, Serialize, TS, PartialEq, Eq, Default)]
+#[ts(export)]
+pub struct OutboxSummary {
+    pub queued: u32,
+    pub attention: u32,
+    pub sent: u32,
+    /// amoCRM banned the account's API (403 HTML): nothing is sent until support lifts it.
+    pub banned: bool,
+    /// The last failure of a waiting entry was a network error: amoCRM is unreachable.
+    pub offline: bool,
+    /// The last failure of a waiting entry, if any.
+    pub last_error: Option<ErrorPayload>,
+}

@@ -1,0 +1,83 @@
+//! Phone numbers and e-mail addresses as amoCRM should store them. amoCRM treats `+7…` and
+//! `8…` as different numbers and its duplicate control compares stored strings, so a consistent
+//! international form is what makes an existing customer findable (docs/amocrm-api.md §14).
+
+use crate::domain::platform::Platform;
+use crate::error::FieldCode;
+
+/// A phone number in international form (`+` and 8–15 digits). Spaces, dashes, dots and
+/// brackets are dropped; `00` means `+`. Numbers without a country code are accepted only where
+/// the account's country makes them unambiguous: on amoCRM.ru, `8 912 …` and `912 …` (ten
+/// digits) are Russian numbers (`+7`).
+pub fn normalize_phone(raw: &str, platform: Platform) -> Result<String, FieldCode> {
+    let t = raw.trim();
+    let (plus, rest) = match t.strip_prefix('+') {
+        Some(r) => (true, r),
+        None => (false, t),
+    };
+    let mut digits = String::new();
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+            _ => return Err(FieldCode::InvalidPhone),
+        }
+    }
+    let intl = if plus {
+        digits
+    } else if let Some(r) = digits.strip_prefix("00") {
+        r.to_string()
+    } else if platform == Platform::Amocrm && digits.len() == 11 && (digits.starts_with('8') || digits.starts_with('7'))
+    {
+        format!("7{}", &digits[1..])
+    } else if platform == Platform::Amocrm && digits.len() == 10 {
+        format!("7{digits}")
+    } else if (8..=15).contains(&digits.len()) {
+        return Err(FieldCode::PhoneNeedsCountryCode);
+    } else {
+        return Err(FieldCode::InvalidPhone);
+    };
+    if !(8..=15).contains(&intl.len()) || intl.starts_with('0') {
+        return Err(FieldCode::InvalidPhone);
+    }
+    Ok(format!("+{intl}"))
+}
+
+/// A plain syntax check: one `@`, something before it, a dotted domain after it, no spaces.
+pub fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    s.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && !s.chars().any(char::is_whitespace)
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|p| !p.is_empty() && !p.starts_with('-') && !p.ends_with('-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised_to_international_form() {
+        let ru = Platform::Amocrm;
+        assert_eq!(normalize_phone("+7 (912) 123-45-67", ru), Ok("+79121234567".into()));
+        assert_eq!(normalize_phone("8 912 123 45 67", ru), Ok("+79121234567".into()));
+        assert_eq!(normalize_phone("9121234567", ru), Ok("+79121234567".into()));
+        assert_eq!(normalize_phone("0044 20 7946 0958", ru), Ok("+442079460958".into()));
+        assert_eq!(normalize_phone("+44 20 7946 0958", Platform::Kommo), Ok("+442079460958".into()));
+        assert_eq!(normalize_phone("020 7946 0958", Platform::Kommo), Err(FieldCode::PhoneNeedsCountryCode));
+        assert_eq!(normalize_phone("12-34", ru), Err(FieldCode::InvalidPhone));
+        assert_eq!(normalize_phone("+7 912 CALL ME", ru), Err(FieldCode::InvalidPhone));
+        assert_eq!(normalize_phone("+1234567890123456", ru), Err(FieldCode::InvalidPhone));
+    }
+
+    #[test]
+    fn emails_get_a_syntax_check() {
+        assert!(valid_email("anna@example.com"));
+        assert!(valid_email("a.b+c@mail.example.ru"));
+        for bad in ["anna", "@example.com", "anna@", "anna@example", "an na@example.com", "a@b@c.com", "a@.com"] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The account's shape as the forms need it — pipelines and their stages, users — and what the
+//! app reads back from amoCRM (existing contacts, leads). amoCRM's magic numbers for the special
+//! stages live here and nowhere else (docs/amocrm-api.md §6.8): the UI gets a [`StageKind`].
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Every pipeline's "won" stage.
+pub const WON_STATUS_ID: i64 = 142;
+/// Every pipeline's "lost" stage.
+pub const LOST_STATUS_ID: i64 = 143;
+/// `type` of a pipeline's "Incoming leads" (unsorted) stage.
+pub const UNSORTED_STATUS_TYPE: i64 = 1;
+
+/// What a stage is for. Only `open` stages take a typed lead: won/lost close it, and unsorted
+/// takes only incoming leads sent with metadata (amoCRM answers `NotSupportedChoice` otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum StageKind {
+    Open,
+    Unsorted,
+    Won,
+    Lost,
+}
+
+impl StageKind {
+    /// From a status's id and amoCRM's `type`.
+    pub fn of(id: i64, amo_type: i64) -> StageKind {
+        match (id, amo_type) {
+            (WON_STATUS_ID, _) => StageKind::Won,
+            (LOST_STATUS_ID, _) => StageKind::Lost,
+            (_, UNSORTED_STATUS_TYPE) => StageKind::Unsorted,
+            _ => StageKind::Open,
+        }
+    }
+
+    /// May a typed lead be put here?
+    pub fn takes_new_leads(self) -> bool {
+        self == StageKind::Open
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct PipelineStatus {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    #[ts(type = "number")]
+    pub sort: i64,
+    pub color: String,
+    pub kind: StageKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct Pipeline {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    #[ts(type = "number")]
+    pub sort: i64,
+    pub is_main: bool,
+    pub statuses: Vec<PipelineStatus>,
+}
+
+impl Pipeline {
+    /// Where a lead goes when the user picks no stage: the pipeline's first open stage.
+    pub fn first_open_stage(&self) -> Option<&PipelineStatus> {
+        self.statuses.iter().find(|s| s.kind.takes_new_leads())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct User {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Reference data for the lead form (cached; see `reference`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct ReferenceData {
+    pub pipelines: Vec<Pipeline>,
+    pub users: Vec<User>,
+    /// The token's user may not list users: `users` holds only them.
+    pub users_restricted: bool,
+    #[ts(type = "number | null")]
+    pub current_user_id: Option<i64>,
+    /// RFC 3339: when amoCRM was last asked.
+    pub fetched_at: String,
+    /// The data are older than the cache's freshness (or amoCRM could not be asked just now).
+    pub stale: bool,
+}
+
+/// An existing contact as the duplicate check shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct ContactMatch {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+}
+
+/// A lead as `lead list` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct LeadSummary {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    #[ts(type = "number")]
+    pub price: i64,
+    #[ts(type = "number")]
+    pub pipeline_id: i64,
+    #[ts(type = "number")]
+    pub status_id: i64,
+    #[ts(type = "number")]
+    pub responsible_user_id: i64,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    #[ts(type = "number[]")]
+    pub contact_ids: Vec<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_stages_are_named_once() {
+        assert_eq!(StageKind::of(142, 0), StageKind::Won);
+        assert_eq!(StageKind::of(143, 0), StageKind::Lost);
+        assert_eq!(StageKind::of(5001, 1), StageKind::Unsorted);
+        assert_eq!(StageKind::of(5002, 0), StageKind::Open);
+        assert!(!StageKind::Won.takes_new_leads() && StageKind::Open.takes_new_leads());
+        let p = Pipeline {
+            id: 1,
+            name: "Main".into(),
+            sort: 1,
+            is_main: true,
+            statuses: [(5001, 1), (5002, 0), (142, 0)]
+                .map(|(id, t)| PipelineStatus {
+                    id,
+                    name: id.to_string(),
+                    sort: id,
+                    color: String::new(),
+                    kind: StageKind::of(id, t),
+                })
+                .to_vec(),
+        };
+        assert_eq!(p.first_open_stage().map(|s| s.id), Some(5002));
+    }
+}

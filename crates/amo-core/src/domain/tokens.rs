@@ -1,0 +1,114 @@
+//! The OAuth token set and the few things we read from amoCRM's JWT access tokens.
+//! `Debug` never prints a token; use [`mask`] for anything a person sees.
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// What the keychain holds for one connection.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TokenSet {
+    pub access_token: String,
+    /// `None` for a long-lived token (no refresh exists).
+    pub refresh_token: Option<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Unix seconds of the last grant or refresh.
+    pub obtained_at: i64,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &mask(&self.access_token))
+            .field("refresh_token", &self.refresh_token.as_deref().map(mask))
+            .field("expires_at", &self.expires_at)
+            .field("obtained_at", &self.obtained_at)
+            .finish()
+    }
+}
+
+/// What an API call needs: the account host and a valid access token (handed out by
+/// `auth::session`). `Debug` never prints the token.
+#[derive(Clone)]
+pub struct Access {
+    pub domain: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access").field("domain", &self.domain).field("token", &"<redacted>").finish()
+    }
+}
+
+/// A token as a person may see it: the first 6 and last 4 characters and the length.
+/// Short values are masked completely.
+pub fn mask(token: &str) -> String {
+    let n = token.chars().count();
+    if n < 24 {
+        return "•".repeat(n.clamp(1, 8));
+    }
+    let head: String = token.chars().take(6).collect();
+    let tail: String = token.chars().skip(n - 4).collect();
+    format!("{head}…{tail} ({n})")
+}
+
+/// Claims of an amoCRM access token we use. The signature is not checked: the key is amoCRM's
+/// and unknown to clients (docs/amocrm-api.md §5); the claims only guide, the server decides.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct JwtClaims {
+    pub exp: Option<i64>,
+    pub account_id: Option<i64>,
+    pub api_domain: Option<String>,
+    pub base_domain: Option<String>,
+}
+
+/// Reads the payload of a JWT. `None` if the token is not JWT-shaped.
+pub fn jwt_claims(token: &str) -> Option<JwtClaims> {
+    let mut parts = token.split('.');
+    let (_h, p, _s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_hides_the_middle_and_short_values_entirely() {
+        let t = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.payload.signature-abcdef1234";
+        let m = mask(t);
+        assert!(m.starts_with("eyJ0eX…") && m.contains("1234") && m.ends_with(&format!("({})", t.len())));
+        assert!(!m.contains("payload"));
+        assert_eq!(mask("short-secret"), "••••••••");
+    }
+
+    #[test]
+    fn debug_of_a_token_set_contains_no_token() {
+        let ts = TokenSet {
+            access_token: "A".repeat(40) + "secretpart",
+            refresh_token: Some("def50200".to_string() + &"9".repeat(40)),
+            expires_at: 1,
+            obtained_at: 0,
+        };
+        let d = format!("{ts:?}");
+        assert!(!d.contains("secretpart") && !d.contains(&"9".repeat(20)), "{d}");
+    }
+
+    #[test]
+    fn reads_claims_and_rejects_non_jwts() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"exp":1900000000,"account_id":42,"api_domain":"api-b.amocrm.ru"}"#);
+        let c = jwt_claims(&format!("h.{payload}.s")).expect("claims");
+        assert_eq!(c.exp, Some(1_900_000_000));
+        assert_eq!(c.account_id, Some(42));
+        assert_eq!(c.api_domain.as_deref(), Some("api-b.amocrm.ru"));
+        assert!(jwt_claims("not-a-jwt").is_none());
+        assert!(jwt_claims("a.b.c.d").is_none());
+        assert!(jwt_claims("a.!!!.c").is_none());
+    }
+}

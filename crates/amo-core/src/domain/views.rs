@@ -1,0 +1,88 @@
+//! What the window's status panel and Settings show, and what Connect answers.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::domain::account::AuthKind;
+use crate::domain::platform::Platform;
+use crate::domain::settings::Settings;
+use crate::error::ErrorPayload;
+
+/// Warn this long before a long-lived token expires (it cannot be refreshed).
+pub const EXPIRY_WARNING_SECS: i64 = 7 * 24 * 3600;
+
+/// The status panel's facts; also `amo-connect status --json`.
+#[derive(Debug, Clone, Serialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct StatusView {
+    pub connected: bool,
+    pub domain: Option<String>,
+    #[ts(type = "number | null")]
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    pub platform: Option<Platform>,
+    pub auth_kind: Option<AuthKind>,
+    pub access_token_masked: Option<String>,
+    /// RFC 3339, UTC.
+    pub expires_at: Option<String>,
+    pub is_expired: bool,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// RFC 3339: the last token grant or refresh.
+    pub last_refresh_at: Option<String>,
+    /// amoCRM refused a refresh: only Reconnect helps.
+    pub reconnect_needed: bool,
+    /// A token that cannot be refreshed (long-lived) expires within a week.
+    pub expires_soon: bool,
+    /// Set when something prevents a full answer (e.g. the keychain is locked).
+    pub problem: Option<ErrorPayload>,
+}
+
+impl StatusView {
+    pub fn empty(problem: Option<ErrorPayload>) -> StatusView {
+        StatusView {
+            connected: false,
+            domain: None,
+            account_id: None,
+            account_name: None,
+            platform: None,
+            auth_kind: None,
+            access_token_masked: None,
+            expires_at: None,
+            is_expired: false,
+            created_at: None,
+            updated_at: None,
+            last_refresh_at: None,
+            reconnect_needed: false,
+            expires_soon: false,
+            problem,
+        }
+    }
+}
+
+/// Settings as the window shows them: never the Secret key itself, only whether one is stored.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SettingsView {
+    pub settings: Settings,
+    pub client_secret_set: bool,
+    /// The simulator or other server all amoCRM URLs are redirected to, if any.
+    pub server_override: bool,
+}
+
+/// Returned by the window's Connect command.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ConnectStarted {
+    /// Shown in the window so the user can open it by hand if no browser opened.
+    pub authorize_url: String,
+    pub browser_opened: bool,
+}
+
+/// Sent to the window (event `connect-finished`) when a sign-in ends, however it ends.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ConnectOutcome {
+    pub status: StatusView,
+    pub error: Option<ErrorPayload>,
+}

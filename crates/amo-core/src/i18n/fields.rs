@@ -1,0 +1,103 @@
+//! Field problems and field labels, for the forms and for validation messages.
+
+use super::tr;
+use crate::domain::draft::{MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_TAG, MAX_TAGS};
+use crate::domain::lang::Lang;
+use crate::error::{FieldCode, FieldError};
+
+/// What is wrong with one field, for the message under it.
+pub fn field_message(f: &FieldError, lang: Lang) -> String {
+    let amo = f.amo_code.as_deref().unwrap_or("?");
+    match f.code {
+        FieldCode::Required => tr(lang, "обязательное поле", "required"),
+        FieldCode::TooLong => match f.field.as_str() {
+            "note" => tr(lang, format!("не длиннее {MAX_NOTE} символов"), format!("at most {MAX_NOTE} characters")),
+            _ => tr(lang, format!("не длиннее {MAX_NAME} символов"), format!("at most {MAX_NAME} characters")),
+        },
+        FieldCode::TooMany => match f.field.as_str() {
+            "tags" => tr(lang, format!("не больше {MAX_TAGS} тегов"), format!("at most {MAX_TAGS} tags")),
+            _ => tr(lang, format!("не больше {MAX_PHONES} значений"), format!("at most {MAX_PHONES} values")),
+        },
+        FieldCode::InvalidPhone => {
+            tr(lang, "телефон должен состоять из цифр, 8–15 цифр", "a phone number has 8–15 digits")
+        }
+        FieldCode::PhoneNeedsCountryCode => {
+            tr(lang, "укажите код страны, например +44 20 7946 0958", "include the country code, e.g. +44 20 7946 0958")
+        }
+        FieldCode::InvalidEmail => {
+            tr(lang, "адрес почты вида name@example.com", "an email address like name@example.com")
+        }
+        FieldCode::InvalidPrice => {
+            tr(lang, "бюджет — целое число не меньше 0", "the price is a whole number, 0 or more")
+        }
+        FieldCode::InvalidTag => tr(
+            lang,
+            format!("тег без запятых, до {MAX_TAG} символов"),
+            format!("a tag has no commas and at most {MAX_TAG} characters"),
+        ),
+        FieldCode::NotAChoice => tr(
+            lang,
+            "amoCRM не знает такого варианта для этого поля (NotSupportedChoice)",
+            "amoCRM does not accept this choice for the field (NotSupportedChoice)",
+        ),
+        FieldCode::NotExpected => tr(
+            lang,
+            "amoCRM не принимает это поле здесь (FieldNotExpected)",
+            "amoCRM does not expect this field here (FieldNotExpected)",
+        ),
+        FieldCode::Rejected => tr(
+            lang,
+            format!("amoCRM не принял значение (код {amo})"),
+            match &f.detail {
+                Some(d) => format!("amoCRM refused the value ({amo}): {d}"),
+                None => format!("amoCRM refused the value ({amo})"),
+            },
+        ),
+    }
+}
+
+/// A form field's label (`contact.phones.1` → "Телефон 2"); other names (CLI flags) as they are.
+pub fn field_label(field: &str, lang: Lang) -> String {
+    let parts: Vec<&str> = field.split('.').collect();
+    let (contact, rest) = match parts.as_slice() {
+        ["contact", rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
+    let base = match rest {
+        ["name"] => tr(lang, "Название", "Name"),
+        ["price"] => tr(lang, "Бюджет", "Price"),
+        ["status"] => tr(lang, "Этап", "Stage"),
+        ["responsible_user_id"] => tr(lang, "Ответственный", "Responsible"),
+        ["tags"] => tr(lang, "Теги", "Tags"),
+        ["note"] => tr(lang, "Примечание", "Note"),
+        ["first_name"] => tr(lang, "Имя", "First name"),
+        ["last_name"] => tr(lang, "Фамилия", "Last name"),
+        ["email"] => tr(lang, "Почта", "Email"),
+        ["phones"] => tr(lang, "Телефоны", "Phones"),
+        ["phones", i] => {
+            let n = i.parse::<usize>().map_or(1, |n| n + 1);
+            tr(lang, format!("Телефон {n}"), format!("Phone {n}"))
+        }
+        [] => tr(lang, "Контакт", "Contact"),
+        ["form"] => tr(lang, "Форма", "Form"),
+        _ => return field.to_string(),
+    };
+    if contact && !rest.is_empty() {
+        tr(lang, format!("{base} (контакт)"), format!("Contact {}", base.to_lowercase()))
+    } else {
+        base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_for_form_fields_and_flags_unchanged() {
+        assert_eq!(field_label("contact.phones.1", Lang::Ru), "Телефон 2 (контакт)");
+        assert_eq!(field_label("contact.email", Lang::En), "Contact email");
+        assert_eq!(field_label("price", Lang::Ru), "Бюджет");
+        assert_eq!(field_label("--price", Lang::Ru), "--price");
+    }
+}

@@ -1,0 +1,83 @@
+// The window's commands and events, declared once.
+//
+// This file holds only the two lists. It is read three times, each reader passing its own macro
+// that receives the list:
+// - `amo-core` (`ipc/mod.rs`): exports the TypeScript contract `ui/src/lib/ipc/contract.ts`;
+// - `src-tauri/build.rs`: the command names for the ACL (capabilities);
+// - `src-tauri/src/commands.rs`: the `#[tauri::command]` wrappers and the invoke handler, which
+//   call `handlers::<name>` with exactly these argument and result types.
+// So a renamed command, argument or result type breaks the Rust build and the UI's type check.
+//
+// Commands fail with an `ErrorPayload`. Argument names are sent as written (snake_case).
+
+macro_rules! for_each_command {
+    ($m:ident) => {
+        $m! {
+            /// The status panel's facts.
+            get_status() -> StatusView;
+            /// The Settings form (the Secret key only as set / not set).
+            get_settings() -> SettingsView;
+            /// Saves Settings; the Secret key goes to the keychain.
+            save_settings(patch: SettingsPatch) -> SettingsView;
+            /// Starts a sign-in: listener (if the Redirect URI needs one), browser, authorize URL.
+            connect_start() -> ConnectStarted;
+            /// Stops waiting for amoCRM; whether a sign-in was waiting.
+            connect_cancel() -> bool;
+            /// Connects with a code from the integration's Keys tab.
+            connect_with_code(code: String, domain: String) -> StatusView;
+            /// Connects with a long-lived token (never sent back to the UI).
+            connect_with_token(token: String, domain: String) -> StatusView;
+            /// Removes the tokens and the account.
+            disconnect() -> StatusView;
+            /// Removes expired sign-in states; how many.
+            cleanup_states() -> u32;
+            /// Refreshes the tokens now and re-reads the account.
+            refresh_now() -> StatusView;
+            /// Pipelines, stages and users: the cache when fresh (unless `refresh`).
+            reference_data(refresh: bool) -> ReferenceData;
+            /// Existing contacts with this phone or e-mail (re-checked).
+            find_duplicates(phone: String, email: String) -> Vec<ContactMatch>;
+            /// Checks and queues a lead.
+            submit_lead(draft: LeadDraft) -> OutboxItem;
+            /// Checks and queues a contact.
+            submit_contact(draft: ContactDraft) -> OutboxItem;
+            /// The history, newest first.
+            outbox_list(limit: u32) -> Vec<OutboxItem>;
+            /// The banner's counts.
+            outbox_summary() -> OutboxSummary;
+            /// Sends waiting entries (or one entry) now; also resumes after a ban. How many.
+            outbox_retry(id: Option<i64>) -> u32;
+            /// Saves an edited entry and queues it again.
+            outbox_update(id: i64, draft: Draft) -> OutboxItem;
+            /// Removes an entry needing attention.
+            outbox_discard(id: i64) -> ();
+            /// Opens a sent entry in amoCRM (the URL is built in Rust); whether a browser opened.
+            open_in_amocrm(id: i64) -> bool;
+            /// Looks for a newer signed version.
+            check_for_update() -> UpdateCheck;
+            /// This version and the update the last check found.
+            update_status() -> UpdateStatus;
+            /// Installs the update the last check found and restarts; returns only on failure.
+            install_update() -> ();
+        }
+    };
+}
+
+macro_rules! for_each_event {
+    ($m:ident) => {
+        $m! {
+            /// The connection changed (connected, refreshed, disconnected).
+            status_changed = "status-changed": StatusView;
+            /// A sign-in ended, however it ended.
+            connect_finished = "connect-finished": ConnectOutcome;
+            /// The outbox changed.
+            outbox_changed = "outbox-changed": OutboxSummary;
+            /// The check at start found a newer version.
+            update_available = "update-available": UpdateOffer;
+            /// Help → Check for updates… in the native menu.
+            update_check_requested = "update-check-requested": ();
+            /// Download progress of an update.
+            update_progress = "update-progress": UpdateProgress;
+        }
+    };
+}

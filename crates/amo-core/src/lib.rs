@@ -1,0 +1,35 @@
+//! Amo Connect's core: everything that can be built and tested without a window, WebKit or a
+//! terminal. The Tauri app (`src-tauri/`) and the CLI (`crates/amo-cli`) are thin shells over
+//! [`AmoConnect`].
+//!
+//! Rooms, and what may touch what:
+//! - `domain` — pure types and rules (drafts, settings, tokens, views). No I/O.
+//! - `store` — the SQLite file; the only code that runs SQL.
+//! - `keychain` — the OS keychain; the only code that reads or writes secrets.
+//! - `amocrm` — all outbound network to amoCRM (API, token endpoint, limiter, JSON).
+//! - `auth` — signing in (incl. the loopback listener, the only inbound socket) and `session`.
+//! - `config`, `reference`, `outbox` — services over the shared context (`context`).
+//! - `error` + `i18n` — stable codes, and text rendered from them when shown.
+//! - `ipc` — the window's command and event contract, exported to TypeScript.
+//! - `app` — the composition root.
+
+pub mod amocrm;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+mod context;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod ipc;
+pub mod keychain;
+pub mod logging;
+pub mod outbox;
+pub mod paths;
+pub mod reference;
+pub mod store;
+
+pub use app::AmoConnect;
+pub use domain::lang::Lang;
+pub use error::{Error, ErrorCode, ErrorPayload, Result};

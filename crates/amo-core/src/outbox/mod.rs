@@ -1,0 +1,224 @@
+//! The durable outbox: every lead or contact the user submits is a row in SQLite before any
+//! network call, and stays there until amoCRM has it.
+//!
+//! States: `queued` (waiting, possibly after a failure — retried with back-off forever),
+//! `sending` (a worker has it), `sent` (amoCRM's ids recorded), `attention` (amoCRM or we found
+//! something only the user can fix; editable and resendable). A 403 HTML ban stops all sending
+//! until the user says support lifted it (`outbox retry`).
+//!
+//! Exactly once: the `created_at` sent to amoCRM is the entry's `marker_at`, unique across the
+//! outbox. Before a create is sent, `create_sent` is set; if the process dies (or the answer is
+//! lost) before amoCRM's id is recorded, the next attempt first looks the entry up in amoCRM
+//! (`reconcile`) and only sends again if it is not there. Notes the same way, by text on the
+//! recorded lead. Nothing technical is added to the user's amoCRM.
+//!
+//! This file is the outbox's front: queue, list, edit, retry, wait. `worker` sends.
+
+mod reconcile;
+mod worker;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::auth::session::Session;
+use crate::clock::{now, now_ms, rfc3339};
+use crate::context::Ctx;
+use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
+use crate::domain::lang::Lang;
+use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
+use crate::domain::platform::Platform;
+use crate::error::{AmoError, EntryError, Error, NotEditable, Result};
+use crate::store::OutboxRow;
+
+pub use worker::RetryTiming;
+
+pub struct Outbox {
+    ctx: Arc<Ctx>,
+    session: Arc<Session>,
+    /// Wakes the worker when an entry is queued or a retry is asked for.
+    wake: tokio::sync::Notify,
+    retry_timing: Mutex<RetryTiming>,
+}
+
+impl Outbox {
+    pub(crate) fn new(ctx: Arc<Ctx>, session: Arc<Session>) -> Outbox {
+        Outbox { ctx, session, wake: tokio::sync::Notify::new(), retry_timing: Mutex::new(RetryTiming::default()) }
+    }
+
+    /// The connected account's platform (decides how phones without a country code are read).
+    fn platform(&self) -> Platform {
+        self.ctx.store.account().load().ok().flatten().map(|r| r.platform).unwrap_or_default()
+    }
+
+    /// Checks a lead and queues it; returns at once (the worker sends it). Nothing invalid is
+    /// queued: field errors come back as `validation`.
+    pub fn queue_lead(&self, draft: &LeadDraft) -> Result<OutboxItem> {
+        self.queue(Draft::Lead(draft.clone()))
+    }
+
+    pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
+        self.queue(Draft::Contact(draft.clone()))
+    }
+
+    fn queue(&self, draft: Draft) -> Result<OutboxItem> {
+        let clean = draft.validated(self.platform()).map_err(Error::validation)?;
+        let id = self.ctx.store.outbox().insert(&clean, &random_request_id(), now(), now_ms())?;
+        tracing::info!(id, kind = clean.kind().as_str(), "queued");
+        self.wake.notify_one();
+        self.item(id)
+    }
+
+    pub fn item(&self, id: i64) -> Result<OutboxItem> {
+        self.items(Some(id), 1)?.pop().ok_or_else(|| EntryError::NotFound { id }.into())
+    }
+
+    /// Newest first.
+    pub fn list(&self, limit: usize) -> Result<Vec<OutboxItem>> {
+        self.items(None, limit)
+    }
+
+    /// Rows rendered in the current language.
+    fn items(&self, only: Option<i64>, limit: usize) -> Result<Vec<OutboxItem>> {
+        let domain = self.ctx.store.account().load()?.map(|r| r.domain);
+        let lang = self.ctx.lang();
+        let rows = self.ctx.store.outbox().rows(only, limit)?;
+        Ok(rows.into_iter().map(|r| view(r, domain.as_deref(), lang)).collect())
+    }
+
+    pub fn summary(&self) -> Result<OutboxSummary> {
+        let counts = self.ctx.store.outbox().counts()?;
+        let lang = self.ctx.lang();
+        Ok(OutboxSummary {
+            queued: counts.waiting,
+            attention: counts.attention,
+            sent: counts.sent,
+            banned: self.ctx.store.api_block().is_banned()?,
+            offline: matches!(counts.last_error, Some(Error::Amo(AmoError::Network { .. }))),
+            last_error: counts.last_error.map(|e| e.to_payload(lang)),
+        })
+    }
+
+    /// "Retry now": waiting entries (and, given an id, that entry even if it needs attention)
+    /// are due at once; also tells the worker the account's API ban was lifted. Returns how many
+    /// entries were made due.
+    pub fn retry(&self, id: Option<i64>) -> Result<usize> {
+        let outbox = self.ctx.store.outbox();
+        if let Some(id) = id {
+            if !outbox.exists(id)? {
+                return Err(EntryError::NotFound { id }.into());
+            }
+        }
+        self.ctx.store.api_block().lift()?;
+        let n = outbox.make_due(id, now(), now_ms())?;
+        self.wake.notify_one();
+        Ok(n)
+    }
+
+    /// Replaces the draft of an entry that needs attention (or waits and was never sent) and
+    /// queues it again.
+    pub fn update(&self, id: i64, draft: Draft) -> Result<OutboxItem> {
+        let draft = draft.validated(self.platform()).map_err(Error::validation)?;
+        let current = self.item(id)?;
+        let not_editable = |why| Error::from(EntryError::EntryNotEditable { id, why });
+        if current.draft.kind() != draft.kind() {
+            return Err(not_editable(NotEditable::KindChanges));
+        }
+        if current.locked || current.state == OutboxState::Sending {
+            return Err(not_editable(NotEditable::MayBeInAmocrm));
+        }
+        // The worker may have taken it meanwhile: then nothing is updated, and the edit is refused
+        // rather than silently lost.
+        if !self.ctx.store.outbox().replace_draft(id, &draft, now(), now_ms())? {
+            return Err(not_editable(NotEditable::MayBeInAmocrm));
+        }
+        self.wake.notify_one();
+        self.item(id)
+    }
+
+    /// Removes an entry that needs attention (the user decided not to send it). Waiting and
+    /// sent entries cannot be removed: that is how a lead would get lost.
+    pub fn discard(&self, id: i64) -> Result<()> {
+        let outbox = self.ctx.store.outbox();
+        if outbox.discard(id)? {
+            return Ok(());
+        }
+        if !outbox.exists(id)? {
+            return Err(EntryError::NotFound { id }.into());
+        }
+        Err(EntryError::EntryNotEditable { id, why: NotEditable::StillToBeSent }.into())
+    }
+
+    /// Sends the outbox (this process takes part unless another one holds the outbox lock)
+    /// until entry `id` is sent or needs attention, or `timeout` passes. The entry stays queued
+    /// either way; `still_queued` says so.
+    pub async fn wait_for_entry(&self, id: i64, timeout: Duration) -> Result<OutboxItem> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let wait = self.pass(&|| {}).await;
+            let row = self.ctx.store.outbox().rows(Some(id), 1)?.pop().ok_or(EntryError::NotFound { id })?;
+            match row.state {
+                OutboxState::Sent => return self.item(id),
+                OutboxState::Attention if !row.field_errors.is_empty() => {
+                    return Err(Error::validation(row.field_errors));
+                }
+                OutboxState::Attention => {
+                    return Err(EntryError::EntryNeedsAttention { id, cause: row.last_error.map(Box::new) }.into());
+                }
+                OutboxState::Queued | OutboxState::Sending => {}
+            }
+            let t = Instant::now();
+            if t >= deadline {
+                let cause = if self.ctx.store.api_block().is_banned()? {
+                    Some(Error::from(AmoError::AccountBanned))
+                } else {
+                    row.last_error
+                };
+                return Err(EntryError::StillQueued { id, cause: cause.map(Box::new) }.into());
+            }
+            tokio::time::sleep(wait.min(deadline - t).max(Duration::from_millis(20))).await;
+        }
+    }
+
+    /// Sets the back-off (tests use milliseconds).
+    pub fn set_retry_timing(&self, timing: RetryTiming) {
+        *self.retry_timing.lock().unwrap_or_else(|p| p.into_inner()) = timing;
+    }
+
+    fn retry_timing(&self) -> RetryTiming {
+        *self.retry_timing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One row as the history shows it. `fallback_domain` (the connected account) builds links for
+/// entries sent before the domain was recorded with them.
+fn view(r: OutboxRow, fallback_domain: Option<&str>, lang: Lang) -> OutboxItem {
+    let host = r.domain.as_deref().or(fallback_domain);
+    let link = |what: &str, id: Option<i64>| Some(format!("https://{}/{what}/detail/{}", host?, id?));
+    OutboxItem {
+        id: r.id,
+        state: r.state,
+        title: r.draft.title(),
+        created_at: rfc3339(r.created_at),
+        updated_at: rfc3339(r.updated_at),
+        attempts: r.attempts,
+        next_attempt_at: (r.state == OutboxState::Queued).then(|| rfc3339(r.next_attempt_ms / 1000)),
+        error: r.last_error.as_ref().map(|e| e.to_payload(lang)),
+        field_errors: r.field_errors.iter().map(|f| f.view(lang)).collect(),
+        lead_id: r.lead_id,
+        contact_id: r.contact_id,
+        note_id: r.note_id,
+        merged: r.merged,
+        lead_url: link("leads", r.lead_id),
+        contact_url: link("contacts", r.contact_id),
+        sent_at: r.sent_at.map(rfc3339),
+        locked: r.create_sent || r.lead_id.is_some() || r.state == OutboxState::Sent,
+        draft: r.draft,
+    }
+}
+
+fn random_request_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("ac-{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+}

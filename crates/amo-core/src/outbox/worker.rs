@@ -1,0 +1,293 @@
+//! Sends the outbox, one entry at a time, oldest first.
+//!
+//! One worker at a time across processes: a pass holds `<data dir>/outbox.lock` (an OS lock the
+//! OS drops when a process dies), so the window and a CLI command never send the same entry; an
+//! entry left `sending` by a dead process is simply taken up again — with reconciliation first,
+//! because its request may have reached amoCRM.
+//!
+//! Failures: network errors, timeouts, 5xx and 429 are retried with exponential back-off and
+//! jitter, forever; the whole worker waits that long (an outage costs one request per back-off,
+//! not one per entry). A 401 has already been through the session's refresh-and-retry. Field
+//! errors from amoCRM put the entry in `attention`. A 403 HTML ban stops all sending.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+
+use super::Outbox;
+use crate::amocrm::wire;
+use crate::clock::{now, now_ms};
+use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
+use crate::error::{AmoError, EntryError, Error, Result, SignInError};
+use crate::store::{Entry, EntryFlag};
+
+/// Back-off between attempts: `base · 2^attempts`, capped, each with ±50 % jitter.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryTiming {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Default for RetryTiming {
+    fn default() -> Self {
+        // A desktop app with a person waiting: retry soon, and at least once a minute while out.
+        RetryTiming { base: Duration::from_secs(2), max: Duration::from_secs(60) }
+    }
+}
+
+impl RetryTiming {
+    fn delay(&self, attempts: u32) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << attempts.min(16)).min(self.max);
+        exp.mul_f64(rand::thread_rng().gen_range(0.5..1.5))
+    }
+}
+
+/// While the outbox is empty, look this often for entries queued by another process.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// While banned, look this often whether the user said the ban was lifted.
+const BANNED_POLL: Duration = Duration::from_secs(2);
+
+enum Outcome {
+    /// Try again after the back-off; the worker pauses as long.
+    Retry(Duration),
+    /// The entry needs the user; go on with the next one.
+    Attention,
+    /// Stop sending altogether.
+    Banned,
+}
+
+impl Outbox {
+    /// Runs the worker until the process ends: a pass, then a wait until the next entry is due,
+    /// a new entry is queued, or a retry is asked for.
+    pub async fn run(self: Arc<Self>, on_change: impl Fn() + Send + Sync + 'static) {
+        loop {
+            let wait = self.pass(&on_change).await;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Sends every due entry (or until a failure says to wait); returns how long to wait before
+    /// the next pass. `on_change` is called after every state change (the window pushes an
+    /// event).
+    pub async fn pass(&self, on_change: &(dyn Fn() + Send + Sync)) -> Duration {
+        match self.try_pass(on_change).await {
+            Ok(wait) => wait,
+            Err(e) => {
+                tracing::warn!(code = %e.code(), "outbox pass failed");
+                self.retry_timing().max.min(Duration::from_secs(5))
+            }
+        }
+    }
+
+    async fn try_pass(&self, on_change: &(dyn Fn() + Send + Sync)) -> Result<Duration> {
+        let (store, block) = (self.ctx.store.outbox(), self.ctx.store.api_block());
+        if block.is_banned()? {
+            return Ok(BANNED_POLL);
+        }
+        // Nothing due: no lock file to open (the window runs this every second while idle).
+        match store.next_due_in_ms(now_ms())? {
+            None => return Ok(IDLE_POLL),
+            Some(ms) if ms > 0 => return Ok(Duration::from_millis(ms as u64).min(IDLE_POLL)),
+            Some(_) => {}
+        }
+        let Some(_lock) = self.try_lock().await? else {
+            // Another process is sending; it will take our entries too.
+            return Ok(IDLE_POLL);
+        };
+        loop {
+            if block.is_banned()? {
+                return Ok(BANNED_POLL);
+            }
+            let Some(due) = store.next_due_id(now_ms())? else {
+                let next = store.next_due_in_ms(now_ms())?.map(|ms| Duration::from_millis(ms as u64));
+                return Ok(next.map_or(IDLE_POLL, |n| n.min(IDLE_POLL)));
+            };
+            let entry = store.claim(due, now())?;
+            on_change();
+            let outcome = match self.send_entry(&entry).await {
+                Ok(()) => {
+                    store.record_sent(entry.id, now())?;
+                    tracing::info!(id = entry.id, "sent");
+                    None
+                }
+                Err(e) => Some(self.settle_failure(&entry, e)?),
+            };
+            on_change();
+            match outcome {
+                None | Some(Outcome::Attention) => continue,
+                Some(Outcome::Retry(wait)) => return Ok(wait),
+                Some(Outcome::Banned) => return Ok(BANNED_POLL),
+            }
+        }
+    }
+
+    fn settle_failure(&self, entry: &Entry, e: Error) -> Result<Outcome> {
+        tracing::info!(id = entry.id, code = %e.code(), attempts = entry.attempts, "send failed");
+        let store = self.ctx.store.outbox();
+        match e {
+            Error::Entry(EntryError::Validation(raw)) => {
+                let fields = match &entry.draft {
+                    Draft::Lead(d) => wire::remap_fields(&raw, |p| wire::lead_field(d, p)),
+                    Draft::Contact(d) => wire::remap_fields(&raw, |p| wire::contact_field(d, "", p)),
+                };
+                store.record_attention(entry.id, &Error::validation(fields.clone()), &fields, now())?;
+                Ok(Outcome::Attention)
+            }
+            Error::Amo(AmoError::AccountBanned) => {
+                self.ctx.store.api_block().set_banned(now())?;
+                store.record_retry(entry.id, &e, now_ms(), now())?;
+                tracing::warn!("amoCRM banned the account's API; sending stopped");
+                Ok(Outcome::Banned)
+            }
+            Error::Amo(AmoError::Forbidden { .. } | AmoError::AmoNotFound { .. }) => {
+                store.record_attention(entry.id, &e, &[], now())?;
+                Ok(Outcome::Attention)
+            }
+            _ => {
+                let wait = self.retry_timing().delay(entry.attempts);
+                store.record_retry(entry.id, &e, now_ms() + wait.as_millis() as i64, now())?;
+                Ok(Outcome::Retry(wait))
+            }
+        }
+    }
+
+    async fn try_lock(&self) -> Result<Option<File>> {
+        let path = self.ctx.data.root().join("outbox.lock");
+        tokio::task::spawn_blocking(move || -> Result<Option<File>> {
+            let file =
+                OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(Error::lock_file)?;
+            match file.try_lock() {
+                Ok(()) => Ok(Some(file)),
+                Err(TryLockError::WouldBlock) => Ok(None),
+                Err(TryLockError::Error(e)) => Err(Error::lock_file(e)),
+            }
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    async fn send_entry(&self, entry: &Entry) -> Result<()> {
+        match &entry.draft {
+            Draft::Lead(d) => self.send_lead(entry, d).await,
+            Draft::Contact(d) => self.send_contact(entry, d).await,
+        }
+    }
+
+    /// The connected account's host, recorded with what it created.
+    fn domain(&self) -> Result<Option<String>> {
+        Ok(self.ctx.store.account().load()?.map(|r| r.domain))
+    }
+
+    /// Lead + contact in one `/leads/complex` call, then the note: at most two requests.
+    async fn send_lead(&self, entry: &Entry, d: &LeadDraft) -> Result<()> {
+        let store = self.ctx.store.outbox();
+        let api = self.ctx.amo.api();
+        let mut lead_id = entry.lead_id;
+        if lead_id.is_none() && entry.create_sent {
+            if let Some(found) = self.reconcile_lead(entry, d).await? {
+                tracing::info!(id = entry.id, "found in amoCRM after an interrupted send; not sending again");
+                store.record_created(
+                    entry.id,
+                    Some(found.id),
+                    found.contact_ids.first().copied(),
+                    false,
+                    self.domain()?.as_deref(),
+                    now(),
+                )?;
+                lead_id = Some(found.id);
+            }
+        }
+        let lead_id = match lead_id {
+            Some(id) => id,
+            None => {
+                let body = wire::complex_lead_body(d, entry.marker_at, &entry.request_id);
+                store.set_flag(entry.id, EntryFlag::CreateSent, true)?;
+                match self.session.with_token(|a| api.add_lead_complex(a, &body)).await {
+                    Ok(r) => {
+                        store.record_created(
+                            entry.id,
+                            Some(r.id),
+                            r.contact_id,
+                            r.merged,
+                            self.domain()?.as_deref(),
+                            now(),
+                        )?;
+                        r.id
+                    }
+                    Err(e) => {
+                        if never_processed(&e) {
+                            store.set_flag(entry.id, EntryFlag::CreateSent, false)?;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        if d.note.is_empty() || entry.note_id.is_some() {
+            return Ok(());
+        }
+        if entry.note_sent {
+            let notes = self.session.with_token(|a| api.lead_notes(a, lead_id)).await?;
+            if let Some(n) = notes.iter().find(|n| n.note_type == "common" && n.text == d.note) {
+                return store.record_note(entry.id, n.id, now());
+            }
+        }
+        store.set_flag(entry.id, EntryFlag::NoteSent, true)?;
+        match self.session.with_token(|a| api.add_lead_note(a, lead_id, &d.note)).await {
+            Ok(note_id) => store.record_note(entry.id, note_id, now()),
+            Err(e) => {
+                if never_processed(&e) {
+                    store.set_flag(entry.id, EntryFlag::NoteSent, false)?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn send_contact(&self, entry: &Entry, d: &ContactDraft) -> Result<()> {
+        if entry.contact_id.is_some() {
+            return Ok(());
+        }
+        let store = self.ctx.store.outbox();
+        if entry.create_sent {
+            if let Some(found) = self.reconcile_contact(entry, d).await? {
+                tracing::info!(id = entry.id, "found in amoCRM after an interrupted send; not sending again");
+                return store.record_created(entry.id, None, Some(found.id), false, self.domain()?.as_deref(), now());
+            }
+        }
+        let body = wire::contact_body(d, Some(entry.marker_at), Some(&entry.request_id));
+        store.set_flag(entry.id, EntryFlag::CreateSent, true)?;
+        let api = self.ctx.amo.api();
+        match self.session.with_token(|a| api.add_contact(a, &body)).await {
+            Ok(id) => store.record_created(entry.id, None, Some(id), false, self.domain()?.as_deref(), now()),
+            Err(e) => {
+                if never_processed(&e) {
+                    store.set_flag(entry.id, EntryFlag::CreateSent, false)?;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Errors after which amoCRM certainly did not act on the request, so no reconciliation is
+/// needed next time. A timeout, a dropped connection or a 5xx may have been processed.
+fn never_processed(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Entry(EntryError::Validation(_))
+            | Error::Amo(
+                AmoError::RateLimited
+                    | AmoError::Unauthorized
+                    | AmoError::AccountBanned
+                    | AmoError::Forbidden { .. }
+                    | AmoError::NotConnected
+            )
+            | Error::SignIn(SignInError::TokenRevoked { .. } | SignInError::TokenRejected { .. })
+    )
+}

@@ -1,0 +1,78 @@
+//! The schema, as a list of steps. Each entry moves the schema from version `i` to `i + 1`
+//! (`PRAGMA user_version`). Append only: a released step is never edited.
+
+/// Each entry moves the schema from version `i` to `i + 1`. Append only.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: settings, OAuth states, the connected account.
+    "CREATE TABLE settings (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+     );
+     CREATE TABLE oauth_states (
+        state_hash   TEXT PRIMARY KEY NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        used_at      INTEGER
+     );
+     CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
+     CREATE TABLE account (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        domain        TEXT NOT NULL,
+        platform      TEXT NOT NULL,
+        auth_kind     TEXT NOT NULL,
+        account_id    INTEGER,
+        account_name  TEXT,
+        subdomain     TEXT,
+        current_user_id INTEGER,
+        expires_at    INTEGER NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+     );",
+    // 2: what the session manager needs: the Redirect URI the connection was made with (the
+    // refresh grant must repeat it exactly), when tokens were last refreshed, and whether amoCRM
+    // refused a refresh so only a new sign-in can help.
+    "ALTER TABLE account ADD COLUMN redirect_uri TEXT;
+     ALTER TABLE account ADD COLUMN last_refresh_at INTEGER;
+     ALTER TABLE account ADD COLUMN reconnect_needed INTEGER NOT NULL DEFAULT 0;",
+    // 3: lead and contact entry. Every entry the user submits is a row here *before* any network
+    // call (see `outbox`). `marker_at` is the `created_at` we send to amoCRM: unique per entry,
+    // so after a crash the entry can be found in amoCRM by name + created_at instead of being
+    // sent twice. `create_sent` / `note_sent` say a request may have reached amoCRM.
+    "CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        draft TEXT NOT NULL,
+        state TEXT NOT NULL,
+        marker_at INTEGER NOT NULL UNIQUE,
+        request_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL,
+        create_sent INTEGER NOT NULL DEFAULT 0,
+        note_sent INTEGER NOT NULL DEFAULT 0,
+        lead_id INTEGER,
+        contact_id INTEGER,
+        note_id INTEGER,
+        merged INTEGER NOT NULL DEFAULT 0,
+        last_error_code TEXT,
+        last_error_message TEXT,
+        field_errors TEXT,
+        sent_at INTEGER,
+        domain TEXT
+     );
+     CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);
+     CREATE TABLE reference_cache (
+        key TEXT PRIMARY KEY,
+        json TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL
+     );
+     CREATE TABLE api_block (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        banned_at INTEGER NOT NULL
+     );",
+    // 4: errors are kept as codes with parameters (JSON of `Error`) and rendered when read, so
+    // History follows the language switch; `last_error_message` is no longer written.
+    "ALTER TABLE outbox ADD COLUMN last_error TEXT;",
+];

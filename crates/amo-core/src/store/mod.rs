@@ -1,0 +1,139 @@
+//! The one SQLite file, and the only code that runs SQL. WAL mode, a busy timeout for the window
+//! and the CLI using it at once, `synchronous=FULL` (a typed lead must survive a power cut), and
+//! versioned migrations (`migrations.rs`).
+//!
+//! One file per table; each table is reached through its own handle (`store.outbox()`,
+//! `store.account()`, …) whose methods each take the connection lock for one statement or one
+//! transaction and give it back before returning. Nothing outside this module holds the lock, so
+//! no caller can call back into the store while holding it. It holds settings, hashed OAuth
+//! states, account facts, the outbox and cached reference data — never a token or a secret.
+
+mod account;
+mod api_block;
+mod migrations;
+mod oauth_states;
+mod outbox;
+mod reference_cache;
+mod settings;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+use crate::error::{Error, LocalError, Result};
+
+pub use account::AccountTable;
+pub use api_block::ApiBlock;
+pub use oauth_states::{OAuthStates, StateRecord};
+pub use outbox::{Entry, EntryFlag, IdColumn, OutboxRow, OutboxTable, SummaryCounts};
+pub use reference_cache::ReferenceCache;
+pub use settings::{SettingKey, SettingsTable};
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)
+            .map_err(|e| Error::from(LocalError::Storage { detail: format!("cannot open {}: {e}", path.display()) }))?;
+        Store::init(conn)
+    }
+
+    pub fn open_in_memory() -> Result<Store> {
+        Store::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL, not NORMAL: a lead the user typed must survive a power cut, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite itself consistent (transactions roll back),
+        // so a poisoned mutex is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn settings(&self) -> SettingsTable<'_> {
+        SettingsTable(self)
+    }
+
+    pub fn oauth_states(&self) -> OAuthStates<'_> {
+        OAuthStates(self)
+    }
+
+    pub fn account(&self) -> AccountTable<'_> {
+        AccountTable(self)
+    }
+
+    pub fn outbox(&self) -> OutboxTable<'_> {
+        OutboxTable(self)
+    }
+
+    pub fn reference_cache(&self) -> ReferenceCache<'_> {
+        ReferenceCache(self)
+    }
+
+    pub fn api_block(&self) -> ApiBlock<'_> {
+        ApiBlock(self)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    use migrations::MIGRATIONS;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = usize::try_from(version).map_err(|_| Error::storage("negative schema version"))?;
+    if version > MIGRATIONS.len() {
+        return Err(Error::storage(format!(
+            "the database was written by a newer Amo Connect (schema {version}, this build knows {})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::settings::Settings;
+
+    #[test]
+    fn migrations_apply_once_and_reopen_cleanly() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("t.sqlite3");
+        {
+            let store = Store::open(&path).expect("open");
+            store.settings().set(SettingKey::ClientId, Some("b")).expect("set");
+        }
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(store.settings().load().expect("load").client_id.as_deref(), Some("b"));
+        let uv: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).expect("uv");
+        assert_eq!(uv as usize, migrations::MIGRATIONS.len());
+        assert_ne!(store.settings().load().expect("load"), Settings::default());
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("t.sqlite3");
+        {
+            let c = Connection::open(&path).expect("c");
+            c.pragma_update(None, "user_version", 99).expect("set");
+        }
+        let err = Store::open(&path).err().expect("must fail");
+        assert_eq!(err.code().as_str(), "storage");
+    }
+}

@@ -1,0 +1,147 @@
+//! The crash test: a process sending the outbox is killed (SIGKILL) at random moments, over and
+//! over, while the simulator answers slowly, fails now and then and drops answers after acting.
+//! Afterwards every lead is in amoCRM exactly once, with its contact and exactly one note.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+
+mod common;
+
+use amo_core::domain::draft::{ContactDraft, LeadDraft};
+use amo_core::outbox::RetryTiming;
+use amo_core::AmoConnect;
+use amo_sim::{Faults, SimConfig};
+use common::FileStore;
+
+const CHILD_ENV: &str = "AMO_TEST_OUTBOX_CHILD";
+const KILLS: usize = 60;
+
+fn lead(i: usize) -> LeadDraft {
+    LeadDraft {
+        name: format!("Kill test {i}"),
+        price: format!("{}", 100 * i),
+        contact: Some(ContactDraft {
+            first_name: format!("Client {i}"),
+            phones: vec![format!("+7 900 {:03} {:02} {:02}", i, i % 100, (i * 7) % 100)],
+            ..Default::default()
+        }),
+        note: format!("Note for {i}"),
+        ..Default::default()
+    }
+}
+
+fn open(data: &Path, store: &Path, server: &str) -> AmoConnect {
+    let app = common::open(data, Arc::new(FileStore(store.to_path_buf())), server);
+    app.set_retry_timing(RetryTiming { base: Duration::from_millis(10), max: Duration::from_millis(100) });
+    app
+}
+
+/// The child: sends the outbox until nothing waits. Started (and killed) by the parent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "started as a child process by every_lead_is_in_amocrm_exactly_once_after_sixty_kills"]
+async fn outbox_child_process() {
+    let spec = std::env::var(CHILD_ENV).expect("child spec");
+    let mut parts = spec.split('|');
+    let (data, store, server) =
+        (parts.next().expect("data"), parts.next().expect("store"), parts.next().expect("server"));
+    let app = open(Path::new(data), Path::new(store), server);
+    loop {
+        let wait = app.outbox_pass(&|| {}).await;
+        if app.outbox_summary().expect("summary").queued == 0 {
+            return;
+        }
+        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (data, store_dir) = (tmp.path().join("data"), tmp.path().join("keychain"));
+    std::fs::create_dir_all(&store_dir).expect("mkdir");
+    let (sim, _connected) = common::connected_with(
+        SimConfig { rate_limit_per_sec: 100_000, ..SimConfig::default() },
+        Arc::new(FileStore(store_dir.clone())),
+        &data,
+    )
+    .await;
+    // The parent only queues, as the window's form does; children send.
+    let queuer = open(&data, &store_dir, &sim.url());
+    sim.set_faults(Faults { delay_ms: 60, drop_after_percent: 15, fail_percent: 5, ..Faults::default() });
+    let me = std::env::current_exe().expect("exe");
+    let spec = format!("{}|{}|{}", data.display(), store_dir.display(), sim.url());
+    let mut queued = 0;
+    let mut killed_running = 0;
+    for round in 0..KILLS {
+        for _ in 0..rand::thread_rng().gen_range(1..=2) {
+            queuer.queue_lead(&lead(queued)).expect("queue");
+            queued += 1;
+        }
+        let mut child = std::process::Command::new(&me)
+            .args(["outbox_child_process", "--exact", "--ignored", "--test-threads=1"])
+            .env(CHILD_ENV, &spec)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn child");
+        let ms = rand::thread_rng().gen_range(30..450);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        if child.try_wait().expect("try_wait").is_none() {
+            killed_running += 1;
+        }
+        child.kill().expect("kill");
+        let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
+        assert!(status.code().is_none() || status.success(), "round {round}: child failed: {status:?}");
+    }
+    // The last sender runs to the end (faults still on, then healed).
+    let mut finisher = std::process::Command::new(&me)
+        .args(["outbox_child_process", "--exact", "--ignored", "--test-threads=1"])
+        .env(CHILD_ENV, &spec)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn finisher");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sim.set_faults(Faults::default());
+    let out = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while finisher.try_wait().expect("try_wait").is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = finisher.kill();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        finisher.wait_with_output()
+    })
+    .await
+    .expect("join")
+    .expect("finisher");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let summary = queuer.outbox_summary().expect("summary");
+    assert_eq!((summary.queued, summary.attention, summary.sent as usize), (0, 0, queued));
+    let leads = sim.leads();
+    let notes = sim.notes();
+    for i in 0..queued {
+        let name = format!("Kill test {i}");
+        let found: Vec<_> = leads.iter().filter(|l| l.name == name).collect();
+        assert_eq!(found.len(), 1, "{name} is in amoCRM {} times", found.len());
+        assert_eq!(notes.iter().filter(|n| n.entity_id == found[0].id).count(), 1, "{name}: one note");
+        assert_eq!(found[0].contact_ids.len(), 1);
+    }
+    assert_eq!(leads.len(), queued, "no stray leads");
+    assert_eq!(sim.contacts().len(), queued, "no stray contacts");
+    assert_eq!(notes.len(), queued, "no stray notes");
+    let s = sim.stats();
+    println!(
+        "kill test: {KILLS} kills ({killed_running} while the sender was running), {queued} leads queued, \
+         {} in amoCRM, each once with one contact and one note; {} complex requests, {} answers dropped or failed",
+        leads.len(),
+        s.complex_requests,
+        s.faults_injected
+    );
+    assert!(killed_running >= 50, "at least 50 kills must hit a running sender ({killed_running})");
+}

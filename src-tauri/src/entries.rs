@@ -1,0 +1,78 @@
+//! Handlers of the lead and contact forms and the history. Validation, the outbox and the
+//! duplicate check live in `amo-core`; every change of the outbox is pushed as `outbox-changed`
+//! so the banner and the history update by themselves.
+
+use amo_core::domain::draft::{ContactDraft, Draft, LeadDraft};
+use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
+use amo_core::domain::reference::{ContactMatch, ReferenceData};
+use amo_core::Result;
+use tauri::AppHandle;
+
+use crate::events;
+use crate::state::AppState;
+
+/// Pipelines and users: the cache when fresh (unless `refresh`), else amoCRM (the cache, marked
+/// stale, when amoCRM cannot be reached).
+pub async fn reference_data(_app: &AppHandle, state: &AppState, refresh: bool) -> Result<ReferenceData> {
+    state.core().reference_data(refresh).await
+}
+
+/// Existing contacts with this phone or email (re-checked, not amoCRM's fuzzy hits).
+pub async fn find_duplicates(
+    _app: &AppHandle,
+    state: &AppState,
+    phone: String,
+    email: String,
+) -> Result<Vec<ContactMatch>> {
+    state.core().find_duplicates(&phone, &email).await
+}
+
+/// Checks and queues a lead; returns at once (the worker sends it).
+pub async fn submit_lead(app: &AppHandle, state: &AppState, draft: LeadDraft) -> Result<OutboxItem> {
+    let item = state.core().queue_lead(&draft)?;
+    events::outbox_changed_now(app, state.core());
+    Ok(item)
+}
+
+pub async fn submit_contact(app: &AppHandle, state: &AppState, draft: ContactDraft) -> Result<OutboxItem> {
+    let item = state.core().queue_contact(&draft)?;
+    events::outbox_changed_now(app, state.core());
+    Ok(item)
+}
+
+pub async fn outbox_list(_app: &AppHandle, state: &AppState, limit: u32) -> Result<Vec<OutboxItem>> {
+    state.core().outbox_list(limit.clamp(1, 500) as usize)
+}
+
+pub async fn outbox_summary(_app: &AppHandle, state: &AppState) -> Result<OutboxSummary> {
+    state.core().outbox_summary()
+}
+
+/// "Retry now" (all waiting entries, or one entry — also one needing attention).
+pub async fn outbox_retry(app: &AppHandle, state: &AppState, id: Option<i64>) -> Result<u32> {
+    let n = state.core().outbox_retry(id)?;
+    events::outbox_changed_now(app, state.core());
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Saves an edited entry (one needing attention) and queues it again.
+pub async fn outbox_update(app: &AppHandle, state: &AppState, id: i64, draft: Draft) -> Result<OutboxItem> {
+    let item = state.core().outbox_update(id, draft)?;
+    events::outbox_changed_now(app, state.core());
+    Ok(item)
+}
+
+/// Removes an entry needing attention (the user decided not to send it).
+pub async fn outbox_discard(app: &AppHandle, state: &AppState, id: i64) -> Result<()> {
+    state.core().outbox_discard(id)?;
+    events::outbox_changed_now(app, state.core());
+    Ok(())
+}
+
+/// Opens a sent entry's lead (or contact) in amoCRM in the browser. The URL is built in Rust
+/// from the entry, so the window cannot open arbitrary addresses.
+pub async fn open_in_amocrm(app: &AppHandle, state: &AppState, id: i64) -> Result<bool> {
+    let item = state.core().outbox_item(id)?;
+    let Some(url) = item.lead_url.or(item.contact_url) else { return Ok(false) };
+    Ok(crate::handlers::open_in_browser(app, &url))
+}

@@ -1,0 +1,120 @@
+//! What each command does. Thin: the logic is in `amo-core`; here the window's side effects
+//! (opening the browser, pushing events, the waiting sign-in) are added. Every handler takes the
+//! app handle and the shared state first, then the contract's arguments.
+
+use amo_core::auth::CONNECT_TIMEOUT;
+use amo_core::domain::settings::SettingsPatch;
+use amo_core::domain::views::{ConnectOutcome, ConnectStarted, SettingsView, StatusView};
+use amo_core::Result;
+use tauri::AppHandle;
+use tauri_plugin_opener::OpenerExt;
+
+pub use crate::entries::{
+    find_duplicates, open_in_amocrm, outbox_discard, outbox_list, outbox_retry, outbox_summary, outbox_update,
+    reference_data, submit_contact, submit_lead,
+};
+pub use crate::updates::{check_for_update, install_update, update_status};
+
+use crate::events;
+use crate::state::AppState;
+
+/// Set to `1` to never open a browser (tests drive the authorize page themselves; headless use).
+const NO_BROWSER_ENV: &str = "AMO_CONNECT_NO_BROWSER";
+
+pub async fn get_status(_app: &AppHandle, state: &AppState) -> Result<StatusView> {
+    Ok(state.core().status().await)
+}
+
+pub async fn get_settings(_app: &AppHandle, state: &AppState) -> Result<SettingsView> {
+    state.core().settings_view().await
+}
+
+pub async fn save_settings(_app: &AppHandle, state: &AppState, patch: SettingsPatch) -> Result<SettingsView> {
+    state.core().apply_settings(patch).await
+}
+
+/// Opens `url` in the system browser unless `AMO_CONNECT_NO_BROWSER=1`; whether it opened.
+/// Only Rust opens URLs: the window has no opener permission.
+pub fn open_in_browser(app: &AppHandle, url: &str) -> bool {
+    if std::env::var(NO_BROWSER_ENV).is_ok_and(|v| v == "1") {
+        return false;
+    }
+    match app.opener().open_url(url, None::<&str>) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("could not open the browser: {e}");
+            false
+        }
+    }
+}
+
+/// Starts Connect: binds the loopback listener if the Redirect URI needs one, opens the browser,
+/// and returns at once. The outcome arrives later as `connect-finished` (and `status-changed`).
+pub async fn connect_start(app: &AppHandle, state: &AppState) -> Result<ConnectStarted> {
+    // Free the port of an earlier, abandoned sign-in before binding it again.
+    state.cancel_pending().await;
+    let pending = state.core().start_connect().await?;
+    let authorize_url = pending.authorize_url().to_string();
+    let browser_opened = open_in_browser(app, &authorize_url);
+    if !pending.listens() {
+        // The redirect comes back as a deep link, handled by deep_links.rs.
+        return Ok(ConnectStarted { authorize_url, browser_opened });
+    }
+    let (core, app) = (state.core().clone(), app.clone());
+    let task = tauri::async_runtime::spawn(async move {
+        let outcome = match pending.wait(CONNECT_TIMEOUT).await {
+            Ok(status) => ConnectOutcome { status, error: None },
+            Err(e) => ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) },
+        };
+        events::status_changed(&app, &outcome.status);
+        events::connect_finished(&app, &outcome);
+    });
+    state.set_pending(task);
+    Ok(ConnectStarted { authorize_url, browser_opened })
+}
+
+/// Stops waiting for amoCRM (the listener closes).
+pub async fn connect_cancel(_app: &AppHandle, state: &AppState) -> Result<bool> {
+    Ok(state.cancel_pending().await)
+}
+
+/// Connects with a code from the integration's Keys tab (amoCRM's "easy auth").
+pub async fn connect_with_code(app: &AppHandle, state: &AppState, code: String, domain: String) -> Result<StatusView> {
+    state.cancel_pending().await;
+    let status = state.core().connect_with_code(&code, &domain).await?;
+    events::status_changed(app, &status);
+    Ok(status)
+}
+
+/// Connects with a long-lived token pasted by an admin. The token goes from the form straight
+/// to Rust and the keychain; it is never sent back to the UI.
+pub async fn connect_with_token(
+    app: &AppHandle,
+    state: &AppState,
+    token: String,
+    domain: String,
+) -> Result<StatusView> {
+    state.cancel_pending().await;
+    let status = state.core().connect_with_long_lived_token(&token, &domain).await?;
+    events::status_changed(app, &status);
+    Ok(status)
+}
+
+pub async fn disconnect(app: &AppHandle, state: &AppState) -> Result<StatusView> {
+    state.core().disconnect().await?;
+    let status = state.core().status().await;
+    events::status_changed(app, &status);
+    Ok(status)
+}
+
+/// "Refresh now": refreshes the tokens (single-flight with every other task and process) and
+/// re-reads the account; pushes the new status either way.
+pub async fn refresh_now(app: &AppHandle, state: &AppState) -> Result<StatusView> {
+    let result = state.core().refresh_now().await;
+    events::status_changed(app, &state.core().status().await);
+    result
+}
+
+pub async fn cleanup_states(_app: &AppHandle, state: &AppState) -> Result<u32> {
+    Ok(u32::try_from(state.core().cleanup_states()?).unwrap_or(u32::MAX))
+}

@@ -1,0 +1,98 @@
+// Generated from crates/amo-core/src/ipc/contract.rs by the core's tests
+// (`cargo test -p amo-core ipc`). Do not edit: change the contract and rerun.
+import type { ConnectOutcome } from '../bindings/ConnectOutcome';
+import type { ConnectStarted } from '../bindings/ConnectStarted';
+import type { ContactDraft } from '../bindings/ContactDraft';
+import type { ContactMatch } from '../bindings/ContactMatch';
+import type { Draft } from '../bindings/Draft';
+import type { LeadDraft } from '../bindings/LeadDraft';
+import type { OutboxItem } from '../bindings/OutboxItem';
+import type { OutboxSummary } from '../bindings/OutboxSummary';
+import type { ReferenceData } from '../bindings/ReferenceData';
+import type { SettingsPatch } from '../bindings/SettingsPatch';
+import type { SettingsView } from '../bindings/SettingsView';
+import type { StatusView } from '../bindings/StatusView';
+import type { UpdateCheck } from '../bindings/UpdateCheck';
+import type { UpdateOffer } from '../bindings/UpdateOffer';
+import type { UpdateProgress } from '../bindings/UpdateProgress';
+import type { UpdateStatus } from '../bindings/UpdateStatus';
+
+/** Every command: its arguments and what it resolves to (it rejects with an ErrorPayload). */
+export interface Commands {
+  /** The status panel's facts. */
+  get_status: { args: Record<string, never>; result: StatusView };
+  /** The Settings form (the Secret key only as set / not set). */
+  get_settings: { args: Record<string, never>; result: SettingsView };
+  /** Saves Settings; the Secret key goes to the keychain. */
+  save_settings: { args: { patch: SettingsPatch }; result: SettingsView };
+  /** Starts a sign-in: listener (if the Redirect URI needs one), browser, authorize URL. */
+  connect_start: { args: Record<string, never>; result: ConnectStarted };
+  /** Stops waiting for amoCRM; whether a sign-in was waiting. */
+  connect_cancel: { args: Record<string, never>; result: boolean };
+  /** Connects with a code from the integration's Keys tab. */
+  connect_with_code: { args: { code: string; domain: string }; result: StatusView };
+  /** Connects with a long-lived token (never sent back to the UI). */
+  connect_with_token: { args: { token: string; domain: string }; result: StatusView };
+  /** Removes the tokens and the account. */
+  disconnect: { args: Record<string, never>; result: StatusView };
+  /** Removes expired sign-in states; how many. */
+  cleanup_states: { args: Record<string, never>; result: number };
+  /** Refreshes the tokens now and re-reads the account. */
+  refresh_now: { args: Record<string, never>; result: StatusView };
+  /** Pipelines, stages and users: the cache when fresh (unless `refresh`). */
+  reference_data: { args: { refresh: boolean }; result: ReferenceData };
+  /** Existing contacts with this phone or e-mail (re-checked). */
+  find_duplicates: { args: { phone: string; email: string }; result: Array<ContactMatch> };
+  /** Checks and queues a lead. */
+  submit_lead: { args: { draft: LeadDraft }; result: OutboxItem };
+  /** Checks and queues a contact. */
+  submit_contact: { args: { draft: ContactDraft }; result: OutboxItem };
+  /** The history, newest first. */
+  outbox_list: { args: { limit: number }; result: Array<OutboxItem> };
+  /** The banner's counts. */
+  outbox_summary: { args: Record<string, never>; result: OutboxSummary };
+  /** Sends waiting entries (or one entry) now; also resumes after a ban. How many. */
+  outbox_retry: { args: { id: number | null }; result: number };
+  /** Saves an edited entry and queues it again. */
+  outbox_update: { args: { id: number; draft: Draft }; result: OutboxItem };
+  /** Removes an entry needing attention. */
+  outbox_discard: { args: { id: number }; result: null };
+  /** Opens a sent entry in amoCRM (the URL is built in Rust); whether a browser opened. */
+  open_in_amocrm: { args: { id: number }; result: boolean };
+  /** Looks for a newer signed version. */
+  check_for_update: { args: Record<string, never>; result: UpdateCheck };
+  /** This version and the update the last check found. */
+  update_status: { args: Record<string, never>; result: UpdateStatus };
+  /** Installs the update the last check found and restarts; returns only on failure. */
+  install_update: { args: Record<string, never>; result: null };
+}
+
+export type CommandName = keyof Commands;
+
+/** Every event the backend pushes, by name, with its payload. */
+export interface Events {
+  /** The connection changed (connected, refreshed, disconnected). */
+  'status-changed': StatusView;
+  /** A sign-in ended, however it ended. */
+  'connect-finished': ConnectOutcome;
+  /** The outbox changed. */
+  'outbox-changed': OutboxSummary;
+  /** The check at start found a newer version. */
+  'update-available': UpdateOffer;
+  /** Help → Check for updates… in the native menu. */
+  'update-check-requested': null;
+  /** Download progress of an update. */
+  'update-progress': UpdateProgress;
+}
+
+export type EventName = keyof Events;
+
+/** Event names, to listen with. */
+export const EVENT = {
+  statusChanged: 'status-changed',
+  connectFinished: 'connect-finished',
+  outboxChanged: 'outbox-changed',
+  updateAvailable: 'update-available',
+  updateCheckRequested: 'update-check-requested',
+  updateProgress: 'update-progress',
+} as const satisfies Record<string, EventName>;
