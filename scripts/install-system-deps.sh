@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Amo Connect needs to build, run and test.
-# Package list verified in shared/feasibility.md §2 (Tauri prerequisites + Xvfb, WebKitWebDriver,
+# Package list verified in docs/testing-on-linux.md §2.1 (Tauri prerequisites + Xvfb, WebKitWebDriver,
 # gnome-keyring for a real Secret Service, xdotool/imagemagick for screenshots).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive

@@ -3,7 +3,7 @@
 # This is the README's test command and what CI runs (.ci/run). Its last line is a plain
 # "N passed, N failed" summary over all tiers.
 #
-# Tiers (shared/DESIGN.md, "Tests"):
+# Tiers (docs/architecture.md ("Tests"); recipe: docs/testing-on-linux.md §1):
 #   lint      rustfmt, clippy, svelte-check, generated TS types up to date
 #   core      amo-core + simulator tests (no WebKit; real SQLite files; in-memory keychain)
 #   keychain  the real Secret Service: unlocked (gnome-keyring under dbus-run-session), locked, absent

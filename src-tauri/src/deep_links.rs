@@ -13,7 +13,7 @@ use crate::state::AppState;
 pub fn install(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
     // The .deb/.rpm desktop entry and the Windows/macOS installers register the scheme. Builds
     // no installer placed — dev builds, and the AppImage — register it at run time
-    // (docs/tauri-platform.md §2), so an installed app never rewrites the user's MIME defaults.
+    // (docs/tauri-platform.md §2.4), so an installed app never rewrites the user's MIME defaults.
     #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
     if cfg!(debug_assertions) || std::env::var_os("APPIMAGE").is_some() {
         if let Err(e) = app.deep_link().register_all() {

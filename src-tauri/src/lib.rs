@@ -34,7 +34,7 @@ pub fn run() {
     }
 
     let mut builder = tauri::Builder::default();
-    // Single instance first (docs/tauri-platform.md §2): a second launch — e.g. the OS opening an
+    // Single instance first (docs/tauri-platform.md §2.1): a second launch — e.g. the OS opening an
     // amoconnect:// link — hands its URL to this instance (deep-link feature) and exits.
     #[cfg(desktop)]
     {

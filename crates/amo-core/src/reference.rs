@@ -2,7 +2,7 @@
 //! account's users — cached in SQLite so the lead form opens at once (and offline) — existing
 //! contacts for the duplicate check, and the newest leads.
 //!
-//! `/api/v4/users` is admin-only (docs/amocrm-api.md §6.9): for everyone else the list is just
+//! `/api/v4/users` is admin-only (docs/amocrm-api.md §8.10): for everyone else the list is just
 //! the current user, from `/api/v4/account`'s `current_user_id`.
 
 use std::sync::Arc;
@@ -116,7 +116,7 @@ impl Reference {
     }
 
     /// Existing contacts with this phone or email (the duplicate check). amoCRM's `query` is
-    /// fuzzy (docs/amocrm-api.md §14), so every hit is re-checked here: a phone must be the same
+    /// fuzzy (docs/amocrm-api.md §8.5, §11.8), so every hit is re-checked here: a phone must be the same
     /// number in international form, an email the same address ignoring case.
     pub async fn find_duplicates(&self, phone: &str, email: &str) -> Result<Vec<ContactMatch>> {
         let platform = self.platform();

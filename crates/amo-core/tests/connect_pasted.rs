@@ -1,5 +1,5 @@
 //! Connecting without a redirect: a code pasted from the integration's Keys tab ("easy auth"),
-//! and a long-lived token pasted by an admin (shared/amocrm-api.md §1, §4).
+//! and a long-lived token pasted by an admin (docs/amocrm-api.md §2.3, §5).
 
 use std::sync::Arc;
 

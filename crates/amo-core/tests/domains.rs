@@ -1,5 +1,5 @@
 //! Platforms and account hosts: Kommo accounts (and their old amocrm.com addresses), and an
-//! account whose subdomain was renamed in amoCRM (shared/amocrm-api.md §5, §9 #9).
+//! account whose subdomain was renamed in amoCRM (docs/amocrm-api.md §6.3, §11.9).
 
 use std::sync::Arc;
 use std::time::Duration;

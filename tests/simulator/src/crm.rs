@@ -1,7 +1,7 @@
 //! The CRM half of the simulator: pipelines, users, contacts, leads and notes, as
-//! shared/amocrm-api.md §6 describes them — HAL collections, 204 on an empty list, the plain-array
+//! docs/amocrm-api.md §7–8 describes them — HAL collections, 204 on an empty list, the plain-array
 //! answer of `/leads/complex` with `request_id` and `merged`, and 400 problem+json
-//! `validation-errors` tied to each item's `request_id` (§7).
+//! `validation-errors` tied to each item's `request_id` (docs/amocrm-api.md §7.4).
 //!
 //! Also the gate every `/api/v4/*` request passes first (rate window, 429, the 403 HTML ban after
 //! repeated 429s, injected faults) — see [`api_layer`].
@@ -103,9 +103,9 @@ pub struct SimNote {
 pub(crate) struct Crm {
     pub pipelines: Vec<SimPipeline>,
     pub users: Vec<SimUser>,
-    /// Whether the token's user is an admin: `/api/v4/users` is admin-only (§6.9).
+    /// Whether the token's user is an admin: `/api/v4/users` is admin-only (docs/amocrm-api.md §8.10).
     pub users_admin: bool,
-    /// amoCRM's duplicate control for `/leads/complex` (§6.5): a lead whose new contact has the
+    /// amoCRM's duplicate control for `/leads/complex` (docs/amocrm-api.md §8.4): a lead whose new contact has the
     /// phone of an existing contact with an open lead is merged into that lead.
     pub duplicate_control: bool,
     pub contacts: Vec<SimContact>,
@@ -117,7 +117,7 @@ pub(crate) struct Crm {
     /// Times of recent rate-limit (not injected) 429s; too many → the account is banned.
     recent_429: Vec<Instant>,
     pub banned: bool,
-    /// More than this many real 429s within a minute ban the account (§7).
+    /// More than this many real 429s within a minute ban the account (docs/amocrm-api.md §9.2).
     pub ban_after_429s: usize,
 }
 
@@ -495,7 +495,7 @@ fn check_created_at(v: &Value, prefix: &str, e: &mut ItemErrors) -> i64 {
     }
 }
 
-/// A contact model from a request (§6.6), or the errors that stop it.
+/// A contact model from a request (docs/amocrm-api.md §8.5), or the errors that stop it.
 fn parse_contact(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErrors) -> SimContact {
     let first = check_name(c, "first_name", prefix, e);
     let last = check_name(c, "last_name", prefix, e);
@@ -565,7 +565,7 @@ pub(crate) struct ListQuery {
     with: Option<String>,
 }
 
-/// amoCRM's `query` is full-text and fuzzy (§6.6, §9 #8): text matches anywhere in the name or
+/// amoCRM's `query` is full-text and fuzzy (docs/amocrm-api.md §8.5, §11.8): text matches anywhere in the name or
 /// emails, and a number matches any phone that ends in the same last seven digits — so
 /// `+7 912 123-45-67` also finds `+1 912 123 4567`, and the client must re-check.
 fn contact_matches(c: &SimContact, q: &str) -> bool {
@@ -740,7 +740,7 @@ pub(crate) async fn list_leads(State(s): State<Shared>, headers: HeaderMap, Quer
     }))
 }
 
-/// `POST /api/v4/leads/complex` (§6.5): ≤ 50 leads, each with at most one contact (new, or an
+/// `POST /api/v4/leads/complex` (docs/amocrm-api.md §8.4): ≤ 50 leads, each with at most one contact (new, or an
 /// existing `{id}`); answers a plain array with `request_id` lists and `merged`.
 pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let inner = &mut *s.lock();

@@ -1,14 +1,14 @@
-//! A local stand-in for amoCRM / Kommo, built from `shared/amocrm-api.md`, for the tests and the
+//! A local stand-in for amoCRM / Kommo, built from `docs/amocrm-api.md`, for the tests and the
 //! demo. It listens on 127.0.0.1 only and implements what the app uses, as amoCRM does it:
 //!
 //! - `GET /oauth?client_id&state&mode` — the authorize page with Allow / Deny (or an automatic
 //!   decision for tests), redirecting to the registered Redirect URI with
-//!   `code, state, referer, platform` or `error=access_denied` (§1–2);
+//!   `code, state, referer, platform` or `error=access_denied` (docs/amocrm-api.md §2–3);
 //! - `POST /oauth2/access_token` — both grants, JSON or form bodies, exact `redirect_uri` match,
 //!   single-use 20-minute codes, single-use rotating refresh tokens, JWT-shaped access tokens,
-//!   problem+json errors with amoCRM's `hint` values (§3);
+//!   problem+json errors with amoCRM's `hint` values (docs/amocrm-api.md §4);
 //! - `GET /api/v4/account` — HAL JSON behind a bearer check; 401 problem+json on a bad or expired
-//!   token; more than 7 API requests in a second → 429 (§6–7);
+//!   token; more than 7 API requests in a second → 429 (docs/amocrm-api.md §7, §8.1, §9.1);
 //! - the CRM endpoints of a lead-entry client (pipelines, users, contacts, leads, complex add,
 //!   notes) in [`crm`], with fault injection and the 403 HTML ban after repeated 429s;
 //! - `/_sim/*` — controls and counters for tests (not part of amoCRM).
@@ -284,7 +284,7 @@ impl Simulator {
         self.shared.lock().crm.faults = f;
     }
 
-    /// Whether `/api/v4/users` answers (an admin's token) or refuses with 403 (§6.9).
+    /// Whether `/api/v4/users` answers (an admin's token) or refuses with 403 (docs/amocrm-api.md §8.10).
     pub fn set_users_admin(&self, admin: bool) {
         self.shared.lock().crm.users_admin = admin;
     }
@@ -772,7 +772,7 @@ async fn account(State(s): State<Shared>, headers: HeaderMap) -> Response {
 }
 
 /// `GET https://{api_domain}/oauth2/account/current/subdomain` with `X-Refresh-Token`
-/// (shared/amocrm-api.md §5): where the account lives now. Only on the `api_domain` host.
+/// (docs/amocrm-api.md §6.3): where the account lives now. Only on the `api_domain` host.
 async fn current_subdomain(State(s): State<Shared>, headers: HeaderMap) -> Response {
     let inner = s.lock();
     let api_host = format!("api-b.{}", inner.cfg.top_level());

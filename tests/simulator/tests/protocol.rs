@@ -1,4 +1,4 @@
-//! The simulator behaves as shared/amocrm-api.md describes amoCRM: these tests pin that down, so
+//! The simulator behaves as docs/amocrm-api.md describes amoCRM: these tests pin that down, so
 //! the app's tests against it mean something.
 
 use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI};

@@ -1,6 +1,6 @@
-//! amoCRM REST API v4: what a lead-entry client needs (docs/amocrm-api.md §6). Responses are
+//! amoCRM REST API v4: what a lead-entry client needs (docs/amocrm-api.md §7–8). Responses are
 //! HAL JSON, an empty list is 204 (an empty list here, never an error), errors are
-//! problem+json, except the rate-abuse ban (403 with an nginx HTML page, §7). Every call waits
+//! problem+json, except the rate-abuse ban (403 with an nginx HTML page, docs/amocrm-api.md §9.2). Every call waits
 //! for the shared [`RateLimiter`] first.
 
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use crate::error::{AmoError, Error, Result};
 
 /// After a 429 every caller of this process pauses this long.
 const BACK_OFF_ON_429: Duration = Duration::from_secs(2);
-/// `limit` on list requests: amoCRM's maximum (§6.3).
+/// `limit` on list requests: amoCRM's maximum (docs/amocrm-api.md §7.2).
 pub const MAX_PAGE: usize = 250;
 
 /// What `/oauth2/account/current/subdomain` answers.
@@ -32,7 +32,7 @@ pub struct CurrentSubdomain {
     pub domain: String,
 }
 
-/// One element of `/leads/complex`'s plain-array answer (§6.5).
+/// One element of `/leads/complex`'s plain-array answer (docs/amocrm-api.md §8.4).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct ComplexResult {
     pub id: i64,
@@ -120,7 +120,7 @@ impl ApiClient {
         from_value(v.ok_or_else(|| Error::unexpected("no content for the account"))?, "account")
     }
 
-    /// Pipelines with their statuses (embedded by default, §6.8); archived ones left out.
+    /// Pipelines with their statuses (embedded by default, docs/amocrm-api.md §8.9); archived ones left out.
     pub async fn pipelines(&self, at: Access) -> Result<Vec<Pipeline>> {
         let Some(v) = self.get_json(&at.domain, &at.token, "/api/v4/leads/pipelines").await? else {
             return Ok(Vec::new());
@@ -132,7 +132,7 @@ impl ApiClient {
         Ok(list)
     }
 
-    /// Users of the account (admins only: others get 403 → `forbidden`, §6.9).
+    /// Users of the account (admins only: others get 403 → `forbidden`, docs/amocrm-api.md §8.10).
     pub async fn users(&self, at: Access) -> Result<Vec<User>> {
         let mut all = Vec::new();
         for page in 1..=20 {
@@ -147,7 +147,7 @@ impl ApiClient {
         Ok(all)
     }
 
-    /// Contacts amoCRM's full-text `query` finds (fuzzy; the caller re-checks, §6.6).
+    /// Contacts amoCRM's full-text `query` finds (fuzzy; the caller re-checks, docs/amocrm-api.md §8.5, §11.8).
     pub async fn search_contacts(&self, at: Access, query: &str) -> Result<Vec<ContactMatch>> {
         let path = format!("/api/v4/contacts?limit=50&query={}", urlencode(query));
         let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { return Ok(Vec::new()) };
@@ -253,7 +253,7 @@ impl ApiClient {
 
     /// Asks amoCRM where the account lives now (its subdomain may have been renamed). Must be
     /// called on the `api_domain` host from the access token, with the still-valid refresh token
-    /// (docs/amocrm-api.md §5).
+    /// (docs/amocrm-api.md §6.3).
     pub async fn current_subdomain(&self, api_domain: &str, refresh_token: &str) -> Result<CurrentSubdomain> {
         let url = self.endpoints.account_url(api_domain, "/oauth2/account/current/subdomain")?;
         let mut req = self.http.get(url).header("X-Refresh-Token", refresh_token);

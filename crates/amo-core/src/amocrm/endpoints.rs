@@ -43,7 +43,7 @@ impl Endpoints {
         }
     }
 
-    /// `https://www.amocrm.ru/oauth?client_id&state&mode` (docs/amocrm-api.md §1). `mode=post_message`
+    /// `https://www.amocrm.ru/oauth?client_id&state&mode` (docs/amocrm-api.md §2.1). `mode=post_message`
     /// makes amoCRM redirect inside the tab we opened, which is the system browser's own tab.
     pub fn authorize_url(&self, platform: Platform, client_id: &str, state: &str) -> Result<Url> {
         let mut url =

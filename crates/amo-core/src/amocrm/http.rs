@@ -1,5 +1,5 @@
 //! The HTTP client every amoCRM call goes through, and how transport failures are reported.
-//! Timeouts follow the official library (connect 5 s, request 20 s; docs/amocrm-api.md §3).
+//! Timeouts follow the official library (connect 5 s, request 20 s; docs/amocrm-api.md §4.6).
 
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ pub struct Answer {
     pub status: u16,
     pub content_type: String,
     pub body: String,
-    /// amoCRM's `X-Request-Id`, worth logging for support (docs/amocrm-api.md §6.1).
+    /// amoCRM's `X-Request-Id`, worth logging for support (docs/amocrm-api.md §7.5).
     pub request_id: Option<String>,
 }
 
@@ -78,7 +78,7 @@ impl Problem {
 }
 
 /// True when a 403 carries an HTML page: amoCRM's nginx answer for an account banned for rate
-/// abuse (docs/amocrm-api.md §7), as opposed to a JSON "forbidden".
+/// abuse (docs/amocrm-api.md §9.2), as opposed to a JSON "forbidden".
 pub fn is_html_ban(status: u16, content_type: &str, body: &str) -> bool {
     status == 403 && (content_type.contains("text/html") || body.trim_start().starts_with('<'))
 }

@@ -2,7 +2,7 @@
 //! outbox, the forms' duplicate check, reference data and `lead list` all wait here.
 //!
 //! amoCRM allows 7 requests per second and answers more with 429; repeated 429s get the whole
-//! account's API blocked until support lifts it (shared/amocrm-api.md §7, §9 #6, §11.5: "at most
+//! account's API blocked until support lifts it (docs/amocrm-api.md §9, §11.6 (the quoted rule is in §9.3): "at most
 //! 7 req/s, better ~5, no parallel bursts"). So the limiter grants at most [`DEFAULT_PER_SECOND`]
 //! requests in any sliding window of a second plus a safety margin, and a 429 pauses everyone.
 

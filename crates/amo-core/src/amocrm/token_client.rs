@@ -1,7 +1,7 @@
 //! `POST https://{account host}/oauth2/access_token` for the `authorization_code` grant (and the
 //! `refresh_token` grant used by the session manager). Errors are classified by HTTP status first
 //! and by amoCRM's `hint` second, because hints are not a documented contract
-//! (docs/amocrm-api.md §3).
+//! (docs/amocrm-api.md §4.4–4.5).
 
 use serde::{Deserialize, Serialize};
 

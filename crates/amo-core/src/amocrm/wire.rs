@@ -1,4 +1,4 @@
-//! amoCRM's JSON, both ways: drafts into request bodies (docs/amocrm-api.md §6.4–6.7), answers
+//! amoCRM's JSON, both ways: drafts into request bodies (docs/amocrm-api.md §8.3–8.7, §7.4), answers
 //! into the app's types, and amoCRM's validation paths (`_embedded.contacts.0.custom_fields_values
 //! .1.values.0.value`) back onto the form's fields, so the form marks the field whichever side
 //! found the problem.
@@ -113,7 +113,7 @@ pub fn lead_field(d: &LeadDraft, path: &str) -> String {
     }
 }
 
-/// One problem from amoCRM's `validation-errors` (§7), before it is mapped onto a field.
+/// One problem from amoCRM's `validation-errors` (docs/amocrm-api.md §7.4), before it is mapped onto a field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AmoFieldProblem {
     pub path: String,
@@ -195,7 +195,7 @@ pub fn lead_summary(l: &Value) -> Option<LeadSummary> {
     })
 }
 
-/// A pipeline as `/api/v4/leads/pipelines` embeds it (statuses embedded by default, §6.8).
+/// A pipeline as `/api/v4/leads/pipelines` embeds it (statuses embedded by default, docs/amocrm-api.md §8.9).
 #[derive(Deserialize)]
 pub struct RawPipeline {
     id: i64,

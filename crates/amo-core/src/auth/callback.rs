@@ -1,5 +1,5 @@
 //! The query amoCRM appends to the Redirect URI: `code`, `state`, `referer`, `platform` on
-//! success, `error=access_denied` on refusal (docs/amocrm-api.md §2). Parsing is separate
+//! success, `error=access_denied` on refusal (docs/amocrm-api.md §3.1–3.2). Parsing is separate
 //! from the state check so every entry point (loopback, deep link) validates the same way.
 
 use std::collections::HashMap;

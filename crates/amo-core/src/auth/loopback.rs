@@ -1,4 +1,4 @@
-//! The loopback redirect listener (RFC 8252 §7.3, docs/tauri-platform.md): binds
+//! The loopback redirect listener (RFC 8252 §7.3, docs/tauri-platform.md §3.1): binds
 //! `127.0.0.1` only, on the port of the registered Redirect URI; answers only that URI's path
 //! (everything else gets a bare 404); hands each callback's query to the caller, which either
 //! rejects it (a forged or replayed `state`: the page says why and the listener keeps waiting for

@@ -1,7 +1,7 @@
 //! The one place that hands out access tokens.
 //!
 //! amoCRM refresh tokens are single-use: a second refresh with the same token kills the
-//! connection (docs/amocrm-api.md §3). So a refresh happens under two locks — an async
+//! connection (docs/amocrm-api.md §4.3, §11.1). So a refresh happens under two locks — an async
 //! mutex for the tasks of this process and an OS file lock in the data directory for other
 //! processes (the window and a CLI command at once) — and after taking them the tokens are read
 //! again from the keychain: whoever waited uses the token the winner stored instead of spending
@@ -169,7 +169,7 @@ impl Session {
         let mut result = client.refresh(&domain, &creds, &refresh_token, t).await;
         if matches!(result, Err(Error::SignIn(SignInError::TokenRevoked { .. } | SignInError::TokenRejected { .. }))) {
             // Perhaps the account's subdomain was renamed: ask amoCRM where it lives now and, if it
-            // moved, try once more there (what the official library does; docs/amocrm-api.md §3, §5).
+            // moved, try once more there (what the official library does; docs/amocrm-api.md §4.6, §6.3).
             if let Some(moved) = self.find_moved_domain(&tokens, &refresh_token, &domain).await {
                 tracing::info!(
                     from = domain.as_str(),

@@ -1,6 +1,6 @@
 //! Phone numbers and e-mail addresses as amoCRM should store them. amoCRM treats `+7…` and
 //! `8…` as different numbers and its duplicate control compares stored strings, so a consistent
-//! international form is what makes an existing customer findable (docs/amocrm-api.md §14).
+//! international form is what makes an existing customer findable (docs/amocrm-api.md §11.8).
 
 use crate::domain::platform::Platform;
 use crate::error::FieldCode;

@@ -1,5 +1,5 @@
 //! amoCRM (amocrm.ru) or Kommo (kommo.com, formerly amocrm.com): where the authorize page lives
-//! and how phone numbers without a country code are read (docs/amocrm-api.md §1, §5).
+//! and how phone numbers without a country code are read (docs/amocrm-api.md §2.1, §6.1, §11.8).
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -1,6 +1,6 @@
 //! The account's shape as the forms need it — pipelines and their stages, users — and what the
 //! app reads back from amoCRM (existing contacts, leads). amoCRM's magic numbers for the special
-//! stages live here and nowhere else (docs/amocrm-api.md §6.8): the UI gets a [`StageKind`].
+//! stages live here and nowhere else (docs/amocrm-api.md §8.9): the UI gets a [`StageKind`].
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -10,7 +10,7 @@ use crate::domain::lang::Lang;
 use crate::domain::platform::Platform;
 use crate::error::{shown, Error, Result, Setting, SettingProblem};
 
-/// The deep link amoCRM can redirect to, if it accepts a custom scheme (docs/amocrm-api.md §2).
+/// The deep link amoCRM can redirect to, if it accepts a custom scheme (docs/amocrm-api.md §3.4).
 pub const DEEP_LINK_REDIRECT: &str = "amoconnect://oauth/callback";
 /// The suggested loopback port.
 pub const DEFAULT_LOOPBACK_PORT: u16 = 53682;
@@ -55,7 +55,7 @@ pub enum RedirectMode {
     Bounce { via: BounceVia, port: u16 },
 }
 
-/// Refresh tokens die after three months unused (docs/amocrm-api.md §3): refresh long before.
+/// Refresh tokens die after three months unused (docs/amocrm-api.md §4.3): refresh long before.
 pub const DEFAULT_KEEPALIVE_DAYS: u32 = 7;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -258,7 +258,7 @@ pub fn validate_domain(raw: &str) -> Result<String> {
     };
     if v.split('.').all(valid_label) && Platform::of_host(&v).is_some() && !v.starts_with("www.") {
         // amocrm.com accounts now live at kommo.com, and their tokens work there
-        // (docs/amocrm-api.md §5): keep one spelling.
+        // (docs/amocrm-api.md §6.1): keep one spelling.
         Ok(match v.strip_suffix(".amocrm.com") {
             Some(sub) => format!("{sub}.kommo.com"),
             None => v,

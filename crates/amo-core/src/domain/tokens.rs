@@ -54,7 +54,7 @@ pub fn mask(token: &str) -> String {
 }
 
 /// Claims of an amoCRM access token we use. The signature is not checked: the key is amoCRM's
-/// and unknown to clients (docs/amocrm-api.md §5); the claims only guide, the server decides.
+/// and unknown to clients (docs/amocrm-api.md §6.2); the claims only guide, the server decides.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct JwtClaims {
     pub exp: Option<i64>,
