@@ -80,8 +80,5 @@ else
   echo "==> no display: running under Xvfb with a private keyring"
   export AMO_DEMO_SCREENSHOT=${AMO_DEMO_SCREENSHOT:-$ROOT/artifacts/demo.png}
   mkdir -p "$(dirname "$AMO_DEMO_SCREENSHOT")"
-  xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
-    export XDG_DATA_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d); chmod 700 "$XDG_RUNTIME_DIR"
-    echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    exec "$0" --inner' "$ROOT/scripts/demo.sh"
+  xvfb-run -a -s "-screen 0 1280x800x24" "$ROOT/scripts/with-keyring.sh" "$ROOT/scripts/demo.sh" --inner
 fi

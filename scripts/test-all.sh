@@ -4,9 +4,10 @@
 # "N passed, N failed" summary over all tiers.
 #
 # Tiers (docs/architecture.md ("Tests"); recipe: docs/testing-on-linux.md §1):
-#   lint      rustfmt, clippy, svelte-check, generated TS types up to date
-#   core      amo-core + simulator tests (no WebKit; real SQLite files; in-memory keychain)
-#   keychain  the real Secret Service: unlocked (gnome-keyring under dbus-run-session), locked, absent
+#   lint      rustfmt, clippy, svelte-check, generated TS types and IPC contract up to date
+#   core      amo-core, amo-cli and simulator tests (no WebKit; real SQLite files; in-memory keychain)
+#   node      the bounce page's rule and the updater manifest (node --test, beside those files)
+#   keychain  the real Secret Service: unlocked and locked (scripts/with-keyring.sh), absent (no bus)
 #   ui        Vitest with mocked IPC
 #   e2e       the app built by the Tauri CLI, driven through tauri-driver + WebKitWebDriver under
 #             Xvfb with a private D-Bus and an unlocked keyring; the CLI journey on the real binary
@@ -18,6 +19,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TERM_COLOR=never DEBIAN_FRONTEND=noninteractive
+# The toolchains stay where they are when a tier runs with a throwaway HOME.
+export CARGO_HOME=${CARGO_HOME:-$HOME/.cargo} RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
+FRESH="$ROOT/scripts/fresh-home.sh"
+KEYRING="$ROOT/scripts/with-keyring.sh"
 ARTIFACTS=${AMO_ARTIFACTS:-$ROOT/artifacts}
 LOGS=$ARTIFACTS/logs
 mkdir -p "$LOGS"
@@ -108,15 +113,17 @@ check rustfmt -- cargo fmt --all --check
 check clippy -- cargo clippy --release --workspace --all-targets --features tauri/custom-protocol -- -D warnings
 
 # ---------------------------------------------------------------- core (no WebKit)
-run_cargo_tier core -- cargo test --release -p amo-core -p amo-sim
-# ts-rs regenerated the UI's types during the core tests; they must match what is committed.
+run_cargo_tier core -- "$FRESH" cargo test --release --no-fail-fast -p amo-core -p amo-cli -p amo-sim
+# The core's tests regenerated the UI's types (ts-rs) and the IPC contract; they must match what
+# is committed: nothing changed, nothing new.
 if git rev-parse --git-dir >/dev/null 2>&1; then
-  check ts-bindings-current -- git diff --exit-code -- ui/src/lib/bindings
+  check ts-bindings-current -- bash -c 'git diff --exit-code -- ui/src/lib/bindings ui/src/lib/ipc &&
+    [ -z "$(git status --porcelain -- ui/src/lib/bindings ui/src/lib/ipc)" ]'
 fi
 
 # ---------------------------------------------------------------- ui
 step ui
-if NO_COLOR=1 FORCE_COLOR=0 npm --prefix ui test >"$LOGS/ui.log" 2>&1; then ui_rc=0; else ui_rc=1; fi
+if NO_COLOR=1 FORCE_COLOR=0 "$FRESH" npm --prefix ui test >"$LOGS/ui.log" 2>&1; then ui_rc=0; else ui_rc=1; fi
 ui_line=$(sed -E 's/\x1b\[[0-9;]*m//g' "$LOGS/ui.log" | grep -E '^\s+Tests\s' | tail -n 1)
 ui_p=$(echo "$ui_line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
 ui_f=$(echo "$ui_line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
@@ -125,21 +132,30 @@ PASSED=$((PASSED + ${ui_p:-0})); FAILED=$((FAILED + ${ui_f:-0}))
 [ "${ui_f:-0}" -gt 0 ] && FAILED_NAMES+=(ui)
 echo "    ui: ${ui_p:-0} passed, ${ui_f:-0} failed"
 
+# ---------------------------------------------------------------- node (beside what they test)
+step node
+if "$FRESH" node --test bounce/ scripts/ >"$LOGS/node.log" 2>&1; then node_rc=0; else node_rc=1; fi
+node_p=$(awk '/^# pass/ {print $3}' "$LOGS/node.log"); node_f=$(awk '/^# fail/ {print $3}' "$LOGS/node.log")
+if [ "$node_rc" -ne 0 ] && [ "${node_f:-0}" -eq 0 ]; then node_f=1; tail -n 40 "$LOGS/node.log"; fi
+PASSED=$((PASSED + ${node_p:-0})); FAILED=$((FAILED + ${node_f:-0}))
+[ "${node_f:-0}" -gt 0 ] && FAILED_NAMES+=(node)
+echo "    node: ${node_p:-0} passed, ${node_f:-0} failed"
+
 # ---------------------------------------------------------------- keychain (real Secret Service)
-# A private session bus and a throwaway keyring per run (scripts/with-keyring.sh).
-run_cargo_tier keychain-unlocked -- dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
-  cargo test --release -p amo-core --test keychain_secret_service -- --ignored --test-threads=1
-run_cargo_tier keychain-absent -- env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY AMO_TEST_KEYCHAIN=absent \
-  cargo test --release -p amo-core --test keychain_unavailable -- --ignored
-run_cargo_tier keychain-locked -- dbus-run-session -- env XDG_DATA_HOME="$(mktemp -d)" AMO_TEST_KEYCHAIN=locked \
-  cargo test --release -p amo-core --test keychain_unavailable -- --ignored
+# A private session bus (no activation) and a throwaway keyring per tier (scripts/with-keyring.sh).
+run_cargo_tier keychain-unlocked -- "$KEYRING" \
+  cargo test --release --no-fail-fast -p amo-core --test keychain_secret_service -- --ignored --test-threads=1
+run_cargo_tier keychain-absent -- "$FRESH" env -u DISPLAY AMO_TEST_KEYCHAIN=absent \
+  cargo test --release --no-fail-fast -p amo-core --test keychain_unavailable -- --ignored
+run_cargo_tier keychain-locked -- "$KEYRING" --locked env AMO_TEST_KEYCHAIN=locked \
+  cargo test --release --no-fail-fast -p amo-core --test keychain_unavailable -- --ignored
 
 # ---------------------------------------------------------------- e2e (real window)
 step "e2e build"
 cargo test --release -p amo-e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -n 40 "$LOGS/e2e-build.log"; }
-run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
-  env AMO_CONNECT_APP="$ROOT/target/release/amo-connect" TAURI_DRIVER="$TOOLS/bin/tauri-driver" \
-  cargo test --release -p amo-e2e --test window --test cli --test leads -- --test-threads=1 --nocapture
+run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" "$KEYRING" \
+  env AMO_CONNECT_APP="$ROOT/target/release/amo-connect" TAURI_DRIVER="$TOOLS/bin/tauri-driver" NO_AT_BRIDGE=1 \
+  cargo test --release --no-fail-fast -p amo-e2e --test window --test cli --test leads -- --test-threads=1 --nocapture
 if [ -f "$AMO_E2E_ARTIFACTS/03-connected.png" ]; then
   echo "    screenshot of the connected panel: $AMO_E2E_ARTIFACTS/03-connected.png"
 fi

@@ -110,7 +110,7 @@ chmod +x "$ARTIFACTS/inner.sh"
 while IFS= read -r line; do
   echo "$line"
   case "$line" in FAIL*) FAILS=$((FAILS + 1)) ;; esac
-done < <(SIM_PORT=$SIM_PORT OUT=$ARTIFACTS xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+done < <(SIM_PORT=$SIM_PORT OUT=$ARTIFACTS xvfb-run -a -s "-screen 0 1280x800x24" \
   "$ROOT/scripts/with-keyring.sh" "$ARTIFACTS/inner.sh" 2>/dev/null)
 
 # ------------------------------------------------------------------ the installed app updates itself
@@ -156,7 +156,7 @@ if [ -s "$UPDATE_DIR/tauri.test.json" ]; then
     "$ROOT/ui/node_modules/.bin/tauri" signer sign "$FORGED/new.deb" >/dev/null 2>&1
   cp "$FORGED/new.deb.sig" "$UPDATE_DIR/forged.sig"
   rm -rf "$FORGED"
-  if xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
+  if xvfb-run -a -s "-screen 0 1280x800x24" "$ROOT/scripts/with-keyring.sh" \
       env AMO_CONNECT_APP=/usr/bin/amo-connect AMO_UPDATE_DIR="$UPDATE_DIR" \
       TAURI_DRIVER="${TAURI_DRIVER:-$ROOT/target/tools/bin/tauri-driver}" AMO_E2E_ARTIFACTS="$ARTIFACTS" \
       cargo test --release -p amo-e2e --test update -- --ignored --nocapture >"$ARTIFACTS/update.log" 2>&1; then

@@ -1,9 +1,97 @@
 #!/usr/bin/env bash
-# Runs "$@" inside the current D-Bus session (start one with `dbus-run-session --`) with a
-# throwaway, unlocked gnome-keyring: the real Secret Service the app talks to. The data and runtime
-# directories are fresh per run; the password only unlocks this keyring.
+# Runs "$@" on a private D-Bus session bus with a throwaway gnome-keyring (the real Secret Service
+# the app talks to) and a throwaway home (scripts/fresh-home.sh).
+#
+#   scripts/with-keyring.sh [--locked] COMMAND...
+#     default    the keyring is unlocked, with a password only this run knows
+#     --locked   the daemon owns the Secret Service but no keyring is unlocked (keychain_locked)
+#
+# Why it is built this way (a cold CI run once lost its keyring mid-tier; docs/testing-on-linux.md §5):
+# - The bus has NO service activation, so nothing can D-Bus-activate a second Secret Service
+#   (one that would use the real home's keyring directory and a locked keyring).
+# - COMMAND starts only once our daemon owns org.freedesktop.secrets and, unlocked, a store/lookup
+#   round trip through it works.
+# - After COMMAND the same daemon must still own the name; if not, the run fails saying so.
 set -euo pipefail
-export XDG_DATA_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)
-chmod 700 "$XDG_RUNTIME_DIR"
-echo -n test-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-exec "$@"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ -z "${AMO_KEYRING_STAGE:-}" ]; then
+  mode=unlocked
+  if [ "${1:-}" = --locked ]; then mode=locked; shift; fi
+  [ $# -gt 0 ] || { echo "usage: $0 [--locked] COMMAND..." >&2; exit 2; }
+  # A session bus with no servicedirs: no activation of anything.
+  conf=$(mktemp -t amo-bus.XXXXXX.conf)
+  cat >"$conf" <<'CONF'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+  rc=0
+  AMO_KEYRING_STAGE=$mode "$ROOT/scripts/fresh-home.sh" dbus-run-session --config-file="$conf" -- "$0" "$@" || rc=$?
+  rm -f "$conf"
+  exit "$rc"
+fi
+
+# ---- inside the private bus and the throwaway home
+mode=$AMO_KEYRING_STAGE
+unset AMO_KEYRING_STAGE
+say() { echo "with-keyring: $*" >&2; }
+bus_call() {
+  dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus /org/freedesktop/DBus "$@" 2>/dev/null |
+    sed -E 's/^[[:space:]]+//'
+}
+owner_pid() { bus_call org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets | awk '{print $NF}'; }
+
+if [ "$mode" = unlocked ]; then
+  password=$(head -c 18 /dev/urandom | base64)
+  eval "$(printf '%s' "$password" | gnome-keyring-daemon --unlock --components=secrets)"
+else
+  eval "$(gnome-keyring-daemon --start --components=secrets)"
+fi
+export GNOME_KEYRING_CONTROL
+
+pid=""
+for _ in $(seq 100); do
+  if [ "$(bus_call org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets)" = "boolean true" ]; then
+    pid=$(owner_pid); break
+  fi
+  sleep 0.1
+done
+if [ -z "$pid" ]; then
+  say "gnome-keyring-daemon did not take org.freedesktop.secrets within 10 s; not running the tests"
+  exit 1
+fi
+if [ "$mode" = unlocked ]; then
+  probe=probe-$$-$RANDOM
+  if ! printf '%s' "$probe" | secret-tool store --label=amo-connect-probe amo-probe "$probe" >/dev/null 2>&1 ||
+    [ "$(secret-tool lookup amo-probe "$probe" 2>/dev/null)" != "$probe" ]; then
+    say "the throwaway keyring (pid $pid) does not store and return a secret; not running the tests"
+    exit 1
+  fi
+  secret-tool clear amo-probe "$probe" >/dev/null 2>&1 || true
+fi
+say "Secret Service ready: gnome-keyring-daemon pid $pid ($mode), home $HOME"
+
+rc=0
+"$@" || rc=$?
+
+now=$(owner_pid || true)
+if [ "$now" != "$pid" ]; then
+  if [ -z "$now" ]; then
+    say "FAILED: the throwaway keyring (pid $pid) is gone: nothing owns org.freedesktop.secrets any more"
+  else
+    say "FAILED: org.freedesktop.secrets is now owned by pid $now, not the throwaway keyring (pid $pid)"
+  fi
+  [ "$rc" -ne 0 ] || rc=1
+fi
+exit "$rc"

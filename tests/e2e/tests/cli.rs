@@ -69,7 +69,7 @@ async fn config_connect_status_with_a_forged_and_a_replayed_callback() -> anyhow
     assert!(!contains(&files, &callback), "the callback URL reached the data directory");
 
     let (code, out, _) = env.cli(&["cleanup"], None)?;
-    assert_eq!((code, out.trim()), (0, "Removed 0 expired sign-in state(s)."));
+    assert_eq!((code, out.trim()), (0, "Removed 0 expired sign-in states."));
     let (code, out, _) = env.cli(&["disconnect"], None)?;
     assert_eq!((code, out.trim()), (0, "Disconnected: tokens removed from the keychain."));
     let (_, out, _) = env.cli(&["status", "--json"], None)?;
