@@ -6,8 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig(({ mode }) => ({
   plugins: [svelte()],
   clearScreen: false,
-  // The bounce page's tests read ../bounce; nothing else outside ui/ is served.
-  server: { port: 5173, strictPort: true, host: '127.0.0.1', fs: { allow: ['.', '../bounce'] } },
+  // Nothing outside ui/ is served.
+  server: { port: 5173, strictPort: true, host: '127.0.0.1', fs: { allow: ['.'] } },
   build: { outDir: 'dist', target: 'safari15', emptyOutDir: true },
   // Vitest runs with mode "test": resolve Svelte's browser build for jsdom component tests.
   resolve: mode === 'test' ? { conditions: ['browser'] } : {},

@@ -51,7 +51,7 @@ async fn leads_typed_in_the_window_reach_amocrm_once_also_across_an_outage() -> 
     w.fill("#lead-name", "Typed during the outage").await?;
     w.click("#lead-submit").await?;
     w.find("#offline-banner").await?;
-    assert!(w.text("#offline-banner").await?.contains("1 entries are saved"));
+    assert!(w.text("#offline-banner").await?.contains("1 entry is saved"));
     w.click("#nav-history").await?;
     w.wait_attr("#history-item-2", "data-state", "queued", 10).await?;
     w.screenshot("09-offline.png").await?;

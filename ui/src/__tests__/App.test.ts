@@ -1,26 +1,14 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
-import { emit } from '@tauri-apps/api/event';
-import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, test } from 'vitest';
 import App from '../App.svelte';
 import type { ConnectOutcome } from '../lib/bindings/ConnectOutcome';
+import type { OutboxSummary } from '../lib/bindings/OutboxSummary';
+import { EVENT } from '../lib/ipc/contract';
+import { argsOf, backend as mockBackend, emitEvent, fail, names, type Handlers } from './backend';
 import { connected, disconnected, settingsView } from './fixtures';
 
-type Call = { cmd: string; args: unknown };
-
-function backend(handlers: Record<string, (args: unknown) => unknown>) {
-  const calls: Call[] = [];
-  mockIPC(
-    (cmd, args) => {
-      calls.push({ cmd, args });
-      const h = handlers[cmd];
-      if (!h) throw new Error(`unexpected command ${cmd}`);
-      return h(args);
-    },
-    { shouldMockEvents: true },
-  );
-  return calls;
-}
+const backend = (handlers: Handlers) => mockBackend(handlers, { events: true });
 
 afterEach(() => clearMocks());
 
@@ -38,10 +26,10 @@ describe('App', () => {
 
     await fireEvent.click(container.querySelector('#btn-connect') as HTMLElement);
     await waitFor(() => expect(container.querySelector('#authorize-url')).not.toBeNull());
-    expect(calls.map((c) => c.cmd)).toContain('connect_start');
+    expect(names(calls)).toContain('connect_start');
 
     const outcome: ConnectOutcome = { status: connected, error: null };
-    await emit('connect-finished', outcome);
+    await emitEvent(EVENT.connectFinished, outcome);
     await waitFor(() => expect(container.querySelector('#status-panel')?.getAttribute('data-connected')).toBe('true'));
     expect(container.querySelector('#account-name')?.textContent).toContain('Acme Trading');
     expect(container.querySelector('#notice')?.textContent).toBe('Connected to Acme Trading.');
@@ -58,10 +46,10 @@ describe('App', () => {
     await waitFor(() => expect(container.querySelector('#btn-connect')).not.toBeNull());
     await fireEvent.click(container.querySelector('#btn-connect') as HTMLElement);
     await waitFor(() => expect(container.querySelector('#authorize-url')).not.toBeNull());
-    await emit('connect-finished', {
+    await emitEvent(EVENT.connectFinished, {
       status: disconnected,
-      error: { code: 'access_denied', message: 'Access was denied in amoCRM.' },
-    } satisfies ConnectOutcome);
+      error: { code: 'access_denied', message: 'Access was denied in amoCRM.', remedy: 'none' },
+    });
     await waitFor(() => expect(container.querySelector('#connect-error')?.getAttribute('data-code')).toBe('access_denied'));
   });
 
@@ -69,9 +57,7 @@ describe('App', () => {
     backend({
       get_settings: () => settingsView(),
       get_status: () => disconnected,
-      connect_start: () => {
-        throw { code: 'not_configured', message: 'Integration ID is not set.' };
-      },
+      connect_start: () => fail({ code: 'not_configured', message: 'Integration ID is not set.', remedy: 'settings' }),
     });
     const { container, getByText } = render(App);
     await waitFor(() => expect(container.querySelector('#btn-connect')).not.toBeNull());
@@ -96,10 +82,9 @@ describe('App', () => {
     const calls = backend({
       get_settings: () => settingsView({ language: 'en' }),
       get_status: () => disconnected,
-      save_settings: (args) => {
+      save_settings: ({ patch }) => {
         saveCount += 1;
-        const patch = (args as { patch: Record<string, unknown> }).patch;
-        if (saveCount === 1) throw { code: 'invalid_setting', message: 'Invalid client_id: an Integration ID looks like …' };
+        if (saveCount === 1) fail({ code: 'invalid_setting', message: 'Invalid client_id: an Integration ID looks like …', remedy: 'settings' });
         return settingsView({ client_id: String(patch.client_id), language: 'en' }, patch.client_secret !== undefined);
       },
     });
@@ -111,15 +96,13 @@ describe('App', () => {
     await fireEvent.input(input('#client-id'), { target: { value: 'nope' } });
     await fireEvent.submit(container.querySelector('#settings-form') as HTMLFormElement);
     await waitFor(() => expect(container.querySelector('#settings-error')?.getAttribute('data-code')).toBe('invalid_setting'));
-    const first = calls.find((c) => c.cmd === 'save_settings')?.args as { patch: Record<string, unknown> };
-    expect(first.patch.client_secret).toBeUndefined();
+    expect(argsOf(calls, 'save_settings')?.patch.client_secret).toBeUndefined();
 
     await fireEvent.input(input('#client-id'), { target: { value: '5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10' } });
     await fireEvent.input(input('#client-secret'), { target: { value: 'the-secret' } });
     await fireEvent.submit(container.querySelector('#settings-form') as HTMLFormElement);
     await waitFor(() => expect(container.querySelector('#settings-saved')).not.toBeNull());
-    const second = calls.filter((c) => c.cmd === 'save_settings')[1]?.args as { patch: Record<string, unknown> };
-    expect(second.patch).toMatchObject({
+    expect(argsOf(calls, 'save_settings', 1)?.patch).toMatchObject({
       client_id: '5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10',
       client_secret: 'the-secret',
       platform: 'amocrm',
@@ -132,6 +115,36 @@ describe('App', () => {
     expect(container.querySelector('#secret-state')?.getAttribute('data-set')).toBe('true');
   });
 
+  test('the outbox follows the backend: the banner and the pending count; cleanup reports its count', async () => {
+    let summary: OutboxSummary = { queued: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null };
+    const calls = backend({
+      get_settings: () => settingsView({ language: 'en' }),
+      get_status: () => disconnected,
+      outbox_summary: () => summary,
+      outbox_list: () => [],
+      update_status: () => ({ current_version: '0.1.0', offer: null }),
+      cleanup_states: () => 1,
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(names(calls)).toContain('update_status'));
+    expect(container.querySelector('#outbox-banner')).toBeNull();
+    expect(container.querySelector('#nav-pending')).toBeNull();
+
+    summary = { ...summary, queued: 1, attention: 1, offline: true, last_error: { code: 'network', message: 'offline', remedy: 'network' } };
+    await emitEvent(EVENT.outboxChanged, summary);
+    await waitFor(() =>
+      expect(container.querySelector('#offline-banner')?.textContent?.trim()).toBe(
+        'amoCRM is unreachable. 1 entry is saved and will be sent automatically.',
+      ),
+    );
+    expect(container.querySelector('#nav-pending')?.textContent).toBe('2');
+    expect(argsOf(calls, 'outbox_list')).toEqual({ limit: 50 });
+
+    await fireEvent.click(container.querySelector('#btn-cleanup') as HTMLElement);
+    await waitFor(() => expect(container.querySelector('#notice')?.textContent).toBe('Removed 1 expired sign-in state.'));
+    expect(container.querySelector('#load-error')).toBeNull();
+  });
+
   test('switching language persists it and re-renders in Russian', async () => {
     const calls = backend({
       get_settings: () => settingsView({ language: 'en' }),
@@ -142,6 +155,6 @@ describe('App', () => {
     await waitFor(() => expect(container.querySelector('#btn-connect')?.textContent?.trim()).toBe('Connect amoCRM'));
     await fireEvent.click(container.querySelector('#lang-ru') as HTMLElement);
     await waitFor(() => expect(container.querySelector('#btn-connect')?.textContent?.trim()).toBe('Подключить amoCRM'));
-    expect(calls.find((c) => c.cmd === 'save_settings')?.args).toEqual({ patch: { language: 'ru' } });
+    expect(argsOf(calls, 'save_settings')).toEqual({ patch: { language: 'ru' } });
   });
 });

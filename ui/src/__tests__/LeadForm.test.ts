@@ -1,23 +1,37 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
-import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import LeadForm from '../components/LeadForm.svelte';
 import History from '../components/History.svelte';
 import OutboxBanner from '../components/OutboxBanner.svelte';
 import type { OutboxItem } from '../lib/bindings/OutboxItem';
 import type { ReferenceData } from '../lib/bindings/ReferenceData';
+import type { OutboxSummary } from '../lib/bindings/OutboxSummary';
 import { i18n } from '../lib/i18n.svelte';
+import { argsOf, backend, fail, names } from './backend';
 
 afterEach(() => clearMocks());
 
 const reference: ReferenceData = {
   pipelines: [
     {
-      id: 10, name: 'Sales', sort: 1, is_main: true, is_archive: false,
+      id: 10, name: 'Sales', sort: 1, is_main: true,
       statuses: [
-        { id: 1, name: 'Unsorted', sort: 10, color: '#fff', type: 1 },
-        { id: 2, name: 'First contact', sort: 20, color: '#fff', type: 0 },
-        { id: 142, name: 'Won', sort: 10000, color: '#fff', type: 0 },
+        { id: 1, name: 'Unsorted', sort: 10, color: '#fff', kind: 'unsorted' },
+        { id: 2, name: 'First contact', sort: 20, color: '#fff', kind: 'open' },
+        { id: 3, name: 'Negotiation', sort: 30, color: '#fff', kind: 'open' },
+        { id: 142, name: 'Won', sort: 10000, color: '#fff', kind: 'won' },
+        { id: 143, name: 'Lost', sort: 11000, color: '#fff', kind: 'lost' },
+      ],
+    },
+    {
+      // Ids amoCRM never uses for won/lost: only the kind says what a stage is for.
+      id: 20, name: 'Repairs', sort: 2, is_main: false,
+      statuses: [
+        { id: 21, name: 'Incoming', sort: 10, color: '#fff', kind: 'unsorted' },
+        { id: 22, name: 'Done', sort: 20, color: '#fff', kind: 'won' },
+        { id: 23, name: 'In work', sort: 30, color: '#fff', kind: 'open' },
+        { id: 24, name: 'Refused', sort: 40, color: '#fff', kind: 'lost' },
       ],
     },
   ],
@@ -44,12 +58,7 @@ const input = (c: HTMLElement, sel: string, value: string) =>
 describe('LeadForm', () => {
   test('submits one draft with its contact, clears and is ready for the next call', async () => {
     i18n.lang = 'en';
-    const calls: { cmd: string; args: unknown }[] = [];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === 'find_duplicates') return [];
-      return queued(5);
-    });
+    const calls = backend({ find_duplicates: () => [], submit_lead: () => queued(5) });
     const onSaved = vi.fn();
     const { container } = render(LeadForm, { reference, onSaved });
     await input(container, '#lead-name', 'Order 17');
@@ -61,8 +70,7 @@ describe('LeadForm', () => {
     await input(container, '#lead-note', 'call back');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(onSaved).toHaveBeenCalled());
-    const submit = calls.find((c) => c.cmd === 'submit_lead');
-    expect(submit?.args).toEqual({
+    expect(argsOf(calls, 'submit_lead')).toEqual({
       draft: {
         name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: null, tags: ['phone', 'vip'],
         contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], email: '', responsible_user_id: null },
@@ -73,22 +81,35 @@ describe('LeadForm', () => {
     await waitFor(() => expect(document.activeElement?.id).toBe('lead-name'));
     expect(container.querySelector('#lead-notice')?.textContent).toContain('#5');
     // Unsorted, won and lost are not offered as a stage for a new lead.
-    expect([...container.querySelectorAll('#lead-status option')].map((o) => o.textContent)).toEqual(['First contact']);
+    expect([...container.querySelectorAll('#lead-status option')].map((o) => o.textContent)).toEqual(['First contact', 'Negotiation']);
+  });
+
+  test('the stage select offers only open stages, whatever their ids', async () => {
+    i18n.lang = 'en';
+    const calls = backend({ find_duplicates: () => [], submit_lead: () => queued(7) });
+    const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
+    const stages = () => [...container.querySelectorAll('#lead-status option')].map((o) => o.textContent);
+    expect(stages()).toEqual([]);
+    await fireEvent.change(container.querySelector('#lead-pipeline') as HTMLSelectElement, { target: { value: '20' } });
+    expect(stages()).toEqual(['In work']);
+    await input(container, '#lead-name', 'Fix the chair');
+    await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
+    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
+    expect(argsOf(calls, 'submit_lead')?.draft).toMatchObject({ pipeline_id: 20, status_id: 23 });
   });
 
   test('field errors from the backend are shown on their fields and nothing is cleared', async () => {
     i18n.lang = 'en';
-    mockIPC((cmd) => {
-      if (cmd === 'submit_lead') {
-        throw {
-          code: 'validation', message: 'Check the fields',
+    backend({
+      find_duplicates: () => [],
+      submit_lead: () =>
+        fail({
+          code: 'validation', message: 'Check the fields', remedy: 'none',
           fields: [
             { field: 'price', code: 'invalid_price', message: 'the price is a whole number, 0 or more' },
             { field: 'contact.phones.0', code: 'invalid_phone', message: 'a phone number has 8–15 digits' },
           ],
-        };
-      }
-      return [];
+        }),
     });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
     await input(container, '#lead-name', 'Order');
@@ -104,11 +125,9 @@ describe('LeadForm', () => {
   test('a phone already in amoCRM is offered; attaching sends the existing contact id only', async () => {
     i18n.lang = 'en';
     vi.useFakeTimers({ shouldAdvanceTime: true });
-    const calls: { cmd: string; args: unknown }[] = [];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      if (cmd === 'find_duplicates') return [{ id: 99, name: 'Ivan Petrov', phones: ['+79121234567'], emails: [] }];
-      return queued(6);
+    const calls = backend({
+      find_duplicates: () => [{ id: 99, name: 'Ivan Petrov', phones: ['+79121234567'], emails: [] }],
+      submit_lead: () => queued(6),
     });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
     await input(container, '#lead-name', 'Repeat order');
@@ -118,10 +137,10 @@ describe('LeadForm', () => {
     await fireEvent.click(container.querySelector('#dup-offer-99 .dup-attach') as HTMLButtonElement);
     expect(container.querySelector('#dup-attached')?.textContent).toContain('Ivan Petrov');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(calls.some((c) => c.cmd === 'submit_lead')).toBe(true));
-    const draft = (calls.find((c) => c.cmd === 'submit_lead')?.args as { draft: { existing_contact_id: number; contact: unknown } }).draft;
-    expect(draft.existing_contact_id).toBe(99);
-    expect(draft.contact).toBeNull();
+    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
+    const draft = argsOf(calls, 'submit_lead')?.draft;
+    expect(draft?.existing_contact_id).toBe(99);
+    expect(draft?.contact).toBeNull();
     vi.useRealTimers();
   });
 });
@@ -129,37 +148,80 @@ describe('LeadForm', () => {
 describe('History and the outbox banner', () => {
   test('a sent entry links into amoCRM; a refused one can be retried, edited or removed', async () => {
     i18n.lang = 'en';
-    const calls: string[] = [];
-    mockIPC((cmd) => {
-      calls.push(cmd);
-      return true;
-    });
+    const calls = backend({ open_in_amocrm: () => true, outbox_retry: () => 1, outbox_discard: () => null });
     const sent = { ...queued(1), state: 'sent' as const, title: 'Order 1', lead_id: 555, lead_url: 'https://acme.amocrm.ru/leads/detail/555', locked: true };
-    const refused = {
-      ...queued(2), state: 'attention' as const, title: 'Order 2', attempts: 1,
-      error: { code: 'validation', message: 'Check the fields' },
-      field_errors: [{ field: 'status', code: 'amo_notsupportedchoice', message: 'The value you selected is not a valid choice.' }],
+    const refused: OutboxItem = {
+      ...queued(2), state: 'attention', title: 'Order 2', attempts: 1,
+      error: { code: 'validation', message: 'Check the fields', remedy: 'none' },
+      field_errors: [{ field: 'status', code: 'not_a_choice', message: 'The value you selected is not a valid choice.' }],
     };
     const onChanged = vi.fn();
     const { container } = render(History, { items: [refused, sent], reference, onChanged });
     const link = container.querySelector('#history-item-1 .amo-link') as HTMLAnchorElement;
     expect(link.getAttribute('href')).toBe('https://acme.amocrm.ru/leads/detail/555');
     await fireEvent.click(link);
-    await waitFor(() => expect(calls).toContain('open_in_amocrm'));
+    await waitFor(() => expect(names(calls)).toContain('open_in_amocrm'));
     expect(container.querySelector('#history-item-1 .retry')).toBeNull();
     expect(container.querySelector('#history-item-2')?.textContent).toContain('not a valid choice');
     await fireEvent.click(container.querySelector('#history-item-2 .edit') as HTMLButtonElement);
     expect((container.querySelector('#history-item-2 #lead-name') as HTMLInputElement).value).toBe('x');
     await fireEvent.click(container.querySelector('#history-item-2 .discard') as HTMLButtonElement);
-    await waitFor(() => expect(calls).toContain('outbox_discard'));
+    await waitFor(() => expect(names(calls)).toContain('outbox_discard'));
   });
 
   test('offline and banned banners say what happens to the entries', () => {
     i18n.lang = 'en';
-    const base = { queued: 3, attention: 0, sent: 1, banned: false, offline: true, last_error: { code: 'network', message: 'x' } };
+    const base: OutboxSummary = {
+      queued: 3, attention: 0, sent: 1, banned: false, offline: true,
+      last_error: { code: 'network', message: 'x', remedy: 'network' },
+    };
     const offline = render(OutboxBanner, { summary: base, onRetry: vi.fn(), onShowHistory: vi.fn() });
     expect(offline.container.querySelector('#offline-banner')?.textContent).toContain('3 entries are saved');
     const banned = render(OutboxBanner, { summary: { ...base, banned: true }, onRetry: vi.fn(), onShowHistory: vi.fn() });
     expect(banned.container.querySelector('#banned-banner')?.textContent).toContain('support');
+  });
+
+  test('the banners count in the right plural form', () => {
+    const summary = (s: Partial<OutboxSummary>): OutboxSummary => ({
+      queued: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null, ...s,
+    });
+    const text = (s: OutboxSummary, sel: string) =>
+      render(OutboxBanner, { summary: s, onRetry: vi.fn(), onShowHistory: vi.fn() }).container.querySelector(sel)?.textContent?.trim();
+
+    i18n.lang = 'en';
+    expect(text(summary({ queued: 1, offline: true }), '#offline-banner')).toBe(
+      'amoCRM is unreachable. 1 entry is saved and will be sent automatically.',
+    );
+    expect(text(summary({ queued: 3, offline: true }), '#offline-banner')).toBe(
+      'amoCRM is unreachable. 3 entries are saved and will be sent automatically.',
+    );
+    expect(text(summary({ queued: 1 }), '#waiting-banner')).toBe('1 entry waiting to be sent.');
+    expect(text(summary({ queued: 4 }), '#waiting-banner')).toBe('4 entries waiting to be sent.');
+    expect(text(summary({ attention: 1 }), '#attention-banner')).toBe('1 entry needs attention — see History.');
+    expect(text(summary({ attention: 2 }), '#attention-banner')).toBe('2 entries need attention — see History.');
+
+    i18n.lang = 'ru';
+    expect(text(summary({ queued: 1, offline: true }), '#offline-banner')).toBe(
+      'amoCRM недоступен. 1 запись сохранена и будет отправлена автоматически.',
+    );
+    expect(text(summary({ queued: 2, offline: true }), '#offline-banner')).toBe(
+      'amoCRM недоступен. 2 записи сохранены и будут отправлены автоматически.',
+    );
+    expect(text(summary({ queued: 5, offline: true }), '#offline-banner')).toBe(
+      'amoCRM недоступен. 5 записей сохранено и будет отправлено автоматически.',
+    );
+    expect(text(summary({ attention: 21 }), '#attention-banner')).toBe('21 запись требует внимания — см. «Историю».');
+    i18n.lang = 'en';
+  });
+
+  test('the History counts attempts in the right plural form', () => {
+    i18n.lang = 'en';
+    backend({});
+    const item = (id: number, attempts: number): OutboxItem => ({
+      ...queued(id), attempts, error: { code: 'network', message: 'offline', remedy: 'network' },
+    });
+    const { container } = render(History, { items: [item(1, 1), item(2, 3)], reference, onChanged: vi.fn() });
+    expect(container.querySelector('#history-item-1 .item-error')?.textContent).toBe('[network] offline · 1 attempt');
+    expect(container.querySelector('#history-item-2 .item-error')?.textContent).toBe('[network] offline · 3 attempts');
   });
 });

@@ -1,8 +1,9 @@
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
-import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import PasteConnect from '../components/PasteConnect.svelte';
 import { i18n } from '../lib/i18n.svelte';
+import { backend, fail } from './backend';
 import { connected } from './fixtures';
 
 afterEach(() => clearMocks());
@@ -10,11 +11,7 @@ afterEach(() => clearMocks());
 describe('PasteConnect', () => {
   test('a code goes to connect_with_code with the domain; success hands back the status', async () => {
     i18n.lang = 'en';
-    const calls: { cmd: string; args: unknown }[] = [];
-    mockIPC((cmd, args) => {
-      calls.push({ cmd, args });
-      return connected;
-    });
+    const calls = backend({ connect_with_code: () => connected });
     const onConnected = vi.fn();
     const { container } = render(PasteConnect, { domain: 'acme.amocrm.ru', onConnected });
     const submit = container.querySelector('#btn-paste-connect') as HTMLButtonElement;
@@ -29,8 +26,8 @@ describe('PasteConnect', () => {
 
   test('token mode explains itself, calls connect_with_token and shows errors by code', async () => {
     i18n.lang = 'en';
-    mockIPC(() => {
-      throw { code: 'token_expired', message: 'The long-lived token has expired.' };
+    const calls = backend({
+      connect_with_token: () => fail({ code: 'token_expired', message: 'The long-lived token has expired.', remedy: 'retry' }),
     });
     const onConnected = vi.fn();
     const { container, getByText } = render(PasteConnect, { domain: null, onConnected });
@@ -41,5 +38,6 @@ describe('PasteConnect', () => {
     await fireEvent.submit(container.querySelector('#paste-form') as HTMLFormElement);
     await waitFor(() => expect(container.querySelector('#paste-error')?.getAttribute('data-code')).toBe('token_expired'));
     expect(onConnected).not.toHaveBeenCalled();
+    expect(calls).toEqual([{ cmd: 'connect_with_token', args: { token: 'eyJ.x.y', domain: 'acme.kommo.com' } }]);
   });
 });

@@ -1,6 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { describe, expect, test, vi } from 'vitest';
 import StatusPanel from '../components/StatusPanel.svelte';
+import type { ErrorPayload } from '../lib/bindings/ErrorPayload';
 import { i18n } from '../lib/i18n.svelte';
 import { connected, disconnected } from './fixtures';
 
@@ -54,7 +55,7 @@ describe('StatusPanel', () => {
     const status = {
       ...connected,
       reconnect_needed: true,
-      problem: { code: 'token_revoked', message: 'amoCRM revoked access (Token has been revoked).' },
+      problem: { code: 'token_revoked', message: 'amoCRM revoked access (Token has been revoked).', remedy: 'reconnect' } satisfies ErrorPayload,
     };
     const { container, getByText } = render(StatusPanel, props({ status }));
     expect(container.querySelector('#reconnect-banner')).not.toBeNull();
@@ -97,8 +98,8 @@ describe('StatusPanel', () => {
     expect(container.querySelector('#btn-cancel')).not.toBeNull();
   });
 
-  test('errors switch on their code: settings problems offer Settings, a denial does not', async () => {
-    const p = props({ error: { code: 'invalid_client_secret', message: 'amoCRM rejected the Secret key.' } });
+  test('errors offer their remedy: settings problems offer Settings, a denial does not', async () => {
+    const p = props({ error: { code: 'invalid_client_secret', message: 'amoCRM rejected the Secret key.', remedy: 'settings' } satisfies ErrorPayload });
     const { container, unmount } = render(StatusPanel, p);
     const notice = container.querySelector('#connect-error');
     expect(notice?.getAttribute('data-code')).toBe('invalid_client_secret');
@@ -106,7 +107,7 @@ describe('StatusPanel', () => {
     await fireEvent.click(screen.getByText('Open Settings'));
     expect(p.onOpenSettings).toHaveBeenCalledOnce();
     unmount();
-    const denied = render(StatusPanel, props({ error: { code: 'access_denied', message: 'Access was denied.' } }));
+    const denied = render(StatusPanel, props({ error: { code: 'access_denied', message: 'Access was denied.', remedy: 'none' } satisfies ErrorPayload }));
     const n2 = denied.container.querySelector('#connect-error');
     expect(n2?.classList.contains('info')).toBe(true);
     expect(denied.queryByText('Open Settings')).toBeNull();

@@ -1,10 +1,25 @@
-// Every UI string goes through t(). The language is reactive ($state) and persisted in the
-// backend's settings, so error messages from Rust come back in the same language.
+// Every UI string goes through t(), or tn() when it shows a count. The language is reactive
+// ($state) and persisted in the backend's settings, so error messages from Rust come back in the
+// same language.
 import type { Lang } from './bindings/Lang';
-import { en, type MessageKey } from './i18n/en';
-import { ru } from './i18n/ru';
+import { en, enPlurals, type EnPlural, type MessageKey, type PluralKey } from './i18n/en';
+import { ru, ruPlurals, type RuPlural } from './i18n/ru';
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { en, ru };
+
+/** The form `rule` names, or `fallback` when the language has no such form (e.g. 'other' for 1.5 in Russian). */
+function pick<F extends string>(forms: Record<F, string>, rule: Intl.LDMLPluralRule, fallback: F): string {
+  return (forms as Partial<Record<string, string>>)[rule] ?? forms[fallback];
+}
+
+/** Each language's plural messages, with the forms that language needs. */
+const plurals: { [L in Lang]: (key: PluralKey, rule: Intl.LDMLPluralRule) => string } = {
+  en: (key, rule) => pick<keyof EnPlural>(enPlurals[key], rule, 'other'),
+  ru: (key, rule) => pick<keyof RuPlural>(ruPlurals[key], rule, 'many'),
+};
+
+const locales: Record<Lang, string> = { en: 'en-GB', ru: 'ru-RU' };
+const pluralRules: Record<Lang, Intl.PluralRules> = { en: new Intl.PluralRules(locales.en), ru: new Intl.PluralRules(locales.ru) };
 
 function detect(): Lang {
   const nav = typeof navigator !== 'undefined' ? navigator.language : 'en';
@@ -23,16 +38,26 @@ export const i18n = {
   },
 };
 
-export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
-  const template = dictionaries[current][key];
+type Vars = Record<string, string | number>;
+
+function fill(template: string, vars: Vars): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
+}
+
+export function t(key: MessageKey, vars: Vars = {}): string {
+  return fill(dictionaries[current][key], vars);
+}
+
+/** A message with a count `n` (also available as `{n}`), in the plural form the language needs for it. */
+export function tn(key: PluralKey, n: number, vars: Vars = {}): string {
+  return fill(plurals[current](key, pluralRules[current].select(n)), { ...vars, n });
 }
 
 export function formatDate(iso: string | null): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(current === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  return d.toLocaleString(locales[current], { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** "in 23 h 5 min" / "через 23 ч 5 мин"; null when past or unknown. */

@@ -46,7 +46,6 @@ export const en = {
   'connect.success': 'Connected to {name}.',
   'connect.cancelled': 'Sign-in cancelled.',
   'disconnect.question': 'Disconnect from amoCRM? The tokens are removed from this computer; you can reconnect at any time.',
-  'cleanup.done': 'Removed {n} expired sign-in state(s).',
 
   'paste.heading': 'Other ways to connect',
   'paste.intro': 'If amoCRM will not redirect back to this computer, connect with a code or a token from the integration’s “Keys and scopes” tab.',
@@ -147,17 +146,43 @@ export const en = {
   'history.edit': "Edit",
   'history.discard': "Remove",
   'history.save': "Save and send",
-  'history.attempts': "attempts: {n}",
   'history.merged': "merged into an existing lead by amoCRM",
   'state.queued': "queued",
   'state.sending': "sending",
   'state.sent': "sent",
   'state.attention': "needs attention",
-  'outbox.offline': "amoCRM is unreachable. {n} entries are saved and will be sent automatically.",
-  'outbox.waiting': "{n} entries waiting to be sent.",
   'outbox.banned': "amoCRM has blocked this account’s API after too many requests. Nothing is sent until amoCRM support lifts the block; your entries are kept.",
   'outbox.lifted': "Support lifted the block — resume",
-  'outbox.attention': "{n} entries need attention — see History.",
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;
+
+/** The plural forms English needs (Intl.PluralRules('en') for whole numbers). */
+export type EnPlural = Record<'one' | 'other', string>;
+
+// Messages with a count: {n} is the count, the form is chosen by tn(). ru.ts must define every
+// key here with all of its own forms (the type checker enforces it).
+export const enPlurals = {
+  'cleanup.done': {
+    one: 'Removed {n} expired sign-in state.',
+    other: 'Removed {n} expired sign-in states.',
+  },
+  'history.attempts': {
+    one: '{n} attempt',
+    other: '{n} attempts',
+  },
+  'outbox.offline': {
+    one: 'amoCRM is unreachable. {n} entry is saved and will be sent automatically.',
+    other: 'amoCRM is unreachable. {n} entries are saved and will be sent automatically.',
+  },
+  'outbox.waiting': {
+    one: '{n} entry waiting to be sent.',
+    other: '{n} entries waiting to be sent.',
+  },
+  'outbox.attention': {
+    one: '{n} entry needs attention — see History.',
+    other: '{n} entries need attention — see History.',
+  },
+} as const satisfies Record<string, EnPlural>;
+
+export type PluralKey = keyof typeof enPlurals;

@@ -1,4 +1,4 @@
-import type { MessageKey } from './en';
+import type { MessageKey, PluralKey } from './en';
 
 // Russian UI strings: the same keys as en.ts, checked by the type system.
 export const ru: Record<MessageKey, string> = {
@@ -48,7 +48,6 @@ export const ru: Record<MessageKey, string> = {
   'connect.success': 'Подключено: {name}.',
   'connect.cancelled': 'Вход отменён.',
   'disconnect.question': 'Отключиться от amoCRM? Токены будут удалены с этого компьютера; подключиться снова можно в любой момент.',
-  'cleanup.done': 'Удалено просроченных состояний входа: {n}.',
 
   'paste.heading': 'Другие способы подключения',
   'paste.intro': 'Если amoCRM не возвращает на этот компьютер, подключитесь кодом или токеном со вкладки «Ключи и доступы» интеграции.',
@@ -149,15 +148,43 @@ export const ru: Record<MessageKey, string> = {
   'history.edit': "Исправить",
   'history.discard': "Удалить",
   'history.save': "Сохранить и отправить",
-  'history.attempts': "попыток: {n}",
   'history.merged': "amoCRM объединил с существующей сделкой",
   'state.queued': "в очереди",
   'state.sending': "отправляется",
   'state.sent': "отправлено",
   'state.attention': "требует внимания",
-  'outbox.offline': "amoCRM недоступен. Записей в очереди: {n} — они сохранены и уйдут автоматически.",
-  'outbox.waiting': "Ожидают отправки: {n}.",
   'outbox.banned': "amoCRM заблокировал API аккаунта из-за превышения лимита запросов. Ничего не отправляется, пока поддержка amoCRM не снимет блокировку; записи сохранены.",
   'outbox.lifted': "Поддержка сняла блокировку — продолжить",
-  'outbox.attention': "Требуют внимания: {n} — см. «Историю».",
+};
+
+/** The plural forms Russian needs (Intl.PluralRules('ru') for whole numbers). */
+export type RuPlural = Record<'one' | 'few' | 'many', string>;
+
+// one: 1, 21, 31…; few: 2–4, 22–24…; many: 0, 5–20, 25–30…
+export const ruPlurals: Record<PluralKey, RuPlural> = {
+  'cleanup.done': {
+    one: 'Удалено {n} просроченное состояние входа.',
+    few: 'Удалено {n} просроченных состояния входа.',
+    many: 'Удалено {n} просроченных состояний входа.',
+  },
+  'history.attempts': {
+    one: '{n} попытка',
+    few: '{n} попытки',
+    many: '{n} попыток',
+  },
+  'outbox.offline': {
+    one: 'amoCRM недоступен. {n} запись сохранена и будет отправлена автоматически.',
+    few: 'amoCRM недоступен. {n} записи сохранены и будут отправлены автоматически.',
+    many: 'amoCRM недоступен. {n} записей сохранено и будет отправлено автоматически.',
+  },
+  'outbox.waiting': {
+    one: '{n} запись ожидает отправки.',
+    few: '{n} записи ожидают отправки.',
+    many: '{n} записей ожидают отправки.',
+  },
+  'outbox.attention': {
+    one: '{n} запись требует внимания — см. «Историю».',
+    few: '{n} записи требуют внимания — см. «Историю».',
+    many: '{n} записей требуют внимания — см. «Историю».',
+  },
 };
