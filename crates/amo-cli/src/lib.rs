@@ -49,7 +49,16 @@ pub fn main(args: Vec<OsString>) -> i32 {
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let mut input = stdin.lock();
-    run(args, &mut input, interactive, &mut std::io::stdout(), &mut std::io::stderr(), AmoConnect::open_default)
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    run(args, &mut input, interactive, &mut std::io::stdout(), &mut std::io::stderr(), || {
+        let app = AmoConnect::open_default()?;
+        // A person at a terminal is told when their commands do not go to amoCRM; scripts reading
+        // stderr keep getting one line per error.
+        if let (Some(server), true) = (app.server_override(), stderr_is_terminal) {
+            eprintln!("{}", text::text(text::Msg::ServerOverride { server }, Lang::from_env()));
+        }
+        Ok(app)
+    })
 }
 
 /// Where a command reads and writes; tests pass buffers.

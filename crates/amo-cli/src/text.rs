@@ -22,6 +22,7 @@ pub enum Msg<'a> {
     Merged,
     DueNow { n: usize },
     Summary { waiting: u32, attention: u32, sent: u32 },
+    ServerOverride { server: &'a str },
 }
 
 pub fn text(m: Msg<'_>, lang: Lang) -> String {
@@ -75,6 +76,10 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             let e = plural(lang, n as u64, ("entry", "", "entries"));
             pick(format!("К отправке: {n} {r}"), format!("Due now: {n} {e}"))
         }
+        Msg::ServerOverride { server } => pick(
+            format!("Внимание: задан AMO_CONNECT_SERVER — все запросы к amoCRM уходят на {server}, а не в amoCRM."),
+            format!("Note: AMO_CONNECT_SERVER is set — every amoCRM request goes to {server}, not to amoCRM."),
+        ),
         Msg::Summary { waiting, attention, sent } => pick(
             format!("В очереди: {waiting}, требуют внимания: {attention}, отправлено: {sent}"),
             format!("Waiting: {waiting}, needing attention: {attention}, sent: {sent}"),

@@ -69,6 +69,11 @@ impl AmoConnect {
         &self.ctx.data
     }
 
+    /// The server all amoCRM URLs go to instead (`AMO_CONNECT_SERVER`), if set.
+    pub fn server_override(&self) -> Option<&str> {
+        self.ctx.amo.endpoints().server_override()
+    }
+
     /// The language messages are rendered in right now.
     pub fn lang(&self) -> Lang {
         self.ctx.lang()

@@ -104,6 +104,8 @@ pub enum SettingProblem {
     },
     /// `AMO_CONNECT_SERVER` is not an http(s) base URL.
     NotABaseUrl,
+    /// `AMO_CONNECT_SERVER` names another machine (a release build sends secrets only to loopback).
+    NotLoopback,
 }
 
 /// Signing in: the OAuth state, amoCRM's redirect, the token endpoint's refusals.

@@ -164,6 +164,7 @@ fn only_amocrm_and_the_loopback_listener_open_sockets() {
 
 #[test]
 fn no_terminal_output_and_no_cli_parsing_in_the_core() {
-    let found = offenders(&["println!", "eprintln!", "print!(", "clap::", "std::io::stdout", "std::io::stderr"], |_| false);
+    let found =
+        offenders(&["println!", "eprintln!", "print!(", "clap::", "std::io::stdout", "std::io::stderr"], |_| false);
     assert!(found.is_empty(), "terminal output or CLI parsing in the core: {found:?}");
 }

@@ -340,3 +340,23 @@ async fn leads_are_listed_newest_first_across_pages() {
     assert_eq!(app.list_leads(2).await.expect("two").len(), 2);
     assert_eq!(sim.leads().len(), 5);
 }
+
+/// Every page is asked for with one page size: a smaller last page would overlap the previous one
+/// (amoCRM's offset is (page − 1) × limit) and show some leads twice and others never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_has_every_lead_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    sim.seed_leads(600, "P");
+    for want in [600usize, 520, 250, 251] {
+        let got = app.list_leads(want).await.expect("list");
+        let distinct: std::collections::HashSet<i64> = got.iter().map(|l| l.id).collect();
+        assert_eq!((got.len(), distinct.len()), (want, want), "asked for {want}");
+        let newest: Vec<i64> = {
+            let mut all: Vec<_> = sim.leads();
+            all.sort_by_key(|l| std::cmp::Reverse(l.created_at));
+            all.iter().take(want).map(|l| l.id).collect()
+        };
+        assert_eq!(got.iter().map(|l| l.id).collect::<Vec<_>>(), newest, "the newest {want}, in order");
+    }
+}

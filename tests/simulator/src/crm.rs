@@ -204,6 +204,27 @@ impl Crm {
         });
         id
     }
+
+    /// Adds `n` leads directly, created one second apart (tests of paging seed them this way).
+    pub fn seed_leads(&mut self, n: usize, prefix: &str) {
+        let main = self.main_pipeline().clone();
+        let status_id = main.statuses.iter().find(|s| s.kind == 0 && s.id != 142 && s.id != 143).map_or(0, |s| s.id);
+        let t = now() - n as i64;
+        for i in 0..n {
+            let id = self.id();
+            self.leads.push(SimLead {
+                id,
+                name: format!("{prefix}{i}"),
+                price: 0,
+                pipeline_id: main.id,
+                status_id,
+                responsible_user_id: self.users[0].id,
+                created_at: t + i as i64,
+                tags: Vec::new(),
+                contact_ids: Vec::new(),
+            });
+        }
+    }
 }
 
 fn digits(s: &str) -> String {

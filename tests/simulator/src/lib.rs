@@ -313,6 +313,11 @@ impl Simulator {
         self.shared.lock().crm.seed_contact(first, last, phone, email)
     }
 
+    /// Adds `n` leads to the account (named `{prefix}0`…, newest last).
+    pub fn seed_leads(&self, n: usize, prefix: &str) {
+        self.shared.lock().crm.seed_leads(n, prefix)
+    }
+
     pub fn leads(&self) -> Vec<SimLead> {
         self.shared.lock().crm.leads.clone()
     }

@@ -194,16 +194,18 @@ impl ApiClient {
         Ok((leads, has_next))
     }
 
-    /// Up to `limit` newest leads, page after page (`lead list`).
+    /// Up to `limit` newest leads, page after page (`lead list`). Every page is asked for with
+    /// the same `limit`: amoCRM's offset is `(page − 1) × limit`, so a smaller last page would
+    /// overlap the one before it (docs/amocrm-api.md §7.2).
     pub async fn list_leads(&self, at: Access, limit: usize) -> Result<Vec<LeadSummary>> {
+        let page_size = limit.clamp(1, MAX_PAGE);
         let mut out = Vec::new();
         let mut page = 1;
         while out.len() < limit {
-            let want = (limit - out.len()).min(MAX_PAGE);
-            let (mut leads, has_next) = self.leads_page(at.clone(), page, want, None, "order[created_at]=desc").await?;
+            let (leads, has_next) =
+                self.leads_page(at.clone(), page, page_size, None, "order[created_at]=desc").await?;
             let n = leads.len();
-            leads.truncate(want);
-            out.append(&mut leads);
+            out.extend(leads.into_iter().take(limit - out.len()));
             if !has_next || n == 0 {
                 break;
             }

@@ -29,11 +29,22 @@ impl Endpoints {
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(bad());
         }
+        // Every amoCRM call — the Secret key, codes, refresh tokens — goes to this host. In a
+        // release build only this machine may take them (the simulator, the demo, the tests):
+        // whoever can set the user's environment must not be able to collect them.
+        if !cfg!(debug_assertions) && !is_loopback(&url) {
+            return Err(Error::invalid(Setting::Server, SettingProblem::NotLoopback));
+        }
         Ok(Endpoints { server_override: Some(url) })
     }
 
     pub fn is_overridden(&self) -> bool {
         self.server_override.is_some()
+    }
+
+    /// The server every amoCRM URL goes to instead, if `AMO_CONNECT_SERVER` set one.
+    pub fn server_override(&self) -> Option<&str> {
+        self.server_override.as_ref().map(|u| u.as_str().trim_end_matches('/'))
     }
 
     fn origin_for(&self, real_origin: &str) -> String {
@@ -68,6 +79,16 @@ impl Endpoints {
     }
 }
 
+/// 127.0.0.0/8, ::1 or `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +114,21 @@ mod tests {
         );
         assert!(Endpoints::with_override("ftp://x").is_err());
         assert!(Endpoints::with_override("nonsense").is_err());
+        assert_eq!(sim.server_override(), Some("http://127.0.0.1:8765"));
+    }
+
+    #[test]
+    fn a_release_build_sends_nothing_to_a_stranger_s_host() {
+        for ok in ["http://127.0.0.1:8765", "http://127.9.9.9:1", "http://[::1]:8765", "http://localhost:8765"] {
+            assert!(Endpoints::with_override(ok).is_ok(), "{ok}");
+        }
+        for far in ["http://10.0.0.5:8765", "https://evil.example", "http://127.0.0.1.evil.example:80"] {
+            let r = Endpoints::with_override(far);
+            if cfg!(debug_assertions) {
+                assert!(r.is_ok(), "debug builds allow any host: {far}");
+            } else {
+                assert_eq!(r.expect_err(far), Error::invalid(Setting::Server, SettingProblem::NotLoopback), "{far}");
+            }
+        }
     }
 }

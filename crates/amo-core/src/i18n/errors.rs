@@ -150,6 +150,11 @@ fn problem(p: &SettingProblem, lang: Lang) -> String {
         P::UnknownLanguage { value } => {
             tr(lang, format!("«{value}» — не ru и не en"), format!("\"{value}\" is not ru or en"))
         }
+        P::NotLoopback => tr(
+            lang,
+            "в этой сборке это может быть только адрес этого компьютера (127.0.0.1, ::1 или localhost): туда уходят Секретный ключ и токены",
+            "in this build it may only be this computer (127.0.0.1, ::1 or localhost): the Secret key and tokens are sent there",
+        ),
         P::NotABaseUrl => tr(
             lang,
             "нужен адрес сервера вида http://127.0.0.1:8765",
