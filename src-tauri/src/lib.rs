@@ -61,10 +61,11 @@ pub fn run() {
             updates::check_at_start(app.handle());
             // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
             // start and every hour; push the new status when a refresh happened.
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(
-                core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY, move |status| events::status_changed(&handle, &status)),
-            );
+            let (handle, status_core) = (app.handle().clone(), core.clone());
+            tauri::async_runtime::spawn(core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY, move || {
+                let (handle, core) = (handle.clone(), status_core.clone());
+                tauri::async_runtime::spawn(async move { events::status_changed(&handle, &core.status().await) });
+            }));
             // The outbox worker: sends queued leads and contacts, retries forever, pushes every
             // change to the window.
             let handle = app.handle().clone();

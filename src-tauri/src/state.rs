@@ -46,8 +46,10 @@ impl AppState {
         }
     }
 
-    /// An error as the window receives it, in the current language.
+    /// An error as the window receives it, in the current language. The log keeps the detail
+    /// (amoCRM's hint, the OS error), which the Russian message leaves out.
     pub fn payload(&self, e: Error) -> ErrorPayload {
+        tracing::info!(code = %e.code(), "command failed: {e}");
         e.to_payload(self.core.lang())
     }
 }

@@ -189,7 +189,7 @@ pub async fn install_update(app: &AppHandle, _state: &AppState) -> Result<()> {
         return Err(UpdateError::NoUpdate.into());
     };
     if updates.installing.swap(true, Ordering::SeqCst) {
-        return Err(UpdateError::NoUpdate.into());
+        return Err(UpdateError::UpdateInProgress.into());
     }
     let result = download_and_install(app, &mut update).await;
     updates.installing.store(false, Ordering::SeqCst);

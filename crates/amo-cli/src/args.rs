@@ -1,6 +1,7 @@
 //! The command line's shape (clap). Other programs rely on it: renaming a command or a flag is a
 //! breaking change.
 
+use amo_core::domain::secret::Secret;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -18,14 +19,19 @@ pub enum Command {
         action: ConfigAction,
     },
     /// Connect to amoCRM: prints the authorize URL, opens the browser, waits for the callback.
-    /// With --code or --long-lived-token-stdin, connects with a pasted code or token instead.
+    /// With --code, --code-stdin or --long-lived-token-stdin, connects with a pasted code or
+    /// token instead.
     Connect {
         /// Only print the URL; do not open a browser.
         #[arg(long)]
         no_browser: bool,
-        /// A code from the integration's Keys tab (valid 20 minutes); needs --domain.
+        /// A code from the integration's Keys tab (valid 20 minutes); needs --domain. It shows in
+        /// the process list while the command runs: prefer --code-stdin.
+        #[arg(long, requires = "domain", conflicts_with_all = ["long_lived_token_stdin", "code_stdin"])]
+        code: Option<Secret>,
+        /// Read the code from standard input instead (never in argv); needs --domain.
         #[arg(long, requires = "domain", conflicts_with = "long_lived_token_stdin")]
-        code: Option<String>,
+        code_stdin: bool,
         /// Read a long-lived token from standard input; needs --domain.
         #[arg(long, requires = "domain")]
         long_lived_token_stdin: bool,
@@ -175,4 +181,35 @@ pub enum ConfigKey {
     Domain,
     Language,
     KeepaliveDays,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_on_the_command_line_does_not_show_in_debug() {
+        let cli = Cli::try_parse_from([
+            "amo-connect",
+            "connect",
+            "--code",
+            "def50200-secret-code-123",
+            "--domain",
+            "a.amocrm.ru",
+        ])
+        .expect("parses");
+        let debug = format!("{cli:?}");
+        assert!(!debug.contains("secret-code"), "{debug}");
+        let Command::Connect { code: Some(code), .. } = cli.command else { panic!("connect") };
+        assert_eq!(code.expose(), "def50200-secret-code-123");
+    }
+
+    #[test]
+    fn the_code_can_come_from_stdin_and_not_both_ways() {
+        assert!(Cli::try_parse_from(["amo-connect", "connect", "--code-stdin", "--domain", "a.amocrm.ru"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["amo-connect", "connect", "--code-stdin", "--code", "x", "--domain", "d"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["amo-connect", "connect", "--code-stdin"]).is_err(), "needs --domain");
+    }
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use amo_core::domain::draft::{ContactDraft, LeadDraft};
 use amo_core::domain::platform::Platform;
+use amo_core::domain::secret::Secret;
 use amo_core::domain::settings::SettingsPatch;
 use amo_core::error::{FieldError, Setting, SettingProblem};
 use amo_core::{AmoConnect, Error, Lang, Result};
@@ -35,12 +36,17 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             }
         }
         Command::Connect { code: Some(code), domain: Some(domain), .. } => {
-            let status = app.connect_with_code(&code, &domain).await?;
+            let status = app.connect_with_code(code.expose(), &domain).await?;
+            print::connected(io.out, &status, lang)
+        }
+        Command::Connect { code_stdin: true, domain: Some(domain), .. } => {
+            let code = read_secret(io, &text(Msg::CodePrompt, lang))?;
+            let status = app.connect_with_code(code.expose(), &domain).await?;
             print::connected(io.out, &status, lang)
         }
         Command::Connect { long_lived_token_stdin: true, domain: Some(domain), .. } => {
             let token = read_secret(io, &text(Msg::TokenPrompt, lang))?;
-            let status = app.connect_with_long_lived_token(&token, &domain).await?;
+            let status = app.connect_with_long_lived_token(token.expose(), &domain).await?;
             print::connected(io.out, &status, lang)
         }
         Command::Connect { no_browser, timeout, .. } => connect(app, io, no_browser, timeout).await,
@@ -246,7 +252,7 @@ async fn settle(app: &AmoConnect, id: i64, wait: &WaitArgs, io: &mut Io<'_>) -> 
 
 /// A secret from standard input, never argv: one line after a prompt on a terminal, else all of
 /// it (at most 64 KiB) from a pipe. Trimming and validation are the core's.
-fn read_secret(io: &mut Io<'_>, prompt: &str) -> Result<String> {
+fn read_secret(io: &mut Io<'_>, prompt: &str) -> Result<Secret> {
     let mut value = String::new();
     if io.stdin_is_terminal {
         write!(io.err, "{prompt}").map_err(Error::output)?;
@@ -254,5 +260,5 @@ fn read_secret(io: &mut Io<'_>, prompt: &str) -> Result<String> {
     } else {
         io.stdin.take(64 * 1024).read_to_string(&mut value).map_err(Error::input)?;
     }
-    Ok(value)
+    Ok(Secret::new(value))
 }

@@ -106,7 +106,9 @@ pub fn run(
 }
 
 fn fail(err: &mut dyn Write, e: &Error, lang: Lang) -> i32 {
-    tracing::warn!(code = %e.code(), "command failed");
+    // The message is for the person; the log keeps the detail (amoCRM's hint, the OS error),
+    // which the Russian message leaves out.
+    tracing::warn!(code = %e.code(), "command failed: {e}");
     let _ = writeln!(err, "error[{}]: {}", e.code(), print::clean(&e.message(lang)));
     1
 }

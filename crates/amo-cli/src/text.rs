@@ -10,6 +10,7 @@ pub enum Msg<'a> {
     SecretPrompt,
     SecretSaved,
     TokenPrompt,
+    CodePrompt,
     BrowserFailed,
     Waiting { secs: u64 },
     Connected { name: &'a str, domain: &'a str },
@@ -40,6 +41,10 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
         Msg::TokenPrompt => pick(
             "Вставьте долгосрочный токен и нажмите Enter: ".into(),
             "Paste the long-lived token and press Enter: ".into(),
+        ),
+        Msg::CodePrompt => pick(
+            "Вставьте код авторизации и нажмите Enter: ".into(),
+            "Paste the authorization code and press Enter: ".into(),
         ),
         Msg::BrowserFailed => pick(
             "Браузер не открылся — откройте ссылку выше вручную.".into(),

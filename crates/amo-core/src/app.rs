@@ -150,27 +150,13 @@ impl AmoConnect {
         self.session.keep_alive().await
     }
 
-    /// Keep-alive now and then every `every`, calling `on_refresh` with the new status after each
-    /// refresh (the window pushes it). Failures are logged and retried next time; a refused
-    /// refresh has marked the account `reconnect_needed`, which stops further attempts.
+    /// Keep-alive now and then every `every` (see `Session::keep_alive_loop`).
     pub fn keep_alive_loop(
-        self: &Arc<Self>,
+        &self,
         every: Duration,
-        on_refresh: impl Fn(StatusView) + Send + Sync + 'static,
+        on_refresh: impl Fn() + Send + Sync + 'static,
     ) -> impl Future<Output = ()> + Send + 'static {
-        let app = self.clone();
-        async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                match app.keep_alive().await {
-                    Ok(true) => on_refresh(app.status().await),
-                    Ok(false) => {}
-                    Err(e) => tracing::warn!(code = %e.code(), "keep-alive refresh failed"),
-                }
-            }
-        }
+        self.session.clone().keep_alive_loop(every, on_refresh)
     }
 
     // ---- the account's shape and content (reference)

@@ -63,7 +63,7 @@ impl Config {
         if let Some(p) = patch.bounce_port {
             changes.push((SettingKey::BouncePort, Some(validate_port(p)?.to_string())));
         }
-        let secret = patch.client_secret.as_deref().map(validate_client_secret).transpose()?;
+        let secret = patch.client_secret.as_ref().map(|s| validate_client_secret(s.expose())).transpose()?;
         if let Some(s) = secret {
             self.ctx.keychain.save_client_secret(&s).await?;
         }

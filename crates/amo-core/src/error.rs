@@ -241,8 +241,9 @@ pub enum LocalError {
     /// The SQLite database.
     #[error("database error: {detail}")]
     Storage { detail: String },
-    #[error("data directory {path}: {detail}")]
-    DataDir { path: String, detail: String },
+    /// The data directory cannot be used; `path` is `None` when the system has none at all.
+    #[error("data directory {path:?}: {detail}")]
+    DataDir { path: Option<String>, detail: String },
     #[error("lock file: {detail}")]
     LockFile { detail: String },
     /// Writing to the terminal or a pipe (e.g. a closed stdout).
@@ -303,9 +304,12 @@ pub enum UpdateError {
     UpdateSignatureInvalid { detail: String },
     #[error("update install failed: {detail}")]
     UpdateInstallFailed { detail: String },
-    /// Install was asked for, but no check found an update (or one is already installing).
+    /// Install was asked for, but no check found an update.
     #[error("no update to install")]
     NoUpdate,
+    /// Install was asked for while an install is running.
+    #[error("an update is already being installed")]
+    UpdateInProgress,
 }
 
 /// One field's problem. `field` uses the form's names: `name`, `price`, `status`,
@@ -370,6 +374,9 @@ pub struct ErrorPayload {
 pub struct FieldErrorView {
     pub field: String,
     pub code: FieldCode,
+    /// amoCRM's own code (`NotSupportedChoice`, …) when amoCRM refused the value.
+    #[ts(optional = nullable)]
+    pub amo_code: Option<String>,
     pub message: String,
 }
 
@@ -432,6 +439,7 @@ pub enum ErrorCode {
     UpdateSignatureInvalid,
     UpdateInstallFailed,
     NoUpdate,
+    UpdateInProgress,
 }
 
 /// What the user can do about an error; the window shows the matching hint and button.
@@ -490,6 +498,7 @@ code_names! {
             UpdateNotConfigured => "update_not_configured", UpdateCheckFailed => "update_check_failed",
             UpdateDownloadFailed => "update_download_failed", UpdateSignatureInvalid => "update_signature_invalid",
             UpdateInstallFailed => "update_install_failed", NoUpdate => "no_update",
+            UpdateInProgress => "update_in_progress",
 }
 
 impl ErrorCode {
@@ -502,8 +511,9 @@ impl ErrorCode {
             | C::InvalidClientSecret
             | C::RedirectUriMismatch
             | C::PortInUse => Remedy::Settings,
-            C::KeychainUnavailable | C::KeychainLocked | C::KeychainCorrupt | C::KeychainRefused => Remedy::Keychain,
-            C::TokenRevoked | C::Unauthorized | C::NotConnected => Remedy::Reconnect,
+            C::KeychainUnavailable | C::KeychainLocked | C::KeychainRefused => Remedy::Keychain,
+            // A damaged entry is replaced by signing in again.
+            C::TokenRevoked | C::Unauthorized | C::NotConnected | C::KeychainCorrupt => Remedy::Reconnect,
             C::Network | C::ServerError | C::RateLimited | C::UpdateCheckFailed | C::UpdateDownloadFailed => {
                 Remedy::Network
             }
@@ -539,7 +549,8 @@ impl ErrorCode {
             | C::StillQueued
             | C::EntryNeedsAttention
             | C::NotFound
-            | C::NoUpdate => Remedy::None,
+            | C::NoUpdate
+            | C::UpdateInProgress => Remedy::None,
         }
     }
 }
@@ -629,6 +640,7 @@ impl Error {
                 UpdateError::UpdateSignatureInvalid { .. } => C::UpdateSignatureInvalid,
                 UpdateError::UpdateInstallFailed { .. } => C::UpdateInstallFailed,
                 UpdateError::NoUpdate => C::NoUpdate,
+                UpdateError::UpdateInProgress => C::UpdateInProgress,
             },
         }
     }
@@ -742,7 +754,7 @@ pub(crate) mod tests {
             KeychainError::KeychainCorrupt { detail: "part 2 of 3 missing".into() }.into(),
             KeychainError::KeychainRefused { detail: "too long".into() }.into(),
             Error::storage("disk I/O error"),
-            LocalError::DataDir { path: "/nope".into(), detail: "permission denied".into() }.into(),
+            LocalError::DataDir { path: Some("/nope".into()), detail: "permission denied".into() }.into(),
             LocalError::LockFile { detail: "permission denied".into() }.into(),
             LocalError::Output { detail: "broken pipe".into() }.into(),
             LocalError::Input { detail: "stream did not contain valid UTF-8".into() }.into(),
@@ -758,6 +770,7 @@ pub(crate) mod tests {
             UpdateError::UpdateSignatureInvalid { detail: "bad".into() }.into(),
             UpdateError::UpdateInstallFailed { detail: "pkexec".into() }.into(),
             UpdateError::NoUpdate.into(),
+            UpdateError::UpdateInProgress.into(),
         ]
     }
 

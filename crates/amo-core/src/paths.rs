@@ -26,7 +26,7 @@ impl DataDir {
             _ => {
                 let base = dirs::data_dir().ok_or_else(|| {
                     Error::from(LocalError::DataDir {
-                        path: "?".into(),
+                        path: None,
                         detail: format!("this system has no data directory; set {DATA_DIR_ENV}"),
                     })
                 })?;
@@ -40,7 +40,7 @@ impl DataDir {
     pub fn at(root: impl AsRef<Path>) -> Result<DataDir> {
         let root = root.as_ref();
         let fail = |e: std::io::Error| {
-            Error::from(LocalError::DataDir { path: root.display().to_string(), detail: e.to_string() })
+            Error::from(LocalError::DataDir { path: Some(root.display().to_string()), detail: e.to_string() })
         };
         std::fs::create_dir_all(root).map_err(fail)?;
         #[cfg(unix)]

@@ -14,7 +14,7 @@ use crate::clock::{now, rfc3339};
 use crate::context::Ctx;
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
-use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, ReferenceData, User};
+use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStatus, ReferenceData, StageKind, User};
 use crate::error::{AmoError, Error, Result};
 
 /// Older than this, the window refreshes the cache in the background.
@@ -28,6 +28,69 @@ struct Cached {
     users: Vec<User>,
     users_restricted: bool,
     current_user_id: Option<i64>,
+}
+
+/// The cache as versions before stage kinds wrote it (stages with amoCRM's `type`): still read,
+/// so the first start after an update works offline too.
+#[derive(Deserialize)]
+struct LegacyCached {
+    pipelines: Vec<LegacyPipeline>,
+    users: Vec<User>,
+    users_restricted: bool,
+    current_user_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct LegacyPipeline {
+    id: i64,
+    name: String,
+    sort: i64,
+    is_main: bool,
+    statuses: Vec<LegacyStatus>,
+}
+
+#[derive(Deserialize)]
+struct LegacyStatus {
+    id: i64,
+    name: String,
+    sort: i64,
+    color: String,
+    #[serde(rename = "type")]
+    amo_type: i64,
+}
+
+impl From<LegacyCached> for Cached {
+    fn from(c: LegacyCached) -> Cached {
+        let pipelines = c
+            .pipelines
+            .into_iter()
+            .map(|p| Pipeline {
+                id: p.id,
+                name: p.name,
+                sort: p.sort,
+                is_main: p.is_main,
+                statuses: p
+                    .statuses
+                    .into_iter()
+                    .map(|s| PipelineStatus {
+                        kind: StageKind::of(s.id, s.amo_type),
+                        id: s.id,
+                        name: s.name,
+                        sort: s.sort,
+                        color: s.color,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Cached { pipelines, users: c.users, users_restricted: c.users_restricted, current_user_id: c.current_user_id }
+    }
+}
+
+/// The cached JSON, in the current format or the previous one.
+fn parse_cache(json: &str) -> Option<Cached> {
+    serde_json::from_str::<Cached>(json)
+        .ok()
+        .or_else(|| serde_json::from_str::<LegacyCached>(json).ok().map(Cached::from))
 }
 
 pub struct Reference {
@@ -49,7 +112,7 @@ impl Reference {
     /// treated as none.
     pub fn cached(&self) -> Result<Option<ReferenceData>> {
         let Some((json, fetched_at)) = self.ctx.store.reference_cache().get(LEAD_FORM_KEY)? else { return Ok(None) };
-        let Ok(c) = serde_json::from_str::<Cached>(&json) else { return Ok(None) };
+        let Some(c) = parse_cache(&json) else { return Ok(None) };
         Ok(Some(ReferenceData {
             pipelines: c.pipelines,
             users: c.users,
@@ -146,5 +209,25 @@ impl Reference {
     pub async fn list_leads(&self, limit: usize) -> Result<Vec<LeadSummary>> {
         let api = self.ctx.amo.api();
         self.session.with_token(|a| api.list_leads(a, limit)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_previous_cache_format_is_still_read() {
+        let old = r##"{"pipelines":[{"id":1,"name":"Main","sort":1,"is_main":true,"is_archive":false,"statuses":[
+            {"id":10,"name":"Incoming","sort":10,"color":"#ccc","type":1},
+            {"id":11,"name":"First","sort":20,"color":"#ccc","type":0},
+            {"id":142,"name":"Won","sort":10000,"color":"#ccc","type":0}]}],
+            "users":[{"id":5,"name":"Anna","email":null}],"users_restricted":false,"current_user_id":5}"##;
+        let c = parse_cache(old).expect("legacy");
+        let kinds: Vec<StageKind> = c.pipelines[0].statuses.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, [StageKind::Unsorted, StageKind::Open, StageKind::Won]);
+        let now = serde_json::to_string(&c).expect("json");
+        assert!(parse_cache(&now).is_some(), "the current format reads back");
+        assert!(parse_cache("{}").is_none());
     }
 }

@@ -44,17 +44,46 @@ fn without_tests(text: &str) -> &str {
     text.find("#[cfg(test)]").map_or(text, |i| &text[..i])
 }
 
-/// The rooms a file imports (`crate::store::…`, `use crate::{a, b}` is not used in this crate).
-fn imports(text: &str) -> BTreeSet<String> {
+fn ident(s: &str) -> String {
+    s.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+}
+
+/// The rooms a file imports: `crate::store::…`, `crate::{a, b::c}`, and — from a file inside a
+/// room (`room/file.rs`) — `super::super::x`, which is the crate root again.
+fn imports(rel: &str, text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let code = without_tests(text);
     for (i, _) in code.match_indices("crate::") {
         let rest = &code[i + "crate::".len()..];
-        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        if !name.is_empty() {
-            out.insert(name);
+        if let Some(group) = rest.strip_prefix('{') {
+            // Top-level items of the group: split at commas not inside nested braces.
+            let mut depth = 0;
+            let mut item = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.insert(ident(&item));
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                item.push(c);
+            }
+            out.insert(ident(&item));
+        } else {
+            out.insert(ident(rest));
         }
     }
+    if rel.matches('/').count() == 1 {
+        for (i, _) in code.match_indices("super::super::") {
+            out.insert(ident(&code[i + "super::super::".len()..]));
+        }
+    }
+    out.retain(|n| !n.is_empty());
     out
 }
 
@@ -63,7 +92,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     for (rel, text) in files() {
         let r = room(&rel);
         let deps = g.entry(r.clone()).or_default();
-        for d in imports(&text) {
+        for d in imports(&rel, &text) {
             if d != r {
                 deps.insert(d);
             }
@@ -85,11 +114,37 @@ fn each_room_imports_only_what_it_may() {
         ("i18n", &["domain", "error"]),
         ("paths", &["error"]),
         ("logging", &["paths"]),
+        ("ipc", &["domain"]),
+        ("context", &["amocrm", "domain", "keychain", "paths", "store"]),
+        // Services: the shared context and the lower rooms; of each other, the outbox and the
+        // reference service use only the session (for tokens).
+        ("config", &["context", "domain", "error", "store"]),
+        ("auth", &["amocrm", "clock", "context", "domain", "error", "i18n"]),
+        ("reference", &["auth", "clock", "context", "domain", "error"]),
+        ("outbox", &["amocrm", "auth", "clock", "context", "domain", "error", "store"]),
     ];
+    // Every room is listed, except the composition root, which composes them all.
+    let listed: BTreeSet<&str> = allowed.iter().map(|(r, _)| *r).chain(["app", "lib"]).collect();
+    let unlisted: Vec<_> = g.keys().filter(|r| !listed.contains(r.as_str())).collect();
+    assert!(unlisted.is_empty(), "rooms without import rules: {unlisted:?}");
     for (r, ok) in allowed {
         let deps = g.get(*r).cloned().unwrap_or_default();
         let extra: Vec<_> = deps.iter().filter(|d| !ok.contains(&d.as_str())).collect();
         assert!(extra.is_empty(), "`{r}` imports {extra:?}; it may import only {ok:?}");
+    }
+}
+
+/// The services use only the session of `auth`, nothing else of each other.
+#[test]
+fn services_use_each_other_only_through_the_session() {
+    for (rel, text) in files() {
+        let r = room(&rel);
+        if matches!(r.as_str(), "outbox" | "reference") {
+            for (i, _) in without_tests(&text).match_indices("crate::auth::") {
+                let what = &text[i + "crate::auth::".len()..];
+                assert!(what.starts_with("session::Session"), "{rel} uses crate::auth::{}", ident(what));
+            }
+        }
     }
 }
 

@@ -101,7 +101,7 @@ async fn approve_connects_stores_tokens_only_in_the_keychain_and_shows_the_accou
     let files = all_bytes_under(f.app.data_dir().root());
     // The tails: a JWT's head is the same for every token, its signature is not.
     let tail = |t: &str| t[t.len() - 40..].to_string();
-    for secret in [tail(&tokens.access_token), tail(&refresh), DEMO_CLIENT_SECRET.to_string()] {
+    for secret in [tail(tokens.access_token.expose()), tail(refresh.expose()), DEMO_CLIENT_SECRET.to_string()] {
         assert!(!contains(&files, &secret), "a secret leaked into the data directory");
     }
     // One code exchange, one account read.

@@ -164,10 +164,11 @@ async fn the_keep_alive_timer_refreshes_at_start_and_then_leaves_fresh_tokens_al
     age_tokens(store.as_ref(), 10 * DAY);
     let app = Arc::new(app);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let timer = tokio::spawn(app.keep_alive_loop(Duration::from_millis(50), move |st| {
-        let _ = tx.send(st);
+    let timer = tokio::spawn(app.keep_alive_loop(Duration::from_millis(50), move || {
+        let _ = tx.send(());
     }));
-    let st = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("status");
+    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("refreshed");
+    let st = app.status().await;
     assert!(st.connected && st.last_refresh_at.is_some());
     tokio::time::sleep(Duration::from_millis(400)).await; // several more ticks
     timer.abort();

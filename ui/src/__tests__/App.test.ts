@@ -156,5 +156,7 @@ describe('App', () => {
     await fireEvent.click(container.querySelector('#lang-ru') as HTMLElement);
     await waitFor(() => expect(container.querySelector('#btn-connect')?.textContent?.trim()).toBe('Подключить amoCRM'));
     expect(argsOf(calls, 'save_settings')).toEqual({ patch: { language: 'ru' } });
+    // The history's messages come rendered from the backend: read again in the new language.
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'outbox_list').length).toBe(2));
   });
 });

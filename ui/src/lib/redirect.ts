@@ -7,21 +7,24 @@ export type RedirectMode = 'loopback' | 'deep_link' | 'bounce';
 
 export type RedirectChoice = {
   mode: RedirectMode;
+  /** Loopback host as typed: amoCRM compares the Redirect URI character by character, so a
+   *  registered `localhost` must never be rewritten to `127.0.0.1` (or the reverse). */
+  host: '127.0.0.1' | 'localhost';
   /** Loopback port (loopback mode). */
   port: number;
-  /** Loopback path (kept when the URI was typed with another path). */
+  /** Loopback path, exactly as typed (possibly empty). */
   path: string;
   /** The https bounce page's address (bounce mode). */
   bounceUrl: string;
 };
 
 export function parseRedirect(uri: string | null): RedirectChoice {
-  const fallback: RedirectChoice = { mode: 'loopback', port: DEFAULT_PORT, path: '/callback', bounceUrl: '' };
+  const fallback: RedirectChoice = { mode: 'loopback', host: '127.0.0.1', port: DEFAULT_PORT, path: '/callback', bounceUrl: '' };
   if (!uri) return fallback;
   if (uri === DEEP_LINK_REDIRECT) return { ...fallback, mode: 'deep_link' };
   if (uri.startsWith('https://')) return { ...fallback, mode: 'bounce', bounceUrl: uri };
-  const m = /^http:\/\/(?:127\.0\.0\.1|localhost):(\d+)(\/[^?#]*)?$/.exec(uri);
-  if (m) return { ...fallback, port: Number(m[1]), path: m[2] || '/' };
+  const m = /^http:\/\/(127\.0\.0\.1|localhost):(\d+)(\/[^?#]*)?$/.exec(uri);
+  if (m) return { ...fallback, host: m[1] === 'localhost' ? 'localhost' : '127.0.0.1', port: Number(m[2]), path: m[3] ?? '' };
   return fallback;
 }
 
@@ -32,6 +35,6 @@ export function redirectUriOf(c: RedirectChoice): string {
     case 'bounce':
       return c.bounceUrl.trim();
     case 'loopback':
-      return `http://127.0.0.1:${c.port}${c.path}`;
+      return `http://${c.host}:${c.port}${c.path}`;
   }
 }

@@ -16,6 +16,7 @@ use super::limiter::RateLimiter;
 use super::wire;
 use crate::domain::account::AccountInfo;
 use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, User};
+use crate::domain::secret::Secret;
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, Error, Result};
 
@@ -116,13 +117,13 @@ impl ApiClient {
     }
 
     pub async fn account(&self, at: Access) -> Result<AccountInfo> {
-        let v = self.get_json(&at.domain, &at.token, "/api/v4/account").await?;
+        let v = self.get_json(&at.domain, at.token.expose(), "/api/v4/account").await?;
         from_value(v.ok_or_else(|| Error::unexpected("no content for the account"))?, "account")
     }
 
     /// Pipelines with their statuses (embedded by default, docs/amocrm-api.md §8.9); archived ones left out.
     pub async fn pipelines(&self, at: Access) -> Result<Vec<Pipeline>> {
-        let Some(v) = self.get_json(&at.domain, &at.token, "/api/v4/leads/pipelines").await? else {
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), "/api/v4/leads/pipelines").await? else {
             return Ok(Vec::new());
         };
         let raw: Vec<wire::RawPipeline> = embedded(v, "pipelines")?;
@@ -137,7 +138,7 @@ impl ApiClient {
         let mut all = Vec::new();
         for page in 1..=20 {
             let path = format!("/api/v4/users?page={page}&limit={MAX_PAGE}");
-            let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { break };
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
             let has_next = v.pointer("/_links/next").is_some();
             all.extend(embedded::<User>(v, "users")?);
             if !has_next {
@@ -150,7 +151,7 @@ impl ApiClient {
     /// Contacts amoCRM's full-text `query` finds (fuzzy; the caller re-checks, docs/amocrm-api.md §8.5, §11.8).
     pub async fn search_contacts(&self, at: Access, query: &str) -> Result<Vec<ContactMatch>> {
         let path = format!("/api/v4/contacts?limit=50&query={}", urlencode(query));
-        let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { return Ok(Vec::new()) };
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
         Ok(embedded::<Value>(v, "contacts")?.iter().filter_map(wire::contact_match).collect())
     }
 
@@ -160,7 +161,7 @@ impl ApiClient {
             Some(q) => format!("/api/v4/contacts?limit={MAX_PAGE}&query={}", urlencode(q)),
             None => format!("/api/v4/contacts?limit={MAX_PAGE}&order[id]=desc"),
         };
-        let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { return Ok(Vec::new()) };
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
         Ok(embedded::<Value>(v, "contacts")?
             .iter()
             .filter_map(|c| Some((wire::contact_match(c)?, c.get("created_at")?.as_i64()?)))
@@ -169,7 +170,9 @@ impl ApiClient {
 
     /// `POST /api/v4/contacts` with one contact; its new id.
     pub async fn add_contact(&self, at: Access, contact: &Value) -> Result<i64> {
-        let v = self.post_json(&at.domain, &at.token, "/api/v4/contacts", &Value::Array(vec![contact.clone()])).await?;
+        let v = self
+            .post_json(&at.domain, at.token.expose(), "/api/v4/contacts", &Value::Array(vec![contact.clone()]))
+            .await?;
         v.pointer("/_embedded/contacts/0/id")
             .and_then(Value::as_i64)
             .ok_or_else(|| Error::unexpected("no contact id in the answer"))
@@ -188,7 +191,9 @@ impl ApiClient {
         if let Some(q) = query {
             path.push_str(&format!("&query={}", urlencode(q)));
         }
-        let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { return Ok((Vec::new(), false)) };
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else {
+            return Ok((Vec::new(), false));
+        };
         let has_next = v.pointer("/_links/next").is_some();
         let leads = embedded::<Value>(v, "leads")?.iter().filter_map(wire::lead_summary).collect();
         Ok((leads, has_next))
@@ -216,8 +221,9 @@ impl ApiClient {
 
     /// `POST /api/v4/leads/complex` with one lead (and its contact).
     pub async fn add_lead_complex(&self, at: Access, lead: &Value) -> Result<ComplexResult> {
-        let v =
-            self.post_json(&at.domain, &at.token, "/api/v4/leads/complex", &Value::Array(vec![lead.clone()])).await?;
+        let v = self
+            .post_json(&at.domain, at.token.expose(), "/api/v4/leads/complex", &Value::Array(vec![lead.clone()]))
+            .await?;
         let list: Vec<ComplexResult> = from_value(v, "complex add")?;
         list.into_iter().next().ok_or_else(|| Error::unexpected("empty answer to the complex add"))
     }
@@ -225,7 +231,7 @@ impl ApiClient {
     /// A `common` (text) note on a lead; its id.
     pub async fn add_lead_note(&self, at: Access, lead_id: i64, text: &str) -> Result<i64> {
         let v = self
-            .post_json(&at.domain, &at.token, &format!("/api/v4/leads/{lead_id}/notes"), &wire::note_body(text))
+            .post_json(&at.domain, at.token.expose(), &format!("/api/v4/leads/{lead_id}/notes"), &wire::note_body(text))
             .await?;
         v.pointer("/_embedded/notes/0/id")
             .and_then(Value::as_i64)
@@ -237,7 +243,7 @@ impl ApiClient {
         let mut out = Vec::new();
         for page in 1..=20 {
             let path = format!("/api/v4/leads/{lead_id}/notes?page={page}&limit={MAX_PAGE}");
-            let Some(v) = self.get_json(&at.domain, &at.token, &path).await? else { break };
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
             let has_next = v.pointer("/_links/next").is_some();
             out.extend(embedded::<Value>(v, "notes")?.iter().filter_map(|n| {
                 Some(NoteSummary {
@@ -256,9 +262,9 @@ impl ApiClient {
     /// Asks amoCRM where the account lives now (its subdomain may have been renamed). Must be
     /// called on the `api_domain` host from the access token, with the still-valid refresh token
     /// (docs/amocrm-api.md §6.3).
-    pub async fn current_subdomain(&self, api_domain: &str, refresh_token: &str) -> Result<CurrentSubdomain> {
+    pub async fn current_subdomain(&self, api_domain: &str, refresh_token: &Secret) -> Result<CurrentSubdomain> {
         let url = self.endpoints.account_url(api_domain, "/oauth2/account/current/subdomain")?;
-        let mut req = self.http.get(url).header("X-Refresh-Token", refresh_token);
+        let mut req = self.http.get(url).header("X-Refresh-Token", refresh_token.expose());
         if let Some(host) = self.endpoints.host_header(api_domain) {
             req = req.header(reqwest::header::HOST, host);
         }

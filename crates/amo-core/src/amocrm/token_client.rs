@@ -7,25 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use super::endpoints::Endpoints;
 use super::http::{is_html_ban, network_error, Answer, Problem};
+use crate::domain::secret::Secret;
 use crate::domain::tokens::TokenSet;
 use crate::error::{shown, AmoError, Error, Result, SignInError};
 
 /// What the token endpoint needs besides the grant itself.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ClientCredentials {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
     pub redirect_uri: String,
-}
-
-impl std::fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .field("redirect_uri", &self.redirect_uri)
-            .finish()
-    }
 }
 
 #[derive(Serialize)]
@@ -69,14 +60,14 @@ impl TokenClient {
         &self,
         domain: &str,
         creds: &ClientCredentials,
-        code: &str,
+        code: &Secret,
         now: i64,
     ) -> Result<TokenSet> {
         let req = TokenRequest {
             client_id: &creds.client_id,
-            client_secret: &creds.client_secret,
+            client_secret: creds.client_secret.expose(),
             grant_type: "authorization_code",
-            code: Some(code),
+            code: Some(code.expose()),
             refresh_token: None,
             redirect_uri: &creds.redirect_uri,
         };
@@ -87,15 +78,15 @@ impl TokenClient {
         &self,
         domain: &str,
         creds: &ClientCredentials,
-        refresh_token: &str,
+        refresh_token: &Secret,
         now: i64,
     ) -> Result<TokenSet> {
         let req = TokenRequest {
             client_id: &creds.client_id,
-            client_secret: &creds.client_secret,
+            client_secret: creds.client_secret.expose(),
             grant_type: "refresh_token",
             code: None,
-            refresh_token: Some(refresh_token),
+            refresh_token: Some(refresh_token.expose()),
             redirect_uri: &creds.redirect_uri,
         };
         self.post(domain, &req, Grant::RefreshToken, now).await
@@ -121,8 +112,8 @@ impl TokenClient {
             }
             tracing::info!(domain, expires_in = t.expires_in, "token granted");
             return Ok(TokenSet {
-                access_token: t.access_token,
-                refresh_token: t.refresh_token.filter(|r| !r.is_empty()),
+                access_token: Secret::new(t.access_token),
+                refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
                 expires_at: now + t.expires_in,
                 obtained_at: now,
             });

@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use crate::domain::platform::Platform;
+use crate::domain::secret::Secret;
 use crate::domain::settings::validate_domain;
 use crate::error::{shown, CallbackProblem, Result, SignInError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CallbackQuery {
     pub state: Option<String>,
-    pub code: Option<String>,
+    pub code: Option<Secret>,
     pub referer: Option<String>,
     pub platform: Option<String>,
     pub error: Option<String>,
@@ -27,7 +28,7 @@ impl CallbackQuery {
         let nonempty = |k: &str| m.get(k).filter(|v| !v.is_empty()).cloned();
         CallbackQuery {
             state: nonempty("state"),
-            code: nonempty("code"),
+            code: nonempty("code").map(Secret::new),
             referer: nonempty("referer"),
             platform: nonempty("platform"),
             error: nonempty("error"),
@@ -36,18 +37,12 @@ impl CallbackQuery {
 }
 
 /// A callback whose state has been accepted, reduced to what the code exchange needs.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorized {
-    pub code: String,
+    pub code: Secret,
     /// The account host, e.g. `acme.amocrm.ru`; where the code is exchanged.
     pub domain: String,
     pub platform: Platform,
-}
-
-impl std::fmt::Debug for Authorized {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authorized").field("code", &"<redacted>").field("domain", &self.domain).finish()
-    }
 }
 
 /// Everything after the state check: a denial, a missing code, a host that is not amoCRM's.
@@ -63,7 +58,7 @@ pub fn authorize(q: &CallbackQuery, fallback: Platform) -> Result<Authorized> {
         });
     }
     let code = q.code.clone().ok_or(SignInError::CallbackMissingCode)?;
-    if code.len() > crate::domain::settings::MAX_CODE {
+    if code.expose().len() > crate::domain::settings::MAX_CODE {
         return Err(invalid(CallbackProblem::CodeTooLong).into());
     }
     let referer = q.referer.as_deref().ok_or(invalid(CallbackProblem::NoReferer))?;
@@ -84,7 +79,7 @@ mod tests {
     fn parses_a_success_callback() {
         let q = CallbackQuery::parse("code=def&state=st&referer=acme.amocrm.ru&platform=1&from_widget=");
         let a = authorize(&q, Platform::Kommo).expect("ok");
-        assert_eq!((a.code.as_str(), a.domain.as_str(), a.platform), ("def", "acme.amocrm.ru", Platform::Amocrm));
+        assert_eq!((a.code.expose(), a.domain.as_str(), a.platform), ("def", "acme.amocrm.ru", Platform::Amocrm));
         assert!(!format!("{a:?}").contains("def"));
     }
 

@@ -18,6 +18,7 @@ use crate::clock::{now, rfc3339};
 use crate::context::Ctx;
 use crate::domain::account::{Account, AuthKind};
 use crate::domain::platform::Platform;
+use crate::domain::secret::Secret;
 use crate::domain::settings::{validate_domain, validate_pasted_code, BounceVia, RedirectMode};
 use crate::domain::tokens::{jwt_claims, mask, Access, TokenSet};
 use crate::domain::views::{StatusView, EXPIRY_WARNING_SECS};
@@ -46,8 +47,8 @@ impl Auth {
         Ok(n)
     }
 
-    async fn client_secret(&self) -> Result<String> {
-        self.ctx.keychain.client_secret().await?.ok_or(Error::not_configured(Setting::ClientSecret))
+    async fn client_secret(&self) -> Result<Secret> {
+        self.ctx.keychain.client_secret().await?.map(Secret::new).ok_or(Error::not_configured(Setting::ClientSecret))
     }
 
     /// Step one of Connect: checks the settings, binds the loopback listener when the redirect
@@ -60,13 +61,17 @@ impl Auth {
         let redirect_uri = s.redirect_uri.clone().ok_or(Error::not_configured(Setting::RedirectUri))?;
         let client_secret = self.client_secret().await?;
         let (listener, prefix) = match &mode {
-            RedirectMode::Loopback { port, path } => {
-                (Some(LoopbackListener::bind(LoopbackTarget { port: *port, path: path.clone() }).await?), String::new())
+            RedirectMode::Loopback { port, path, localhost } => {
+                let target = LoopbackTarget { port: *port, path: path.clone(), also_ipv6: *localhost };
+                (Some(LoopbackListener::bind(target).await?), String::new())
             }
             RedirectMode::DeepLink => (None, "d.".to_string()),
             RedirectMode::Bounce { via: BounceVia::DeepLink, .. } => (None, "d.".to_string()),
             RedirectMode::Bounce { via: BounceVia::Loopback, port } => (
-                Some(LoopbackListener::bind(LoopbackTarget { port: *port, path: "/callback".into() }).await?),
+                Some(
+                    LoopbackListener::bind(LoopbackTarget { port: *port, path: "/callback".into(), also_ipv6: false })
+                        .await?,
+                ),
                 format!("l{port}."),
             ),
         };
@@ -219,7 +224,7 @@ impl Auth {
             redirect_uri: s.redirect_uri.ok_or(Error::not_configured(Setting::RedirectUri))?,
         };
         let platform = Platform::of_host(&domain).unwrap_or(s.platform);
-        let tokens = self.ctx.amo.tokens().exchange_code(&domain, &creds, &code, now()).await?;
+        let tokens = self.ctx.amo.tokens().exchange_code(&domain, &creds, &Secret::new(code), now()).await?;
         tracing::info!(domain = domain.as_str(), "connected with a pasted code");
         self.store_connection(&domain, platform, AuthKind::Oauth, &tokens, Some(&creds.redirect_uri)).await
     }
@@ -236,8 +241,9 @@ impl Auth {
             return Err(SignInError::TokenExpired.into());
         }
         // amoCRM decides whether the token is good; a 401 here means it is not (or was revoked).
-        self.ctx.amo.api().account(Access { domain: domain.clone(), token: token.to_string() }).await?;
-        let tokens = TokenSet { access_token: token.to_string(), refresh_token: None, expires_at: exp, obtained_at: t };
+        self.ctx.amo.api().account(Access { domain: domain.clone(), token: Secret::from(token) }).await?;
+        let tokens =
+            TokenSet { access_token: Secret::from(token), refresh_token: None, expires_at: exp, obtained_at: t };
         let platform = Platform::of_host(&domain).unwrap_or(self.ctx.store.settings().load()?.platform);
         tracing::info!(domain = domain.as_str(), "connected with a long-lived token");
         self.store_connection(&domain, platform, AuthKind::LongLived, &tokens, None).await
@@ -276,7 +282,7 @@ impl Auth {
             account_name: row.account_name,
             platform: Some(row.platform),
             auth_kind: Some(row.auth_kind),
-            access_token_masked: tokens.as_ref().map(|t| mask(&t.access_token)),
+            access_token_masked: tokens.as_ref().map(|t| mask(t.access_token.expose())),
             expires_at: Some(rfc3339(expires_at)),
             is_expired: expires_at <= t,
             created_at: Some(rfc3339(row.created_at)),

@@ -17,6 +17,7 @@ use crate::amocrm::token_client::ClientCredentials;
 use crate::clock::now;
 use crate::context::Ctx;
 use crate::domain::account::{AccountInfo, AuthKind};
+use crate::domain::secret::Secret;
 use crate::domain::settings::{validate_api_domain, validate_domain};
 use crate::domain::tokens::{jwt_claims, Access, TokenSet};
 use crate::error::{AmoError, Error, Result, Setting, SignInError};
@@ -68,7 +69,7 @@ impl Session {
         match call(access.clone()).await {
             Err(Error::Amo(AmoError::Unauthorized)) => {
                 tracing::info!("access token rejected (401); refreshing once");
-                let fresh = self.refresh(Need::Rejected, Some(&access.token)).await?;
+                let fresh = self.refresh(Need::Rejected, Some(access.token.expose())).await?;
                 call(fresh).await
             }
             other => other,
@@ -116,6 +117,23 @@ impl Session {
         Ok(refreshed)
     }
 
+    /// [`Session::keep_alive`] now and then every `every`, calling `on_refresh` after each
+    /// refresh (the window then pushes the new status). Failures are logged and retried next
+    /// time; a refused refresh has marked the account `reconnect_needed`, which stops further
+    /// attempts.
+    pub async fn keep_alive_loop(self: Arc<Self>, every: std::time::Duration, on_refresh: impl Fn() + Send + Sync) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.keep_alive().await {
+                Ok(true) => on_refresh(),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(code = %e.code(), "keep-alive refresh failed: {e}"),
+            }
+        }
+    }
+
     /// The connected domain and stored tokens, or why there are none.
     async fn current(&self) -> Result<(String, TokenSet)> {
         let row = self.ctx.store.account().load()?.ok_or(AmoError::NotConnected)?;
@@ -138,7 +156,7 @@ impl Session {
         let t = now();
         let someone_else_refreshed = match need {
             Need::IfExpiring => tokens.expires_at - t > REFRESH_LEEWAY_SECS,
-            Need::Rejected => rejected.is_some_and(|old| old != tokens.access_token),
+            Need::Rejected => rejected.is_some_and(|old| tokens.access_token != old),
             Need::Forced => t - tokens.obtained_at < 60,
             Need::OlderThan(age) => t - tokens.obtained_at < age,
         };
@@ -158,6 +176,7 @@ impl Session {
                 .keychain
                 .client_secret()
                 .await?
+                .map(Secret::new)
                 .ok_or(Error::not_configured(Setting::ClientSecret))?,
             redirect_uri: row
                 .redirect_uri
@@ -200,8 +219,8 @@ impl Session {
 
     /// The account's current host if amoCRM says it is not `domain` any more. Uses `api_domain`
     /// from the access token's claims; any failure means "not moved".
-    async fn find_moved_domain(&self, tokens: &TokenSet, refresh_token: &str, domain: &str) -> Option<String> {
-        let api_domain = jwt_claims(&tokens.access_token)?.api_domain?;
+    async fn find_moved_domain(&self, tokens: &TokenSet, refresh_token: &Secret, domain: &str) -> Option<String> {
+        let api_domain = jwt_claims(tokens.access_token.expose())?.api_domain?;
         let api_domain = validate_api_domain(&api_domain)?;
         match self.ctx.amo.api().current_subdomain(&api_domain, refresh_token).await {
             Ok(current) => {

@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod phone;
 pub mod platform;
 pub mod reference;
+pub mod secret;
 pub mod settings;
 pub mod tokens;
 pub mod update;

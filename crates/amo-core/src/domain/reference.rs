@@ -65,13 +65,6 @@ pub struct Pipeline {
     pub statuses: Vec<PipelineStatus>,
 }
 
-impl Pipeline {
-    /// Where a lead goes when the user picks no stage: the pipeline's first open stage.
-    pub fn first_open_stage(&self) -> Option<&PipelineStatus> {
-        self.statuses.iter().find(|s| s.kind.takes_new_leads())
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
 #[ts(export)]
 pub struct User {
@@ -141,21 +134,5 @@ mod tests {
         assert_eq!(StageKind::of(5001, 1), StageKind::Unsorted);
         assert_eq!(StageKind::of(5002, 0), StageKind::Open);
         assert!(!StageKind::Won.takes_new_leads() && StageKind::Open.takes_new_leads());
-        let p = Pipeline {
-            id: 1,
-            name: "Main".into(),
-            sort: 1,
-            is_main: true,
-            statuses: [(5001, 1), (5002, 0), (142, 0)]
-                .map(|(id, t)| PipelineStatus {
-                    id,
-                    name: id.to_string(),
-                    sort: id,
-                    color: String::new(),
-                    kind: StageKind::of(id, t),
-                })
-                .to_vec(),
-        };
-        assert_eq!(p.first_open_stage().map(|s| s.id), Some(5002));
     }
 }

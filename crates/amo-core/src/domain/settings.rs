@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::domain::lang::Lang;
 use crate::domain::platform::Platform;
+use crate::domain::secret::Secret;
 use crate::error::{shown, Error, Result, Setting, SettingProblem};
 
 /// The deep link amoCRM can redirect to, if it accepts a custom scheme (docs/amocrm-api.md §3.4).
@@ -47,8 +48,8 @@ impl BounceVia {
 /// How amoCRM's redirect reaches the app, decided by the Redirect URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedirectMode {
-    /// `http://127.0.0.1:PORT/path`: the app listens there.
-    Loopback { port: u16, path: String },
+    /// `http://127.0.0.1:PORT/path` (or `localhost`): the app listens there.
+    Loopback { port: u16, path: String, localhost: bool },
     /// `amoconnect://oauth/callback`: the OS hands the URL to the app.
     DeepLink,
     /// `https://…`: the user's static bounce page forwards to loopback or the deep link.
@@ -102,7 +103,8 @@ impl Settings {
             "https" => Ok(RedirectMode::Bounce { via: self.bounce_via, port: self.bounce_port }),
             _ => {
                 let port = url.port().ok_or_else(|| Error::invalid(Setting::RedirectUri, SettingProblem::NeedsPort))?;
-                Ok(RedirectMode::Loopback { port, path: url.path().to_string() })
+                let localhost = url.host_str() == Some("localhost");
+                Ok(RedirectMode::Loopback { port, path: url.path().to_string(), localhost })
             }
         }
     }
@@ -133,7 +135,8 @@ pub struct SettingsPatch {
     pub bounce_port: Option<u16>,
     /// Goes to the keychain, never to SQLite. An empty string is refused.
     #[ts(optional)]
-    pub client_secret: Option<String>,
+    #[ts(type = "string")]
+    pub client_secret: Option<Secret>,
 }
 
 /// The Integration ID is a UUID in both amoCRM and Kommo.
@@ -308,7 +311,7 @@ mod tests {
         let with = |uri: &str| Settings { redirect_uri: Some(uri.into()), ..Settings::default() };
         assert_eq!(
             with("http://127.0.0.1:53682/callback").redirect_mode().expect("m"),
-            RedirectMode::Loopback { port: 53682, path: "/callback".into() }
+            RedirectMode::Loopback { port: 53682, path: "/callback".into(), localhost: false }
         );
         assert_eq!(with(DEEP_LINK_REDIRECT).redirect_mode().expect("m"), RedirectMode::DeepLink);
         assert_eq!(

@@ -2,43 +2,28 @@
 //! `Debug` never prints a token; use [`mask`] for anything a person sees.
 
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::domain::secret::Secret;
 
 /// What the keychain holds for one connection.
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenSet {
-    pub access_token: String,
+    pub access_token: Secret,
     /// `None` for a long-lived token (no refresh exists).
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     /// Unix seconds.
     pub expires_at: i64,
     /// Unix seconds of the last grant or refresh.
     pub obtained_at: i64,
 }
 
-impl std::fmt::Debug for TokenSet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSet")
-            .field("access_token", &mask(&self.access_token))
-            .field("refresh_token", &self.refresh_token.as_deref().map(mask))
-            .field("expires_at", &self.expires_at)
-            .field("obtained_at", &self.obtained_at)
-            .finish()
-    }
-}
-
 /// What an API call needs: the account host and a valid access token (handed out by
-/// `auth::session`). `Debug` never prints the token.
-#[derive(Clone)]
+/// `auth::session`).
+#[derive(Debug, Clone)]
 pub struct Access {
     pub domain: String,
-    pub token: String,
-}
-
-impl std::fmt::Debug for Access {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Access").field("domain", &self.domain).field("token", &"<redacted>").finish()
-    }
+    pub token: Secret,
 }
 
 /// A token as a person may see it: the first 6 and last 4 characters and the length.
@@ -57,10 +42,25 @@ pub fn mask(token: &str) -> String {
 /// and unknown to clients (docs/amocrm-api.md §6.2); the claims only guide, the server decides.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct JwtClaims {
+    #[serde(default, deserialize_with = "lenient_int")]
     pub exp: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_int")]
     pub account_id: Option<i64>,
     pub api_domain: Option<String>,
     pub base_domain: Option<String>,
+}
+
+/// A JSON number as an integer, also when written as a float (`1.9e9`, `1900000000.0`) or a
+/// string of digits — JWT libraries differ. Anything else (or out of range) is `None`.
+fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match v {
+        Some(serde_json::Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
 }
 
 /// Reads the payload of a JWT. `None` if the token is not JWT-shaped.
@@ -90,8 +90,8 @@ mod tests {
     #[test]
     fn debug_of_a_token_set_contains_no_token() {
         let ts = TokenSet {
-            access_token: "A".repeat(40) + "secretpart",
-            refresh_token: Some("def50200".to_string() + &"9".repeat(40)),
+            access_token: Secret::new("A".repeat(40) + "secretpart"),
+            refresh_token: Some(Secret::new("def50200".to_string() + &"9".repeat(40))),
             expires_at: 1,
             obtained_at: 0,
         };
@@ -110,5 +110,16 @@ mod tests {
         assert!(jwt_claims("not-a-jwt").is_none());
         assert!(jwt_claims("a.b.c.d").is_none());
         assert!(jwt_claims("a.!!!.c").is_none());
+    }
+
+    #[test]
+    fn numbers_in_claims_are_read_leniently() {
+        let jwt = |payload: &str| format!("h.{}.s", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload));
+        assert_eq!(jwt_claims(&jwt(r#"{"exp":1900000000.0}"#)).expect("float").exp, Some(1_900_000_000));
+        assert_eq!(jwt_claims(&jwt(r#"{"exp":1.9e9}"#)).expect("exponent").exp, Some(1_900_000_000));
+        assert_eq!(jwt_claims(&jwt(r#"{"exp":"1900000000"}"#)).expect("string").exp, Some(1_900_000_000));
+        assert_eq!(jwt_claims(&jwt(r#"{"exp":1.5}"#)).expect("fraction").exp, None);
+        assert_eq!(jwt_claims(&jwt(r#"{"exp":1e300}"#)).expect("huge").exp, None);
+        assert_eq!(jwt_claims(&jwt(r#"{"exp":null,"account_id":7}"#)).expect("null").account_id, Some(7));
     }
 }

@@ -226,8 +226,8 @@ fn sign_in(e: &SignInError, lang: Lang) -> String {
         ),
         E::CallbackError { error } => tr(
             lang,
-            format!("amoCRM вернул ошибку «{error}» вместо кода авторизации."),
-            format!("amoCRM returned the error \"{error}\" instead of an authorization code."),
+            "amoCRM вернул ошибку вместо кода авторизации. Попробуйте подключиться ещё раз.",
+            format!("amoCRM returned the error \"{error}\" instead of an authorization code. Try connecting again."),
         ),
         E::InvalidClientId => tr(
             lang,
@@ -407,10 +407,15 @@ fn local(e: &LocalError, lang: Lang) -> String {
             "Ошибка локальной базы данных приложения. Подробности — в журнале приложения.",
             format!("Local database error: {detail}"),
         ),
-        LocalError::DataDir { path, detail } => tr(
+        LocalError::DataDir { path: Some(path), detail } => tr(
             lang,
             format!("Не удалось открыть папку данных {path}. Проверьте права доступа к ней."),
             format!("Cannot use the data directory {path}: {detail}"),
+        ),
+        LocalError::DataDir { path: None, .. } => tr(
+            lang,
+            "В этой системе нет папки для данных программ. Укажите папку в переменной окружения AMO_CONNECT_DATA_DIR.",
+            "This system has no folder for application data. Name one in the AMO_CONNECT_DATA_DIR environment variable.",
         ),
         LocalError::LockFile { detail } => tr(
             lang,
@@ -525,8 +530,13 @@ fn update(e: &UpdateError, lang: Lang) -> String {
         ),
         UpdateError::NoUpdate => tr(
             lang,
-            "Нечего устанавливать: сначала проверьте обновления (или установка уже идёт).",
-            "There is no update to install: check for updates first (or an install is already running).",
+            "Нечего устанавливать: сначала проверьте обновления.",
+            "There is no update to install: check for updates first.",
+        ),
+        UpdateError::UpdateInProgress => tr(
+            lang,
+            "Обновление уже устанавливается. Дождитесь перезапуска программы.",
+            "The update is already being installed. Wait for the app to restart.",
         ),
     }
 }

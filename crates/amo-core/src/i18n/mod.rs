@@ -34,7 +34,12 @@ impl Error {
 
 impl FieldError {
     pub fn view(&self, lang: Lang) -> FieldErrorView {
-        FieldErrorView { field: self.field.clone(), code: self.code, message: field_message(self, lang) }
+        FieldErrorView {
+            field: self.field.clone(),
+            code: self.code,
+            amo_code: self.amo_code.clone(),
+            message: field_message(self, lang),
+        }
     }
 }
 
@@ -151,6 +156,7 @@ pub(crate) mod tests {
         // the examples in messages: name@example.com, http://127.0.0.1:53682/callback
         "name",
         "example",
+        "AMO_CONNECT_DATA_DIR",
     ];
 
     /// The Latin words of `text` that are not allowed names (ignoring the sample values).
@@ -164,7 +170,7 @@ pub(crate) mod tests {
     }
 
     /// Parameters in the samples that may appear verbatim (values the user typed).
-    const SAMPLE_VALUES: &[&str] = &["evil.com", "server_error", "53682", "/nope"];
+    const SAMPLE_VALUES: &[&str] = &["evil.com", "53682", "/nope"];
 
     #[test]
     fn every_error_has_both_languages_and_no_english_in_russian() {

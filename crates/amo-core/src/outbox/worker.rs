@@ -127,7 +127,7 @@ impl Outbox {
     }
 
     fn settle_failure(&self, entry: &Entry, e: Error) -> Result<Outcome> {
-        tracing::info!(id = entry.id, code = %e.code(), attempts = entry.attempts, "send failed");
+        tracing::info!(id = entry.id, code = %e.code(), attempts = entry.attempts, "send failed: {e}");
         let store = self.ctx.store.outbox();
         match e {
             Error::Entry(EntryError::Validation(raw)) => {

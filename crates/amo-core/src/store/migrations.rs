@@ -73,6 +73,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
         banned_at INTEGER NOT NULL
      );",
     // 4: errors are kept as codes with parameters (JSON of `Error`) and rendered when read, so
-    // History follows the language switch; `last_error_message` is no longer written.
-    "ALTER TABLE outbox ADD COLUMN last_error TEXT;",
+    // History follows the language switch. Rows of schema 3 keep their code; parameters they
+    // never stored get neutral values; no localised text stays stored.
+    "ALTER TABLE outbox ADD COLUMN last_error TEXT;
+     UPDATE outbox SET last_error = CASE last_error_code
+        WHEN 'network' THEN json_object('code', 'network', 'params', json_object('problem', 'cannot_connect'))
+        WHEN 'server_error' THEN json_object('code', 'server_error', 'params', json_object('status', 500))
+        WHEN 'forbidden' THEN json_object('code', 'forbidden', 'params', json_object('hint', ''))
+        WHEN 'not_found' THEN json_object('code', 'amo_not_found', 'params', json_object('hint', ''))
+        WHEN 'token_revoked' THEN json_object('code', 'token_revoked', 'params', json_object('hint', NULL))
+        WHEN 'validation' THEN json_object('code', 'validation', 'params', json_array())
+        WHEN 'rate_limited' THEN json_object('code', 'rate_limited')
+        WHEN 'unauthorized' THEN json_object('code', 'unauthorized')
+        WHEN 'account_banned' THEN json_object('code', 'account_banned')
+        WHEN 'not_connected' THEN json_object('code', 'not_connected')
+        ELSE json_object('code', 'unexpected_response', 'params', json_object('detail', last_error_code))
+     END
+     WHERE last_error_code IS NOT NULL;
+     UPDATE outbox SET last_error_code = 'amo_not_found' WHERE last_error_code = 'not_found';
+     UPDATE outbox SET last_error_message = NULL;",
 ];

@@ -319,6 +319,7 @@ fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     let kind: String = r.get(2)?;
+    let (json, code): (Option<String>, Option<String>) = (r.get(8)?, r.get(9)?);
     Ok(OutboxRow {
         id: r.get(0)?,
         draft: draft_from(r, 1, &kind)?,
@@ -327,7 +328,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         updated_at: r.get(5)?,
         attempts: r.get(6)?,
         next_attempt_ms: r.get(7)?,
-        last_error: stored_error(r.get(8)?, r.get(9)?),
+        last_error: None,
         field_errors: r.get::<_, Option<String>>(10)?.map(|s| stored_fields(&s)).unwrap_or_default(),
         lead_id: r.get(11)?,
         contact_id: r.get(12)?,
@@ -336,6 +337,16 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         sent_at: r.get(15)?,
         domain: r.get(16)?,
         create_sent: r.get(17)?,
+    })
+    .map(|mut row: OutboxRow| {
+        // A validation failure's fields live in their own column.
+        row.last_error = match stored_error(json, code) {
+            Some(Error::Entry(crate::error::EntryError::Validation(f))) if f.is_empty() => {
+                Some(Error::validation(row.field_errors.clone()))
+            }
+            other => other,
+        };
+        row
     })
 }
 
@@ -396,6 +407,56 @@ mod tests {
         assert_eq!(row.last_error, Some(e.clone()));
         assert_eq!((row.state, row.attempts, row.next_attempt_ms), (OutboxState::Queued, 1, 5000));
         assert_eq!(t.counts().expect("counts").last_error, Some(e));
+    }
+
+    #[test]
+    fn schema_3_rows_keep_their_codes_and_lose_their_sentences() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("old.sqlite3");
+        {
+            // A database as schema 3 left it, with a localised message stored.
+            let c = rusqlite::Connection::open(&path).expect("c");
+            for sql in &super::super::migrations::MIGRATIONS[..3] {
+                c.execute_batch(sql).expect("old schema");
+            }
+            c.pragma_update(None, "user_version", 3).expect("v3");
+            for (i, code) in ["network", "server_error", "not_found", "validation", "something_else"].iter().enumerate()
+            {
+                c.execute(
+                    "INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at,
+                        next_attempt_ms, last_error_code, last_error_message, field_errors)
+                     VALUES ('lead', '{\"name\":\"x\"}', 'queued', ?1, 'r', 1, 1, 0, ?2, 'Нет связи с amoCRM', ?3)",
+                    rusqlite::params![
+                        i as i64,
+                        code,
+                        (*code == "validation")
+                            .then_some(r#"[{"field":"name","code":"required","message":"обязательное поле"}]"#)
+                    ],
+                )
+                .expect("row");
+            }
+        }
+        let store = Store::open(&path).expect("migrated");
+        let rows = store.outbox().rows(None, 10).expect("rows");
+        let codes: Vec<_> = rows.iter().rev().map(|r| r.last_error.as_ref().map(|e| e.code().as_str())).collect();
+        assert_eq!(
+            codes,
+            [
+                Some("network"),
+                Some("server_error"),
+                Some("amo_not_found"),
+                Some("validation"),
+                Some("unexpected_response")
+            ]
+        );
+        let validation = rows.iter().find(|r| r.last_error.as_ref().is_some_and(|e| e.fields().is_some())).expect("v");
+        assert_eq!(validation.last_error.as_ref().and_then(|e| e.fields()).map(|f| f.len()), Some(1));
+        assert!(matches!(store.outbox().counts().expect("c").last_error, Some(Error::Amo(_))));
+        let left: i64 = store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM outbox WHERE last_error_message IS NOT NULL", [], |r| r.get(0))
+            .expect("q");
+        assert_eq!(left, 0, "no localised text stays stored");
     }
 
     #[test]

@@ -4,4 +4,8 @@ import type { FieldCode } from "./FieldCode";
 /**
  * One field's problem as the form shows it.
  */
-export type FieldErrorView = { field: string, code: FieldCode, message: string, };
+export type FieldErrorView = { field: string, code: FieldCode, 
+/**
+ * amoCRM's own code (`NotSupportedChoice`, …) when amoCRM refused the value.
+ */
+amo_code?: string | null, message: string, };

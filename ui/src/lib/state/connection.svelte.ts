@@ -15,6 +15,8 @@ export type ConnectionOptions = {
   onLoadError: (e: ErrorPayload) => void;
   /** A sign-in finished successfully (the reference data are worth loading now). */
   onConnected: () => void;
+  /** The language changed: messages rendered by the backend (History, banners) are read again. */
+  onLanguageChanged?: () => void;
 };
 
 export class ConnectionState {
@@ -113,6 +115,7 @@ export class ConnectionState {
     try {
       this.settings = await call('save_settings', { patch: { language: l } });
       this.status = await call('get_status');
+      this.#options.onLanguageChanged?.();
     } catch (e) {
       this.#options.onLoadError(errorPayload(e));
     }
