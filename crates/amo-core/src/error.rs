@@ -200,6 +200,10 @@ pub enum AmoError {
     /// 404 from amoCRM.
     #[error("amoCRM has no such object: {hint}")]
     AmoNotFound { hint: String },
+    /// Another 4xx: amoCRM (or its front end) will not take this request as it is — a body too
+    /// large (413), a 400 without field errors. Retrying the same request does not help.
+    #[error("amoCRM refused the request: HTTP {status}: {hint}")]
+    RequestRefused { status: u16, hint: String },
     /// An answer we cannot use; `detail` is for the log and for developers.
     #[error("unexpected response from amoCRM: {detail}")]
     UnexpectedResponse { detail: String },
@@ -416,6 +420,7 @@ pub enum ErrorCode {
     NotPaid,
     Forbidden,
     AmoNotFound,
+    RequestRefused,
     UnexpectedResponse,
     Network,
     KeychainUnavailable,
@@ -489,7 +494,8 @@ code_names! {
             ConnectTimeout => "connect_timeout", Cancelled => "cancelled", PortInUse => "port_in_use",
             NotConnected => "not_connected", Unauthorized => "unauthorized", RateLimited => "rate_limited",
             AccountBanned => "account_banned", ServerError => "server_error", NotPaid => "not_paid",
-            Forbidden => "forbidden", AmoNotFound => "amo_not_found", UnexpectedResponse => "unexpected_response",
+            Forbidden => "forbidden", AmoNotFound => "amo_not_found", RequestRefused => "request_refused",
+            UnexpectedResponse => "unexpected_response",
             Network => "network", KeychainUnavailable => "keychain_unavailable", KeychainLocked => "keychain_locked",
             KeychainCorrupt => "keychain_corrupt", KeychainRefused => "keychain_refused", Storage => "storage",
             DataDir => "data_dir", LockFile => "lock_file", Output => "output", Input => "input",
@@ -537,6 +543,7 @@ impl ErrorCode {
             | C::NotPaid
             | C::Forbidden
             | C::AmoNotFound
+            | C::RequestRefused
             | C::UnexpectedResponse
             | C::Storage
             | C::DataDir
@@ -609,6 +616,7 @@ impl Error {
                 AmoError::NotPaid => C::NotPaid,
                 AmoError::Forbidden { .. } => C::Forbidden,
                 AmoError::AmoNotFound { .. } => C::AmoNotFound,
+                AmoError::RequestRefused { .. } => C::RequestRefused,
                 AmoError::UnexpectedResponse { .. } => C::UnexpectedResponse,
                 AmoError::Network { .. } => C::Network,
             },
@@ -747,6 +755,7 @@ pub(crate) mod tests {
             AmoError::NotPaid.into(),
             AmoError::Forbidden { hint: "Access denied".into() }.into(),
             AmoError::AmoNotFound { hint: "Not found".into() }.into(),
+            AmoError::RequestRefused { status: 413, hint: "Request Entity Too Large".into() }.into(),
             Error::unexpected("the answer is not JSON"),
             AmoError::Network { problem: NetworkProblem::TimedOut }.into(),
             KeychainError::KeychainUnavailable { detail: "no D-Bus".into() }.into(),

@@ -119,7 +119,7 @@ fn each_room_imports_only_what_it_may() {
         // Services: the shared context and the lower rooms; of each other, the outbox and the
         // reference service use only the session (for tokens).
         ("config", &["context", "domain", "error", "store"]),
-        ("auth", &["amocrm", "clock", "context", "domain", "error", "i18n"]),
+        ("auth", &["amocrm", "clock", "context", "domain", "error", "i18n", "store"]),
         ("reference", &["auth", "clock", "context", "domain", "error"]),
         ("outbox", &["amocrm", "auth", "clock", "context", "domain", "error", "store"]),
     ];

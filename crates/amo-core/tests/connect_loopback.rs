@@ -86,6 +86,7 @@ async fn approve_connects_stores_tokens_only_in_the_keychain_and_shows_the_accou
     let st = waiter.await.expect("join").expect("connected");
     assert!(st.connected);
     assert_eq!(st.domain.as_deref(), Some("acme.amocrm.ru"));
+    assert_eq!(f.app.settings().expect("settings").domain.as_deref(), Some("acme.amocrm.ru"), "Settings shows it");
     assert_eq!(st.account_name.as_deref(), Some("Acme Trading"));
     assert_eq!(st.account_id, Some(31_415_926));
     assert!(!st.is_expired);

@@ -249,6 +249,30 @@ async fn an_account_ban_stops_all_sending_until_the_user_says_it_was_lifted() {
     assert_each_once(&sim, &names);
 }
 
+/// A request amoCRM will never take as it is (413, a 400 without field errors, an unpaid
+/// account) is tried a few times, then waits for the user — it is not sent forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_refused_again_and_again_needs_attention_after_a_few_tries() {
+    for status in [413u16, 400, 402] {
+        let (_tmp, sim, app) = setup().await;
+        sim.set_faults(Faults { refuse_next: 100, refuse_status: status, ..Faults::default() });
+        let item = app.queue_lead(&lead(&format!("Refused {status}"))).expect("queue");
+        drain(&app, 10).await;
+        let item = app.outbox_item(item.id).expect("item");
+        let want = if status == 402 { "not_paid" } else { "request_refused" };
+        assert_eq!(item.state, OutboxState::Attention, "{status}: {item:?}");
+        assert_eq!(item.error.as_ref().map(|e| e.code.as_str()), Some(want), "{status}");
+        assert_eq!(item.attempts, amo_core::outbox::POISON_AFTER, "{status}: tried exactly this often");
+        assert!(!item.locked, "{status}: amoCRM did nothing, so it can be edited");
+        assert_eq!(sim.stats().faults_injected, u64::from(amo_core::outbox::POISON_AFTER), "{status}");
+        // The user fixes it (here: the block is gone) and sends it again.
+        sim.set_faults(Faults::default());
+        app.outbox_retry(Some(item.id)).expect("retry");
+        drain(&app, 10).await;
+        assert_eq!(app.outbox_item(item.id).expect("item").state, OutboxState::Sent, "{status}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_limiter_keeps_every_call_of_the_process_under_seven_per_second() {
     let (_tmp, sim, app) = setup().await;

@@ -38,6 +38,11 @@ pub struct Faults {
     /// Each API request is refused with 429 with this probability (percent) — another
     /// integration eating the account's budget. These do not count toward the ban.
     pub rate_limit_percent: u8,
+    /// The next this many API *writes* are refused with `refuse_status` without doing anything:
+    /// 402 (account not paid, problem+json), 413 (nginx's HTML page for a body too large), or
+    /// another 4xx as problem+json without validation errors.
+    pub refuse_next: u32,
+    pub refuse_status: u16,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -260,6 +265,21 @@ fn dropped() -> Response {
     Body::from_stream(stream).into_response()
 }
 
+/// A refusal amoCRM (or its nginx) gives for a request it will never accept as it is.
+fn refusal(status: u16) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    match status {
+        413 => (
+            code,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+        )
+            .into_response(),
+        402 => problem_response(code, json!({"title": "Payment Required", "status": 402, "detail": "Account is not paid"})),
+        _ => problem_response(code, json!({"title": "Bad Request", "status": status, "detail": "Request is malformed"})),
+    }
+}
+
 /// Runs before and after every `/api/v4/*` handler: counts the request in the one-second window
 /// (the figure tests read as `max_requests_per_second`), answers 429 above the limit and 403 HTML
 /// once banned, and applies the injected faults.
@@ -305,6 +325,11 @@ pub(crate) async fn api_layer(State(s): State<Shared>, req: Request, next: Next)
             stats.rate_limited += 1;
             stats.faults_injected += 1;
             return too_many();
+        }
+        if is_write && f.refuse_next > 0 {
+            f.refuse_next -= 1;
+            stats.faults_injected += 1;
+            return refusal(f.refuse_status);
         }
         let drop_answer = is_write
             && (f.drop_after_next > 0 || (f.drop_after_percent > 0 && rng.gen_range(0..100) < f.drop_after_percent));

@@ -306,7 +306,7 @@ pub fn classify(status: u16, content_type: &str, body: &str) -> Error {
         204 => Error::unexpected("no content"),
         400 => match wire::validation_problems(body) {
             Some(problems) => Error::validation(wire::field_errors(&problems, str::to_string)),
-            None => Error::unexpected(format!("HTTP 400: {}", Problem::parse(body).summary())),
+            None => AmoError::RequestRefused { status, hint: Problem::parse(body).summary() }.into(),
         },
         401 => AmoError::Unauthorized.into(),
         402 => AmoError::NotPaid.into(),
@@ -314,6 +314,9 @@ pub fn classify(status: u16, content_type: &str, body: &str) -> Error {
         404 => AmoError::AmoNotFound { hint: Problem::parse(body).summary() }.into(),
         429 => AmoError::RateLimited.into(),
         500..=599 => AmoError::ServerError { status }.into(),
+        // 408 is the connection's problem, not the request's: worth retrying.
+        408 => AmoError::Network { problem: crate::error::NetworkProblem::TimedOut }.into(),
+        405..=499 => AmoError::RequestRefused { status, hint: Problem::parse(body).summary() }.into(),
         _ => Error::unexpected(format!("HTTP {status}: {}", Problem::parse(body).summary())),
     }
 }
@@ -335,6 +338,9 @@ mod tests {
         let e = classify(400, "application/problem+json", body);
         let fields = e.fields().expect("validation");
         assert_eq!((fields[0].field.as_str(), fields[0].code), ("status_id", FieldCode::NotAChoice));
-        assert_eq!(code(400, "application/problem+json", r#"{"detail":"x"}"#), "unexpected_response");
+        assert_eq!(code(400, "application/problem+json", r#"{"detail":"x"}"#), "request_refused");
+        assert_eq!(code(413, "text/html", "<html>413 Request Entity Too Large</html>"), "request_refused");
+        assert_eq!(code(408, "", ""), "network");
+        assert_eq!(code(302, "", ""), "unexpected_response");
     }
 }

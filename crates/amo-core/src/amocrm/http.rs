@@ -52,9 +52,28 @@ impl Answer {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE.as_str()).unwrap_or_default();
         let request_id = header("x-request-id");
-        let body = resp.text().await.map_err(network_error)?;
+        let body = read_capped(resp, MAX_BODY).await?;
         Ok(Answer { status, content_type, body, request_id })
     }
+}
+
+/// The largest answer read: amoCRM's pages are at most 250 items (well under 1 MiB); a bigger
+/// body is not amoCRM's and is not kept in memory.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// The body as text, refusing more than `max` bytes (whatever `Content-Length` claims).
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Result<String> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(Error::unexpected(format!("the answer is larger than {max} bytes")));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(network_error)? {
+        if body.len() + chunk.len() > max {
+            return Err(Error::unexpected(format!("the answer is larger than {max} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// A problem+json body (amoCRM's error format), as far as it parses.

@@ -40,6 +40,9 @@ struct TokenResponse {
     token_type: Option<String>,
 }
 
+/// The longest token lifetime amoCRM issues, with room to spare: five years and a day.
+pub const MAX_LIFETIME_SECS: i64 = (5 * 366 + 1) * 24 * 3600;
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Grant {
     AuthorizationCode,
@@ -114,7 +117,9 @@ impl TokenClient {
             return Ok(TokenSet {
                 access_token: Secret::new(t.access_token),
                 refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
-                expires_at: now + t.expires_in,
+                // A lifetime beyond the longest amoCRM issues (a 5-year long-lived token) is not
+                // believed: it would only overflow or keep a dead token "valid".
+                expires_at: now.saturating_add(t.expires_in.min(MAX_LIFETIME_SECS)),
                 obtained_at: now,
             });
         }

@@ -23,6 +23,7 @@ use crate::domain::settings::{validate_domain, validate_pasted_code, BounceVia, 
 use crate::domain::tokens::{jwt_claims, mask, Access, TokenSet};
 use crate::domain::views::{StatusView, EXPIRY_WARNING_SECS};
 use crate::error::{AmoError, CallbackProblem, Error, Result, Setting, SignInError, TokenProblem};
+use crate::store::SettingKey;
 use callback::CallbackQuery;
 use loopback::{LoopbackListener, LoopbackTarget, Verdict};
 use state::STATE_TTL_SECS;
@@ -195,6 +196,8 @@ impl Auth {
             reconnect_needed: false,
         };
         accounts.save(&row)?;
+        // Settings shows the account's address (and a pasted code or token defaults to it).
+        self.ctx.store.settings().set(SettingKey::Domain, Some(domain))?;
         let at = Access { domain: domain.to_string(), token: tokens.access_token.clone() };
         match self.ctx.amo.api().account(at).await {
             Ok(info) => {

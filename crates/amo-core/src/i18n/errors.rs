@@ -359,6 +359,11 @@ fn amo(e: &AmoError, lang: Lang) -> String {
             "amoCRM не нашёл запрошенный объект (404): возможно, его удалили.",
             format!("amoCRM does not have the requested object (404): {hint}"),
         ),
+        AmoError::RequestRefused { status, hint } => tr(
+            lang,
+            format!("amoCRM не принял запрос (ответ HTTP {status}) и не примет его без изменений."),
+            format!("amoCRM refused the request (HTTP {status}: {hint}) and will not take it unchanged."),
+        ),
         AmoError::UnexpectedResponse { detail } => tr(
             lang,
             "amoCRM ответил не так, как ожидалось. Подробности — в журнале приложения.",

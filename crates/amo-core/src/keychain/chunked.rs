@@ -12,6 +12,9 @@ use crate::error::{KeychainError, Result};
 
 /// Bytes per entry; well under 2560 so platform overhead never matters.
 pub const MAX_CHUNK: usize = 2048;
+/// Parts a value may have (128 KiB): a header claiming more is damaged, not a reason to make
+/// thousands of keychain calls.
+pub const MAX_PARTS: usize = 64;
 const HEADER: &str = "amo-connect-chunked:v1:";
 
 pub struct ChunkedStore<S> {
@@ -49,13 +52,25 @@ fn chunk_key(key: &str, generation: &str, i: usize) -> String {
 fn parse_header(raw: &[u8]) -> Option<(String, usize)> {
     let text = std::str::from_utf8(raw).ok()?.strip_prefix(HEADER)?;
     let (generation, count) = text.split_once(':')?;
-    Some((generation.to_string(), count.parse().ok()?))
+    let count: usize = count.parse().ok()?;
+    let plausible = (1..=MAX_PARTS).contains(&count)
+        && !generation.is_empty()
+        && generation.len() <= 32
+        && generation.chars().all(|c| c.is_ascii_hexdigit());
+    plausible.then(|| (generation.to_string(), count))
 }
 
 impl<S: SecretStore> SecretStore for ChunkedStore<S> {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let Some(raw) = self.inner.get(key)? else { return Ok(None) };
-        let Some((generation, count)) = parse_header(&raw) else { return Ok(Some(raw)) };
+        if !raw.starts_with(HEADER.as_bytes()) {
+            return Ok(Some(raw));
+        }
+        // `set` splits every value that starts like a header, so this is a header: a damaged
+        // one is reported, never returned as the value.
+        let Some((generation, count)) = parse_header(&raw) else {
+            return Err(KeychainError::KeychainCorrupt { detail: format!("entry {key} has a damaged header") }.into());
+        };
         let mut value = Vec::with_capacity(count * self.chunk);
         for i in 0..count {
             let part =
@@ -68,6 +83,12 @@ impl<S: SecretStore> SecretStore for ChunkedStore<S> {
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<()> {
+        if value.len() > MAX_PARTS * self.chunk {
+            return Err(KeychainError::KeychainRefused {
+                detail: format!("{} bytes is more than {} parts of {} bytes", value.len(), MAX_PARTS, self.chunk),
+            }
+            .into());
+        }
         let previous = self.header(key)?;
         if value.len() <= self.chunk && !value.starts_with(HEADER.as_bytes()) {
             self.inner.set(key, value)?;
@@ -155,6 +176,25 @@ mod tests {
         let tricky = format!("{HEADER}zz:3");
         s.set("k", tricky.as_bytes()).expect("set");
         assert_eq!(s.get("k").expect("get").as_deref(), Some(tricky.as_bytes()));
+    }
+
+    #[test]
+    fn a_damaged_header_is_reported_without_thousands_of_calls() {
+        let (mem, s) = store();
+        for bad in [
+            format!("{HEADER}abcdef:1000000"),
+            format!("{HEADER}abcdef:0"),
+            format!("{HEADER}zz$:2"),
+            format!("{HEADER}x"),
+        ] {
+            mem.set("k", bad.as_bytes()).expect("raw");
+            assert_eq!(s.get("k").expect_err(&bad).code().as_str(), "keychain_corrupt", "{bad}");
+        }
+        assert_eq!(
+            s.set("k", &vec![1u8; MAX_PARTS * MAX_CHUNK + 1]).expect_err("huge").code().as_str(),
+            "keychain_refused"
+        );
+        s.set("k", &vec![1u8; MAX_PARTS * MAX_CHUNK]).expect("the largest value fits");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::domain::platform::Platform;
 use crate::error::{AmoError, EntryError, Error, NotEditable, Result};
 use crate::store::OutboxRow;
 
-pub use worker::RetryTiming;
+pub use worker::{RetryTiming, POISON_AFTER};
 
 pub struct Outbox {
     ctx: Arc<Ctx>,

@@ -44,6 +44,10 @@ impl RetryTiming {
     }
 }
 
+/// An entry refused this many times for a reason retrying cannot fix (a 400 without field
+/// errors, a 413, an unpaid account) stops being retried and waits for the user.
+pub const POISON_AFTER: u32 = 3;
+
 /// While the outbox is empty, look this often for entries queued by another process.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// While banned, look this often whether the user said the ban was lifted.
@@ -90,7 +94,8 @@ impl Outbox {
             return Ok(BANNED_POLL);
         }
         // Nothing due: no lock file to open (the window runs this every second while idle).
-        match store.next_due_in_ms(now_ms())? {
+        let horizon = self.horizon_ms();
+        match store.next_due_in_ms(now_ms(), horizon)? {
             None => return Ok(IDLE_POLL),
             Some(ms) if ms > 0 => return Ok(Duration::from_millis(ms as u64).min(IDLE_POLL)),
             Some(_) => {}
@@ -103,8 +108,8 @@ impl Outbox {
             if block.is_banned()? {
                 return Ok(BANNED_POLL);
             }
-            let Some(due) = store.next_due_id(now_ms())? else {
-                let next = store.next_due_in_ms(now_ms())?.map(|ms| Duration::from_millis(ms as u64));
+            let Some(due) = store.next_due_id(now_ms(), horizon)? else {
+                let next = store.next_due_in_ms(now_ms(), horizon)?.map(|ms| Duration::from_millis(ms as u64));
                 return Ok(next.map_or(IDLE_POLL, |n| n.min(IDLE_POLL)));
             };
             let entry = store.claim(due, now())?;
@@ -148,12 +153,26 @@ impl Outbox {
                 store.record_attention(entry.id, &e, &[], now())?;
                 Ok(Outcome::Attention)
             }
+            // Perhaps a passing glitch of amoCRM's front end (or the bill is being paid): a few
+            // more tries, then the user decides — never a request sent forever.
+            Error::Amo(AmoError::RequestRefused { .. } | AmoError::NotPaid) if entry.attempts + 1 >= POISON_AFTER => {
+                tracing::warn!(id = entry.id, code = %e.code(), "refused {POISON_AFTER} times; needs attention");
+                store.record_attention(entry.id, &e, &[], now())?;
+                Ok(Outcome::Attention)
+            }
             _ => {
                 let wait = self.retry_timing().delay(entry.attempts);
                 store.record_retry(entry.id, &e, now_ms() + wait.as_millis() as i64, now())?;
                 Ok(Outcome::Retry(wait))
             }
         }
+    }
+
+    /// No entry is scheduled further ahead than this: the longest back-off with its jitter,
+    /// and a margin (see `OutboxTable::next_due_id` on clocks set back).
+    fn horizon_ms(&self) -> i64 {
+        let max = self.retry_timing().max.mul_f64(1.5) + Duration::from_secs(5);
+        i64::try_from(max.as_millis()).unwrap_or(i64::MAX)
     }
 
     async fn try_lock(&self) -> Result<Option<File>> {
@@ -287,6 +306,8 @@ fn never_processed(e: &Error) -> bool {
                     | AmoError::AccountBanned
                     | AmoError::Forbidden { .. }
                     | AmoError::NotConnected
+                    | AmoError::NotPaid
+                    | AmoError::RequestRefused { .. }
             )
             | Error::SignIn(SignInError::TokenRevoked { .. } | SignInError::TokenRejected { .. })
     )

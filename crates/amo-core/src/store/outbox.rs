@@ -172,24 +172,32 @@ impl OutboxTable<'_> {
 
     /// The oldest entry due now (entries left `sending` by a dead process included: whoever
     /// holds the outbox lock is the only sender).
-    pub fn next_due_id(&self, now_ms: i64) -> Result<Option<i64>> {
+    ///
+    /// Retry times are wall-clock times (they are shared with other processes through this
+    /// file), so a clock set back would leave an entry waiting for hours. No back-off is longer
+    /// than `horizon_ms`: an entry scheduled further ahead than that was scheduled before the
+    /// clock moved back, and is due now.
+    pub fn next_due_id(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>> {
         Ok(self
             .0
             .conn()
             .query_row(
-                "SELECT id FROM outbox WHERE state IN ('queued', 'sending') AND next_attempt_ms <= ?1
+                "SELECT id FROM outbox WHERE state IN ('queued', 'sending')
+                   AND (next_attempt_ms <= ?1 OR next_attempt_ms > ?1 + ?2)
                  ORDER BY id LIMIT 1",
-                [now_ms],
+                params![now_ms, horizon_ms],
                 |r| r.get(0),
             )
             .optional()?)
     }
 
-    /// Milliseconds until the next waiting entry is due (0 if one is due), if any waits.
-    pub fn next_due_in_ms(&self, now_ms: i64) -> Result<Option<i64>> {
+    /// Milliseconds until the next waiting entry is due (0 if one is due), if any waits; the
+    /// same `horizon_ms` rule as [`OutboxTable::next_due_id`].
+    pub fn next_due_in_ms(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>> {
         let next: Option<i64> = self.0.conn().query_row(
-            "SELECT MIN(next_attempt_ms) FROM outbox WHERE state IN ('queued', 'sending')",
-            [],
+            "SELECT MIN(CASE WHEN next_attempt_ms > ?1 + ?2 THEN ?1 ELSE next_attempt_ms END)
+             FROM outbox WHERE state IN ('queued', 'sending')",
+            params![now_ms, horizon_ms],
             |r| r.get(0),
         )?;
         Ok(next.map(|n| n.saturating_sub(now_ms).max(0)))
@@ -394,6 +402,22 @@ mod tests {
         let b = t.insert(&lead("b"), "r2", 1000, 1_000_000).expect("b");
         let (ea, eb) = (t.claim(a, 1001).expect("a"), t.claim(b, 1001).expect("b"));
         assert_eq!((ea.marker_at, eb.marker_at), (1000, 1001));
+    }
+
+    #[test]
+    fn a_clock_set_back_does_not_leave_an_entry_waiting() {
+        let store = Store::open_in_memory().expect("db");
+        let t = store.outbox();
+        let id = t.insert(&lead("a"), "r", 1, 0).expect("insert");
+        let horizon = 90_000;
+        // Scheduled 60 s ahead: not due yet, due in 60 s.
+        t.record_retry(id, &Error::internal("x"), 1_000_000 + 60_000, 2).expect("retry");
+        assert_eq!(t.next_due_id(1_000_000, horizon).expect("q"), None);
+        assert_eq!(t.next_due_in_ms(1_000_000, horizon).expect("q"), Some(60_000));
+        // The clock went back an hour: the entry is not left waiting for an hour and a minute.
+        let back = 1_000_000 - 3_600_000;
+        assert_eq!(t.next_due_id(back, horizon).expect("q"), Some(id));
+        assert_eq!(t.next_due_in_ms(back, horizon).expect("q"), Some(0));
     }
 
     #[test]
