@@ -55,6 +55,13 @@ pub async fn outbox_retry(app: &AppHandle, state: &AppState, id: Option<i64>) ->
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// "Support lifted the block": sending starts again.
+pub async fn outbox_resume(app: &AppHandle, state: &AppState) -> Result<u32> {
+    let n = state.core().outbox_resume()?;
+    events::outbox_changed_now(app, state.core());
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// Saves an edited entry (one needing attention) and queues it again.
 pub async fn outbox_update(app: &AppHandle, state: &AppState, id: i64, draft: Draft) -> Result<OutboxItem> {
     let item = state.core().outbox_update(id, draft)?;

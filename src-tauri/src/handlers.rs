@@ -10,8 +10,8 @@ use tauri::AppHandle;
 use tauri_plugin_opener::OpenerExt;
 
 pub use crate::entries::{
-    find_duplicates, open_in_amocrm, outbox_discard, outbox_list, outbox_retry, outbox_summary, outbox_update,
-    reference_data, submit_contact, submit_lead,
+    find_duplicates, open_in_amocrm, outbox_discard, outbox_list, outbox_resume, outbox_retry, outbox_summary,
+    outbox_update, reference_data, submit_contact, submit_lead,
 };
 pub use crate::updates::{check_for_update, install_update, update_status};
 

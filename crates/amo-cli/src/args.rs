@@ -65,7 +65,7 @@ pub enum Command {
         #[command(subcommand)]
         action: ContactAction,
     },
-    /// Show the outbox (entries waiting, sent, needing attention), or retry now.
+    /// Show the outbox (entries waiting, sent, needing attention); retry, resume, edit, discard.
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxAction>,
@@ -73,6 +73,16 @@ pub enum Command {
         json: bool,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+    /// The account's pipelines and their stages (from amoCRM; the cache when offline).
+    Pipelines {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The account's users (admins see everyone; other users see themselves).
+    Users {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -151,13 +161,31 @@ pub enum ContactAction {
 
 #[derive(Subcommand, Debug)]
 pub enum OutboxAction {
-    /// Send waiting entries now (and an entry needing attention, given its id); also resumes
-    /// after amoCRM support lifted an API block. Waits for them like `lead add`.
+    /// Send waiting entries now (and an entry needing attention, given its id). Waits for them
+    /// like `lead add`. An API block stays: see `outbox resume`.
     Retry {
         id: Option<i64>,
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// amoCRM support lifted the API block: send again. Waits for the entries like `retry`.
+    Resume {
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Change an entry that needs attention (or waits and was never sent), then send it.
+    /// FIELD is one of name, price, pipeline, status, responsible, tags (comma-separated), note,
+    /// contact-name, phone (several separated by |), email, contact-id; an empty VALUE clears it.
+    Edit {
+        id: i64,
+        /// FIELD=VALUE, as often as needed.
+        #[arg(long = "field", value_name = "FIELD=VALUE", required = true)]
+        fields: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Remove an entry that needs attention (waiting and sent entries cannot be removed).
+    Discard { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -181,6 +209,10 @@ pub enum ConfigKey {
     Domain,
     Language,
     KeepaliveDays,
+    /// Where the HTTPS bounce page forwards: loopback or deep-link.
+    BounceVia,
+    /// The loopback port the bounce page forwards to (1024–65535).
+    BouncePort,
 }
 
 #[cfg(test)]

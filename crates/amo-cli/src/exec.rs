@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use amo_core::domain::draft::{ContactDraft, LeadDraft};
 use amo_core::domain::platform::Platform;
 use amo_core::domain::secret::Secret;
+use amo_core::domain::settings::BounceVia;
 use amo_core::domain::settings::SettingsPatch;
 use amo_core::error::{FieldError, Setting, SettingProblem};
 use amo_core::{AmoConnect, Error, Lang, Result};
@@ -87,7 +88,44 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             let item = app.queue_contact(&draft).map_err(as_flags)?;
             settle(app, item.id, &wait, io).await
         }
-        Command::Outbox { action: Some(OutboxAction::Retry { id, wait }), .. } => retry(app, io, id, &wait).await,
+        Command::Outbox { action: Some(OutboxAction::Retry { id, wait }), .. } => {
+            let n = app.outbox_retry(id)?;
+            writeln!(io.err, "{}", text(Msg::DueNow { n }, io.lang)).map_err(Error::output)?;
+            match id {
+                Some(id) => settle(app, id, &wait, io).await,
+                None => wait_all(app, io, &wait).await,
+            }
+        }
+        Command::Outbox { action: Some(OutboxAction::Resume { wait }), .. } => {
+            let n = app.outbox_resume()?;
+            writeln!(io.err, "{}", text(Msg::DueNow { n }, io.lang)).map_err(Error::output)?;
+            wait_all(app, io, &wait).await
+        }
+        Command::Outbox { action: Some(OutboxAction::Edit { id, fields, wait }), .. } => {
+            let draft = crate::edit::apply(&app.outbox_item(id)?.draft, &fields)?;
+            app.outbox_update(id, draft).map_err(as_flags)?;
+            settle(app, id, &wait, io).await
+        }
+        Command::Outbox { action: Some(OutboxAction::Discard { id }), .. } => {
+            app.outbox_discard(id)?;
+            line(io.out, &text(Msg::Discarded { id }, lang))
+        }
+        Command::Pipelines { json } => {
+            let r = app.reference_data(true).await?;
+            if json {
+                print::json(io.out, &r.pipelines)
+            } else {
+                print::pipelines(io.out, &r.pipelines, lang)
+            }
+        }
+        Command::Users { json } => {
+            let r = app.reference_data(true).await?;
+            if json {
+                print::json(io.out, &r.users)
+            } else {
+                print::users(io.out, &r, lang)
+            }
+        }
         Command::Outbox { action: None, json, limit } => {
             let items = app.outbox_list(limit)?;
             if json {
@@ -110,6 +148,12 @@ fn config_patch(key: ConfigKey, value: &str) -> Result<SettingsPatch> {
         ConfigKey::KeepaliveDays => {
             p.keepalive_days = Some(value.trim().parse().map_err(|_| {
                 Error::invalid(Setting::KeepaliveDays, SettingProblem::NotANumber { value: print::clean(value) })
+            })?)
+        }
+        ConfigKey::BounceVia => p.bounce_via = Some(BounceVia::from_user(value)?),
+        ConfigKey::BouncePort => {
+            p.bounce_port = Some(value.trim().parse().map_err(|_| {
+                Error::invalid(Setting::BouncePort, SettingProblem::NotANumber { value: print::clean(value) })
             })?)
         }
         ConfigKey::Language => {
@@ -177,31 +221,20 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
     settle(app, item.id, &wait, io).await
 }
 
-async fn retry(app: &AmoConnect, io: &mut Io<'_>, id: Option<i64>, wait: &WaitArgs) -> Result<()> {
-    let n = app.outbox_retry(id)?;
-    writeln!(io.err, "{}", text(Msg::DueNow { n }, io.lang)).map_err(Error::output)?;
-    match id {
-        Some(id) => settle(app, id, wait, io).await,
-        None if !wait.no_wait => {
-            let deadline = Instant::now() + Duration::from_secs(wait.timeout);
-            while app.outbox_summary()?.queued > 0 && Instant::now() < deadline {
-                let pause = app.outbox_pass(&|| {}).await;
-                tokio::time::sleep(pause.min(Duration::from_millis(500))).await;
-            }
-            print::outbox_summary(io.out, &app.outbox_summary()?, io.lang)
-        }
-        None => Ok(()),
+/// Sends until nothing waits (or the timeout), then prints the outbox's summary.
+async fn wait_all(app: &AmoConnect, io: &mut Io<'_>, wait: &WaitArgs) -> Result<()> {
+    if wait.no_wait {
+        return Ok(());
     }
+    let deadline = Instant::now() + Duration::from_secs(wait.timeout);
+    while app.outbox_summary()?.queued > 0 && Instant::now() < deadline {
+        let pause = app.outbox_pass(&|| {}).await;
+        tokio::time::sleep(pause.min(Duration::from_millis(500))).await;
+    }
+    print::outbox_summary(io.out, &app.outbox_summary()?, io.lang)
 }
 
-/// "Ivan Petrov" → ("Ivan", "Petrov"); one word is a first name.
-fn split_name(s: &str) -> (String, String) {
-    let s = s.trim();
-    match s.split_once(char::is_whitespace) {
-        Some((f, l)) => (f.to_string(), l.trim().to_string()),
-        None => (s.to_string(), String::new()),
-    }
-}
+use crate::edit::split_name;
 
 /// Field errors named as the CLI's flags rather than the form's fields.
 fn as_flags(e: Error) -> Error {

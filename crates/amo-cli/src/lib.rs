@@ -25,6 +25,7 @@
 
 mod args;
 mod browser;
+mod edit;
 mod exec;
 mod print;
 mod text;

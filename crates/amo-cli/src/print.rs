@@ -6,7 +6,7 @@ use std::io::Write;
 
 use amo_core::clock::rfc3339;
 use amo_core::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
-use amo_core::domain::reference::LeadSummary;
+use amo_core::domain::reference::{LeadSummary, Pipeline, ReferenceData, StageKind};
 use amo_core::domain::views::{SettingsView, StatusView};
 use amo_core::error::{is_bidi_control, AmoError};
 use amo_core::{Error, Lang, Result};
@@ -84,6 +84,45 @@ pub fn leads(out: &mut (dyn Write + Send), leads: &[LeadSummary], lang: Lang) ->
     )?;
     for x in leads {
         line(out, &format!("{:<12}{:<22}{:>12}  {}", x.id, rfc3339(x.created_at), x.price, clean(&x.name)))?;
+    }
+    Ok(())
+}
+
+pub fn pipelines(out: &mut (dyn Write + Send), pipelines: &[Pipeline], lang: Lang) -> Result<()> {
+    if pipelines.is_empty() {
+        return line(out, &text(Msg::NoPipelines, lang));
+    }
+    let l = |x| label(x, lang);
+    line(
+        out,
+        &format!("{:<12}{:<12}{:<10}  {}", l(Label::Pipeline), l(Label::Stage), l(Label::Kind), l(Label::NameColumn)),
+    )?;
+    for p in pipelines {
+        line(
+            out,
+            &format!("{:<12}{:<12}{:<10}  {}{}", p.id, "", "", clean(&p.name), if p.is_main { " *" } else { "" }),
+        )?;
+        for s in &p.statuses {
+            let kind = match s.kind {
+                StageKind::Open => "open",
+                StageKind::Unsorted => "unsorted",
+                StageKind::Won => "won",
+                StageKind::Lost => "lost",
+            };
+            line(out, &format!("{:<12}{:<12}{:<10}  {}", "", s.id, kind, clean(&s.name)))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn users(out: &mut (dyn Write + Send), r: &ReferenceData, lang: Lang) -> Result<()> {
+    if r.users_restricted {
+        line(out, &text(Msg::OnlyYou, lang))?;
+    }
+    line(out, &format!("{:<12}{:<30}  {}", "id", label(Label::NameColumn, lang), label(Label::Email, lang)))?;
+    for u in &r.users {
+        let mark = if Some(u.id) == r.current_user_id { " *" } else { "" };
+        line(out, &format!("{:<12}{:<30}  {}{mark}", u.id, clean(&u.name), clean(u.email.as_deref().unwrap_or("-"))))?;
     }
     Ok(())
 }

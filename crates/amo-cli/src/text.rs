@@ -24,6 +24,9 @@ pub enum Msg<'a> {
     DueNow { n: usize },
     Summary { waiting: u32, attention: u32, sent: u32 },
     ServerOverride { server: &'a str },
+    Discarded { id: i64 },
+    NoPipelines,
+    OnlyYou,
 }
 
 pub fn text(m: Msg<'_>, lang: Lang) -> String {
@@ -85,6 +88,12 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             format!("Внимание: задан AMO_CONNECT_SERVER — все запросы к amoCRM уходят на {server}, а не в amoCRM."),
             format!("Note: AMO_CONNECT_SERVER is set — every amoCRM request goes to {server}, not to amoCRM."),
         ),
+        Msg::Discarded { id } => pick(format!("Запись №{id} удалена."), format!("Entry #{id} removed.")),
+        Msg::NoPipelines => pick("Воронок нет.".into(), "No pipelines.".into()),
+        Msg::OnlyYou => pick(
+            "Список пользователей видят только администраторы amoCRM; показан только ваш.".into(),
+            "Only amoCRM admins may list users; showing only you.".into(),
+        ),
         Msg::Summary { waiting, attention, sent } => pick(
             format!("В очереди: {waiting}, требуют внимания: {attention}, отправлено: {sent}"),
             format!("Waiting: {waiting}, needing attention: {attention}, sent: {sent}"),
@@ -114,6 +123,10 @@ pub enum Label {
     SecretSet,
     SecretNotSet,
     Days,
+    Pipeline,
+    Stage,
+    Kind,
+    Email,
 }
 
 pub fn label(l: Label, lang: Lang) -> &'static str {
@@ -140,6 +153,10 @@ pub fn label(l: Label, lang: Lang) -> &'static str {
         Label::SecretSet => pick("задан (в хранилище паролей)", "set (OS keychain)"),
         Label::SecretNotSet => pick("не задан", "not set"),
         Label::Days => pick("дн.", "days"),
+        Label::Pipeline => pick("воронка", "pipeline"),
+        Label::Stage => pick("этап", "stage"),
+        Label::Kind => pick("вид", "kind"),
+        Label::Email => pick("почта", "email"),
     }
 }
 

@@ -207,6 +207,10 @@ impl AmoConnect {
         self.outbox.retry(id)
     }
 
+    pub fn outbox_resume(&self) -> Result<usize> {
+        self.outbox.resume()
+    }
+
     pub fn outbox_update(&self, id: i64, draft: Draft) -> Result<OutboxItem> {
         self.outbox.update(id, draft)
     }

@@ -102,6 +102,9 @@ pub enum SettingProblem {
     UnknownLanguage {
         value: String,
     },
+    UnknownBounceVia {
+        value: String,
+    },
     /// `AMO_CONNECT_SERVER` is not an http(s) base URL.
     NotABaseUrl,
     /// `AMO_CONNECT_SERVER` names another machine (a release build sends secrets only to loopback).
@@ -357,6 +360,10 @@ pub enum FieldCode {
     NotExpected,
     /// amoCRM refused the value for another reason (see `amo_code`).
     Rejected,
+    /// The form (or the command line) has no field of that name.
+    UnknownField,
+    /// A whole number (an id) was expected.
+    NotANumber,
 }
 
 /// An error as the window receives it (and `--json` output shows it): the code the UI switches

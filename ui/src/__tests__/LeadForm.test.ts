@@ -169,16 +169,21 @@ describe('History and the outbox banner', () => {
     await waitFor(() => expect(names(calls)).toContain('outbox_discard'));
   });
 
-  test('offline and banned banners say what happens to the entries', () => {
+  test('offline and banned banners say what happens to the entries; only the ban button resumes', async () => {
     i18n.lang = 'en';
     const base: OutboxSummary = {
       queued: 3, attention: 0, sent: 1, banned: false, offline: true,
       last_error: { code: 'network', message: 'x', remedy: 'network' },
     };
-    const offline = render(OutboxBanner, { summary: base, onRetry: vi.fn(), onShowHistory: vi.fn() });
+    const [onRetry, onResume] = [vi.fn(), vi.fn()];
+    const offline = render(OutboxBanner, { summary: base, onRetry, onResume, onShowHistory: vi.fn() });
     expect(offline.container.querySelector('#offline-banner')?.textContent).toContain('3 entries are saved');
-    const banned = render(OutboxBanner, { summary: { ...base, banned: true }, onRetry: vi.fn(), onShowHistory: vi.fn() });
+    await fireEvent.click(offline.container.querySelector('#outbox-retry') as HTMLElement);
+    expect([onRetry.mock.calls.length, onResume.mock.calls.length]).toEqual([1, 0]);
+    const banned = render(OutboxBanner, { summary: { ...base, banned: true }, onRetry, onResume, onShowHistory: vi.fn() });
     expect(banned.container.querySelector('#banned-banner')?.textContent).toContain('support');
+    await fireEvent.click(banned.container.querySelector('#banned-lifted') as HTMLElement);
+    expect([onRetry.mock.calls.length, onResume.mock.calls.length]).toEqual([1, 1]);
   });
 
   test('the banners count in the right plural form', () => {
@@ -186,7 +191,7 @@ describe('History and the outbox banner', () => {
       queued: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null, ...s,
     });
     const text = (s: OutboxSummary, sel: string) =>
-      render(OutboxBanner, { summary: s, onRetry: vi.fn(), onShowHistory: vi.fn() }).container.querySelector(sel)?.textContent?.trim();
+      render(OutboxBanner, { summary: s, onRetry: vi.fn(), onResume: vi.fn(), onShowHistory: vi.fn() }).container.querySelector(sel)?.textContent?.trim();
 
     i18n.lang = 'en';
     expect(text(summary({ queued: 1, offline: true }), '#offline-banner')).toBe(

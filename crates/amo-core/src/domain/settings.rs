@@ -36,6 +36,17 @@ impl BounceVia {
         }
     }
 
+    /// What a person types: `loopback`, or `deep-link` / `deep_link` / `app-link`.
+    pub fn from_user(s: &str) -> Result<BounceVia> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "loopback" => Ok(BounceVia::Loopback),
+            "deep-link" | "deep_link" | "app-link" => Ok(BounceVia::DeepLink),
+            other => {
+                Err(Error::invalid(Setting::BounceVia, SettingProblem::UnknownBounceVia { value: shown(other, 40) }))
+            }
+        }
+    }
+
     pub fn parse(s: &str) -> BounceVia {
         if s == "deep_link" {
             BounceVia::DeepLink

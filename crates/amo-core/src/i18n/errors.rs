@@ -147,6 +147,11 @@ fn problem(p: &SettingProblem, lang: Lang) -> String {
         P::NotANumber { value } => {
             tr(lang, format!("«{value}» — не целое число"), format!("\"{value}\" is not a whole number"))
         }
+        P::UnknownBounceVia { value } => tr(
+            lang,
+            format!("«{value}» — не вариант; укажите loopback или deep-link"),
+            format!("\"{value}\" is not a choice; use loopback or deep-link"),
+        ),
         P::UnknownLanguage { value } => {
             tr(lang, format!("«{value}» — не ru и не en"), format!("\"{value}\" is not ru or en"))
         }

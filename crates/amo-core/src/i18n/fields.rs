@@ -45,6 +45,12 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
             "amoCRM не принимает это поле здесь (FieldNotExpected)",
             "amoCRM does not expect this field here (FieldNotExpected)",
         ),
+        FieldCode::UnknownField => tr(
+            lang,
+            "нет такого поля; есть name, price, pipeline, status, responsible, tags, note, contact-name, phone, email, contact-id",
+            "no such field; there are name, price, pipeline, status, responsible, tags, note, contact-name, phone, email, contact-id",
+        ),
+        FieldCode::NotANumber => tr(lang, "нужно целое число (номер в amoCRM)", "a whole number (an amoCRM id) is expected"),
         FieldCode::Rejected => tr(
             lang,
             format!("amoCRM не принял значение (код {amo})"),

@@ -157,6 +157,17 @@ pub(crate) mod tests {
         "name",
         "example",
         "AMO_CONNECT_DATA_DIR",
+        // the field names the command line takes
+        "price",
+        "pipeline",
+        "status",
+        "responsible",
+        "tags",
+        "note",
+        "contact-name",
+        "phone",
+        "email",
+        "contact-id",
     ];
 
     /// The Latin words of `text` that are not allowed names (ignoring the sample values).
@@ -198,6 +209,8 @@ pub(crate) mod tests {
             FieldCode::NotAChoice,
             FieldCode::NotExpected,
             FieldCode::Rejected,
+            FieldCode::UnknownField,
+            FieldCode::NotANumber,
         ] {
             let f = FieldError {
                 field: "name".into(),

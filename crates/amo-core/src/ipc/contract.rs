@@ -45,8 +45,10 @@ macro_rules! for_each_command {
             outbox_list(limit: u32) -> Vec<OutboxItem>;
             /// The banner's counts.
             outbox_summary() -> OutboxSummary;
-            /// Sends waiting entries (or one entry) now; also resumes after a ban. How many.
+            /// Sends waiting entries (or one entry) now; how many. A ban stays.
             outbox_retry(id: Option<i64>) -> u32;
+            /// amoCRM support lifted the API block: sending starts again; how many are due.
+            outbox_resume() -> u32;
             /// Saves an edited entry and queues it again.
             outbox_update(id: i64, draft: Draft) -> OutboxItem;
             /// Removes an entry needing attention.

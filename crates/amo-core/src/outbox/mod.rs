@@ -99,8 +99,8 @@ impl Outbox {
     }
 
     /// "Retry now": waiting entries (and, given an id, that entry even if it needs attention)
-    /// are due at once; also tells the worker the account's API ban was lifted. Returns how many
-    /// entries were made due.
+    /// are due at once. Returns how many entries were made due. An API ban stays: only the user
+    /// saying that amoCRM support lifted it ([`Outbox::resume`]) ends it.
     pub fn retry(&self, id: Option<i64>) -> Result<usize> {
         let outbox = self.ctx.store.outbox();
         if let Some(id) = id {
@@ -108,8 +108,18 @@ impl Outbox {
                 return Err(EntryError::NotFound { id }.into());
             }
         }
-        self.ctx.store.api_block().lift()?;
         let n = outbox.make_due(id, now(), now_ms())?;
+        self.wake.notify_one();
+        Ok(n)
+    }
+
+    /// "amoCRM support lifted the block": sending starts again, every waiting entry at once.
+    /// Returns how many entries were made due. Asking amoCRM while the ban lasts makes it longer
+    /// (docs/amocrm-api.md §9.2), which is why no other action resumes.
+    pub fn resume(&self) -> Result<usize> {
+        let lifted = self.ctx.store.api_block().lift()?;
+        tracing::info!(lifted, "the user says amoCRM lifted the block; sending again");
+        let n = self.ctx.store.outbox().make_due(None, now(), now_ms())?;
         self.wake.notify_one();
         Ok(n)
     }

@@ -3,4 +3,4 @@
 /**
  * Why a field is refused.
  */
-export type FieldCode = "required" | "too_long" | "too_many" | "invalid_phone" | "phone_needs_country_code" | "invalid_email" | "invalid_price" | "invalid_tag" | "not_a_choice" | "not_expected" | "rejected";
+export type FieldCode = "required" | "too_long" | "too_many" | "invalid_phone" | "phone_needs_country_code" | "invalid_email" | "invalid_price" | "invalid_tag" | "not_a_choice" | "not_expected" | "rejected" | "unknown_field" | "not_a_number";

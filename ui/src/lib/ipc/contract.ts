@@ -51,8 +51,10 @@ export interface Commands {
   outbox_list: { args: { limit: number }; result: Array<OutboxItem> };
   /** The banner's counts. */
   outbox_summary: { args: Record<string, never>; result: OutboxSummary };
-  /** Sends waiting entries (or one entry) now; also resumes after a ban. How many. */
+  /** Sends waiting entries (or one entry) now; how many. A ban stays. */
   outbox_retry: { args: { id: number | null }; result: number };
+  /** amoCRM support lifted the API block: sending starts again; how many are due. */
+  outbox_resume: { args: Record<string, never>; result: number };
   /** Saves an edited entry and queues it again. */
   outbox_update: { args: { id: number; draft: Draft }; result: OutboxItem };
   /** Removes an entry needing attention. */

@@ -55,6 +55,12 @@ export class OutboxState {
   };
 
   /** Sends every waiting entry now (also resumes after a ban), then re-reads the outbox. */
+  /** amoCRM support lifted the API block: send again. */
+  resume = async (): Promise<void> => {
+    await call('outbox_resume').catch(() => 0);
+    await this.load();
+  };
+
   retryAll = async (): Promise<void> => {
     await call('outbox_retry', { id: null }).catch(() => 0);
     await this.load();

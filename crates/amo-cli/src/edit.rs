@@ -1,0 +1,108 @@
+//! `outbox edit ID --field NAME=VALUE…`: the CLI's way to fix an entry amoCRM refused. Each
+//! `--field` changes one field of the stored draft; every refusal names the `--field` it is about.
+
+use amo_core::domain::draft::{ContactDraft, Draft};
+use amo_core::error::{FieldCode, FieldError};
+use amo_core::{Error, Result};
+
+/// The draft with every `NAME=VALUE` applied, or every bad `--field` named.
+pub fn apply(draft: &Draft, fields: &[String]) -> Result<Draft> {
+    let mut draft = draft.clone();
+    let mut errors = Vec::new();
+    for f in fields {
+        let (name, value) = f.split_once('=').unwrap_or((f.as_str(), ""));
+        let (name, value) = (name.trim(), value.trim());
+        if let Err(code) = set(&mut draft, name, value) {
+            errors.push(FieldError::new(format!("--field {name}"), code));
+        }
+    }
+    if errors.is_empty() {
+        Ok(draft)
+    } else {
+        Err(Error::validation(errors))
+    }
+}
+
+fn id(value: &str) -> Result<Option<i64>, FieldCode> {
+    match value {
+        "" => Ok(None),
+        v => v.parse().map(Some).map_err(|_| FieldCode::NotANumber),
+    }
+}
+
+fn list(value: &str, sep: char) -> Vec<String> {
+    value.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// "Ivan Petrov" → ("Ivan", "Petrov"); one word is a first name.
+pub fn split_name(s: &str) -> (String, String) {
+    let s = s.trim();
+    match s.split_once(char::is_whitespace) {
+        Some((f, l)) => (f.to_string(), l.trim().to_string()),
+        None => (s.to_string(), String::new()),
+    }
+}
+
+fn set_contact(c: &mut ContactDraft, name: &str, value: &str) -> Result<(), FieldCode> {
+    match name {
+        "contact-name" | "name" => (c.first_name, c.last_name) = split_name(value),
+        "phone" => c.phones = list(value, '|'),
+        "email" => c.email = value.to_string(),
+        "responsible" => c.responsible_user_id = id(value)?,
+        _ => return Err(FieldCode::UnknownField),
+    }
+    Ok(())
+}
+
+fn set(draft: &mut Draft, name: &str, value: &str) -> Result<(), FieldCode> {
+    match draft {
+        Draft::Contact(c) => set_contact(c, name, value),
+        Draft::Lead(l) => {
+            match name {
+                "name" => l.name = value.to_string(),
+                "price" => l.price = value.to_string(),
+                "pipeline" => l.pipeline_id = id(value)?,
+                "status" => l.status_id = id(value)?,
+                "responsible" => l.responsible_user_id = id(value)?,
+                "tags" => l.tags = list(value, ','),
+                "note" => l.note = value.to_string(),
+                "contact-id" => l.existing_contact_id = id(value)?,
+                "contact-name" | "phone" | "email" => {
+                    set_contact(l.contact.get_or_insert_with(ContactDraft::default), name, value)?
+                }
+                _ => return Err(FieldCode::UnknownField),
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use amo_core::domain::draft::LeadDraft;
+
+    #[test]
+    fn fields_change_the_draft_and_bad_ones_are_all_named() {
+        let d = Draft::Lead(LeadDraft { name: "Order".into(), price: "10".into(), ..Default::default() });
+        let edited = apply(
+            &d,
+            &[
+                "price=1500".into(),
+                "status=142".into(),
+                "pipeline=7".into(),
+                "phone=+7 912 1 | 8 900 2".into(),
+                "tags=a, b".into(),
+            ],
+        )
+        .expect("applies");
+        let Draft::Lead(l) = edited else { panic!("lead") };
+        assert_eq!((l.price.as_str(), l.status_id, l.pipeline_id), ("1500", Some(142), Some(7)));
+        assert_eq!(l.contact.expect("contact").phones, ["+7 912 1", "8 900 2"]);
+        assert_eq!(l.tags, ["a", "b"]);
+        let e = apply(&d, &["colour=red".into(), "status=first".into()]).expect_err("bad");
+        let named: Vec<(&str, FieldCode)> =
+            e.fields().expect("fields").iter().map(|f| (f.field.as_str(), f.code)).collect();
+        assert_eq!(named, [("--field colour", FieldCode::UnknownField), ("--field status", FieldCode::NotANumber)]);
+    }
+}

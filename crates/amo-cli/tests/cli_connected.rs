@@ -1,0 +1,188 @@
+//! CLI commands that talk to amoCRM, run in-process against the simulator: pipelines and users,
+//! editing and discarding refused entries, retry vs. resume after an API ban, bounce settings.
+
+use std::ffi::OsString;
+use std::io::{BufReader, Cursor};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use amo_core::amocrm::endpoints::Endpoints;
+use amo_core::domain::settings::SettingsPatch;
+use amo_core::keychain::memory::MemoryStore;
+use amo_core::keychain::SecretStore;
+use amo_core::paths::DataDir;
+use amo_core::AmoConnect;
+use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Desk {
+    dir: tempfile::TempDir,
+    store: Arc<MemoryStore>,
+    sim: Simulator,
+    // Keeps the simulator serving between the CLI's own runtimes.
+    _rt: tokio::runtime::Runtime,
+}
+
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+impl Desk {
+    /// A simulator that approves by itself, and a data directory connected to it.
+    fn connected() -> Desk {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("p").local_addr().expect("a").port();
+        let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+        let cfg = SimConfig {
+            redirect_uri: redirect_uri.clone(),
+            decision: Decision::Approve,
+            rate_limit_per_sec: 100_000,
+            ..SimConfig::default()
+        };
+        let sim = rt.block_on(Simulator::start(cfg, 0)).expect("sim");
+        let (dir, store) = (tempfile::tempdir().expect("tmp"), Arc::new(MemoryStore::new()));
+        let s: Arc<dyn SecretStore> = store.clone();
+        let app =
+            AmoConnect::open(DataDir::at(dir.path()).expect("d"), s, Endpoints::with_override(&sim.url()).expect("e"))
+                .expect("app");
+        rt.block_on(async {
+            app.apply_settings(SettingsPatch {
+                client_id: Some(DEMO_CLIENT_ID.into()),
+                redirect_uri: Some(redirect_uri),
+                client_secret: Some(DEMO_CLIENT_SECRET.into()),
+                ..Default::default()
+            })
+            .await
+            .expect("settings");
+            let pending = app.start_connect().await.expect("start");
+            let url = pending.authorize_url().to_string();
+            let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
+            assert!(pending.wait(Duration::from_secs(30)).await.expect("connected").connected);
+            browser.await.expect("join").expect("browse");
+        });
+        Desk { dir, store, sim, _rt: rt }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let argv: Vec<OsString> =
+            std::iter::once("amo-connect").chain(args.iter().copied()).map(OsString::from).collect();
+        let (out, err) = (Sink::default(), Sink::default());
+        let mut input = BufReader::new(Cursor::new(Vec::new()));
+        let s: Arc<dyn SecretStore> = self.store.clone();
+        let server = self.sim.url();
+        let code = amo_cli::run(argv, &mut input, false, &mut out.clone(), &mut err.clone(), || {
+            AmoConnect::open(DataDir::at(self.dir.path())?, s, Endpoints::with_override(&server)?)
+        });
+        let text = |s: &Sink| String::from_utf8(s.0.lock().expect("lock").clone()).expect("utf8");
+        Run { code, out: text(&out), err: text(&err) }
+    }
+}
+
+#[test]
+fn pipelines_and_users_are_listed_with_stage_kinds() {
+    let desk = Desk::connected();
+    let r = desk.run(&["pipelines", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    let main = &v[0];
+    assert_eq!(main["is_main"], true);
+    let kinds: Vec<&str> =
+        main["statuses"].as_array().expect("stages").iter().filter_map(|s| s["kind"].as_str()).collect();
+    assert!(kinds.contains(&"open") && kinds.contains(&"won") && kinds.contains(&"lost"), "{kinds:?}");
+    let r = desk.run(&["pipelines"]);
+    assert!(r.out.lines().count() > 3 && r.out.contains(" open "), "{}", r.out);
+    let r = desk.run(&["users", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let users: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    assert!(!users.as_array().expect("users").is_empty());
+    let r = desk.run(&["users"]);
+    assert!(r.out.starts_with("id"), "{}", r.out);
+}
+
+#[test]
+fn a_refused_entry_is_fixed_with_outbox_edit_or_removed_with_outbox_discard() {
+    let desk = Desk::connected();
+    let pipeline = desk.sim.pipelines()[0].clone();
+    let (p, open) =
+        (pipeline.id.to_string(), pipeline.statuses.iter().find(|s| s.kind == 0 && s.id != 142).expect("open").id);
+    // amoCRM refuses an unknown stage: the entry needs attention.
+    let r = desk.run(&["lead", "add", "--name", "Wrong stage", "--pipeline", &p, "--status", "999", "--timeout", "10"]);
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(r.err.contains("error[validation]") && r.err.contains("--status"), "{}", r.err);
+    let id = desk.run(&["outbox", "--json"]).out;
+    let items: serde_json::Value = serde_json::from_str(&id).expect("json");
+    let id = items[0]["id"].as_i64().expect("id").to_string();
+    // Bad fields are all named, and nothing changes.
+    let r = desk.run(&["outbox", "edit", &id, "--field", "colour=red", "--field", "status=first"]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("--field colour") && r.err.contains("--field status"), "{}", r.err);
+    assert_eq!(desk.sim.leads().len(), 0);
+    // The fix is sent.
+    let r = desk.run(&["outbox", "edit", &id, "--field", &format!("status={open}"), "--timeout", "10"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let lead_id: i64 = r.out.lines().next().expect("id").parse().expect("lead id");
+    assert_eq!(desk.sim.leads().iter().filter(|l| l.id == lead_id && l.status_id == open).count(), 1);
+    // A sent entry cannot be removed; a refused one can.
+    assert!(desk.run(&["outbox", "discard", &id]).err.starts_with("error[entry_not_editable]"));
+    desk.run(&["lead", "add", "--name", "Refused again", "--pipeline", &p, "--status", "999", "--timeout", "10"]);
+    let items: serde_json::Value = serde_json::from_str(&desk.run(&["outbox", "--json"]).out).expect("json");
+    let refused = items[0]["id"].as_i64().expect("id").to_string();
+    let r = desk.run(&["outbox", "discard", &refused]);
+    assert_eq!((r.code, r.out.trim()), (0, format!("Entry #{refused} removed.").as_str()));
+    assert!(desk.run(&["outbox", "discard", "9999"]).err.starts_with("error[not_found]"));
+}
+
+#[test]
+fn only_outbox_resume_ends_an_api_ban() {
+    let desk = Desk::connected();
+    desk.sim.ban();
+    let r = desk.run(&["lead", "add", "--name", "During the ban", "--timeout", "3"]);
+    assert!(r.err.contains("error[still_queued]"), "{}", r.err);
+    let before = desk.sim.stats().banned_requests;
+    let r = desk.run(&["outbox", "retry", "--timeout", "2"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let summary: serde_json::Value =
+        serde_json::from_str(&desk.run(&["outbox", "--json", "--limit", "1"]).out).expect("json");
+    assert_eq!(summary[0]["state"], "queued", "still waiting");
+    assert_eq!(desk.sim.stats().banned_requests, before, "a retry sends nothing while banned");
+    desk.sim.unban();
+    let r = desk.run(&["outbox", "resume", "--timeout", "10"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("Waiting: 0"), "{}", r.out);
+    assert_eq!(desk.sim.leads().len(), 1);
+}
+
+#[test]
+fn bounce_settings_are_set_from_the_command_line_and_bad_values_named() {
+    let desk = Desk::connected();
+    assert_eq!(desk.run(&["config", "set", "bounce-via", "deep-link"]).code, 0);
+    assert_eq!(desk.run(&["config", "set", "bounce-port", "40000"]).code, 0);
+    let v: serde_json::Value = serde_json::from_str(&desk.run(&["config", "show", "--json"]).out).expect("json");
+    assert_eq!(
+        (v["settings"]["bounce_via"].as_str(), v["settings"]["bounce_port"].as_u64()),
+        (Some("deep_link"), Some(40000))
+    );
+    for (key, bad) in [("bounce-via", "pigeon"), ("bounce-port", "80"), ("bounce-port", "99999")] {
+        let r = desk.run(&["config", "set", key, bad]);
+        assert_eq!(r.code, 1, "{key} {bad}");
+        assert!(
+            r.err.starts_with("error[invalid_setting]") && r.err.to_lowercase().contains("bounce page"),
+            "{key} {bad}: {}",
+            r.err
+        );
+    }
+}
