@@ -282,6 +282,10 @@ pub enum EntryError {
     EntryNeedsAttention { id: i64, cause: Option<Box<Error>> },
     #[error("no outbox entry {id}")]
     NotFound { id: i64 },
+    /// After an interrupted send, more than one lead in amoCRM could be this entry (same second,
+    /// same user, same details): the user decides, the app never guesses.
+    #[error("outbox entry {id} matches {candidates} objects in amoCRM")]
+    ReconcileAmbiguous { id: i64, candidates: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -445,6 +449,7 @@ pub enum ErrorCode {
     StillQueued,
     EntryNeedsAttention,
     NotFound,
+    ReconcileAmbiguous,
     UpdateNotConfigured,
     UpdateCheckFailed,
     UpdateDownloadFailed,
@@ -508,6 +513,7 @@ code_names! {
             DataDir => "data_dir", LockFile => "lock_file", Output => "output", Input => "input",
             Internal => "internal", Validation => "validation", EntryNotEditable => "entry_not_editable",
             StillQueued => "still_queued", EntryNeedsAttention => "entry_needs_attention", NotFound => "not_found",
+            ReconcileAmbiguous => "reconcile_ambiguous",
             UpdateNotConfigured => "update_not_configured", UpdateCheckFailed => "update_check_failed",
             UpdateDownloadFailed => "update_download_failed", UpdateSignatureInvalid => "update_signature_invalid",
             UpdateInstallFailed => "update_install_failed", NoUpdate => "no_update",
@@ -563,6 +569,7 @@ impl ErrorCode {
             | C::StillQueued
             | C::EntryNeedsAttention
             | C::NotFound
+            | C::ReconcileAmbiguous
             | C::NoUpdate
             | C::UpdateInProgress => Remedy::None,
         }
@@ -647,6 +654,7 @@ impl Error {
                 EntryError::StillQueued { .. } => C::StillQueued,
                 EntryError::EntryNeedsAttention { .. } => C::EntryNeedsAttention,
                 EntryError::NotFound { .. } => C::NotFound,
+                EntryError::ReconcileAmbiguous { .. } => C::ReconcileAmbiguous,
             },
             Error::Update(e) => match e {
                 UpdateError::UpdateNotConfigured => C::UpdateNotConfigured,
@@ -780,6 +788,7 @@ pub(crate) mod tests {
             EntryError::StillQueued { id: 7, cause: boxed() }.into(),
             EntryError::EntryNeedsAttention { id: 7, cause: boxed() }.into(),
             EntryError::NotFound { id: 7 }.into(),
+            EntryError::ReconcileAmbiguous { id: 7, candidates: 2 }.into(),
             UpdateError::UpdateNotConfigured.into(),
             UpdateError::UpdateCheckFailed { detail: "timeout".into() }.into(),
             UpdateError::UpdateDownloadFailed { detail: "timeout".into() }.into(),

@@ -1,6 +1,9 @@
 //! The crash test: a process sending the outbox is killed (SIGKILL) at random moments, over and
-//! over, while the simulator answers slowly, fails now and then and drops answers after acting.
-//! Afterwards every lead is in amoCRM exactly once, with its contact and exactly one note.
+//! over, while the simulator answers slowly, fails now and then, drops answers after acting, and a
+//! Salesbot renames every new lead at once. Meanwhile a second desk — a colleague signed in as
+//! another user — types a lead of the same name and price in the same second, round after round.
+//! Afterwards every lead of each desk is in amoCRM exactly once, with its contact and exactly one
+//! note; neither desk took the other's lead for its own.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +14,7 @@ use rand::Rng;
 mod common;
 
 use amo_core::domain::draft::{ContactDraft, LeadDraft};
+use amo_core::keychain::memory::MemoryStore;
 use amo_core::outbox::RetryTiming;
 use amo_core::AmoConnect;
 use amo_sim::{Faults, SimConfig};
@@ -70,14 +74,43 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
     .await;
     // The parent only queues, as the window's form does; children send.
     let queuer = open(&data, &store_dir, &sim.url());
-    sim.set_faults(Faults { delay_ms: 60, drop_after_percent: 15, fail_percent: 5, ..Faults::default() });
+    // The colleague's desk, signed in as another user, sending as it goes.
+    let colleague = SimConfig::default().user_id + 1;
+    sim.sign_in_as(colleague);
+    let desk_b = Arc::new(common::connect_desk(&sim, Arc::new(MemoryStore::new()), &tmp.path().join("desk-b")).await);
+    desk_b.set_retry_timing(RetryTiming { base: Duration::from_millis(10), max: Duration::from_millis(100) });
+    let sender_b = {
+        let b = desk_b.clone();
+        tokio::spawn(async move {
+            loop {
+                let wait = b.outbox_pass(&|| {}).await;
+                tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
+            }
+        })
+    };
+    sim.set_faults(Faults {
+        delay_ms: 60,
+        drop_after_percent: 15,
+        fail_percent: 5,
+        bot_renames: true,
+        ..Faults::default()
+    });
     let me = std::env::current_exe().expect("exe");
     let spec = format!("{}|{}|{}", data.display(), store_dir.display(), sim.url());
     let mut queued = 0;
     let mut killed_running = 0;
     for round in 0..KILLS {
+        if round % 3 == 0 {
+            common::at_the_start_of_a_second().await;
+        }
         for _ in 0..rand::thread_rng().gen_range(1..=2) {
             queuer.queue_lead(&lead(queued)).expect("queue");
+            // The colleague, the same second, the same name and price, another customer.
+            let mut twin = lead(queued);
+            twin.contact =
+                Some(ContactDraft { first_name: format!("Colleague's client {queued}"), ..Default::default() });
+            twin.note = String::new();
+            desk_b.queue_lead(&twin).expect("queue b");
             queued += 1;
         }
         let mut child = std::process::Command::new(&me)
@@ -121,24 +154,49 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
     .expect("finisher");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while desk_b.outbox_summary().expect("b").queued > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sender_b.abort();
+
     let summary = queuer.outbox_summary().expect("summary");
     assert_eq!((summary.queued, summary.attention, summary.sent as usize), (0, 0, queued));
+    let summary_b = desk_b.outbox_summary().expect("summary b");
+    assert_eq!((summary_b.queued, summary_b.attention, summary_b.sent as usize), (0, 0, queued));
+    let me = SimConfig::default().user_id;
     let leads = sim.leads();
     let notes = sim.notes();
+    let mut same_second = 0;
     for i in 0..queued {
+        // The Salesbot renamed every lead that arrived before the faults were healed.
         let name = format!("Kill test {i}");
-        let found: Vec<_> = leads.iter().filter(|l| l.name == name).collect();
-        assert_eq!(found.len(), 1, "{name} is in amoCRM {} times", found.len());
-        assert_eq!(notes.iter().filter(|n| n.entity_id == found[0].id).count(), 1, "{name}: one note");
-        assert_eq!(found[0].contact_ids.len(), 1);
+        let is = |l: &&amo_sim::SimLead| l.name == name || l.name == format!("{name} — бот");
+        let ours: Vec<_> = leads.iter().filter(|l| is(l) && l.created_by == me).collect();
+        let theirs: Vec<_> = leads.iter().filter(|l| is(l) && l.created_by == colleague).collect();
+        assert_eq!(
+            (ours.len(), theirs.len()),
+            (1, 1),
+            "{name}: in amoCRM {} times for us, {} for the colleague",
+            ours.len(),
+            theirs.len()
+        );
+        assert_eq!(notes.iter().filter(|n| n.entity_id == ours[0].id).count(), 1, "{name}: one note");
+        assert_eq!(ours[0].contact_ids.len(), 1);
+        same_second += usize::from(ours[0].created_at == theirs[0].created_at);
     }
-    assert_eq!(leads.len(), queued, "no stray leads");
-    assert_eq!(sim.contacts().len(), queued, "no stray contacts");
+    assert_eq!(leads.len(), 2 * queued, "no stray leads");
+    assert_eq!(sim.contacts().len(), 2 * queued, "no stray contacts");
     assert_eq!(notes.len(), queued, "no stray notes");
+    assert!(same_second >= queued / 3, "the desks must often collide in one second ({same_second} of {queued})");
+
+    let renamed = leads.iter().filter(|l| l.name.ends_with(" — бот")).count();
+    assert!(renamed >= queued, "most leads were renamed by the bot ({renamed})");
     let s = sim.stats();
     println!(
-        "kill test: {KILLS} kills ({killed_running} while the sender was running), {queued} leads queued, \
-         {} in amoCRM, each once with one contact and one note; {} complex requests, {} answers dropped or failed",
+        "kill test: {KILLS} kills ({killed_running} while the sender was running), {queued} leads queued on each of \
+         two desks ({same_second} pairs in the same second, {renamed} leads renamed by a bot), {} in amoCRM, each \
+         once with one contact (and ours with one note); {} complex requests, {} answers dropped or failed",
         leads.len(),
         s.complex_requests,
         s.faults_injected

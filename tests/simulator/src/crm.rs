@@ -17,7 +17,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::{api_gate, hal, now, problem_response, Shared};
+use crate::{api_gate, hal, now, problem_response, token_user, Shared};
 
 /// Faults a test can switch on (also `POST /_sim/faults` with this JSON). They apply to
 /// `/api/v4/*` only; the token endpoint stays healthy unless the whole simulator is down.
@@ -43,6 +43,9 @@ pub struct Faults {
     /// another 4xx as problem+json without validation errors.
     pub refuse_next: u32,
     pub refuse_status: u16,
+    /// A Salesbot renames every lead right after it is created (`"{name} — бот"`), before the
+    /// client hears back.
+    pub bot_renames: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -79,6 +82,8 @@ pub struct SimContact {
     pub first_name: String,
     pub last_name: String,
     pub responsible_user_id: i64,
+    /// The user whose token created it.
+    pub created_by: i64,
     pub created_at: i64,
     pub phones: Vec<String>,
     pub emails: Vec<String>,
@@ -92,6 +97,8 @@ pub struct SimLead {
     pub pipeline_id: i64,
     pub status_id: i64,
     pub responsible_user_id: i64,
+    /// The user whose token created it.
+    pub created_by: i64,
     pub created_at: i64,
     pub tags: Vec<String>,
     pub contact_ids: Vec<i64>,
@@ -203,6 +210,7 @@ impl Crm {
             first_name: first.into(),
             last_name: last.into(),
             responsible_user_id: self.users[0].id,
+            created_by: self.users[0].id,
             created_at: now(),
             phones: phone.map(|p| vec![p.to_string()]).unwrap_or_default(),
             emails: email.map(|e| vec![e.to_string()]).unwrap_or_default(),
@@ -224,6 +232,7 @@ impl Crm {
                 pipeline_id: main.id,
                 status_id,
                 responsible_user_id: self.users[0].id,
+                created_by: self.users[0].id,
                 created_at: t + i as i64,
                 tags: Vec::new(),
                 contact_ids: Vec::new(),
@@ -386,7 +395,8 @@ pub(crate) async fn users(State(s): State<Shared>, headers: HeaderMap) -> Respon
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
-    if !inner.crm.users_admin {
+    // Only admins may list users (docs/amocrm-api.md §8.10); the first user is the admin.
+    if !inner.crm.users_admin || token_user(inner, &headers) != inner.cfg.user_id {
         return problem_response(
             StatusCode::FORBIDDEN,
             json!({"title": "Forbidden", "type": "https://httpstatus.es/403", "status": 403, "detail": "Access denied"}),
@@ -558,6 +568,7 @@ fn parse_contact(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErrors) -> SimC
         first_name: first,
         last_name: last,
         responsible_user_id: responsible,
+        created_by: 0,
         created_at,
         phones,
         emails,
@@ -589,7 +600,7 @@ fn contact_json(host: &str, c: &SimContact) -> Value {
     }
     json!({
         "id": c.id, "name": c.name, "first_name": c.first_name, "last_name": c.last_name,
-        "responsible_user_id": c.responsible_user_id, "group_id": 0, "created_by": c.responsible_user_id,
+        "responsible_user_id": c.responsible_user_id, "group_id": 0, "created_by": c.created_by,
         "updated_by": c.responsible_user_id, "created_at": c.created_at, "updated_at": c.created_at,
         "closest_task_at": null, "is_deleted": false, "is_unsorted": false,
         "custom_fields_values": if fields.is_empty() { Value::Null } else { Value::Array(fields) },
@@ -609,6 +620,17 @@ pub(crate) struct ListQuery {
     #[serde(rename = "order[id]")]
     order_id: Option<String>,
     with: Option<String>,
+    /// `filter[created_at][from]` / `[to]`: Unix seconds, both ends included.
+    #[serde(rename = "filter[created_at][from]")]
+    created_from: Option<i64>,
+    #[serde(rename = "filter[created_at][to]")]
+    created_to: Option<i64>,
+}
+
+impl ListQuery {
+    fn created_in_range(&self, t: i64) -> bool {
+        self.created_from.is_none_or(|f| t >= f) && self.created_to.is_none_or(|to| t <= to)
+    }
 }
 
 /// amoCRM's `query` is full-text and fuzzy (docs/amocrm-api.md §8.5, §11.8): text matches anywhere in the name or
@@ -663,8 +685,13 @@ pub(crate) async fn list_contacts(State(s): State<Shared>, headers: HeaderMap, Q
         return r;
     }
     let host = inner.cfg.account_host();
-    let mut found: Vec<SimContact> =
-        inner.crm.contacts.iter().filter(|c| contact_matches(c, q.query.as_deref().unwrap_or(""))).cloned().collect();
+    let mut found: Vec<SimContact> = inner
+        .crm
+        .contacts
+        .iter()
+        .filter(|c| contact_matches(c, q.query.as_deref().unwrap_or("")) && q.created_in_range(c.created_at))
+        .cloned()
+        .collect();
     if q.order_id.as_deref() == Some("desc") || q.order_created_at.as_deref() == Some("desc") {
         found.reverse();
     }
@@ -706,9 +733,11 @@ pub(crate) async fn add_contacts(State(s): State<Shared>, headers: HeaderMap, bo
         return validation_failed(failed);
     }
     let host = inner.cfg.account_host();
+    let me = token_user(inner, &headers);
     let mut out = Vec::new();
     for (rid, mut c) in parsed {
         c.id = inner.crm.id();
+        c.created_by = me;
         out.push(json!({"id": c.id, "request_id": rid, "is_deleted": false, "is_unsorted": false,
             "_links": {"self": {"href": format!("https://{host}/api/v4/contacts/{}", c.id)}}}));
         inner.crm.contacts.push(c);
@@ -740,7 +769,7 @@ fn lead_json(host: &str, account_id: i64, l: &SimLead, with_contacts: bool) -> V
     json!({
         "id": l.id, "name": l.name, "price": l.price, "responsible_user_id": l.responsible_user_id, "group_id": 0,
         "status_id": l.status_id, "pipeline_id": l.pipeline_id, "loss_reason_id": null,
-        "created_by": l.responsible_user_id, "updated_by": l.responsible_user_id,
+        "created_by": l.created_by, "updated_by": l.created_by,
         "created_at": l.created_at, "updated_at": l.created_at, "closed_at": null, "closest_task_at": null,
         "is_deleted": false, "custom_fields_values": null, "score": null, "account_id": account_id, "labor_cost": null,
         "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}", l.id)}},
@@ -762,8 +791,13 @@ pub(crate) async fn list_leads(State(s): State<Shared>, headers: HeaderMap, Quer
         return r;
     }
     let host = inner.cfg.account_host();
-    let mut found: Vec<SimLead> =
-        inner.crm.leads.iter().filter(|l| lead_matches(l, q.query.as_deref().unwrap_or(""))).cloned().collect();
+    let mut found: Vec<SimLead> = inner
+        .crm
+        .leads
+        .iter()
+        .filter(|l| lead_matches(l, q.query.as_deref().unwrap_or("")) && q.created_in_range(l.created_at))
+        .cloned()
+        .collect();
     match q.order_created_at.as_deref() {
         Some("desc") => found.sort_by_key(|l| (std::cmp::Reverse(l.created_at), std::cmp::Reverse(l.id))),
         Some("asc") => found.sort_by_key(|l| (l.created_at, l.id)),
@@ -870,6 +904,7 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
             pipeline_id,
             status_id,
             responsible_user_id: responsible,
+            created_by: 0,
             created_at,
             tags,
             contact_ids: Vec::new(),
@@ -883,8 +918,10 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
     if !failed.is_empty() {
         return validation_failed(failed);
     }
+    let me = token_user(inner, &headers);
     let mut out = Vec::new();
     for (rid, mut lead, contact) in parsed {
+        lead.created_by = me;
         if inner.crm.duplicate_control {
             if let ContactRef::New(c) = &contact {
                 let wanted: Vec<String> = c.phones.iter().map(|p| digits(p)).filter(|d| !d.is_empty()).collect();
@@ -906,6 +943,7 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
             ContactRef::Existing(id) => Some(id),
             ContactRef::New(mut c) => {
                 c.id = inner.crm.id();
+                c.created_by = me;
                 let id = c.id;
                 inner.crm.contacts.push(c);
                 inner.stats.contacts_created += 1;
@@ -914,6 +952,9 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
         };
         lead.id = inner.crm.id();
         lead.contact_ids = contact_id.into_iter().collect();
+        if inner.crm.faults.bot_renames {
+            lead.name = format!("{} — бот", lead.name);
+        }
         out.push(
             json!({"id": lead.id, "contact_id": contact_id, "company_id": null, "request_id": [rid], "merged": false}),
         );

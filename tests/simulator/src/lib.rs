@@ -144,6 +144,8 @@ pub struct Stats {
 struct CodeEntry {
     issued_at: i64,
     used: bool,
+    /// The amoCRM user who allowed access (tokens act with that user's rights).
+    user_id: i64,
 }
 
 pub(crate) struct Inner {
@@ -154,6 +156,11 @@ pub(crate) struct Inner {
     refresh_tokens: HashMap<String, bool>,
     /// access token → expires at (unix seconds)
     access_tokens: HashMap<String, i64>,
+    /// access or refresh token → the user it acts for
+    token_users: HashMap<String, i64>,
+    /// The user signed in to amoCRM in the browser: who allows access on the authorize page and
+    /// whose codes the Keys tab shows.
+    signed_in_user: i64,
     recent_api: VecDeque<Instant>,
     crm: crm::Crm,
 }
@@ -181,12 +188,15 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let crm = crm::Crm::new(cfg.user_id);
+        let signed_in = cfg.user_id;
         let shared = Shared(Arc::new(Mutex::new(Inner {
+            signed_in_user: signed_in,
             cfg,
             stats: Stats::default(),
             codes: HashMap::new(),
             refresh_tokens: HashMap::new(),
             access_tokens: HashMap::new(),
+            token_users: HashMap::new(),
             recent_api: VecDeque::new(),
             crm,
         })));
@@ -242,6 +252,12 @@ impl Simulator {
     /// Changes the registered Redirect URI (as an admin editing the integration would).
     pub fn set_redirect_uri(&self, uri: &str) {
         self.shared.lock().cfg.redirect_uri = uri.to_string();
+    }
+
+    /// Who is signed in to amoCRM in the browser from now on (one of `users()`): the next access
+    /// allowed acts as this user — another colleague's desk. The first user is the admin.
+    pub fn sign_in_as(&self, user_id: i64) {
+        self.shared.lock().signed_in_user = user_id;
     }
 
     /// A code as the integration's Keys tab shows it ("easy auth", 20 minutes, single use).
@@ -510,7 +526,8 @@ fn redirect_with(base: &str, pairs: &[(&str, &str)]) -> String {
 /// Real codes are long opaque strings starting with "def502".
 fn new_code(inner: &mut Inner) -> String {
     let code = format!("def50200{}", random_hex(300));
-    inner.codes.insert(code.clone(), CodeEntry { issued_at: now(), used: false });
+    let user_id = inner.signed_in_user;
+    inner.codes.insert(code.clone(), CodeEntry { issued_at: now(), used: false, user_id });
     inner.stats.codes_issued += 1;
     code
 }
@@ -598,7 +615,7 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Option<HashMap<String, Strin
     }
 }
 
-fn jwt(cfg: &SimConfig, iat: i64, exp: i64) -> String {
+fn jwt(cfg: &SimConfig, user_id: i64, iat: i64, exp: i64) -> String {
     let header = json!({"typ": "JWT", "alg": "RS256", "jti": uuid_like()});
     let payload = json!({
         "aud": cfg.client_id,
@@ -606,7 +623,7 @@ fn jwt(cfg: &SimConfig, iat: i64, exp: i64) -> String {
         "iat": iat,
         "nbf": iat,
         "exp": exp,
-        "sub": cfg.user_id.to_string(),
+        "sub": user_id.to_string(),
         "grant_type": "",
         "account_id": cfg.account_id,
         "base_domain": cfg.top_level(),
@@ -620,12 +637,14 @@ fn jwt(cfg: &SimConfig, iat: i64, exp: i64) -> String {
     format!("{}.{}.{}", b64(header.to_string().as_bytes()), b64(payload.to_string().as_bytes()), b64(&sig))
 }
 
-fn issue_tokens(inner: &mut Inner) -> Response {
+fn issue_tokens(inner: &mut Inner, user_id: i64) -> Response {
     let t = now();
-    let access = jwt(&inner.cfg, t, t + inner.cfg.access_token_ttl);
+    let access = jwt(&inner.cfg, user_id, t, t + inner.cfg.access_token_ttl);
     let refresh = format!("def50200{}", random_hex(512 + rand::thread_rng().gen_range(0..32)));
     inner.access_tokens.insert(access.clone(), t + inner.cfg.access_token_ttl);
     inner.refresh_tokens.insert(refresh.clone(), false);
+    inner.token_users.insert(access.clone(), user_id);
+    inner.token_users.insert(refresh.clone(), user_id);
     Json(json!({
         "token_type": "Bearer",
         "expires_in": inner.cfg.access_token_ttl,
@@ -678,7 +697,8 @@ fn token_grant(inner: &mut Inner, headers: &HeaderMap, body: &Bytes) -> Response
                 }
                 Some(c) => {
                     c.used = true;
-                    issue_tokens(inner)
+                    let user = c.user_id;
+                    issue_tokens(inner, user)
                 }
             }
         }
@@ -693,7 +713,8 @@ fn token_grant(inner: &mut Inner, headers: &HeaderMap, body: &Bytes) -> Response
                 }
                 Some(used) => {
                     *used = true;
-                    issue_tokens(inner)
+                    let user = inner.token_users.get(&token).copied().unwrap_or(inner.cfg.user_id);
+                    issue_tokens(inner, user)
                 }
             }
         }
@@ -740,6 +761,16 @@ pub(crate) fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Respons
     }
 }
 
+/// The user a request's bearer token acts for (call after [`api_gate`] let it through).
+pub(crate) fn token_user(inner: &Inner, headers: &HeaderMap) -> i64 {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    inner.token_users.get(token).copied().unwrap_or(inner.cfg.user_id)
+}
+
 pub(crate) fn hal(body: serde_json::Value) -> Response {
     let mut r = (StatusCode::OK, body.to_string()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
@@ -754,6 +785,7 @@ async fn account(State(s): State<Shared>, headers: HeaderMap) -> Response {
     if let Some(r) = api_gate(&mut inner, &headers) {
         return r;
     }
+    let me = token_user(&inner, &headers);
     let c = &inner.cfg;
     hal(json!({
         "id": c.account_id,
@@ -763,7 +795,7 @@ async fn account(State(s): State<Shared>, headers: HeaderMap) -> Response {
         "created_by": 0,
         "updated_at": 1_585_840_134,
         "updated_by": 0,
-        "current_user_id": c.user_id,
+        "current_user_id": me,
         "country": if c.platform == SimPlatform::Amocrm { "RU" } else { "US" },
         "customers_mode": "disabled",
         "is_unsorted_on": true,
@@ -845,7 +877,8 @@ async fn sim_unban(State(s): State<Shared>) -> StatusCode {
 
 fn new_long_lived(inner: &mut Inner, seconds: i64) -> String {
     let t = now();
-    let token = jwt(&inner.cfg, t, t + seconds);
+    // Only an admin generates long-lived tokens; they act with that admin's rights.
+    let token = jwt(&inner.cfg, inner.cfg.user_id, t, t + seconds);
     inner.access_tokens.insert(token.clone(), t + seconds);
     token
 }

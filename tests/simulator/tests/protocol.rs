@@ -158,3 +158,69 @@ async fn account_needs_a_live_bearer_token_and_the_api_is_limited_to_7_per_secon
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2, "{statuses:?}");
     assert_eq!(sim2.stats().max_requests_per_second, 9);
 }
+
+/// Tokens act for the user who allowed access: `/api/v4/account` names them, what they create
+/// carries them as `created_by`, only the admin may list users, and `filter[created_at]` finds
+/// exactly what one second created (docs/amocrm-api.md §8.2, §8.10).
+#[tokio::test]
+async fn tokens_act_for_their_user_and_created_at_filters_by_the_second() {
+    let sim =
+        Simulator::start(SimConfig { rate_limit_per_sec: 100_000, ..SimConfig::default() }, 0).await.expect("sim");
+    let admin = SimConfig::default().user_id;
+    let access = |sim: &Simulator| {
+        let sim_url = sim.url();
+        let code = sim.issue_code();
+        async move {
+            let (s, v) = token_at(&sim_url, code_body(&code)).await;
+            assert_eq!(s, 200, "{v}");
+            v["access_token"].as_str().expect("token").to_string()
+        }
+    };
+    let anna = access(&sim).await;
+    sim.sign_in_as(admin + 1);
+    let boris = access(&sim).await;
+    let get = |token: String, path: &str| {
+        let url = format!("{}{path}", sim.url());
+        async move {
+            let r = client().get(url).bearer_auth(token).send().await.expect("get");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    assert_eq!(get(anna.clone(), "/api/v4/account").await.1["current_user_id"], admin);
+    assert_eq!(get(boris.clone(), "/api/v4/account").await.1["current_user_id"], admin + 1);
+    assert_eq!(get(anna.clone(), "/api/v4/users").await.0, 200);
+    assert_eq!(get(boris.clone(), "/api/v4/users").await.0, 403, "only admins list users");
+    let t = amo_sim_now();
+    for (token, name, at) in [(&anna, "A", t), (&boris, "B", t), (&anna, "C", t + 1)] {
+        let r = client()
+            .post(format!("{}/api/v4/leads/complex", sim.url()))
+            .bearer_auth(token)
+            .json(&json!([{"name": name, "created_at": at}]))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 200);
+    }
+    let (s, v) =
+        get(anna.clone(), &format!("/api/v4/leads?filter[created_at][from]={t}&filter[created_at][to]={t}")).await;
+    assert_eq!(s, 200);
+    let leads = v["_embedded"]["leads"].as_array().expect("leads");
+    let made: Vec<(&str, i64)> =
+        leads.iter().map(|l| (l["name"].as_str().expect("n"), l["created_by"].as_i64().expect("by"))).collect();
+    assert_eq!(made.len(), 2, "{made:?}");
+    assert!(made.contains(&("A", admin)) && made.contains(&("B", admin + 1)));
+    let (s, _) =
+        get(anna, &format!("/api/v4/leads?filter[created_at][from]={}&filter[created_at][to]={}", t + 5, t + 9)).await;
+    assert_eq!(s, 204, "nothing in that range");
+}
+
+async fn token_at(url: &str, body: Value) -> (u16, Value) {
+    let r = client().post(format!("{url}/oauth2/access_token")).json(&body).send().await.expect("post");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn amo_sim_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

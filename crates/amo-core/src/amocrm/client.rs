@@ -24,6 +24,9 @@ use crate::error::{AmoError, Error, Result};
 const BACK_OFF_ON_429: Duration = Duration::from_secs(2);
 /// `limit` on list requests: amoCRM's maximum (docs/amocrm-api.md §7.2).
 pub const MAX_PAGE: usize = 250;
+/// Pages read when looking for what one second created (2 500 objects in one second is far
+/// beyond any account; the bound keeps a broken `next` link from looping).
+const MAX_RECONCILE_PAGES: usize = 10;
 
 /// What `/oauth2/account/current/subdomain` answers.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -155,17 +158,23 @@ impl ApiClient {
         Ok(embedded::<Value>(v, "contacts")?.iter().filter_map(wire::contact_match).collect())
     }
 
-    /// Recent contacts, newest first (used to reconcile a contact whose answer was lost).
-    pub async fn recent_contacts(&self, at: Access, query: Option<&str>) -> Result<Vec<(ContactMatch, i64)>> {
-        let path = match query {
-            Some(q) => format!("/api/v4/contacts?limit={MAX_PAGE}&query={}", urlencode(q)),
-            None => format!("/api/v4/contacts?limit={MAX_PAGE}&order[id]=desc"),
-        };
-        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
-        Ok(embedded::<Value>(v, "contacts")?
-            .iter()
-            .filter_map(|c| Some((wire::contact_match(c)?, c.get("created_at")?.as_i64()?)))
-            .collect())
+    /// Every contact created in second `created_at`, with the user who created each (to find a
+    /// contact whose answer was lost; docs/amocrm-api.md §8.2 on `filter[created_at]`).
+    pub async fn contacts_created_at(&self, at: Access, created_at: i64) -> Result<Vec<(ContactMatch, i64)>> {
+        let filter = format!("filter[created_at][from]={created_at}&filter[created_at][to]={created_at}");
+        let mut out = Vec::new();
+        for page in 1..=MAX_RECONCILE_PAGES {
+            let path = format!("/api/v4/contacts?page={page}&limit={MAX_PAGE}&{filter}");
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
+            let has_next = v.pointer("/_links/next").is_some();
+            out.extend(embedded::<Value>(v, "contacts")?.iter().filter_map(|c| {
+                Some((wire::contact_match(c)?, c.get("created_by").and_then(Value::as_i64).unwrap_or(0)))
+            }));
+            if !has_next {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// `POST /api/v4/contacts` with one contact; its new id.
@@ -178,19 +187,15 @@ impl ApiClient {
             .ok_or_else(|| Error::unexpected("no contact id in the answer"))
     }
 
-    /// One page of leads, newest first; `query` is amoCRM's full-text search.
+    /// One page of leads; `extra` is the rest of the query (an order, a filter).
     pub async fn leads_page(
         &self,
         at: Access,
         page: usize,
         limit: usize,
-        query: Option<&str>,
-        order: &str,
+        extra: &str,
     ) -> Result<(Vec<LeadSummary>, bool)> {
-        let mut path = format!("/api/v4/leads?with=contacts&page={page}&limit={}&{order}", limit.clamp(1, MAX_PAGE));
-        if let Some(q) = query {
-            path.push_str(&format!("&query={}", urlencode(q)));
-        }
+        let path = format!("/api/v4/leads?with=contacts&page={page}&limit={}&{extra}", limit.clamp(1, MAX_PAGE));
         let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else {
             return Ok((Vec::new(), false));
         };
@@ -207,14 +212,28 @@ impl ApiClient {
         let mut out = Vec::new();
         let mut page = 1;
         while out.len() < limit {
-            let (leads, has_next) =
-                self.leads_page(at.clone(), page, page_size, None, "order[created_at]=desc").await?;
+            let (leads, has_next) = self.leads_page(at.clone(), page, page_size, "order[created_at]=desc").await?;
             let n = leads.len();
             out.extend(leads.into_iter().take(limit - out.len()));
             if !has_next || n == 0 {
                 break;
             }
             page += 1;
+        }
+        Ok(out)
+    }
+
+    /// Every lead created in second `created_at` (to find a lead whose answer was lost): all of
+    /// them, page after page — not a text search, not one page.
+    pub async fn leads_created_at(&self, at: Access, created_at: i64) -> Result<Vec<LeadSummary>> {
+        let filter = format!("filter[created_at][from]={created_at}&filter[created_at][to]={created_at}");
+        let mut out = Vec::new();
+        for page in 1..=MAX_RECONCILE_PAGES {
+            let (leads, has_next) = self.leads_page(at.clone(), page, MAX_PAGE, &filter).await?;
+            out.extend(leads);
+            if !has_next {
+                break;
+            }
         }
         Ok(out)
     }

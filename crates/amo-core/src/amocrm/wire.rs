@@ -186,6 +186,7 @@ pub fn lead_summary(l: &Value) -> Option<LeadSummary> {
         pipeline_id: int("pipeline_id"),
         status_id: int("status_id"),
         responsible_user_id: int("responsible_user_id"),
+        created_by: int("created_by"),
         created_at: int("created_at"),
         contact_ids: l
             .pointer("/_embedded/contacts")

@@ -117,6 +117,9 @@ pub struct LeadSummary {
     pub status_id: i64,
     #[ts(type = "number")]
     pub responsible_user_id: i64,
+    /// The user who created it (0: a robot or unknown).
+    #[ts(type = "number")]
+    pub created_by: i64,
     #[ts(type = "number")]
     pub created_at: i64,
     #[ts(type = "number[]")]

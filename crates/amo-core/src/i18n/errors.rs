@@ -505,6 +505,16 @@ fn entry(e: &EntryError, lang: Lang) -> String {
             .trim_end()
             .to_string()
         }
+        EntryError::ReconcileAmbiguous { id, candidates } => tr(
+            lang,
+            format!(
+                "Связь оборвалась, когда запись №{id} отправлялась, и в amoCRM теперь {candidates} {} от вашего имени в ту же секунду с теми же данными. Проверьте в amoCRM, есть ли среди них ваша, затем удалите запись здесь или введите её заново.",
+                plural(lang, u64::from(*candidates), ("подходящая запись", "подходящие записи", "подходящих записей"))
+            ),
+            format!(
+                "The connection broke while entry #{id} was being sent, and amoCRM now has {candidates} matching objects made as you in that same second. Check in amoCRM whether yours is among them, then remove the entry here or type it again."
+            ),
+        ),
         EntryError::NotFound { id } => {
             tr(lang, format!("В очереди нет записи №{id}."), format!("There is no outbox entry #{id}."))
         }

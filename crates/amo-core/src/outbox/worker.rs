@@ -20,7 +20,7 @@ use super::Outbox;
 use crate::amocrm::wire;
 use crate::clock::{now, now_ms};
 use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
-use crate::error::{AmoError, EntryError, Error, Result, SignInError};
+use crate::error::{AmoError, EntryError, Error, NetworkProblem, Result, SignInError};
 use crate::store::{Entry, EntryFlag};
 
 /// Back-off between attempts: `base · 2^attempts`, capped, each with ±50 % jitter.
@@ -149,7 +149,8 @@ impl Outbox {
                 tracing::warn!("amoCRM banned the account's API; sending stopped");
                 Ok(Outcome::Banned)
             }
-            Error::Amo(AmoError::Forbidden { .. } | AmoError::AmoNotFound { .. }) => {
+            Error::Amo(AmoError::Forbidden { .. } | AmoError::AmoNotFound { .. })
+            | Error::Entry(EntryError::ReconcileAmbiguous { .. }) => {
                 store.record_attention(entry.id, &e, &[], now())?;
                 Ok(Outcome::Attention)
             }
@@ -252,7 +253,10 @@ impl Outbox {
         }
         if entry.note_sent {
             let notes = self.session.with_token(|a| api.lead_notes(a, lead_id)).await?;
-            if let Some(n) = notes.iter().find(|n| n.note_type == "common" && n.text == d.note) {
+            let ours = super::reconcile::normalized_note(&d.note);
+            if let Some(n) =
+                notes.iter().find(|n| n.note_type == "common" && super::reconcile::normalized_note(&n.text) == ours)
+            {
                 return store.record_note(entry.id, n.id, now());
             }
         }
@@ -295,11 +299,15 @@ impl Outbox {
 }
 
 /// Errors after which amoCRM certainly did not act on the request, so no reconciliation is
-/// needed next time. A timeout, a dropped connection or a 5xx may have been processed.
+/// needed next time: refusals, and a connection that was never made (refused, unresolved).
+/// A timeout, a dropped connection or a 5xx may have been processed.
 fn never_processed(e: &Error) -> bool {
     matches!(
         e,
         Error::Entry(EntryError::Validation(_))
+            | Error::Amo(AmoError::Network {
+                problem: NetworkProblem::Refused | NetworkProblem::Unresolved | NetworkProblem::CannotConnect
+            })
             | Error::Amo(
                 AmoError::RateLimited
                     | AmoError::Unauthorized

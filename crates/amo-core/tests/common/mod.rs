@@ -69,6 +69,24 @@ impl SecretStore for FileStore {
     }
 }
 
+/// Another desk on the same account: a data directory connected to `sim` as whichever user is
+/// signed in there (`sim.sign_in_as`).
+pub async fn connect_desk(sim: &Simulator, store: Arc<dyn SecretStore>, data: &Path) -> AmoConnect {
+    let app = configured(data, store, &sim.url(), &sim.config().redirect_uri).await;
+    let pending = app.start_connect().await.expect("start");
+    let url = pending.authorize_url().to_string();
+    let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
+    assert!(pending.wait(Duration::from_secs(30)).await.expect("connected").connected);
+    assert_eq!(browser.await.expect("join").expect("browse"), 200);
+    app
+}
+
+/// Sleeps until just after the next full second, so what follows happens within one second.
+pub async fn at_the_start_of_a_second() {
+    let ms = amo_core::clock::now_ms().rem_euclid(1000);
+    tokio::time::sleep(Duration::from_millis((1000 - ms) as u64 + 20)).await;
+}
+
 /// A simulator (approving by itself, no rate limit in the way) and an app connected to it.
 pub async fn connected(store: Arc<dyn SecretStore>, data: &Path) -> (Simulator, AmoConnect) {
     connected_with(SimConfig { rate_limit_per_sec: 100_000, ..SimConfig::default() }, store, data).await

@@ -3,4 +3,8 @@
 /**
  * A lead as `lead list` shows it.
  */
-export type LeadSummary = { id: number, name: string, price: number, pipeline_id: number, status_id: number, responsible_user_id: number, created_at: number, contact_ids: number[], };
+export type LeadSummary = { id: number, name: string, price: number, pipeline_id: number, status_id: number, responsible_user_id: number, 
+/**
+ * The user who created it (0: a robot or unknown).
+ */
+created_by: number, created_at: number, contact_ids: number[], };
