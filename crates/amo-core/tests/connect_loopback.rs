@@ -87,6 +87,13 @@ async fn approve_connects_stores_tokens_only_in_the_keychain_and_shows_the_accou
     assert!(st.connected);
     assert_eq!(st.domain.as_deref(), Some("acme.amocrm.ru"));
     assert_eq!(f.app.settings().expect("settings").domain.as_deref(), Some("acme.amocrm.ru"), "Settings shows it");
+    // amoCRM's token answer is kept (in the keychain); its non-secret parts are shown.
+    let info = st.token_info.clone().expect("token info");
+    assert_eq!((info.token_type.as_deref(), info.expires_in), (Some("Bearer"), Some(86_400)));
+    assert!(info.server_time.is_some());
+    assert_eq!((info.api_domain.as_deref(), info.account_id), (Some("api-b.amocrm.ru"), Some(31_415_926)));
+    let raw = f.app.load_tokens().await.expect("tokens").expect("some").raw.expect("the answer is kept");
+    assert!(raw.expose().contains("\"server_time\"") && raw.expose().contains("\"refresh_token\""));
     assert_eq!(st.account_name.as_deref(), Some("Acme Trading"));
     assert_eq!(st.account_id, Some(31_415_926));
     assert!(!st.is_expired);

@@ -30,6 +30,7 @@ fn no_secret_bearing_type_shows_its_secret_in_debug() {
         refresh_token: Some(Secret::from(SECRETS[0])),
         expires_at: 1,
         obtained_at: 0,
+        raw: Some(Secret::new(format!(r#"{{"access_token":"{}","refresh_token":"{}"}}"#, SECRETS[1], SECRETS[0]))),
     };
     assert_clean("TokenSet", format!("{tokens:?} {tokens:#?}"));
     let access = Access { domain: "acme.amocrm.ru".into(), token: Secret::from(SECRETS[1]) };

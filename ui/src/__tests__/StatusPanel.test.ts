@@ -40,6 +40,12 @@ describe('StatusPanel', () => {
     expect(container.querySelector('#token-masked')?.textContent).toBe('eyJ0eX…Q2bA (812)');
     expect(container.querySelector('#expires-at')?.getAttribute('data-expired')).toBe('false');
     expect(container.querySelector('#btn-connect')?.textContent?.trim()).toBe('Reconnect');
+    // The token answer's non-secret parts, under Token details.
+    expect(container.querySelector('#token-details summary')?.textContent).toBe('Token details');
+    expect(container.querySelector('#token-type')?.textContent).toBe('Bearer');
+    expect(container.querySelector('#token-expires-in')?.textContent).toBe('86400 s');
+    expect(container.querySelector('#token-api-domain')?.textContent).toBe('api-b.amocrm.ru');
+    expect(container.querySelector('#token-account-id')?.textContent).toBe('31415926');
   });
 
   test('an expired token is flagged', () => {

@@ -120,6 +120,7 @@ impl TokenClient {
                 // A lifetime beyond the longest amoCRM issues (a 5-year long-lived token) is not
                 // believed: it would only overflow or keep a dead token "valid".
                 expires_at: now.saturating_add(t.expires_in.min(MAX_LIFETIME_SECS)),
+                raw: Some(Secret::new(body)),
                 obtained_at: now,
             });
         }

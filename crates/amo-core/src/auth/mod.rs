@@ -245,8 +245,13 @@ impl Auth {
         }
         // amoCRM decides whether the token is good; a 401 here means it is not (or was revoked).
         self.ctx.amo.api().account(Access { domain: domain.clone(), token: Secret::from(token) }).await?;
-        let tokens =
-            TokenSet { access_token: Secret::from(token), refresh_token: None, expires_at: exp, obtained_at: t };
+        let tokens = TokenSet {
+            access_token: Secret::from(token),
+            refresh_token: None,
+            expires_at: exp,
+            obtained_at: t,
+            raw: None,
+        };
         let platform = Platform::of_host(&domain).unwrap_or(self.ctx.store.settings().load()?.platform);
         tracing::info!(domain = domain.as_str(), "connected with a long-lived token");
         self.store_connection(&domain, platform, AuthKind::LongLived, &tokens, None).await
@@ -286,6 +291,7 @@ impl Auth {
             platform: Some(row.platform),
             auth_kind: Some(row.auth_kind),
             access_token_masked: tokens.as_ref().map(|t| mask(t.access_token.expose())),
+            token_info: tokens.as_ref().map(TokenSet::info),
             expires_at: Some(rfc3339(expires_at)),
             is_expired: expires_at <= t,
             created_at: Some(rfc3339(row.created_at)),

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize};
+use ts_rs::TS;
 
 use crate::domain::secret::Secret;
 
@@ -16,6 +17,42 @@ pub struct TokenSet {
     pub expires_at: i64,
     /// Unix seconds of the last grant or refresh.
     pub obtained_at: i64,
+    /// amoCRM's whole answer to the grant or refresh, as it came (it holds the tokens, so it is a
+    /// secret and lives only here, in the keychain): kept for diagnostics, as the original
+    /// integration kept it. `None` for a long-lived token, and for tokens stored before.
+    #[serde(default)]
+    pub raw: Option<Secret>,
+}
+
+/// What may be shown of the tokens: the non-secret parts of amoCRM's answer and of the access
+/// token's claims (`status --json`, the status panel's details).
+#[derive(Debug, Clone, Serialize, TS, PartialEq, Eq, Default)]
+#[ts(export)]
+pub struct TokenInfo {
+    pub token_type: Option<String>,
+    #[ts(type = "number | null")]
+    pub expires_in: Option<i64>,
+    /// RFC 3339: amoCRM's clock when it answered.
+    pub server_time: Option<String>,
+    pub api_domain: Option<String>,
+    #[ts(type = "number | null")]
+    pub account_id: Option<i64>,
+}
+
+impl TokenSet {
+    /// The non-secret facts about these tokens.
+    pub fn info(&self) -> TokenInfo {
+        let answer: Option<serde_json::Value> = self.raw.as_ref().and_then(|r| serde_json::from_str(r.expose()).ok());
+        let field = |k: &str| answer.as_ref().and_then(|a| a.get(k).cloned());
+        let claims = jwt_claims(self.access_token.expose()).unwrap_or_default();
+        TokenInfo {
+            token_type: field("token_type").and_then(|v| v.as_str().map(|s| crate::error::shown(s, 20))),
+            expires_in: field("expires_in").and_then(|v| v.as_i64()),
+            server_time: field("server_time").and_then(|v| v.as_i64()).map(crate::clock::rfc3339),
+            api_domain: claims.api_domain.map(|d| crate::error::shown(&d, 100)),
+            account_id: claims.account_id,
+        }
+    }
 }
 
 /// What an API call needs: the account host and a valid access token (handed out by
@@ -92,6 +129,7 @@ mod tests {
         let ts = TokenSet {
             access_token: Secret::new("A".repeat(40) + "secretpart"),
             refresh_token: Some(Secret::new("def50200".to_string() + &"9".repeat(40))),
+            raw: Some(Secret::new(format!(r#"{{"access_token":"{}secretpart"}}"#, "A".repeat(40)))),
             expires_at: 1,
             obtained_at: 0,
         };

@@ -6,6 +6,7 @@ use ts_rs::TS;
 use crate::domain::account::AuthKind;
 use crate::domain::platform::Platform;
 use crate::domain::settings::Settings;
+use crate::domain::tokens::TokenInfo;
 use crate::error::ErrorPayload;
 
 /// Warn this long before a long-lived token expires (it cannot be refreshed).
@@ -23,6 +24,8 @@ pub struct StatusView {
     pub platform: Option<Platform>,
     pub auth_kind: Option<AuthKind>,
     pub access_token_masked: Option<String>,
+    /// The non-secret parts of amoCRM's token answer and of the token's claims.
+    pub token_info: Option<TokenInfo>,
     /// RFC 3339, UTC.
     pub expires_at: Option<String>,
     pub is_expired: bool,
@@ -48,6 +51,7 @@ impl StatusView {
             platform: None,
             auth_kind: None,
             access_token_masked: None,
+            token_info: None,
             expires_at: None,
             is_expired: false,
             created_at: None,

@@ -2,11 +2,16 @@
 import type { AuthKind } from "./AuthKind";
 import type { ErrorPayload } from "./ErrorPayload";
 import type { Platform } from "./Platform";
+import type { TokenInfo } from "./TokenInfo";
 
 /**
  * The status panel's facts; also `amo-connect status --json`.
  */
 export type StatusView = { connected: boolean, domain: string | null, account_id: number | null, account_name: string | null, platform: Platform | null, auth_kind: AuthKind | null, access_token_masked: string | null, 
+/**
+ * The non-secret parts of amoCRM's token answer and of the token's claims.
+ */
+token_info: TokenInfo | null, 
 /**
  * RFC 3339, UTC.
  */

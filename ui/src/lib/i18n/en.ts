@@ -23,6 +23,13 @@ export const en = {
   'status.lastRefresh': 'Last token refresh',
   'status.reconnectNeeded': 'amoCRM no longer accepts this connection’s tokens. Press “Reconnect” to sign in again.',
   'status.problem': 'Problem',
+  'status.tokenDetails': 'Token details',
+  'status.tokenType': 'Token type',
+  'status.expiresIn': 'Lifetime when issued',
+  'status.seconds': '{n} s',
+  'status.serverTime': 'amoCRM’s clock at issue',
+  'status.apiDomain': 'API domain',
+  'status.tokenAccount': 'Account id in the token',
 
   'authKind.oauth': 'OAuth (authorization code)',
   'authKind.long_lived': 'Long-lived token',

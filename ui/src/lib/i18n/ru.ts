@@ -25,6 +25,13 @@ export const ru: Record<MessageKey, string> = {
   'status.lastRefresh': 'Последнее обновление токена',
   'status.reconnectNeeded': 'amoCRM больше не принимает токены этого подключения. Нажмите «Переподключить», чтобы войти снова.',
   'status.problem': 'Проблема',
+  'status.tokenDetails': 'Подробности о токене',
+  'status.tokenType': 'Тип токена',
+  'status.expiresIn': 'Срок действия при выдаче',
+  'status.seconds': '{n} с',
+  'status.serverTime': 'Время amoCRM при выдаче',
+  'status.apiDomain': 'Домен API',
+  'status.tokenAccount': 'Номер аккаунта в токене',
 
   'authKind.oauth': 'OAuth (код авторизации)',
   'authKind.long_lived': 'Долгосрочный токен',
