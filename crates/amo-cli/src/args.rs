@@ -209,6 +209,8 @@ pub enum ConfigKey {
     Domain,
     Language,
     KeepaliveDays,
+    /// Days sent entries keep what was typed (1–3650, default 30).
+    RetentionDays,
     /// Where the HTTPS bounce page forwards: loopback or deep-link.
     BounceVia,
     /// The loopback port the bounce page forwards to (1024–65535).

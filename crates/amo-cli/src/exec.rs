@@ -150,6 +150,11 @@ fn config_patch(key: ConfigKey, value: &str) -> Result<SettingsPatch> {
                 Error::invalid(Setting::KeepaliveDays, SettingProblem::NotANumber { value: print::clean(value) })
             })?)
         }
+        ConfigKey::RetentionDays => {
+            p.retention_days = Some(value.trim().parse().map_err(|_| {
+                Error::invalid(Setting::RetentionDays, SettingProblem::NotANumber { value: print::clean(value) })
+            })?)
+        }
         ConfigKey::BounceVia => p.bounce_via = Some(BounceVia::from_user(value)?),
         ConfigKey::BouncePort => {
             p.bounce_port = Some(value.trim().parse().map_err(|_| {

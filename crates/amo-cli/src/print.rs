@@ -42,6 +42,9 @@ pub fn settings(out: &mut (dyn Write + Send), v: &SettingsView, lang: Lang) -> R
     line(out, &format!("domain        {}", or_dash(&s.domain)))?;
     line(out, &format!("language      {}", s.language.as_str()))?;
     line(out, &format!("keepalive     {} {}", s.keepalive_days, label(Label::Days, lang)))?;
+    line(out, &format!("retention     {} {}", s.retention_days, label(Label::Days, lang)))?;
+    line(out, &format!("bounce-via    {}", s.bounce_via.as_str()))?;
+    line(out, &format!("bounce-port   {}", s.bounce_port))?;
     let secret = if v.client_secret_set { Label::SecretSet } else { Label::SecretNotSet };
     line(out, &format!("secret        {}", label(secret, lang)))
 }

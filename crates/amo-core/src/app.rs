@@ -227,6 +227,10 @@ impl AmoConnect {
         self.outbox.pass(on_change).await
     }
 
+    pub fn outbox_purge(&self) -> Result<usize> {
+        self.outbox.purge()
+    }
+
     pub fn set_retry_timing(&self, timing: RetryTiming) {
         self.outbox.set_retry_timing(timing)
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::context::Ctx;
 use crate::domain::settings::{
     validate_client_id, validate_client_secret, validate_domain, validate_keepalive_days, validate_port,
-    validate_redirect_uri, Settings, SettingsPatch,
+    validate_redirect_uri, validate_retention_days, Settings, SettingsPatch,
 };
 use crate::domain::views::SettingsView;
 use crate::error::Result;
@@ -56,6 +56,9 @@ impl Config {
         }
         if let Some(d) = patch.keepalive_days {
             changes.push((SettingKey::KeepaliveDays, Some(validate_keepalive_days(d)?.to_string())));
+        }
+        if let Some(d) = patch.retention_days {
+            changes.push((SettingKey::RetentionDays, Some(validate_retention_days(d)?.to_string())));
         }
         if let Some(v) = patch.bounce_via {
             changes.push((SettingKey::BounceVia, Some(v.as_str().into())));

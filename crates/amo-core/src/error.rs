@@ -55,6 +55,7 @@ pub enum Setting {
     Domain,
     Language,
     KeepaliveDays,
+    RetentionDays,
     BounceVia,
     BouncePort,
     /// The `AMO_CONNECT_SERVER` environment variable.

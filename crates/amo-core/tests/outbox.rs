@@ -392,3 +392,44 @@ async fn a_long_list_has_every_lead_once() {
         assert_eq!(got.iter().map(|l| l.id).collect::<Vec<_>>(), newest, "the newest {want}, in order");
     }
 }
+
+/// Sent entries keep what was typed for the retention period (default 30 days), then only their
+/// amoCRM ids, link and times stay — and the customer's data is gone from the file itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_data_of_old_sent_entries_is_removed_after_the_retention_period() {
+    let (_tmp, _sim, app) = setup().await;
+    let mut old = lead("Retention Ivanov");
+    old.contact.as_mut().expect("contact").phones = vec!["+7 912 555 44 33".into()];
+    old.note = "Wants the blue sofa delivered".into();
+    let old = app.queue_lead(&old).expect("queue");
+    let recent = app.queue_lead(&lead("Recent order")).expect("queue");
+    drain(&app, 10).await;
+    assert_eq!(app.outbox_purge().expect("purge"), 0, "nothing is old yet");
+    // The first entry was sent 31 days ago.
+    let db = app.data_dir().db_path();
+    {
+        let c = rusqlite::Connection::open(&db).expect("db");
+        c.execute("UPDATE outbox SET sent_at = sent_at - 31 * 86400 WHERE id = ?1", [old.id]).expect("age");
+    }
+    assert_eq!(app.outbox_purge().expect("purge"), 1);
+    let item = app.outbox_item(old.id).expect("item");
+    assert!(item.purged && item.title.is_empty(), "{item:?}");
+    assert!(item.lead_url.is_some() && item.lead_id.is_some() && item.sent_at.is_some(), "ids, link and times stay");
+    let kept = app.outbox_item(recent.id).expect("recent");
+    assert!(!kept.purged && kept.title == "Recent order");
+    let bytes = std::fs::read(&db).expect("read");
+    for gone in ["Retention Ivanov", "79125554433", "blue sofa"] {
+        assert!(!bytes.windows(gone.len()).any(|w| w == gone.as_bytes()), "{gone} is still in the file");
+    }
+    // A shorter retention applies at once.
+    app.apply_settings(amo_core::domain::settings::SettingsPatch { retention_days: Some(1), ..Default::default() })
+        .await
+        .expect("settings");
+    assert_eq!(
+        app.apply_settings(amo_core::domain::settings::SettingsPatch { retention_days: Some(0), ..Default::default() })
+            .await
+            .expect_err("0 days")
+            .code(),
+        "invalid_setting"
+    );
+}

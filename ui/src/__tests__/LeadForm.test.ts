@@ -48,7 +48,7 @@ function queued(id: number): OutboxItem {
     draft: { name: 'x', price: '', pipeline_id: null, status_id: null, responsible_user_id: null, tags: [], contact: null, existing_contact_id: null, note: '' },
     created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', attempts: 0, next_attempt_at: null,
     error: null, field_errors: [], lead_id: null, contact_id: null, note_id: null, merged: false,
-    lead_url: null, contact_url: null, sent_at: null, locked: false,
+    lead_url: null, contact_url: null, sent_at: null, locked: false, purged: false,
   };
 }
 
@@ -167,6 +167,14 @@ describe('History and the outbox banner', () => {
     expect((container.querySelector('#history-item-2 #lead-name') as HTMLInputElement).value).toBe('x');
     await fireEvent.click(container.querySelector('#history-item-2 .discard') as HTMLButtonElement);
     await waitFor(() => expect(names(calls)).toContain('outbox_discard'));
+  });
+
+  test('an entry past the retention period says its details were removed', () => {
+    i18n.lang = 'en';
+    const purged: OutboxItem = { ...queued(3), state: 'sent', title: '', purged: true, lead_id: 9, lead_url: 'https://acme.amocrm.ru/leads/detail/9', locked: true };
+    const { container } = render(History, { items: [purged], reference, onChanged: vi.fn() });
+    expect(container.querySelector('#history-item-3 .title')?.textContent).toBe('Sent (details removed after the retention period)');
+    expect(container.querySelector('#history-item-3 .amo-link')?.getAttribute('href')).toBe('https://acme.amocrm.ru/leads/detail/9');
   });
 
   test('offline and banned banners say what happens to the entries; only the ban button resumes', async () => {

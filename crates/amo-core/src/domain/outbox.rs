@@ -77,6 +77,8 @@ pub struct OutboxItem {
     /// A create may already have reached amoCRM: editing is refused (the edited entry could not
     /// be matched and would be created twice).
     pub locked: bool,
+    /// What was typed was removed after the retention period; only ids, link and times remain.
+    pub purged: bool,
 }
 
 /// The banner's facts.

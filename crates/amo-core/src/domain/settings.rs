@@ -80,6 +80,9 @@ pub struct Settings {
     pub language: Lang,
     /// Refresh in the background when the last refresh is older than this many days.
     pub keepalive_days: u32,
+    /// Sent entries keep what was typed (names, phones, notes) this many days, then only their
+    /// amoCRM ids, link and times stay on this computer.
+    pub retention_days: u32,
     /// With an https Redirect URI (bounce page): where the page forwards.
     pub bounce_via: BounceVia,
     /// With an https Redirect URI and loopback forwarding: the port the app listens on.
@@ -95,6 +98,7 @@ impl Default for Settings {
             domain: None,
             language: Lang::default(),
             keepalive_days: DEFAULT_KEEPALIVE_DAYS,
+            retention_days: DEFAULT_RETENTION_DAYS,
             bounce_via: BounceVia::default(),
             bounce_port: DEFAULT_LOOPBACK_PORT,
         }
@@ -139,6 +143,9 @@ pub struct SettingsPatch {
     /// 1 to 60 days.
     #[ts(optional)]
     pub keepalive_days: Option<u32>,
+    /// 1 to 3650 days.
+    #[ts(optional)]
+    pub retention_days: Option<u32>,
     #[ts(optional)]
     pub bounce_via: Option<BounceVia>,
     /// 1024 to 65535.
@@ -246,6 +253,21 @@ pub fn validate_port(port: u16) -> Result<u16> {
 
 /// Days between keep-alive refreshes: at least one, and well inside the 90-day life of a
 /// refresh token.
+/// How long sent entries keep customer data by default: a month of History to look back on.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+
+/// Days sent entries keep what was typed: at least one, at most ten years.
+pub fn validate_retention_days(days: u32) -> Result<u32> {
+    if (1..=3650).contains(&days) {
+        Ok(days)
+    } else {
+        Err(Error::invalid(
+            Setting::RetentionDays,
+            SettingProblem::OutOfRange { value: days.into(), min: 1, max: 3650 },
+        ))
+    }
+}
+
 pub fn validate_keepalive_days(days: u32) -> Result<u32> {
     if (1..=60).contains(&days) {
         Ok(days)

@@ -61,6 +61,13 @@ pub(crate) fn setting_name(s: Setting, lang: Lang) -> &'static str {
                 "Keep-alive age (days)"
             }
         }
+        Setting::RetentionDays => {
+            if ru {
+                "Хранить отправленные записи (дней)"
+            } else {
+                "Keep sent entries (days)"
+            }
+        }
         Setting::BounceVia => {
             if ru {
                 "Куда пересылает страница-посредник"

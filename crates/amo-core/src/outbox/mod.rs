@@ -38,11 +38,22 @@ pub struct Outbox {
     /// Wakes the worker when an entry is queued or a retry is asked for.
     wake: tokio::sync::Notify,
     retry_timing: Mutex<RetryTiming>,
+    /// When sent entries were last purged of customer data (see [`Outbox::purge`]).
+    last_purge: Mutex<Option<Instant>>,
 }
+
+/// How often the worker removes customer data from entries past the retention period.
+const PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
 
 impl Outbox {
     pub(crate) fn new(ctx: Arc<Ctx>, session: Arc<Session>) -> Outbox {
-        Outbox { ctx, session, wake: tokio::sync::Notify::new(), retry_timing: Mutex::new(RetryTiming::default()) }
+        Outbox {
+            ctx,
+            session,
+            wake: tokio::sync::Notify::new(),
+            retry_timing: Mutex::new(RetryTiming::default()),
+            last_purge: Mutex::new(None),
+        }
     }
 
     /// The connected account's platform (decides how phones without a country code are read).
@@ -189,6 +200,28 @@ impl Outbox {
         }
     }
 
+    /// Removes what was typed (names, phones, e-mails, notes) from entries sent more than the
+    /// retention period ago (Settings, default 30 days); their amoCRM ids, link and times stay.
+    /// Returns how many entries were purged.
+    pub fn purge(&self) -> Result<usize> {
+        let days = i64::from(self.ctx.store.settings().load()?.retention_days);
+        let n = self.ctx.store.outbox().purge_sent_before(now().saturating_sub(days * 24 * 3600))?;
+        *self.last_purge.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        if n > 0 {
+            tracing::info!(purged = n, days, "customer data of old sent entries removed");
+        }
+        Ok(n)
+    }
+
+    /// [`Outbox::purge`], at most every [`PURGE_EVERY`] (the worker calls this on every pass).
+    pub(crate) fn purge_if_due(&self) -> Result<()> {
+        let last = *self.last_purge.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+            self.purge()?;
+        }
+        Ok(())
+    }
+
     /// Sets the back-off (tests use milliseconds).
     pub fn set_retry_timing(&self, timing: RetryTiming) {
         *self.retry_timing.lock().unwrap_or_else(|p| p.into_inner()) = timing;
@@ -222,6 +255,7 @@ fn view(r: OutboxRow, fallback_domain: Option<&str>, lang: Lang) -> OutboxItem {
         contact_url: link("contacts", r.contact_id),
         sent_at: r.sent_at.map(rfc3339),
         locked: r.create_sent || r.lead_id.is_some() || r.state == OutboxState::Sent,
+        purged: r.purged,
         draft: r.draft,
     }
 }

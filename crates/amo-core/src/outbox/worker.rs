@@ -89,6 +89,9 @@ impl Outbox {
     }
 
     async fn try_pass(&self, on_change: &(dyn Fn() + Send + Sync)) -> Result<Duration> {
+        if let Err(e) = self.purge_if_due() {
+            tracing::warn!(code = %e.code(), "removing old customer data failed: {e}");
+        }
         let (store, block) = (self.ctx.store.outbox(), self.ctx.store.api_block());
         if block.is_banned()? {
             return Ok(BANNED_POLL);

@@ -92,4 +92,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
      WHERE last_error_code IS NOT NULL;
      UPDATE outbox SET last_error_code = 'amo_not_found' WHERE last_error_code = 'not_found';
      UPDATE outbox SET last_error_message = NULL;",
+    // 5: retention — a sent entry's draft (the customer's name, phones, notes) is removed after
+    // the configured days; `purged` says it was, so History can say so too.
+    "ALTER TABLE outbox ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;",
 ];

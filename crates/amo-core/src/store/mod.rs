@@ -51,6 +51,9 @@ impl Store {
         // FULL, not NORMAL: a lead the user typed must survive a power cut, not only a crash.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted content is overwritten, not left in free pages: customer data removed after
+        // the retention period is really gone from the file.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         migrate(&mut conn)?;
         Ok(Store { conn: Mutex::new(conn) })
     }

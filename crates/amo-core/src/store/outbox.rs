@@ -49,6 +49,8 @@ pub struct OutboxRow {
     /// The account host the entry was sent to.
     pub domain: Option<String>,
     pub create_sent: bool,
+    /// What was typed was removed after the retention period.
+    pub purged: bool,
 }
 
 /// The banner's counts.
@@ -79,7 +81,7 @@ pub enum IdColumn {
 const ENTRY_COLUMNS: &str =
     "id, draft, kind, marker_at, request_id, attempts, create_sent, note_sent, lead_id, contact_id, note_id";
 const ROW_COLUMNS: &str = "id, draft, kind, state, created_at, updated_at, attempts, next_attempt_ms, last_error, \
-     last_error_code, field_errors, lead_id, contact_id, note_id, merged, sent_at, domain, create_sent";
+     last_error_code, field_errors, lead_id, contact_id, note_id, merged, sent_at, domain, create_sent, purged";
 
 impl OutboxTable<'_> {
     /// Adds an entry, due now, with a `marker_at` no other entry has (not even one another process
@@ -276,6 +278,24 @@ impl OutboxTable<'_> {
         Ok(())
     }
 
+    /// Removes what was typed from entries sent before `cutoff` (Unix seconds): the draft becomes
+    /// an empty one of its kind; ids, link and times stay. Returns how many were purged.
+    pub fn purge_sent_before(&self, cutoff: i64) -> Result<usize> {
+        let mut conn = self.0.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE outbox SET draft = '{}', field_errors = NULL, last_error = NULL, purged = 1
+             WHERE state = 'sent' AND purged = 0 AND sent_at IS NOT NULL AND sent_at < ?1",
+            [cutoff],
+        )?;
+        tx.commit()?;
+        if n > 0 {
+            // Fold the WAL into the file so the old pages are overwritten there too.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(n)
+    }
+
     /// Whether another entry already owns this amoCRM id (reconciliation never takes it twice).
     pub fn id_claimed(&self, column: IdColumn, amo_id: i64, except: i64) -> Result<bool> {
         let sql = match column {
@@ -345,6 +365,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         sent_at: r.get(15)?,
         domain: r.get(16)?,
         create_sent: r.get(17)?,
+        purged: r.get(18)?,
     })
     .map(|mut row: OutboxRow| {
         // A validation failure's fields live in their own column.

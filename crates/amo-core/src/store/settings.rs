@@ -5,7 +5,9 @@ use rusqlite::{params, OptionalExtension};
 use super::Store;
 use crate::domain::lang::Lang;
 use crate::domain::platform::Platform;
-use crate::domain::settings::{BounceVia, Settings, DEFAULT_KEEPALIVE_DAYS, DEFAULT_LOOPBACK_PORT};
+use crate::domain::settings::{
+    BounceVia, Settings, DEFAULT_KEEPALIVE_DAYS, DEFAULT_LOOPBACK_PORT, DEFAULT_RETENTION_DAYS,
+};
 use crate::error::Result;
 
 /// The stored settings' keys.
@@ -17,6 +19,7 @@ pub enum SettingKey {
     Domain,
     Language,
     KeepaliveDays,
+    RetentionDays,
     BounceVia,
     BouncePort,
 }
@@ -30,6 +33,7 @@ impl SettingKey {
             SettingKey::Domain => "domain",
             SettingKey::Language => "language",
             SettingKey::KeepaliveDays => "keepalive_days",
+            SettingKey::RetentionDays => "retention_days",
             SettingKey::BounceVia => "bounce_via",
             SettingKey::BouncePort => "bounce_port",
         }
@@ -54,6 +58,9 @@ impl SettingsTable<'_> {
             keepalive_days: get(SettingKey::KeepaliveDays)?
                 .and_then(|d| d.parse().ok())
                 .unwrap_or(DEFAULT_KEEPALIVE_DAYS),
+            retention_days: get(SettingKey::RetentionDays)?
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(DEFAULT_RETENTION_DAYS),
             bounce_via: get(SettingKey::BounceVia)?.map(|v| BounceVia::parse(&v)).unwrap_or_default(),
             bounce_port: get(SettingKey::BouncePort)?.and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_LOOPBACK_PORT),
         })

@@ -37,4 +37,8 @@ lead_url: string | null, contact_url: string | null, sent_at: string | null,
  * A create may already have reached amoCRM: editing is refused (the edited entry could not
  * be matched and would be created twice).
  */
-locked: boolean, } & ({ "kind": "lead", "draft": LeadDraft } | { "kind": "contact", "draft": ContactDraft });
+locked: boolean, 
+/**
+ * What was typed was removed after the retention period; only ids, link and times remain.
+ */
+purged: boolean, } & ({ "kind": "lead", "draft": LeadDraft } | { "kind": "contact", "draft": ContactDraft });

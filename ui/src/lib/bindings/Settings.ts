@@ -9,6 +9,11 @@ export type Settings = { platform: Platform, client_id: string | null, redirect_
  */
 keepalive_days: number, 
 /**
+ * Sent entries keep what was typed (names, phones, notes) this many days, then only their
+ * amoCRM ids, link and times stay on this computer.
+ */
+retention_days: number, 
+/**
  * With an https Redirect URI (bounce page): where the page forwards.
  */
 bounce_via: BounceVia, 

@@ -14,7 +14,11 @@ domain?: string, language?: Lang,
 /**
  * 1 to 60 days.
  */
-keepalive_days?: number, bounce_via?: BounceVia, 
+keepalive_days?: number, 
+/**
+ * 1 to 3650 days.
+ */
+retention_days?: number, bounce_via?: BounceVia, 
 /**
  * 1024 to 65535.
  */

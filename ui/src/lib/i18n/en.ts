@@ -90,6 +90,8 @@ export const en = {
   'settings.domainHint': 'e.g. mycompany.amocrm.ru; filled in automatically after connecting.',
   'settings.language': 'Language',
   'settings.keepalive': 'Keep-alive refresh (days)',
+  'settings.retention': 'Keep sent entries (days)',
+  'settings.retentionHint': 'After this many days a sent entry keeps only its amoCRM link and times; the customer’s name, phones, e-mail and note are removed from this computer (1–3650).',
   'settings.keepaliveHint': 'amoCRM drops connections whose tokens were not refreshed for 3 months; the app refreshes them in the background after this many days (1–60).',
   'settings.saved': 'Settings saved.',
 
@@ -150,6 +152,7 @@ export const en = {
   'history.empty': "Nothing entered yet.",
   'history.open': "Open in amoCRM",
   'history.retry': "Retry now",
+  'history.purged': 'Sent (details removed after the retention period)',
   'history.edit': "Edit",
   'history.discard': "Remove",
   'history.save': "Save and send",

@@ -92,6 +92,8 @@ export const ru: Record<MessageKey, string> = {
   'settings.domainHint': 'например, mycompany.amocrm.ru; заполнится сам после подключения.',
   'settings.language': 'Язык',
   'settings.keepalive': 'Фоновое обновление токенов (дней)',
+  'settings.retention': 'Хранить отправленные записи (дней)',
+  'settings.retentionHint': 'Через столько дней у отправленной записи остаются только ссылка в amoCRM и время; имя клиента, телефоны, почта и примечание удаляются с этого компьютера (1–3650).',
   'settings.keepaliveHint': 'amoCRM разрывает подключение, если токены не обновлялись 3 месяца; приложение обновляет их в фоне через столько дней (1–60).',
   'settings.saved': 'Настройки сохранены.',
 
@@ -152,6 +154,7 @@ export const ru: Record<MessageKey, string> = {
   'history.empty': "Пока ничего не введено.",
   'history.open': "Открыть в amoCRM",
   'history.retry': "Повторить сейчас",
+  'history.purged': 'Отправлено (подробности удалены по сроку хранения)',
   'history.edit': "Исправить",
   'history.discard': "Удалить",
   'history.save': "Сохранить и отправить",
