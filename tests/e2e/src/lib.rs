@@ -6,6 +6,7 @@
 //! The app binary comes from `AMO_CONNECT_APP` (default `target/release/amo-connect`), built by
 //! the Tauri CLI so the UI is embedded.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -188,21 +189,64 @@ pub fn contains(hay: &[u8], needle: &str) -> bool {
 /// A running `tauri-driver` and a WebDriver session with the app's window.
 pub struct Window {
     pub client: Client,
-    driver: Child,
+    driver: Group,
+}
+
+/// A process started in its own process group, with everything it starts: tauri-driver starts
+/// WebKitWebDriver, which starts the app, which starts WebKit's processes. Killing only the
+/// first leaves the others running — an app still holding the single-instance D-Bus name makes
+/// the next test's app fail at start ("failed to forward arguments to the running instance"),
+/// and a session then waits for a window that never comes.
+pub struct Group(Option<Child>);
+
+impl Group {
+    pub fn spawn(cmd: &mut Command) -> std::io::Result<Group> {
+        Ok(Group(Some(cmd.process_group(0).spawn()?)))
+    }
+
+    /// Kills the whole group and waits until none of its processes is left (at most 10 s).
+    pub fn kill(&mut self) {
+        let Some(mut child) = self.0.take() else { return };
+        let group = format!("-{}", child.id());
+        let signal = |sig: &str| {
+            Command::new("kill").args([sig, "--", &group]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+        };
+        signal("-KILL");
+        let _ = child.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // `kill -0` succeeds while any process of the group exists.
+        while signal("-0") && Instant::now() < deadline {
+            signal("-KILL");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        match self.0.as_mut() {
+            Some(c) => c.wait(),
+            None => Err(std::io::Error::other("already killed")),
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 impl Window {
     pub async fn open(env: &AppEnv) -> Result<Window> {
         let (port, native_port) = (free_port(), free_port());
         let log = std::fs::File::create(artifacts_dir().join(format!("tauri-driver-{port}.log")))?;
-        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .envs(env.vars())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("start tauri-driver (is it installed? scripts/test-all.sh installs it)")?;
-        let mut guard = DriverGuard(Some(driver));
+        let mut driver = Group::spawn(
+            Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+                .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+                .envs(env.vars())
+                .stdout(log.try_clone()?)
+                .stderr(log),
+        )
+        .context("start tauri-driver (is it installed? scripts/test-all.sh installs it)")?;
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -217,8 +261,20 @@ impl Window {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), serde_json::json!("wry"));
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
-        let client = ClientBuilder::native().capabilities(caps).connect(&url).await.context("WebDriver session")?;
-        let driver = guard.0.take().ok_or_else(|| anyhow!("driver gone"))?;
+        // An app that dies at start leaves WebKitWebDriver waiting for it without end: bound it,
+        // so the test fails with the driver's log instead of hanging the tier.
+        let client = match tokio::time::timeout(
+            Duration::from_secs(60),
+            ClientBuilder::native().capabilities(caps).connect(&url),
+        )
+        .await
+        {
+            Ok(c) => c.context("WebDriver session")?,
+            Err(_) => {
+                driver.kill();
+                bail!("no WebDriver session within 60 s: the app did not open its window (see the tauri-driver log in the artifacts)")
+            }
+        };
         Ok(Window { client, driver })
     }
 
@@ -293,29 +349,11 @@ impl Window {
         Ok(path)
     }
 
+    /// Ends the session and every process of it (the driver's group is killed on drop too).
     pub async fn close(mut self) -> Result<()> {
         let r = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        self.driver.kill();
         r.map_err(Into::into)
-    }
-}
-
-impl Drop for Window {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-struct DriverGuard(Option<Child>);
-
-impl Drop for DriverGuard {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
     }
 }
 

@@ -188,10 +188,9 @@ async fn a_deep_link_cold_starts_the_app_and_the_waiting_cli_sees_the_connection
     env.configure(DEEP_LINK)?;
     let run = env.spawn_connect(60)?;
     let link = redirect_location(&run.url).await?;
-    let mut app = std::process::Command::new(app_binary()).arg(&link).envs(env.vars()).spawn()?;
+    let mut app = Group::spawn(std::process::Command::new(app_binary()).arg(&link).envs(env.vars()))?;
     let (code, out, err) = run.finish().await?;
-    let _ = app.kill();
-    let _ = app.wait();
+    app.kill();
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.trim(), "Connected: Acme Trading (acme.amocrm.ru)");
     assert_eq!(sim.stats().code_exchanges, 1);
