@@ -14,7 +14,10 @@ PKGS=(
   # Running the real window headless, WebDriver E2E, real Secret Service
   xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools at-spi2-core
   # Desktop integration checks, screenshots, package checks
-  xdg-utils desktop-file-utils libglib2.0-bin xdotool imagemagick rpm
+  xdg-utils desktop-file-utils libglib2.0-bin xdotool imagemagick
+  # The packages as distributions check them: rpmbuild/rpmsign and cpio (scripts/finish-rpm.sh,
+  # scripts/sign-rpm.sh), gpg for the test signing key, lintian and rpmlint, dpkg-shlibdeps
+  rpm cpio gnupg lintian rpmlint dpkg-dev
   # actionlint (PyPI) for the workflows
   python3-venv
   # The updater installs a .deb through pkexec, a graphical sudo prompt, or sudo

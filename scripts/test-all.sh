@@ -4,14 +4,15 @@
 # "N passed, N failed" summary over all tiers.
 #
 # Tiers (docs/architecture.md ("Tests"); recipe: docs/testing-on-linux.md §1):
-#   lint      rustfmt, clippy, svelte-check, generated TS types and IPC contract up to date
+#   lint      rustfmt, clippy, svelte-check; generated TS types, IPC contract and package files
+#             (man pages, changelog, copyright) up to date
 #   core      amo-core, amo-cli and simulator tests (no WebKit; real SQLite files; in-memory keychain)
 #   node      the bounce page's rule and the updater manifest (node --test, beside those files)
 #   keychain  the real Secret Service: unlocked and locked (scripts/with-keyring.sh), absent (no bus)
 #   ui        Vitest with mocked IPC
 #   e2e       the app built by the Tauri CLI, driven through tauri-driver + WebKitWebDriver under
 #             Xvfb with a private D-Bus and an unlocked keyring; the CLI journey on the real binary
-#   package   the .deb and .rpm: contents, apt-get install, the installed app in a real window,
+#   package   the .deb and .rpm: lintian and rpmlint clean, contents, signatures, apt-get install, the installed app in a real window,
 #             a deep link through the desktop's URL handler, the app updating itself from a local
 #             update source (forged updates refused), clean removal (scripts/test-package.sh)
 #   workflows actionlint over .github/workflows
@@ -101,6 +102,20 @@ UPDATE_DIR=$ROOT/target/update-test
 must update-test-config -- bash scripts/update-test-config.sh "$UPDATE_DIR"
 must app-build -- env TAURI_SIGNING_PRIVATE_KEY="$UPDATE_DIR/test.key" TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
   ui/node_modules/.bin/tauri build --ci --bundles deb rpm --config "$UPDATE_DIR/tauri.test.json"
+# The .rpm as a distribution takes it: rebuilt with rpm's own tools (scripts/finish-rpm.sh),
+# signed with the throwaway OpenPGP key as the release signs with the project's, and its updater
+# signature made again for the new file (for its version, as the release signs).
+finish_test_rpm() {
+  local version rpm
+  version=$(node -p 'require("./src-tauri/tauri.conf.json").version')
+  rpm=$(bash scripts/finish-rpm.sh "target/release/bundle/rpm/Amo Connect-$version-1.x86_64.rpm" \
+    target/release/bundle/rpm) || return 1
+  RPM_SIGNING_KEY=$(cat "$UPDATE_DIR/rpm-test.key") bash scripts/sign-rpm.sh "$rpm" \
+    --public-key-out "$UPDATE_DIR/rpm-test.pub.asc" || return 1
+  TAURI_SIGNING_PRIVATE_KEY=$(cat "$UPDATE_DIR/test.key") TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
+    ui/node_modules/.bin/tauri signer sign --app-version "$version" "$rpm" >/dev/null
+}
+must rpm-finish -- finish_test_rpm
 step "cold build done"
 # The release workflow's guard: a signing key that does not match the app's public key is refused.
 check updater-key-matches -- env TAURI_SIGNING_PRIVATE_KEY="$UPDATE_DIR/test.key" \
@@ -114,11 +129,12 @@ check clippy -- cargo clippy --release --workspace --all-targets --features taur
 
 # ---------------------------------------------------------------- core (no WebKit)
 run_cargo_tier core -- "$FRESH" cargo test --release --no-fail-fast -p amo-core -p amo-cli -p amo-sim
-# The core's tests regenerated the UI's types (ts-rs) and the IPC contract; they must match what
-# is committed: nothing changed, nothing new.
+# The core's tests regenerated the UI's types (ts-rs), the IPC contract and the packages' man
+# pages, changelog and copyright; they must match what is committed: nothing changed, nothing new.
 if git rev-parse --git-dir >/dev/null 2>&1; then
-  check ts-bindings-current -- bash -c 'git diff --exit-code -- ui/src/lib/bindings ui/src/lib/ipc &&
-    [ -z "$(git status --porcelain -- ui/src/lib/bindings ui/src/lib/ipc)" ]'
+  GENERATED="ui/src/lib/bindings ui/src/lib/ipc src-tauri/linux/generated"
+  check generated-files-current -- bash -c "git diff --exit-code -- $GENERATED &&
+    [ -z \"\$(git status --porcelain -- $GENERATED)\" ]"
 fi
 
 # ---------------------------------------------------------------- ui
@@ -179,9 +195,11 @@ fi
 check actionlint -- "$TOOLS/venv/bin/actionlint" -no-color -oneline
 # Every action pinned to a full commit SHA: a movable tag could change what runs next to the keys.
 check actions-pinned -- bash -c '! grep -nE "^\s*(- )?uses:\s*[^ ]+@" .github/workflows/*.yml | grep -vE "@[0-9a-f]{40}( |$)"'
-# The update-signing key reaches no build job: only the sign job's signing step names it.
-check update-key-only-in-sign-step -- bash -c '[ "$(grep -c "secrets.TAURI_SIGNING_PRIVATE_KEY }}" .github/workflows/release.yml)" = 1 ] &&
-  ! grep -q "GITHUB_ENV.*TAURI_SIGNING\|TAURI_SIGNING.*GITHUB_ENV" .github/workflows/release.yml' 
+# The signing keys reach no build job: only one step of the sign job names each.
+check signing-keys-only-in-sign-steps -- bash -c 'for key in TAURI_SIGNING_PRIVATE_KEY RPM_SIGNING_KEY; do
+    [ "$(grep -c "secrets.$key }}" .github/workflows/release.yml)" = 1 ] || exit 1
+  done
+  ! grep -qE "GITHUB_ENV.*(TAURI|RPM)_SIGNING|(TAURI|RPM)_SIGNING.*GITHUB_ENV" .github/workflows/release.yml' 
 
 # ---------------------------------------------------------------- summary
 echo

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The Linux packages as a user gets them: checks the built .deb and .rpm, installs the .deb with
+# The Linux packages as a user gets them: checks the built .deb and .rpm as Debian and Fedora
+# check theirs (lintian: no errors or warnings; rpmlint: no errors), their signatures, shared
+# library dependencies, man pages, changelog and copyright; installs the .deb with
 # apt-get, checks what it placed (binary, desktop entry with %u, icons, scheme handler), launches
 # the INSTALLED app in a real window (Xvfb, private D-Bus, unlocked keyring), signs in through an
 # amoconnect:// link opened by the desktop's URL handler (gio), and removes the package cleanly.
@@ -22,7 +24,9 @@ check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then pass "$name"; else
 # test version from an earlier run).
 VERSION=$(node -p 'require("./src-tauri/tauri.conf.json").version')
 DEB="$ROOT/target/release/bundle/deb/Amo Connect_${VERSION}_amd64.deb"
-RPM="$ROOT/target/release/bundle/rpm/Amo Connect-${VERSION}-1.x86_64.rpm"
+# The .rpm as scripts/finish-rpm.sh rebuilt it (scripts/test-all.sh, release workflow).
+RPM="$ROOT/target/release/bundle/rpm/amo-connect-${VERSION}-1.x86_64.rpm"
+UPDATE_DIR=$ROOT/target/update-test
 [ -f "$RPM" ] || RPM=""
 [ -f "$DEB" ] || { fail deb-built "no $DEB"; exit 1; }
 pass deb-built
@@ -41,10 +45,65 @@ for size in 32x32 128x128 256x256@2; do
 done
 check deb-maintainer bash -c "dpkg-deb -f '$DEB' Maintainer | grep -q '@'"
 check deb-depends-webkit bash -c "dpkg-deb -f '$DEB' Depends | grep -q libwebkit2gtk-4.1-0"
+check deb-man-pages bash -c "zcat '$X/usr/share/man/man1/amo-connect.1.gz' | grep -q '^.TH amo-connect 1' &&
+  zcat '$X/usr/share/man/man1/amo-connect-outbox-edit.1.gz' | grep -q 'FIELD=VALUE'"
+check deb-changelog bash -c "zcat '$X/usr/share/doc/amo-connect/changelog.gz' | head -n 1 | grep -q '^amo-connect ($VERSION) '"
+check deb-copyright grep -q '^License: MIT' "$X/usr/share/doc/amo-connect/copyright"
+
+# Depends must cover what the program really links, with at least the versions dpkg-shlibdeps
+# derives from the symbols it uses (tauri.conf.json lists them; the bundler adds none of its own
+# beyond WebKitGTK and GTK).
+deps_cover_shlibs() {
+  local dir need declared pkg ver have
+  dir=$(mktemp -d)
+  mkdir -p "$dir/debian"
+  printf 'Source: amo-connect\n\nPackage: amo-connect\nArchitecture: any\n' >"$dir/debian/control"
+  need=$(cd "$dir" && dpkg-shlibdeps -O "$X/usr/bin/amo-connect" 2>/dev/null | sed 's/^shlibs:Depends=//')
+  rm -rf "$dir"
+  [ -n "$need" ] || { echo "dpkg-shlibdeps found nothing"; return 1; }
+  declared=$(dpkg-deb -f "$DEB" Depends)
+  while IFS= read -r dep; do
+    pkg=${dep%% *}
+    ver=$(sed -nE 's/.*\(>= ([^)]+)\).*/\1/p' <<<"$dep")
+    have=$(tr ',' '\n' <<<"$declared" | sed 's/^ *//' | grep -E "^$pkg( |$)" | sed -nE 's/.*\(>= ([^)]+)\).*/\1/p' | sort -V | tail -n 1)
+    tr ',' '\n' <<<"$declared" | sed 's/^ *//' | grep -qE "^$pkg( |$)" || { echo "missing: $dep"; return 1; }
+    if [ -n "$ver" ] && ! { [ -n "$have" ] && dpkg --compare-versions "$have" ge "$ver"; }; then
+      echo "too low: $pkg ${have:-(any)} < $ver"; return 1
+    fi
+  done < <(tr ',' '\n' <<<"$need" | sed 's/^ *//')
+}
+if out=$(deps_cover_shlibs 2>&1); then pass deb-depends-cover-shared-libraries; else fail deb-depends-cover-shared-libraries "$out"; fi
+
+# Debian's own package checker: no error and no warning (info tags are advice, listed in the log).
+lintian --fail-on error,warning --display-info "$DEB" >"$ARTIFACTS/lintian.log" 2>&1
+lintian_rc=$?
+if [ "$lintian_rc" -eq 0 ]; then pass lintian-clean; else fail lintian-clean "$(grep -E '^[EW]: ' "$ARTIFACTS/lintian.log" | head -n 5)"; fi
+echo "    lintian: $(grep -c '^E: ' "$ARTIFACTS/lintian.log") errors, $(grep -c '^W: ' "$ARTIFACTS/lintian.log") warnings, $(grep -c '^I: ' "$ARTIFACTS/lintian.log") info"
+
 if [ -n "$RPM" ] && command -v rpm >/dev/null; then
   check rpm-has-binary bash -c "rpm -qlp '$RPM' | grep -qx /usr/bin/amo-connect"
   check rpm-has-desktop-entry bash -c "rpm -qlp '$RPM' | grep -q '/usr/share/applications/Amo Connect.desktop'"
-  check rpm-metadata bash -c "rpm -qip '$RPM' | grep -q 'License *: MIT'"
+  check rpm-has-man-pages bash -c "rpm -qlp '$RPM' | grep -qx /usr/share/man/man1/amo-connect-outbox-edit.1.gz"
+  check rpm-metadata bash -c "rpm -qip '$RPM' | grep -q 'License *: MIT' && rpm -qip '$RPM' | grep -q '^Packager *: .*@'"
+  check rpm-requires-libc bash -c "rpm -qp --requires '$RPM' | grep -q '^libc.so.6(GLIBC_'"
+  check rpm-changelog bash -c "rpm -qp --changelog '$RPM' | head -n 1 | grep -q -- '- $VERSION-1\$'"
+  # The signature, checked as a user who imported the project's key would (a private rpm
+  # database: the machine's stays untouched); rpmlint then also knows the key.
+  RPMDB_HOME=$(mktemp -d)
+  if [ -s "$UPDATE_DIR/rpm-test.pub.asc" ] && HOME=$RPMDB_HOME rpmkeys --import "$UPDATE_DIR/rpm-test.pub.asc" &&
+      HOME=$RPMDB_HOME rpmkeys -K "$RPM" | grep -q 'digests signatures OK'; then
+    pass rpm-signature-valid
+  else
+    fail rpm-signature-valid "$(HOME=$RPMDB_HOME rpmkeys -K "$RPM" 2>&1 | tail -n 1)"
+  fi
+  HOME=$RPMDB_HOME rpmlint -c "$ROOT/scripts/rpmlint.toml" "$RPM" >"$ARTIFACTS/rpmlint.log" 2>&1
+  if ! grep -q ': E: ' "$ARTIFACTS/rpmlint.log" && grep -q '0 errors' "$ARTIFACTS/rpmlint.log"; then
+    pass rpmlint-no-errors
+  else
+    fail rpmlint-no-errors "$(grep ': E: ' "$ARTIFACTS/rpmlint.log" | head -n 5)"
+  fi
+  echo "    rpmlint: $(grep -oE '[0-9]+ errors, [0-9]+ warnings' "$ARTIFACTS/rpmlint.log")"
+  rm -rf "$RPMDB_HOME"
 else
   fail rpm-built "no .rpm or no rpm tool"
 fi
@@ -56,6 +115,7 @@ echo "    install took $(echo "$(date +%s.%N) - $start" | awk '{printf "%.1f", $
 check installed-binary test -x /usr/bin/amo-connect
 check installed-desktop-entry test -f "/usr/share/applications/Amo Connect.desktop"
 check installed-icons test -s /usr/share/icons/hicolor/128x128/apps/amo-connect.png
+check installed-man-page test -s /usr/share/man/man1/amo-connect-lead-add.1.gz
 check scheme-handler-xdg-mime bash -c "xdg-mime query default x-scheme-handler/amoconnect | grep -qx 'Amo Connect.desktop'"
 check scheme-handler-gio bash -c "gio mime x-scheme-handler/amoconnect | grep -q 'Amo Connect.desktop'"
 
@@ -116,7 +176,6 @@ done < <(SIM_PORT=$SIM_PORT OUT=$ARTIFACTS xvfb-run -a -s "-screen 0 1280x800x24
 # ------------------------------------------------------------------ the installed app updates itself
 # A newer version built like the installed one (same test key and update source), a package
 # signed by another key, and the test driving the installed window (tests/e2e/tests/update.rs).
-UPDATE_DIR=$ROOT/target/update-test
 NEW_VERSION=$(echo "$VERSION" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
 if [ -s "$UPDATE_DIR/tauri.test.json" ]; then
   cp "$DEB.sig" "$UPDATE_DIR/old.deb.sig"

@@ -9,13 +9,24 @@
 #   TAURI_SIGNING_PRIVATE_KEY=DIR/test.key TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
 #     tauri build --config DIR/tauri.test.json
 #
-# The key and port are kept between runs (same config, no needless rebuild).
+# Also a throwaway OpenPGP key, rpm-test.key, which signs the test .rpm (scripts/sign-rpm.sh) as
+# the release's key signs the published one.
+#
+# The keys and port are kept between runs (same config, no needless rebuild).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${1:?usage: update-test-config.sh DIR}
 mkdir -p "$DIR"
 if ! [ -s "$DIR/test.key" ]; then
   ui/node_modules/.bin/tauri signer generate --ci -p "" -f -w "$DIR/test.key" >/dev/null
+fi
+if ! [ -s "$DIR/rpm-test.key" ]; then
+  gnupg=$(mktemp -d)
+  GNUPGHOME=$gnupg gpg --batch --quiet --passphrase '' \
+    --quick-gen-key "Amo Connect test packages <packages@amo-connect.invalid>" rsa3072 sign never 2>/dev/null
+  GNUPGHOME=$gnupg gpg --batch --armor --export-secret-keys >"$DIR/rpm-test.key"
+  GNUPGHOME=$gnupg gpgconf --kill all >/dev/null 2>&1 || true
+  rm -rf "$gnupg"
 fi
 if ! [ -s "$DIR/port" ]; then
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' >"$DIR/port"

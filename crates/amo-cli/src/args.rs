@@ -4,8 +4,69 @@
 use amo_core::domain::secret::Secret;
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// What `--help` and the man pages (src-tauri/linux/generated, made from this definition) say
+/// after the options, for scripts and admins: one table each, rendered as text by
+/// [`after_long_help`] and as man page sections by the packaging test.
+pub const EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "Success."),
+    (
+        "1",
+        "The command failed; stderr has one line `error[CODE]: message`. CODE is stable (changes are \
+         listed in CHANGELOG.md); `--json` outputs carry it as `code`.",
+    ),
+    ("2", "Usage error: unknown command, missing or invalid argument."),
+];
+
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("AMO_CONNECT_LANG", "ru or en: the language of messages (else LC_ALL, LC_MESSAGES, LANG)."),
+    ("AMO_CONNECT_DATA_DIR", "The data directory (database, log) instead of the platform's."),
+    ("AMO_CONNECT_LOG", "The log filter, e.g. debug (default info)."),
+    (
+        "AMO_CONNECT_SERVER",
+        "A loopback amoCRM stand-in (the simulator) instead of amoCRM; release builds accept only \
+         127.0.0.1, [::1] or localhost.",
+    ),
+    ("AMO_CONNECT_NO_BROWSER", "When 1, `connect` prints the authorize URL and opens no browser."),
+];
+
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "$XDG_DATA_HOME/com.amoconnect.desktop/amo-connect.sqlite3",
+        "Settings, sign-in states and the outbox ($XDG_DATA_HOME is ~/.local/share unless set).",
+    ),
+    ("$XDG_DATA_HOME/com.amoconnect.desktop/logs/", "The log; it holds no token, code or secret."),
+    ("OS keychain", "Tokens and the Secret key, only there (Secret Service on Linux)."),
+];
+
+/// The three tables as plain text under `--help`.
+fn after_long_help() -> String {
+    let mut s = String::new();
+    for (title, rows) in [("Exit status", EXIT_STATUS), ("Environment", ENVIRONMENT), ("Files", FILES)] {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(title);
+        s.push_str(":\n");
+        for (name, text) in rows {
+            s.push_str(&format!("  {name}\n      {text}\n"));
+        }
+    }
+    s
+}
+
+/// The whole command line; `amo-connect` with no arguments (or only an amoconnect:// link) opens
+/// the window instead.
 #[derive(Parser, Debug)]
-#[command(name = "amo-connect", version, about = "Amo Connect: amoCRM / Kommo from the desktop and the command line")]
+#[command(
+    name = "amo-connect",
+    version,
+    about = "Amo Connect: amoCRM / Kommo from the desktop and the command line",
+    long_about = "Amo Connect connects to an amoCRM or Kommo account and enters leads and contacts \
+through a durable outbox: nothing typed is lost to an outage or a crash, and nothing is created \
+twice. Without arguments it opens the window; with a command it works on the command line, \
+sharing the window's settings, keychain entries and outbox.",
+    after_long_help = after_long_help()
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -44,6 +105,7 @@ pub enum Command {
     },
     /// Show the connection.
     Status {
+        /// Print JSON (stable keys) instead of text.
         #[arg(long)]
         json: bool,
         /// Check the connection with amoCRM first: refreshes the tokens if they are (about to be)
@@ -69,18 +131,22 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         action: Option<OutboxAction>,
+        /// Print JSON (stable keys) instead of text.
         #[arg(long)]
         json: bool,
+        /// Show at most this many entries, newest first.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
     /// The account's pipelines and their stages (from amoCRM; the cache when offline).
     Pipelines {
+        /// Print JSON (stable keys) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// The account's users (admins see everyone; other users see themselves).
     Users {
+        /// Print JSON (stable keys) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -104,29 +170,37 @@ pub enum LeadAction {
     /// Queue a lead (with an optional contact and note) and wait until amoCRM has it; prints the
     /// lead id.
     Add {
+        /// The lead's name, e.g. "Order by phone".
         #[arg(long)]
         name: String,
         /// A whole number, 0 or more.
         #[arg(long)]
         price: Option<String>,
+        /// The pipeline id (see `pipelines`); needs --status.
         #[arg(long, requires = "status")]
         pipeline: Option<i64>,
+        /// The stage id within --pipeline (see `pipelines`).
         #[arg(long, requires = "pipeline")]
         status: Option<i64>,
+        /// The responsible user's id (see `users`); default: the connected user.
         #[arg(long)]
         responsible: Option<i64>,
+        /// A tag, as often as needed.
         #[arg(long = "tag")]
         tags: Vec<String>,
         /// The contact's name ("First Last").
         #[arg(long)]
         contact_name: Option<String>,
+        /// The contact's phone, as often as needed; normalised for the account's country.
         #[arg(long = "phone")]
         phones: Vec<String>,
+        /// The contact's e-mail.
         #[arg(long)]
         email: Option<String>,
         /// Attach the lead to this existing contact instead of creating one.
         #[arg(long, conflicts_with_all = ["contact_name", "phones", "email"])]
         contact_id: Option<i64>,
+        /// A note added to the lead.
         #[arg(long)]
         note: Option<String>,
         #[command(flatten)]
@@ -134,8 +208,10 @@ pub enum LeadAction {
     },
     /// The newest leads in amoCRM.
     List {
+        /// How many leads, newest first (1–10000).
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         limit: u64,
+        /// Print JSON (stable keys) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -148,10 +224,13 @@ pub enum ContactAction {
         /// "First Last"
         #[arg(long)]
         name: String,
+        /// A phone, as often as needed; normalised for the account's country.
         #[arg(long = "phone")]
         phones: Vec<String>,
+        /// The contact's e-mail.
         #[arg(long)]
         email: Option<String>,
+        /// The responsible user's id (see `users`); default: the connected user.
         #[arg(long)]
         responsible: Option<i64>,
         #[command(flatten)]
@@ -164,6 +243,7 @@ pub enum OutboxAction {
     /// Send waiting entries now (and an entry needing attention, given its id). Waits for them
     /// like `lead add`. An API block stays: see `outbox resume`.
     Retry {
+        /// One entry (also one needing attention); without it, every waiting entry.
         id: Option<i64>,
         #[command(flatten)]
         wait: WaitArgs,
@@ -177,6 +257,7 @@ pub enum OutboxAction {
     /// FIELD is one of name, price, pipeline, status, responsible, tags (comma-separated), note,
     /// contact-name, phone (several separated by |), email, contact-id; an empty VALUE clears it.
     Edit {
+        /// The entry's id (see `outbox`).
         id: i64,
         /// FIELD=VALUE, as often as needed.
         #[arg(long = "field", value_name = "FIELD=VALUE", required = true)]
@@ -185,17 +266,26 @@ pub enum OutboxAction {
         wait: WaitArgs,
     },
     /// Remove an entry that needs attention (waiting and sent entries cannot be removed).
-    Discard { id: i64 },
+    Discard {
+        /// The entry's id (see `outbox`).
+        id: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigAction {
     /// Set one setting.
-    Set { key: ConfigKey, value: String },
+    Set {
+        /// Which setting.
+        key: ConfigKey,
+        /// The new value.
+        value: String,
+    },
     /// Read the integration's Secret key from standard input and store it in the OS keychain.
     SetSecret,
     /// Print the settings (the Secret key only as set / not set).
     Show {
+        /// Print JSON (stable keys) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -203,11 +293,17 @@ pub enum ConfigAction {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum ConfigKey {
+    /// amocrm or kommo.
     Platform,
+    /// The integration's ID (a UUID from its Keys tab).
     ClientId,
+    /// The Redirect URI exactly as entered in the integration.
     RedirectUri,
+    /// The account address, e.g. mycompany.amocrm.ru.
     Domain,
+    /// ru or en.
     Language,
+    /// Refresh an idle connection when the last refresh is older than this many days (1–60).
     KeepaliveDays,
     /// Days sent entries keep what was typed (1–3650, default 30).
     RetentionDays,

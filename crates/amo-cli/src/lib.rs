@@ -1,29 +1,15 @@
 //! The command line, in the same binary as the window (`amo-connect <command>`). It mirrors the
-//! original integration's console commands; other programs rely on this surface:
+//! original integration's console commands; other programs rely on this surface.
 //!
-//! ```text
-//! amo-connect config set platform|client-id|redirect-uri|domain|language|keepalive-days VALUE
-//! amo-connect config set-secret            # the Secret key from stdin, never argv
-//! amo-connect config show [--json]
-//! amo-connect connect [--no-browser] [--timeout SECS]
-//! amo-connect connect --code CODE --domain HOST
-//! amo-connect connect --long-lived-token-stdin --domain HOST
-//! amo-connect status [--json] [--refresh]
-//! amo-connect cleanup
-//! amo-connect disconnect
-//! amo-connect lead add --name NAME [--price N] [--pipeline ID --status ID] [--responsible ID] [--tag T]…
-//!                      [--contact-name "FIRST LAST"] [--phone P]… [--email E] [--contact-id ID] [--note TEXT]
-//!                      [--no-wait] [--timeout SECS]
-//! amo-connect lead list [--limit N] [--json]
-//! amo-connect contact add --name "FIRST LAST" [--phone P]… [--email E] [--no-wait] [--timeout SECS]
-//! amo-connect outbox [--json] [--limit N]
-//! amo-connect outbox retry [ID]
-//! ```
+//! The commands, their options, exit status and environment are defined once, in [`args`]
+//! (clap): `amo-connect --help`, `amo-connect COMMAND --help` and the man pages
+//! (`man amo-connect`, one page per subcommand, generated from it by
+//! `tests/packaging_files.rs`) all come from there.
 //!
 //! Exit status 0 on success; 1 with one line `error[code]: message` on stderr otherwise; 2 for
 //! usage errors. This crate only parses and prints; everything it does is `amo_core`'s.
 
-mod args;
+pub mod args;
 mod browser;
 mod edit;
 mod exec;
@@ -35,6 +21,11 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use amo_core::{AmoConnect, Error, Lang, Result};
 use clap::Parser;
+
+/// The command line's definition, for the man pages and the argv fuzz target.
+pub fn command() -> clap::Command {
+    <args::Cli as clap::CommandFactory>::command()
+}
 
 /// True when the arguments ask for the CLI rather than the window. The window is started with no
 /// arguments, or with a deep-link URL (`amoconnect://…`) as the only one.
