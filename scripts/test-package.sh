@@ -43,6 +43,7 @@ check deb-desktop-valid desktop-file-validate "$DESKTOP"
 for size in 32x32 128x128 256x256@2; do
   check "deb-icon-$size" test -s "$X/usr/share/icons/hicolor/$size/apps/amo-connect.png"
 done
+check deb-compressed-like-debian bash -c "ar t '$DEB' | grep -qx data.tar.xz"
 check deb-maintainer bash -c "dpkg-deb -f '$DEB' Maintainer | grep -q '@'"
 check deb-depends-webkit bash -c "dpkg-deb -f '$DEB' Depends | grep -q libwebkit2gtk-4.1-0"
 check deb-man-pages bash -c "zcat '$X/usr/share/man/man1/amo-connect.1.gz' | grep -q '^.TH amo-connect 1' &&
