@@ -102,20 +102,26 @@ UPDATE_DIR=$ROOT/target/update-test
 must update-test-config -- bash scripts/update-test-config.sh "$UPDATE_DIR"
 must app-build -- env TAURI_SIGNING_PRIVATE_KEY="$UPDATE_DIR/test.key" TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
   ui/node_modules/.bin/tauri build --ci --bundles deb rpm --config "$UPDATE_DIR/tauri.test.json"
-# The .rpm as a distribution takes it: rebuilt with rpm's own tools (scripts/finish-rpm.sh),
-# signed with the throwaway OpenPGP key as the release signs with the project's, and its updater
-# signature made again for the new file (for its version, as the release signs).
-finish_test_rpm() {
-  local version rpm
+# The packages as distributions take them (docs/packaging.md): the .deb recompressed by dpkg-deb
+# (xz, scripts/finish-deb.sh); the .rpm rebuilt with rpm's own tools (scripts/finish-rpm.sh) and
+# signed with the throwaway OpenPGP key as the release signs with the project's. Both changed
+# files get their updater signatures again, for their version, as the release signs them.
+finish_test_packages() {
+  local version deb rpm key
   version=$(node -p 'require("./src-tauri/tauri.conf.json").version')
+  deb="target/release/bundle/deb/Amo Connect_${version}_amd64.deb"
+  bash scripts/finish-deb.sh "$deb" || return 1
   rpm=$(bash scripts/finish-rpm.sh "target/release/bundle/rpm/Amo Connect-$version-1.x86_64.rpm" \
     target/release/bundle/rpm) || return 1
   RPM_SIGNING_KEY=$(cat "$UPDATE_DIR/rpm-test.key") bash scripts/sign-rpm.sh "$rpm" \
     --public-key-out "$UPDATE_DIR/rpm-test.pub.asc" || return 1
-  TAURI_SIGNING_PRIVATE_KEY=$(cat "$UPDATE_DIR/test.key") TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
-    ui/node_modules/.bin/tauri signer sign --app-version "$version" "$rpm" >/dev/null
+  key=$(cat "$UPDATE_DIR/test.key")
+  for f in "$deb" "$rpm"; do
+    TAURI_SIGNING_PRIVATE_KEY=$key TAURI_SIGNING_PRIVATE_KEY_PASSWORD= \
+      ui/node_modules/.bin/tauri signer sign --app-version "$version" "$f" >/dev/null || return 1
+  done
 }
-must rpm-finish -- finish_test_rpm
+must packages-finish -- finish_test_packages
 step "cold build done"
 # The release workflow's guard: a signing key that does not match the app's public key is refused.
 check updater-key-matches -- env TAURI_SIGNING_PRIVATE_KEY="$UPDATE_DIR/test.key" \
