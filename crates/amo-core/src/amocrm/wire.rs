@@ -121,11 +121,16 @@ pub struct AmoFieldProblem {
     pub detail: String,
 }
 
-/// amoCRM's problems as form field errors; `map` turns a path into the form's field name.
+/// The longest amoCRM path kept (its real paths are under 80 characters).
+const MAX_PATH: usize = 200;
+
+/// amoCRM's problems as form field errors; `map` turns a path into the form's field name. The
+/// path is server text like the rest: shortened and stripped of control characters before it is
+/// mapped, since an unknown path is kept (and shown) as the field's name.
 pub fn field_errors(raw: &[AmoFieldProblem], map: impl Fn(&str) -> String) -> Vec<FieldError> {
     raw.iter()
         .map(|p| FieldError {
-            field: map(&p.path),
+            field: map(&shown(&p.path, MAX_PATH)),
             code: match p.code.as_str() {
                 "NotSupportedChoice" => FieldCode::NotAChoice,
                 "FieldNotExpected" => FieldCode::NotExpected,
@@ -305,6 +310,20 @@ mod tests {
         assert_eq!((fields[1].field.as_str(), fields[1].code), ("price", FieldCode::Rejected));
         assert_eq!(fields[1].amo_code.as_deref(), Some("InvalidType[31m"), "no control characters kept");
         assert!(validation_problems(r#"{"detail":"x"}"#).is_none());
+    }
+
+    /// Found by fuzz/fuzz_targets/api_answer.rs: a path with control characters reached the
+    /// message ("Check the field — …") as it came, and a path of any length was kept.
+    #[test]
+    fn amocrm_paths_are_cleaned_and_shortened_like_other_server_text() {
+        let raw = [AmoFieldProblem {
+            path: format!("e\u{7f}\u{1b}[2J{}", "x".repeat(10_000)),
+            code: "NotSupportedChoice".into(),
+            detail: String::new(),
+        }];
+        let fields = field_errors(&raw, str::to_string);
+        assert!(!fields[0].field.chars().any(char::is_control), "{:?}", fields[0].field);
+        assert_eq!(fields[0].field.chars().count(), MAX_PATH);
     }
 
     #[test]

@@ -169,37 +169,36 @@ async fn accept_loop(listener: TcpListener, tx: mpsc::Sender<Callback>, path: Ar
 /// Reads one request; answers anything that is not a GET of the callback path itself, and
 /// returns the callback's query (with the open connection) for the verdict.
 async fn read_callback(mut stream: TcpStream, peer: SocketAddr, expected: &str) -> Option<Callback> {
-    let (method, target) = match tokio::time::timeout(HEADER_TIMEOUT, read_head(&mut stream)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(why)) => {
-            tracing::info!(%peer, "loopback: bad request ({why})");
-            respond(&mut stream, 400, "text/plain; charset=utf-8", "Bad Request").await;
-            return None;
-        }
+    let route = match tokio::time::timeout(HEADER_TIMEOUT, read_head(&mut stream)).await {
+        Ok(Ok(head)) => route_request(&head, expected),
+        Ok(Err(why)) => Err(why),
         Err(_) => {
             tracing::info!(%peer, "loopback: request head not received in time");
             return None;
         }
     };
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (target, String::new()),
-    };
-    if path != expected {
-        // Say nothing about what is expected where: a bare 404.
-        tracing::info!(%peer, "loopback: request for another path refused");
-        respond(&mut stream, 404, "text/plain; charset=utf-8", "Not Found").await;
-        return None;
+    match route {
+        Ok(Route::Callback { query }) => Some(Callback { query, stream }),
+        Ok(Route::NotFound) => {
+            // Say nothing about what is expected where: a bare 404.
+            tracing::info!(%peer, "loopback: request for another path refused");
+            respond(&mut stream, 404, "text/plain; charset=utf-8", "Not Found").await;
+            None
+        }
+        Ok(Route::MethodNotAllowed) => {
+            respond(&mut stream, 405, "text/plain; charset=utf-8", "Method Not Allowed").await;
+            None
+        }
+        Err(why) => {
+            tracing::info!(%peer, "loopback: bad request ({why})");
+            respond(&mut stream, 400, "text/plain; charset=utf-8", "Bad Request").await;
+            None
+        }
     }
-    if method != "GET" {
-        respond(&mut stream, 405, "text/plain; charset=utf-8", "Method Not Allowed").await;
-        return None;
-    }
-    Some(Callback { query, stream })
 }
 
-/// Reads the request line and headers; returns (method, request-target).
-async fn read_head(stream: &mut TcpStream) -> std::result::Result<(String, String), &'static str> {
+/// Reads until the blank line that ends the request head; at most [`MAX_REQUEST`] bytes.
+async fn read_head(stream: &mut TcpStream) -> std::result::Result<Vec<u8>, &'static str> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
@@ -209,22 +208,45 @@ async fn read_head(stream: &mut TcpStream) -> std::result::Result<(String, Strin
         }
         buf.extend_from_slice(&chunk[..n]);
         if buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            break;
+            return Ok(buf);
         }
         if buf.len() > MAX_REQUEST {
             return Err("request too large");
         }
     }
-    let head = std::str::from_utf8(&buf).map_err(|_| "not UTF-8")?;
+}
+
+/// What the listener does with one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// A GET of the callback path: its query (possibly empty) goes to the verdict.
+    Callback { query: String },
+    /// Any other path: a bare 404 that says nothing about what is expected where.
+    NotFound,
+    /// The callback path with another method: 405.
+    MethodNotAllowed,
+}
+
+/// Parses a request head as read from a local connection (the request line and headers, as
+/// bytes; anything after the request line is ignored) and decides what to do with it. The
+/// listener's only parser of bytes from the network, kept free of I/O so that the fuzz target
+/// `fuzz/fuzz_targets/loopback_head.rs` runs exactly this code. `Err` says why it is a 400.
+pub fn route_request(head: &[u8], expected_path: &str) -> std::result::Result<Route, &'static str> {
+    let head = std::str::from_utf8(head).map_err(|_| "not UTF-8")?;
     let line = head.lines().next().ok_or("empty request")?;
     let mut parts = line.split(' ');
-    let (method, target, version) = (parts.next(), parts.next(), parts.next());
-    match (method, target, version) {
-        (Some(m), Some(t), Some(v)) if v.starts_with("HTTP/1.") && t.starts_with('/') => {
-            Ok((m.to_string(), t.to_string()))
-        }
-        _ => Err("malformed request line"),
-    }
+    let (method, target) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(m), Some(t), Some(v)) if v.starts_with("HTTP/1.") && t.starts_with('/') => (m, t),
+        _ => return Err("malformed request line"),
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    Ok(if path != expected_path {
+        Route::NotFound
+    } else if method != "GET" {
+        Route::MethodNotAllowed
+    } else {
+        Route::Callback { query: query.to_string() }
+    })
 }
 
 async fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &str) {
@@ -252,8 +274,9 @@ fn escape(s: &str) -> String {
 }
 
 /// The page the browser shows after the redirect, in Russian and English (the browser's
-/// language is unknown here).
-fn page(err: Option<&Error>) -> String {
+/// language is unknown here). Every text in it that came from outside is escaped; public so the
+/// fuzz target `fuzz/fuzz_targets/callback_query.rs` can check that for any callback.
+pub fn page(err: Option<&Error>) -> String {
     let part = |lang: Lang, attr: &str| {
         let t = crate::i18n::callback_page(err.is_none(), lang);
         let detail = err.map(|e| format!("<p{attr}>{}</p>", escape(&e.message(lang)))).unwrap_or_default();
@@ -361,6 +384,22 @@ mod tests {
         }
         assert_eq!(get(port, "/cb?state=last").await.0, 200);
         server.await.expect("join").expect("ok");
+    }
+
+    #[test]
+    fn only_a_get_of_the_path_itself_is_a_callback() {
+        let route = |head: &[u8]| route_request(head, "/cb");
+        assert_eq!(
+            route(b"GET /cb?code=x&state=s HTTP/1.1\r\nHost: a\r\n\r\n"),
+            Ok(Route::Callback { query: "code=x&state=s".into() })
+        );
+        assert_eq!(route(b"GET /cb HTTP/1.0\n\n"), Ok(Route::Callback { query: String::new() }));
+        assert_eq!(route(b"GET /cb/x?state=s HTTP/1.1\r\n\r\n"), Ok(Route::NotFound));
+        assert_eq!(route(b"GET /c?b HTTP/1.1\r\n\r\n"), Ok(Route::NotFound));
+        assert_eq!(route(b"POST /cb HTTP/1.1\r\n\r\n"), Ok(Route::MethodNotAllowed));
+        for bad in [&b"GET http://x/cb HTTP/1.1\r\n\r\n"[..], b"GET /cb\r\n\r\n", b"\xff /cb HTTP/1.1\r\n\r\n", b""] {
+            assert!(route(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[tokio::test]

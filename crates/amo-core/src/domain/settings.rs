@@ -292,7 +292,10 @@ pub fn validate_domain(raw: &str) -> Result<String> {
             && !l.ends_with('-')
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
-    if v.split('.').all(valid_label) && Platform::of_host(&v).is_some() && !v.starts_with("www.") {
+    // A label may look valid and still not be a host: `xn--` labels must be real Punycode, or no
+    // URL can be built for the account (found by fuzz/fuzz_targets/settings_input.rs).
+    let is_host = || matches!(url::Host::parse(&v), Ok(url::Host::Domain(h)) if h == v);
+    if v.split('.').all(valid_label) && Platform::of_host(&v).is_some() && !v.starts_with("www.") && is_host() {
         // amocrm.com accounts now live at kommo.com, and their tokens work there
         // (docs/amocrm-api.md §6.1): keep one spelling.
         Ok(match v.strip_suffix(".amocrm.com") {
@@ -307,6 +310,16 @@ pub fn validate_domain(raw: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzz/fuzz_targets/settings_input.rs: an `xn--` label that is not Punycode passed
+    /// the character checks, and building the account's URL then failed.
+    #[test]
+    fn a_domain_is_refused_unless_it_is_a_host() {
+        let bad = "xn--4-qtbmocr4-qtbmocrm.amocrm.ru";
+        assert_eq!(validate_domain(bad).expect_err(bad).code().as_str(), "invalid_setting");
+        // Real Punycode stays accepted, as amoCRM allows it in a subdomain.
+        assert_eq!(validate_domain("xn--80ak6aa92e.amocrm.ru").as_deref(), Ok("xn--80ak6aa92e.amocrm.ru"));
+    }
 
     #[test]
     fn client_id_must_be_a_uuid() {

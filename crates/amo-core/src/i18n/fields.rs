@@ -81,7 +81,8 @@ pub fn field_label(field: &str, lang: Lang) -> String {
         ["email"] => tr(lang, "Почта", "Email"),
         ["phones"] => tr(lang, "Телефоны", "Phones"),
         ["phones", i] => {
-            let n = i.parse::<usize>().map_or(1, |n| n + 1);
+            // The index may come from amoCRM's error path: no arithmetic on it can overflow.
+            let n = i.parse::<usize>().ok().and_then(|n| n.checked_add(1)).unwrap_or(1);
             tr(lang, format!("Телефон {n}"), format!("Phone {n}"))
         }
         [] => tr(lang, "Контакт", "Contact"),
@@ -105,5 +106,11 @@ mod tests {
         assert_eq!(field_label("contact.email", Lang::En), "Contact email");
         assert_eq!(field_label("price", Lang::Ru), "Бюджет");
         assert_eq!(field_label("--price", Lang::Ru), "--price");
+    }
+
+    /// An index from amoCRM's path as large as `usize` allows overflowed `n + 1`.
+    #[test]
+    fn a_huge_phone_index_does_not_overflow() {
+        assert_eq!(field_label(&format!("contact.phones.{}", usize::MAX), Lang::En), "Contact phone 1");
     }
 }

@@ -1,0 +1,326 @@
+//! Leads and contacts as typed into the forms (or given to `lead add`/`contact add`), and the
+//! amoCRM request bodies made from them. Drafts are generated with `arbitrary`. Runs the real
+//! `Draft::validated`, the JSON the outbox stores, `amocrm::wire`'s bodies and its mapping of
+//! amoCRM's error paths back onto form fields.
+//!
+//! Checked: validation is idempotent and keeps every stated cap; a draft survives the outbox's
+//! JSON; each body says exactly what the clean draft says; every path amoCRM could name in a
+//! body maps back to the form field that holds that value; refusals name known fields.
+#![no_main]
+
+mod common;
+
+use amo_core::amocrm::wire::{
+    complex_lead_body, contact_body, contact_field, field_errors, lead_field, note_body, AmoFieldProblem,
+};
+use amo_core::domain::draft::{
+    ContactDraft, Draft, LeadDraft, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG, MAX_TAGS,
+};
+use amo_core::domain::phone::{normalize_phone, valid_email};
+use amo_core::domain::platform::Platform;
+use amo_core::error::FieldError;
+use amo_core::{Error, Lang};
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use serde_json::{json, Value};
+
+#[derive(Debug, Arbitrary)]
+struct Contact {
+    first_name: String,
+    last_name: String,
+    phones: Vec<String>,
+    email: String,
+    responsible_user_id: Option<i64>,
+}
+
+#[derive(Debug, Arbitrary)]
+struct Lead {
+    name: String,
+    price: String,
+    pipeline_id: Option<i64>,
+    status_id: Option<i64>,
+    responsible_user_id: Option<i64>,
+    tags: Vec<String>,
+    contact: Option<Contact>,
+    existing_contact_id: Option<i64>,
+    note: String,
+}
+
+#[derive(Debug, Arbitrary)]
+enum Typed {
+    Lead(Lead),
+    Contact(Contact),
+}
+
+#[derive(Debug, Arbitrary)]
+struct Input {
+    typed: Typed,
+    kommo: bool,
+    created_at: i64,
+    request_id: String,
+    /// Problems amoCRM might report, against any path.
+    problems: Vec<(String, String, String)>,
+}
+
+impl From<Contact> for ContactDraft {
+    fn from(c: Contact) -> Self {
+        ContactDraft {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            phones: c.phones,
+            email: c.email,
+            responsible_user_id: c.responsible_user_id,
+        }
+    }
+}
+
+impl From<Lead> for LeadDraft {
+    fn from(l: Lead) -> Self {
+        LeadDraft {
+            name: l.name,
+            price: l.price,
+            pipeline_id: l.pipeline_id,
+            status_id: l.status_id,
+            responsible_user_id: l.responsible_user_id,
+            tags: l.tags,
+            contact: l.contact.map(Into::into),
+            existing_contact_id: l.existing_contact_id,
+            note: l.note,
+        }
+    }
+}
+
+fuzz_target!(|input: Input| {
+    let draft = match input.typed {
+        Typed::Lead(l) => Draft::Lead(l.into()),
+        Typed::Contact(c) => Draft::Contact(c.into()),
+    };
+    let platform = if input.kommo { Platform::Kommo } else { Platform::Amocrm };
+    survives_json(&draft);
+    let problems: Vec<AmoFieldProblem> =
+        input.problems.into_iter().map(|(path, code, detail)| AmoFieldProblem { path, code, detail }).collect();
+    match draft.validated(platform) {
+        Ok(clean) => {
+            assert_eq!(clean.validated(platform).as_ref(), Ok(&clean), "validation is not idempotent");
+            survives_json(&clean);
+            match &clean {
+                Draft::Lead(l) => lead(l, platform, input.created_at, &input.request_id, &problems),
+                Draft::Contact(c) => {
+                    contact_caps(c, platform);
+                    let body = contact_body(c, Some(input.created_at), Some(&input.request_id));
+                    contact_body_says(c, &body, Some(input.created_at));
+                    assert_eq!(body["request_id"], json!(input.request_id));
+                    paths_map_back_to_contact(c, "", &body);
+                    amocrm_problems(&problems, |p| contact_field(c, "", p));
+                }
+            }
+        }
+        Err(errors) => {
+            assert!(!errors.is_empty());
+            for f in &errors {
+                assert!(known_field(&f.field), "unknown field {:?}", f.field);
+            }
+            common::check_error(&Error::validation(errors), &["validation"]);
+        }
+    }
+});
+
+/// The outbox keeps drafts as JSON and reads them back before sending.
+fn survives_json(d: &Draft) {
+    let text = serde_json::to_string(d).expect("serialise");
+    assert_eq!(&serde_json::from_str::<Draft>(&text).expect("read back"), d);
+    let inner = match d {
+        Draft::Lead(l) => serde_json::from_str::<LeadDraft>(&serde_json::to_string(l).expect("s")).map(Draft::Lead),
+        Draft::Contact(c) => {
+            serde_json::from_str::<ContactDraft>(&serde_json::to_string(c).expect("s")).map(Draft::Contact)
+        }
+    };
+    assert_eq!(&inner.expect("read back"), d);
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn contact_caps(c: &ContactDraft, platform: Platform) {
+    assert!(!(c.first_name.is_empty() && c.last_name.is_empty()), "a contact has a name");
+    for s in [&c.first_name, &c.last_name, &c.email] {
+        assert_eq!(s.trim(), s.as_str());
+    }
+    assert!(chars(&c.first_name) <= MAX_NAME && chars(&c.last_name) <= MAX_NAME);
+    assert!(c.phones.len() <= MAX_PHONES);
+    for (i, p) in c.phones.iter().enumerate() {
+        assert_eq!(normalize_phone(p, platform).as_deref(), Ok(p.as_str()), "phone {p} is not normalised");
+        assert!(!c.phones[..i].contains(p), "phone {p} twice");
+    }
+    assert!(c.email.is_empty() || valid_email(&c.email));
+}
+
+fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, problems: &[AmoFieldProblem]) {
+    assert!(!l.name.is_empty() && l.name.trim() == l.name && chars(&l.name) <= MAX_NAME);
+    assert!(l.note.trim() == l.note && chars(&l.note) <= MAX_NOTE);
+    assert!(l.tags.len() <= MAX_TAGS);
+    for t in &l.tags {
+        assert!(!t.is_empty() && t.trim() == t && chars(t) <= MAX_TAG && !t.contains(','), "tag {t:?}");
+    }
+    match l.price_value() {
+        None => assert_eq!(l.price, ""),
+        Some(p) => {
+            assert!((0..=MAX_PRICE).contains(&p));
+            assert_eq!(l.price, p.to_string(), "the price is kept in its plain form");
+        }
+    }
+    assert!(l.status_id.is_none() || l.pipeline_id.is_some());
+    if l.existing_contact_id.is_some() {
+        assert!(l.contact.is_none(), "an existing contact replaces the typed one");
+    }
+    if let Some(c) = &l.contact {
+        contact_caps(c, platform);
+    }
+
+    let body = complex_lead_body(l, created_at, request_id);
+    assert_eq!(
+        (&body["name"], &body["created_at"], &body["request_id"]),
+        (&json!(l.name), &json!(created_at), &json!(request_id))
+    );
+    let opt = |v: Option<i64>| v.map_or(Value::Null, |x| json!(x));
+    assert_eq!(body["price"], opt(l.price_value()));
+    assert_eq!(body["pipeline_id"], opt(l.pipeline_id));
+    assert_eq!(body["status_id"], opt(l.status_id));
+    assert_eq!(body["responsible_user_id"], opt(l.responsible_user_id));
+    let tags: Vec<Value> = l.tags.iter().map(|t| json!({ "name": t })).collect();
+    assert_eq!(body.pointer("/_embedded/tags").cloned().unwrap_or(json!([])), json!(tags));
+    let contacts = body.pointer("/_embedded/contacts");
+    match (l.existing_contact_id, &l.contact) {
+        (Some(id), _) => assert_eq!(contacts, Some(&json!([{ "id": id }]))),
+        (None, Some(c)) => {
+            let sent = &contacts.expect("the typed contact is sent")[0];
+            // The contact is the lead's responsible user's unless it names its own.
+            let c = ContactDraft { responsible_user_id: c.responsible_user_id.or(l.responsible_user_id), ..c.clone() };
+            contact_body_says(&c, sent, Some(created_at));
+        }
+        (None, None) => assert!(contacts.is_none()),
+    }
+    paths_map_back(&body, "", &|path, value| {
+        let field = lead_field(l, path);
+        assert!(known_field(&field), "{path} → {field}");
+        if let Some(rest) = path.strip_prefix("_embedded.contacts.0.") {
+            if let (Some(c), None) = (&l.contact, l.existing_contact_id) {
+                contact_path_is_right(c, "contact.", rest, &field, value);
+            }
+        } else {
+            let want = match path {
+                "name" => "name",
+                "price" => "price",
+                "pipeline_id" | "status_id" => "status",
+                "responsible_user_id" => "responsible_user_id",
+                p if p.starts_with("_embedded.tags") => "tags",
+                _ => return,
+            };
+            assert_eq!(field, want, "{path}");
+        }
+    });
+    let notes = note_body(&l.note);
+    assert_eq!(notes[0]["params"]["text"], json!(l.note));
+    assert_eq!(serde_json::from_str::<Value>(&notes.to_string()).expect("note JSON"), notes);
+    amocrm_problems(problems, |p| lead_field(l, p));
+}
+
+/// The contact part of a body says what the draft says.
+fn contact_body_says(c: &ContactDraft, body: &Value, created_at: Option<i64>) {
+    assert_eq!(serde_json::from_str::<Value>(&body.to_string()).expect("body JSON"), *body);
+    assert_eq!((&body["first_name"], &body["last_name"]), (&json!(c.first_name), &json!(c.last_name)));
+    assert_eq!(body["name"], json!(c.display_name()));
+    assert_eq!(body["created_at"], created_at.map_or(Value::Null, |t| json!(t)));
+    assert_eq!(body["responsible_user_id"], c.responsible_user_id.map_or(Value::Null, |x| json!(x)));
+    let values = |code: &str| -> Vec<Value> {
+        body["custom_fields_values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["field_code"] == code)
+            .flat_map(|f| f["values"].as_array().cloned().unwrap_or_default())
+            .map(|v| v["value"].clone())
+            .collect()
+    };
+    assert_eq!(values("PHONE"), c.phones.iter().map(|p| json!(p)).collect::<Vec<_>>());
+    let email: Vec<Value> = if c.email.is_empty() { vec![] } else { vec![json!(c.email)] };
+    assert_eq!(values("EMAIL"), email);
+}
+
+fn paths_map_back_to_contact(c: &ContactDraft, prefix: &str, body: &Value) {
+    paths_map_back(body, "", &|path, value| {
+        let field = contact_field(c, prefix, path);
+        assert!(known_field(&field), "{path} → {field}");
+        contact_path_is_right(c, prefix, path, &field, value);
+    });
+}
+
+/// A path into a contact body names the field that holds the value found there.
+fn contact_path_is_right(c: &ContactDraft, prefix: &str, path: &str, field: &str, value: &Value) {
+    let want = match path.split('.').collect::<Vec<_>>().as_slice() {
+        ["first_name"] | ["name"] => format!("{prefix}first_name"),
+        ["last_name"] => format!("{prefix}last_name"),
+        ["custom_fields_values", _, "values", j, "value"] => {
+            if c.phones.iter().any(|p| json!(p) == *value) {
+                format!("{prefix}phones.{j}")
+            } else {
+                format!("{prefix}email")
+            }
+        }
+        _ => return,
+    };
+    assert_eq!(field, want, "{path} holds {value}");
+}
+
+/// Calls `check` with every leaf path of `v` (`a.0.b`, as amoCRM writes them) and its value.
+fn paths_map_back(v: &Value, at: &str, check: &dyn Fn(&str, &Value)) {
+    let join = |k: &str| if at.is_empty() { k.to_string() } else { format!("{at}.{k}") };
+    match v {
+        Value::Object(m) => m.iter().for_each(|(k, x)| paths_map_back(x, &join(k), check)),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| paths_map_back(x, &join(&i.to_string()), check)),
+        leaf => check(at, leaf),
+    }
+}
+
+/// Whatever amoCRM reports, against whatever path, becomes a field error on a known field (a
+/// phone by whatever index amoCRM names), with its texts shortened and printable.
+fn amocrm_problems(problems: &[AmoFieldProblem], map: impl Fn(&str) -> String) {
+    let fields: Vec<FieldError> = field_errors(problems, &map);
+    assert_eq!(fields.len(), problems.len());
+    for f in &fields {
+        let field = f.field.strip_prefix("contact.").unwrap_or(&f.field);
+        assert!(known_field(field) || field.starts_with("phones."), "{:?}", f.field);
+        let code = f.amo_code.as_deref().unwrap_or_default();
+        let detail = f.detail.as_deref().unwrap_or_default();
+        assert!(chars(code) <= 60 && chars(detail) <= 200);
+        common::assert_printable(code);
+        common::assert_printable(detail);
+        for lang in [Lang::Ru, Lang::En] {
+            common::assert_printable(&f.view(lang).message);
+        }
+    }
+    if !fields.is_empty() {
+        common::check_error(&Error::validation(fields), &["validation"]);
+    }
+}
+
+/// The form's fields (and `form` for a problem with the whole entry).
+fn known_field(f: &str) -> bool {
+    let f = f.strip_prefix("contact.").unwrap_or(f);
+    matches!(
+        f,
+        "form"
+            | "contact"
+            | "name"
+            | "price"
+            | "status"
+            | "responsible_user_id"
+            | "tags"
+            | "note"
+            | "first_name"
+            | "last_name"
+            | "email"
+            | "phones"
+    ) || f.strip_prefix("phones.").is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+}
