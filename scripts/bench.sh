@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Budgets, measured side by side (not a test tier: numbers, not pass/fail). Builds Amo Connect
+# and an empty Tauri app of the same Tauri version and release profile (tests/bench/empty-app,
+# a workspace member, so the same lockfile), then, in one run on one machine, under Xvfb with a
+# private D-Bus and an unlocked keyring (scripts/with-keyring.sh):
+#
+#   launch → first paint   median of BENCH_RUNS launches: from exec until the window shows more
+#                          than one colour (the real UI drawn, not just mapped)
+#   idle memory            PSS of every process of the app (WebKit's web and network processes
+#                          included), 10 s after start
+#   idle CPU               user+system CPU seconds of those processes from 10 s to 40 s
+#
+# as ratios to the empty app, plus the gzipped JS and CSS of the UI, the .deb size and the CLI's
+# `status --json` latency (median of 20, beside `--version`, the bare process start). Targets
+# (issue 13 §11): launch ≤ 1.15×, memory ≤ 1.15×, JS ≤ 60 kB gzipped, .deb ≤ 6 MiB, idle CPU ≈ 0.
+#
+#   scripts/bench.sh            build, measure, print; the table also goes to artifacts/bench/
+#   BENCH_RUNS=9 scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${AMO_ARTIFACTS:-$ROOT/artifacts}/bench
+RUNS=${BENCH_RUNS:-5}
+export CARGO_HOME=${CARGO_HOME:-$HOME/.cargo} RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
+
+# ------------------------------------------------------------------ inside Xvfb + keyring
+if [ "${1:-}" = "--measure" ]; then
+  APP=$2 EMPTY=$3
+  export NO_AT_BRIDGE=1 AMO_CONNECT_LANG=en
+  TICKS=$(getconf CLK_TCK)
+
+  # The process and everything it started (WebKit's processes are the app's children).
+  tree_pids() {
+    local all=" $1 " added=1
+    while [ $added = 1 ]; do
+      added=0
+      while read -r pid ppid; do
+        if [[ "$all" == *" $ppid "* && "$all" != *" $pid "* ]]; then all+="$pid "; added=1; fi
+      done < <(ps -e -o pid=,ppid=)
+    done
+    echo "$all"
+  }
+  pss_kib() {
+    local sum=0 p v
+    for p in $(tree_pids "$1"); do
+      v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+      sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+  }
+  cpu_ticks() {
+    local sum=0 p
+    for p in $(tree_pids "$1"); do
+      # utime and stime: fields 14 and 15, counted after the ") " that ends the command name.
+      sum=$((sum + $(sed -E 's/^.*\) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
+    done
+    echo "$sum"
+  }
+  now_ms() { date +%s%3N; }
+
+  # Starts BIN with a fresh data directory; prints "pid".
+  start() {
+    local bin=$1 data
+    data=$(mktemp -d)
+    AMO_CONNECT_DATA_DIR=$data XDG_DATA_HOME=$data "$bin" >/dev/null 2>&1 &
+    echo $!
+  }
+  stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; sleep 0.5; }
+
+  # Milliseconds from exec until the window named TITLE shows more than one colour.
+  first_paint_ms() {
+    local bin=$1 title=$2 t0 pid wid sd
+    t0=$(now_ms)
+    pid=$(start "$bin")
+    wid=$(timeout 30 xdotool search --sync --onlyvisible --name "^$title\$" | head -n 1) || { stop "$pid"; echo "nan"; return; }
+    while :; do
+      sd=$(import -silent -window "$wid" png:- 2>/dev/null | convert png:- -format '%[fx:standard_deviation]' info: 2>/dev/null || echo 0)
+      if awk -v s="$sd" 'BEGIN { exit !(s > 0.01) }'; then break; fi
+      if [ $(( $(now_ms) - t0 )) -gt 30000 ]; then stop "$pid"; echo "nan"; return; fi
+    done
+    echo $(( $(now_ms) - t0 ))
+    stop "$pid"
+  }
+  median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+  # Launches alternate between the two apps so drift on the machine hits both alike.
+  : >"$OUT/paint-empty" ; : >"$OUT/paint-app"
+  first_paint_ms "$EMPTY" "Empty Tauri App" >/dev/null # warm the page cache for both
+  first_paint_ms "$APP" "Amo Connect" >/dev/null
+  for _ in $(seq "$RUNS"); do
+    first_paint_ms "$EMPTY" "Empty Tauri App" >>"$OUT/paint-empty"
+    first_paint_ms "$APP" "Amo Connect" >>"$OUT/paint-app"
+  done
+  echo "paint_empty=$(median <"$OUT/paint-empty")"
+  echo "paint_app=$(median <"$OUT/paint-app")"
+
+  for which in empty app; do
+    bin=$EMPTY; [ $which = app ] && bin=$APP
+    pid=$(start "$bin")
+    sleep 10
+    echo "pss_$which=$(pss_kib "$pid")"
+    c0=$(cpu_ticks "$pid")
+    sleep 30
+    c1=$(cpu_ticks "$pid")
+    echo "cpu_$which=$(awk -v a="$c0" -v b="$c1" -v t="$TICKS" 'BEGIN { printf "%.2f", (b - a) / t }')"
+    stop "$pid"
+  done
+
+  data=$(mktemp -d)
+  for cmd in "status --json" "--version"; do
+    : >"$OUT/cli"
+    for _ in $(seq 20); do
+      t0=$(date +%s%N)
+      # shellcheck disable=SC2086
+      AMO_CONNECT_DATA_DIR=$data "$APP" $cmd >/dev/null 2>&1 || true
+      echo $(( ($(date +%s%N) - t0) / 1000 )) >>"$OUT/cli"
+    done
+    key=status; [ "$cmd" = "--version" ] && key=version
+    echo "cli_${key}_us=$(median <"$OUT/cli")"
+  done
+  exit 0
+fi
+
+# ------------------------------------------------------------------ build both, same profile
+mkdir -p "$OUT"
+echo "==> building Amo Connect (.deb) and the empty Tauri app (release profile)"
+ui/node_modules/.bin/tauri build --ci --bundles deb >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
+cargo build --release -p amo-bench-empty --features tauri/custom-protocol >>"$OUT/build.log" 2>&1 ||
+  { tail -n 30 "$OUT/build.log"; exit 1; }
+APP=$ROOT/target/release/amo-connect
+EMPTY=$ROOT/target/release/amo-bench-empty
+VERSION=$(node -p 'require("./src-tauri/tauri.conf.json").version')
+DEB="$ROOT/target/release/bundle/deb/Amo Connect_${VERSION}_amd64.deb"
+# The size a user downloads: the .deb as the release ships it (xz, docs/packaging.md).
+bash "$ROOT/scripts/finish-deb.sh" "$DEB"
+
+echo "==> measuring ($RUNS launches each, then 40 s idle each)"
+xvfb-run -a -s "-screen 0 1280x800x24" "$ROOT/scripts/with-keyring.sh" \
+  env OUT="$OUT" bash "$ROOT/scripts/bench.sh" --measure "$APP" "$EMPTY" >"$OUT/measure.env" 2>"$OUT/measure.err" ||
+  { cat "$OUT/measure.err"; exit 1; }
+# shellcheck disable=SC1091
+. "$OUT/measure.env"
+
+gz_sum() {
+  local sum=0 f
+  for f in ui/dist/assets/*."$1"; do [ -f "$f" ] && sum=$((sum + $(gzip -9 -c "$f" | wc -c))); done
+  echo "$sum"
+}
+js=$(gz_sum js)
+css=$(gz_sum css)
+deb=$(stat -c %s "$DEB")
+bin_app=$(stat -c %s "$APP")
+bin_empty=$(stat -c %s "$EMPTY")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { awk -v v="$1" -v max="$2" 'BEGIN { if (v == "n/a") print "?"; else print (v + 0 <= max + 0 ? "ok" : "OVER") }'; }
+r_paint=$(ratio "$paint_app" "$paint_empty")
+r_pss=$(ratio "$pss_app" "$pss_empty")
+deb_mib=$(awk -v b="$deb" 'BEGIN { printf "%.2f", b / 1048576 }')
+js_kb=$(awk -v b="$js" 'BEGIN { printf "%.1f", b / 1000 }')
+{
+  echo "Amo Connect $VERSION vs an empty Tauri app, $(date -u +%Y-%m-%d), $(nproc) cores, $RUNS launches"
+  printf '%-28s %12s %12s %8s %10s %s\n' metric "empty app" "amo-connect" ratio target ""
+  printf '%-28s %12s %12s %8s %10s %s\n' "launch to first paint, ms" "$paint_empty" "$paint_app" "$r_paint" "<= 1.15x" "$(verdict "$r_paint" 1.15)"
+  printf '%-28s %12s %12s %8s %10s %s\n' "idle memory (PSS), MiB" "$((pss_empty / 1024))" "$((pss_app / 1024))" "$r_pss" "<= 1.15x" "$(verdict "$r_pss" 1.15)"
+  printf '%-28s %12s %12s %8s %10s %s\n' "idle CPU 10-40 s, s" "$cpu_empty" "$cpu_app" "" "~ 0" ""
+  printf '%-28s %12s %12s %8s %10s %s\n' "binary, MiB" "$(awk -v b="$bin_empty" 'BEGIN { printf "%.1f", b / 1048576 }')" \
+    "$(awk -v b="$bin_app" 'BEGIN { printf "%.1f", b / 1048576 }')" "$(ratio "$bin_app" "$bin_empty")" "" ""
+  printf '%-28s %12s %12s %8s %10s %s\n' "JS gzipped, kB" "" "$js_kb" "" "<= 60" "$(verdict "$js_kb" 60)"
+  printf '%-28s %12s %12s %8s %10s %s\n' "CSS gzipped, kB" "" "$(awk -v b="$css" 'BEGIN { printf "%.1f", b / 1000 }')" "" "" ""
+  printf '%-28s %12s %12s %8s %10s %s\n' ".deb, MiB" "" "$deb_mib" "" "<= 6" "$(verdict "$deb_mib" 6)"
+  printf '%-28s %12s %12s %8s %10s %s\n' "CLI status --json, ms" "" "$(awk -v u="$cli_status_us" 'BEGIN { printf "%.1f", u / 1000 }')" \
+    "" "" "(--version: $(awk -v u="$cli_version_us" 'BEGIN { printf "%.1f", u / 1000 }') ms)"
+} | tee "$OUT/latest.txt"
