@@ -39,9 +39,35 @@ fn room(rel: &str) -> String {
     first.trim_end_matches(".rs").to_string()
 }
 
-/// The code of a file without its `#[cfg(test)]` module (tests may use anything).
-fn without_tests(text: &str) -> &str {
-    text.find("#[cfg(test)]").map_or(text, |i| &text[..i])
+/// The code of a file without its `#[cfg(test)]` items (tests may use anything): each is cut
+/// from the attribute to the brace that closes the item, so code after a test module is still
+/// checked.
+fn without_tests(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..i]);
+        let item = &rest[i..];
+        let Some(open) = item.find('{') else { return out };
+        let mut depth = 0usize;
+        let mut end = item.len();
+        for (j, c) in item[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = open + j + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &item[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn ident(s: &str) -> String {
