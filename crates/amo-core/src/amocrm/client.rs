@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::endpoints::Endpoints;
-use super::http::{is_html_ban, network_error, Answer, Problem};
+use super::http::{is_html_ban, network_error, Answer, LazyClient, Problem};
 use super::limiter::RateLimiter;
 use super::wire;
 use crate::domain::account::AccountInfo;
@@ -57,13 +57,13 @@ pub struct NoteSummary {
 }
 
 pub struct ApiClient {
-    http: reqwest::Client,
+    http: LazyClient,
     endpoints: Endpoints,
     limiter: Arc<RateLimiter>,
 }
 
 impl ApiClient {
-    pub fn new(http: reqwest::Client, endpoints: Endpoints, limiter: Arc<RateLimiter>) -> ApiClient {
+    pub fn new(http: LazyClient, endpoints: Endpoints, limiter: Arc<RateLimiter>) -> ApiClient {
         ApiClient { http, endpoints, limiter }
     }
 
@@ -78,7 +78,7 @@ impl ApiClient {
         body: Option<&Value>,
     ) -> Result<Answer> {
         let url = self.endpoints.account_url(domain, path)?;
-        let mut req = self.http.request(method.clone(), url).bearer_auth(token);
+        let mut req = self.http.get()?.request(method.clone(), url).bearer_auth(token);
         if let Some(host) = self.endpoints.host_header(domain) {
             req = req.header(reqwest::header::HOST, host);
         }
@@ -283,7 +283,7 @@ impl ApiClient {
     /// (docs/amocrm-api.md §6.3).
     pub async fn current_subdomain(&self, api_domain: &str, refresh_token: &Secret) -> Result<CurrentSubdomain> {
         let url = self.endpoints.account_url(api_domain, "/oauth2/account/current/subdomain")?;
-        let mut req = self.http.get(url).header("X-Refresh-Token", refresh_token.expose());
+        let mut req = self.http.get()?.get(url).header("X-Refresh-Token", refresh_token.expose());
         if let Some(host) = self.endpoints.host_header(api_domain) {
             req = req.header(reqwest::header::HOST, host);
         }

@@ -1,11 +1,37 @@
 //! The HTTP client every amoCRM call goes through, and how transport failures are reported.
 //! Timeouts follow the official library (connect 5 s, request 20 s; docs/amocrm-api.md §4.6).
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::error::{AmoError, Error, NetworkProblem, Result};
 
-pub fn client() -> Result<reqwest::Client> {
+/// The process's one HTTP client, built on first use. Building it loads the system's
+/// certificate store (OpenSSL parses every CA certificate: tens of milliseconds), which neither
+/// a window that has not painted yet nor a CLI command that never calls amoCRM (`status`,
+/// `config show`) should wait for; `scripts/bench.sh` measures both. Clones share the client.
+#[derive(Clone, Default)]
+pub struct LazyClient(Arc<OnceLock<reqwest::Client>>);
+
+impl LazyClient {
+    /// The client, built now if this is the first call. A failed build is not kept: the next
+    /// call tries again.
+    pub fn get(&self) -> Result<&reqwest::Client> {
+        if let Some(c) = self.0.get() {
+            return Ok(c);
+        }
+        let built = client()?;
+        Ok(self.0.get_or_init(|| built))
+    }
+
+    /// Whether the client has been built (for the test that start-up does not build it).
+    #[cfg(test)]
+    pub fn is_built(&self) -> bool {
+        self.0.get().is_some()
+    }
+}
+
+fn client() -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(20))

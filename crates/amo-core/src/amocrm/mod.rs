@@ -23,14 +23,14 @@ use token_client::TokenClient;
 /// connection pool), one set of endpoints, one rate limiter.
 #[derive(Clone)]
 pub struct AmoCrm {
-    http: reqwest::Client,
+    http: http::LazyClient,
     endpoints: Endpoints,
     limiter: Arc<RateLimiter>,
 }
 
 impl AmoCrm {
     pub fn new(endpoints: Endpoints) -> Result<AmoCrm> {
-        Ok(AmoCrm { http: http::client()?, endpoints, limiter: Arc::new(RateLimiter::default()) })
+        Ok(AmoCrm { http: http::LazyClient::default(), endpoints, limiter: Arc::new(RateLimiter::default()) })
     }
 
     /// The v4 REST API.
@@ -45,5 +45,25 @@ impl AmoCrm {
 
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Start-up (the window before its first paint, `status`, `config show`) does not pay for
+    /// loading the certificate store; the first request builds the one client all share.
+    #[test]
+    fn the_http_client_is_built_on_first_use_and_shared() {
+        let amo = AmoCrm::new(Endpoints::default()).expect("amo");
+        let (_api, _tokens) = (amo.api(), amo.tokens());
+        assert!(!amo.http.is_built(), "built before any request");
+        // What `api()` and `tokens()` hold: clones of the one lazy client.
+        let (for_api, for_tokens) = (amo.http.clone(), amo.http.clone());
+        let first: *const reqwest::Client = for_api.get().expect("client");
+        assert!(amo.http.is_built());
+        let again: *const reqwest::Client = for_tokens.get().expect("client");
+        assert_eq!(first, again, "the API and token clients share one client (one pool)");
     }
 }

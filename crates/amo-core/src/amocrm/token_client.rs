@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::endpoints::Endpoints;
-use super::http::{is_html_ban, network_error, Answer, Problem};
+use super::http::{is_html_ban, network_error, Answer, LazyClient, Problem};
 use crate::domain::secret::Secret;
 use crate::domain::tokens::TokenSet;
 use crate::error::{shown, AmoError, Error, Result, SignInError};
@@ -50,12 +50,12 @@ pub enum Grant {
 }
 
 pub struct TokenClient {
-    http: reqwest::Client,
+    http: LazyClient,
     endpoints: Endpoints,
 }
 
 impl TokenClient {
-    pub fn new(http: reqwest::Client, endpoints: Endpoints) -> TokenClient {
+    pub fn new(http: LazyClient, endpoints: Endpoints) -> TokenClient {
         TokenClient { http, endpoints }
     }
 
@@ -98,7 +98,7 @@ impl TokenClient {
     async fn post(&self, domain: &str, req: &TokenRequest<'_>, grant: Grant, now: i64) -> Result<TokenSet> {
         let url = self.endpoints.account_url(domain, "/oauth2/access_token")?;
         tracing::info!(domain, grant = ?grant, "token request");
-        let mut request = self.http.post(url).json(req);
+        let mut request = self.http.get()?.post(url).json(req);
         if let Some(host) = self.endpoints.host_header(domain) {
             request = request.header(reqwest::header::HOST, host);
         }
