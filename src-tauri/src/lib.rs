@@ -56,6 +56,11 @@ pub fn run() {
             // equal to Cargo's).
             tracing::info!(version = %app.package_info().version, "window starting");
             app.manage(AppState::new(core.clone()));
+            // A menu only where it is the system's app menu (macOS: About, Check for updates,
+            // and Edit, which copy and paste need). On Linux and Windows a menu bar inside the
+            // window would hold two items that Settings → Updates already has, and adding it
+            // delayed the window's first paint by ~90 ms (docs/tauri-platform.md §10).
+            #[cfg(target_os = "macos")]
             app.set_menu(updates::menu(app.handle(), core.lang() == Lang::Ru)?)?;
             deep_links::install(app)?;
             updates::check_at_start(app.handle());

@@ -13,6 +13,7 @@ use std::time::Duration;
 use amo_core::domain::update::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStatus};
 use amo_core::error::UpdateError;
 use amo_core::{Error, Result};
+#[cfg(target_os = "macos")]
 use tauri::menu::{AboutMetadata, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_updater::{Update, UpdaterExt};
@@ -103,8 +104,10 @@ pub fn check_at_start<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-/// The native menu: Help → Check for updates… and About (on macOS the app menu, with Edit so
-/// that copy and paste keep their shortcuts). Labels follow the app's language at start.
+/// macOS's app menu: About, Check for updates…, Hide, Quit, and Edit (copy and paste keep their
+/// shortcuts only through it). Labels follow the app's language at start. Linux and Windows get
+/// no menu bar: Settings → Updates has the same check and the version (see `run`).
+#[cfg(target_os = "macos")]
 pub fn menu<R: Runtime>(app: &AppHandle<R>, ru: bool) -> tauri::Result<Menu<R>> {
     let info = app.package_info();
     let about = AboutMetadata {
@@ -117,42 +120,34 @@ pub fn menu<R: Runtime>(app: &AppHandle<R>, ru: bool) -> tauri::Result<Menu<R>> 
     let check = MenuItem::with_id(app, CHECK_MENU_ID, check_label, true, None::<&str>)?;
     let about_label = if ru { "О программе" } else { "About Amo Connect" };
     let about_item = PredefinedMenuItem::about(app, Some(about_label), Some(about))?;
-    #[cfg(target_os = "macos")]
-    {
-        let app_menu = Submenu::with_items(
-            app,
-            info.name.clone(),
-            true,
-            &[
-                &about_item,
-                &check,
-                &PredefinedMenuItem::separator(app)?,
-                &PredefinedMenuItem::hide(app, None)?,
-                &PredefinedMenuItem::separator(app)?,
-                &PredefinedMenuItem::quit(app, None)?,
-            ],
-        )?;
-        let edit = Submenu::with_items(
-            app,
-            if ru { "Правка" } else { "Edit" },
-            true,
-            &[
-                &PredefinedMenuItem::undo(app, None)?,
-                &PredefinedMenuItem::redo(app, None)?,
-                &PredefinedMenuItem::separator(app)?,
-                &PredefinedMenuItem::cut(app, None)?,
-                &PredefinedMenuItem::copy(app, None)?,
-                &PredefinedMenuItem::paste(app, None)?,
-                &PredefinedMenuItem::select_all(app, None)?,
-            ],
-        )?;
-        Menu::with_items(app, &[&app_menu, &edit])
-    }
-    #[cfg(not(target_os = "macos"))]
-    {
-        let help = Submenu::with_items(app, if ru { "Справка" } else { "Help" }, true, &[&check, &about_item])?;
-        Menu::with_items(app, &[&help])
-    }
+    let app_menu = Submenu::with_items(
+        app,
+        info.name.clone(),
+        true,
+        &[
+            &about_item,
+            &check,
+            &PredefinedMenuItem::separator(app)?,
+            &PredefinedMenuItem::hide(app, None)?,
+            &PredefinedMenuItem::separator(app)?,
+            &PredefinedMenuItem::quit(app, None)?,
+        ],
+    )?;
+    let edit = Submenu::with_items(
+        app,
+        if ru { "Правка" } else { "Edit" },
+        true,
+        &[
+            &PredefinedMenuItem::undo(app, None)?,
+            &PredefinedMenuItem::redo(app, None)?,
+            &PredefinedMenuItem::separator(app)?,
+            &PredefinedMenuItem::cut(app, None)?,
+            &PredefinedMenuItem::copy(app, None)?,
+            &PredefinedMenuItem::paste(app, None)?,
+            &PredefinedMenuItem::select_all(app, None)?,
+        ],
+    )?;
+    Menu::with_items(app, &[&app_menu, &edit])
 }
 
 /// The menu item asks the window to check (the window shows the answer, as for its own button).

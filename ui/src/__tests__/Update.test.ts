@@ -95,7 +95,7 @@ describe('updates', () => {
     expect(q(container, '#update-error').textContent).toContain('Check the internet connection');
   });
 
-  test('Help → Check for updates… runs the same check and offers what it found', async () => {
+  test('the app menu\'s Check for updates… runs the same check and offers what it found', async () => {
     const calls = backend({
       update_status: () => ({ current_version: '0.1.0', offer: null }),
       check_for_update: () => ({ kind: 'available', offer: { ...offer, notes: '', date: null } }),

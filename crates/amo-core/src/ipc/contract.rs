@@ -76,7 +76,7 @@ macro_rules! for_each_event {
             outbox_changed = "outbox-changed": OutboxSummary;
             /// The check at start found a newer version.
             update_available = "update-available": UpdateOffer;
-            /// Help → Check for updates… in the native menu.
+            /// Check for updates… in macOS's app menu.
             update_check_requested = "update-check-requested": ();
             /// Download progress of an update.
             update_progress = "update-progress": UpdateProgress;

@@ -115,7 +115,7 @@ export const en = {
   'update.heading': 'Updates',
   'update.version': 'This is Amo Connect {version}.',
   'update.check': 'Check for updates',
-  'update.hint': 'The app also checks once at every start (Help → Check for updates… too). An update is installed only when you agree, and only if the Amo Connect developers signed it.',
+  'update.hint': 'The app also checks once at every start. An update is installed only when you agree, and only if the Amo Connect developers signed it.',
   'error.hint.update': 'Your current version keeps working. You can also download the new version from the releases page and install it by hand.',
 
   'nav.lead': "New lead",

@@ -81,7 +81,7 @@ export interface Events {
   'outbox-changed': OutboxSummary;
   /** The check at start found a newer version. */
   'update-available': UpdateOffer;
-  /** Help → Check for updates… in the native menu. */
+  /** Check for updates… in macOS's app menu. */
   'update-check-requested': null;
   /** Download progress of an update. */
   'update-progress': UpdateProgress;

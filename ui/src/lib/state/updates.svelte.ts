@@ -1,5 +1,5 @@
 // What the updater part of the window is showing. One state for the start check, the Settings
-// button and the Help menu, so they never disagree.
+// button and macOS's app menu, so they never disagree.
 import type { ErrorPayload } from '../bindings/ErrorPayload';
 import type { UpdateOffer } from '../bindings/UpdateOffer';
 import type { UpdateProgress } from '../bindings/UpdateProgress';
@@ -21,7 +21,7 @@ export class UpdatesState {
   /** A check or an install is running: the buttons wait. */
   busy = $derived(this.ui.kind === 'checking' || this.ui.kind === 'installing');
 
-  /** The start check's offer, Help → Check for updates…, and the download's progress. */
+  /** The start check's offer, the app menu's Check for updates… (macOS), and the download's progress. */
   listen(): Promise<UnlistenFn> {
     return onAll([
       on(EVENT.updateAvailable, (offer) => {
@@ -45,7 +45,7 @@ export class UpdatesState {
     }
   }
 
-  /** Settings' button and Help → Check for updates…: the answer shows above every tab. */
+  /** Settings' button and the app menu's Check for updates… (macOS): the answer shows above every tab. */
   check = async (): Promise<void> => {
     if (this.busy) return;
     this.ui = { kind: 'checking' };
