@@ -100,10 +100,12 @@ pub async fn connect_with_token(
     Ok(status)
 }
 
-pub async fn disconnect(app: &AppHandle, state: &AppState) -> Result<StatusView> {
-    state.core().disconnect().await?;
+pub async fn disconnect(app: &AppHandle, state: &AppState, discard_pending: bool) -> Result<StatusView> {
+    state.core().disconnect(discard_pending).await?;
     let status = state.core().status().await;
     events::status_changed(app, &status);
+    // Waiting entries now wait for that account (or are gone): History and the banner change.
+    events::outbox_changed_now(app, state.core());
     Ok(status)
 }
 

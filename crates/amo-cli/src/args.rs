@@ -115,8 +115,13 @@ pub enum Command {
     },
     /// Remove expired sign-in states.
     Cleanup,
-    /// Forget the connection (keychain tokens and account facts).
-    Disconnect,
+    /// Forget the connection (keychain tokens and account facts). Entries still waiting for the
+    /// account are kept for it and sent only to it, when it is connected again.
+    Disconnect {
+        /// Remove the account's waiting entries instead of keeping them.
+        #[arg(long)]
+        discard_pending: bool,
+    },
     /// Add leads (through the outbox) or list them (from amoCRM).
     Lead {
         #[command(subcommand)]

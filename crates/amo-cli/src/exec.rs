@@ -63,9 +63,16 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             let n = app.cleanup_states()?;
             line(io.out, &text(Msg::CleanedUp { n }, lang))
         }
-        Command::Disconnect => {
-            let had = app.disconnect().await?;
-            line(io.out, &text(if had { Msg::Disconnected } else { Msg::NoConnection }, lang))
+        Command::Disconnect { discard_pending } => {
+            let done = app.disconnect(discard_pending).await?;
+            line(io.out, &text(if done.had { Msg::Disconnected } else { Msg::NoConnection }, lang))?;
+            if done.kept > 0 {
+                line(io.out, &text(Msg::KeptForAccount { n: done.kept }, lang))?;
+            }
+            if done.discarded > 0 {
+                line(io.out, &text(Msg::DiscardedPending { n: done.discarded }, lang))?;
+            }
+            Ok(())
         }
         Command::Lead { action: LeadAction::Add { .. } } => lead_add(command, app, io).await,
         Command::Lead { action: LeadAction::List { limit, json } } => {

@@ -17,6 +17,8 @@ pub enum Msg<'a> {
     CleanedUp { n: usize },
     Disconnected,
     NoConnection,
+    KeptForAccount { n: u32 },
+    DiscardedPending { n: u32 },
     NoLeads,
     Queued { id: i64 },
     Sending { id: i64 },
@@ -70,6 +72,20 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             "Disconnected: tokens removed from the keychain.".into(),
         ),
         Msg::NoConnection => pick("Подключения не было.".into(), "There was no connection.".into()),
+        Msg::KeptForAccount { n } => {
+            let (r, e) = (
+                plural(lang, u64::from(n), ("запись ждёт", "записи ждут", "записей ждут")),
+                plural(lang, u64::from(n), ("entry waits", "", "entries wait")),
+            );
+            pick(
+                format!("{n} {r} отправки в этот аккаунт: они уйдут только туда, когда он снова будет подключён (удалить: amo-connect outbox discard ID)."),
+                format!("{n} {e} for this account: they go only there, when it is connected again (to remove one: amo-connect outbox discard ID)."),
+            )
+        }
+        Msg::DiscardedPending { n } => {
+            let e = plural(lang, u64::from(n), ("entry", "", "entries"));
+            pick(format!("Удалено неотправленных записей: {n}"), format!("Removed {n} unsent {e}."))
+        }
         Msg::NoLeads => pick("Сделок нет.".into(), "No leads.".into()),
         Msg::Queued { id } => pick(format!("В очереди: запись №{id}"), format!("Queued: outbox entry #{id}")),
         Msg::Sending { id } => {

@@ -14,6 +14,7 @@ use crate::auth::session::Session;
 use crate::auth::{Auth, PendingConnect};
 use crate::config::Config;
 use crate::context::Ctx;
+use crate::domain::account::AccountRef;
 use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
 use crate::domain::lang::Lang;
 use crate::domain::outbox::{OutboxItem, OutboxSummary};
@@ -21,6 +22,7 @@ use crate::domain::platform::Platform;
 use crate::domain::reference::{ContactMatch, LeadSummary, ReferenceData};
 use crate::domain::settings::{Settings, SettingsPatch};
 use crate::domain::tokens::{Access, TokenSet};
+use crate::domain::views::Disconnected;
 use crate::domain::views::{SettingsView, StatusView};
 use crate::error::Result;
 use crate::keychain::{Keychain, SecretStore};
@@ -119,8 +121,22 @@ impl AmoConnect {
         self.auth.status().await
     }
 
-    pub async fn disconnect(&self) -> Result<bool> {
-        self.auth.disconnect().await
+    /// Forgets the connection. The account's entries still waiting are kept for it (sent when it
+    /// is connected again; never to another account) unless `discard_pending`.
+    pub async fn disconnect(&self, discard_pending: bool) -> Result<Disconnected> {
+        let account = self.ctx.store.account().load()?.map(|a| AccountRef::of(&a));
+        let pending = self.outbox.pending_for_current()?;
+        let had = self.auth.disconnect().await?;
+        let discarded = match (&account, discard_pending) {
+            (Some(a), true) => u32::try_from(self.outbox.discard_waiting_for(a)?).unwrap_or(u32::MAX),
+            _ => 0,
+        };
+        Ok(Disconnected { had, kept: if discard_pending { 0 } else { pending }, discarded })
+    }
+
+    /// Entries of the connected account that wait or need attention (Disconnect asks about them).
+    pub fn pending_entries(&self) -> Result<u32> {
+        self.outbox.pending_for_current()
     }
 
     /// The tokens in the keychain (tests and diagnostics; never shown).

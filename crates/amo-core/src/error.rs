@@ -287,6 +287,10 @@ pub enum EntryError {
     /// same user, same details): the user decides, the app never guesses.
     #[error("outbox entry {id} matches {candidates} objects in amoCRM")]
     ReconcileAmbiguous { id: i64, candidates: u32 },
+    /// The entry was typed for another account than the one connected now: it waits for that
+    /// account and is never sent to this one (`domain::account::AccountRef`).
+    #[error("outbox entry {id} belongs to the account at {domain}")]
+    OtherAccount { id: i64, domain: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -451,6 +455,7 @@ pub enum ErrorCode {
     EntryNeedsAttention,
     NotFound,
     ReconcileAmbiguous,
+    OtherAccount,
     UpdateNotConfigured,
     UpdateCheckFailed,
     UpdateDownloadFailed,
@@ -514,7 +519,7 @@ code_names! {
             DataDir => "data_dir", LockFile => "lock_file", Output => "output", Input => "input",
             Internal => "internal", Validation => "validation", EntryNotEditable => "entry_not_editable",
             StillQueued => "still_queued", EntryNeedsAttention => "entry_needs_attention", NotFound => "not_found",
-            ReconcileAmbiguous => "reconcile_ambiguous",
+            ReconcileAmbiguous => "reconcile_ambiguous", OtherAccount => "other_account",
             UpdateNotConfigured => "update_not_configured", UpdateCheckFailed => "update_check_failed",
             UpdateDownloadFailed => "update_download_failed", UpdateSignatureInvalid => "update_signature_invalid",
             UpdateInstallFailed => "update_install_failed", NoUpdate => "no_update",
@@ -571,6 +576,7 @@ impl ErrorCode {
             | C::EntryNeedsAttention
             | C::NotFound
             | C::ReconcileAmbiguous
+            | C::OtherAccount
             | C::NoUpdate
             | C::UpdateInProgress => Remedy::None,
         }
@@ -656,6 +662,7 @@ impl Error {
                 EntryError::EntryNeedsAttention { .. } => C::EntryNeedsAttention,
                 EntryError::NotFound { .. } => C::NotFound,
                 EntryError::ReconcileAmbiguous { .. } => C::ReconcileAmbiguous,
+                EntryError::OtherAccount { .. } => C::OtherAccount,
             },
             Error::Update(e) => match e {
                 UpdateError::UpdateNotConfigured => C::UpdateNotConfigured,
@@ -790,6 +797,7 @@ pub(crate) mod tests {
             EntryError::EntryNeedsAttention { id: 7, cause: boxed() }.into(),
             EntryError::NotFound { id: 7 }.into(),
             EntryError::ReconcileAmbiguous { id: 7, candidates: 2 }.into(),
+            EntryError::OtherAccount { id: 7, domain: "beta.amocrm.ru".into() }.into(),
             UpdateError::UpdateNotConfigured.into(),
             UpdateError::UpdateCheckFailed { detail: "timeout".into() }.into(),
             UpdateError::UpdateDownloadFailed { detail: "timeout".into() }.into(),

@@ -19,8 +19,11 @@ use crate::error::{AmoError, Error, Result};
 
 /// Older than this, the window refreshes the cache in the background.
 pub const FRESH_SECS: i64 = 10 * 60;
-/// The cache entry of the lead form's data.
-const LEAD_FORM_KEY: &str = "lead_form";
+/// The cache entry of the lead form's data, per account: another account's pipelines and users
+/// are never offered, not even for a moment after a switch.
+fn lead_form_key(domain: &str) -> String {
+    format!("{}/lead_form", domain.to_ascii_lowercase())
+}
 
 #[derive(Serialize, Deserialize)]
 struct Cached {
@@ -111,7 +114,9 @@ impl Reference {
     /// What the cache holds, without asking amoCRM. An unreadable cache (an older format) is
     /// treated as none.
     pub fn cached(&self) -> Result<Option<ReferenceData>> {
-        let Some((json, fetched_at)) = self.ctx.store.reference_cache().get(LEAD_FORM_KEY)? else { return Ok(None) };
+        let Some(account) = self.ctx.store.account().load()? else { return Ok(None) };
+        let key = lead_form_key(&account.domain);
+        let Some((json, fetched_at)) = self.ctx.store.reference_cache().get(&key)? else { return Ok(None) };
         let Some(c) = parse_cache(&json) else { return Ok(None) };
         Ok(Some(ReferenceData {
             pipelines: c.pipelines,
@@ -151,8 +156,10 @@ impl Reference {
 
     async fn fetch(&self) -> Result<ReferenceData> {
         let api = self.ctx.amo.api();
+        // The account these data are for: the cache keeps them under its host.
+        let Some(account) = self.ctx.store.account().load()? else { return Err(AmoError::NotConnected.into()) };
         let pipelines = self.session.with_token(|a| api.pipelines(a)).await?;
-        let current_user_id = match self.ctx.store.account().load()?.and_then(|r| r.current_user_id) {
+        let current_user_id = match account.current_user_id {
             Some(id) => Some(id),
             None => self.session.account_info().await?.current_user_id,
         };
@@ -167,7 +174,7 @@ impl Reference {
         let cached = Cached { pipelines, users, users_restricted, current_user_id };
         let t = now();
         let json = serde_json::to_string(&cached).map_err(Error::internal)?;
-        self.ctx.store.reference_cache().put(LEAD_FORM_KEY, &json, t)?;
+        self.ctx.store.reference_cache().put(&lead_form_key(&account.domain), &json, t)?;
         Ok(ReferenceData {
             pipelines: cached.pipelines,
             users: cached.users,

@@ -289,12 +289,12 @@ async fn disconnect_removes_tokens_and_account_but_keeps_settings() {
     let waiter = tokio::spawn(async move { pending.wait(Duration::from_secs(30)).await });
     browse(&url).await;
     assert!(waiter.await.expect("join").expect("ok").connected);
-    assert!(f.app.disconnect().await.expect("disconnect"));
+    assert!(f.app.disconnect(false).await.expect("disconnect").had);
     let st = f.app.status().await;
     assert!(!st.connected && st.account_name.is_none());
     assert!(f.store.get(TOKENS_KEY).expect("get").is_none());
     assert!(f.store.get(CLIENT_SECRET_KEY).expect("get").is_some());
-    assert!(!f.app.disconnect().await.expect("again"));
+    assert!(!f.app.disconnect(false).await.expect("again").had);
     assert_eq!(f.app.settings().expect("s").client_id.as_deref(), Some(DEMO_CLIENT_ID));
 }
 

@@ -11,6 +11,7 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use amo_core::auth::state::STATE_TTL_SECS;
+use amo_core::domain::account::AccountRef;
 use amo_core::domain::draft::{ContactDraft, Draft, LeadDraft};
 use amo_core::domain::outbox::OutboxState;
 use amo_core::error::{AmoError, FieldCode, FieldError};
@@ -283,6 +284,11 @@ fn empty_like(d: &Draft) -> Draft {
 /// The retry horizon the worker uses with its default timing (`RetryTiming::default`: 60 s · 1.5 + 5 s).
 const HORIZON_MS: i64 = 95_000;
 
+/// The one account connected throughout (accounts are `outbox`'s own unit test and `accounts.rs`).
+fn acme() -> AccountRef {
+    AccountRef { account_id: Some(1), domain: "acme.amocrm.ru".into() }
+}
+
 fn due(r: &Row, now_ms: i64) -> bool {
     matches!(r.state, OutboxState::Queued | OutboxState::Sending)
         && (r.next_ms <= now_ms || r.next_ms > now_ms + HORIZON_MS)
@@ -304,7 +310,7 @@ proptest! {
             match op {
                 OutboxOp::Insert { contact, name } => {
                     let d = draft(contact, name);
-                    let id = t.insert(&d, &format!("ac-{name}"), now(now_ms), now_ms).expect("insert");
+                    let id = t.insert(&d, &format!("ac-{name}"), Some(&acme()), now(now_ms), now_ms).expect("insert");
                     prop_assert_eq!(id, next_id, "ids are never reused");
                     next_id += 1;
                     let marker = model.iter().map(|r| r.marker + 1).max().map_or(now(now_ms), |m| m.max(now(now_ms)));
@@ -326,7 +332,7 @@ proptest! {
                     }
                 },
                 OutboxOp::Discard { pick: p } => if let Some(i) = pick(p, &model) {
-                    let ok = t.discard(model[i].id).expect("discard");
+                    let ok = t.discard(model[i].id, Some(&acme())).expect("discard");
                     prop_assert_eq!(ok, model[i].state == OutboxState::Attention, "only an entry needing attention goes");
                     if ok {
                         model.remove(i);
@@ -353,9 +359,9 @@ proptest! {
                 }
                 OutboxOp::ClaimNext => {
                     let want = model.iter().filter(|r| due(r, now_ms)).map(|r| r.id).min();
-                    prop_assert_eq!(t.next_due_id(now_ms, HORIZON_MS).expect("next"), want, "the oldest due entry first");
+                    prop_assert_eq!(t.next_due_id(now_ms, HORIZON_MS, Some(&acme())).expect("next"), want, "the oldest due entry first");
                     if let Some(id) = want {
-                        let e = t.claim(id, now(now_ms)).expect("claim");
+                        let e = t.claim(id, Some(&acme()), now(now_ms)).expect("claim");
                         let r = model.iter_mut().find(|r| r.id == id).expect("row");
                         r.state = OutboxState::Sending;
                         prop_assert_eq!((&e.draft, e.marker_at, e.attempts), (&r.draft, r.marker, r.attempts));
@@ -434,7 +440,7 @@ fn check_rows(store: &Store, model: &[Row], now_ms: i64) -> Result<(), TestCaseE
     markers.sort_unstable();
     markers.dedup();
     prop_assert_eq!(markers.len(), model.len(), "markers are unique");
-    let c = t.counts().expect("counts");
+    let c = t.counts(Some(&acme())).expect("counts");
     let count = |f: &dyn Fn(&Row) -> bool| model.iter().filter(|r| f(r)).count() as u32;
     prop_assert_eq!(c.waiting, count(&|r| matches!(r.state, OutboxState::Queued | OutboxState::Sending)));
     prop_assert_eq!(c.attention, count(&|r| r.state == OutboxState::Attention));
@@ -444,6 +450,6 @@ fn check_rows(store: &Store, model: &[Row], now_ms: i64) -> Result<(), TestCaseE
         .filter(|r| matches!(r.state, OutboxState::Queued | OutboxState::Sending))
         .map(|r| if r.next_ms > now_ms + HORIZON_MS { 0 } else { (r.next_ms - now_ms).max(0) })
         .min();
-    prop_assert_eq!(t.next_due_in_ms(now_ms, HORIZON_MS).expect("next"), next);
+    prop_assert_eq!(t.next_due_in_ms(now_ms, HORIZON_MS, Some(&acme())).expect("next"), next);
     Ok(())
 }

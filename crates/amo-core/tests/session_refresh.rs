@@ -126,7 +126,7 @@ async fn tokens_larger_than_a_keychain_entry_are_chunked_through_connect_and_ref
     let st = app.verify().await.expect("refresh through chunks");
     assert!(st.connected && st.access_token_masked.is_some());
     assert_eq!(sim.stats().refreshes, 1);
-    app.disconnect().await.expect("disconnect");
+    app.disconnect(false).await.expect("disconnect");
     assert_eq!(limited.len(), 1, "only the Secret key is left");
 }
 
@@ -186,7 +186,7 @@ async fn keep_alive_leaves_long_lived_tokens_and_dead_connections_alone() {
     age_tokens(store.as_ref(), 20 * DAY);
     assert!(!app.keep_alive().await.expect("long-lived"));
     assert_eq!(sim.stats().refreshes, 0);
-    app.disconnect().await.expect("disconnect");
+    app.disconnect(false).await.expect("disconnect");
     assert!(!app.keep_alive().await.expect("nothing connected"));
 }
 

@@ -116,7 +116,7 @@ describe('App', () => {
   });
 
   test('the outbox follows the backend: the banner and the pending count; cleanup reports its count', async () => {
-    let summary: OutboxSummary = { queued: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null };
+    let summary: OutboxSummary = { queued: 0, other_account: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null };
     const calls = backend({
       get_settings: () => settingsView({ language: 'en' }),
       get_status: () => disconnected,

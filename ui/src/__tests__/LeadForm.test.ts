@@ -48,6 +48,7 @@ function queued(id: number): OutboxItem {
     draft: { name: 'x', price: '', pipeline_id: null, status_id: null, responsible_user_id: null, tags: [], contact: null, existing_contact_id: null, note: '' },
     created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', attempts: 0, next_attempt_at: null,
     error: null, field_errors: [], lead_id: null, contact_id: null, note_id: null, merged: false,
+    account_domain: 'acme.amocrm.ru', other_account: false,
     lead_url: null, contact_url: null, sent_at: null, locked: false, purged: false,
   };
 }
@@ -169,6 +170,25 @@ describe('History and the outbox banner', () => {
     await waitFor(() => expect(names(calls)).toContain('outbox_discard'));
   });
 
+  test('an entry typed for another account says so, is not retried here, and can be removed', async () => {
+    i18n.lang = 'en';
+    const calls = backend({ outbox_discard: () => null, outbox_retry: () => 1 });
+    const other: OutboxItem = { ...queued(4), title: 'Beta order', account_domain: 'beta.amocrm.ru', other_account: true };
+    const mine: OutboxItem = { ...queued(5), title: 'Acme order' };
+    const { container } = render(History, { items: [other, mine], reference, onChanged: vi.fn() });
+    expect(container.querySelector('#history-item-4 .other-account')?.textContent).toBe(
+      'For beta.amocrm.ru: sent only there, when that account is connected again.',
+    );
+    expect(container.querySelector('#history-item-4 .retry')).toBeNull();
+    // The connected account's waiting entry is still to be sent: retry, no removal.
+    expect(container.querySelector('#history-item-5 .other-account')).toBeNull();
+    expect(container.querySelector('#history-item-5 .retry')).not.toBeNull();
+    expect(container.querySelector('#history-item-5 .discard')).toBeNull();
+    await fireEvent.click(container.querySelector('#history-item-4 .discard') as HTMLButtonElement);
+    await waitFor(() => expect(names(calls)).toContain('outbox_discard'));
+    expect(argsOf(calls, 'outbox_discard')).toEqual({ id: 4 });
+  });
+
   test('an entry past the retention period says its details were removed', () => {
     i18n.lang = 'en';
     const purged: OutboxItem = { ...queued(3), state: 'sent', title: '', purged: true, lead_id: 9, lead_url: 'https://acme.amocrm.ru/leads/detail/9', locked: true };
@@ -180,7 +200,7 @@ describe('History and the outbox banner', () => {
   test('offline and banned banners say what happens to the entries; only the ban button resumes', async () => {
     i18n.lang = 'en';
     const base: OutboxSummary = {
-      queued: 3, attention: 0, sent: 1, banned: false, offline: true,
+      queued: 3, other_account: 0, attention: 0, sent: 1, banned: false, offline: true,
       last_error: { code: 'network', message: 'x', remedy: 'network' },
     };
     const [onRetry, onResume] = [vi.fn(), vi.fn()];
@@ -196,7 +216,7 @@ describe('History and the outbox banner', () => {
 
   test('the banners count in the right plural form', () => {
     const summary = (s: Partial<OutboxSummary>): OutboxSummary => ({
-      queued: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null, ...s,
+      queued: 0, other_account: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null, ...s,
     });
     const text = (s: OutboxSummary, sel: string) =>
       render(OutboxBanner, { summary: s, onRetry: vi.fn(), onResume: vi.fn(), onShowHistory: vi.fn() }).container.querySelector(sel)?.textContent?.trim();
@@ -212,6 +232,10 @@ describe('History and the outbox banner', () => {
     expect(text(summary({ queued: 4 }), '#waiting-banner')).toBe('4 entries waiting to be sent.');
     expect(text(summary({ attention: 1 }), '#attention-banner')).toBe('1 entry needs attention — see History.');
     expect(text(summary({ attention: 2 }), '#attention-banner')).toBe('2 entries need attention — see History.');
+    expect(text(summary({ other_account: 2 }), '#other-account-banner')).toBe(
+      '2 entries were typed for another amoCRM account; they wait for that account — see History.',
+    );
+    expect(text(summary({ other_account: 2 }), '#waiting-banner')).toBeUndefined();
 
     i18n.lang = 'ru';
     expect(text(summary({ queued: 1, offline: true }), '#offline-banner')).toBe(
@@ -224,6 +248,9 @@ describe('History and the outbox banner', () => {
       'amoCRM недоступен. 5 записей сохранено и будет отправлено автоматически.',
     );
     expect(text(summary({ attention: 21 }), '#attention-banner')).toBe('21 запись требует внимания — см. «Историю».');
+    expect(text(summary({ other_account: 3 }), '#other-account-banner')).toBe(
+      '3 записи введены для другого аккаунта amoCRM и ждут его — см. «Историю».',
+    );
     i18n.lang = 'en';
   });
 

@@ -17,6 +17,7 @@ function props(overrides: Record<string, unknown> = {}) {
     onCleanup: vi.fn(),
     onRefresh: vi.fn(),
     onOpenSettings: vi.fn(),
+    pending: 0,
     ...overrides,
   };
 }
@@ -93,7 +94,27 @@ describe('StatusPanel', () => {
     await fireEvent.click(container.querySelector('#btn-disconnect') as HTMLElement);
     expect(p.onDisconnect).not.toHaveBeenCalled();
     await fireEvent.click(container.querySelector('#btn-disconnect-confirm') as HTMLElement);
-    expect(p.onDisconnect).toHaveBeenCalledOnce();
+    expect(p.onDisconnect).toHaveBeenCalledExactlyOnceWith(false);
+  });
+
+  test('disconnect with entries still waiting asks whether to keep them for this account or remove them', async () => {
+    i18n.lang = 'en';
+    const p = props({ status: connected, pending: 2 });
+    const { container } = render(StatusPanel, p);
+    await fireEvent.click(container.querySelector('#btn-disconnect') as HTMLElement);
+    expect(container.querySelector('#disconnect-pending')?.textContent).toBe(
+      '2 entries still wait to be sent to this account. Kept, they go only to this account, when you connect it again.',
+    );
+    await fireEvent.click(container.querySelector('#btn-disconnect-discard') as HTMLElement);
+    expect(p.onDisconnect).toHaveBeenCalledWith(true);
+    await fireEvent.click(container.querySelector('#btn-disconnect') as HTMLElement);
+    await fireEvent.click(container.querySelector('#btn-disconnect-confirm') as HTMLElement);
+    expect(p.onDisconnect).toHaveBeenLastCalledWith(false);
+    // Nothing waiting: the plain question, and the entries are not mentioned.
+    const none = render(StatusPanel, props({ status: connected, pending: 0 }));
+    await fireEvent.click(none.container.querySelector('#btn-disconnect') as HTMLElement);
+    expect(none.container.querySelector('#disconnect-pending')).toBeNull();
+    expect(none.container.querySelector('#btn-disconnect-discard')).toBeNull();
   });
 
   test('while waiting, shows the authorize link and Cancel instead of Connect', () => {

@@ -23,7 +23,7 @@ function backend(handlers: Handlers) {
     {
       get_settings: () => settingsView({ language: 'en' }, true),
       get_status: () => connected,
-      outbox_summary: () => ({ queued: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
+      outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
       outbox_list: () => [],
       reference_data: () => fail({ code: 'network', message: 'offline', remedy: 'network' }),
       ...handlers,

@@ -57,7 +57,7 @@ describe('call', () => {
     recorder(() => {
       throw { code: 'keychain_locked', message: 'The keychain is locked.', remedy: 'keychain', fields: null };
     });
-    const locked = await call('disconnect').catch(toCommandError);
+    const locked = await call('disconnect', { discard_pending: false }).catch(toCommandError);
     expect(locked).toMatchObject({ code: 'keychain_locked', remedy: 'keychain', message: 'The keychain is locked.', fields: [] });
   });
 

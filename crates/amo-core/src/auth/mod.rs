@@ -164,8 +164,8 @@ impl Auth {
     }
 
     /// Persists a new connection: tokens to the keychain before anything uses them, then the
-    /// account row, then the account's name and id from `/api/v4/account`. Another account's
-    /// cached pipelines and users are forgotten.
+    /// account row, then the account's name and id from `/api/v4/account`. (Cached pipelines
+    /// and users are kept per account: another account's are not offered.)
     async fn store_connection(
         &self,
         domain: &str,
@@ -177,9 +177,6 @@ impl Auth {
         self.ctx.keychain.save_tokens(tokens).await?;
         let t = now();
         let accounts = self.ctx.store.account();
-        if accounts.load()?.is_some_and(|old| old.domain != domain) {
-            self.ctx.store.reference_cache().clear()?;
-        }
         let mut row = Account {
             domain: domain.to_string(),
             platform,

@@ -52,6 +52,32 @@ pub struct Account {
     pub reconnect_needed: bool,
 }
 
+/// Which account something belongs to: an outbox entry (recorded when it is queued), the API ban,
+/// the reference cache. Customer data typed for one account is never sent to another, even
+/// when the user disconnects and connects a different one before it was sent.
+///
+/// amoCRM's account id is what identifies an account; the host can change (an admin renames the
+/// subdomain). The id is unknown until `/api/v4/account` answered once, so the host stands in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRef {
+    pub account_id: Option<i64>,
+    pub domain: String,
+}
+
+impl AccountRef {
+    pub fn of(account: &Account) -> AccountRef {
+        AccountRef { account_id: account.account_id, domain: account.domain.clone() }
+    }
+
+    /// The same account: the same id when both are known, otherwise the same host.
+    pub fn same_as(&self, other: &AccountRef) -> bool {
+        match (self.account_id, other.account_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.domain.eq_ignore_ascii_case(&other.domain),
+        }
+    }
+}
+
 /// The part of `GET /api/v4/account` the app shows and keeps.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct AccountInfo {
@@ -60,4 +86,24 @@ pub struct AccountInfo {
     pub subdomain: String,
     #[serde(default)]
     pub current_user_id: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(id: Option<i64>, domain: &str) -> AccountRef {
+        AccountRef { account_id: id, domain: domain.into() }
+    }
+
+    #[test]
+    fn an_account_is_its_id_and_its_host_only_while_the_id_is_unknown() {
+        // Renamed subdomain: the id still says it is the same account.
+        assert!(at(Some(1), "old.amocrm.ru").same_as(&at(Some(1), "new.amocrm.ru")));
+        // Another account that took over a host name.
+        assert!(!at(Some(1), "a.amocrm.ru").same_as(&at(Some(2), "a.amocrm.ru")));
+        assert!(at(None, "A.amocrm.ru").same_as(&at(Some(2), "a.amocrm.ru")));
+        assert!(!at(None, "a.amocrm.ru").same_as(&at(Some(2), "b.amocrm.ru")));
+        assert!(!at(None, "a.amocrm.ru").same_as(&at(None, "b.kommo.com")));
+    }
 }

@@ -79,13 +79,22 @@ pub struct OutboxItem {
     pub locked: bool,
     /// What was typed was removed after the retention period; only ids, link and times remain.
     pub purged: bool,
+    /// The host of the account it was typed for (null: queued by a version that did not record
+    /// it, while no account was connected).
+    pub account_domain: Option<String>,
+    /// Typed for another account than the one connected now (or none is): it is not sent until
+    /// that account is connected again, and can be discarded.
+    pub other_account: bool,
 }
 
 /// The banner's facts.
 #[derive(Debug, Clone, Serialize, TS, PartialEq, Eq, Default)]
 #[ts(export)]
 pub struct OutboxSummary {
+    /// Waiting to be sent to the connected account.
     pub queued: u32,
+    /// Waiting for another account than the one connected (see `OutboxItem::other_account`).
+    pub other_account: u32,
     pub attention: u32,
     pub sent: u32,
     /// amoCRM banned the account's API (403 HTML): nothing is sent until support lifts it.

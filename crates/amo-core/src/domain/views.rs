@@ -90,3 +90,14 @@ pub struct ConnectOutcome {
     pub status: StatusView,
     pub error: Option<ErrorPayload>,
 }
+
+/// What Disconnect did.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Disconnected {
+    /// An account was connected.
+    pub had: bool,
+    /// Its entries still waiting, kept for it (sent when it is connected again).
+    pub kept: u32,
+    /// Its entries still waiting, removed as the user chose.
+    pub discarded: u32,
+}

@@ -525,6 +525,11 @@ fn entry(e: &EntryError, lang: Lang) -> String {
         EntryError::NotFound { id } => {
             tr(lang, format!("В очереди нет записи №{id}."), format!("There is no outbox entry #{id}."))
         }
+        EntryError::OtherAccount { id, domain } => tr(
+            lang,
+            format!("Запись №{id} введена для аккаунта {domain} и будет отправлена только туда — когда он снова будет подключён. Её можно удалить в Истории."),
+            format!("Entry #{id} was typed for the account {domain} and goes only there, when it is connected again. You can discard it in History."),
+        ),
     }
 }
 

@@ -181,7 +181,7 @@ pub(crate) mod tests {
     }
 
     /// Parameters in the samples that may appear verbatim (values the user typed).
-    const SAMPLE_VALUES: &[&str] = &["evil.com", "53682", "/nope"];
+    const SAMPLE_VALUES: &[&str] = &["evil.com", "53682", "/nope", "beta.amocrm.ru"];
 
     #[test]
     fn every_error_has_both_languages_and_no_english_in_russian() {

@@ -27,8 +27,9 @@ macro_rules! for_each_command {
             connect_with_code(code: String, domain: String) -> StatusView;
             /// Connects with a long-lived token (never sent back to the UI).
             connect_with_token(token: String, domain: String) -> StatusView;
-            /// Removes the tokens and the account.
-            disconnect() -> StatusView;
+            /// Removes the tokens and the account; the account's waiting entries are kept for it
+            /// (sent only to it, when it is connected again) unless `discard_pending`.
+            disconnect(discard_pending: bool) -> StatusView;
             /// Removes expired sign-in states; how many.
             cleanup_states() -> u32;
             /// Refreshes the tokens now and re-reads the account.

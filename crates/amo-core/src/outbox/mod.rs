@@ -12,6 +12,11 @@
 //! (`reconcile`) and only sends again if it is not there. Notes the same way, by text on the
 //! recorded lead. Nothing technical is added to the user's amoCRM.
 //!
+//! Every entry belongs to the account it was typed for (recorded when it is queued, or at its
+//! first attempt if none was connected): it is sent only while that account is connected, and
+//! waits — shown as "for another account", with keep or discard — while another one is
+//! (`domain::account::AccountRef`).
+//!
 //! This file is the outbox's front: queue, list, edit, retry, wait. `worker` sends.
 
 mod reconcile;
@@ -23,6 +28,7 @@ use std::time::{Duration, Instant};
 use crate::auth::session::Session;
 use crate::clock::{now, now_ms, rfc3339};
 use crate::context::Ctx;
+use crate::domain::account::AccountRef;
 use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
 use crate::domain::lang::Lang;
 use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
@@ -61,6 +67,11 @@ impl Outbox {
         self.ctx.store.account().load().ok().flatten().map(|r| r.platform).unwrap_or_default()
     }
 
+    /// The account connected now, if any: the one entries are queued for and sent to.
+    pub(super) fn current(&self) -> Result<Option<AccountRef>> {
+        Ok(self.ctx.store.account().load()?.map(|a| AccountRef::of(&a)))
+    }
+
     /// Checks a lead and queues it; returns at once (the worker sends it). Nothing invalid is
     /// queued: field errors come back as `validation`.
     pub fn queue_lead(&self, draft: &LeadDraft) -> Result<OutboxItem> {
@@ -71,9 +82,13 @@ impl Outbox {
         self.queue(Draft::Contact(draft.clone()))
     }
 
+    /// Queues for the connected account. Typed while none is connected (before the first
+    /// connection, say), it is kept for the next account connected, and belongs to that one from
+    /// its first attempt on.
     fn queue(&self, draft: Draft) -> Result<OutboxItem> {
         let clean = draft.validated(self.platform()).map_err(Error::validation)?;
-        let id = self.ctx.store.outbox().insert(&clean, &random_request_id(), now(), now_ms())?;
+        let account = self.current()?;
+        let id = self.ctx.store.outbox().insert(&clean, &random_request_id(), account.as_ref(), now(), now_ms())?;
         tracing::info!(id, kind = clean.kind().as_str(), "queued");
         self.wake.notify_one();
         self.item(id)
@@ -90,20 +105,30 @@ impl Outbox {
 
     /// Rows rendered in the current language.
     fn items(&self, only: Option<i64>, limit: usize) -> Result<Vec<OutboxItem>> {
-        let domain = self.ctx.store.account().load()?.map(|r| r.domain);
+        let current = self.current()?;
         let lang = self.ctx.lang();
         let rows = self.ctx.store.outbox().rows(only, limit)?;
-        Ok(rows.into_iter().map(|r| view(r, domain.as_deref(), lang)).collect())
+        Ok(rows.into_iter().map(|r| view(r, current.as_ref(), lang)).collect())
+    }
+
+    /// Whether amoCRM banned the connected account's API.
+    pub(super) fn banned(&self, current: Option<&AccountRef>) -> Result<bool> {
+        match current {
+            Some(c) => self.ctx.store.api_block().is_banned(&c.domain),
+            None => Ok(false),
+        }
     }
 
     pub fn summary(&self) -> Result<OutboxSummary> {
-        let counts = self.ctx.store.outbox().counts()?;
+        let current = self.current()?;
+        let counts = self.ctx.store.outbox().counts(current.as_ref())?;
         let lang = self.ctx.lang();
         Ok(OutboxSummary {
             queued: counts.waiting,
+            other_account: counts.other_account,
             attention: counts.attention,
             sent: counts.sent,
-            banned: self.ctx.store.api_block().is_banned()?,
+            banned: self.banned(current.as_ref())?,
             offline: matches!(counts.last_error, Some(Error::Amo(AmoError::Network { .. }))),
             last_error: counts.last_error.map(|e| e.to_payload(lang)),
         })
@@ -128,7 +153,8 @@ impl Outbox {
     /// Returns how many entries were made due. Asking amoCRM while the ban lasts makes it longer
     /// (docs/amocrm-api.md §9.2), which is why no other action resumes.
     pub fn resume(&self) -> Result<usize> {
-        let lifted = self.ctx.store.api_block().lift()?;
+        let Some(current) = self.current()? else { return Ok(0) };
+        let lifted = self.ctx.store.api_block().lift(&current.domain)?;
         tracing::info!(lifted, "the user says amoCRM lifted the block; sending again");
         let n = self.ctx.store.outbox().make_due(None, now(), now_ms())?;
         self.wake.notify_one();
@@ -156,17 +182,32 @@ impl Outbox {
         self.item(id)
     }
 
-    /// Removes an entry that needs attention (the user decided not to send it). Waiting and
-    /// sent entries cannot be removed: that is how a lead would get lost.
+    /// Removes an entry that needs attention, or one waiting for another account (the user
+    /// decided not to send it). Entries waiting for the connected account and sent ones cannot
+    /// be removed: that is how a lead would get lost.
     pub fn discard(&self, id: i64) -> Result<()> {
         let outbox = self.ctx.store.outbox();
-        if outbox.discard(id)? {
+        if outbox.discard(id, self.current()?.as_ref())? {
             return Ok(());
         }
         if !outbox.exists(id)? {
             return Err(EntryError::NotFound { id }.into());
         }
         Err(EntryError::EntryNotEditable { id, why: NotEditable::StillToBeSent }.into())
+    }
+
+    /// Entries of the connected account that wait or need attention (Disconnect asks about them).
+    pub fn pending_for_current(&self) -> Result<u32> {
+        let counts = self.ctx.store.outbox().counts(self.current()?.as_ref())?;
+        Ok(counts.waiting + counts.attention)
+    }
+
+    /// Removes the entries of `account` that wait or need attention: the user disconnects it and
+    /// chose not to send them. Returns how many.
+    pub(crate) fn discard_waiting_for(&self, account: &AccountRef) -> Result<usize> {
+        let n = self.ctx.store.outbox().discard_waiting(account)?;
+        tracing::info!(discarded = n, "entries of the disconnected account discarded");
+        Ok(n)
     }
 
     /// Sends the outbox (this process takes part unless another one holds the outbox lock)
@@ -189,7 +230,7 @@ impl Outbox {
             }
             let t = Instant::now();
             if t >= deadline {
-                let cause = if self.ctx.store.api_block().is_banned()? {
+                let cause = if self.banned(self.current()?.as_ref())? {
                     Some(Error::from(AmoError::AccountBanned))
                 } else {
                     row.last_error
@@ -232,10 +273,16 @@ impl Outbox {
     }
 }
 
-/// One row as the history shows it. `fallback_domain` (the connected account) builds links for
-/// entries sent before the domain was recorded with them.
-fn view(r: OutboxRow, fallback_domain: Option<&str>, lang: Lang) -> OutboxItem {
-    let host = r.domain.as_deref().or(fallback_domain);
+/// One row as the history shows it. The connected account (`current`) builds links for entries
+/// sent before the domain was recorded with them.
+fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
+    let other_account = match (&r.account, current) {
+        (Some(mine), Some(now)) => !mine.same_as(now),
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let host =
+        r.domain.as_deref().or(r.account.as_ref().map(|a| a.domain.as_str())).or(current.map(|c| c.domain.as_str()));
     let link = |what: &str, id: Option<i64>| Some(format!("https://{}/{what}/detail/{}", host?, id?));
     OutboxItem {
         id: r.id,
@@ -256,6 +303,8 @@ fn view(r: OutboxRow, fallback_domain: Option<&str>, lang: Lang) -> OutboxItem {
         sent_at: r.sent_at.map(rfc3339),
         locked: r.create_sent || r.lead_id.is_some() || r.state == OutboxState::Sent,
         purged: r.purged,
+        account_domain: r.account.map(|a| a.domain),
+        other_account,
         draft: r.draft,
     }
 }

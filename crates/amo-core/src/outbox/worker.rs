@@ -8,7 +8,12 @@
 //! Failures: network errors, timeouts, 5xx and 429 are retried with exponential back-off and
 //! jitter, forever; the whole worker waits that long (an outage costs one request per back-off,
 //! not one per entry). A 401 has already been through the session's refresh-and-retry. Field
-//! errors from amoCRM put the entry in `attention`. A 403 HTML ban stops all sending.
+//! errors from amoCRM put the entry in `attention`. A 403 HTML ban stops all sending to that
+//! account.
+//!
+//! Only the connected account's entries are taken, and each request checks again that the
+//! token in hand is that account's: an entry typed for account A is never sent to account B,
+//! even if B was connected while it was being sent.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::sync::Arc;
@@ -19,7 +24,9 @@ use rand::Rng;
 use super::Outbox;
 use crate::amocrm::wire;
 use crate::clock::{now, now_ms};
+use crate::domain::account::AccountRef;
 use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
+use crate::domain::tokens::Access;
 use crate::error::{AmoError, EntryError, Error, NetworkProblem, Result, SignInError};
 use crate::store::{Entry, EntryFlag};
 
@@ -92,13 +99,16 @@ impl Outbox {
         if let Err(e) = self.purge_if_due() {
             tracing::warn!(code = %e.code(), "removing old customer data failed: {e}");
         }
-        let (store, block) = (self.ctx.store.outbox(), self.ctx.store.api_block());
-        if block.is_banned()? {
+        let store = self.ctx.store.outbox();
+        // Only the connected account's entries are due (with none connected, only those typed
+        // meanwhile: they fail with `not_connected` and wait, as the user is told).
+        let current = self.current()?;
+        if self.banned(current.as_ref())? {
             return Ok(BANNED_POLL);
         }
         // Nothing due: no lock file to open (the window runs this every second while idle).
         let horizon = self.horizon_ms();
-        match store.next_due_in_ms(now_ms(), horizon)? {
+        match store.next_due_in_ms(now_ms(), horizon, current.as_ref())? {
             None => return Ok(IDLE_POLL),
             Some(ms) if ms > 0 => return Ok(Duration::from_millis(ms as u64).min(IDLE_POLL)),
             Some(_) => {}
@@ -108,14 +118,18 @@ impl Outbox {
             return Ok(IDLE_POLL);
         };
         loop {
-            if block.is_banned()? {
+            // Read again for every entry: the user may switch accounts while the outbox drains.
+            let current = self.current()?;
+            if self.banned(current.as_ref())? {
                 return Ok(BANNED_POLL);
             }
-            let Some(due) = store.next_due_id(now_ms(), horizon)? else {
-                let next = store.next_due_in_ms(now_ms(), horizon)?.map(|ms| Duration::from_millis(ms as u64));
+            let Some(due) = store.next_due_id(now_ms(), horizon, current.as_ref())? else {
+                let next = store
+                    .next_due_in_ms(now_ms(), horizon, current.as_ref())?
+                    .map(|ms| Duration::from_millis(ms as u64));
                 return Ok(next.map_or(IDLE_POLL, |n| n.min(IDLE_POLL)));
             };
-            let entry = store.claim(due, now())?;
+            let entry = store.claim(due, current.as_ref(), now())?;
             on_change();
             let outcome = match self.send_entry(&entry).await {
                 Ok(()) => {
@@ -123,7 +137,7 @@ impl Outbox {
                     tracing::info!(id = entry.id, "sent");
                     None
                 }
-                Err(e) => Some(self.settle_failure(&entry, e)?),
+                Err(e) => Some(self.settle_failure(&entry, current.as_ref(), e)?),
             };
             on_change();
             match outcome {
@@ -134,7 +148,7 @@ impl Outbox {
         }
     }
 
-    fn settle_failure(&self, entry: &Entry, e: Error) -> Result<Outcome> {
+    fn settle_failure(&self, entry: &Entry, current: Option<&AccountRef>, e: Error) -> Result<Outcome> {
         tracing::info!(id = entry.id, code = %e.code(), attempts = entry.attempts, "send failed: {e}");
         let store = self.ctx.store.outbox();
         match e {
@@ -147,7 +161,9 @@ impl Outbox {
                 Ok(Outcome::Attention)
             }
             Error::Amo(AmoError::AccountBanned) => {
-                self.ctx.store.api_block().set_banned(now())?;
+                if let Some(c) = current {
+                    self.ctx.store.api_block().set_banned(&c.domain, now())?;
+                }
                 store.record_retry(entry.id, &e, now_ms(), now())?;
                 tracing::warn!("amoCRM banned the account's API; sending stopped");
                 Ok(Outcome::Banned)
@@ -194,7 +210,24 @@ impl Outbox {
         .map_err(Error::internal)?
     }
 
+    /// Refuses a request unless the connected account is the entry's and `access` (the token
+    /// about to be used) is that account's: the last check before customer data leaves.
+    fn check_bound(&self, entry: &Entry, access: Option<&Access>) -> Result<()> {
+        let Some(current) = self.ctx.store.account().load()? else { return Err(AmoError::NotConnected.into()) };
+        let other = |domain: &str| EntryError::OtherAccount { id: entry.id, domain: domain.to_string() }.into();
+        if let Some(mine) = &entry.account {
+            if !mine.same_as(&AccountRef::of(&current)) {
+                return Err(other(&mine.domain));
+            }
+        }
+        match access {
+            Some(a) if !a.domain.eq_ignore_ascii_case(&current.domain) => Err(other(&a.domain)),
+            _ => Ok(()),
+        }
+    }
+
     async fn send_entry(&self, entry: &Entry) -> Result<()> {
+        self.check_bound(entry, None)?;
         match &entry.draft {
             Draft::Lead(d) => self.send_lead(entry, d).await,
             Draft::Contact(d) => self.send_contact(entry, d).await,
@@ -230,7 +263,12 @@ impl Outbox {
             None => {
                 let body = wire::complex_lead_body(d, entry.marker_at, &entry.request_id);
                 store.set_flag(entry.id, EntryFlag::CreateSent, true)?;
-                match self.session.with_token(|a| api.add_lead_complex(a, &body)).await {
+                let (api, body) = (&api, &body);
+                let send = |a: Access| async move {
+                    self.check_bound(entry, Some(&a))?;
+                    api.add_lead_complex(a, body).await
+                };
+                match self.session.with_token(send).await {
                     Ok(r) => {
                         store.record_created(
                             entry.id,
@@ -264,7 +302,12 @@ impl Outbox {
             }
         }
         store.set_flag(entry.id, EntryFlag::NoteSent, true)?;
-        match self.session.with_token(|a| api.add_lead_note(a, lead_id, &d.note)).await {
+        let api = &api;
+        let send = |a: Access| async move {
+            self.check_bound(entry, Some(&a))?;
+            api.add_lead_note(a, lead_id, &d.note).await
+        };
+        match self.session.with_token(send).await {
             Ok(note_id) => store.record_note(entry.id, note_id, now()),
             Err(e) => {
                 if never_processed(&e) {
@@ -289,7 +332,12 @@ impl Outbox {
         let body = wire::contact_body(d, Some(entry.marker_at), Some(&entry.request_id));
         store.set_flag(entry.id, EntryFlag::CreateSent, true)?;
         let api = self.ctx.amo.api();
-        match self.session.with_token(|a| api.add_contact(a, &body)).await {
+        let (api, body) = (&api, &body);
+        let send = |a: Access| async move {
+            self.check_bound(entry, Some(&a))?;
+            api.add_contact(a, body).await
+        };
+        match self.session.with_token(send).await {
             Ok(id) => store.record_created(entry.id, None, Some(id), false, self.domain()?.as_deref(), now()),
             Err(e) => {
                 if never_processed(&e) {
@@ -320,6 +368,7 @@ fn never_processed(e: &Error) -> bool {
                     | AmoError::NotPaid
                     | AmoError::RequestRefused { .. }
             )
+            | Error::Entry(EntryError::OtherAccount { .. })
             | Error::SignIn(SignInError::TokenRevoked { .. } | SignInError::TokenRejected { .. })
     )
 }

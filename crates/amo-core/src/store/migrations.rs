@@ -95,4 +95,25 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 5: retention — a sent entry's draft (the customer's name, phones, notes) is removed after
     // the configured days; `purged` says it was, so History can say so too.
     "ALTER TABLE outbox ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;",
+    // 6: every entry, ban and cache belongs to one account (`domain::account::AccountRef`).
+    // Entries already sent belong where they went; waiting ones to the account connected now —
+    // the one they would have been sent to. Entries queued while no account was connected keep
+    // no account and go to the next one connected, as before. The cache's keys now start with
+    // the account's host, so the old ones are dropped (the next form refetches); a recorded ban
+    // is the connected account's.
+    "ALTER TABLE outbox ADD COLUMN account_id INTEGER;
+     ALTER TABLE outbox ADD COLUMN account_domain TEXT;
+     UPDATE outbox SET account_domain = domain WHERE domain IS NOT NULL;
+     UPDATE outbox SET account_domain = (SELECT domain FROM account WHERE id = 1),
+                       account_id = (SELECT account_id FROM account WHERE id = 1)
+      WHERE account_domain IS NULL;
+     DELETE FROM reference_cache;
+     CREATE TABLE api_block_v6 (
+        domain    TEXT PRIMARY KEY NOT NULL,
+        banned_at INTEGER NOT NULL
+     );
+     INSERT INTO api_block_v6 (domain, banned_at)
+        SELECT a.domain, b.banned_at FROM api_block b, account a WHERE a.id = 1;
+     DROP TABLE api_block;
+     ALTER TABLE api_block_v6 RENAME TO api_block;",
 ];

@@ -2,9 +2,10 @@
 //! What the states mean and when they change is `outbox`'s business; this file only keeps them.
 //! Failures are stored as codes with parameters (JSON of [`Error`]), never as sentences.
 
-use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{named_params, params, OptionalExtension, Row, TransactionBehavior};
 
 use super::Store;
+use crate::domain::account::AccountRef;
 use crate::domain::draft::{Draft, DraftKind};
 use crate::domain::outbox::OutboxState;
 use crate::error::{Error, FieldCode, FieldError, Result};
@@ -27,6 +28,9 @@ pub struct Entry {
     pub lead_id: Option<i64>,
     pub contact_id: Option<i64>,
     pub note_id: Option<i64>,
+    /// The account it was typed for (`None`: queued before entries recorded one, while no
+    /// account was connected).
+    pub account: Option<AccountRef>,
 }
 
 /// A row as the history shows it, before its texts are rendered.
@@ -51,13 +55,18 @@ pub struct OutboxRow {
     pub create_sent: bool,
     /// What was typed was removed after the retention period.
     pub purged: bool,
+    /// The account it was typed for (see [`Entry::account`]).
+    pub account: Option<AccountRef>,
 }
 
 /// The banner's counts.
 #[derive(Debug, Clone, Default)]
 pub struct SummaryCounts {
-    /// Queued or sending.
+    /// Queued or sending, for the connected account.
     pub waiting: u32,
+    /// Queued for another account than the one connected (or while none is): not sent until
+    /// that account is connected again.
+    pub other_account: u32,
     pub attention: u32,
     pub sent: u32,
     /// The newest failure of a waiting entry.
@@ -78,24 +87,46 @@ pub enum IdColumn {
     Contact,
 }
 
-const ENTRY_COLUMNS: &str =
-    "id, draft, kind, marker_at, request_id, attempts, create_sent, note_sent, lead_id, contact_id, note_id";
+const ENTRY_COLUMNS: &str = "id, draft, kind, marker_at, request_id, attempts, create_sent, note_sent, lead_id, \
+     contact_id, note_id, account_id, account_domain";
 const ROW_COLUMNS: &str = "id, draft, kind, state, created_at, updated_at, attempts, next_attempt_ms, last_error, \
-     last_error_code, field_errors, lead_id, contact_id, note_id, merged, sent_at, domain, create_sent, purged";
+     last_error_code, field_errors, lead_id, contact_id, note_id, merged, sent_at, domain, create_sent, purged, \
+     account_id, account_domain";
+
+/// "The row belongs to the account `:aid`/`:adomain`" (the rule of [`AccountRef::same_as`]), never
+/// NULL. Rows without an account belong to whichever is connected; with `:adomain` NULL (none is
+/// connected) only they match.
+const FOR_ACCOUNT: &str = "(account_domain IS NULL
+       OR (account_id IS NOT NULL AND :aid IS NOT NULL AND account_id = :aid)
+       OR ((account_id IS NULL OR :aid IS NULL) AND IFNULL(account_domain = :adomain COLLATE NOCASE, 0)))";
+
+/// `:aid` and `:adomain` of [`FOR_ACCOUNT`].
+fn account_params(a: Option<&AccountRef>) -> (Option<i64>, Option<&str>) {
+    (a.and_then(|a| a.account_id), a.map(|a| a.domain.as_str()))
+}
 
 impl OutboxTable<'_> {
-    /// Adds an entry, due now, with a `marker_at` no other entry has (not even one another process
-    /// queues at the same moment: the transaction is IMMEDIATE). Returns its id.
-    pub fn insert(&self, draft: &Draft, request_id: &str, now: i64, now_ms: i64) -> Result<i64> {
+    /// Adds an entry for `account` (`None`: none is connected; see [`OutboxTable::claim`]), due now, with a `marker_at` no other entry has (not even one
+    /// another process queues at the same moment: the transaction is IMMEDIATE). Returns its id.
+    pub fn insert(
+        &self,
+        draft: &Draft,
+        request_id: &str,
+        account: Option<&AccountRef>,
+        now: i64,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let (aid, adomain) = account_params(account);
         let json = draft_json(draft)?;
         let mut conn = self.0.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last: Option<i64> = tx.query_row("SELECT MAX(marker_at) FROM outbox", [], |r| r.get(0))?;
         let marker = last.map_or(now, |m| m.saturating_add(1).max(now));
         tx.execute(
-            "INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms)
-             VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?5, ?6)",
-            params![draft.kind().as_str(), json, marker, request_id, now, now_ms],
+            "INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms,
+                                 account_id, account_domain)
+             VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
+            params![draft.kind().as_str(), json, marker, request_id, now, now_ms, aid, adomain],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
@@ -113,25 +144,35 @@ impl OutboxTable<'_> {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    pub fn counts(&self) -> Result<SummaryCounts> {
+    /// The banner's counts; `current` is the connected account (`None`: none is).
+    pub fn counts(&self, current: Option<&AccountRef>) -> Result<SummaryCounts> {
         let conn = self.0.conn();
-        let count = |states: &str| -> Result<u32> {
-            Ok(conn.query_row(&format!("SELECT COUNT(*) FROM outbox WHERE state IN ({states})"), [], |r| r.get(0))?)
+        let (aid, adomain) = account_params(current);
+        let count = |filter: &str| -> Result<u32> {
+            let sql = format!("SELECT COUNT(*) FROM outbox WHERE {filter}");
+            Ok(if filter.contains(FOR_ACCOUNT) {
+                conn.query_row(&sql, named_params! { ":aid": aid, ":adomain": adomain }, |r| r.get(0))?
+            } else {
+                conn.query_row(&sql, [], |r| r.get(0))?
+            })
         };
         let last = conn
             .query_row(
-                "SELECT last_error, last_error_code FROM outbox
-                 WHERE state IN ('queued', 'sending') AND last_error_code IS NOT NULL
-                 ORDER BY updated_at DESC, id DESC LIMIT 1",
-                [],
+                &format!(
+                    "SELECT last_error, last_error_code FROM outbox
+                     WHERE state IN ('queued', 'sending') AND last_error_code IS NOT NULL AND {FOR_ACCOUNT}
+                     ORDER BY updated_at DESC, id DESC LIMIT 1"
+                ),
+                named_params! { ":aid": aid, ":adomain": adomain },
                 |r| Ok(stored_error(r.get(0)?, r.get(1)?)),
             )
             .optional()?
             .flatten();
         Ok(SummaryCounts {
-            waiting: count("'queued', 'sending'")?,
-            attention: count("'attention'")?,
-            sent: count("'sent'")?,
+            waiting: count(&format!("state IN ('queued', 'sending') AND {FOR_ACCOUNT}"))?,
+            other_account: count(&format!("state IN ('queued', 'sending') AND NOT {FOR_ACCOUNT}"))?,
+            attention: count("state = 'attention'")?,
+            sent: count("state = 'sent'")?,
             last_error: last,
         })
     }
@@ -167,50 +208,84 @@ impl OutboxTable<'_> {
         Ok(n > 0)
     }
 
-    /// Removes an entry that needs attention; false if it is in another state (or gone).
-    pub fn discard(&self, id: i64) -> Result<bool> {
-        Ok(self.0.conn().execute("DELETE FROM outbox WHERE id = ?1 AND state = 'attention'", [id])? > 0)
+    /// Removes an entry that needs attention, or one that waits for another account than
+    /// `current` (so it is not being sent); false if it is in another state (or gone).
+    pub fn discard(&self, id: i64, current: Option<&AccountRef>) -> Result<bool> {
+        let (aid, adomain) = account_params(current);
+        let n = self.0.conn().execute(
+            &format!(
+                "DELETE FROM outbox WHERE id = :id
+                   AND (state = 'attention' OR (state = 'queued' AND NOT {FOR_ACCOUNT}))"
+            ),
+            named_params! { ":id": id, ":aid": aid, ":adomain": adomain },
+        )?;
+        Ok(n > 0)
     }
 
-    /// The oldest entry due now (entries left `sending` by a dead process included: whoever
-    /// holds the outbox lock is the only sender).
+    /// Removes the entries of `account` that wait or need attention (the user disconnects it
+    /// and does not want them sent). Entries being sent right now stay. Returns how many.
+    pub fn discard_waiting(&self, account: &AccountRef) -> Result<usize> {
+        let (aid, adomain) = account_params(Some(account));
+        Ok(self.0.conn().execute(
+            &format!("DELETE FROM outbox WHERE state IN ('queued', 'attention') AND {FOR_ACCOUNT}"),
+            named_params! { ":aid": aid, ":adomain": adomain },
+        )?)
+    }
+
+    /// The oldest entry for `current` due now (entries left `sending` by a dead process
+    /// included: whoever holds the outbox lock is the only sender).
     ///
     /// Retry times are wall-clock times (they are shared with other processes through this
     /// file), so a clock set back would leave an entry waiting for hours. No back-off is longer
     /// than `horizon_ms`: an entry scheduled further ahead than that was scheduled before the
     /// clock moved back, and is due now.
-    pub fn next_due_id(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>> {
+    pub fn next_due_id(&self, now_ms: i64, horizon_ms: i64, current: Option<&AccountRef>) -> Result<Option<i64>> {
+        let (aid, adomain) = account_params(current);
         Ok(self
             .0
             .conn()
             .query_row(
-                "SELECT id FROM outbox WHERE state IN ('queued', 'sending')
-                   AND (next_attempt_ms <= ?1 OR next_attempt_ms > ?1 + ?2)
-                 ORDER BY id LIMIT 1",
-                params![now_ms, horizon_ms],
+                &format!(
+                    "SELECT id FROM outbox WHERE state IN ('queued', 'sending')
+                       AND (next_attempt_ms <= :now OR next_attempt_ms > :now + :horizon) AND {FOR_ACCOUNT}
+                     ORDER BY id LIMIT 1"
+                ),
+                named_params! { ":now": now_ms, ":horizon": horizon_ms, ":aid": aid, ":adomain": adomain },
                 |r| r.get(0),
             )
             .optional()?)
     }
 
-    /// Milliseconds until the next waiting entry is due (0 if one is due), if any waits; the
-    /// same `horizon_ms` rule as [`OutboxTable::next_due_id`].
-    pub fn next_due_in_ms(&self, now_ms: i64, horizon_ms: i64) -> Result<Option<i64>> {
+    /// Milliseconds until the next entry for `current` is due (0 if one is due), if any waits;
+    /// the same `horizon_ms` rule as [`OutboxTable::next_due_id`].
+    pub fn next_due_in_ms(&self, now_ms: i64, horizon_ms: i64, current: Option<&AccountRef>) -> Result<Option<i64>> {
+        let (aid, adomain) = account_params(current);
         let next: Option<i64> = self.0.conn().query_row(
-            "SELECT MIN(CASE WHEN next_attempt_ms > ?1 + ?2 THEN ?1 ELSE next_attempt_ms END)
-             FROM outbox WHERE state IN ('queued', 'sending')",
-            params![now_ms, horizon_ms],
+            &format!(
+                "SELECT MIN(CASE WHEN next_attempt_ms > :now + :horizon THEN :now ELSE next_attempt_ms END)
+                 FROM outbox WHERE state IN ('queued', 'sending') AND {FOR_ACCOUNT}"
+            ),
+            named_params! { ":now": now_ms, ":horizon": horizon_ms, ":aid": aid, ":adomain": adomain },
             |r| r.get(0),
         )?;
         Ok(next.map(|n| n.saturating_sub(now_ms).max(0)))
     }
 
     /// Marks an entry `sending` and reads it under that claim, in one transaction, so an edit
-    /// saved just before is what gets sent (and one after it is refused).
-    pub fn claim(&self, id: i64, now: i64) -> Result<Entry> {
+    /// saved just before is what gets sent (and one after it is refused). An entry queued while
+    /// no account was connected becomes `current`'s here, before anything is sent: after this
+    /// first attempt it can no longer move to another account.
+    pub fn claim(&self, id: i64, current: Option<&AccountRef>, now: i64) -> Result<Entry> {
+        let (aid, adomain) = account_params(current);
         let mut conn = self.0.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("UPDATE outbox SET state = 'sending', updated_at = ?2 WHERE id = ?1", params![id, now])?;
+        tx.execute(
+            "UPDATE outbox SET state = 'sending', updated_at = ?2,
+                    account_id = CASE WHEN account_domain IS NULL THEN ?3 ELSE account_id END,
+                    account_domain = IFNULL(account_domain, ?4)
+             WHERE id = ?1",
+            params![id, now, aid, adomain],
+        )?;
         let entry = tx.query_row(&format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = ?1"), [id], entry_from)?;
         tx.commit()?;
         Ok(entry)
@@ -342,7 +417,14 @@ fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
         lead_id: r.get(8)?,
         contact_id: r.get(9)?,
         note_id: r.get(10)?,
+        account: account_from(r, 11)?,
     })
+}
+
+/// `account_id` and `account_domain` at columns `col` and `col + 1`.
+fn account_from(r: &Row<'_>, col: usize) -> rusqlite::Result<Option<AccountRef>> {
+    let domain: Option<String> = r.get(col + 1)?;
+    Ok(domain.map(|domain| AccountRef { account_id: r.get(col).ok().flatten(), domain }))
 }
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
@@ -366,6 +448,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         domain: r.get(16)?,
         create_sent: r.get(17)?,
         purged: r.get(18)?,
+        account: account_from(r, 19)?,
     })
     .map(|mut row: OutboxRow| {
         // A validation failure's fields live in their own column.
@@ -415,13 +498,56 @@ mod tests {
         Draft::Lead(LeadDraft { name: name.into(), ..Default::default() })
     }
 
+    fn account(id: Option<i64>, domain: &str) -> AccountRef {
+        AccountRef { account_id: id, domain: domain.into() }
+    }
+
+    fn acme() -> AccountRef {
+        account(Some(1), "acme.amocrm.ru")
+    }
+
+    #[test]
+    fn entries_are_sent_and_counted_only_for_their_account() {
+        let store = Store::open_in_memory().expect("db");
+        let t = store.outbox();
+        let a = t.insert(&lead("for acme"), "r1", Some(&acme()), 1, 0).expect("a");
+        let b = t.insert(&lead("for beta"), "r2", Some(&account(Some(2), "beta.amocrm.ru")), 1, 0).expect("b");
+        // Queued while no account was connected.
+        let legacy = t.insert(&lead("legacy"), "r3", None, 1, 0).expect("legacy");
+
+        assert_eq!(t.next_due_id(10, 1000, Some(&acme())).expect("q"), Some(a));
+        t.record_sent(a, 2).expect("sent");
+        assert_eq!(t.next_due_id(10, 1000, Some(&acme())).expect("q"), Some(legacy), "never beta's entry");
+        // Its first attempt makes it acme's for good.
+        assert_eq!(t.claim(legacy, Some(&acme()), 2).expect("claim").account, Some(acme()));
+        t.record_sent(legacy, 2).expect("sent");
+        assert_eq!(t.next_due_id(10, 1000, Some(&acme())).expect("q"), None);
+        assert_eq!(t.next_due_in_ms(10, 1000, Some(&acme())).expect("q"), None, "nothing waits for acme");
+        // Acme renamed its subdomain: the id says it is still acme; beta's entry still waits.
+        assert_eq!(t.next_due_id(10, 1000, Some(&account(Some(1), "new.amocrm.ru"))).expect("q"), None);
+        assert_eq!(t.next_due_id(10, 1000, Some(&account(None, "beta.amocrm.ru"))).expect("q"), Some(b));
+
+        let c = t.counts(Some(&acme())).expect("counts");
+        assert_eq!((c.waiting, c.other_account, c.sent), (0, 1, 2));
+        let c = t.counts(None).expect("counts");
+        assert_eq!((c.waiting, c.other_account), (0, 1), "with nobody connected, beta's entry waits for beta");
+
+        // Beta's entry can be discarded while acme is connected (it is not being sent) ...
+        let mine = t.insert(&lead("acme again"), "r4", Some(&acme()), 3, 0).expect("mine");
+        assert!(!t.discard(mine, Some(&acme())).expect("d"), "a waiting entry of the connected account stays");
+        assert!(t.discard(b, Some(&acme())).expect("d"));
+        // ... and disconnecting acme with "discard" removes what waits for it, not what was sent.
+        assert_eq!(t.discard_waiting(&acme()).expect("dw"), 1);
+        assert_eq!(t.rows(None, 10).expect("rows").len(), 2);
+    }
+
     #[test]
     fn markers_are_unique_even_in_the_same_second() {
         let store = Store::open_in_memory().expect("db");
         let t = store.outbox();
-        let a = t.insert(&lead("a"), "r1", 1000, 1_000_000).expect("a");
-        let b = t.insert(&lead("b"), "r2", 1000, 1_000_000).expect("b");
-        let (ea, eb) = (t.claim(a, 1001).expect("a"), t.claim(b, 1001).expect("b"));
+        let a = t.insert(&lead("a"), "r1", Some(&acme()), 1000, 1_000_000).expect("a");
+        let b = t.insert(&lead("b"), "r2", Some(&acme()), 1000, 1_000_000).expect("b");
+        let (ea, eb) = (t.claim(a, Some(&acme()), 1001).expect("a"), t.claim(b, Some(&acme()), 1001).expect("b"));
         assert_eq!((ea.marker_at, eb.marker_at), (1000, 1001));
     }
 
@@ -429,29 +555,29 @@ mod tests {
     fn a_clock_set_back_does_not_leave_an_entry_waiting() {
         let store = Store::open_in_memory().expect("db");
         let t = store.outbox();
-        let id = t.insert(&lead("a"), "r", 1, 0).expect("insert");
+        let id = t.insert(&lead("a"), "r", Some(&acme()), 1, 0).expect("insert");
         let horizon = 90_000;
         // Scheduled 60 s ahead: not due yet, due in 60 s.
         t.record_retry(id, &Error::internal("x"), 1_000_000 + 60_000, 2).expect("retry");
-        assert_eq!(t.next_due_id(1_000_000, horizon).expect("q"), None);
-        assert_eq!(t.next_due_in_ms(1_000_000, horizon).expect("q"), Some(60_000));
+        assert_eq!(t.next_due_id(1_000_000, horizon, Some(&acme())).expect("q"), None);
+        assert_eq!(t.next_due_in_ms(1_000_000, horizon, Some(&acme())).expect("q"), Some(60_000));
         // The clock went back an hour: the entry is not left waiting for an hour and a minute.
         let back = 1_000_000 - 3_600_000;
-        assert_eq!(t.next_due_id(back, horizon).expect("q"), Some(id));
-        assert_eq!(t.next_due_in_ms(back, horizon).expect("q"), Some(0));
+        assert_eq!(t.next_due_id(back, horizon, Some(&acme())).expect("q"), Some(id));
+        assert_eq!(t.next_due_in_ms(back, horizon, Some(&acme())).expect("q"), Some(0));
     }
 
     #[test]
     fn failures_are_stored_as_codes_and_read_back() {
         let store = Store::open_in_memory().expect("db");
         let t = store.outbox();
-        let id = t.insert(&lead("a"), "r", 1, 1000).expect("insert");
+        let id = t.insert(&lead("a"), "r", Some(&acme()), 1, 1000).expect("insert");
         let e = Error::from(AmoError::ServerError { status: 502 });
         t.record_retry(id, &e, 5000, 2).expect("retry");
         let row = t.rows(Some(id), 1).expect("rows").pop().expect("row");
         assert_eq!(row.last_error, Some(e.clone()));
         assert_eq!((row.state, row.attempts, row.next_attempt_ms), (OutboxState::Queued, 1, 5000));
-        assert_eq!(t.counts().expect("counts").last_error, Some(e));
+        assert_eq!(t.counts(Some(&acme())).expect("counts").last_error, Some(e));
     }
 
     #[test]
@@ -496,12 +622,46 @@ mod tests {
         );
         let validation = rows.iter().find(|r| r.last_error.as_ref().is_some_and(|e| e.fields().is_some())).expect("v");
         assert_eq!(validation.last_error.as_ref().and_then(|e| e.fields()).map(|f| f.len()), Some(1));
-        assert!(matches!(store.outbox().counts().expect("c").last_error, Some(Error::Amo(_))));
+        assert!(matches!(store.outbox().counts(None).expect("c").last_error, Some(Error::Amo(_))));
         let left: i64 = store
             .conn()
             .query_row("SELECT COUNT(*) FROM outbox WHERE last_error_message IS NOT NULL", [], |r| r.get(0))
             .expect("q");
         assert_eq!(left, 0, "no localised text stays stored");
+    }
+
+    #[test]
+    fn schema_5_waiting_entries_and_a_ban_become_the_connected_accounts() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("v5.sqlite3");
+        {
+            let c = rusqlite::Connection::open(&path).expect("c");
+            for sql in &super::super::migrations::MIGRATIONS[..5] {
+                c.execute_batch(sql).expect("old schema");
+            }
+            c.pragma_update(None, "user_version", 5).expect("v5");
+            c.execute_batch(
+                "INSERT INTO account (id, domain, platform, auth_kind, account_id, expires_at, created_at, updated_at)
+                 VALUES (1, 'acme.amocrm.ru', 'amocrm', 'oauth', 1, 9, 1, 1);
+                 INSERT INTO api_block (id, banned_at) VALUES (1, 5);
+                 INSERT INTO reference_cache (key, json, fetched_at) VALUES ('lead_form', '{}', 1);
+                 INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms)
+                 VALUES ('lead', '{\"name\":\"waiting\"}', 'queued', 1, 'r', 1, 1, 0);
+                 INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms, domain)
+                 VALUES ('lead', '{\"name\":\"sent\"}', 'sent', 2, 'r', 1, 1, 0, 'old.amocrm.ru');",
+            )
+            .expect("rows");
+        }
+        let store = Store::open(&path).expect("migrated");
+        let rows = store.outbox().rows(None, 10).expect("rows");
+        let accounts: Vec<_> = rows.iter().map(|r| r.account.clone()).collect();
+        assert_eq!(
+            accounts,
+            [Some(AccountRef { account_id: None, domain: "old.amocrm.ru".into() }), Some(acme()),],
+            "the sent entry where it went, the waiting one the connected account's"
+        );
+        assert!(store.api_block().is_banned("acme.amocrm.ru").expect("ban kept"));
+        assert!(store.reference_cache().get("lead_form").expect("q").is_none(), "old unkeyed cache dropped");
     }
 
     #[test]

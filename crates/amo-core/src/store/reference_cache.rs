@@ -1,5 +1,6 @@
 //! Table `reference_cache`: reference data fetched from amoCRM (pipelines, users), as JSON with
-//! the time it was fetched, so the forms open at once and work offline.
+//! the time it was fetched, so the forms open at once and work offline. Keys start with the
+//! account's host (`reference`), so each account has its own.
 
 use rusqlite::{params, OptionalExtension};
 
@@ -26,12 +27,6 @@ impl ReferenceCache<'_> {
              ON CONFLICT(key) DO UPDATE SET json = excluded.json, fetched_at = excluded.fetched_at",
             params![key, json, fetched_at],
         )?;
-        Ok(())
-    }
-
-    /// Forgets everything cached (another account was connected).
-    pub fn clear(&self) -> Result<()> {
-        self.0.conn().execute("DELETE FROM reference_cache", [])?;
         Ok(())
     }
 }

@@ -41,4 +41,14 @@ locked: boolean,
 /**
  * What was typed was removed after the retention period; only ids, link and times remain.
  */
-purged: boolean, } & ({ "kind": "lead", "draft": LeadDraft } | { "kind": "contact", "draft": ContactDraft });
+purged: boolean, 
+/**
+ * The host of the account it was typed for (null: queued by a version that did not record
+ * it, while no account was connected).
+ */
+account_domain: string | null, 
+/**
+ * Typed for another account than the one connected now (or none is): it is not sent until
+ * that account is connected again, and can be discarded.
+ */
+other_account: boolean, } & ({ "kind": "lead", "draft": LeadDraft } | { "kind": "contact", "draft": ContactDraft });

@@ -4,7 +4,15 @@ import type { ErrorPayload } from "./ErrorPayload";
 /**
  * The banner's facts.
  */
-export type OutboxSummary = { queued: number, attention: number, sent: number, 
+export type OutboxSummary = { 
+/**
+ * Waiting to be sent to the connected account.
+ */
+queued: number, 
+/**
+ * Waiting for another account than the one connected (see `OutboxItem::other_account`).
+ */
+other_account: number, attention: number, sent: number, 
 /**
  * amoCRM banned the account's API (403 HTML): nothing is sent until support lifts it.
  */

@@ -163,6 +163,9 @@ export const en = {
   'state.attention': "needs attention",
   'outbox.banned': "amoCRM has blocked this account’s API after too many requests. Nothing is sent until amoCRM support lifts the block; your entries are kept.",
   'outbox.lifted': "Support lifted the block — resume",
+  'history.otherAccount': "For {domain}: sent only there, when that account is connected again.",
+  'disconnect.keepPending': 'Disconnect, keep them',
+  'disconnect.discardPending': 'Disconnect and remove them',
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof en;
@@ -192,6 +195,14 @@ export const enPlurals = {
   'outbox.attention': {
     one: '{n} entry needs attention — see History.',
     other: '{n} entries need attention — see History.',
+  },
+  'outbox.otherAccount': {
+    one: '{n} entry was typed for another amoCRM account; it waits for that account — see History.',
+    other: '{n} entries were typed for another amoCRM account; they wait for that account — see History.',
+  },
+  'disconnect.pending': {
+    one: '{n} entry still waits to be sent to this account. Kept, it goes only to this account, when you connect it again.',
+    other: '{n} entries still wait to be sent to this account. Kept, they go only to this account, when you connect it again.',
   },
 } as const satisfies Record<string, EnPlural>;
 

@@ -33,8 +33,8 @@ export interface Commands {
   connect_with_code: { args: { code: string; domain: string }; result: StatusView };
   /** Connects with a long-lived token (never sent back to the UI). */
   connect_with_token: { args: { token: string; domain: string }; result: StatusView };
-  /** Removes the tokens and the account. */
-  disconnect: { args: Record<string, never>; result: StatusView };
+  /** Removes the tokens and the account; the account's waiting entries are kept for it (sent only to it, when it is connected again) unless `discard_pending`. */
+  disconnect: { args: { discard_pending: boolean }; result: StatusView };
   /** Removes expired sign-in states; how many. */
   cleanup_states: { args: Record<string, never>; result: number };
   /** Refreshes the tokens now and re-reads the account. */

@@ -73,10 +73,11 @@ export class ConnectionState {
     this.notice = t('connect.cancelled');
   };
 
-  disconnect = async (): Promise<void> => {
+  /** Disconnects; the account's waiting entries are kept for it unless `discardPending`. */
+  disconnect = async (discardPending: boolean): Promise<void> => {
     this.clearMessages();
     try {
-      this.status = await call('disconnect');
+      this.status = await call('disconnect', { discard_pending: discardPending });
     } catch (e) {
       this.error = errorPayload(e);
     }
