@@ -270,7 +270,8 @@ pub enum OutboxAction {
         #[command(flatten)]
         wait: WaitArgs,
     },
-    /// Remove an entry that needs attention (waiting and sent entries cannot be removed).
+    /// Remove an entry that needs attention, or one waiting for another account than the one
+    /// connected (entries waiting for the connected account, and sent ones, cannot be removed).
     Discard {
         /// The entry's id (see `outbox`).
         id: i64,
