@@ -117,8 +117,14 @@ impl AmoConnect {
         self.auth.connect_with_long_lived_token(token, domain).await
     }
 
+    /// The status panel; refreshed tokens the keychain refused (kept in memory meanwhile) are
+    /// its problem until the keychain takes them.
     pub async fn status(&self) -> StatusView {
-        self.auth.status().await
+        let mut status = self.auth.status().await;
+        if let Some(e) = self.session.unsaved_problem() {
+            status.problem = Some(e.to_payload(self.ctx.lang()));
+        }
+        status
     }
 
     /// Forgets the connection. The account's entries still waiting are kept for it (sent when it

@@ -265,3 +265,71 @@ async fn three_processes_with_twenty_tasks_each_refresh_exactly_once() {
     }
     println!("cross-process: 20 rounds × 3 processes × 20 tasks → {} refreshes, 0 reused", sim.stats().refreshes);
 }
+
+#[tokio::test]
+async fn a_keychain_that_refuses_writes_stops_the_refresh_before_a_refresh_token_is_spent() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    expire_locally(store.as_ref());
+    let before = stored(store.as_ref());
+    store.fail_writes_after(Some(0));
+    let err = app.verify().await.expect_err("the keychain is locked");
+    assert_eq!(err.code().as_str(), "keychain_locked");
+    assert_eq!(sim.stats().refreshes, 0, "no refresh token spent while its successor could not be kept");
+    assert_eq!(stored(store.as_ref()).refresh_token, before.refresh_token);
+    // Unlocked: the same refresh token is still good.
+    store.fail_writes_after(None);
+    assert!(app.verify().await.expect("verify").connected);
+    let s = sim.stats();
+    assert_eq!((s.refreshes, s.reused_refresh_tokens), (1, 0));
+}
+
+#[tokio::test]
+async fn refreshed_tokens_the_keychain_refuses_are_kept_used_and_written_later_not_lost() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    expire_locally(store.as_ref());
+    let spent = stored(store.as_ref());
+    // The check before the refresh passes; the write of the new tokens (and its retries) fails.
+    store.fail_writes_after(Some(1));
+    let st = app.verify().await.expect("amoCRM's answer is used although the keychain refused it");
+    assert!(st.connected && !st.reconnect_needed);
+    assert_eq!(st.problem.as_ref().map(|p| p.code.as_str()), Some("keychain_locked"), "the user is told");
+    assert_eq!(stored(store.as_ref()).refresh_token, spent.refresh_token, "the keychain still has the spent one");
+    // Later calls use the kept tokens: no second refresh, nothing spent twice.
+    for _ in 0..3 {
+        app.verify().await.expect("verify with the kept tokens");
+    }
+    assert_eq!(sim.stats().refreshes, 1);
+    // The keychain works again: the next use writes the kept tokens.
+    store.fail_writes_after(None);
+    let st = app.verify().await.expect("verify");
+    assert!(st.problem.is_none(), "{:?}", st.problem);
+    let now_stored = stored(store.as_ref());
+    assert_ne!(now_stored.refresh_token, spent.refresh_token);
+    // A new process reading the keychain refreshes with the new refresh token, not the spent one.
+    drop(app);
+    let app = common::open(tmp.path(), store.clone(), &sim.url());
+    expire_locally(store.as_ref());
+    assert!(app.verify().await.expect("another process").connected);
+    let s = sim.stats();
+    assert_eq!((s.refreshes, s.reused_refresh_tokens), (2, 0), "no refresh token was ever sent twice");
+}
+
+#[tokio::test]
+async fn a_token_refused_right_after_a_refresh_means_reconnect_needed_not_more_refreshes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (sim, app) = connected(store.clone(), tmp.path()).await;
+    sim.deny_api(true);
+    let err = app.verify().await.expect_err("amoCRM refuses every token");
+    assert_eq!(err.code().as_str(), "token_revoked");
+    assert_eq!(sim.stats().refreshes, 1);
+    assert!(app.status().await.reconnect_needed);
+    for _ in 0..3 {
+        assert!(app.verify().await.is_err());
+    }
+    assert_eq!(sim.stats().refreshes, 1, "no refresh token burnt after the first refusal");
+}

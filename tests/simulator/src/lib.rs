@@ -161,6 +161,9 @@ pub(crate) struct Inner {
     /// The user signed in to amoCRM in the browser: who allows access on the authorize page and
     /// whose codes the Keys tab shows.
     signed_in_user: i64,
+    /// Every API request answers 401 while the token endpoint still issues tokens: the
+    /// integration's user was deactivated or lost API access (see [`Simulator::deny_api`]).
+    api_denied: bool,
     recent_api: VecDeque<Instant>,
     crm: crm::Crm,
 }
@@ -191,6 +194,7 @@ impl Simulator {
         let signed_in = cfg.user_id;
         let shared = Shared(Arc::new(Mutex::new(Inner {
             signed_in_user: signed_in,
+            api_denied: false,
             cfg,
             stats: Stats::default(),
             codes: HashMap::new(),
@@ -294,6 +298,13 @@ impl Simulator {
         for c in self.shared.lock().codes.values_mut() {
             c.issued_at -= 24 * 3600;
         }
+    }
+
+    /// From now on every API request answers 401 "Authorization failed", whatever the token,
+    /// while refreshes still succeed — what a client meets when the integration's user was
+    /// deactivated: each refresh hands out a token that is refused at once.
+    pub fn deny_api(&self, on: bool) {
+        self.shared.lock().api_denied = on;
     }
 
     pub fn set_faults(&self, f: Faults) {
@@ -748,6 +759,10 @@ pub(crate) fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Respons
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
+    if inner.api_denied {
+        inner.stats.unauthorized += 1;
+        return Some(unauthorized("Authorization failed"));
+    }
     match inner.access_tokens.get(token) {
         Some(exp) if *exp > now() => None,
         Some(_) => {

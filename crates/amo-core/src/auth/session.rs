@@ -8,10 +8,19 @@
 //! the old refresh token a second time. New tokens are written to the keychain before they are
 //! used. A refresh refused with a 4xx marks the account `reconnect_needed` and is never retried
 //! blindly: the token may already be consumed server-side.
+//!
+//! A refresh amoCRM accepted is never lost (docs/amocrm-api.md §4.3): before the old refresh
+//! token is spent, the keychain must take a write (the current tokens, unchanged), so a locked
+//! keychain stops the refresh instead of the connection. If the write of the new tokens still
+//! fails, they are kept in this process, used, and written again at every use until the keychain
+//! takes them; the status says to unlock it. Only a process killed between amoCRM's answer and
+//! the write loses them — a few milliseconds no client can close. A token amoCRM rejects right
+//! after a refresh means the connection itself is gone: `reconnect_needed`, no second refresh.
 
 use std::fs::{File, OpenOptions};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::amocrm::token_client::ClientCredentials;
 use crate::clock::now;
@@ -38,16 +47,92 @@ enum Need {
     OlderThan(i64),
 }
 
+/// How often the new tokens' keychain write is tried right after a refresh before they are
+/// kept in memory instead.
+const SAVE_ATTEMPTS: u32 = 3;
+const SAVE_RETRY_AFTER: Duration = Duration::from_millis(200);
+
+/// Tokens amoCRM issued that the keychain has not taken yet.
+struct Unsaved {
+    /// The account host they belong to.
+    domain: String,
+    tokens: TokenSet,
+    /// Why the last write failed (the status shows it).
+    error: Error,
+}
+
 /// Hands out valid access tokens; refreshes them single-flight.
 pub struct Session {
     ctx: Arc<Ctx>,
     /// In-process half of single-flight refresh; the other half is a file lock.
     refresh_gate: tokio::sync::Mutex<()>,
+    unsaved: Mutex<Option<Unsaved>>,
 }
 
 impl Session {
     pub(crate) fn new(ctx: Arc<Ctx>) -> Session {
-        Session { ctx, refresh_gate: tokio::sync::Mutex::new(()) }
+        Session { ctx, refresh_gate: tokio::sync::Mutex::new(()), unsaved: Mutex::new(None) }
+    }
+
+    /// Why refreshed tokens are only in memory (the keychain refused them), if they are.
+    pub fn unsaved_problem(&self) -> Option<Error> {
+        self.unsaved.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|u| u.error.clone())
+    }
+
+    /// The tokens to use for `domain`: the keychain's, unless this process holds newer ones the
+    /// keychain refused — then those, written again now.
+    async fn stored_tokens(&self, domain: &str) -> Result<Option<TokenSet>> {
+        let pending = {
+            let guard = self.unsaved.lock().unwrap_or_else(|p| p.into_inner());
+            guard.as_ref().filter(|u| u.domain == domain).map(|u| u.tokens.clone())
+        };
+        let from_keychain = self.ctx.keychain.tokens().await;
+        let Some(pending) = pending else {
+            // Another account was connected meanwhile: what this process kept is not its.
+            self.unsaved.lock().unwrap_or_else(|p| p.into_inner()).take();
+            return from_keychain;
+        };
+        if let Ok(Some(k)) = &from_keychain {
+            if k.obtained_at > pending.obtained_at {
+                // Newer tokens reached the keychain (a new sign-in): ours are history.
+                self.unsaved.lock().unwrap_or_else(|p| p.into_inner()).take();
+                return from_keychain;
+            }
+        }
+        match self.ctx.keychain.save_tokens(&pending).await {
+            Ok(()) => {
+                self.unsaved.lock().unwrap_or_else(|p| p.into_inner()).take();
+                tracing::info!("the refreshed tokens are in the keychain now");
+            }
+            Err(e) => {
+                tracing::warn!(code = %e.code(), "the refreshed tokens are still only in memory");
+                if let Some(u) = self.unsaved.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                    u.error = e;
+                }
+            }
+        }
+        Ok(Some(pending))
+    }
+
+    /// Writes freshly issued tokens, a few times if needed; on failure keeps them in memory.
+    async fn keep(&self, domain: &str, tokens: &TokenSet) {
+        let mut last = None;
+        for attempt in 0..SAVE_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(SAVE_RETRY_AFTER).await;
+            }
+            match self.ctx.keychain.save_tokens(tokens).await {
+                Ok(()) => {
+                    self.unsaved.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    return;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let error = last.unwrap_or_else(|| Error::internal("no attempt"));
+        tracing::error!(code = %error.code(), "the keychain refused the refreshed tokens; keeping them in memory");
+        *self.unsaved.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Unsaved { domain: domain.to_string(), tokens: tokens.clone(), error });
     }
 
     /// A valid access token for the connected account; refreshes first when it is about to expire.
@@ -70,7 +155,17 @@ impl Session {
             Err(Error::Amo(AmoError::Unauthorized)) => {
                 tracing::info!("access token rejected (401); refreshing once");
                 let fresh = self.refresh(Need::Rejected, Some(access.token.expose())).await?;
-                call(fresh).await
+                match call(fresh).await {
+                    // A token amoCRM has just issued is refused too: the connection itself is
+                    // gone (integration disabled, user deactivated). Refreshing again would only
+                    // spend refresh tokens.
+                    Err(Error::Amo(AmoError::Unauthorized)) => {
+                        tracing::warn!("a just-refreshed token was refused too; reconnect needed");
+                        self.ctx.store.account().set_reconnect_needed(now())?;
+                        Err(SignInError::TokenRevoked { hint: None }.into())
+                    }
+                    other => other,
+                }
             }
             other => other,
         }
@@ -103,7 +198,7 @@ impl Session {
         if row.auth_kind != AuthKind::Oauth || row.reconnect_needed {
             return Ok(false);
         }
-        let Some(tokens) = self.ctx.keychain.tokens().await? else { return Ok(false) };
+        let Some(tokens) = self.stored_tokens(&row.domain).await? else { return Ok(false) };
         let max_age = i64::from(self.ctx.store.settings().load()?.keepalive_days) * 24 * 3600;
         if now() - tokens.obtained_at < max_age {
             return Ok(false);
@@ -140,7 +235,7 @@ impl Session {
         if row.reconnect_needed {
             return Err(SignInError::TokenRevoked { hint: None }.into());
         }
-        let tokens = self.ctx.keychain.tokens().await?.ok_or(AmoError::NotConnected)?;
+        let tokens = self.stored_tokens(&row.domain).await?.ok_or(AmoError::NotConnected)?;
         Ok((row.domain, tokens))
     }
 
@@ -152,7 +247,7 @@ impl Session {
         if row.reconnect_needed {
             return Err(SignInError::TokenRevoked { hint: None }.into());
         }
-        let tokens = self.ctx.keychain.tokens().await?.ok_or(AmoError::NotConnected)?;
+        let tokens = self.stored_tokens(&row.domain).await?.ok_or(AmoError::NotConnected)?;
         let t = now();
         let someone_else_refreshed = match need {
             Need::IfExpiring => tokens.expires_at - t > REFRESH_LEEWAY_SECS,
@@ -183,6 +278,10 @@ impl Session {
                 .or(settings.redirect_uri)
                 .ok_or(Error::not_configured(Setting::RedirectUri))?,
         };
+        // The old refresh token is single-use: spend it only if its successor can be kept. The
+        // keychain must take a write now (the current tokens, unchanged) — a locked keychain or
+        // a dismissed prompt stops the refresh here, not after amoCRM has answered.
+        self.ctx.keychain.save_tokens(&tokens).await?;
         let client = self.ctx.amo.tokens();
         let mut domain = row.domain.clone();
         let mut result = client.refresh(&domain, &creds, &refresh_token, t).await;
@@ -202,8 +301,9 @@ impl Session {
         }
         match result {
             Ok(new) => {
-                // Persist before use: the old refresh token is already spent server-side.
-                self.ctx.keychain.save_tokens(&new).await?;
+                // Persist before use: the old refresh token is already spent server-side. If the
+                // keychain still refuses, the tokens live on in this process (`keep`).
+                self.keep(&domain, &new).await;
                 self.ctx.store.account().mark_refreshed(new.expires_at, t)?;
                 tracing::info!(?need, "tokens refreshed");
                 Ok(Access { domain, token: new.access_token })

@@ -11,6 +11,9 @@ pub struct MemoryStore {
     entries: Mutex<HashMap<String, Vec<u8>>>,
     /// When set, every call fails with this error code (to test keychain failures).
     fail_with: Mutex<Option<&'static str>>,
+    /// How many more writes succeed before every write fails as a locked keychain would
+    /// (`None`: no limit). Reads keep working: a prompt dismissed, a D-Bus timeout on write.
+    writes_left: Mutex<Option<u32>>,
     /// When set, longer values are refused, as Windows' Credential Manager refuses > 2560 bytes.
     max_len: Option<usize>,
 }
@@ -28,6 +31,23 @@ impl MemoryStore {
     /// Makes every later call fail as a locked (`"locked"`) or absent (`"absent"`) keychain would.
     pub fn fail(&self, how: Option<&'static str>) {
         *self.fail_with.lock().unwrap_or_else(|p| p.into_inner()) = how;
+    }
+
+    /// Lets `n` more writes through, then refuses writes (`None`: all writes work again).
+    pub fn fail_writes_after(&self, n: Option<u32>) {
+        *self.writes_left.lock().unwrap_or_else(|p| p.into_inner()) = n;
+    }
+
+    fn check_write(&self) -> Result<()> {
+        let mut left = self.writes_left.lock().unwrap_or_else(|p| p.into_inner());
+        match left.as_mut() {
+            Some(0) => Err(KeychainError::KeychainLocked { detail: "test store refuses writes".into() }.into()),
+            Some(n) => {
+                *n -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 
     fn check(&self) -> Result<()> {
@@ -55,6 +75,7 @@ impl SecretStore for MemoryStore {
 
     fn set(&self, key: &str, value: &[u8]) -> Result<()> {
         self.check()?;
+        self.check_write()?;
         if let Some(max) = self.max_len {
             if value.len() > max {
                 return Err(KeychainError::KeychainRefused { detail: format!("{} bytes > {max}", value.len()) }.into());
