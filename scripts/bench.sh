@@ -13,7 +13,9 @@
 #   idle CPU               user+system CPU seconds of those processes from 10 s to 40 s
 #
 # as ratios to the empty app, plus the gzipped JS and CSS of the UI, the .deb size and the CLI's
-# `status --json` latency (median of 20, beside `--version`, the bare process start). Targets
+# `status --json` latency (median of 20, beside `--version`, the bare process start), and the
+# highest requests per second and the 429s a 7 requests/s simulator saw from (a) the window's
+# worker and three CLI processes on one data directory, (b) three data directories on one account. Targets
 # (issue 13 §11): launch ≤ 1.15×, memory ≤ 1.15×, JS ≤ 60 kB gzipped, .deb ≤ 6 MiB, idle CPU ≈ 0.
 #
 #   scripts/bench.sh            build, measure, print; the table also goes to artifacts/bench/
@@ -158,6 +160,11 @@ xvfb-run -a -s "-screen 0 1280x800x24" "$ROOT/scripts/with-keyring.sh" \
 # shellcheck disable=SC1091
 . "$OUT/measure.env"
 
+echo "==> the shared request budget: processes and desks against a 7 requests/s simulator"
+# crates/amo-core/tests/limiter_processes.rs prints the highest second and the 429s it saw.
+limiter=$(cargo test --release -p amo-core --test limiter_processes -- --nocapture --test-threads=1 2>&1 |
+  grep '^limiter (' || echo "limiter: the test failed (run it to see why)")
+
 gz_sum() {
   local sum=0 f
   for f in ui/dist/assets/*."$1"; do [ -f "$f" ] && sum=$((sum + $(gzip -9 -c "$f" | wc -c))); done
@@ -190,4 +197,5 @@ js_kb=$(awk -v b="$js" 'BEGIN { printf "%.1f", b / 1000 }')
   printf '%-28s %12s %12s %8s %10s %s\n' ".deb, MiB" "" "$deb_mib" "" "<= 6" "$(verdict "$deb_mib" 6)"
   printf '%-28s %12s %12s %8s %10s %s\n' "CLI status --json, ms" "" "$(awk -v u="$cli_status_us" 'BEGIN { printf "%.1f", u / 1000 }')" \
     "" "" "(--version: $(awk -v u="$cli_version_us" 'BEGIN { printf "%.1f", u / 1000 }') ms)"
+  echo "$limiter"
 } | tee "$OUT/latest.txt"

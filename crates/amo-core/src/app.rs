@@ -55,7 +55,9 @@ impl AmoConnect {
 
     fn with_keychain(data: DataDir, keychain: Keychain, endpoints: Endpoints) -> Result<AmoConnect> {
         let store = Store::open(&data.db_path())?;
-        let ctx = Arc::new(Ctx { data, store, keychain, amo: AmoCrm::new(endpoints)? });
+        // One request budget for every process on this data directory (amocrm::budget).
+        let amo = AmoCrm::with_shared_budget(endpoints, &data.budget_path());
+        let ctx = Arc::new(Ctx { data, store, keychain, amo });
         let session = Arc::new(Session::new(ctx.clone()));
         Ok(AmoConnect {
             config: Config::new(ctx.clone()),

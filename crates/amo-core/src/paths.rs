@@ -61,6 +61,11 @@ impl DataDir {
         self.root.join("amo-connect.sqlite3")
     }
 
+    /// The amoCRM request budget all processes on this directory share (`amocrm::budget`).
+    pub fn budget_path(&self) -> PathBuf {
+        self.root.join("amocrm-budget")
+    }
+
     pub fn log_dir(&self) -> PathBuf {
         self.root.join("logs")
     }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::endpoints::Endpoints;
 use super::http::{is_html_ban, network_error, Answer, LazyClient, Problem};
-use super::limiter::RateLimiter;
+use super::limiter::{RateLimiter, BACK_OFF_ON_429};
 use super::wire;
 use crate::domain::account::AccountInfo;
 use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, User};
@@ -20,8 +20,9 @@ use crate::domain::secret::Secret;
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, Error, Result};
 
-/// After a 429 every caller of this process pauses this long.
-const BACK_OFF_ON_429: Duration = Duration::from_secs(2);
+/// A read that meets 429s keeps waiting its turn (the limiter pauses after each) and asking
+/// again for this long before it gives up with `rate_limited`.
+const READ_DEADLINE_ON_429: Duration = Duration::from_secs(60);
 /// `limit` on list requests: amoCRM's maximum (docs/amocrm-api.md §7.2).
 pub const MAX_PAGE: usize = 250;
 /// Pages read when looking for what one second created (2 500 objects in one second is far
@@ -101,9 +102,18 @@ impl ApiClient {
         Ok(a)
     }
 
-    /// A GET whose 200 body is JSON; 204 → `None`.
+    /// A GET whose 200 body is JSON; 204 → `None`. A 429 is waited out (reads change nothing,
+    /// so asking again is always safe) until [`READ_DEADLINE_ON_429`]: a list that meets another
+    /// process's burst finishes instead of failing.
     async fn get_json(&self, domain: &str, token: &str, path: &str) -> Result<Option<Value>> {
-        let a = self.send(domain, token, Method::GET, path, None).await?;
+        let deadline = std::time::Instant::now() + READ_DEADLINE_ON_429;
+        let a = loop {
+            let a = self.send(domain, token, Method::GET, path, None).await?;
+            if a.status != 429 || std::time::Instant::now() >= deadline {
+                break a;
+            }
+            tracing::info!(path = path.split('?').next().unwrap_or_default(), "429 on a read; waiting its turn");
+        };
         match a.status {
             200 => parse(&a.body).map(Some),
             204 => Ok(None),
@@ -287,8 +297,12 @@ impl ApiClient {
         if let Some(host) = self.endpoints.host_header(api_domain) {
             req = req.header(reqwest::header::HOST, host);
         }
+        self.limiter.acquire().await;
         let a = Answer::read(req.send().await.map_err(network_error)?).await?;
         tracing::info!(api_domain, status = a.status, "GET /oauth2/account/current/subdomain");
+        if a.status == 429 {
+            self.limiter.back_off(BACK_OFF_ON_429).await;
+        }
         match a.status {
             200 => from_value(parse(&a.body)?, "subdomain answer"),
             _ => Err(classify(a.status, &a.content_type, &a.body)),

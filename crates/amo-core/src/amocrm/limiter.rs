@@ -5,14 +5,22 @@
 //! account's API blocked until support lifts it (docs/amocrm-api.md §9, §11.6 (the quoted rule is in §9.3): "at most
 //! 7 req/s, better ~5, no parallel bursts"). So the limiter grants at most [`DEFAULT_PER_SECOND`]
 //! requests in any sliding window of a second plus a safety margin, and a 429 pauses everyone.
+//!
+//! With a data directory, every grant also needs a slot of the budget all processes on that
+//! directory share (`budget`: at most 6 in any second, AIMD after a 429): the window and CLI
+//! commands running at once stay under amoCRM's limit together.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::budget::SharedBudget;
+
 /// Below amoCRM's 7: leaves room for network jitter bunching requests up on arrival.
 pub const DEFAULT_PER_SECOND: usize = 5;
+/// After a 429 every caller (of the process, and of the data directory) pauses this long.
+pub const BACK_OFF_ON_429: Duration = Duration::from_secs(2);
 /// The window is a little longer than a second, for the same reason.
 const WINDOW: Duration = Duration::from_millis(1_100);
 
@@ -23,6 +31,8 @@ pub struct RateLimiter {
     /// waiting — without it a steady stream of new calls could starve a waiting one.
     turn: tokio::sync::Mutex<()>,
     state: tokio::sync::Mutex<State>,
+    /// The budget shared with the other processes on the data directory, if any.
+    shared: Option<SharedBudget>,
 }
 
 struct State {
@@ -42,7 +52,13 @@ impl RateLimiter {
             per_window: per_second.max(1),
             turn: tokio::sync::Mutex::new(()),
             state: tokio::sync::Mutex::new(State { granted: VecDeque::new(), paused_until: None }),
+            shared: None,
         }
+    }
+
+    /// [`RateLimiter::new`] that also takes every request from `shared`.
+    pub fn with_budget(per_second: usize, shared: SharedBudget) -> RateLimiter {
+        RateLimiter { shared: Some(shared), ..RateLimiter::new(per_second) }
     }
 
     /// Waits until one more request may go out, and counts it. Callers are served in the order
@@ -60,11 +76,18 @@ impl RateLimiter {
                             st.granted.pop_front();
                         }
                         if st.granted.len() < self.per_window {
-                            st.granted.push_back(now);
-                            return;
+                            match self.shared.as_ref().map(|b| b.take(crate::clock::now_ms())) {
+                                None | Some(Ok(())) => {
+                                    st.granted.push_back(now);
+                                    return;
+                                }
+                                // Another process took the shared second, or a 429 pauses us all.
+                                Some(Err(wait)) => wait,
+                            }
+                        } else {
+                            let oldest = st.granted.front().copied().unwrap_or(now);
+                            (oldest + WINDOW).saturating_duration_since(now)
                         }
-                        let oldest = st.granted.front().copied().unwrap_or(now);
-                        (oldest + WINDOW).saturating_duration_since(now)
                     }
                 }
             };
@@ -72,8 +95,12 @@ impl RateLimiter {
         }
     }
 
-    /// amoCRM said 429: nobody in this process sends for `pause`.
+    /// amoCRM said 429: nobody in this process (nor, with a shared budget, on this data
+    /// directory) sends for `pause`.
     pub async fn back_off(&self, pause: Duration) {
+        if let Some(b) = &self.shared {
+            b.on_429(crate::clock::now_ms(), pause);
+        }
         let mut st = self.state.lock().await;
         let until = Instant::now() + pause;
         st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));

@@ -4,6 +4,7 @@
 //! answers and error paths back into the app's types. Imports `domain` and `error` only: it never
 //! reads the database or the keychain — callers hand it the domain and token to use.
 
+pub mod budget;
 pub mod client;
 pub mod endpoints;
 pub mod http;
@@ -33,14 +34,21 @@ impl AmoCrm {
         Ok(AmoCrm { http: http::LazyClient::default(), endpoints, limiter: Arc::new(RateLimiter::default()) })
     }
 
+    /// [`AmoCrm::new`] whose limiter also takes every request from the budget file at
+    /// `budget_file`, shared by all processes on one data directory (`budget`).
+    pub fn with_shared_budget(endpoints: Endpoints, budget_file: &std::path::Path) -> AmoCrm {
+        let limiter = RateLimiter::with_budget(limiter::DEFAULT_PER_SECOND, budget::SharedBudget::at(budget_file));
+        AmoCrm { http: http::LazyClient::default(), endpoints, limiter: Arc::new(limiter) }
+    }
+
     /// The v4 REST API.
     pub fn api(&self) -> ApiClient {
         ApiClient::new(self.http.clone(), self.endpoints.clone(), self.limiter.clone())
     }
 
-    /// The OAuth token endpoint.
+    /// The OAuth token endpoint (its requests wait for the same limiter).
     pub fn tokens(&self) -> TokenClient {
-        TokenClient::new(self.http.clone(), self.endpoints.clone())
+        TokenClient::new(self.http.clone(), self.endpoints.clone(), self.limiter.clone())
     }
 
     pub fn endpoints(&self) -> &Endpoints {

@@ -5,8 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use super::endpoints::Endpoints;
 use super::http::{is_html_ban, network_error, Answer, LazyClient, Problem};
+use super::limiter::{RateLimiter, BACK_OFF_ON_429};
 use crate::domain::secret::Secret;
 use crate::domain::tokens::TokenSet;
 use crate::error::{shown, AmoError, Error, Result, SignInError};
@@ -52,11 +55,13 @@ pub enum Grant {
 pub struct TokenClient {
     http: LazyClient,
     endpoints: Endpoints,
+    /// Token requests count toward amoCRM's limit like any other (docs/amocrm-api.md §9).
+    limiter: Arc<RateLimiter>,
 }
 
 impl TokenClient {
-    pub fn new(http: LazyClient, endpoints: Endpoints) -> TokenClient {
-        TokenClient { http, endpoints }
+    pub fn new(http: LazyClient, endpoints: Endpoints, limiter: Arc<RateLimiter>) -> TokenClient {
+        TokenClient { http, endpoints, limiter }
     }
 
     pub async fn exchange_code(
@@ -102,8 +107,12 @@ impl TokenClient {
         if let Some(host) = self.endpoints.host_header(domain) {
             request = request.header(reqwest::header::HOST, host);
         }
+        self.limiter.acquire().await;
         let Answer { status, content_type, body, .. } =
             Answer::read(request.send().await.map_err(network_error)?).await?;
+        if status == 429 {
+            self.limiter.back_off(BACK_OFF_ON_429).await;
+        }
         if status == 200 {
             let tokens = token_set_from_answer(body, now)?;
             tracing::info!(domain, expires_at = tokens.expires_at, "token granted");

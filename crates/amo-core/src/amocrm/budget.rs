@@ -1,0 +1,253 @@
+//! The request budget every process on one data directory shares: the window's worker, each CLI
+//! command, a second window. amoCRM counts requests per account, not per process, and answers
+//! more than 7 a second with 429 — and repeated 429s with a ban only support lifts
+//! (docs/amocrm-api.md §9). So the grants of the last second and the 429 pause live in a small
+//! file in the data directory, read and written under an OS file lock; at most [`CEILING`]
+//! requests go out in any rolling second, whoever sends them.
+//!
+//! Several desks (data directories, colleagues' machines) may share one account, and amoCRM does
+//! not say whether its limit is per account, per integration or per token. Desks cannot talk to
+//! each other, so each adapts (AIMD, as TCP does): a 429 halves this desk's rate, which then
+//! creeps back by one request per second every [`CREEP_EVERY_MS`]. N desks meeting 429s settle
+//! under the ceiling within a few halvings, without coordination.
+//!
+//! Time is wall-clock milliseconds (processes share no monotonic clock). A clock set back makes
+//! recorded grants look like the future; those are dropped rather than trusted.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// At most this many requests in any rolling second, for all processes of a desk together
+/// (amoCRM allows 7; one is left for jitter bunching requests up on arrival).
+pub const CEILING: f64 = 6.0;
+/// The rate never falls below this many per second.
+const FLOOR: f64 = 1.0;
+/// After a 429 the rate grows back by one request per second this often.
+pub const CREEP_EVERY_MS: i64 = 20_000;
+/// Longer than a second: requests granted a second apart can arrive closer together (the first
+/// one delayed on the way — a busy machine, a slow hop), and amoCRM counts arrivals. On a loaded
+/// 2-core machine 1.1 s still let 7 arrive within a second now and then; 1.2 s did not.
+const WINDOW_MS: i64 = 1_200;
+
+/// What the file holds.
+#[derive(Debug, Clone, PartialEq)]
+struct State {
+    /// The rate right after the last 429 (requests per second).
+    rate_at_429: f64,
+    /// When the last 429 was met (0: never).
+    last_429_ms: i64,
+    /// Nobody sends before this.
+    paused_until_ms: i64,
+    /// When the grants of the last second were given, oldest first.
+    grants: Vec<i64>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State { rate_at_429: CEILING, last_429_ms: 0, paused_until_ms: 0, grants: Vec::new() }
+    }
+}
+
+impl State {
+    /// The rate allowed at `now`: halved at the last 429, grown back since.
+    fn rate(&self, now: i64) -> f64 {
+        if self.last_429_ms == 0 || now < self.last_429_ms {
+            return CEILING;
+        }
+        let crept = ((now - self.last_429_ms) / CREEP_EVERY_MS) as f64;
+        (self.rate_at_429 + crept).min(CEILING)
+    }
+
+    fn parse(text: &str) -> State {
+        let mut parts = text.split_ascii_whitespace();
+        if parts.next() != Some("v1") {
+            return State::default();
+        }
+        let mut num = || parts.next().and_then(|p| p.parse::<f64>().ok());
+        let (Some(rate), Some(last), Some(paused)) = (num(), num(), num()) else { return State::default() };
+        let grants: Vec<i64> = std::iter::from_fn(&mut num).map(|g| g as i64).take(64).collect();
+        State {
+            rate_at_429: if rate.is_finite() { rate.clamp(FLOOR, CEILING) } else { CEILING },
+            last_429_ms: last as i64,
+            paused_until_ms: paused as i64,
+            grants,
+        }
+    }
+
+    fn render(&self) -> String {
+        let grants: Vec<String> = self.grants.iter().map(i64::to_string).collect();
+        format!("v1 {} {} {} {}\n", self.rate_at_429, self.last_429_ms, self.paused_until_ms, grants.join(" "))
+    }
+
+    /// One more request at `now`, or how long to wait for one.
+    fn take(&mut self, now: i64) -> Result<(), Duration> {
+        // Forget what is older than the window, and what lies in the future (a clock set back).
+        self.grants.retain(|&g| now - g < WINDOW_MS && g <= now);
+        if self.paused_until_ms > now + 60_000 {
+            self.paused_until_ms = now; // from a clock set back; no pause is that long
+        }
+        if self.paused_until_ms > now {
+            return Err(Duration::from_millis((self.paused_until_ms - now) as u64));
+        }
+        // `rate` requests per second: e.g. 1.5 → one per 800 ms, 6 → six in any 1.2 s.
+        let rate = self.rate(now).max(FLOOR);
+        let per_window = rate.floor().max(1.0) as usize;
+        let spacing = (WINDOW_MS as f64 / rate) as i64;
+        let spaced = rate < 2.0;
+        let last = self.grants.last().copied();
+        if self.grants.len() >= per_window {
+            let oldest = self.grants[self.grants.len() - per_window];
+            return Err(Duration::from_millis((oldest + WINDOW_MS - now).max(1) as u64));
+        }
+        if let (true, Some(last)) = (spaced, last) {
+            if now - last < spacing {
+                return Err(Duration::from_millis((last + spacing - now).max(1) as u64));
+            }
+        }
+        self.grants.push(now);
+        Ok(())
+    }
+
+    /// amoCRM answered 429 at `now`: everyone pauses `pause`, and this desk's rate halves (once
+    /// per pause: the 429s of requests already under way are the same event).
+    fn on_429(&mut self, now: i64, pause: Duration) {
+        if now >= self.paused_until_ms {
+            self.rate_at_429 = (self.rate(now) / 2.0).max(FLOOR);
+            self.last_429_ms = now;
+        }
+        self.paused_until_ms = self.paused_until_ms.max(now + pause.as_millis() as i64);
+    }
+}
+
+/// The budget file of one data directory.
+#[derive(Debug, Clone)]
+pub struct SharedBudget {
+    path: PathBuf,
+}
+
+impl SharedBudget {
+    pub fn at(path: impl AsRef<Path>) -> SharedBudget {
+        SharedBudget { path: path.as_ref().to_path_buf() }
+    }
+
+    /// Takes one request at `now_ms` (wall clock), or says how long to wait before asking again.
+    /// A budget file that cannot be used (a read-only directory) does not stop requests: the
+    /// in-process limiter still holds them to its own rate.
+    pub fn take(&self, now_ms: i64) -> Result<(), Duration> {
+        self.with_state(|s| s.take(now_ms)).unwrap_or(Ok(()))
+    }
+
+    /// amoCRM answered 429: every process of this desk pauses `pause`; the desk's rate halves.
+    pub fn on_429(&self, now_ms: i64, pause: Duration) {
+        let _ = self.with_state(|s| s.on_429(now_ms, pause));
+    }
+
+    /// The requests per second this desk may send at `now_ms` (diagnostics and tests).
+    pub fn rate(&self, now_ms: i64) -> f64 {
+        self.with_state(|s| s.rate(now_ms)).unwrap_or(CEILING)
+    }
+
+    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> std::io::Result<T> {
+        let mut file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&self.path)?;
+        file.lock()?;
+        let result = Self::update(&mut file, f);
+        let _ = file.unlock();
+        result
+    }
+
+    fn update<T>(file: &mut File, f: impl FnOnce(&mut State) -> T) -> std::io::Result<T> {
+        let mut text = String::new();
+        // A file of another format or damaged reads as a fresh budget.
+        let _ = file.take(4096).read_to_string(&mut text);
+        let mut state = State::parse(&text);
+        let before = state.clone();
+        let out = f(&mut state);
+        if state != before {
+            file.seek(SeekFrom::Start(0))?;
+            file.set_len(0)?;
+            file.write_all(state.render().as_bytes())?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Grants `n` requests as fast as the budget allows, from `start`; returns when each went.
+    fn drain(b: &SharedBudget, start: i64, n: usize) -> Vec<i64> {
+        let (mut now, mut times) = (start, Vec::new());
+        while times.len() < n {
+            match b.take(now) {
+                Ok(()) => times.push(now),
+                Err(wait) => now += wait.as_millis() as i64,
+            }
+        }
+        times
+    }
+
+    fn max_in_a_second(times: &[i64]) -> usize {
+        times.iter().map(|t| times.iter().filter(|x| **x >= *t && **x - *t < 1_000).count()).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn two_processes_on_one_file_share_six_per_second() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (a, b) = (SharedBudget::at(tmp.path().join("budget")), SharedBudget::at(tmp.path().join("budget")));
+        let mut times = Vec::new();
+        let mut now = 1_000_000;
+        // Two processes asking in turn, each as often as it may.
+        while times.len() < 60 {
+            for p in [&a, &b] {
+                if p.take(now).is_ok() {
+                    times.push(now);
+                }
+            }
+            now += 7;
+        }
+        assert_eq!(max_in_a_second(&times), 6, "{times:?}");
+    }
+
+    #[test]
+    fn a_429_pauses_everyone_halves_the_rate_and_it_creeps_back() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let b = SharedBudget::at(tmp.path().join("budget"));
+        let t = 5_000_000;
+        b.on_429(t, Duration::from_secs(2));
+        // A second process sees the pause.
+        let other = SharedBudget::at(tmp.path().join("budget"));
+        assert_eq!(other.take(t + 100), Err(Duration::from_millis(1_900)));
+        assert_eq!(b.rate(t), 3.0);
+        // The 429s of requests already under way are the same event: no second halving.
+        b.on_429(t + 50, Duration::from_secs(2));
+        assert_eq!(b.rate(t + 50), 3.0);
+        let after = drain(&b, t + 2_000, 30);
+        assert!(max_in_a_second(&after[..9]) <= 3, "{after:?}");
+        // Another 429 after the pause: 1.5 per second, one request per 800 ms.
+        b.on_429(t + 19_000, Duration::from_secs(2));
+        assert_eq!(b.rate(t + 19_000), 1.5);
+        let slow = drain(&b, t + 21_000, 4);
+        assert!(slow.windows(2).all(|w| w[1] - w[0] >= 800), "{slow:?}");
+        // Twenty seconds per step back up, never above the ceiling.
+        assert_eq!(b.rate(t + 19_000 + CREEP_EVERY_MS), 2.5);
+        assert_eq!(b.rate(t + 19_000 + 10 * CREEP_EVERY_MS), CEILING);
+    }
+
+    #[test]
+    fn a_damaged_file_or_a_clock_set_back_does_not_stop_requests() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("budget");
+        std::fs::write(&path, "garbage \u{0}\u{1} 1 2 3").expect("write");
+        let b = SharedBudget::at(&path);
+        assert_eq!(b.take(10_000), Ok(()));
+        // Six grants "in the future" (the clock went back an hour): not held against anyone.
+        drain(&b, 3_600_000, 6);
+        assert_eq!(b.take(10), Ok(()));
+        // A pause from before the clock went back ends.
+        b.on_429(3_600_000, Duration::from_secs(2));
+        assert_eq!(b.take(20_000), Ok(()));
+    }
+}
