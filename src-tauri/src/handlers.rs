@@ -73,9 +73,12 @@ pub async fn connect_start(app: &AppHandle, state: &AppState) -> Result<ConnectS
     Ok(ConnectStarted { authorize_url, browser_opened })
 }
 
-/// Stops waiting for amoCRM (the listener closes).
+/// Stops waiting for amoCRM: the listener closes and the sign-in's state is spent, so an app
+/// link that arrives later cannot connect after all.
 pub async fn connect_cancel(_app: &AppHandle, state: &AppState) -> Result<bool> {
-    Ok(state.cancel_pending().await)
+    let listened = state.cancel_pending().await;
+    let cancelled = state.core().cancel_connect()?;
+    Ok(listened || cancelled > 0)
 }
 
 /// Connects with a code from the integration's Keys tab (amoCRM's "easy auth").

@@ -107,6 +107,11 @@ impl AmoConnect {
         self.auth.start_connect().await
     }
 
+    /// Cancel on a waiting sign-in: a late callback or link for it is refused.
+    pub fn cancel_connect(&self) -> Result<usize> {
+        self.auth.cancel_connect()
+    }
+
     pub async fn complete_deep_link(&self, url: &str) -> Verdict<StatusView> {
         self.auth.complete_deep_link(url).await
     }

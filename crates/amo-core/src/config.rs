@@ -26,10 +26,17 @@ impl Config {
         self.ctx.store.settings().load()
     }
 
+    /// Settings as the window shows them. A keychain that cannot be read does not hide them: its
+    /// problem is reported beside the Secret key instead.
     pub async fn view(&self) -> Result<SettingsView> {
+        let (client_secret_set, keychain_problem) = match self.ctx.keychain.client_secret().await {
+            Ok(s) => (s.is_some(), None),
+            Err(e) => (false, Some(e.to_payload(self.ctx.lang()))),
+        };
         Ok(SettingsView {
             settings: self.settings()?,
-            client_secret_set: self.ctx.keychain.client_secret().await?.is_some(),
+            client_secret_set,
+            keychain_problem,
             server_override: self.ctx.amo.endpoints().is_overridden(),
         })
     }

@@ -86,12 +86,42 @@ async fn a_deep_link_connects_once_and_a_waiting_sign_in_sees_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_makes_a_later_deep_link_for_that_sign_in_useless() {
+    let (sim, app, _tmp) = setup(DEEP_LINK_REDIRECT, Decision::Approve).await;
+    let pending = app.start_connect().await.expect("start");
+    let link = redirect_target(pending.authorize_url().as_str()).await;
+    // The user pressed Cancel in the window before the browser handed the link over.
+    assert_eq!(app.cancel_connect().expect("cancel"), 1);
+    assert_eq!(rejected(app.complete_deep_link(&link).await), "state_replayed");
+    assert!(!app.status().await.connected);
+    assert_eq!(sim.stats().code_exchanges, 0, "the code was never exchanged");
+    assert_eq!(app.cancel_connect().expect("again"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denial_by_deep_link_ends_the_sign_in_with_access_denied() {
     let (_sim, app, _tmp) = setup(DEEP_LINK_REDIRECT, Decision::Deny).await;
     let pending = app.start_connect().await.expect("start");
     let link = redirect_target(pending.authorize_url().as_str()).await;
+    // `amo-connect connect` waits on the same sign-in while the window gets the link.
+    let started = std::time::Instant::now();
+    let waiter = tokio::spawn(async move { pending.wait(Duration::from_secs(30)).await });
     assert_eq!(finished(app.complete_deep_link(&link).await).expect_err("denied").code().as_str(), "access_denied");
+    let waited = waiter.await.expect("join").expect_err("the waiter hears the denial");
+    assert_eq!(waited.code().as_str(), "access_denied", "not connect_timeout");
+    assert!(started.elapsed() < Duration::from_secs(5), "ended at once, not at the timeout");
     assert!(!app.status().await.connected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_in_the_window_ends_a_waiting_cli_sign_in_with_cancelled() {
+    let (_sim, app, _tmp) = setup(DEEP_LINK_REDIRECT, Decision::Approve).await;
+    let pending = app.start_connect().await.expect("start");
+    let waiter = tokio::spawn(async move { pending.wait(Duration::from_secs(30)).await });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.cancel_connect().expect("cancel");
+    let err = tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("ends at once").expect("join");
+    assert_eq!(err.expect_err("cancelled").code().as_str(), "cancelled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

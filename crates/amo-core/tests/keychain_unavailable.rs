@@ -33,6 +33,9 @@ async fn a_missing_or_locked_keychain_is_reported_with_its_code_and_no_fallback(
     // The status panel still answers, and says what is wrong only if something was connected.
     let status = app.status().await;
     assert!(!status.connected);
+    // Settings still show, with the keychain's problem where the Secret key's state would be.
+    let view = app.settings_view().await.expect("Settings without a keychain");
+    assert_eq!(view.keychain_problem.map(|p| p.code.as_str()), Some(expected), "Settings say why");
     // Nothing fell back to disk.
     let mut bytes = Vec::new();
     for e in std::fs::read_dir(tmp.path()).expect("dir").flatten() {
@@ -41,4 +44,25 @@ async fn a_missing_or_locked_keychain_is_reported_with_its_code_and_no_fallback(
         }
     }
     assert!(!bytes.windows(15).any(|w| w == b"would-be-secret"));
+}
+
+/// The same with the in-memory stand-in (runs in every `cargo test`): a locked keychain hides
+/// neither Settings nor the status panel; each says what is wrong in its place.
+#[tokio::test]
+async fn settings_and_status_show_with_a_locked_keychain() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(amo_core::keychain::memory::MemoryStore::new());
+    let app =
+        AmoConnect::open(DataDir::at(tmp.path()).expect("data"), store.clone(), Endpoints::default()).expect("app");
+    app.apply_settings(SettingsPatch {
+        client_id: Some("0b6f1f86-3f4c-4a1d-9b5e-1c2d3e4f5a6b".into()),
+        ..Default::default()
+    })
+    .await
+    .expect("settings");
+    store.fail(Some("locked"));
+    let view = app.settings_view().await.expect("Settings without a readable keychain");
+    assert_eq!(view.settings.client_id.as_deref(), Some("0b6f1f86-3f4c-4a1d-9b5e-1c2d3e4f5a6b"));
+    assert_eq!(view.keychain_problem.map(|p| p.code.as_str()), Some("keychain_locked"));
+    assert!(!app.status().await.connected);
 }

@@ -159,4 +159,51 @@ describe('App', () => {
     // The history's messages come rendered from the backend: read again in the new language.
     await waitFor(() => expect(calls.filter((c) => c.cmd === 'outbox_list').length).toBe(2));
   });
+  test('a locked keychain still shows the status panel and Settings, with the problem in place', async () => {
+    const locked = { code: 'keychain_locked' as const, message: 'The keychain is locked.', remedy: 'keychain' as const };
+    backend({
+      get_settings: () => ({ ...settingsView({ language: 'en', client_id: 'abc' }), keychain_problem: locked }),
+      get_status: () => ({ ...disconnected, domain: 'acme.amocrm.ru', problem: locked }),
+      outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
+      outbox_list: () => [],
+      update_status: () => ({ current_version: '0.1.0', offer: null }),
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#status-panel')).not.toBeNull());
+    await fireEvent.click(container.querySelector('#nav-settings') as HTMLElement);
+    await waitFor(() => expect(container.querySelector('#keychain-problem')?.getAttribute('data-code')).toBe('keychain_locked'));
+    expect((container.querySelector('#client-id') as HTMLInputElement).value).toBe('abc');
+  });
+
+  test('the status panel shows even when Settings cannot be read at all', async () => {
+    backend({
+      get_settings: () => fail({ code: 'storage', message: 'The database cannot be read.', remedy: 'none' }),
+      get_status: () => disconnected,
+      outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
+      outbox_list: () => [],
+      update_status: () => ({ current_version: '0.1.0', offer: null }),
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#status-panel')).not.toBeNull());
+    expect(container.querySelector('#load-error')?.getAttribute('data-code')).toBe('storage');
+  });
+
+  test('after connecting with a pasted code, the pipelines and users of the lead form load at once', async () => {
+    const calls = backend({
+      get_settings: () => settingsView({ language: 'en', domain: 'acme.amocrm.ru' }),
+      get_status: () => disconnected,
+      connect_with_code: () => connected,
+      reference_data: () => fail({ code: 'network', message: 'offline', remedy: 'network' }),
+      outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
+      outbox_list: () => [],
+      update_status: () => ({ current_version: '0.1.0', offer: null }),
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#paste-form')).not.toBeNull());
+    expect(names(calls)).not.toContain('reference_data');
+    await fireEvent.input(container.querySelector('#paste-secret') as HTMLInputElement, { target: { value: 'def50200abc' } });
+    await fireEvent.submit(container.querySelector('#paste-form') as HTMLFormElement);
+    await waitFor(() => expect(container.querySelector('#status-panel')?.getAttribute('data-connected')).toBe('true'));
+    await waitFor(() => expect(names(calls)).toContain('reference_data'));
+  });
 });

@@ -54,6 +54,7 @@ export function settingsView(overrides: Partial<SettingsView['settings']> = {}, 
       ...overrides,
     },
     client_secret_set: secretSet,
+    keychain_problem: null,
     server_override: false,
   };
 }

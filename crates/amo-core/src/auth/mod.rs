@@ -118,7 +118,22 @@ impl Auth {
             self.complete_authorization(&q, settings.platform, &creds).await
         }
         .await;
+        if let Err(e) = &result {
+            // A CLI `connect` waiting on this sign-in stops with the same error.
+            if let Err(store_err) = self.ctx.store.oauth_states().record_failure(state, e) {
+                tracing::warn!(code = %store_err.code(), "could not record how the sign-in ended");
+            }
+        }
         Verdict::Finish(result)
+    }
+
+    /// Cancel: the sign-in waiting for amoCRM can no longer complete — its state is spent, so a
+    /// link or callback that arrives later is refused (`state_replayed`) instead of connecting
+    /// after the user said no. Returns how many waiting sign-ins were cancelled.
+    pub fn cancel_connect(&self) -> Result<usize> {
+        let n = self.ctx.store.oauth_states().supersede_unused(now())?;
+        tracing::info!(cancelled = n, "sign-in cancelled");
+        Ok(n)
     }
 
     /// Checks one callback query against the sign-in in progress and the state store; on success
@@ -343,12 +358,17 @@ impl PendingConnect {
 }
 
 /// Polls until this sign-in's state has been used and the account row was written after it
-/// started (by whichever process handled the deep link), or the state was refused.
+/// started (by whichever process handled the deep link), or that process recorded why it did
+/// not connect (a denial, a failed exchange, Cancel), which ends the wait with that error.
 async fn wait_for_connection(auth: &Auth, state: &str, started_at: i64, timeout: Duration) -> Result<StatusView> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if let Err(Error::SignIn(SignInError::StateReplayed)) = auth.ctx.store.oauth_states().peek(state, now()) {
-            // Used: by our deep link (then the account is fresh) or superseded by a newer sign-in.
+            // Used: by our deep link (then the account is fresh, or the failure recorded) or
+            // superseded by a newer sign-in or Cancel (recorded as `cancelled`).
+            if let Some(e) = auth.ctx.store.oauth_states().failure(state)? {
+                return Err(e);
+            }
             match auth.ctx.store.account().load()? {
                 Some(row) if row.updated_at >= started_at => return Ok(auth.status().await),
                 _ => {}

@@ -69,7 +69,12 @@ impl StatusView {
 #[ts(export)]
 pub struct SettingsView {
     pub settings: Settings,
+    /// A Secret key is stored (false also when the keychain could not be read: see
+    /// `keychain_problem`).
     pub client_secret_set: bool,
+    /// The keychain could not be read (locked, absent): Settings still shows and saves everything
+    /// else, and says so where the Secret key's state would be.
+    pub keychain_problem: Option<ErrorPayload>,
     /// The simulator or other server all amoCRM URLs are redirected to, if any.
     pub server_override: bool,
 }

@@ -116,4 +116,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
         SELECT a.domain, b.banned_at FROM api_block b, account a WHERE a.id = 1;
      DROP TABLE api_block;
      ALTER TABLE api_block_v6 RENAME TO api_block;",
+    // 7: how a sign-in ended when it did not connect (the error as JSON, e.g. a denial handled by
+    // the window's deep link, or Cancel), so a CLI `connect` waiting on the same state stops at
+    // once with that error instead of waiting for its timeout.
+    "ALTER TABLE oauth_states ADD COLUMN outcome TEXT;",
 ];

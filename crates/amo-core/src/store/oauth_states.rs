@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::Store;
-use crate::error::{Result, SignInError};
+use crate::error::{Error, Result, SignInError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateRecord {
@@ -60,10 +60,34 @@ impl OAuthStates<'_> {
         }
     }
 
-    /// Makes every unused state unusable: one sign-in at a time. Called when a new sign-in starts,
-    /// so a late callback for an abandoned one can never complete or end the new one.
+    /// Makes every unused state unusable: one sign-in at a time. Called when a new sign-in starts
+    /// or the user cancels, so a late callback for an abandoned one can never complete or end the
+    /// new one. Their outcome is `cancelled` (a process waiting on one stops).
     pub fn supersede_unused(&self, now: i64) -> Result<usize> {
-        Ok(self.0.conn().execute("UPDATE oauth_states SET used_at = ?1 WHERE used_at IS NULL", [now])?)
+        let cancelled = serde_json::to_string(&Error::from(SignInError::Cancelled)).map_err(Error::internal)?;
+        Ok(self.0.conn().execute(
+            "UPDATE oauth_states SET used_at = ?1, outcome = ?2 WHERE used_at IS NULL",
+            params![now, cancelled],
+        )?)
+    }
+
+    /// Records why the sign-in of a used `state` did not connect.
+    pub fn record_failure(&self, state: &str, error: &Error) -> Result<()> {
+        let json = serde_json::to_string(error).map_err(Error::internal)?;
+        self.0
+            .conn()
+            .execute("UPDATE oauth_states SET outcome = ?2 WHERE state_hash = ?1", params![hash(state), json])?;
+        Ok(())
+    }
+
+    /// Why the sign-in of `state` did not connect, if that is known.
+    pub fn failure(&self, state: &str) -> Result<Option<Error>> {
+        let json: Option<Option<String>> = self
+            .0
+            .conn()
+            .query_row("SELECT outcome FROM oauth_states WHERE state_hash = ?1", [hash(state)], |r| r.get(0))
+            .optional()?;
+        Ok(json.flatten().and_then(|j| serde_json::from_str(&j).ok()))
     }
 
     /// Says whether a state could be consumed now, without consuming it.

@@ -42,15 +42,18 @@ export class ConnectionState {
     ]);
   }
 
-  /** Settings (and with them the language), then the status. */
+  /** Settings (and with them the language) and the status, each on its own: one failing (the
+   *  database, say) does not leave the other unshown. */
   async load(): Promise<void> {
-    try {
-      this.settings = await call('get_settings');
-      i18n.lang = this.settings.settings.language;
-      this.status = await call('get_status');
-    } catch (e) {
-      this.#options.onLoadError(errorPayload(e));
+    const [settings, status] = await Promise.allSettled([call('get_settings'), call('get_status')]);
+    if (settings.status === 'fulfilled') {
+      this.settings = settings.value;
+      i18n.lang = settings.value.settings.language;
+    } else {
+      this.#options.onLoadError(errorPayload(settings.reason));
     }
+    if (status.status === 'fulfilled') this.status = status.value;
+    else this.#options.onLoadError(errorPayload(status.reason));
   }
 
   clearMessages = (): void => {
@@ -104,10 +107,12 @@ export class ConnectionState {
   };
 
   /** Connected with a pasted code or token (no sign-in event follows). */
+  /** Connected with a pasted code or token: as after any sign-in, the forms' data load now. */
   connectedWith = (s: StatusView): void => {
     this.clearMessages();
     this.status = s;
     this.notice = successNotice(s);
+    if (s.connected) this.#options.onConnected();
   };
 
   /** Switches the language at once and persists it; the status is re-read for its messages. */
