@@ -13,6 +13,7 @@ pub mod args;
 mod browser;
 mod edit;
 mod exec;
+mod interrupt;
 mod print;
 mod text;
 
@@ -90,7 +91,11 @@ pub fn run(
         Err(e) => return fail(err, &Error::internal(e), lang),
     };
     let mut io = Io { stdin, stdin_is_terminal, out, err, lang };
-    let result = runtime.block_on(exec::execute(cli.command, &app, &mut io));
+    let result = runtime.block_on(async {
+        // An interrupt never cuts a token refresh in half (interrupt.rs).
+        tokio::spawn(interrupt::exit_when_safe());
+        exec::execute(cli.command, &app, &mut io).await
+    });
     match result {
         Ok(()) => 0,
         Err(e) => fail(io.err, &e, lang),

@@ -132,6 +132,49 @@ async fn three_cli_processes_refresh_a_rejected_token_exactly_once() -> anyhow::
     Ok(())
 }
 
+/// Ctrl-C (and SIGTERM) while a refresh is in flight: amoCRM has already spent the old refresh
+/// token and holds its answer back; the CLI waits for the answer and keeps the new tokens before
+/// it exits, so the connection lives on and no refresh token is ever sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_during_a_refresh_waits_for_the_new_tokens() -> anyhow::Result<()> {
+    let (sim, redirect_uri) =
+        simulator_with(SimConfig { decision: Decision::Approve, rate_limit_per_sec: 10_000, ..SimConfig::default() })
+            .await?;
+    let env = AppEnv::new(&sim)?;
+    env.connect_via_cli(&redirect_uri).await?;
+    sim.set_token_answer_delay(1_500);
+    for (round, signal) in [(1u64, "-INT"), (2, "-TERM")] {
+        sim.expire_access_tokens(); // the next call meets a 401 and refreshes
+        let child = std::process::Command::new(app_binary())
+            .args(["status", "--refresh", "--json"])
+            .envs(env.vars())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        // Interrupt once amoCRM has carried the refresh out and is holding the answer back.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while sim.stats().refreshes < round && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(sim.stats().refreshes, round, "the refresh reached amoCRM");
+        let sent = std::process::Command::new("kill").args([signal, &child.id().to_string()]).status()?;
+        assert!(sent.success());
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+        let expected = if signal == "-INT" { 130 } else { 143 };
+        assert_eq!(out.status.code(), Some(expected), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    sim.set_token_answer_delay(0);
+    // The next process refreshes with the newest refresh token: nothing was lost or spent twice.
+    sim.expire_access_tokens();
+    let (code, out, err) = env.cli(&["status", "--refresh", "--json"], None)?;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!((v["connected"].as_bool(), v["reconnect_needed"].as_bool()), (Some(true), Some(false)));
+    let s = sim.stats();
+    assert_eq!((s.refreshes, s.reused_refresh_tokens), (3, 0));
+    Ok(())
+}
+
 /// `connect --code CODE --domain HOST` and `connect --long-lived-token-stdin --domain HOST`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pasted_code_and_long_lived_token_connect_from_the_cli() -> anyhow::Result<()> {

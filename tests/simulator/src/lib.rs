@@ -20,7 +20,7 @@ pub use crm::{Faults, SimContact, SimLead, SimNote, SimPipeline, SimStatus, SimU
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -164,6 +164,9 @@ pub(crate) struct Inner {
     /// Every API request answers 401 while the token endpoint still issues tokens: the
     /// integration's user was deactivated or lost API access (see [`Simulator::deny_api`]).
     api_denied: bool,
+    /// The token endpoint does its work, then holds the answer back this long (a slow network:
+    /// the client is waiting for an answer to a grant amoCRM already carried out).
+    token_answer_delay_ms: u64,
     recent_api: VecDeque<Instant>,
     crm: crm::Crm,
 }
@@ -195,6 +198,7 @@ impl Simulator {
         let shared = Shared(Arc::new(Mutex::new(Inner {
             signed_in_user: signed_in,
             api_denied: false,
+            token_answer_delay_ms: 0,
             cfg,
             stats: Stats::default(),
             codes: HashMap::new(),
@@ -305,6 +309,11 @@ impl Simulator {
     /// deactivated: each refresh hands out a token that is refused at once.
     pub fn deny_api(&self, on: bool) {
         self.shared.lock().api_denied = on;
+    }
+
+    /// Holds every token answer back `ms` after the grant was carried out.
+    pub fn set_token_answer_delay(&self, ms: u64) {
+        self.shared.lock().token_answer_delay_ms = ms;
     }
 
     pub fn set_faults(&self, f: Faults) {
@@ -667,11 +676,17 @@ fn issue_tokens(inner: &mut Inner, user_id: i64) -> Response {
 }
 
 async fn access_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut inner = s.lock();
-    inner.stats.token_requests += 1;
-    let resp = token_grant(&mut inner, &headers, &body);
-    if !resp.status().is_success() {
-        inner.stats.token_errors += 1;
+    let (resp, delay) = {
+        let mut inner = s.lock();
+        inner.stats.token_requests += 1;
+        let resp = token_grant(&mut inner, &headers, &body);
+        if !resp.status().is_success() {
+            inner.stats.token_errors += 1;
+        }
+        (resp, inner.token_answer_delay_ms)
+    };
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     resp
 }

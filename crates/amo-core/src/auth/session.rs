@@ -19,6 +19,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +46,32 @@ enum Need {
     Forced,
     /// Keep-alive: refresh unless the tokens are younger than this many seconds.
     OlderThan(i64),
+}
+
+/// Refreshes under way in this process, from the request to amoCRM until the new tokens are
+/// kept. The CLI holds Ctrl-C and SIGTERM back while this is non-zero: amoCRM may already have
+/// spent the old refresh token, and only the answer carries the new one.
+static REFRESHES_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether a refresh is under way in this process (see [`REFRESHES_IN_FLIGHT`]).
+pub fn refresh_in_flight() -> bool {
+    REFRESHES_IN_FLIGHT.load(Ordering::SeqCst) > 0
+}
+
+/// Counts one refresh in flight while it lives.
+struct InFlight;
+
+impl InFlight {
+    fn start() -> InFlight {
+        REFRESHES_IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        REFRESHES_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// How often the new tokens' keychain write is tried right after a refresh before they are
@@ -282,6 +309,8 @@ impl Session {
         // keychain must take a write now (the current tokens, unchanged) — a locked keychain or
         // a dismissed prompt stops the refresh here, not after amoCRM has answered.
         self.ctx.keychain.save_tokens(&tokens).await?;
+        // From the request until the new tokens are kept, an interrupt waits (the CLI).
+        let _in_flight = InFlight::start();
         let client = self.ctx.amo.tokens();
         let mut domain = row.domain.clone();
         let mut result = client.refresh(&domain, &creds, &refresh_token, t).await;
