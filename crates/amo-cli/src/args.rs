@@ -270,6 +270,18 @@ pub enum OutboxAction {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Run the sender in the foreground, as the window does in the background: sends waiting
+    /// entries (reconciling interrupted ones) and keeps the connection alive, until Ctrl-C — for
+    /// machines without the window, e.g. a systemd user timer with --until-empty.
+    Run {
+        /// Stop once nothing waits for the connected account (or after --timeout) instead of
+        /// running until interrupted; exits 1 with error[still_queued] if entries still wait.
+        #[arg(long)]
+        until_empty: bool,
+        /// With --until-empty: give up after this many seconds.
+        #[arg(long, default_value_t = 300, value_name = "SECS")]
+        timeout: u64,
+    },
     /// Remove an entry that needs attention, or one waiting for another account than the one
     /// connected (entries waiting for the connected account, and sent ones, cannot be removed).
     Discard {

@@ -4,11 +4,12 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use amo_core::domain::draft::{ContactDraft, LeadDraft};
+use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::platform::Platform;
 use amo_core::domain::secret::Secret;
 use amo_core::domain::settings::BounceVia;
 use amo_core::domain::settings::SettingsPatch;
-use amo_core::error::{FieldError, Setting, SettingProblem};
+use amo_core::error::{EntryError, FieldError, Setting, SettingProblem};
 use amo_core::{AmoConnect, Error, Lang, Result};
 
 use crate::args::{Command, ConfigAction, ConfigKey, ContactAction, LeadAction, OutboxAction, WaitArgs};
@@ -112,6 +113,9 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             let draft = crate::edit::apply(&app.outbox_item(id)?.draft, &fields)?;
             app.outbox_update(id, draft).map_err(as_flags)?;
             settle(app, id, &wait, io).await
+        }
+        Command::Outbox { action: Some(OutboxAction::Run { until_empty, timeout }), .. } => {
+            outbox_run(app, io, until_empty, Duration::from_secs(timeout)).await
         }
         Command::Outbox { action: Some(OutboxAction::Discard { id }), .. } => {
             app.outbox_discard(id)?;
@@ -244,6 +248,41 @@ async fn wait_all(app: &AmoConnect, io: &mut Io<'_>, wait: &WaitArgs) -> Result<
         tokio::time::sleep(pause.min(Duration::from_millis(500))).await;
     }
     print::outbox_summary(io.out, &app.outbox_summary()?, io.lang)
+}
+
+/// `outbox run`: keep-alive, then the worker — until nothing waits (`until_empty`) or forever.
+/// Each change of the counts is printed as a summary line.
+async fn outbox_run(app: &AmoConnect, io: &mut Io<'_>, until_empty: bool, timeout: Duration) -> Result<()> {
+    // A quiet connection dies after three months without a refresh; a headless machine running
+    // only this command keeps it alive too.
+    if let Err(e) = app.keep_alive().await {
+        tracing::warn!(code = %e.code(), "keep-alive before sending failed: {e}");
+    }
+    let deadline = Instant::now() + timeout;
+    let mut shown = None;
+    loop {
+        let pause = app.outbox_pass(&|| {}).await;
+        let summary = app.outbox_summary()?;
+        let counts = (summary.queued, summary.attention, summary.sent, summary.banned);
+        if shown != Some(counts) {
+            print::outbox_summary(io.out, &summary, io.lang)?;
+            shown = Some(counts);
+        }
+        if until_empty && summary.queued == 0 {
+            return Ok(());
+        }
+        if until_empty && Instant::now() >= deadline {
+            // Named by the oldest entry still waiting; the summary above says why (last error).
+            let waiting = app
+                .outbox_list(usize::MAX)?
+                .into_iter()
+                .rev()
+                .find(|i| matches!(i.state, OutboxState::Queued | OutboxState::Sending) && !i.other_account);
+            let id = waiting.map_or(0, |i| i.id);
+            return Err(EntryError::StillQueued { id, cause: None }.into());
+        }
+        tokio::time::sleep(pause.min(Duration::from_secs(1))).await;
+    }
 }
 
 use crate::edit::split_name;

@@ -186,3 +186,28 @@ fn bounce_settings_are_set_from_the_command_line_and_bad_values_named() {
         );
     }
 }
+
+#[test]
+fn outbox_run_until_empty_sends_what_waits_and_says_so_when_it_cannot() {
+    let desk = Desk::connected();
+    // Queued without waiting (as a window closed before sending would leave them).
+    for name in ["Headless 1", "Headless 2"] {
+        assert_eq!(desk.run(&["lead", "add", "--name", name, "--no-wait"]).code, 0);
+    }
+    assert!(desk.sim.leads().is_empty());
+    let r = desk.run(&["outbox", "run", "--until-empty", "--timeout", "30"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.out.lines().last().unwrap_or_default().starts_with("Waiting: 0, needing attention: 0, sent: 2"),
+        "{}",
+        r.out
+    );
+    assert_eq!(desk.sim.leads().len(), 2);
+    // amoCRM banned the account: nothing can go; the command gives up at its timeout, exit 1.
+    desk.sim.ban();
+    assert_eq!(desk.run(&["lead", "add", "--name", "Banned", "--no-wait"]).code, 0);
+    let r = desk.run(&["outbox", "run", "--until-empty", "--timeout", "2"]);
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(r.err.starts_with("error[still_queued]: Entry #3"), "{}", r.err);
+    assert_eq!(desk.sim.leads().len(), 2);
+}
