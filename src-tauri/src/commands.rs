@@ -8,7 +8,7 @@ use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
 use amo_core::domain::reference::{ContactMatch, ReferenceData};
 use amo_core::domain::settings::SettingsPatch;
 use amo_core::domain::update::{UpdateCheck, UpdateStatus};
-use amo_core::domain::views::{ConnectStarted, SettingsView, StatusView};
+use amo_core::domain::views::{ConnectStarted, OpenRequest, SettingsView, StatusView};
 use amo_core::ErrorPayload;
 use tauri::{AppHandle, State};
 

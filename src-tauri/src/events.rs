@@ -5,7 +5,7 @@
 
 use amo_core::domain::outbox::OutboxSummary;
 use amo_core::domain::update::{UpdateOffer, UpdateProgress};
-use amo_core::domain::views::{ConnectOutcome, StatusView};
+use amo_core::domain::views::{ConnectOutcome, OpenRequest, StatusView};
 use tauri::{AppHandle, Emitter, Runtime};
 
 #[macro_use]
@@ -29,9 +29,10 @@ macro_rules! emitters {
 
 for_each_event!(emitters);
 
-/// The outbox's summary, as the banner shows it.
+/// The outbox's summary, as the banner (and the tray's menu) shows it.
 pub fn outbox_changed_now<R: Runtime>(app: &AppHandle<R>, core: &amo_core::AmoConnect) {
     if let Ok(summary) = core.outbox_summary() {
         outbox_changed(app, &summary);
+        crate::tray::outbox_changed(app, &summary);
     }
 }

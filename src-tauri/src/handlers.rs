@@ -4,7 +4,7 @@
 
 use amo_core::auth::CONNECT_TIMEOUT;
 use amo_core::domain::settings::SettingsPatch;
-use amo_core::domain::views::{ConnectOutcome, ConnectStarted, SettingsView, StatusView};
+use amo_core::domain::views::{ConnectOutcome, ConnectStarted, OpenRequest, SettingsView, StatusView};
 use amo_core::Result;
 use tauri::AppHandle;
 use tauri_plugin_opener::OpenerExt;
@@ -122,4 +122,17 @@ pub async fn refresh_now(app: &AppHandle, state: &AppState) -> Result<StatusView
 
 pub async fn cleanup_states(_app: &AppHandle, state: &AppState) -> Result<u32> {
     Ok(u32::try_from(state.core().cleanup_states()?).unwrap_or(u32::MAX))
+}
+
+/// What `amo-connect new …` started the window to show, once.
+pub async fn take_open_request(_app: &AppHandle, state: &AppState) -> Result<Option<OpenRequest>> {
+    Ok(state.take_open_request())
+}
+
+/// "Quit anyway": the user confirmed quitting with entries still waiting (they are sent at the
+/// next start).
+pub async fn quit_app(app: &AppHandle, _state: &AppState) -> Result<()> {
+    tracing::info!("quitting with entries still waiting, as the user confirmed");
+    app.exit(0);
+    Ok(())
 }

@@ -7,6 +7,7 @@ mod entries;
 mod events;
 mod handlers;
 mod state;
+mod tray;
 mod updates;
 
 use std::sync::Arc;
@@ -33,15 +34,21 @@ pub fn run() {
         tracing::warn!(code = %e.code(), "cleanup of expired states at start failed");
     }
 
+    // `amo-connect new [--phone N]` started this window (main.rs let it through): what to show.
+    let start_request = amo_cli::open_request(&std::env::args_os().collect::<Vec<_>>());
+
     let mut builder = tauri::Builder::default();
     // Single instance first (docs/tauri-platform.md §2.1): a second launch — e.g. the OS opening an
     // amoconnect:// link — hands its URL to this instance (deep-link feature) and exits.
     #[cfg(desktop)]
     {
-        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            if let Some(w) = app.get_webview_window("main") {
-                let _ = w.unminimize();
-                let _ = w.set_focus();
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            // `amo-connect new …` while the window runs (hidden in the tray, perhaps): raise it on
+            // that screen. Any other second start just raises it.
+            let argv: Vec<std::ffi::OsString> = argv.into_iter().map(Into::into).collect();
+            match amo_cli::open_request(&argv) {
+                Some(request) => tray::open(app, &request),
+                None => tray::raise(app),
             }
         }));
     }
@@ -55,7 +62,7 @@ pub fn run() {
             // The version users and the updater see (tauri.conf.json; the core's tests keep it
             // equal to Cargo's).
             tracing::info!(version = %app.package_info().version, "window starting");
-            app.manage(AppState::new(core.clone()));
+            app.manage(AppState::new(core.clone(), start_request.clone()));
             // A menu only where it is the system's app menu (macOS: About, Check for updates,
             // and Edit, which copy and paste need). On Linux and Windows a menu bar inside the
             // window would hold two items that Settings → Updates already has, and adding it
@@ -63,6 +70,12 @@ pub fn run() {
             #[cfg(target_os = "macos")]
             app.set_menu(updates::menu(app.handle(), core.lang() == Lang::Ru)?)?;
             deep_links::install(app)?;
+            // The tray, so the app can keep sending with its window closed. Without one (a desktop
+            // with no tray host) the window just closes as usual.
+            let summary = core.outbox_summary().unwrap_or_default();
+            if let Err(e) = tray::install(app.handle(), core.lang() == Lang::Ru, &summary) {
+                tracing::warn!("no tray icon on this desktop: {e}");
+            }
             updates::check_at_start(app.handle());
             // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
             // start and every hour; push the new status when a refresh happened.
@@ -77,6 +90,17 @@ pub fn run() {
             let worker_core = core.clone();
             tauri::async_runtime::spawn(core.outbox_worker(move || events::outbox_changed_now(&handle, &worker_core)));
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window while entries wait hides it to the tray: the worker and
+            // keep-alive go on; the tray's Quit (or Open) is always there.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if tray::keeps_running_hidden(window.app_handle()) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                    tracing::info!("window hidden to the tray: entries still wait to be sent");
+                }
+            }
         })
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!());

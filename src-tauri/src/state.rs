@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use amo_core::domain::views::OpenRequest;
 use amo_core::{AmoConnect, Error, ErrorPayload};
 use tauri::async_runtime::JoinHandle;
 
@@ -9,11 +10,18 @@ pub struct AppState {
     core: Arc<AmoConnect>,
     /// The sign-in waiting for amoCRM's redirect, if any. At most one: a new Connect cancels it.
     pending: Mutex<Option<JoinHandle<()>>>,
+    /// What the window was started to show (`amo-connect new …`), until the UI asks.
+    open_request: Mutex<Option<OpenRequest>>,
 }
 
 impl AppState {
-    pub fn new(core: Arc<AmoConnect>) -> AppState {
-        AppState { core, pending: Mutex::new(None) }
+    pub fn new(core: Arc<AmoConnect>, open_request: Option<OpenRequest>) -> AppState {
+        AppState { core, pending: Mutex::new(None), open_request: Mutex::new(open_request) }
+    }
+
+    /// The start request, once.
+    pub fn take_open_request(&self) -> Option<OpenRequest> {
+        self.open_request.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     pub fn core(&self) -> &Arc<AmoConnect> {

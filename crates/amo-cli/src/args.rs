@@ -122,6 +122,14 @@ pub enum Command {
         #[arg(long)]
         discard_pending: bool,
     },
+    /// Open the window on New lead with focus in the name field (raising the running window, or
+    /// starting it). Bind it to a key in your desktop's settings, or let a softphone run it when
+    /// a call rings: `--phone` fills the caller's number and looks the customer up.
+    New {
+        /// The caller's number, as the softphone passes it.
+        #[arg(long, value_name = "NUMBER")]
+        phone: Option<String>,
+    },
     /// Add leads (through the outbox) or list them (from amoCRM).
     Lead {
         #[command(subcommand)]

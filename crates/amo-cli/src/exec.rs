@@ -64,6 +64,11 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             let n = app.cleanup_states()?;
             line(io.out, &text(Msg::CleanedUp { n }, lang))
         }
+        // `new` starts (or raises) the window before the CLI runs (main.rs, `open_request`); only
+        // a form clap accepts but the window does not (e.g. `--phone` twice) arrives here.
+        Command::New { .. } => Err(Error::from(amo_core::error::LocalError::Input {
+            detail: "usage: amo-connect new [--phone NUMBER]".into(),
+        })),
         Command::Disconnect { discard_pending } => {
             let done = app.disconnect(discard_pending).await?;
             line(io.out, &text(if done.had { Msg::Disconnected } else { Msg::NoConnection }, lang))?;

@@ -20,6 +20,7 @@ mod text;
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal, Write};
 
+use amo_core::domain::views::{OpenRequest, Screen};
 use amo_core::{AmoConnect, Error, Lang, Result};
 use clap::Parser;
 
@@ -29,12 +30,28 @@ pub fn command() -> clap::Command {
 }
 
 /// True when the arguments ask for the CLI rather than the window. The window is started with no
-/// arguments, or with a deep-link URL (`amoconnect://…`) as the only one.
+/// arguments, with a deep-link URL (`amoconnect://…`) as the only one, or as `new [--phone N]`.
 pub fn is_cli_invocation(args: &[OsString]) -> bool {
     match args.get(1).and_then(|a| a.to_str()) {
         None => false,
+        Some("new") => open_request(args).is_none(),
         Some(a) => !a.contains("://"),
     }
+}
+
+/// `amo-connect new [--phone NUMBER]` as a request to the window; `None` for anything else (or a
+/// malformed `new`, which then goes to the CLI and gets clap's error and help). The number is
+/// passed on as typed, without control characters; the form checks it like a typed one.
+pub fn open_request(args: &[OsString]) -> Option<OpenRequest> {
+    let args: Vec<&str> = args.iter().skip(1).map(|a| a.to_str()).collect::<Option<_>>()?;
+    let phone = match args.as_slice() {
+        ["new"] => None,
+        ["new", "--phone", p] => Some(*p),
+        ["new", p] if p.starts_with("--phone=") => Some(&p["--phone=".len()..]),
+        _ => return None,
+    };
+    let phone = phone.map(|p| p.chars().filter(|c| !c.is_control()).take(64).collect::<String>());
+    Some(OpenRequest { screen: Screen::NewLead, phone: phone.filter(|p| !p.trim().is_empty()) })
 }
 
 /// Entry point for `main`: real stdin/stdout/stderr, the environment's data directory and server.
@@ -112,6 +129,29 @@ fn fail(err: &mut dyn Write, e: &Error, lang: Lang) -> i32 {
 
 #[cfg(test)]
 mod tests {
+
+    fn argv(a: &[&str]) -> Vec<OsString> {
+        std::iter::once("amo-connect").chain(a.iter().copied()).map(OsString::from).collect()
+    }
+
+    #[test]
+    fn new_opens_the_window_with_the_callers_number() {
+        assert!(!is_cli_invocation(&argv(&["new"])));
+        assert_eq!(open_request(&argv(&["new"])), Some(OpenRequest { screen: Screen::NewLead, phone: None }));
+        let want = Some(OpenRequest { screen: Screen::NewLead, phone: Some("+7 912 555-01-02".into()) });
+        assert_eq!(open_request(&argv(&["new", "--phone", "+7 912 555-01-02"])), want);
+        assert_eq!(open_request(&argv(&["new", "--phone=+7 912 555-01-02"])), want);
+        // Control characters from a softphone's template are dropped; an empty number is none.
+        let odd = open_request(&argv(&["new", "--phone", "8912\u{1b}[2J5550102\n"])).and_then(|r| r.phone);
+        assert_eq!(odd.as_deref(), Some("8912[2J5550102"));
+        assert_eq!(open_request(&argv(&["new", "--phone", " "])).and_then(|r| r.phone), None);
+        // Anything else is the CLI's (clap explains).
+        assert!(is_cli_invocation(&argv(&["new", "--phone"])));
+        assert!(is_cli_invocation(&argv(&["new", "--name", "x"])));
+        assert!(is_cli_invocation(&argv(&["status"])));
+        assert!(!is_cli_invocation(&argv(&["amoconnect://oauth/callback?code=x"])));
+    }
+
     use super::*;
 
     fn args(a: &[&str]) -> Vec<OsString> {

@@ -197,6 +197,45 @@ async fn a_deep_link_cold_starts_the_app_and_the_waiting_cli_sees_the_connection
     Ok(())
 }
 
+/// A softphone runs `amo-connect new --phone NUMBER` when a call rings: the running window comes
+/// up on New lead with the caller's number filled in and the cursor in the lead's name, and the
+/// second process exits at once (single instance).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amo_connect_new_raises_the_window_on_new_lead_with_the_callers_number() -> anyhow::Result<()> {
+    let (sim, redirect_uri) = simulator(Decision::Approve).await?;
+    let env = AppEnv::new(&sim)?;
+    env.connect_via_cli(&redirect_uri).await?;
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    let mut cmd = std::process::Command::new(app_binary());
+    cmd.args(["new", "--phone", "+7 912 555-01-02"]).envs(env.vars());
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || cmd.status()).await??;
+    assert!(status.success(), "the second instance hands over and exits");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let phone = w.find("#contact-phone").await.ok();
+        let value = match phone {
+            Some(p) => p.prop("value").await?.unwrap_or_default(),
+            None => String::new(),
+        };
+        let focused = w.client.active_element().await.ok();
+        let focused_id = match focused {
+            Some(f) => f.attr("id").await?.unwrap_or_default(),
+            None => String::new(),
+        };
+        if value == "+7 912 555-01-02" && focused_id == "lead-name" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "phone {value:?}, focus on {focused_id:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    w.screenshot("10-new-lead-from-a-call.png").await?;
+    w.close().await?;
+    Ok(())
+}
+
 const DEEP_LINK: &str = "amoconnect://oauth/callback";
 
 /// Starts the app binary with a URL, as the OS does for a link; returns its exit status.

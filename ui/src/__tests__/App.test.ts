@@ -206,4 +206,52 @@ describe('App', () => {
     await waitFor(() => expect(container.querySelector('#status-panel')?.getAttribute('data-connected')).toBe('true'));
     await waitFor(() => expect(names(calls)).toContain('reference_data'));
   });
+  test('amo-connect new --phone opens New lead with the caller\'s number, focus in the name', async () => {
+    const calls = backend(
+      {
+        get_settings: () => settingsView({ language: 'en' }),
+        get_status: () => connected,
+        take_open_request: () => ({ screen: 'new_lead', phone: '+7 912 555-01-02' }),
+        outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
+        outbox_list: () => [],
+        update_status: () => ({ current_version: '0.1.0', offer: null }),
+        reference_data: () => fail({ code: 'network', message: 'offline', remedy: 'network' }),
+        find_duplicates: () => [],
+      },
+    );
+    const { container } = render(App);
+    await waitFor(() => expect((container.querySelector('#contact-phone') as HTMLInputElement | null)?.value).toBe('+7 912 555-01-02'));
+    await waitFor(() => expect(document.activeElement?.id).toBe('lead-name'));
+    expect(names(calls)).toContain('take_open_request');
+    // A second call while the window is open (the tray, or the softphone again): the new number.
+    await emitEvent(EVENT.openRequested, { screen: 'new_lead', phone: '8 (903) 111-22-33' });
+    await waitFor(() => expect((container.querySelector('#contact-phone') as HTMLInputElement).value).toBe('8 (903) 111-22-33'));
+    await emitEvent(EVENT.openRequested, { screen: 'history', phone: null });
+    await waitFor(() => expect(container.querySelector('#history-heading')).not.toBeNull());
+  });
+
+  test('the tray\'s Quit with entries waiting asks first; only Quit anyway quits', async () => {
+    const calls = backend(
+      {
+        get_settings: () => settingsView({ language: 'en' }),
+        get_status: () => disconnected,
+        take_open_request: () => null,
+        outbox_summary: () => ({ queued: 2, other_account: 0, attention: 0, sent: 0, offline: true, banned: false, last_error: null }),
+        outbox_list: () => [],
+        update_status: () => ({ current_version: '0.1.0', offer: null }),
+        quit_app: () => null,
+      },
+    );
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#status-panel')).not.toBeNull());
+    await emitEvent(EVENT.quitRequested, 2);
+    await waitFor(() => expect(container.querySelector('#quit-ask')?.textContent).toContain('2 entries still wait to be sent'));
+    await fireEvent.click(container.querySelector('#quit-keep') as HTMLElement);
+    expect(container.querySelector('#quit-ask')).toBeNull();
+    expect(names(calls)).not.toContain('quit_app');
+    await emitEvent(EVENT.quitRequested, 1);
+    await waitFor(() => expect(container.querySelector('#quit-anyway')).not.toBeNull());
+    await fireEvent.click(container.querySelector('#quit-anyway') as HTMLElement);
+    await waitFor(() => expect(names(calls)).toContain('quit_app'));
+  });
 });

@@ -1,6 +1,6 @@
 //! What the window's status panel and Settings show, and what Connect answers.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::domain::account::AuthKind;
@@ -105,4 +105,25 @@ pub struct Disconnected {
     pub kept: u32,
     /// Its entries still waiting, removed as the user chose.
     pub discarded: u32,
+}
+
+/// The screens the window can be asked to show from outside it (the tray, `amo-connect new`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Screen {
+    Connection,
+    NewLead,
+    History,
+}
+
+/// "Show this screen": from the tray's menu, or `amo-connect new [--phone NUMBER]` (a softphone
+/// running it when a call rings). The window raises itself and shows it; a phone fills the lead
+/// form's contact phone (and so starts the existing-customer lookup), focus in the name field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OpenRequest {
+    pub screen: Screen,
+    /// The caller's number as the softphone passed it (the form checks it like a typed one).
+    pub phone: Option<String>,
 }

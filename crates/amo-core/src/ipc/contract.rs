@@ -62,6 +62,11 @@ macro_rules! for_each_command {
             update_status() -> UpdateStatus;
             /// Installs the update the last check found and restarts; returns only on failure.
             install_update() -> ();
+            /// What the window was started to show (`amo-connect new …`), once; later requests
+            /// arrive as `open-requested`.
+            take_open_request() -> Option<OpenRequest>;
+            /// Quits although entries still wait (the user confirmed `quit-requested`).
+            quit_app() -> ();
         }
     };
 }
@@ -81,6 +86,10 @@ macro_rules! for_each_event {
             update_check_requested = "update-check-requested": ();
             /// Download progress of an update.
             update_progress = "update-progress": UpdateProgress;
+            /// Show a screen: the tray's menu, or `amo-connect new` run while the window is open.
+            open_requested = "open-requested": OpenRequest;
+            /// Quit was chosen in the tray while this many entries still wait: ask first.
+            quit_requested = "quit-requested": u32;
         }
     };
 }

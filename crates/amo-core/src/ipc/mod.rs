@@ -16,7 +16,7 @@ use crate::domain::{
     reference::{ContactMatch, ReferenceData},
     settings::SettingsPatch,
     update::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStatus},
-    views::{ConnectOutcome, ConnectStarted, SettingsView, StatusView},
+    views::{ConnectOutcome, ConnectStarted, OpenRequest, SettingsView, StatusView},
 };
 
 include!("contract.rs");

@@ -165,6 +165,8 @@ export const en = {
   'outbox.lifted': "Support lifted the block — resume",
   'history.otherAccount': "For {domain}: sent only there, when that account is connected again.",
   'disconnect.keepPending': 'Disconnect, keep them',
+  'quit.anyway': 'Quit anyway',
+  'quit.keep': 'Keep running in the tray',
   'disconnect.discardPending': 'Disconnect and remove them',
 } as const satisfies Record<string, string>;
 
@@ -199,6 +201,10 @@ export const enPlurals = {
   'outbox.otherAccount': {
     one: '{n} entry was typed for another amoCRM account; it waits for that account — see History.',
     other: '{n} entries were typed for another amoCRM account; they wait for that account — see History.',
+  },
+  'quit.waiting': {
+    one: '{n} entry still waits to be sent. It is sent only while Amo Connect runs — the next time you start it, if you quit now.',
+    other: '{n} entries still wait to be sent. They are sent only while Amo Connect runs — the next time you start it, if you quit now.',
   },
   'disconnect.pending': {
     one: '{n} entry still waits to be sent to this account. Kept, it goes only to this account, when you connect it again.',

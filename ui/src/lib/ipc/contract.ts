@@ -6,6 +6,7 @@ import type { ContactDraft } from '../bindings/ContactDraft';
 import type { ContactMatch } from '../bindings/ContactMatch';
 import type { Draft } from '../bindings/Draft';
 import type { LeadDraft } from '../bindings/LeadDraft';
+import type { OpenRequest } from '../bindings/OpenRequest';
 import type { OutboxItem } from '../bindings/OutboxItem';
 import type { OutboxSummary } from '../bindings/OutboxSummary';
 import type { ReferenceData } from '../bindings/ReferenceData';
@@ -67,6 +68,10 @@ export interface Commands {
   update_status: { args: Record<string, never>; result: UpdateStatus };
   /** Installs the update the last check found and restarts; returns only on failure. */
   install_update: { args: Record<string, never>; result: null };
+  /** What the window was started to show (`amo-connect new …`), once; later requests arrive as `open-requested`. */
+  take_open_request: { args: Record<string, never>; result: OpenRequest | null };
+  /** Quits although entries still wait (the user confirmed `quit-requested`). */
+  quit_app: { args: Record<string, never>; result: null };
 }
 
 export type CommandName = keyof Commands;
@@ -85,6 +90,10 @@ export interface Events {
   'update-check-requested': null;
   /** Download progress of an update. */
   'update-progress': UpdateProgress;
+  /** Show a screen: the tray's menu, or `amo-connect new` run while the window is open. */
+  'open-requested': OpenRequest;
+  /** Quit was chosen in the tray while this many entries still wait: ask first. */
+  'quit-requested': number;
 }
 
 export type EventName = keyof Events;
@@ -97,4 +106,6 @@ export const EVENT = {
   updateAvailable: 'update-available',
   updateCheckRequested: 'update-check-requested',
   updateProgress: 'update-progress',
+  openRequested: 'open-requested',
+  quitRequested: 'quit-requested',
 } as const satisfies Record<string, EventName>;

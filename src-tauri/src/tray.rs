@@ -1,0 +1,112 @@
+//! The tray icon: the app keeps running — sending the outbox, keeping the connection alive —
+//! with its window closed. On Linux the tray shows only its menu (click events are not emitted,
+//! docs/tauri-platform.md §7), so everything is in the menu: New lead, the outbox's counts (opens
+//! History), Send now, Open, Quit. Labels follow the app's language at start.
+
+use amo_core::domain::outbox::OutboxSummary;
+use amo_core::domain::views::{OpenRequest, Screen};
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::events;
+use crate::state::AppState;
+
+const NEW_LEAD: &str = "tray-new-lead";
+const OUTBOX: &str = "tray-outbox";
+const SEND_NOW: &str = "tray-send-now";
+const OPEN: &str = "tray-open";
+const QUIT: &str = "tray-quit";
+
+/// The menu item showing the outbox's counts, changed as the outbox changes.
+pub struct TrayStatus<R: Runtime> {
+    outbox: MenuItem<R>,
+    ru: bool,
+}
+
+/// Builds the tray icon and its menu. An error means no tray on this desktop: the window then
+/// closes as usual instead of hiding where nobody could find it (`keeps_running_hidden`).
+pub fn install<R: Runtime>(app: &AppHandle<R>, ru: bool, summary: &OutboxSummary) -> tauri::Result<()> {
+    let label = |r: &'static str, e: &'static str| if ru { r } else { e };
+    let new_lead = MenuItem::with_id(app, NEW_LEAD, label("Новая сделка", "New lead"), true, None::<&str>)?;
+    let outbox = MenuItem::with_id(app, OUTBOX, outbox_label(summary, ru), true, None::<&str>)?;
+    let send_now = MenuItem::with_id(app, SEND_NOW, label("Отправить сейчас", "Send now"), true, None::<&str>)?;
+    let open = MenuItem::with_id(app, OPEN, label("Открыть Amo Connect", "Open Amo Connect"), true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, QUIT, label("Выйти", "Quit"), true, None::<&str>)?;
+    let menu =
+        Menu::with_items(app, &[&new_lead, &outbox, &send_now, &PredefinedMenuItem::separator(app)?, &open, &quit])?;
+    let mut tray = TrayIconBuilder::with_id("main").menu(&menu).tooltip("Amo Connect").show_menu_on_left_click(true);
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    tray.on_menu_event(|app, event| on_menu(app, event.id().as_ref())).build(app)?;
+    app.manage(TrayStatus { outbox, ru });
+    Ok(())
+}
+
+/// Whether closing the window should hide it: the tray exists and something still waits to be
+/// sent (the worker keeps running while the window is hidden).
+pub fn keeps_running_hidden<R: Runtime>(app: &AppHandle<R>) -> bool {
+    app.try_state::<TrayStatus<R>>().is_some()
+        && app.state::<AppState>().core().outbox_summary().is_ok_and(|s| s.queued > 0)
+}
+
+/// The outbox's counts in the menu.
+pub fn outbox_changed<R: Runtime>(app: &AppHandle<R>, summary: &OutboxSummary) {
+    if let Some(status) = app.try_state::<TrayStatus<R>>() {
+        if let Err(e) = status.outbox.set_text(outbox_label(summary, status.ru)) {
+            tracing::warn!("could not update the tray menu: {e}");
+        }
+    }
+}
+
+fn outbox_label(s: &OutboxSummary, ru: bool) -> String {
+    match (ru, s.queued, s.attention) {
+        (true, w, a) => format!("Очередь: ждут {w}, требуют внимания {a}"),
+        (false, w, a) => format!("Outbox: {w} waiting, {a} need attention"),
+    }
+}
+
+/// Shows, unminimises and focuses the main window.
+pub fn raise<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+/// Raises the window on `request`'s screen.
+pub fn open<R: Runtime>(app: &AppHandle<R>, request: &OpenRequest) {
+    raise(app);
+    events::open_requested(app, request);
+}
+
+fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    match id {
+        NEW_LEAD => open(app, &OpenRequest { screen: Screen::NewLead, phone: None }),
+        OUTBOX => open(app, &OpenRequest { screen: Screen::History, phone: None }),
+        OPEN => raise(app),
+        SEND_NOW => {
+            let core = app.state::<AppState>().core().clone();
+            match core.outbox_retry(None) {
+                Ok(n) => tracing::info!(due = n, "tray: send now"),
+                Err(e) => tracing::warn!(code = %e.code(), "tray: send now failed"),
+            }
+        }
+        QUIT => quit(app),
+        _ => {}
+    }
+}
+
+/// Quit: at once when nothing waits; otherwise the window asks first (`quit-requested`), since
+/// waiting entries are sent only while the app runs.
+fn quit<R: Runtime>(app: &AppHandle<R>) {
+    let waiting = app.state::<AppState>().core().outbox_summary().map(|s| s.queued).unwrap_or(0);
+    if waiting == 0 {
+        app.exit(0);
+    } else {
+        raise(app);
+        events::quit_requested(app, &waiting);
+    }
+}
