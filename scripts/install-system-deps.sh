@@ -13,6 +13,8 @@ PKGS=(
   libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev
   # Running the real window headless, WebDriver E2E, real Secret Service
   xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools at-spi2-core
+  # A real notification daemon on the tests' private D-Bus (dunstctl reads its history)
+  dunst
   # Desktop integration checks, screenshots, package checks
   xdg-utils desktop-file-utils libglib2.0-bin xdotool imagemagick
   # The packages as distributions check them: rpmbuild/rpmsign and cpio (scripts/finish-rpm.sh,

@@ -34,5 +34,6 @@ pub fn outbox_changed_now<R: Runtime>(app: &AppHandle<R>, core: &amo_core::AmoCo
     if let Ok(summary) = core.outbox_summary() {
         outbox_changed(app, &summary);
         crate::tray::outbox_changed(app, &summary);
+        crate::notify::changed(app);
     }
 }

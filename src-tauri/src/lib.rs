@@ -6,6 +6,7 @@ mod deep_links;
 mod entries;
 mod events;
 mod handlers;
+mod notify;
 mod state;
 mod tray;
 mod updates;
@@ -55,6 +56,7 @@ pub fn run() {
     let result = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(updates::UpdateState::default())
         .on_menu_event(|app, event| updates::on_menu_event(app, event.id().as_ref()))
@@ -72,6 +74,8 @@ pub fn run() {
             deep_links::install(app)?;
             // The tray, so the app can keep sending with its window closed. Without one (a desktop
             // with no tray host) the window just closes as usual.
+            // The first look: what is already sent or waiting is not news.
+            notify::show_due(app.handle());
             let summary = core.outbox_summary().unwrap_or_default();
             if let Err(e) = tray::install(app.handle(), core.lang() == Lang::Ru, &summary) {
                 tracing::warn!("no tray icon on this desktop: {e}");

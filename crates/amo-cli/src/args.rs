@@ -337,6 +337,8 @@ pub enum ConfigKey {
     BounceVia,
     /// The loopback port the bounce page forwards to (1024–65535).
     BouncePort,
+    /// System notifications of the window: on or off.
+    Notifications,
 }
 
 #[cfg(test)]

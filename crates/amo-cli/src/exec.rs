@@ -177,6 +177,18 @@ fn config_patch(key: ConfigKey, value: &str) -> Result<SettingsPatch> {
                 Error::invalid(Setting::BouncePort, SettingProblem::NotANumber { value: print::clean(value) })
             })?)
         }
+        ConfigKey::Notifications => {
+            p.notifications = Some(match value.trim().to_lowercase().as_str() {
+                "on" | "yes" | "true" | "да" => true,
+                "off" | "no" | "false" | "нет" => false,
+                _ => {
+                    return Err(Error::invalid(
+                        Setting::Notifications,
+                        SettingProblem::NotOnOff { value: print::clean(value) },
+                    ))
+                }
+            })
+        }
         ConfigKey::Language => {
             p.language = Some(Lang::parse(value).ok_or_else(|| {
                 Error::invalid(Setting::Language, SettingProblem::UnknownLanguage { value: print::clean(value) })

@@ -45,6 +45,7 @@ pub fn settings(out: &mut (dyn Write + Send), v: &SettingsView, lang: Lang) -> R
     line(out, &format!("retention     {} {}", s.retention_days, label(Label::Days, lang)))?;
     line(out, &format!("bounce-via    {}", s.bounce_via.as_str()))?;
     line(out, &format!("bounce-port   {}", s.bounce_port))?;
+    line(out, &format!("notifications {}", if s.notifications { "on" } else { "off" }))?;
     let secret = if v.client_secret_set { Label::SecretSet } else { Label::SecretNotSet };
     line(out, &format!("secret        {}", label(secret, lang)))
 }

@@ -182,3 +182,22 @@ fn a_lead_typed_while_not_connected_is_kept_in_the_outbox() {
     let r = run(d, &store, &["outbox"], "");
     assert!(r.out.starts_with("Waiting: 1, needing attention: 0, sent: 0"), "{}", r.out);
 }
+
+#[test]
+fn notifications_are_switched_on_and_off_and_a_bad_value_is_named() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let d = tmp.path();
+    let show = |store: &Arc<MemoryStore>| run(d, store, &["config", "show"], "").out;
+    assert!(show(&store).contains("notifications on"), "on by default");
+    assert_eq!(run(d, &store, &["config", "set", "notifications", "off"], "").code, 0);
+    assert!(show(&store).contains("notifications off"));
+    let json: serde_json::Value =
+        serde_json::from_str(&run(d, &store, &["config", "show", "--json"], "").out).expect("json");
+    assert_eq!(json["settings"]["notifications"], false);
+    assert_eq!(run(d, &store, &["config", "set", "notifications", "да"], "").code, 0);
+    assert!(show(&store).contains("notifications on"));
+    let r = run(d, &store, &["config", "set", "notifications", "maybe"], "");
+    assert_eq!(r.code, 1);
+    assert!(r.err.starts_with("error[invalid_setting]: ") && r.err.contains("Notifications"), "{}", r.err);
+}

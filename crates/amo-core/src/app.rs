@@ -26,6 +26,7 @@ use crate::domain::views::Disconnected;
 use crate::domain::views::{SettingsView, StatusView};
 use crate::error::Result;
 use crate::keychain::{Keychain, SecretStore};
+use crate::notices::Notices;
 use crate::outbox::{Outbox, RetryTiming};
 use crate::paths::DataDir;
 use crate::reference::Reference;
@@ -38,6 +39,7 @@ pub struct AmoConnect {
     session: Arc<Session>,
     reference: Reference,
     outbox: Arc<Outbox>,
+    notices: Notices,
 }
 
 impl AmoConnect {
@@ -64,6 +66,7 @@ impl AmoConnect {
             auth: Arc::new(Auth::new(ctx.clone())),
             reference: Reference::new(ctx.clone(), session.clone()),
             outbox: Arc::new(Outbox::new(ctx.clone(), session.clone())),
+            notices: Notices::new(ctx.clone()),
             session,
             ctx,
         })
@@ -262,6 +265,13 @@ impl AmoConnect {
 
     pub fn set_retry_timing(&self, timing: RetryTiming) {
         self.outbox.set_retry_timing(timing)
+    }
+
+    /// What the user should be notified of since the last call, as (summary, body) in the
+    /// current language (the first call only looks).
+    pub fn notices(&self) -> Result<Vec<(String, String)>> {
+        let lang = self.ctx.lang();
+        Ok(self.notices.check()?.iter().map(|n| crate::i18n::notice_text(n, lang)).collect())
     }
 
     /// The outbox worker, to spawn: sends until the process ends; `on_change` after every state

@@ -73,6 +73,9 @@ impl Config {
         if let Some(p) = patch.bounce_port {
             changes.push((SettingKey::BouncePort, Some(validate_port(p)?.to_string())));
         }
+        if let Some(on) = patch.notifications {
+            changes.push((SettingKey::Notifications, Some(if on { "on" } else { "off" }.into())));
+        }
         let secret = patch.client_secret.as_ref().map(|s| validate_client_secret(s.expose())).transpose()?;
         if let Some(s) = secret {
             self.ctx.keychain.save_client_secret(&s).await?;

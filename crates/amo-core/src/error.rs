@@ -58,6 +58,7 @@ pub enum Setting {
     RetentionDays,
     BounceVia,
     BouncePort,
+    Notifications,
     /// The `AMO_CONNECT_SERVER` environment variable.
     Server,
     /// A pasted authorization code.
@@ -104,6 +105,10 @@ pub enum SettingProblem {
         value: String,
     },
     UnknownBounceVia {
+        value: String,
+    },
+    /// Not on/off (yes/no, да/нет).
+    NotOnOff {
         value: String,
     },
     /// `AMO_CONNECT_SERVER` is not an http(s) base URL.

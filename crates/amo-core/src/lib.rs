@@ -8,7 +8,7 @@
 //! - `keychain` — the OS keychain; the only code that reads or writes secrets.
 //! - `amocrm` — all outbound network to amoCRM (API, token endpoint, limiter, JSON).
 //! - `auth` — signing in (incl. the loopback listener, the only inbound socket) and `session`.
-//! - `config`, `reference`, `outbox` — services over the shared context (`context`).
+//! - `config`, `reference`, `outbox`, `notices` — services over the shared context (`context`).
 //! - `error` + `i18n` — stable codes, and text rendered from them when shown.
 //! - `ipc` — the window's command and event contract, exported to TypeScript.
 //! - `app` — the composition root.
@@ -25,6 +25,7 @@ pub mod i18n;
 pub mod ipc;
 pub mod keychain;
 pub mod logging;
+pub mod notices;
 pub mod outbox;
 pub mod paths;
 pub mod reference;

@@ -58,7 +58,7 @@ fn run(plan: &Plan) -> Outcome {
             tasks.push(tokio::spawn(async move {
                 tokio::time::sleep_until(start + Duration::from_millis(a)).await;
                 let asked = Instant::now();
-                l.acquire().await;
+                let _ = l.acquire().await;
                 g.lock().expect("lock").push((asked, Instant::now()));
             }));
         }

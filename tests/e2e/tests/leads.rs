@@ -152,3 +152,64 @@ async fn the_cli_adds_lists_and_queues_leads() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// With the window open, a lead typed while amoCRM is unreachable reaches it when amoCRM is back,
+/// and a real notification daemon (dunst on the test's private D-Bus) shows one notification
+/// naming it — not one per retry, and none for leads sent at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_that_waited_for_amocrm_is_announced_by_one_notification() -> anyhow::Result<()> {
+    // `dunst -print` writes each notification it receives to stdout.
+    let printed = tempfile::NamedTempFile::new()?;
+    let mut dunst = Group::spawn(std::process::Command::new("dunst").arg("-print").stdout(printed.reopen()?))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::process::Command::new("dunstctl").arg("is-paused").output()?.status.success() {
+        assert!(std::time::Instant::now() < deadline, "dunst did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (mut sim, env) = connected_env().await?;
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    w.click("#nav-lead").await?;
+    w.fill("#lead-name", "Sent at once").await?;
+    w.click("#lead-submit").await?;
+    w.find("#lead-notice").await?;
+    sim.go_down().await;
+    w.fill("#lead-name", "Waited for amoCRM").await?;
+    w.click("#lead-submit").await?;
+    w.find("#offline-banner").await?;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await; // seen waiting
+    sim.come_up().await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while sim.leads().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the lead never reached amoCRM");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // The notice comes after a short pause that gathers a burst into one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let shown = loop {
+        let text = std::fs::read_to_string(printed.path())?;
+        // Each notification: "summary: '…'" then "body: '…'" (the body may span lines) then "icon:".
+        let shown: Vec<(String, String)> = text
+            .split("\tsummary: '")
+            .skip(1)
+            .map(|n| {
+                let summary = n.split('\'').next().unwrap_or_default().to_string();
+                let body = n.split("\tbody: '").nth(1).unwrap_or_default();
+                (summary, body.split("'\n\ticon:").next().unwrap_or_default().to_string())
+            })
+            .collect();
+        if !shown.is_empty() && std::time::Instant::now() > deadline - std::time::Duration::from_secs(10) {
+            break shown; // give a second notice 5 s to show up, if there were one
+        }
+        if std::time::Instant::now() > deadline {
+            break shown;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    };
+    dunst.kill();
+    assert_eq!(shown.len(), 1, "one notification: {shown:?}");
+    assert_eq!(shown[0].0, "Sent to amoCRM");
+    assert!(shown[0].1.starts_with("Waited for amoCRM"), "{shown:?}");
+    w.close().await?;
+    Ok(())
+}

@@ -11,6 +11,12 @@
 //! creeps back by one request per second every [`CREEP_EVERY_MS`]. N desks meeting 429s settle
 //! under the ceiling within a few halvings, without coordination.
 //!
+//! amoCRM counts a request when it arrives, which is somewhere between our grant and its answer;
+//! on a busy machine a request granted early can be sent late. So once a request is answered its
+//! slot is moved to the answer's time ([`SharedBudget::done`]): the next requests are spaced from
+//! the latest moment the request can have arrived, and no second can hold more than the ceiling
+//! however late requests leave.
+//!
 //! Time is wall-clock milliseconds (processes share no monotonic clock). A clock set back makes
 //! recorded grants look like the future; those are dropped rather than trusted.
 
@@ -82,7 +88,7 @@ impl State {
     }
 
     /// One more request at `now`, or how long to wait for one.
-    fn take(&mut self, now: i64) -> Result<(), Duration> {
+    fn take(&mut self, now: i64) -> Result<i64, Duration> {
         // Forget what is older than the window, and what lies in the future (a clock set back).
         self.grants.retain(|&g| now - g < WINDOW_MS && g <= now);
         if self.paused_until_ms > now + 60_000 {
@@ -107,7 +113,15 @@ impl State {
             }
         }
         self.grants.push(now);
-        Ok(())
+        Ok(now)
+    }
+
+    /// The request granted at `granted` was answered at `now`: its slot counts from `now`.
+    fn done(&mut self, granted: i64, now: i64) {
+        if let Some(g) = self.grants.iter_mut().find(|g| **g == granted) {
+            *g = (*g).max(now);
+        }
+        self.grants.sort_unstable();
     }
 
     /// amoCRM answered 429 at `now`: everyone pauses `pause`, and this desk's rate halves (once
@@ -135,8 +149,14 @@ impl SharedBudget {
     /// Takes one request at `now_ms` (wall clock), or says how long to wait before asking again.
     /// A budget file that cannot be used (a read-only directory) does not stop requests: the
     /// in-process limiter still holds them to its own rate.
-    pub fn take(&self, now_ms: i64) -> Result<(), Duration> {
-        self.with_state(|s| s.take(now_ms)).unwrap_or(Ok(()))
+    /// On success, the grant's time, to hand back to [`SharedBudget::done`].
+    pub fn take(&self, now_ms: i64) -> Result<i64, Duration> {
+        self.with_state(|s| s.take(now_ms)).unwrap_or(Ok(now_ms))
+    }
+
+    /// The request granted at `granted` got its answer (or failed) at `now_ms`.
+    pub fn done(&self, granted: i64, now_ms: i64) {
+        let _ = self.with_state(|s| s.done(granted, now_ms));
     }
 
     /// amoCRM answered 429: every process of this desk pauses `pause`; the desk's rate halves.
@@ -182,7 +202,7 @@ mod tests {
         let (mut now, mut times) = (start, Vec::new());
         while times.len() < n {
             match b.take(now) {
-                Ok(()) => times.push(now),
+                Ok(_) => times.push(now),
                 Err(wait) => now += wait.as_millis() as i64,
             }
         }
@@ -209,6 +229,24 @@ mod tests {
             now += 7;
         }
         assert_eq!(max_in_a_second(&times), 6, "{times:?}");
+    }
+
+    #[test]
+    fn a_slot_counts_from_the_answer_so_late_requests_never_bunch_up() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let b = SharedBudget::at(tmp.path().join("budget"));
+        // Six granted at once; the first is answered only 500 ms later (it may have left late).
+        let grants: Vec<i64> = (0..6).map(|_| b.take(1_000).expect("slot")).collect();
+        b.done(grants[0], 1_500);
+        for g in &grants[1..] {
+            b.done(*g, 1_010);
+        }
+        // The seventh waits until the oldest slot (now counting from 1 010) is 1.2 s old.
+        assert_eq!(b.take(2_000), Err(Duration::from_millis(210)));
+        assert!(b.take(2_210).is_ok());
+        // The slot answered at 1 500 holds until 2 700.
+        assert!(b.take(2_300).is_ok() && b.take(2_300).is_ok() && b.take(2_300).is_ok() && b.take(2_300).is_ok());
+        assert!(b.take(2_300).is_err());
     }
 
     #[test]
@@ -242,12 +280,12 @@ mod tests {
         let path = tmp.path().join("budget");
         std::fs::write(&path, "garbage \u{0}\u{1} 1 2 3").expect("write");
         let b = SharedBudget::at(&path);
-        assert_eq!(b.take(10_000), Ok(()));
+        assert_eq!(b.take(10_000), Ok(10_000));
         // Six grants "in the future" (the clock went back an hour): not held against anyone.
         drain(&b, 3_600_000, 6);
-        assert_eq!(b.take(10), Ok(()));
+        assert_eq!(b.take(10), Ok(10));
         // A pause from before the clock went back ends.
         b.on_429(3_600_000, Duration::from_secs(2));
-        assert_eq!(b.take(20_000), Ok(()));
+        assert_eq!(b.take(20_000), Ok(20_000));
     }
 }

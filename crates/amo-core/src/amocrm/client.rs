@@ -86,8 +86,13 @@ impl ApiClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        self.limiter.acquire().await;
-        let a = Answer::read(req.send().await.map_err(network_error)?).await?;
+        let grant = self.limiter.acquire().await;
+        let answer = match req.send().await {
+            Ok(r) => Answer::read(r).await,
+            Err(e) => Err(network_error(e)),
+        };
+        self.limiter.finished(grant);
+        let a = answer?;
         tracing::info!(
             domain,
             method = method.as_str(),
@@ -297,8 +302,13 @@ impl ApiClient {
         if let Some(host) = self.endpoints.host_header(api_domain) {
             req = req.header(reqwest::header::HOST, host);
         }
-        self.limiter.acquire().await;
-        let a = Answer::read(req.send().await.map_err(network_error)?).await?;
+        let grant = self.limiter.acquire().await;
+        let answer = match req.send().await {
+            Ok(r) => Answer::read(r).await,
+            Err(e) => Err(network_error(e)),
+        };
+        self.limiter.finished(grant);
+        let a = answer?;
         tracing::info!(api_domain, status = a.status, "GET /oauth2/account/current/subdomain");
         if a.status == 429 {
             self.limiter.back_off(BACK_OFF_ON_429).await;

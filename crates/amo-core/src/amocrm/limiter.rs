@@ -40,6 +40,14 @@ struct State {
     paused_until: Option<Instant>,
 }
 
+/// One request let through by [`RateLimiter::acquire`].
+#[must_use = "hand it back to RateLimiter::finished when the answer is in"]
+#[derive(Debug)]
+pub struct Grant {
+    /// The slot's time in the shared budget, if there is one.
+    shared_at: Option<i64>,
+}
+
 impl Default for RateLimiter {
     fn default() -> Self {
         RateLimiter::new(DEFAULT_PER_SECOND)
@@ -62,8 +70,9 @@ impl RateLimiter {
     }
 
     /// Waits until one more request may go out, and counts it. Callers are served in the order
-    /// they called.
-    pub async fn acquire(&self) {
+    /// they called. Hand the grant back to [`RateLimiter::finished`] when the answer (or the
+    /// failure) is in.
+    pub async fn acquire(&self) -> Grant {
         let _turn = self.turn.lock().await;
         loop {
             let wait = {
@@ -77,9 +86,13 @@ impl RateLimiter {
                         }
                         if st.granted.len() < self.per_window {
                             match self.shared.as_ref().map(|b| b.take(crate::clock::now_ms())) {
-                                None | Some(Ok(())) => {
+                                None => {
                                     st.granted.push_back(now);
-                                    return;
+                                    return Grant { shared_at: None };
+                                }
+                                Some(Ok(at)) => {
+                                    st.granted.push_back(now);
+                                    return Grant { shared_at: Some(at) };
                                 }
                                 // Another process took the shared second, or a 429 pauses us all.
                                 Some(Err(wait)) => wait,
@@ -92,6 +105,14 @@ impl RateLimiter {
                 }
             };
             tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+        }
+    }
+
+    /// The request of `grant` was answered (or failed): in the shared budget its slot counts
+    /// from now, the latest moment amoCRM can have received it (`budget`).
+    pub fn finished(&self, grant: Grant) {
+        if let (Some(b), Some(at)) = (&self.shared, grant.shared_at) {
+            b.done(at, crate::clock::now_ms());
         }
     }
 
@@ -119,7 +140,7 @@ mod tests {
         for _ in 0..40 {
             let l = limiter.clone();
             tasks.push(tokio::spawn(async move {
-                l.acquire().await;
+                let _ = l.acquire().await;
                 Instant::now()
             }));
         }
@@ -149,7 +170,7 @@ mod tests {
             let l = limiter.clone();
             tasks.push(tokio::spawn(async move {
                 tokio::time::sleep_until(start + Duration::from_millis(at)).await;
-                l.acquire().await;
+                let _ = l.acquire().await;
                 (i, Instant::now())
             }));
         }
@@ -170,7 +191,7 @@ mod tests {
         let limiter = RateLimiter::new(5);
         limiter.back_off(Duration::from_secs(3)).await;
         let start = Instant::now();
-        limiter.acquire().await;
+        let _ = limiter.acquire().await;
         assert!(start.elapsed() >= Duration::from_secs(3));
     }
 }

@@ -107,9 +107,13 @@ impl TokenClient {
         if let Some(host) = self.endpoints.host_header(domain) {
             request = request.header(reqwest::header::HOST, host);
         }
-        self.limiter.acquire().await;
-        let Answer { status, content_type, body, .. } =
-            Answer::read(request.send().await.map_err(network_error)?).await?;
+        let permit = self.limiter.acquire().await;
+        let answer = match request.send().await {
+            Ok(r) => Answer::read(r).await,
+            Err(e) => Err(network_error(e)),
+        };
+        self.limiter.finished(permit);
+        let Answer { status, content_type, body, .. } = answer?;
         if status == 429 {
             self.limiter.back_off(BACK_OFF_ON_429).await;
         }

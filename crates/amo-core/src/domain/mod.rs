@@ -5,6 +5,7 @@
 pub mod account;
 pub mod draft;
 pub mod lang;
+pub mod notice;
 pub mod outbox;
 pub mod phone;
 pub mod platform;

@@ -87,6 +87,9 @@ pub struct Settings {
     pub bounce_via: BounceVia,
     /// With an https Redirect URI and loopback forwarding: the port the app listens on.
     pub bounce_port: u16,
+    /// System notifications (a queued lead reached amoCRM, an entry needs attention, a ban, a
+    /// reconnect needed). On by default.
+    pub notifications: bool,
 }
 
 impl Default for Settings {
@@ -101,6 +104,7 @@ impl Default for Settings {
             retention_days: DEFAULT_RETENTION_DAYS,
             bounce_via: BounceVia::default(),
             bounce_port: DEFAULT_LOOPBACK_PORT,
+            notifications: true,
         }
     }
 }
@@ -151,6 +155,8 @@ pub struct SettingsPatch {
     /// 1024 to 65535.
     #[ts(optional)]
     pub bounce_port: Option<u16>,
+    #[ts(optional)]
+    pub notifications: Option<bool>,
     /// Goes to the keychain, never to SQLite. An empty string is refused.
     #[ts(optional)]
     #[ts(type = "string")]

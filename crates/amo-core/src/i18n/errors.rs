@@ -75,6 +75,13 @@ pub(crate) fn setting_name(s: Setting, lang: Lang) -> &'static str {
                 "Bounce page forwards to"
             }
         }
+        Setting::Notifications => {
+            if ru {
+                "Уведомления"
+            } else {
+                "Notifications"
+            }
+        }
         Setting::BouncePort => {
             if ru {
                 "Порт для страницы-посредника"
@@ -158,6 +165,11 @@ fn problem(p: &SettingProblem, lang: Lang) -> String {
             lang,
             format!("«{value}» — не вариант; укажите loopback или deep-link"),
             format!("\"{value}\" is not a choice; use loopback or deep-link"),
+        ),
+        P::NotOnOff { value } => tr(
+            lang,
+            format!("«{value}» — укажите on или off (да или нет)"),
+            format!("\"{value}\" is not on or off (yes or no)"),
         ),
         P::UnknownLanguage { value } => {
             tr(lang, format!("«{value}» — не ru и не en"), format!("\"{value}\" is not ru or en"))

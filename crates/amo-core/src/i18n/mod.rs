@@ -8,6 +8,8 @@
 
 mod errors;
 mod fields;
+mod notices;
+pub use notices::notice_text;
 
 use crate::domain::lang::Lang;
 use crate::error::{Error, ErrorPayload, FieldError, FieldErrorView};

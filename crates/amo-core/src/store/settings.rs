@@ -22,6 +22,7 @@ pub enum SettingKey {
     RetentionDays,
     BounceVia,
     BouncePort,
+    Notifications,
 }
 
 impl SettingKey {
@@ -36,6 +37,7 @@ impl SettingKey {
             SettingKey::RetentionDays => "retention_days",
             SettingKey::BounceVia => "bounce_via",
             SettingKey::BouncePort => "bounce_port",
+            SettingKey::Notifications => "notifications",
         }
     }
 }
@@ -63,6 +65,7 @@ impl SettingsTable<'_> {
                 .unwrap_or(DEFAULT_RETENTION_DAYS),
             bounce_via: get(SettingKey::BounceVia)?.map(|v| BounceVia::parse(&v)).unwrap_or_default(),
             bounce_port: get(SettingKey::BouncePort)?.and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_LOOPBACK_PORT),
+            notifications: get(SettingKey::Notifications)?.is_none_or(|v| v != "off"),
         })
     }
 

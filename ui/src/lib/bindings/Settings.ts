@@ -20,4 +20,9 @@ bounce_via: BounceVia,
 /**
  * With an https Redirect URI and loopback forwarding: the port the app listens on.
  */
-bounce_port: number, };
+bounce_port: number, 
+/**
+ * System notifications (a queued lead reached amoCRM, an entry needs attention, a ban, a
+ * reconnect needed). On by default.
+ */
+notifications: boolean, };

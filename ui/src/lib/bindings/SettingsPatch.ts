@@ -22,7 +22,7 @@ retention_days?: number, bounce_via?: BounceVia,
 /**
  * 1024 to 65535.
  */
-bounce_port?: number, 
+bounce_port?: number, notifications?: boolean, 
 /**
  * Goes to the keychain, never to SQLite. An empty string is refused.
  */

@@ -166,6 +166,8 @@ export const en = {
   'history.otherAccount': "For {domain}: sent only there, when that account is connected again.",
   'disconnect.keepPending': 'Disconnect, keep them',
   'quit.anyway': 'Quit anyway',
+  'settings.notifications': 'System notifications',
+  'settings.notificationsHint': 'When leads that waited reach amoCRM, when amoCRM refuses an entry or blocks the account, and when the connection needs you.',
   'quit.keep': 'Keep running in the tray',
   'disconnect.discardPending': 'Disconnect and remove them',
 } as const satisfies Record<string, string>;

@@ -168,6 +168,8 @@ export const ru: Record<MessageKey, string> = {
   'history.otherAccount': 'Для {domain}: уйдёт только туда, когда этот аккаунт снова будет подключён.',
   'disconnect.keepPending': 'Отключить, записи оставить',
   'quit.anyway': 'Всё равно выйти',
+  'settings.notifications': 'Системные уведомления',
+  'settings.notificationsHint': 'Когда ожидавшие сделки дошли до amoCRM, когда amoCRM не принял запись или заблокировал аккаунт и когда подключению нужно ваше участие.',
   'quit.keep': 'Оставить работать в трее',
   'disconnect.discardPending': 'Отключить и удалить записи',
 };

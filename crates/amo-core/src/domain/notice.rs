@@ -1,0 +1,17 @@
+//! What a system notification is about. The service deciding when one is due is `notices`; the
+//! sentences are in `i18n::notices`.
+
+/// One system notification's subject. Several leads sent in one burst make one notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A lead or contact that had waited (amoCRM was unreachable, say) reached amoCRM.
+    Sent { title: String, url: Option<String> },
+    /// Several did, at once.
+    SentMany { count: u32, titles: Vec<String> },
+    /// More entries need the user than before: amoCRM refused them.
+    Attention { count: u32 },
+    /// amoCRM blocked the account's API: nothing is sent until support lifts it.
+    Banned,
+    /// amoCRM refused a refresh: only a new sign-in helps.
+    ReconnectNeeded,
+}

@@ -1,0 +1,79 @@
+//! The text of system notifications, in the user's language: (summary, body).
+
+use super::{plural, tr};
+use crate::domain::lang::Lang;
+use crate::domain::notice::Notice;
+
+/// The notification's summary line and body.
+pub fn notice_text(n: &Notice, lang: Lang) -> (String, String) {
+    match n {
+        Notice::Sent { title, url } => (
+            tr(lang, "Отправлено в amoCRM", "Sent to amoCRM"),
+            match url {
+                Some(u) => format!("{title}\n{u}"),
+                None => title.clone(),
+            },
+        ),
+        Notice::SentMany { count, titles } => {
+            let c = u64::from(*count);
+            let more = if titles.len() < *count as usize { ", …" } else { "" };
+            (
+                tr(
+                    lang,
+                    format!(
+                        "{count} {} в amoCRM",
+                        plural(lang, c, ("запись отправлена", "записи отправлены", "записей отправлено"))
+                    ),
+                    format!("{count} {} amoCRM", plural(lang, c, ("entry reached", "", "entries reached"))),
+                ),
+                format!("{}{more}", titles.join(", ")),
+            )
+        }
+        Notice::Attention { count } => {
+            let c = u64::from(*count);
+            (
+                tr(lang, "Нужно ваше внимание", "Needs your attention"),
+                tr(
+                    lang,
+                    format!(
+                        "amoCRM не принял {count} {} — см. «Историю».",
+                        plural(lang, c, ("запись", "записи", "записей"))
+                    ),
+                    format!("amoCRM refused {count} {}; see History.", plural(lang, c, ("entry", "", "entries"))),
+                ),
+            )
+        }
+        Notice::Banned => (
+            tr(lang, "amoCRM заблокировал API аккаунта", "amoCRM blocked the account's API"),
+            tr(
+                lang,
+                "Ничего не отправляется, пока поддержка amoCRM не снимет блокировку. Записи сохранены.",
+                "Nothing is sent until amoCRM support lifts the block. Your entries are kept.",
+            ),
+        ),
+        Notice::ReconnectNeeded => (
+            tr(lang, "Подключитесь к amoCRM заново", "Reconnect to amoCRM"),
+            tr(
+                lang,
+                "amoCRM больше не принимает подключение. Записи ждут в очереди, пока вы не подключитесь снова.",
+                "amoCRM no longer accepts the connection. Entries wait in the outbox until you connect again.",
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_one_notice_counted_in_each_language() {
+        let n = Notice::SentMany { count: 5, titles: vec!["A".into(), "B".into(), "C".into()] };
+        assert_eq!(notice_text(&n, Lang::En), ("5 entries reached amoCRM".into(), "A, B, C, …".into()));
+        assert_eq!(notice_text(&n, Lang::Ru).0, "5 записей отправлено в amoCRM");
+        let two = Notice::SentMany { count: 2, titles: vec!["A".into(), "B".into()] };
+        assert_eq!(notice_text(&two, Lang::Ru), ("2 записи отправлены в amoCRM".into(), "A, B".into()));
+        let one = Notice::Attention { count: 1 };
+        assert_eq!(notice_text(&one, Lang::En).1, "amoCRM refused 1 entry; see History.");
+    }
+}

@@ -1,0 +1,93 @@
+//! When the system tells the user something: the window may be hidden in the tray, so what
+//! needs them — or what they waited for — gets a notification. Called after every outbox or
+//! connection change (the window debounces, so a burst of sends is one notice); compares what
+//! the outbox and the account say now with what it saw last time. The first call only looks.
+//!
+//! Notified: entries that had waited (still waiting at the last look, or failed at least once)
+//! reaching amoCRM, more entries
+//! needing attention, an API ban, a connection needing a reconnect. Not notified: an entry sent
+//! at the first attempt (the user just saw it queued), anything while notifications are off in
+//! Settings.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use crate::context::Ctx;
+use crate::domain::notice::Notice;
+use crate::domain::outbox::OutboxState;
+use crate::error::Result;
+
+/// How many sent entries' titles a burst notice names.
+const TITLES_SHOWN: usize = 3;
+
+pub struct Notices {
+    ctx: Arc<Ctx>,
+    seen: Mutex<Option<Seen>>,
+}
+
+#[derive(Default)]
+struct Seen {
+    sent: BTreeSet<i64>,
+    /// Entries waiting to be sent at the last look.
+    waiting: BTreeSet<i64>,
+    attention: u32,
+    banned: bool,
+    reconnect: bool,
+}
+
+impl Notices {
+    pub(crate) fn new(ctx: Arc<Ctx>) -> Notices {
+        Notices { ctx, seen: Mutex::new(None) }
+    }
+
+    /// What changed since the last call that the user should hear about.
+    pub fn check(&self) -> Result<Vec<Notice>> {
+        let store = &self.ctx.store;
+        let rows = store.outbox().rows(None, 500)?;
+        let account = store.account().load()?;
+        let now = Seen {
+            sent: rows.iter().filter(|r| r.state == OutboxState::Sent).map(|r| r.id).collect(),
+            waiting: rows
+                .iter()
+                .filter(|r| matches!(r.state, OutboxState::Queued | OutboxState::Sending))
+                .map(|r| r.id)
+                .collect(),
+            attention: rows.iter().filter(|r| r.state == OutboxState::Attention).count() as u32,
+            banned: account.as_ref().is_some_and(|a| store.api_block().is_banned(&a.domain).unwrap_or(false)),
+            reconnect: account.as_ref().is_some_and(|a| a.reconnect_needed),
+        };
+        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(before) = guard.replace(now) else { return Ok(Vec::new()) };
+        let now = guard.as_ref().expect("just set");
+        if !store.settings().load()?.notifications {
+            return Ok(Vec::new());
+        }
+        let mut notices = Vec::new();
+        let waited: Vec<_> = rows
+            .iter()
+            .filter(|r| r.state == OutboxState::Sent && !before.sent.contains(&r.id) && !r.purged)
+            .filter(|r| before.waiting.contains(&r.id) || r.attempts > 0)
+            .collect();
+        match waited.as_slice() {
+            [] => {}
+            [one] => notices.push(Notice::Sent {
+                title: one.draft.title(),
+                url: one.lead_id.zip(one.domain.as_deref()).map(|(id, d)| format!("https://{d}/leads/detail/{id}")),
+            }),
+            many => notices.push(Notice::SentMany {
+                count: many.len() as u32,
+                titles: many.iter().rev().take(TITLES_SHOWN).map(|r| r.draft.title()).collect(),
+            }),
+        }
+        if now.attention > before.attention {
+            notices.push(Notice::Attention { count: now.attention });
+        }
+        if now.banned && !before.banned {
+            notices.push(Notice::Banned);
+        }
+        if now.reconnect && !before.reconnect {
+            notices.push(Notice::ReconnectNeeded);
+        }
+        Ok(notices)
+    }
+}
