@@ -3,8 +3,8 @@
 //! connection change (the window debounces, so a burst of sends is one notice); compares what
 //! the outbox and the account say now with what it saw last time. The first call only looks.
 //!
-//! Notified: entries that had waited (still waiting at the last look, or failed at least once)
-//! reaching amoCRM, more entries
+//! Notified: entries that had waited (waiting at the last look while the outbox was failing, or
+//! failed at least once themselves) reaching amoCRM, more entries
 //! needing attention, an API ban, a connection needing a reconnect. Not notified: an entry sent
 //! at the first attempt (the user just saw it queued), anything while notifications are off in
 //! Settings.
@@ -47,11 +47,13 @@ impl Notices {
         let account = store.account().load()?;
         let now = Seen {
             sent: rows.iter().filter(|r| r.state == OutboxState::Sent).map(|r| r.id).collect(),
-            waiting: rows
-                .iter()
-                .filter(|r| matches!(r.state, OutboxState::Queued | OutboxState::Sending))
-                .map(|r| r.id)
-                .collect(),
+            // Waiting because something failed (amoCRM unreachable, say) — not a lead merely in
+            // flight on a slow machine, which the user just saw queued.
+            waiting: if rows.iter().any(|r| is_waiting(r.state) && r.last_error.is_some()) {
+                rows.iter().filter(|r| is_waiting(r.state)).map(|r| r.id).collect()
+            } else {
+                BTreeSet::new()
+            },
             attention: rows.iter().filter(|r| r.state == OutboxState::Attention).count() as u32,
             banned: account.as_ref().is_some_and(|a| store.api_block().is_banned(&a.domain).unwrap_or(false)),
             reconnect: account.as_ref().is_some_and(|a| a.reconnect_needed),
@@ -90,4 +92,8 @@ impl Notices {
         }
         Ok(notices)
     }
+}
+
+fn is_waiting(s: OutboxState) -> bool {
+    matches!(s, OutboxState::Queued | OutboxState::Sending)
 }

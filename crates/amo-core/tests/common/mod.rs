@@ -69,11 +69,31 @@ impl SecretStore for FileStore {
     }
 }
 
+/// Starts a loopback sign-in. The port was free when it was picked, but another test (or one of
+/// their child processes) may have taken it since: then the Redirect URI moves to another free
+/// port, in the app and the simulator alike.
+pub async fn start_on_a_free_port(app: &AmoConnect, sim: &Simulator) -> amo_core::auth::PendingConnect {
+    for _ in 0..5 {
+        match app.start_connect().await {
+            Ok(p) => return p,
+            Err(e) if e.code().as_str() == "port_in_use" => {
+                let uri = format!("http://127.0.0.1:{}/callback", free_port());
+                sim.set_redirect_uri(&uri);
+                app.apply_settings(SettingsPatch { redirect_uri: Some(uri), ..Default::default() })
+                    .await
+                    .expect("settings");
+            }
+            Err(e) => panic!("start: {e:?}"),
+        }
+    }
+    panic!("no free loopback port in five tries")
+}
+
 /// Another desk on the same account: a data directory connected to `sim` as whichever user is
 /// signed in there (`sim.sign_in_as`).
 pub async fn connect_desk(sim: &Simulator, store: Arc<dyn SecretStore>, data: &Path) -> AmoConnect {
     let app = configured(data, store, &sim.url(), &sim.config().redirect_uri).await;
-    let pending = app.start_connect().await.expect("start");
+    let pending = start_on_a_free_port(&app, sim).await;
     let url = pending.authorize_url().to_string();
     let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
     assert!(pending.wait(Duration::from_secs(30)).await.expect("connected").connected);
@@ -99,7 +119,7 @@ pub async fn connected_with(cfg: SimConfig, store: Arc<dyn SecretStore>, data: &
         .await
         .expect("sim");
     let app = configured(data, store, &sim.url(), &redirect_uri).await;
-    let pending = app.start_connect().await.expect("start");
+    let pending = start_on_a_free_port(&app, &sim).await;
     let url = pending.authorize_url().to_string();
     let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
     let st = pending.wait(Duration::from_secs(30)).await.expect("connected");
