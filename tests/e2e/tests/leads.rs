@@ -173,6 +173,13 @@ async fn a_lead_that_waited_for_amocrm_is_announced_by_one_notification() -> any
     w.fill("#lead-name", "Sent at once").await?;
     w.click("#lead-submit").await?;
     w.find("#lead-notice").await?;
+    // Really sent before amoCRM goes away (the first request of a cold start can take a while).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while sim.leads().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the first lead never reached amoCRM");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await; // its look has passed
     sim.go_down().await;
     w.fill("#lead-name", "Waited for amoCRM").await?;
     w.click("#lead-submit").await?;
