@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::endpoints::Endpoints;
-use super::http::{is_html_ban, network_error, Answer, LazyClient, Problem};
-use super::limiter::{RateLimiter, BACK_OFF_ON_429};
+use super::http::{is_html_ban, send_limited, Answer, LazyClient, Problem};
+use super::limiter::RateLimiter;
 use super::wire;
 use crate::domain::account::AccountInfo;
 use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, User};
@@ -86,13 +86,7 @@ impl ApiClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let grant = self.limiter.acquire().await;
-        let answer = match req.send().await {
-            Ok(r) => Answer::read(r).await,
-            Err(e) => Err(network_error(e)),
-        };
-        self.limiter.finished(grant);
-        let a = answer?;
+        let a = send_limited(&self.limiter, req).await?;
         tracing::info!(
             domain,
             method = method.as_str(),
@@ -101,9 +95,6 @@ impl ApiClient {
             request_id = a.request_id.as_deref().unwrap_or("-"),
             "amoCRM API"
         );
-        if a.status == 429 {
-            self.limiter.back_off(BACK_OFF_ON_429).await;
-        }
         Ok(a)
     }
 
@@ -302,17 +293,8 @@ impl ApiClient {
         if let Some(host) = self.endpoints.host_header(api_domain) {
             req = req.header(reqwest::header::HOST, host);
         }
-        let grant = self.limiter.acquire().await;
-        let answer = match req.send().await {
-            Ok(r) => Answer::read(r).await,
-            Err(e) => Err(network_error(e)),
-        };
-        self.limiter.finished(grant);
-        let a = answer?;
+        let a = send_limited(&self.limiter, req).await?;
         tracing::info!(api_domain, status = a.status, "GET /oauth2/account/current/subdomain");
-        if a.status == 429 {
-            self.limiter.back_off(BACK_OFF_ON_429).await;
-        }
         match a.status {
             200 => from_value(parse(&a.body)?, "subdomain answer"),
             _ => Err(classify(a.status, &a.content_type, &a.body)),

@@ -4,6 +4,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use super::limiter::{RateLimiter, BACK_OFF_ON_429};
 use crate::error::{AmoError, Error, NetworkProblem, Result};
 
 /// The process's one HTTP client, built on first use. Building it loads the system's
@@ -43,6 +44,23 @@ fn client() -> Result<reqwest::Client> {
 }
 
 /// A transport error, classified; the URL (which may hold a phone number) is never kept.
+/// The one way a request to amoCRM goes out: when `limiter` lets it, with its answer read, the
+/// limiter told when the answer came back (the shared budget counts the slot from then) and, on
+/// a 429, asked to pause everyone.
+pub async fn send_limited(limiter: &RateLimiter, req: reqwest::RequestBuilder) -> Result<Answer> {
+    let grant = limiter.acquire().await;
+    let answer = match req.send().await {
+        Ok(r) => Answer::read(r).await,
+        Err(e) => Err(network_error(e)),
+    };
+    limiter.finished(grant);
+    let a = answer?;
+    if a.status == 429 {
+        limiter.back_off(BACK_OFF_ON_429).await;
+    }
+    Ok(a)
+}
+
 pub fn network_error(e: reqwest::Error) -> Error {
     let problem = if e.is_timeout() {
         NetworkProblem::TimedOut

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use super::endpoints::Endpoints;
-use super::http::{is_html_ban, network_error, Answer, LazyClient, Problem};
-use super::limiter::{RateLimiter, BACK_OFF_ON_429};
+use super::http::{is_html_ban, send_limited, Answer, LazyClient, Problem};
+use super::limiter::RateLimiter;
 use crate::domain::secret::Secret;
 use crate::domain::tokens::TokenSet;
 use crate::error::{shown, AmoError, Error, Result, SignInError};
@@ -107,16 +107,7 @@ impl TokenClient {
         if let Some(host) = self.endpoints.host_header(domain) {
             request = request.header(reqwest::header::HOST, host);
         }
-        let permit = self.limiter.acquire().await;
-        let answer = match request.send().await {
-            Ok(r) => Answer::read(r).await,
-            Err(e) => Err(network_error(e)),
-        };
-        self.limiter.finished(permit);
-        let Answer { status, content_type, body, .. } = answer?;
-        if status == 429 {
-            self.limiter.back_off(BACK_OFF_ON_429).await;
-        }
+        let Answer { status, content_type, body, .. } = send_limited(&self.limiter, request).await?;
         if status == 200 {
             let tokens = token_set_from_answer(body, now)?;
             tracing::info!(domain, expires_at = tokens.expires_at, "token granted");
