@@ -178,7 +178,7 @@ step "e2e build"
 cargo test --release -p amo-e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -n 40 "$LOGS/e2e-build.log"; }
 run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" "$KEYRING" \
   env AMO_CONNECT_APP="$ROOT/target/release/amo-connect" TAURI_DRIVER="$TOOLS/bin/tauri-driver" NO_AT_BRIDGE=1 \
-  cargo test --release --no-fail-fast -p amo-e2e --test window --test cli --test leads -- --test-threads=1 --nocapture
+  cargo test --release --no-fail-fast -p amo-e2e --test window --test cli --test leads --test desktop -- --test-threads=1 --nocapture
 if [ -f "$AMO_E2E_ARTIFACTS/03-connected.png" ]; then
   echo "    screenshot of the connected panel: $AMO_E2E_ARTIFACTS/03-connected.png"
 fi

@@ -3,6 +3,7 @@
 //! contract's argument and result types, calling `handlers::<name>`. Errors reach the UI as
 //! `ErrorPayload` (`{code, message, remedy}`), the message in the user's language.
 
+use amo_core::domain::desktop::DesktopView;
 use amo_core::domain::draft::{ContactDraft, Draft, LeadDraft};
 use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
 use amo_core::domain::reference::{ContactMatch, ReferenceData};

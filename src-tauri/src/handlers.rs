@@ -9,6 +9,7 @@ use amo_core::Result;
 use tauri::AppHandle;
 use tauri_plugin_opener::OpenerExt;
 
+pub use crate::desktop::{desktop_view, dismiss_autostart_offer, set_autostart, set_quick_entry_shortcut};
 pub use crate::entries::{
     find_duplicates, open_in_amocrm, outbox_discard, outbox_list, outbox_resume, outbox_retry, outbox_summary,
     outbox_update, reference_data, submit_contact, submit_lead,

@@ -3,6 +3,7 @@
 
 mod commands;
 mod deep_links;
+mod desktop;
 mod entries;
 mod events;
 mod handlers;
@@ -37,6 +38,8 @@ pub fn run() {
 
     // `amo-connect new [--phone N]` started this window (main.rs let it through): what to show.
     let start_request = amo_cli::open_request(&std::env::args_os().collect::<Vec<_>>());
+    // Started by the autostart entry: to the tray, without a window (if there is a tray).
+    let start_hidden = std::env::args().nth(1).is_some_and(|a| a == desktop::HIDDEN_ARG);
 
     let mut builder = tauri::Builder::default();
     // Single instance first (docs/tauri-platform.md §2.1): a second launch — e.g. the OS opening an
@@ -49,11 +52,13 @@ pub fn run() {
             let argv: Vec<std::ffi::OsString> = argv.into_iter().map(Into::into).collect();
             match amo_cli::open_request(&argv) {
                 Some(request) => tray::open(app, &request),
+                // The autostart entry while the app already runs: leave it where it is.
+                None if argv.get(1).is_some_and(|a| a == desktop::HIDDEN_ARG) => {}
                 None => tray::raise(app),
             }
         }));
     }
-    let result = builder
+    let result = desktop::plugins(builder)
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
@@ -80,6 +85,14 @@ pub fn run() {
             if let Err(e) = tray::install(app.handle(), core.lang() == Lang::Ru, &summary) {
                 tracing::warn!("no tray icon on this desktop: {e}");
             }
+            // The window is made hidden (tauri.conf.json) so a start to the tray never flashes
+            // it; shown now unless started to the tray — and always when there is no tray.
+            if !(start_hidden && tray::exists(app.handle())) {
+                tray::raise(app.handle());
+            } else {
+                tracing::info!("started hidden in the tray");
+            }
+            desktop::install(app.handle());
             updates::check_at_start(app.handle());
             // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
             // start and every hour; push the new status when a refresh happened.
@@ -95,16 +108,19 @@ pub fn run() {
             tauri::async_runtime::spawn(core.outbox_worker(move || events::outbox_changed_now(&handle, &worker_core)));
             Ok(())
         })
-        .on_window_event(|window, event| {
-            // Closing the window while entries wait hides it to the tray: the worker and
-            // keep-alive go on; the tray's Quit (or Open) is always there.
-            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+        .on_window_event(|window, event| match event {
+            // Closing the window while entries wait (or always, if chosen in Settings) hides it
+            // to the tray: the worker and keep-alive go on; the tray's Quit (or Open) is there.
+            tauri::WindowEvent::CloseRequested { api, .. } => {
+                desktop::save_window_state(window.app_handle());
                 if tray::keeps_running_hidden(window.app_handle()) {
                     api.prevent_close();
                     let _ = window.hide();
-                    tracing::info!("window hidden to the tray: entries still wait to be sent");
+                    tracing::info!("window hidden to the tray");
                 }
             }
+            tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_) => desktop::window_moved(window.app_handle()),
+            _ => {}
         })
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!());

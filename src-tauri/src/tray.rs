@@ -44,11 +44,17 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, ru: bool, summary: &OutboxSummary
     Ok(())
 }
 
-/// Whether closing the window should hide it: the tray exists and something still waits to be
-/// sent (the worker keeps running while the window is hidden).
-pub fn keeps_running_hidden<R: Runtime>(app: &AppHandle<R>) -> bool {
+/// Whether a tray icon was made (without one, nothing may hide: it could not be found again).
+pub fn exists<R: Runtime>(app: &AppHandle<R>) -> bool {
     app.try_state::<TrayStatus<R>>().is_some()
-        && app.state::<AppState>().core().outbox_summary().is_ok_and(|s| s.queued > 0)
+}
+
+/// Whether closing the window should hide it: the tray exists, and the user chose "keep running
+/// in the tray" or something still waits to be sent (the worker keeps running while hidden).
+pub fn keeps_running_hidden<R: Runtime>(app: &AppHandle<R>) -> bool {
+    let state = app.state::<AppState>();
+    let core = state.core();
+    exists(app) && (core.settings().is_ok_and(|s| s.close_to_tray) || core.outbox_summary().is_ok_and(|s| s.queued > 0))
 }
 
 /// The outbox's counts in the menu.

@@ -339,6 +339,10 @@ pub enum ConfigKey {
     BouncePort,
     /// System notifications of the window: on or off.
     Notifications,
+    /// Closing the window always keeps the app in the tray (on), or only while entries wait (off).
+    CloseToTray,
+    /// The window's global key combination for a new lead, e.g. Ctrl+Alt+N; "off" turns it off.
+    QuickEntryShortcut,
 }
 
 #[cfg(test)]

@@ -154,6 +154,15 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
     }
 }
 
+/// on/off, yes/no, true/false, да/нет.
+fn on_off(field: Setting, value: &str) -> Result<bool> {
+    match value.trim().to_lowercase().as_str() {
+        "on" | "yes" | "true" | "да" => Ok(true),
+        "off" | "no" | "false" | "нет" => Ok(false),
+        _ => Err(Error::invalid(field, SettingProblem::NotOnOff { value: print::clean(value) })),
+    }
+}
+
 fn config_patch(key: ConfigKey, value: &str) -> Result<SettingsPatch> {
     let mut p = SettingsPatch::default();
     match key {
@@ -177,18 +186,9 @@ fn config_patch(key: ConfigKey, value: &str) -> Result<SettingsPatch> {
                 Error::invalid(Setting::BouncePort, SettingProblem::NotANumber { value: print::clean(value) })
             })?)
         }
-        ConfigKey::Notifications => {
-            p.notifications = Some(match value.trim().to_lowercase().as_str() {
-                "on" | "yes" | "true" | "да" => true,
-                "off" | "no" | "false" | "нет" => false,
-                _ => {
-                    return Err(Error::invalid(
-                        Setting::Notifications,
-                        SettingProblem::NotOnOff { value: print::clean(value) },
-                    ))
-                }
-            })
-        }
+        ConfigKey::Notifications => p.notifications = Some(on_off(Setting::Notifications, value)?),
+        ConfigKey::CloseToTray => p.close_to_tray = Some(on_off(Setting::CloseToTray, value)?),
+        ConfigKey::QuickEntryShortcut => p.quick_entry_shortcut = Some(value.to_string()),
         ConfigKey::Language => {
             p.language = Some(Lang::parse(value).ok_or_else(|| {
                 Error::invalid(Setting::Language, SettingProblem::UnknownLanguage { value: print::clean(value) })

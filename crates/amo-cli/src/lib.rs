@@ -35,6 +35,8 @@ pub fn is_cli_invocation(args: &[OsString]) -> bool {
     match args.get(1).and_then(|a| a.to_str()) {
         None => false,
         Some("new") => open_request(args).is_none(),
+        // The autostart entry's `amo-connect --hidden`: the window, started to the tray.
+        Some("--hidden") if args.len() == 2 => false,
         Some(a) => !a.contains("://"),
     }
 }
@@ -164,5 +166,7 @@ mod tests {
         assert!(!is_cli_invocation(&args(&["amo-connect", "amoconnect://oauth/callback?x=1"])));
         assert!(is_cli_invocation(&args(&["amo-connect", "status"])));
         assert!(is_cli_invocation(&args(&["amo-connect", "bogus"])));
+        assert!(!is_cli_invocation(&args(&["amo-connect", "--hidden"])), "the autostart entry starts the window");
+        assert!(is_cli_invocation(&args(&["amo-connect", "--hidden", "status"])));
     }
 }

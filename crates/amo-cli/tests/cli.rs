@@ -201,3 +201,32 @@ fn notifications_are_switched_on_and_off_and_a_bad_value_is_named() {
     assert_eq!(r.code, 1);
     assert!(r.err.starts_with("error[invalid_setting]: ") && r.err.contains("Notifications"), "{}", r.err);
 }
+
+#[test]
+fn the_quick_entry_shortcut_and_close_to_tray_are_set_and_a_bad_value_is_named() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let d = tmp.path();
+    let show = |store: &Arc<MemoryStore>| run(d, store, &["config", "show"], "").out;
+    let first = show(&store);
+    assert!(first.contains("shortcut      Ctrl+Alt+N") && first.contains("close-to-tray off"), "{first}");
+    assert_eq!(run(d, &store, &["config", "set", "quick-entry-shortcut", "shift+super+f5"], "").code, 0);
+    assert!(show(&store).contains("shortcut      Shift+Super+F5"), "written the one way");
+    assert_eq!(run(d, &store, &["config", "set", "quick-entry-shortcut", "off"], "").code, 0);
+    assert!(show(&store).contains("shortcut      off"));
+    let json: serde_json::Value =
+        serde_json::from_str(&run(d, &store, &["config", "show", "--json"], "").out).expect("json");
+    assert_eq!(json["settings"]["quick_entry_shortcut"], "");
+    let r = run(d, &store, &["config", "set", "quick-entry-shortcut", "Shift+N"], "");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.err.starts_with("error[invalid_setting]: ") && r.err.contains("Quick-entry shortcut: \"Shift+N\""),
+        "{}",
+        r.err
+    );
+    assert!(show(&store).contains("shortcut      off"), "a refused value changes nothing");
+    assert_eq!(run(d, &store, &["config", "set", "close-to-tray", "on"], "").code, 0);
+    assert!(show(&store).contains("close-to-tray on"));
+    let r = run(d, &store, &["config", "set", "close-to-tray", "sometimes"], "");
+    assert!(r.code == 1 && r.err.contains("Keep running in the tray"), "{}", r.err);
+}

@@ -186,9 +186,9 @@ impl AmoConnect {
     pub fn keep_alive_loop(
         &self,
         every: Duration,
-        on_refresh: impl Fn() + Send + Sync + 'static,
+        on_change: impl Fn() + Send + Sync + 'static,
     ) -> impl Future<Output = ()> + Send + 'static {
-        self.session.clone().keep_alive_loop(every, on_refresh)
+        self.session.clone().keep_alive_loop(every, on_change)
     }
 
     // ---- the account's shape and content (reference)
@@ -271,7 +271,12 @@ impl AmoConnect {
     /// current language (the first call only looks).
     pub fn notices(&self) -> Result<Vec<(String, String)>> {
         let lang = self.ctx.lang();
-        Ok(self.notices.check()?.iter().map(|n| crate::i18n::notice_text(n, lang)).collect())
+        Ok(self
+            .notices
+            .check(self.session.keep_alive_failure())?
+            .iter()
+            .map(|n| crate::i18n::notice_text(n, lang))
+            .collect())
     }
 
     /// The outbox worker, to spawn: sends until the process ends; `on_change` after every state

@@ -76,6 +76,16 @@ impl Config {
         if let Some(on) = patch.notifications {
             changes.push((SettingKey::Notifications, Some(if on { "on" } else { "off" }.into())));
         }
+        if let Some(on) = patch.close_to_tray {
+            changes.push((SettingKey::CloseToTray, Some(if on { "on" } else { "off" }.into())));
+        }
+        if let Some(v) = patch.quick_entry_shortcut.as_deref() {
+            // "" is stored too: off is a choice, unlike a never-set value (the default).
+            changes.push((SettingKey::QuickEntryShortcut, Some(crate::domain::desktop::parse_shortcut(v)?)));
+        }
+        if let Some(answered) = patch.autostart_offer_answered {
+            changes.push((SettingKey::AutostartOfferAnswered, Some(if answered { "yes" } else { "no" }.into())));
+        }
         let secret = patch.client_secret.as_ref().map(|s| validate_client_secret(s.expose())).transpose()?;
         if let Some(s) = secret {
             self.ctx.keychain.save_client_secret(&s).await?;

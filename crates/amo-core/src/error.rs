@@ -59,6 +59,10 @@ pub enum Setting {
     BounceVia,
     BouncePort,
     Notifications,
+    CloseToTray,
+    QuickEntryShortcut,
+    /// Starting with the computer (the OS's autostart entry).
+    Autostart,
     /// The `AMO_CONNECT_SERVER` environment variable.
     Server,
     /// A pasted authorization code.
@@ -110,6 +114,20 @@ pub enum SettingProblem {
     /// Not on/off (yes/no, да/нет).
     NotOnOff {
         value: String,
+    },
+    /// Not a key combination like Ctrl+Alt+N.
+    BadShortcut {
+        value: String,
+    },
+    /// Another program already holds this key combination.
+    ShortcutTaken {
+        value: String,
+    },
+    /// This desktop does not let programs register global shortcuts (Wayland).
+    ShortcutUnavailable,
+    /// The OS refused the autostart entry (`detail` from the OS, English).
+    AutostartFailed {
+        detail: String,
     },
     /// `AMO_CONNECT_SERVER` is not an http(s) base URL.
     NotABaseUrl,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use crate::context::Ctx;
 use crate::domain::notice::Notice;
 use crate::domain::outbox::OutboxState;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 
 /// How many sent entries' titles a burst notice names.
 const TITLES_SHOWN: usize = 3;
@@ -33,6 +33,7 @@ struct Seen {
     attention: u32,
     banned: bool,
     reconnect: bool,
+    keep_alive_failing: bool,
 }
 
 impl Notices {
@@ -40,8 +41,11 @@ impl Notices {
         Notices { ctx, seen: Mutex::new(None) }
     }
 
-    /// What changed since the last call that the user should hear about.
-    pub fn check(&self) -> Result<Vec<Notice>> {
+    /// What changed since the last call that the user should hear about. `keep_alive` is why
+    /// the last keep-alive refresh failed, if it did.
+    pub fn check(&self, keep_alive: Option<Error>) -> Result<Vec<Notice>> {
+        // A refused refresh is told as "reconnect needed"; any other failure on its own.
+        let keep_alive = keep_alive.filter(|e| e.code() != ErrorCode::TokenRevoked);
         let store = &self.ctx.store;
         let rows = store.outbox().rows(None, 500)?;
         let account = store.account().load()?;
@@ -57,6 +61,7 @@ impl Notices {
             attention: rows.iter().filter(|r| r.state == OutboxState::Attention).count() as u32,
             banned: account.as_ref().is_some_and(|a| store.api_block().is_banned(&a.domain).unwrap_or(false)),
             reconnect: account.as_ref().is_some_and(|a| a.reconnect_needed),
+            keep_alive_failing: keep_alive.is_some(),
         };
         let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         let Some(before) = guard.replace(now) else { return Ok(Vec::new()) };
@@ -89,6 +94,9 @@ impl Notices {
         }
         if now.reconnect && !before.reconnect {
             notices.push(Notice::ReconnectNeeded);
+        }
+        if let Some(error) = keep_alive.filter(|_| !before.keep_alive_failing) {
+            notices.push(Notice::KeepAliveFailed { error });
         }
         Ok(notices)
     }

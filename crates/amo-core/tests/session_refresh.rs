@@ -333,3 +333,32 @@ async fn a_token_refused_right_after_a_refresh_means_reconnect_needed_not_more_r
     }
     assert_eq!(sim.stats().refreshes, 1, "no refresh token burnt after the first refusal");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keep_alive_that_cannot_reach_amocrm_is_told_once_and_cleared_by_the_next_refresh() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let (mut sim, app) = connected(store.clone(), tmp.path()).await;
+    assert!(app.notices().expect("first look").is_empty());
+    age_tokens(store.as_ref(), 10 * DAY);
+    sim.go_down().await;
+    let app = Arc::new(app);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let timer = tokio::spawn(app.keep_alive_loop(Duration::from_millis(100), move || {
+        let _ = tx.send(());
+    }));
+    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("failure told");
+    let notices = app.notices().expect("n");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0].0, "Could not refresh the amoCRM connection");
+    assert!(notices[0].1.ends_with("Trying again within an hour; your entries are kept."), "{}", notices[0].1);
+    tokio::time::sleep(Duration::from_millis(350)).await; // more failing ticks
+    assert!(rx.try_recv().is_err(), "the same failure again is not a change");
+    assert!(app.notices().expect("n").is_empty(), "told once per run of failures");
+
+    sim.come_up().await.expect("up");
+    tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("refreshed");
+    timer.abort();
+    assert_eq!(sim.stats().refreshes, 1);
+    assert!(app.notices().expect("n").is_empty(), "a working refresh is not news");
+}

@@ -237,6 +237,11 @@ impl Drop for Group {
 
 impl Window {
     pub async fn open(env: &AppEnv) -> Result<Window> {
+        Window::open_with(env, &[]).await
+    }
+
+    /// Starts the app with these arguments (e.g. the autostart entry's `--hidden`).
+    pub async fn open_with(env: &AppEnv, args: &[&str]) -> Result<Window> {
         let (port, native_port) = (free_port(), free_port());
         let log = std::fs::File::create(artifacts_dir().join(format!("tauri-driver-{port}.log")))?;
         let mut driver = Group::spawn(
@@ -260,7 +265,7 @@ impl Window {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), serde_json::json!("wry"));
-        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary(), "args": args }));
         // An app that dies at start leaves WebKitWebDriver waiting for it without end: bound it,
         // so the test fails with the driver's log instead of hanging the tier.
         let client = match tokio::time::timeout(
@@ -399,4 +404,47 @@ pub async fn browser_decide(authorize_url: &str, allow: bool) -> Result<(u16, St
     let landed = reqwest::get(decide(authorize_url, allow).await?).await?;
     let status = landed.status().as_u16();
     Ok((status, landed.text().await?))
+}
+
+/// The app's top-level X windows as the X server sees them (under Xvfb, with no window manager).
+pub mod x11 {
+    use std::process::Command;
+
+    use anyhow::{Context, Result};
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
+
+    /// Ids of the mapped windows titled "Amo Connect".
+    pub fn visible_windows() -> Vec<u32> {
+        search(&["--onlyvisible"])
+    }
+
+    fn search(extra: &[&str]) -> Vec<u32> {
+        let out = Command::new("xdotool").arg("search").args(extra).args(["--name", "^Amo Connect$"]).output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
+    /// What a window manager sends when the user clicks the window's close button:
+    /// `WM_PROTOCOLS`/`WM_DELETE_WINDOW` to each window titled "Amo Connect". The app may then
+    /// close or, as it decides, hide.
+    pub fn request_close() -> Result<usize> {
+        let windows = visible_windows();
+        let (conn, _) = x11rb::connect(None).context("connect to the X server")?;
+        let protocols = conn.intern_atom(false, b"WM_PROTOCOLS")?.reply()?.atom;
+        let delete = conn.intern_atom(false, b"WM_DELETE_WINDOW")?.reply()?.atom;
+        for &w in &windows {
+            let event = ClientMessageEvent::new(32, w, protocols, [delete, 0, 0, 0, 0]);
+            conn.send_event(false, w, EventMask::NO_EVENT, event)?;
+        }
+        conn.flush()?;
+        Ok(windows.len())
+    }
+
+    /// Presses a key combination as a keyboard would (`xdotool key ctrl+alt+k`).
+    pub fn press(keys: &str) -> Result<()> {
+        let ok = Command::new("xdotool").args(["key", keys]).status()?.success();
+        anyhow::ensure!(ok, "xdotool key {keys} failed");
+        Ok(())
+    }
 }

@@ -94,11 +94,23 @@ pub struct Session {
     /// In-process half of single-flight refresh; the other half is a file lock.
     refresh_gate: tokio::sync::Mutex<()>,
     unsaved: Mutex<Option<Unsaved>>,
+    /// Why the last keep-alive refresh failed (cleared by the next one that works).
+    keep_alive_failure: Mutex<Option<Error>>,
 }
 
 impl Session {
     pub(crate) fn new(ctx: Arc<Ctx>) -> Session {
-        Session { ctx, refresh_gate: tokio::sync::Mutex::new(()), unsaved: Mutex::new(None) }
+        Session {
+            ctx,
+            refresh_gate: tokio::sync::Mutex::new(()),
+            unsaved: Mutex::new(None),
+            keep_alive_failure: Mutex::new(None),
+        }
+    }
+
+    /// Why the last keep-alive refresh failed, while it keeps failing.
+    pub fn keep_alive_failure(&self) -> Option<Error> {
+        self.keep_alive_failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Why refreshed tokens are only in memory (the keychain refused them), if they are.
@@ -239,19 +251,34 @@ impl Session {
         Ok(refreshed)
     }
 
-    /// [`Session::keep_alive`] now and then every `every`, calling `on_refresh` after each
-    /// refresh (the window then pushes the new status). Failures are logged and retried next
-    /// time; a refused refresh has marked the account `reconnect_needed`, which stops further
-    /// attempts.
-    pub async fn keep_alive_loop(self: Arc<Self>, every: std::time::Duration, on_refresh: impl Fn() + Send + Sync) {
+    /// [`Session::keep_alive`] now and then every `every`, calling `on_change` after each
+    /// refresh (the window then pushes the new status) and when a refresh starts or stops
+    /// failing (the window then tells the user: a closed app must not lose its connection
+    /// silently). Failures are retried next time; a refused refresh has marked the account
+    /// `reconnect_needed`, which stops further attempts.
+    pub async fn keep_alive_loop(self: Arc<Self>, every: std::time::Duration, on_change: impl Fn() + Send + Sync) {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match self.keep_alive().await {
-                Ok(true) => on_refresh(),
+            let outcome = self.keep_alive().await;
+            let failure = outcome.as_ref().err().cloned();
+            let changed = {
+                let mut last = self.keep_alive_failure.lock().unwrap_or_else(|p| p.into_inner());
+                let changed = last.as_ref().map(Error::code) != failure.as_ref().map(Error::code);
+                *last = failure;
+                changed
+            };
+            match outcome {
+                Ok(true) => on_change(),
+                Ok(false) if changed => on_change(),
                 Ok(false) => {}
-                Err(e) => tracing::warn!(code = %e.code(), "keep-alive refresh failed: {e}"),
+                Err(e) => {
+                    tracing::warn!(code = %e.code(), "keep-alive refresh failed: {e}");
+                    if changed {
+                        on_change();
+                    }
+                }
             }
         }
     }

@@ -14,4 +14,7 @@ pub enum Notice {
     Banned,
     /// amoCRM refused a refresh: only a new sign-in helps.
     ReconnectNeeded,
+    /// The keep-alive refresh failed for another reason (amoCRM unreachable, the keychain
+    /// locked): it is tried again, but a connection left unrefreshed for three months dies.
+    KeepAliveFailed { error: crate::error::Error },
 }

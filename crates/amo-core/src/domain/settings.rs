@@ -90,6 +90,14 @@ pub struct Settings {
     /// System notifications (a queued lead reached amoCRM, an entry needs attention, a ban, a
     /// reconnect needed). On by default.
     pub notifications: bool,
+    /// Closing the window always keeps the app running in the tray; off: only while entries
+    /// wait to be sent.
+    pub close_to_tray: bool,
+    /// The global key combination that opens the lead form ("" = off), written the one way
+    /// (`desktop::parse_shortcut`).
+    pub quick_entry_shortcut: String,
+    /// The user answered the "start with the computer" offer (yes or no): it is not shown again.
+    pub autostart_offer_answered: bool,
 }
 
 impl Default for Settings {
@@ -105,6 +113,9 @@ impl Default for Settings {
             bounce_via: BounceVia::default(),
             bounce_port: DEFAULT_LOOPBACK_PORT,
             notifications: true,
+            close_to_tray: false,
+            quick_entry_shortcut: crate::domain::desktop::DEFAULT_SHORTCUT.to_string(),
+            autostart_offer_answered: false,
         }
     }
 }
@@ -157,6 +168,13 @@ pub struct SettingsPatch {
     pub bounce_port: Option<u16>,
     #[ts(optional)]
     pub notifications: Option<bool>,
+    #[ts(optional)]
+    pub close_to_tray: Option<bool>,
+    /// Like `Ctrl+Alt+N`; "" or "off" turns it off.
+    #[ts(optional)]
+    pub quick_entry_shortcut: Option<String>,
+    #[ts(optional)]
+    pub autostart_offer_answered: Option<bool>,
     /// Goes to the keychain, never to SQLite. An empty string is refused.
     #[ts(optional)]
     #[ts(type = "string")]

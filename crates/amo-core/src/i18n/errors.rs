@@ -82,6 +82,27 @@ pub(crate) fn setting_name(s: Setting, lang: Lang) -> &'static str {
                 "Notifications"
             }
         }
+        Setting::CloseToTray => {
+            if ru {
+                "Оставаться в трее при закрытии окна"
+            } else {
+                "Keep running in the tray"
+            }
+        }
+        Setting::QuickEntryShortcut => {
+            if ru {
+                "Сочетание клавиш для новой сделки"
+            } else {
+                "Quick-entry shortcut"
+            }
+        }
+        Setting::Autostart => {
+            if ru {
+                "Запуск вместе с компьютером"
+            } else {
+                "Start with the computer"
+            }
+        }
         Setting::BouncePort => {
             if ru {
                 "Порт для страницы-посредника"
@@ -170,6 +191,26 @@ fn problem(p: &SettingProblem, lang: Lang) -> String {
             lang,
             format!("«{value}» — укажите on или off (да или нет)"),
             format!("\"{value}\" is not on or off (yes or no)"),
+        ),
+        P::BadShortcut { value } => tr(
+            lang,
+            format!("«{value}» — не сочетание клавиш; пример: Ctrl+Alt+N (нужен Ctrl, Alt или Super; пусто — выключить)"),
+            format!("\"{value}\" is not a key combination; e.g. Ctrl+Alt+N (with Ctrl, Alt or Super; empty turns it off)"),
+        ),
+        P::ShortcutTaken { value } => tr(
+            lang,
+            format!("{value} уже занято другой программой; выберите другое сочетание"),
+            format!("{value} is already taken by another program; choose another combination"),
+        ),
+        P::ShortcutUnavailable => tr(
+            lang,
+            "этот рабочий стол (Wayland) не даёт программам своих сочетаний клавиш; назначьте в настройках системы сочетание на команду «amo-connect new»",
+            "this desktop (Wayland) does not let programs own key combinations; bind one to the command `amo-connect new` in the system's keyboard settings",
+        ),
+        P::AutostartFailed { detail } => tr(
+            lang,
+            "система не дала записать автозапуск (подробности в журнале)".to_string(),
+            format!("the system refused the autostart entry: {detail}"),
         ),
         P::UnknownLanguage { value } => {
             tr(lang, format!("«{value}» — не ru и не en"), format!("\"{value}\" is not ru or en"))

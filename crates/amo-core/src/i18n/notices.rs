@@ -59,6 +59,14 @@ pub fn notice_text(n: &Notice, lang: Lang) -> (String, String) {
                 "amoCRM no longer accepts the connection. Entries wait in the outbox until you connect again.",
             ),
         ),
+        Notice::KeepAliveFailed { error } => (
+            tr(lang, "Не удалось обновить подключение к amoCRM", "Could not refresh the amoCRM connection"),
+            tr(
+                lang,
+                format!("{} Новая попытка — в течение часа; записи сохранены.", error.message(lang)),
+                format!("{} Trying again within an hour; your entries are kept.", error.message(lang)),
+            ),
+        ),
     }
 }
 

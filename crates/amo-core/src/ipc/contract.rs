@@ -67,6 +67,16 @@ macro_rules! for_each_command {
             take_open_request() -> Option<OpenRequest>;
             /// Quits although entries still wait (the user confirmed `quit-requested`).
             quit_app() -> ();
+            /// Tray, autostart and the quick-entry shortcut as they are on this desktop.
+            desktop_view() -> DesktopView;
+            /// Starts the app with the computer (hidden in the tray), or stops that; answers the
+            /// offer either way.
+            set_autostart(on: bool) -> DesktopView;
+            /// "Not now" to the autostart offer: it is not shown again.
+            dismiss_autostart_offer() -> DesktopView;
+            /// Registers the quick-entry shortcut ("" turns it off) and saves it; refused with
+            /// the shortcut named when it is malformed or another program holds it.
+            set_quick_entry_shortcut(shortcut: String) -> DesktopView;
         }
     };
 }

@@ -11,6 +11,7 @@ use ts_rs::TS;
 
 #[allow(unused_imports)] // every type named in the contract must be in scope here
 use crate::domain::{
+    desktop::DesktopView,
     draft::{ContactDraft, Draft, LeadDraft},
     outbox::{OutboxItem, OutboxSummary},
     reference::{ContactMatch, ReferenceData},

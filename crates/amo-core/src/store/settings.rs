@@ -23,6 +23,9 @@ pub enum SettingKey {
     BounceVia,
     BouncePort,
     Notifications,
+    CloseToTray,
+    QuickEntryShortcut,
+    AutostartOfferAnswered,
 }
 
 impl SettingKey {
@@ -38,6 +41,9 @@ impl SettingKey {
             SettingKey::BounceVia => "bounce_via",
             SettingKey::BouncePort => "bounce_port",
             SettingKey::Notifications => "notifications",
+            SettingKey::CloseToTray => "close_to_tray",
+            SettingKey::QuickEntryShortcut => "quick_entry_shortcut",
+            SettingKey::AutostartOfferAnswered => "autostart_offer_answered",
         }
     }
 }
@@ -66,6 +72,10 @@ impl SettingsTable<'_> {
             bounce_via: get(SettingKey::BounceVia)?.map(|v| BounceVia::parse(&v)).unwrap_or_default(),
             bounce_port: get(SettingKey::BouncePort)?.and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_LOOPBACK_PORT),
             notifications: get(SettingKey::Notifications)?.is_none_or(|v| v != "off"),
+            close_to_tray: get(SettingKey::CloseToTray)?.is_some_and(|v| v == "on"),
+            quick_entry_shortcut: get(SettingKey::QuickEntryShortcut)?
+                .unwrap_or_else(|| crate::domain::desktop::DEFAULT_SHORTCUT.to_string()),
+            autostart_offer_answered: get(SettingKey::AutostartOfferAnswered)?.is_some_and(|v| v == "yes"),
         })
     }
 

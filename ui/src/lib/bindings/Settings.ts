@@ -25,4 +25,18 @@ bounce_port: number,
  * System notifications (a queued lead reached amoCRM, an entry needs attention, a ban, a
  * reconnect needed). On by default.
  */
-notifications: boolean, };
+notifications: boolean, 
+/**
+ * Closing the window always keeps the app running in the tray; off: only while entries
+ * wait to be sent.
+ */
+close_to_tray: boolean, 
+/**
+ * The global key combination that opens the lead form ("" = off), written the one way
+ * (`desktop::parse_shortcut`).
+ */
+quick_entry_shortcut: string, 
+/**
+ * The user answered the "start with the computer" offer (yes or no): it is not shown again.
+ */
+autostart_offer_answered: boolean, };

@@ -22,7 +22,11 @@ retention_days?: number, bounce_via?: BounceVia,
 /**
  * 1024 to 65535.
  */
-bounce_port?: number, notifications?: boolean, 
+bounce_port?: number, notifications?: boolean, close_to_tray?: boolean, 
+/**
+ * Like `Ctrl+Alt+N`; "" or "off" turns it off.
+ */
+quick_entry_shortcut?: string, autostart_offer_answered?: boolean, 
 /**
  * Goes to the keychain, never to SQLite. An empty string is refused.
  */

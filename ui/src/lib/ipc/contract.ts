@@ -4,6 +4,7 @@ import type { ConnectOutcome } from '../bindings/ConnectOutcome';
 import type { ConnectStarted } from '../bindings/ConnectStarted';
 import type { ContactDraft } from '../bindings/ContactDraft';
 import type { ContactMatch } from '../bindings/ContactMatch';
+import type { DesktopView } from '../bindings/DesktopView';
 import type { Draft } from '../bindings/Draft';
 import type { LeadDraft } from '../bindings/LeadDraft';
 import type { OpenRequest } from '../bindings/OpenRequest';
@@ -72,6 +73,14 @@ export interface Commands {
   take_open_request: { args: Record<string, never>; result: OpenRequest | null };
   /** Quits although entries still wait (the user confirmed `quit-requested`). */
   quit_app: { args: Record<string, never>; result: null };
+  /** Tray, autostart and the quick-entry shortcut as they are on this desktop. */
+  desktop_view: { args: Record<string, never>; result: DesktopView };
+  /** Starts the app with the computer (hidden in the tray), or stops that; answers the offer either way. */
+  set_autostart: { args: { on: boolean }; result: DesktopView };
+  /** "Not now" to the autostart offer: it is not shown again. */
+  dismiss_autostart_offer: { args: Record<string, never>; result: DesktopView };
+  /** Registers the quick-entry shortcut ("" turns it off) and saves it; refused with the shortcut named when it is malformed or another program holds it. */
+  set_quick_entry_shortcut: { args: { shortcut: string }; result: DesktopView };
 }
 
 export type CommandName = keyof Commands;

@@ -1,0 +1,185 @@
+//! Living on the desktop: starting with the computer (autostart plugin: an XDG autostart entry,
+//! a login item, a Run key), the global quick-entry shortcut (global-shortcut plugin; X11,
+//! Windows, macOS — not Wayland), and remembering the window's size and place (window-state
+//! plugin). What is allowed and when to offer it is decided in `amo_core::domain::desktop`;
+//! docs/tauri-platform.md §7 has the platform facts.
+
+use std::sync::Mutex;
+
+use amo_core::domain::desktop::{self, DesktopView, ShortcutProblem};
+use amo_core::domain::settings::SettingsPatch;
+use amo_core::domain::views::{OpenRequest, Screen};
+use amo_core::error::{Setting, SettingProblem};
+use amo_core::{Error, Result};
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_autostart::ManagerExt;
+use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
+
+use crate::state::AppState;
+use crate::tray;
+
+/// The argument the autostart entry starts the app with: straight to the tray, no window.
+pub const HIDDEN_ARG: &str = "--hidden";
+
+/// What registering the saved shortcut gave, for Settings.
+#[derive(Default)]
+pub struct ShortcutStatus(Mutex<Option<ShortcutProblem>>);
+
+/// The plugins, in the order they must be added.
+pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_autostart::Builder::new().args([HIDDEN_ARG]).build())
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(|app, _shortcut, event| {
+                    if event.state == ShortcutState::Pressed {
+                        tracing::info!("quick-entry shortcut pressed");
+                        tray::open(app, &OpenRequest { screen: Screen::NewLead, phone: None });
+                    }
+                })
+                .build(),
+        )
+        // Size, maximised and position; never visibility — the app decides that (`--hidden`).
+        .plugin(tauri_plugin_window_state::Builder::new().with_state_flags(window_state_flags()).build())
+}
+
+/// At start: register the saved shortcut (a failure is shown in Settings, not fatal).
+pub fn install<R: Runtime>(app: &AppHandle<R>) {
+    app.manage(ShortcutStatus::default());
+    let saved = app.state::<AppState>().core().settings().map(|s| s.quick_entry_shortcut).unwrap_or_default();
+    let problem = register(app, &saved).err();
+    if let Some(p) = problem {
+        tracing::warn!(?p, "the quick-entry shortcut is not active");
+    }
+    *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner()) = problem;
+}
+
+/// Replaces the registered shortcut with `shortcut` (canonical form, "" = none).
+fn register<R: Runtime>(app: &AppHandle<R>, shortcut: &str) -> std::result::Result<(), ShortcutProblem> {
+    let gs = app.global_shortcut();
+    if let Err(e) = gs.unregister_all() {
+        tracing::warn!("could not release the old shortcut: {e}");
+    }
+    if shortcut.is_empty() {
+        return Ok(());
+    }
+    if is_wayland() {
+        return Err(ShortcutProblem::Unavailable);
+    }
+    gs.register(shortcut).map_err(|e| {
+        let e = e.to_string();
+        if e.contains("already registered") {
+            ShortcutProblem::Taken
+        } else {
+            tracing::warn!("the shortcut could not be registered: {e}");
+            ShortcutProblem::Unavailable
+        }
+    })
+}
+
+/// A Wayland session: programs cannot grab keys there (the X11 grab of XWayland sees only keys
+/// typed into X11 windows), so the desktop's own shortcut settings run `amo-connect new`.
+fn is_wayland() -> bool {
+    cfg!(target_os = "linux")
+        && (std::env::var("XDG_SESSION_TYPE").is_ok_and(|v| v == "wayland")
+            || (std::env::var_os("WAYLAND_DISPLAY").is_some() && std::env::var_os("DISPLAY").is_none()))
+}
+
+fn view<R: Runtime>(app: &AppHandle<R>) -> Result<DesktopView> {
+    let core = app.state::<AppState>().core().clone();
+    let settings = core.settings()?;
+    let autostart = app.autolaunch().is_enabled();
+    let autostart_on = autostart.as_ref().is_ok_and(|on| *on);
+    let problem = *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(DesktopView {
+        autostart: autostart_on,
+        autostart_available: autostart.is_ok(),
+        autostart_offer: autostart.is_ok()
+            && desktop::autostart_offer_due(&core.outbox_summary()?, autostart_on, settings.autostart_offer_answered),
+        shortcut_active: !settings.quick_entry_shortcut.is_empty() && problem.is_none(),
+        shortcut: settings.quick_entry_shortcut,
+        shortcut_problem: problem,
+        close_to_tray: settings.close_to_tray,
+        tray: tray::exists(app),
+    })
+}
+
+pub async fn desktop_view(app: &AppHandle, _state: &AppState) -> Result<DesktopView> {
+    view(app)
+}
+
+pub async fn set_autostart(app: &AppHandle, state: &AppState, on: bool) -> Result<DesktopView> {
+    let manager = app.autolaunch();
+    let done = if on { manager.enable() } else { manager.disable() };
+    done.map_err(|e| {
+        tracing::warn!(on, "the autostart entry could not be changed: {e}");
+        Error::invalid(
+            Setting::Autostart,
+            SettingProblem::AutostartFailed { detail: amo_core::error::shown(&e.to_string(), 200) },
+        )
+    })?;
+    tracing::info!(on, "autostart changed");
+    state.core().apply_settings(SettingsPatch { autostart_offer_answered: Some(true), ..Default::default() }).await?;
+    view(app)
+}
+
+pub async fn dismiss_autostart_offer(app: &AppHandle, state: &AppState) -> Result<DesktopView> {
+    state.core().apply_settings(SettingsPatch { autostart_offer_answered: Some(true), ..Default::default() }).await?;
+    view(app)
+}
+
+/// Checks the shortcut (core), registers it, and saves it only when it works here: a taken
+/// shortcut is refused with its name and the old one stays active.
+pub async fn set_quick_entry_shortcut(app: &AppHandle, state: &AppState, shortcut: String) -> Result<DesktopView> {
+    let wanted = desktop::parse_shortcut(&shortcut)?;
+    let old = state.core().settings()?.quick_entry_shortcut;
+    if let Err(problem) = register(app, &wanted) {
+        let _ = register(app, &old);
+        return Err(Error::invalid(
+            Setting::QuickEntryShortcut,
+            match problem {
+                ShortcutProblem::Taken => SettingProblem::ShortcutTaken { value: wanted },
+                ShortcutProblem::Unavailable => SettingProblem::ShortcutUnavailable,
+            },
+        ));
+    }
+    *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    state.core().apply_settings(SettingsPatch { quick_entry_shortcut: Some(wanted), ..Default::default() }).await?;
+    view(app)
+}
+
+/// The window's size or place changed: save it a moment later (once per burst of changes), so a
+/// crash or a power cut keeps it too — the plugin alone saves only when the app exits.
+pub fn window_moved<R: Runtime>(app: &AppHandle<R>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SCHEDULED: AtomicBool = AtomicBool::new(false);
+    if SCHEDULED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        SCHEDULED.store(false, Ordering::SeqCst);
+        save_window_state(&app);
+    });
+}
+
+/// What is remembered of the window: its size, whether maximised, and its position — except on
+/// Wayland, where a position reads as (0,0) and cannot be set (docs/tauri-platform.md §7).
+fn window_state_flags() -> tauri_plugin_window_state::StateFlags {
+    use tauri_plugin_window_state::StateFlags;
+    let flags = StateFlags::SIZE | StateFlags::MAXIMIZED;
+    if is_wayland() {
+        flags
+    } else {
+        flags | StateFlags::POSITION
+    }
+}
+
+/// Writes the window's size and place now.
+pub fn save_window_state<R: Runtime>(app: &AppHandle<R>) {
+    use tauri_plugin_window_state::AppHandleExt;
+    if let Err(e) = app.save_window_state(window_state_flags()) {
+        tracing::warn!("could not save the window's size and place: {e}");
+    }
+}

@@ -1,0 +1,191 @@
+//! The app on the desktop, in the real window under Xvfb (no window manager, so the tests send
+//! what a window manager would): closing with entries waiting hides the window and the app keeps
+//! sending; the autostart offer after a lead waited writes the autostart entry; a start from that
+//! entry (`--hidden`) shows no window until asked; the global quick-entry shortcut opens the lead
+//! form and one held by another program is reported; the window comes back at the size it had.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use amo_e2e::{app_binary, simulator, x11, AppEnv, Window};
+use amo_sim::Decision;
+
+/// Where the autostart plugin writes the entry on Linux (`~/.config/autostart`, from `HOME`).
+fn autostart_entry() -> PathBuf {
+    PathBuf::from(std::env::var("HOME").expect("HOME")).join(".config/autostart/Amo Connect.desktop")
+}
+
+async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `amo-connect new`, as a desktop shortcut or a softphone runs it.
+async fn run_new(env: &AppEnv) -> anyhow::Result<()> {
+    let mut cmd = std::process::Command::new(app_binary());
+    cmd.arg("new").envs(env.vars());
+    let status = tokio::task::spawn_blocking(move || cmd.status()).await??;
+    anyhow::ensure!(status.success(), "amo-connect new: {status}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_window_with_a_lead_waiting_keeps_the_app_sending_and_autostart_is_offered() -> anyhow::Result<()> {
+    let _ = std::fs::remove_file(autostart_entry());
+    let (mut sim, redirect_uri) = simulator(Decision::Approve).await?;
+    let env = AppEnv::new(&sim)?;
+    env.connect_via_cli(&redirect_uri).await?;
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    assert!(w.client.find(fantoccini::Locator::Css("#autostart-offer")).await.is_err(), "nothing waited yet");
+
+    // amoCRM unreachable: a lead typed now waits, and the offer to start with the computer comes.
+    sim.go_down().await;
+    w.click("#nav-lead").await?;
+    w.fill("#lead-name", "Typed before closing").await?;
+    w.click("#lead-submit").await?;
+    w.find("#offline-banner").await?;
+    w.find("#autostart-offer").await?;
+    w.screenshot("12-autostart-offer.png").await?;
+    w.click("#autostart-accept").await?;
+    until("the autostart entry was written", 10, || autostart_entry().exists()).await;
+    let entry = std::fs::read_to_string(autostart_entry())?;
+    let exec = entry.lines().find(|l| l.starts_with("Exec=")).unwrap_or_default().to_string();
+    assert!(exec.ends_with(" --hidden") && exec.contains("amo-connect"), "{entry}");
+    for _ in 0..50 {
+        if w.client.find(fantoccini::Locator::Css("#autostart-offer")).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(w.client.find(fantoccini::Locator::Css("#autostart-offer")).await.is_err(), "answered: not offered again");
+
+    // The window manager's close button: the window goes, the app stays and keeps sending.
+    assert_eq!(x11::visible_windows().len(), 1, "one window before closing");
+    assert!(x11::request_close()? >= 1);
+    until("the window was hidden", 10, || x11::visible_windows().is_empty()).await;
+    sim.come_up().await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !sim.leads().iter().any(|l| l.name == "Typed before closing") {
+        assert!(Instant::now() < deadline, "the lead never reached amoCRM with the window closed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(x11::visible_windows().is_empty(), "sending did not bring the window back");
+
+    // `amo-connect new` (or the tray's New lead) brings it back.
+    run_new(&env).await?;
+    until("the window came back", 10, || x11::visible_windows().len() == 1).await;
+
+    // Autostart off again from Settings: the entry is gone.
+    w.click("#nav-settings").await?;
+    w.click("#autostart").await?;
+    until("the autostart entry was removed", 10, || !autostart_entry().exists()).await;
+    w.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn started_by_the_autostart_entry_the_app_shows_no_window_until_asked() -> anyhow::Result<()> {
+    let (sim, redirect_uri) = simulator(Decision::Approve).await?;
+    let env = AppEnv::new(&sim)?;
+    env.connect_via_cli(&redirect_uri).await?;
+    let w = Window::open_with(&env, &["--hidden"]).await?;
+    // The page runs (its status is loaded) while no window is shown.
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(x11::visible_windows().is_empty(), "started to the tray: no window");
+    run_new(&env).await?;
+    until("the window came up on New lead", 10, || x11::visible_windows().len() == 1).await;
+    w.find("#lead-name").await?;
+    w.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quick_entry_shortcut_opens_the_lead_form_and_a_taken_one_is_named() -> anyhow::Result<()> {
+    use global_hotkey::hotkey::{Code, HotKey, Modifiers};
+    let (sim, redirect_uri) = simulator(Decision::Approve).await?;
+    let env = AppEnv::new(&sim)?;
+    env.connect_via_cli(&redirect_uri).await?;
+    // Another program holds the default Ctrl+Alt+N before the app starts.
+    let other_program = global_hotkey::GlobalHotKeyManager::new()?;
+    other_program.register(HotKey::new(Some(Modifiers::CONTROL | Modifiers::ALT), Code::KeyN))?;
+
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    w.click("#nav-settings").await?;
+    w.wait_attr("#shortcut-problem", "data-problem", "taken", 20).await?;
+    assert!(w.text("#shortcut-problem").await?.starts_with("Ctrl+Alt+N is taken by another program"));
+
+    // Choosing the taken one again is refused with its name; another one works.
+    w.fill("#shortcut-input", "ctrl+alt+n").await?;
+    w.click("#shortcut-save").await?;
+    let refused = w.text("#desktop-error").await?;
+    assert!(refused.contains("Ctrl+Alt+N is already taken by another program"), "{refused}");
+    w.fill("#shortcut-input", "ctrl+alt+k").await?;
+    w.click("#shortcut-save").await?;
+    w.wait_text("#shortcut-state", "Ctrl+Alt+K opens the lead form. Empty turns it off.", 10).await?;
+    w.screenshot("13-settings-desktop.png").await?;
+    let (_, shown, _) = env.cli(&["config", "show"], None)?;
+    assert!(shown.contains("shortcut      Ctrl+Alt+K"), "saved: {shown}");
+
+    // Pressed anywhere: the lead form, focus in the name.
+    x11::press("ctrl+alt+k")?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let focused = match w.client.active_element().await {
+            Ok(f) => f.attr("id").await?.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if focused == "lead-name" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "focus on {focused:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(other_program);
+    w.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_comes_back_at_the_size_it_was_left() -> anyhow::Result<()> {
+    let (sim, _) = simulator(Decision::Approve).await?;
+    let env = AppEnv::new(&sim)?;
+    let size = |w: &Window| {
+        let c = w.client.clone();
+        async move {
+            let v = c.execute("return [window.innerWidth, window.innerHeight]", vec![]).await?;
+            anyhow::Ok((v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0)))
+        }
+    };
+    let w = Window::open(&env).await?;
+    w.find("#status-panel").await?;
+    let first = size(&w).await?;
+    w.client.set_window_size(1100, 640).await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let resized = loop {
+        let now = size(&w).await?;
+        if now != first {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "the window did not resize");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await; // saved half a second after the change
+    w.close().await?; // killed, as by a crash: nothing is saved at exit
+    let w = Window::open(&env).await?;
+    w.find("#status-panel").await?;
+    let again = size(&w).await?;
+    w.close().await?;
+    // Leave the next tests the default size.
+    let config = std::env::var("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".config"));
+    let _ = std::fs::remove_file(config.join("com.amoconnect.desktop/.window-state.json"));
+    assert_eq!(again, resized, "first {first:?}");
+    Ok(())
+}
