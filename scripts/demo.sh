@@ -11,6 +11,12 @@
 #
 # Without a display (a server, CI) it runs the window under Xvfb with a private keyring, saves a
 # screenshot and exits.
+#
+# `scripts/demo.sh --app-link` connects through the amoconnect:// app link instead of loopback:
+# the simulator's integration gets that Redirect URI, and the link amoCRM redirects to is opened
+# with xdg-open, so the desktop's link handler starts the app, which finishes the sign-in (the
+# waiting CLI sees it). The handler is registered for the demo build only, in the demo profile's
+# own XDG directories — your MIME defaults are not touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -18,10 +24,35 @@ SIM_PORT=${AMO_SIM_PORT:-8765}
 DEMO_DATA=${AMO_DEMO_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/amo-connect-demo}
 
 APP=$ROOT/target/release/amo-connect
+APP_LINK=0
+[ "${1:-}" = "--app-link" ] || [ "${2:-}" = "--app-link" ] || [ "${AMO_DEMO_APP_LINK:-}" = 1 ] && APP_LINK=1
+export AMO_DEMO_APP_LINK=$APP_LINK
+
+# The demo build as the amoconnect:// handler, in the demo profile's own XDG directories (xdg-open
+# reads the handler from XDG_CONFIG_HOME/mimeapps.list and XDG_DATA_HOME/applications).
+register_demo_link_handler() {
+  export XDG_DATA_HOME=$DEMO_DATA/xdg-data XDG_CONFIG_HOME=$DEMO_DATA/xdg-config
+  mkdir -p "$XDG_DATA_HOME/applications" "$XDG_CONFIG_HOME"
+  cat >"$XDG_DATA_HOME/applications/amo-connect-demo.desktop" <<DESKTOP
+[Desktop Entry]
+Type=Application
+Name=Amo Connect (demo)
+Exec=env AMO_CONNECT_DATA_DIR=$DEMO_DATA AMO_CONNECT_SERVER=http://127.0.0.1:$SIM_PORT $APP %u
+NoDisplay=true
+MimeType=x-scheme-handler/amoconnect;
+DESKTOP
+  printf '[Default Applications]\nx-scheme-handler/amoconnect=amo-connect-demo.desktop\n' >"$XDG_CONFIG_HOME/mimeapps.list"
+  echo "==> amoconnect:// opens the demo build (registered in $DEMO_DATA only)"
+}
 
 run_demo() {
   export AMO_CONNECT_DATA_DIR=$DEMO_DATA AMO_CONNECT_SERVER=http://127.0.0.1:$SIM_PORT
-  "$ROOT/target/release/amo-sim" --port "$SIM_PORT" --auto approve >/dev/null &
+  local redirect=http://127.0.0.1:53682/callback
+  if [ "$APP_LINK" = 1 ]; then
+    redirect=amoconnect://oauth/callback
+    register_demo_link_handler
+  fi
+  "$ROOT/target/release/amo-sim" --port "$SIM_PORT" --auto approve --redirect-uri "$redirect" >/dev/null &
   SIM_PID=$!
   trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 50); do curl -fs "http://127.0.0.1:$SIM_PORT/_sim/stats" >/dev/null && break; sleep 0.1; done
@@ -33,7 +64,7 @@ run_demo() {
   # The simulator's demo integration (values also in README.md; none of them is a real secret).
   "$APP" config set platform amocrm >/dev/null
   "$APP" config set client-id 5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10 >/dev/null
-  "$APP" config set redirect-uri http://127.0.0.1:53682/callback >/dev/null
+  "$APP" config set redirect-uri "$redirect" >/dev/null
   printf '%s' sim-demo-secret-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ | "$APP" config set-secret >/dev/null
 
   # Connect through the CLI, with curl as the browser (the simulator approves by itself).
@@ -42,10 +73,35 @@ run_demo() {
   "$APP" connect --no-browser --timeout 60 >"$url_file" &
   local connect=$!
   for _ in $(seq 50); do [ -s "$url_file" ] && break; sleep 0.1; done
-  curl -fsL "$(head -n 1 "$url_file")" >/dev/null
+  if [ "$APP_LINK" = 1 ]; then
+    # amoCRM answers the approval with a redirect to amoconnect://…; a browser would hand that
+    # to the desktop, as xdg-open does here: the app starts with the link and signs in.
+    local link
+    link=$(curl -fs -o /dev/null -w '%{redirect_url}' "$(head -n 1 "$url_file")")
+    case "$link" in amoconnect://*) ;; *) echo "error: amoCRM did not redirect to the app link" >&2; exit 1 ;; esac
+    xdg-open "$link" &
+    local opened=$!
+  else
+    curl -fsL "$(head -n 1 "$url_file")" >/dev/null
+  fi
   wait "$connect"
   rm -f "$url_file"
   "$APP" status
+
+  if [ "$APP_LINK" = 1 ]; then
+    # The window is the one the link started (xdg-open waits for it).
+    echo "==> signed in through the app link; its window stays open (close it to stop the simulator)"
+    local win
+    win=$(xdotool search --sync --onlyvisible --name '^Amo Connect$' | head -n 1)
+    if [ -n "${AMO_DEMO_SCREENSHOT:-}" ]; then
+      sleep 3
+      import -window root "$AMO_DEMO_SCREENSHOT"
+      echo "screenshot: $AMO_DEMO_SCREENSHOT"
+      kill "$(xdotool getwindowpid "$win")"
+    fi
+    wait "$opened" 2>/dev/null || true
+    return
+  fi
 
   echo "==> opening the window (close it to stop the simulator)"
   if [ -n "${AMO_DEMO_SCREENSHOT:-}" ]; then

@@ -17,6 +17,8 @@ PKGS=(
   dunst
   # Desktop integration checks, screenshots, package checks
   xdg-utils desktop-file-utils libglib2.0-bin xdotool imagemagick
+  # An XEmbed system tray for the tray E2E test (the app docks its icon there under Xvfb)
+  trayer
   # The packages as distributions check them: rpmbuild/rpmsign and cpio (scripts/finish-rpm.sh,
   # scripts/sign-rpm.sh), gpg for the test signing key, lintian and rpmlint, dpkg-shlibdeps
   rpm cpio gnupg lintian rpmlint dpkg-dev

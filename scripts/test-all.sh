@@ -182,6 +182,11 @@ run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" "$KEYRING" \
 if [ -f "$AMO_E2E_ARTIFACTS/03-connected.png" ]; then
   echo "    screenshot of the connected panel: $AMO_E2E_ARTIFACTS/03-connected.png"
 fi
+# The demo's app-link path (README's first command, `--app-link`): the desktop's link handler,
+# registered only in the demo profile, starts the app with amoconnect://…, which signs in.
+check demo-app-link -- timeout 180 xvfb-run -a -s "-screen 0 1280x800x24" "$KEYRING" \
+  env AMO_DEMO_APP_LINK=1 AMO_DEMO_DATA_DIR="$ROOT/target/demo-app-link" AMO_SIM_PORT=18765 \
+  AMO_DEMO_SCREENSHOT="$ARTIFACTS/demo-app-link.png" bash -c 'rm -rf "$AMO_DEMO_DATA_DIR" && scripts/demo.sh --inner'
 
 # ---------------------------------------------------------------- package (installed .deb)
 step package

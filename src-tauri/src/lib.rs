@@ -82,7 +82,7 @@ pub fn run() {
             // The first look: what is already sent or waiting is not news.
             notify::show_due(app.handle());
             let summary = core.outbox_summary().unwrap_or_default();
-            if let Err(e) = tray::install(app.handle(), core.lang() == Lang::Ru, &summary) {
+            if let Err(e) = tray::install(app.handle(), core.lang(), &summary) {
                 tracing::warn!("no tray icon on this desktop: {e}");
             }
             // The window is made hidden (tauri.conf.json) so a start to the tray never flashes

@@ -5,6 +5,8 @@
 
 use amo_core::domain::outbox::OutboxSummary;
 use amo_core::domain::views::{OpenRequest, Screen};
+use amo_core::i18n::{tray_label, tray_outbox_line, TrayItem};
+use amo_core::Lang;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
@@ -21,18 +23,18 @@ const QUIT: &str = "tray-quit";
 /// The menu item showing the outbox's counts, changed as the outbox changes.
 pub struct TrayStatus<R: Runtime> {
     outbox: MenuItem<R>,
-    ru: bool,
+    lang: Lang,
 }
 
 /// Builds the tray icon and its menu. An error means no tray on this desktop: the window then
 /// closes as usual instead of hiding where nobody could find it (`keeps_running_hidden`).
-pub fn install<R: Runtime>(app: &AppHandle<R>, ru: bool, summary: &OutboxSummary) -> tauri::Result<()> {
-    let label = |r: &'static str, e: &'static str| if ru { r } else { e };
-    let new_lead = MenuItem::with_id(app, NEW_LEAD, label("Новая сделка", "New lead"), true, None::<&str>)?;
-    let outbox = MenuItem::with_id(app, OUTBOX, outbox_label(summary, ru), true, None::<&str>)?;
-    let send_now = MenuItem::with_id(app, SEND_NOW, label("Отправить сейчас", "Send now"), true, None::<&str>)?;
-    let open = MenuItem::with_id(app, OPEN, label("Открыть Amo Connect", "Open Amo Connect"), true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, QUIT, label("Выйти", "Quit"), true, None::<&str>)?;
+pub fn install<R: Runtime>(app: &AppHandle<R>, lang: Lang, summary: &OutboxSummary) -> tauri::Result<()> {
+    let item = |id: &str, what: TrayItem| MenuItem::with_id(app, id, tray_label(what, lang), true, None::<&str>);
+    let new_lead = item(NEW_LEAD, TrayItem::NewLead)?;
+    let outbox = MenuItem::with_id(app, OUTBOX, tray_outbox_line(summary, lang), true, None::<&str>)?;
+    let send_now = item(SEND_NOW, TrayItem::SendNow)?;
+    let open = item(OPEN, TrayItem::Open)?;
+    let quit = item(QUIT, TrayItem::Quit)?;
     let menu =
         Menu::with_items(app, &[&new_lead, &outbox, &send_now, &PredefinedMenuItem::separator(app)?, &open, &quit])?;
     let mut tray = TrayIconBuilder::with_id("main").menu(&menu).tooltip("Amo Connect").show_menu_on_left_click(true);
@@ -40,7 +42,7 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, ru: bool, summary: &OutboxSummary
         tray = tray.icon(icon.clone());
     }
     tray.on_menu_event(|app, event| on_menu(app, event.id().as_ref())).build(app)?;
-    app.manage(TrayStatus { outbox, ru });
+    app.manage(TrayStatus { outbox, lang });
     Ok(())
 }
 
@@ -60,16 +62,9 @@ pub fn keeps_running_hidden<R: Runtime>(app: &AppHandle<R>) -> bool {
 /// The outbox's counts in the menu.
 pub fn outbox_changed<R: Runtime>(app: &AppHandle<R>, summary: &OutboxSummary) {
     if let Some(status) = app.try_state::<TrayStatus<R>>() {
-        if let Err(e) = status.outbox.set_text(outbox_label(summary, status.ru)) {
+        if let Err(e) = status.outbox.set_text(tray_outbox_line(summary, status.lang)) {
             tracing::warn!("could not update the tray menu: {e}");
         }
-    }
-}
-
-fn outbox_label(s: &OutboxSummary, ru: bool) -> String {
-    match (ru, s.queued, s.attention) {
-        (true, w, a) => format!("Очередь: ждут {w}, требуют внимания {a}"),
-        (false, w, a) => format!("Outbox: {w} waiting, {a} need attention"),
     }
 }
 

@@ -416,13 +416,43 @@ pub mod x11 {
 
     /// Ids of the mapped windows titled "Amo Connect".
     pub fn visible_windows() -> Vec<u32> {
-        search(&["--onlyvisible"])
+        named("^Amo Connect$")
     }
 
-    fn search(extra: &[&str]) -> Vec<u32> {
-        let out = Command::new("xdotool").arg("search").args(extra).args(["--name", "^Amo Connect$"]).output();
+    /// Ids of the mapped windows whose name matches `pattern` (a regular expression).
+    pub fn named(pattern: &str) -> Vec<u32> {
+        let out = Command::new("xdotool").args(["search", "--onlyvisible", "--name", pattern]).output();
         out.map(|o| String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| l.trim().parse().ok()).collect())
             .unwrap_or_default()
+    }
+
+    /// (x, y, width, height) of a window on the screen.
+    pub fn geometry(window: u32) -> Result<(i32, i32, i32, i32)> {
+        let out = Command::new("xdotool").args(["getwindowgeometry", "--shell", &window.to_string()]).output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let get = |k: &str| -> Result<i32> {
+            let line =
+                text.lines().find(|l| l.starts_with(&format!("{k}="))).with_context(|| format!("{k} of {window}"))?;
+            Ok(line[k.len() + 1..].trim().parse()?)
+        };
+        Ok((get("X")?, get("Y")?, get("WIDTH")?, get("HEIGHT")?))
+    }
+
+    /// A left click at a point of the screen.
+    pub fn click(x: i32, y: i32) -> Result<()> {
+        let ok = Command::new("xdotool")
+            .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
+            .status()?
+            .success();
+        anyhow::ensure!(ok, "xdotool click at {x},{y} failed");
+        Ok(())
+    }
+
+    /// The whole screen as a PNG (ImageMagick's `import`).
+    pub fn screenshot(path: &std::path::Path) -> Result<()> {
+        let ok = Command::new("import").args(["-window", "root"]).arg(path).status()?.success();
+        anyhow::ensure!(ok, "import -window root failed");
+        Ok(())
     }
 
     /// What a window manager sends when the user clicks the window's close button:

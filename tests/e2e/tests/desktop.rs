@@ -189,3 +189,113 @@ async fn the_window_comes_back_at_the_size_it_was_left() -> anyhow::Result<()> {
     assert_eq!(again, resized, "first {first:?}");
     Ok(())
 }
+
+/// The tray's menu item `n` (0-based; a separator after the third): its point on the screen,
+/// from the menu's place. GTK draws each item 25 px high after 4 px of padding, the separator 1 px.
+fn menu_item(menu: (i32, i32, i32, i32), n: i32) -> (i32, i32) {
+    let y = menu.1 + 16 + n * 25 + if n >= 3 { 1 } else { 0 };
+    (menu.0 + 60, y)
+}
+
+/// Clicks the tray icon and returns the menu's geometry once it is shown.
+async fn open_tray_menu(icon: (i32, i32, i32, i32)) -> anyhow::Result<(i32, i32, i32, i32)> {
+    x11::click(icon.0 + icon.2 / 2, icon.1 + icon.3 / 2)?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // The popup menu is an unnamed-by-us window of the app ("amo-connect"), taller than the icon.
+        for w in x11::named("^amo-connect$") {
+            let g = x11::geometry(w)?;
+            if g.3 > 100 {
+                return Ok(g);
+            }
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the tray menu did not open");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn until_menu_closed() {
+    until("the tray menu closed", 10, || {
+        x11::named("^amo-connect$").iter().all(|w| x11::geometry(*w).map(|g| g.3 <= 100).unwrap_or(true))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tray_menu_shows_the_outbox_and_its_items_open_history_new_lead_and_ask_before_quitting(
+) -> anyhow::Result<()> {
+    // trayer: an XEmbed system tray, as in Xfce, MATE or LXDE panels; with no StatusNotifier host
+    // on the bus the app's indicator docks there.
+    let mut trayer = amo_e2e::Group::spawn(std::process::Command::new("trayer").args([
+        "--edge",
+        "top",
+        "--align",
+        "right",
+        "--widthtype",
+        "request",
+        "--height",
+        "32",
+        "--transparent",
+        "false",
+        "--tint",
+        "0xdddddd",
+    ]))?;
+    let (mut sim, redirect_uri) = simulator(Decision::Approve).await?;
+    let env = AppEnv::new(&sim)?;
+    env.connect_via_cli(&redirect_uri).await?;
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    sim.go_down().await;
+    w.click("#nav-lead").await?;
+    w.fill("#lead-name", "Waiting in the tray").await?;
+    w.click("#lead-submit").await?;
+    w.find("#offline-banner").await?;
+
+    // The icon in the tray: trayer's panel holds one docked window, the app's.
+    let mut icon = None;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while icon.is_none() {
+        icon = x11::named("^panel$").first().map(|p| x11::geometry(*p)).transpose()?.filter(|g| g.2 > 8);
+        anyhow::ensure!(Instant::now() < deadline, "no tray icon docked in trayer");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let icon = icon.expect("found");
+    w.click("#nav-settings").await?;
+    let menu = open_tray_menu(icon).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await; // drawn
+    x11::screenshot(&amo_e2e::artifacts_dir().join("14-tray-menu.png"))?;
+
+    // Outbox → History.
+    let (x, y) = menu_item(menu, 1);
+    x11::click(x, y)?;
+    w.find("#history-heading").await?;
+    until_menu_closed().await;
+    // New lead → the form, focus in the name.
+    let menu = open_tray_menu(icon).await?;
+    let (x, y) = menu_item(menu, 0);
+    x11::click(x, y)?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let focused = match w.client.active_element().await {
+            Ok(f) => f.attr("id").await?.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if focused == "lead-name" {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "New lead from the tray: focus on {focused:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    until_menu_closed().await;
+    // Quit with a lead waiting: the window asks first; Keep running leaves everything as it was.
+    let menu = open_tray_menu(icon).await?;
+    let (x, y) = menu_item(menu, 4);
+    x11::click(x, y)?;
+    let asked = w.text("#quit-ask").await?;
+    assert!(asked.contains("1 entry still waits to be sent"), "{asked}");
+    w.click("#quit-keep").await?;
+    assert_eq!(x11::visible_windows().len(), 1, "still running");
+    w.close().await?;
+    trayer.kill();
+    Ok(())
+}

@@ -193,6 +193,7 @@ async fn a_lead_that_waited_for_amocrm_is_announced_by_one_notification() -> any
     }
     // The notice comes after a short pause that gathers a burst into one.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut pictured = false;
     let shown = loop {
         let text = std::fs::read_to_string(printed.path())?;
         // Each notification: "summary: '…'" then "body: '…'" (the body may span lines) then "icon:".
@@ -205,6 +206,12 @@ async fn a_lead_that_waited_for_amocrm_is_announced_by_one_notification() -> any
                 (summary, body.split("'\n\ticon:").next().unwrap_or_default().to_string())
             })
             .collect();
+        if !shown.is_empty() && !pictured {
+            // dunst's popup on the screen, while it is shown.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            amo_e2e::x11::screenshot(&amo_e2e::artifacts_dir().join("11-notification.png"))?;
+            pictured = true;
+        }
         if !shown.is_empty() && std::time::Instant::now() > deadline - std::time::Duration::from_secs(10) {
             break shown; // give a second notice 5 s to show up, if there were one
         }

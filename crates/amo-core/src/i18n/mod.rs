@@ -9,7 +9,9 @@
 mod errors;
 mod fields;
 mod notices;
+mod tray;
 pub use notices::notice_text;
+pub use tray::{tray_label, tray_outbox_line, TrayItem};
 
 use crate::domain::lang::Lang;
 use crate::error::{Error, ErrorPayload, FieldError, FieldErrorView};
