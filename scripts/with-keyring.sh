@@ -55,6 +55,8 @@ owner_pid() { bus_call org.freedesktop.DBus.GetConnectionUnixProcessID string:or
 if [ "$mode" = unlocked ]; then
   password=$(head -c 18 /dev/urandom | base64)
   eval "$(printf '%s' "$password" | gnome-keyring-daemon --unlock --components=secrets)"
+  # Tests that lock the keyring mid-run unlock it again with this (a throwaway keyring).
+  export AMO_TEST_KEYRING_PASSWORD=$password
 else
   eval "$(gnome-keyring-daemon --start --components=secrets)"
 fi
