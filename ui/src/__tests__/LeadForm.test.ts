@@ -73,7 +73,7 @@ describe('LeadForm', () => {
     await waitFor(() => expect(onSaved).toHaveBeenCalled());
     expect(argsOf(calls, 'submit_lead')).toEqual({
       draft: {
-        name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: null, tags: ['phone', 'vip'],
+        name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: 7, tags: ['phone', 'vip'],
         contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], email: '', responsible_user_id: null },
         existing_contact_id: null, note: 'call back',
       },
@@ -90,7 +90,14 @@ describe('LeadForm', () => {
     const calls = backend({ find_duplicates: () => [], submit_lead: () => queued(7) });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
     const stages = () => [...container.querySelectorAll('#lead-status option')].map((o) => o.textContent);
-    expect(stages()).toEqual([]);
+    // A new form opens on the main pipeline's first open stage, the signed-in user responsible:
+    // every select shows a real choice (no stage name in the pipeline select, no bare dash).
+    const value = (sel: string) => (container.querySelector(sel) as HTMLSelectElement).value;
+    await waitFor(() => expect(value('#lead-pipeline')).toBe('10'));
+    expect([...container.querySelectorAll('#lead-pipeline option')].map((o) => o.textContent)).toEqual(['Sales', 'Repairs']);
+    expect(stages()).toEqual(['First contact', 'Negotiation']);
+    expect(value('#lead-status')).toBe('2');
+    expect(value('#lead-responsible')).toBe('7');
     await fireEvent.change(container.querySelector('#lead-pipeline') as HTMLSelectElement, { target: { value: '20' } });
     expect(stages()).toEqual(['In work']);
     await input(container, '#lead-name', 'Fix the chair');
