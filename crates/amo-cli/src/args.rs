@@ -163,6 +163,34 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The account's custom fields (from amoCRM): id, type, code, name, choices, and the stages
+    /// that require them. Use an id, code or name with `lead add --field`.
+    Fields {
+        /// Whose fields.
+        #[arg(long, value_enum, default_value = "leads")]
+        entity: FieldEntity,
+        /// Print JSON (stable keys) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An amoCRM entity with custom fields.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FieldEntity {
+    Leads,
+    Contacts,
+    Companies,
+}
+
+impl FieldEntity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldEntity::Leads => "leads",
+            FieldEntity::Contacts => "contacts",
+            FieldEntity::Companies => "companies",
+        }
+    }
 }
 
 /// How long `lead add` / `contact add` wait for amoCRM before leaving the entry queued.
@@ -216,6 +244,11 @@ pub enum LeadAction {
         /// A note added to the lead.
         #[arg(long)]
         note: Option<String>,
+        /// A custom field (see `fields`), as often as needed: its id, code or name, `=`, the
+        /// value. Dates YYYY-MM-DD, date-times RFC 3339, checkboxes true/false (да/нет), choices
+        /// by text or id, several choices separated by `|`.
+        #[arg(long = "field", value_name = "ID_OR_CODE_OR_NAME=VALUE")]
+        fields: Vec<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },

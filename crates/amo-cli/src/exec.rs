@@ -4,12 +4,13 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use amo_core::domain::draft::{ContactDraft, LeadDraft};
+use amo_core::domain::fields::FieldEntry;
 use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::platform::Platform;
 use amo_core::domain::secret::Secret;
 use amo_core::domain::settings::BounceVia;
 use amo_core::domain::settings::SettingsPatch;
-use amo_core::error::{EntryError, FieldError, Setting, SettingProblem};
+use amo_core::error::{EntryError, FieldCode, FieldError, Setting, SettingProblem};
 use amo_core::{AmoConnect, Error, Lang, Result};
 
 use crate::args::{Command, ConfigAction, ConfigKey, ContactAction, LeadAction, OutboxAction, WaitArgs};
@@ -126,6 +127,14 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             app.outbox_discard(id)?;
             line(io.out, &text(Msg::Discarded { id }, lang))
         }
+        Command::Fields { entity, json } => {
+            let fields = app.custom_fields(entity.as_str()).await?;
+            if json {
+                print::json(io.out, &fields)
+            } else {
+                print::custom_fields(io.out, &fields, lang)
+            }
+        }
         Command::Pipelines { json } => {
             let r = app.reference_data(true).await?;
             if json {
@@ -229,6 +238,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
                 email,
                 contact_id,
                 note,
+                fields,
                 wait,
             },
     } = command
@@ -249,9 +259,37 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
         contact,
         existing_contact_id: contact_id,
         note: note.unwrap_or_default(),
+        custom_fields: if fields.is_empty() { Vec::new() } else { field_entries(app, &fields).await? },
     };
     let item = app.queue_lead(&draft).map_err(as_flags)?;
     settle(app, item.id, &wait, io).await
+}
+
+/// `--field KEY=VALUE` flags as entries: KEY is a field's id, code or name (any case), from the
+/// account's fields (the cache, or amoCRM when there is none). Each unknown key is named.
+async fn field_entries(app: &AmoConnect, flags: &[String]) -> Result<Vec<FieldEntry>> {
+    let fields = app.reference_data(false).await?.lead_fields;
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    for flag in flags {
+        let (key, value) = flag.split_once('=').unwrap_or((flag.as_str(), ""));
+        let key = key.trim();
+        let found = fields.iter().find(|f| f.id.to_string() == key).or_else(|| {
+            fields.iter().find(|f| {
+                f.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(key))
+                    || f.name.trim().to_lowercase() == key.to_lowercase()
+            })
+        });
+        match (found, flag.contains('=')) {
+            (Some(f), true) => entries.push(FieldEntry { field_id: f.id, value: value.to_string(), checked: None }),
+            _ => errors.push(FieldError::new(format!("--field {}", print::clean(key)), FieldCode::UnknownCustomField)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(Error::validation(errors))
+    }
 }
 
 /// Sends until nothing waits (or the timeout), then prints the outbox's summary.
@@ -320,10 +358,12 @@ fn as_flags(e: Error) -> Error {
                 ["status"] => "--status".into(),
                 ["responsible_user_id"] => "--responsible".into(),
                 ["tags"] => "--tag".into(),
+                ["custom_fields", _] => format!("--field {}", f.label.as_deref().unwrap_or(&f.field)),
+                ["custom_fields"] => "--field".into(),
                 [one] => format!("--{one}"),
                 _ => f.field.clone(),
             };
-            FieldError { field: flag, ..f.clone() }
+            FieldError { field: flag, label: None, ..f.clone() }
         })
         .collect();
     Error::validation(renamed)

@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use amo_core::clock::rfc3339;
+use amo_core::domain::fields::CustomField;
 use amo_core::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use amo_core::domain::reference::{LeadSummary, Pipeline, ReferenceData, StageKind};
 use amo_core::domain::views::{SettingsView, StatusView};
@@ -117,6 +118,43 @@ pub fn pipelines(out: &mut (dyn Write + Send), pipelines: &[Pipeline], lang: Lan
                 StageKind::Lost => "lost",
             };
             line(out, &format!("{:<12}{:<12}{:<10}  {}", "", s.id, kind, clean(&s.name)))?;
+        }
+    }
+    Ok(())
+}
+
+/// `fields`: one line per field (id, type, code, name, `*` when only integrations set it), its
+/// choices indented, and the stages that require it.
+pub fn custom_fields(out: &mut (dyn Write + Send), fields: &[CustomField], lang: Lang) -> Result<()> {
+    line(
+        out,
+        &format!("{:<12}{:<16}{:<16}  {}", "id", label(Label::Kind, lang), "code", label(Label::NameColumn, lang)),
+    )?;
+    for f in fields {
+        let t =
+            serde_json::to_value(f.field_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let api_only = if f.is_api_only { " *api" } else { "" };
+        line(
+            out,
+            &format!(
+                "{:<12}{:<16}{:<16}  {}{api_only}",
+                f.id,
+                t,
+                clean(f.code.as_deref().unwrap_or("-")),
+                clean(&f.name)
+            ),
+        )?;
+        for e in &f.enums {
+            line(
+                out,
+                &format!("{:<12}{:<16}{:<16}    {}", "", e.id, clean(e.code.as_deref().unwrap_or("")), clean(&e.value)),
+            )?;
+        }
+        for r in &f.required_statuses {
+            line(
+                out,
+                &format!("{:<12}{}", "", text(Msg::RequiredIn { pipeline: r.pipeline_id, status: r.status_id }, lang)),
+            )?;
         }
     }
     Ok(())

@@ -29,6 +29,7 @@ pub enum Msg<'a> {
     Discarded { id: i64 },
     NoPipelines,
     OnlyYou,
+    RequiredIn { pipeline: i64, status: i64 },
 }
 
 pub fn text(m: Msg<'_>, lang: Lang) -> String {
@@ -109,6 +110,10 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
         Msg::OnlyYou => pick(
             "Список пользователей видят только администраторы amoCRM; показан только ваш.".into(),
             "Only amoCRM admins may list users; showing only you.".into(),
+        ),
+        Msg::RequiredIn { pipeline, status } => pick(
+            format!("обязательно на этапе {status} воронки {pipeline}"),
+            format!("required in stage {status} of pipeline {pipeline}"),
         ),
         Msg::Summary { waiting, attention, sent } => pick(
             format!("В очереди: {waiting}, требуют внимания: {attention}, отправлено: {sent}"),

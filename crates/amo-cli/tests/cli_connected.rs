@@ -211,3 +211,76 @@ fn outbox_run_until_empty_sends_what_waits_and_says_so_when_it_cannot() {
     assert!(r.err.starts_with("error[still_queued]: Entry #3"), "{}", r.err);
     assert_eq!(desk.sim.leads().len(), 2);
 }
+
+#[test]
+fn fields_are_listed_and_lead_add_takes_them_by_id_code_or_name_naming_what_it_refuses() {
+    let desk = Desk::connected();
+    let r = desk.run(&["fields", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let fields: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    let source = fields.as_array().expect("list").iter().find(|f| f["code"] == "SOURCE").expect("source");
+    assert_eq!(source["type"], "select");
+    assert_eq!(source["enums"].as_array().map(Vec::len), Some(3));
+    let date = fields.as_array().expect("list").iter().find(|f| f["name"] == "Дата доставки").expect("date");
+    assert_eq!(date["required_statuses"][0]["status_id"], 33_929_755);
+    let r = desk.run(&["fields"]);
+    assert!(r.out.contains("701007") && r.out.contains("required in stage 33929755 of pipeline 3383152"), "{}", r.out);
+    let r = desk.run(&["fields", "--entity", "contacts", "--json"]);
+    let contacts: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    assert!(contacts.as_array().expect("list").iter().any(|f| f["code"] == "PHONE" && f["type"] == "multitext"));
+
+    // By code, by name (any case) and by id; choices by text; a date in the account's zone.
+    let r = desk.run(&[
+        "lead",
+        "add",
+        "--name",
+        "Sofa",
+        "--pipeline",
+        "3383152",
+        "--status",
+        "33929755",
+        "--field",
+        "source=Звонок",
+        "--field",
+        "дата доставки=2026-12-01",
+        "--field",
+        "701006=да",
+        "--field",
+        "Опции=Доставка|Сборка",
+        "--timeout",
+        "20",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let lead = desk.sim.leads().into_iter().find(|l| l.name == "Sofa").expect("in amoCRM");
+    assert_eq!(r.out.lines().next(), Some(lead.id.to_string().as_str()));
+    assert_eq!(lead.custom_fields_values.len(), 4);
+
+    // Refusals name the flag and the field; nothing is queued.
+    let before = desk.sim.leads().len();
+    let r = desk.run(&[
+        "lead",
+        "add",
+        "--name",
+        "Chair",
+        "--pipeline",
+        "3383152",
+        "--status",
+        "33929755",
+        "--field",
+        "source=Telegram",
+        "--no-wait",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.starts_with("error[validation]: "), "{}", r.err);
+    assert!(r.err.contains("--field Источник: "), "{}", r.err);
+    assert!(r.err.contains("--field Дата доставки: required for the chosen stage"), "{}", r.err);
+    let r = desk.run(&["lead", "add", "--name", "Chair", "--field", "colour=red", "--field", "city", "--no-wait"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.err.contains("--field colour: the account has no such field") && r.err.contains("--field city:"),
+        "{}",
+        r.err
+    );
+    assert_eq!(desk.run(&["outbox", "--json"]).out.matches("\"id\"").count(), 1, "only the sofa was ever queued");
+    assert_eq!(desk.sim.leads().len(), before);
+}

@@ -197,6 +197,11 @@ impl AmoConnect {
         self.reference.cached()
     }
 
+    /// The custom fields of `entity` (leads, contacts, companies), from amoCRM.
+    pub async fn custom_fields(&self, entity: &str) -> Result<Vec<crate::domain::fields::CustomField>> {
+        self.reference.custom_fields(entity).await
+    }
+
     pub async fn reference_data(&self, refresh: bool) -> Result<ReferenceData> {
         self.reference.data(refresh).await
     }
@@ -215,8 +220,9 @@ impl AmoConnect {
 
     // ---- entries (outbox)
 
+    /// Checks the lead (with its custom fields, against the account's) and queues it.
     pub fn queue_lead(&self, draft: &LeadDraft) -> Result<OutboxItem> {
-        self.outbox.queue_lead(draft)
+        self.outbox.queue_lead(&self.reference.check_lead_fields(draft)?)
     }
 
     pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
@@ -244,6 +250,10 @@ impl AmoConnect {
     }
 
     pub fn outbox_update(&self, id: i64, draft: Draft) -> Result<OutboxItem> {
+        let draft = match draft {
+            Draft::Lead(l) => Draft::Lead(self.reference.check_lead_fields(&l)?),
+            other => other,
+        };
         self.outbox.update(id, draft)
     }
 

@@ -18,6 +18,11 @@ pub fn rfc3339(ts: i64) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Unix seconds of an RFC 3339 time with its offset (`2026-12-01T10:00:00+03:00`, `…Z`).
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(s.trim()).ok().map(|d| d.timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

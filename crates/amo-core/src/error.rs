@@ -365,11 +365,15 @@ pub struct FieldError {
     /// amoCRM's own text (English), kept for the log and for English messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The field's own name where the app has no label for it: a custom field's name, as the
+    /// account's admin wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: FieldCode) -> FieldError {
-        FieldError { field: field.into(), code, amo_code: None, detail: None }
+        FieldError { field: field.into(), code, amo_code: None, detail: None, label: None }
     }
 }
 
@@ -396,6 +400,26 @@ pub enum FieldCode {
     UnknownField,
     /// A whole number (an id) was expected.
     NotANumber,
+    /// The chosen stage requires this custom field.
+    RequiredForStage,
+    /// Over amoCRM's 256 characters for a text field.
+    TooLongForAmo,
+    /// A number amoCRM can store: digits, one decimal point, at most 15 digits.
+    InvalidNumber,
+    /// A checkbox takes yes/no (true/false, да/нет).
+    InvalidFlag,
+    /// A date like 2026-12-01 (or 01.12.2026).
+    InvalidDate,
+    /// A date and time with its offset, like 2026-12-01T10:00:00+03:00.
+    InvalidDateTime,
+    /// An address starting with http:// or https://.
+    InvalidUrl,
+    /// A field type the app cannot write (shown, not sent).
+    ReadOnlyField,
+    /// Custom-field values were typed but the account's field list is not loaded yet.
+    FieldsNotLoaded,
+    /// `--field KEY=…` names no custom field of the account (or has no `=`).
+    UnknownCustomField,
 }
 
 /// An error as the window receives it (and `--json` output shows it): the code the UI switches

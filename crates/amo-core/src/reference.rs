@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::auth::session::Session;
 use crate::clock::{now, rfc3339};
 use crate::context::Ctx;
+use crate::domain::draft::LeadDraft;
+use crate::domain::fields::{check_entries, CustomField};
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
 use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStatus, ReferenceData, StageKind, User};
-use crate::error::{AmoError, Error, Result};
+use crate::error::{AmoError, Error, FieldCode, FieldError, Result};
 
 /// Older than this, the window refreshes the cache in the background.
 pub const FRESH_SECS: i64 = 10 * 60;
@@ -31,6 +33,11 @@ struct Cached {
     users: Vec<User>,
     users_restricted: bool,
     current_user_id: Option<i64>,
+    /// Absent in caches written before custom fields: read as none (and refreshed soon).
+    #[serde(default)]
+    lead_fields: Vec<CustomField>,
+    #[serde(default)]
+    timezone_offset_secs: i32,
 }
 
 /// The cache as versions before stage kinds wrote it (stages with amoCRM's `type`): still read,
@@ -85,7 +92,14 @@ impl From<LegacyCached> for Cached {
                     .collect(),
             })
             .collect();
-        Cached { pipelines, users: c.users, users_restricted: c.users_restricted, current_user_id: c.current_user_id }
+        Cached {
+            pipelines,
+            users: c.users,
+            users_restricted: c.users_restricted,
+            current_user_id: c.current_user_id,
+            lead_fields: Vec::new(),
+            timezone_offset_secs: 0,
+        }
     }
 }
 
@@ -123,6 +137,8 @@ impl Reference {
             users: c.users,
             users_restricted: c.users_restricted,
             current_user_id: c.current_user_id,
+            lead_fields: c.lead_fields,
+            timezone_offset_secs: c.timezone_offset_secs,
             fetched_at: rfc3339(fetched_at),
             stale: now() - fetched_at > FRESH_SECS,
         }))
@@ -171,7 +187,9 @@ impl Reference {
             }
             Err(e) => return Err(e),
         };
-        let cached = Cached { pipelines, users, users_restricted, current_user_id };
+        let lead_fields = self.session.with_token(|a| api.custom_fields(a, "leads")).await?;
+        let timezone_offset_secs = self.session.with_token(|a| api.timezone_offset(a)).await?;
+        let cached = Cached { pipelines, users, users_restricted, current_user_id, lead_fields, timezone_offset_secs };
         let t = now();
         let json = serde_json::to_string(&cached).map_err(Error::internal)?;
         self.ctx.store.reference_cache().put(&lead_form_key(&account.domain), &json, t)?;
@@ -180,6 +198,8 @@ impl Reference {
             users: cached.users,
             users_restricted,
             current_user_id,
+            lead_fields: cached.lead_fields,
+            timezone_offset_secs: cached.timezone_offset_secs,
             fetched_at: rfc3339(t),
             stale: false,
         })
@@ -212,11 +232,58 @@ impl Reference {
         Ok(found)
     }
 
+    /// Checks a lead's custom fields against the connected account's (from the cache): each
+    /// value for its type, and the fields the lead's stage requires; fills in what amoCRM gets.
+    /// The draft's own checks run too, so one answer names every field. Values typed with no
+    /// field list cached yet are refused (`fields_not_loaded`) rather than sent unchecked.
+    pub fn check_lead_fields(&self, draft: &LeadDraft) -> Result<LeadDraft> {
+        let mut errors = draft.validated(self.platform()).err().unwrap_or_default();
+        let mut out = draft.clone();
+        match self.cached()? {
+            Some(r) => {
+                match check_entries(&draft.custom_fields, &r.lead_fields, lead_stage(draft, &r), r.timezone_offset_secs)
+                {
+                    Ok(checked) => out.custom_fields = checked,
+                    Err(mut e) => errors.append(&mut e),
+                }
+            }
+            None if draft.custom_fields.iter().any(|e| !e.value.trim().is_empty()) => {
+                errors.push(FieldError::new("custom_fields", FieldCode::FieldsNotLoaded));
+            }
+            None => out.custom_fields.clear(),
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(Error::validation(errors))
+        }
+    }
+
+    /// The custom fields of `entity` (leads, contacts, companies), asked of amoCRM now.
+    pub async fn custom_fields(&self, entity: &str) -> Result<Vec<CustomField>> {
+        let api = self.ctx.amo.api();
+        self.session.with_token(|a| api.custom_fields(a, entity)).await
+    }
+
     /// Up to `limit` newest leads from amoCRM (`lead list`).
     pub async fn list_leads(&self, limit: usize) -> Result<Vec<LeadSummary>> {
         let api = self.ctx.amo.api();
         self.session.with_token(|a| api.list_leads(a, limit)).await
     }
+}
+
+/// The stage a lead enters: the chosen one, or what amoCRM picks — the first open stage of the
+/// chosen pipeline, or of the main one.
+fn lead_stage(d: &LeadDraft, r: &ReferenceData) -> Option<(i64, i64)> {
+    let pipeline = match d.pipeline_id {
+        Some(id) => r.pipelines.iter().find(|p| p.id == id)?,
+        None => r.pipelines.iter().find(|p| p.is_main).or(r.pipelines.first())?,
+    };
+    let status = match d.status_id {
+        Some(id) => id,
+        None => pipeline.statuses.iter().find(|s| s.kind.takes_new_leads())?.id,
+    };
+    Some((pipeline.id, status))
 }
 
 #[cfg(test)]

@@ -102,6 +102,9 @@ pub struct SimLead {
     pub created_at: i64,
     pub tags: Vec<String>,
     pub contact_ids: Vec<i64>,
+    /// As amoCRM returns them: `[{field_id, field_name, field_code, field_type, values}]`.
+    #[serde(default)]
+    pub custom_fields_values: Vec<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -123,6 +126,11 @@ pub(crate) struct Crm {
     pub contacts: Vec<SimContact>,
     pub leads: Vec<SimLead>,
     pub notes: Vec<SimNote>,
+    pub lead_fields: Vec<crate::fields::SimField>,
+    pub contact_fields: Vec<crate::fields::SimField>,
+    pub company_fields: Vec<crate::fields::SimField>,
+    /// The account's time zone (`datetime_settings`): UTC+3, Europe/Moscow, as most amoCRM accounts.
+    pub timezone: (&'static str, &'static str, i64),
     next_id: i64,
     pub faults: Faults,
     fault_turn: u64,
@@ -183,6 +191,10 @@ impl Crm {
             contacts: Vec::new(),
             leads: Vec::new(),
             notes: Vec::new(),
+            lead_fields: crate::fields::lead_fields((3_383_152, 33_929_755)),
+            contact_fields: crate::fields::contact_fields(),
+            company_fields: crate::fields::company_fields(),
+            timezone: ("Europe/Moscow", "+03:00", 3 * 3600),
             next_id: 20_000_000,
             faults: Faults::default(),
             fault_turn: 0,
@@ -236,6 +248,7 @@ impl Crm {
                 created_at: t + i as i64,
                 tags: Vec::new(),
                 contact_ids: Vec::new(),
+                custom_fields_values: Vec::new(),
             });
         }
     }
@@ -422,13 +435,13 @@ pub(crate) async fn users(State(s): State<Shared>, headers: HeaderMap) -> Respon
 
 // ---------------------------------------------------------------- validation
 
-struct ItemErrors {
+pub(crate) struct ItemErrors {
     request_id: String,
     errors: Vec<Value>,
 }
 
 impl ItemErrors {
-    fn push(&mut self, code: &str, path: &str, detail: &str) {
+    pub(crate) fn push(&mut self, code: &str, path: &str, detail: &str) {
         self.errors.push(json!({"code": code, "path": path, "detail": detail}));
     }
 }
@@ -771,7 +784,8 @@ fn lead_json(host: &str, account_id: i64, l: &SimLead, with_contacts: bool) -> V
         "status_id": l.status_id, "pipeline_id": l.pipeline_id, "loss_reason_id": null,
         "created_by": l.created_by, "updated_by": l.created_by,
         "created_at": l.created_at, "updated_at": l.created_at, "closed_at": null, "closest_task_at": null,
-        "is_deleted": false, "custom_fields_values": null, "score": null, "account_id": account_id, "labor_cost": null,
+        "is_deleted": false,
+        "custom_fields_values": if l.custom_fields_values.is_empty() { Value::Null } else { Value::Array(l.custom_fields_values.clone()) }, "score": null, "account_id": account_id, "labor_cost": null,
         "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}", l.id)}},
         "_embedded": embedded,
     })
@@ -897,7 +911,16 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
                 None => ContactRef::New(parse_contact(crm, c, "_embedded.contacts.0.", &mut e)),
             },
         };
+        let offset = inner.crm.timezone.2;
+        let custom_fields_values = crate::fields::check_values(
+            &crm.lead_fields,
+            item.get("custom_fields_values"),
+            "",
+            offset,
+            &mut |code, path, detail| e.push(code, path, detail),
+        );
         let lead = SimLead {
+            custom_fields_values,
             id: 0,
             name,
             price,

@@ -14,8 +14,10 @@
 //! - `/_sim/*` — controls and counters for tests (not part of amoCRM).
 
 mod crm;
+mod fields;
 
 pub use crm::{Faults, SimContact, SimLead, SimNote, SimPipeline, SimStatus, SimUser};
+pub use fields::SimField;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -354,6 +356,16 @@ impl Simulator {
         self.shared.lock().crm.seed_leads(n, prefix)
     }
 
+    /// The leads' custom fields as the account's admin has them now (tests change them to
+    /// play an admin editing fields after the app cached them).
+    pub fn lead_fields(&self) -> Vec<SimField> {
+        self.shared.lock().crm.lead_fields.clone()
+    }
+
+    pub fn set_lead_fields(&self, fields: Vec<SimField>) {
+        self.shared.lock().crm.lead_fields = fields;
+    }
+
     pub fn leads(&self) -> Vec<SimLead> {
         self.shared.lock().crm.leads.clone()
     }
@@ -412,6 +424,7 @@ fn router(shared: Shared) -> Router {
     let api = Router::new()
         .route("/api/v4/account", get(account))
         .route("/api/v4/leads/pipelines", get(crm::pipelines))
+        .route("/api/v4/{entity}/custom_fields", get(fields::list))
         .route("/api/v4/users", get(crm::users))
         .route("/api/v4/contacts", get(crm::list_contacts).post(crm::add_contacts))
         .route("/api/v4/leads", get(crm::list_leads))
@@ -810,14 +823,31 @@ pub(crate) fn hal(body: serde_json::Value) -> Response {
     r
 }
 
-async fn account(State(s): State<Shared>, headers: HeaderMap) -> Response {
+async fn account(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
     let mut inner = s.lock();
     if let Some(r) = api_gate(&mut inner, &headers) {
         return r;
     }
     let me = token_user(&inner, &headers);
+    let with: Vec<&str> = q.get("with").map(|w| w.split(',').collect()).unwrap_or_default();
+    let mut embedded = serde_json::Map::new();
+    if with.contains(&"datetime_settings") {
+        let (zone, offset, _) = inner.crm.timezone;
+        embedded.insert(
+            "datetime_settings".into(),
+            json!({"date_pattern": "d.m.Y H:i", "short_date_pattern": "d.m.Y", "short_time_pattern": "H:i",
+                   "date_formant": "d.m.Y", "time_format": "H:i:s", "timezone": zone, "timezone_offset": offset}),
+        );
+    }
+    if with.contains(&"task_types") {
+        embedded.insert(
+            "task_types".into(),
+            json!([{"id": 1, "name": "Связаться", "color": null, "icon_id": null, "code": "FOLLOW_UP"},
+                   {"id": 2, "name": "Встреча", "color": null, "icon_id": null, "code": "MEETING"}]),
+        );
+    }
     let c = &inner.cfg;
-    hal(json!({
+    let mut body = json!({
         "id": c.account_id,
         "name": c.account_name,
         "subdomain": c.subdomain,
@@ -835,7 +865,11 @@ async fn account(State(s): State<Shared>, headers: HeaderMap) -> Response {
         "contact_name_display_order": 1,
         "currency": if c.platform == SimPlatform::Amocrm { "RUB" } else { "USD" },
         "_links": {"self": {"href": format!("https://{}/api/v4/account", c.account_host())}},
-    }))
+    });
+    if !embedded.is_empty() {
+        body["_embedded"] = serde_json::Value::Object(embedded);
+    }
+    hal(body)
 }
 
 /// `GET https://{api_domain}/oauth2/account/current/subdomain` with `X-Refresh-Token`

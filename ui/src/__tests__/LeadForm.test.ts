@@ -38,6 +38,8 @@ const reference: ReferenceData = {
   users: [{ id: 7, name: 'Anna', email: null }],
   users_restricted: false,
   current_user_id: 7,
+  lead_fields: [],
+  timezone_offset_secs: 10800,
   fetched_at: '2026-11-23T10:00:00Z',
   stale: false,
 };
@@ -45,7 +47,7 @@ const reference: ReferenceData = {
 function queued(id: number): OutboxItem {
   return {
     id, state: 'queued', title: 'x', kind: 'lead',
-    draft: { name: 'x', price: '', pipeline_id: null, status_id: null, responsible_user_id: null, tags: [], contact: null, existing_contact_id: null, note: '' },
+    draft: { name: 'x', price: '', pipeline_id: null, status_id: null, responsible_user_id: null, tags: [], contact: null, existing_contact_id: null, note: '', custom_fields: [] },
     created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', attempts: 0, next_attempt_at: null,
     error: null, field_errors: [], lead_id: null, contact_id: null, note_id: null, merged: false,
     account_domain: 'acme.amocrm.ru', other_account: false,
@@ -75,7 +77,7 @@ describe('LeadForm', () => {
       draft: {
         name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: 7, tags: ['phone', 'vip'],
         contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], email: '', responsible_user_id: null },
-        existing_contact_id: null, note: 'call back',
+        existing_contact_id: null, note: 'call back', custom_fields: [],
       },
     });
     expect((container.querySelector('#lead-name') as HTMLInputElement).value).toBe('');

@@ -15,6 +15,7 @@ use super::http::{is_html_ban, send_limited, Answer, LazyClient, Problem};
 use super::limiter::RateLimiter;
 use super::wire;
 use crate::domain::account::AccountInfo;
+use crate::domain::fields::CustomField;
 use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, User};
 use crate::domain::secret::Secret;
 use crate::domain::tokens::Access;
@@ -140,6 +141,32 @@ impl ApiClient {
             raw.into_iter().filter(|p| !p.is_archive).map(wire::RawPipeline::into_pipeline).collect();
         list.sort_by_key(|p| (!p.is_main, p.sort));
         Ok(list)
+    }
+
+    /// The custom fields of `entity` (`leads`, `contacts` or `companies`), every page
+    /// (docs/amocrm-api.md §13: the default page is short, so all pages are read).
+    pub async fn custom_fields(&self, at: Access, entity: &str) -> Result<Vec<CustomField>> {
+        let mut all = Vec::new();
+        for page in 1..=20 {
+            let path = format!("/api/v4/{entity}/custom_fields?page={page}&limit={MAX_PAGE}");
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
+            let has_next = v.pointer("/_links/next").is_some();
+            all.extend(embedded::<wire::RawCustomField>(v, "custom_fields")?.into_iter().map(CustomField::from));
+            if !has_next {
+                break;
+            }
+        }
+        all.sort_by_key(|f| (f.sort, f.id));
+        Ok(all)
+    }
+
+    /// The account's UTC offset in seconds (`datetime_settings.timezone_offset`, "+03:00"):
+    /// `date` fields are midnight there (docs/amocrm-api.md §13). 0 when amoCRM does not say.
+    pub async fn timezone_offset(&self, at: Access) -> Result<i32> {
+        let v = self.get_json(&at.domain, at.token.expose(), "/api/v4/account?with=datetime_settings").await?;
+        let offset =
+            v.as_ref().and_then(|v| v.pointer("/_embedded/datetime_settings/timezone_offset")).and_then(Value::as_str);
+        Ok(offset.and_then(wire::parse_utc_offset).unwrap_or(0))
     }
 
     /// Users of the account (admins only: others get 403 → `forbidden`, docs/amocrm-api.md §8.10).

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::domain::draft::{ContactDraft, LeadDraft};
+use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
 use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
 use crate::error::{shown, FieldCode, FieldError};
 
@@ -57,6 +58,10 @@ pub fn complex_lead_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Va
     if let Some(id) = d.responsible_user_id {
         lead["responsible_user_id"] = json!(id);
     }
+    let fields = custom_fields_values(&d.custom_fields);
+    if !fields.is_empty() {
+        lead["custom_fields_values"] = Value::Array(fields);
+    }
     let mut embedded = serde_json::Map::new();
     if !d.tags.is_empty() {
         embedded.insert("tags".into(), d.tags.iter().map(|t| json!({"name": t})).collect());
@@ -72,6 +77,75 @@ pub fn complex_lead_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Va
         lead["_embedded"] = Value::Object(embedded);
     }
     lead
+}
+
+/// `custom_fields_values` for checked entries (docs/amocrm-api.md §13), in the entries' order,
+/// so amoCRM's `custom_fields_values.N` paths point back at entry N.
+pub fn custom_fields_values(entries: &[FieldEntry]) -> Vec<Value> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let values = match e.checked.as_ref()? {
+                FieldValue::Text(t) => json!([{"value": t}]),
+                FieldValue::Number(n) => json!([{"value": n}]),
+                FieldValue::Flag(b) => json!([{"value": b}]),
+                FieldValue::Choice(id) => json!([{"enum_id": id}]),
+                FieldValue::Choices(ids) => ids.iter().map(|id| json!({"enum_id": id})).collect(),
+                FieldValue::Instant(t) => json!([{"value": t}]),
+            };
+            Some(json!({"field_id": e.field_id, "values": values}))
+        })
+        .collect()
+}
+
+/// A custom field as amoCRM lists it: `enums` and `required_statuses` are `null` when empty.
+#[derive(Deserialize)]
+pub struct RawCustomField {
+    id: i64,
+    name: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(rename = "type")]
+    field_type: FieldType,
+    #[serde(default)]
+    sort: i64,
+    #[serde(default)]
+    is_api_only: bool,
+    #[serde(default)]
+    enums: Option<Vec<FieldEnum>>,
+    #[serde(default)]
+    required_statuses: Option<Vec<RequiredStatus>>,
+}
+
+impl From<RawCustomField> for CustomField {
+    fn from(r: RawCustomField) -> CustomField {
+        CustomField {
+            id: r.id,
+            name: r.name,
+            code: r.code,
+            field_type: r.field_type,
+            sort: r.sort,
+            is_api_only: r.is_api_only,
+            enums: r.enums.unwrap_or_default(),
+            required_statuses: r.required_statuses.unwrap_or_default(),
+        }
+    }
+}
+
+/// "+03:00" / "-04:30" / "+0300" → seconds east of UTC.
+pub fn parse_utc_offset(s: &str) -> Option<i32> {
+    let s = s.trim();
+    let sign = match s.chars().next()? {
+        '+' => 1,
+        '-' => -1,
+        _ => return None,
+    };
+    let digits: String = s[1..].chars().filter(char::is_ascii_digit).collect();
+    if digits.len() != 4 || s[1..].chars().any(|c| !c.is_ascii_digit() && c != ':') {
+        return None;
+    }
+    let (h, m): (i32, i32) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }
 
 /// `POST /api/v4/leads/{id}/notes`: one text note.
@@ -101,6 +175,13 @@ pub fn lead_field(d: &LeadDraft, path: &str) -> String {
         "price" => "price".into(),
         "pipeline_id" | "status_id" => "status".into(),
         "responsible_user_id" => "responsible_user_id".into(),
+        // Entry N's field: the body lists the checked entries in order.
+        "custom_fields_values" => path
+            .split('.')
+            .nth(1)
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| d.custom_fields.iter().filter(|e| e.checked.is_some()).nth(i))
+            .map_or_else(|| "custom_fields".into(), |e| field_key(e.field_id)),
         "_embedded" => match path.strip_prefix("_embedded.contacts.0.") {
             Some(rest) => match &d.contact {
                 Some(c) => contact_field(c, "contact.", rest),
@@ -138,6 +219,7 @@ pub fn field_errors(raw: &[AmoFieldProblem], map: impl Fn(&str) -> String) -> Ve
             },
             amo_code: Some(shown(&p.code, 60)),
             detail: Some(shown(&p.detail, 200)),
+            label: None,
         })
         .collect()
 }

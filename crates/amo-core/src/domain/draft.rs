@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::domain::fields::FieldEntry;
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
 use crate::error::{FieldCode, FieldError};
@@ -50,6 +51,8 @@ pub struct LeadDraft {
     #[ts(type = "number | null")]
     pub existing_contact_id: Option<i64>,
     pub note: String,
+    /// The account's custom fields as typed (checked against the account when queued).
+    pub custom_fields: Vec<FieldEntry>,
 }
 
 /// What was typed: a lead (with its optional contact and note) or a contact alone.
@@ -218,6 +221,7 @@ impl LeadDraft {
                 contact,
                 existing_contact_id: self.existing_contact_id,
                 note,
+                custom_fields: self.custom_fields.clone(),
             })
         } else {
             Err(errors)

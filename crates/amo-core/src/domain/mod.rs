@@ -5,6 +5,7 @@
 pub mod account;
 pub mod desktop;
 pub mod draft;
+pub mod fields;
 pub mod lang;
 pub mod notice;
 pub mod outbox;

@@ -85,6 +85,10 @@ pub struct ReferenceData {
     pub users_restricted: bool,
     #[ts(type = "number | null")]
     pub current_user_id: Option<i64>,
+    /// The custom fields of leads, in amoCRM's order.
+    pub lead_fields: Vec<crate::domain::fields::CustomField>,
+    /// The account's UTC offset in seconds: `date` fields are midnight there.
+    pub timezone_offset_secs: i32,
     /// RFC 3339: when amoCRM was last asked.
     pub fetched_at: String,
     /// The data are older than the cache's freshness (or amoCRM could not be asked just now).

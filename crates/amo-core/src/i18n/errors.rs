@@ -511,7 +511,10 @@ fn entry(e: &EntryError, lang: Lang) -> String {
         EntryError::Validation(fields) => {
             let list: Vec<String> = fields
                 .iter()
-                .map(|f| format!("{}: {}", super::fields::field_label(&f.field, lang), super::field_message(f, lang)))
+                .map(|f| {
+                    let label = f.label.clone().unwrap_or_else(|| super::fields::field_label(&f.field, lang));
+                    format!("{label}: {}", super::field_message(f, lang))
+                })
                 .collect();
             let n = fields.len() as u64;
             tr(

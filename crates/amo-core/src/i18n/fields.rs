@@ -2,6 +2,7 @@
 
 use super::tr;
 use crate::domain::draft::{MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_TAG, MAX_TAGS};
+use crate::domain::fields::MAX_TEXT;
 use crate::domain::lang::Lang;
 use crate::error::{FieldCode, FieldError};
 
@@ -51,6 +52,42 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
             "no such field; there are name, price, pipeline, status, responsible, tags, note, contact-name, phone, email, contact-id",
         ),
         FieldCode::NotANumber => tr(lang, "нужно целое число (номер в amoCRM)", "a whole number (an amoCRM id) is expected"),
+        FieldCode::RequiredForStage => {
+            tr(lang, "обязательно для выбранного этапа", "required for the chosen stage")
+        }
+        FieldCode::TooLongForAmo => tr(
+            lang,
+            format!("amoCRM принимает не больше {MAX_TEXT} символов"),
+            format!("amoCRM takes at most {MAX_TEXT} characters"),
+        ),
+        FieldCode::InvalidNumber => tr(
+            lang,
+            "число: цифры и одна запятая или точка, не больше 15 цифр",
+            "a number: digits and one decimal point, at most 15 digits",
+        ),
+        FieldCode::InvalidFlag => tr(lang, "да или нет", "yes or no"),
+        FieldCode::InvalidDate => tr(lang, "дата вида 2026-12-01 или 01.12.2026", "a date like 2026-12-01 or 01.12.2026"),
+        FieldCode::InvalidDateTime => tr(
+            lang,
+            "дата и время с поясом, например 2026-12-01T10:00:00+03:00",
+            "a date and time with its offset, like 2026-12-01T10:00:00+03:00",
+        ),
+        FieldCode::InvalidUrl => tr(lang, "адрес, начинающийся с https://", "an address starting with https://"),
+        FieldCode::FieldsNotLoaded => tr(
+            lang,
+            "поля аккаунта ещё не загружены: подключитесь к amoCRM и обновите данные формы",
+            "the account's fields are not loaded yet: connect to amoCRM and refresh the form's data",
+        ),
+        FieldCode::UnknownCustomField => tr(
+            lang,
+            "в аккаунте нет такого поля; укажите номер, код или название поля, знак «=» и значение",
+            "the account has no such field (see amo-connect fields); write ID_OR_CODE_OR_NAME=VALUE",
+        ),
+        FieldCode::ReadOnlyField => tr(
+            lang,
+            "это поле можно заполнить только в amoCRM",
+            "this field can only be filled in amoCRM",
+        ),
         FieldCode::Rejected => tr(
             lang,
             format!("amoCRM не принял значение (код {amo})"),

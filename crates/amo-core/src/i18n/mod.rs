@@ -215,12 +215,21 @@ pub(crate) mod tests {
             FieldCode::Rejected,
             FieldCode::UnknownField,
             FieldCode::NotANumber,
+            FieldCode::RequiredForStage,
+            FieldCode::TooLongForAmo,
+            FieldCode::InvalidNumber,
+            FieldCode::InvalidFlag,
+            FieldCode::InvalidDate,
+            FieldCode::InvalidDateTime,
+            FieldCode::InvalidUrl,
+            FieldCode::ReadOnlyField,
+            FieldCode::FieldsNotLoaded,
+            FieldCode::UnknownCustomField,
         ] {
             let f = FieldError {
-                field: "name".into(),
-                code,
                 amo_code: Some("SomethingElse".into()),
                 detail: Some("This value is not valid.".into()),
+                ..FieldError::new("name", code)
             };
             let (ru, en) = (field_message(&f, Lang::Ru), field_message(&f, Lang::En));
             assert_ne!(ru, en, "{code:?}");

@@ -483,6 +483,7 @@ fn stored_fields(json: &str) -> Vec<FieldError> {
                 code: FieldCode::Rejected,
                 amo_code: v["code"].as_str().map(|c| c.trim_start_matches("amo_").to_string()),
                 detail: v["message"].as_str().map(str::to_string),
+                label: None,
             })
         })
         .collect()

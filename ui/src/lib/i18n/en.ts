@@ -126,6 +126,7 @@ export const en = {
   'lead.price': "Price",
   'lead.pipeline': "Pipeline",
   'lead.status': "Stage",
+  'cf.readOnly': 'Filled in amoCRM only (this field type cannot be sent from here).',
   'lead.caller': 'Who is calling',
   'lead.what': 'What they want',
   'lead.responsibleDefault': 'Whoever connected Amo Connect',

@@ -128,6 +128,7 @@ export const ru: Record<MessageKey, string> = {
   'lead.price': "Бюджет",
   'lead.pipeline': "Воронка",
   'lead.status': "Этап",
+  'cf.readOnly': 'Заполняется только в amoCRM (такой тип поля отсюда не отправить).',
   'lead.caller': 'Кто звонит',
   'lead.what': 'Что нужно',
   'lead.responsibleDefault': 'Тот, кто подключил Amo Connect',

@@ -1,0 +1,110 @@
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import LeadForm from '../components/LeadForm.svelte';
+import type { CustomField } from '../lib/bindings/CustomField';
+import type { ReferenceData } from '../lib/bindings/ReferenceData';
+import { offsetText, toEntryValue } from '../lib/customFields';
+import { i18n } from '../lib/i18n.svelte';
+import { argsOf, backend, fail } from './backend';
+
+afterEach(() => clearMocks());
+
+const f = (id: number, name: string, type: CustomField['type'], extra: Partial<CustomField> = {}): CustomField => ({
+  id, name, code: null, type, sort: id, is_api_only: false, enums: [], required_statuses: [], ...extra,
+});
+const choices = [{ id: 1, value: 'Site', sort: 1, code: null }, { id: 2, value: 'Call', sort: 2, code: null }];
+
+const reference: ReferenceData = {
+  pipelines: [{
+    id: 10, name: 'Sales', sort: 1, is_main: true,
+    statuses: [
+      { id: 2, name: 'First contact', sort: 20, color: '#fff', kind: 'open' },
+      { id: 3, name: 'Negotiation', sort: 30, color: '#fff', kind: 'open' },
+    ],
+  }],
+  users: [{ id: 7, name: 'Anna', email: null }],
+  users_restricted: false,
+  current_user_id: 7,
+  lead_fields: [
+    f(101, 'Source', 'select', { enums: choices }),
+    f(102, 'Options', 'multiselect', { enums: choices }),
+    f(103, 'Order number', 'numeric'),
+    f(104, 'Delivery', 'checkbox'),
+    f(105, 'Delivery date', 'date', { required_statuses: [{ pipeline_id: 10, status_id: 3 }] }),
+    f(106, 'Call back at', 'date_time'),
+    f(107, 'Comment', 'textarea'),
+    f(108, 'Address', 'other'),
+    f(109, 'utm_source', 'text', { is_api_only: true }),
+    f(110, 'Channel', 'radiobutton', { enums: choices }),
+  ],
+  timezone_offset_secs: 10800,
+  fetched_at: '2026-11-23T10:00:00Z',
+  stale: false,
+};
+
+const q = (c: HTMLElement, sel: string) => c.querySelector(sel) as HTMLInputElement;
+
+describe('custom fields in the lead form', () => {
+  test('each type gets its input; integration-only fields are hidden; other types are shown read-only', () => {
+    i18n.lang = 'en';
+    backend({ find_duplicates: () => [] });
+    const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
+    expect(q(container, '#cf-101').tagName).toBe('SELECT');
+    expect([...container.querySelectorAll('#cf-101 option')].map((o) => o.textContent)).toEqual(['—', 'Site', 'Call']);
+    expect(container.querySelectorAll('#cf-102 input[type=checkbox]').length).toBe(2);
+    expect(q(container, '#cf-103').getAttribute('inputmode')).toBe('decimal');
+    expect(q(container, '#cf-104').type).toBe('checkbox');
+    expect(q(container, '#cf-105').type).toBe('date');
+    expect(q(container, '#cf-106').type).toBe('datetime-local');
+    expect(q(container, '#cf-107').tagName).toBe('TEXTAREA');
+    expect(q(container, '#cf-108').textContent).toContain('Filled in amoCRM only');
+    expect(container.querySelector('#cf-109')).toBeNull();
+    expect(q(container, '#cf-110').tagName).toBe('SELECT');
+  });
+
+  test('a field the chosen stage requires is marked; values go out as entries; errors land on their inputs', async () => {
+    i18n.lang = 'en';
+    const calls = backend({
+      find_duplicates: () => [],
+      submit_lead: () =>
+        fail({
+          code: 'validation', message: 'Check the fields', remedy: 'none',
+          fields: [{ field: 'custom_fields.105', code: 'required_for_stage', message: 'required for the chosen stage' }],
+        }),
+    });
+    const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
+    const label = () => container.querySelector('label[data-type=date]')?.textContent ?? '';
+    await waitFor(() => expect(label()).not.toContain('*'));
+    await fireEvent.change(q(container, '#lead-status'), { target: { value: '3' } });
+    await waitFor(() => expect(label()).toContain('Delivery date *'));
+
+    await fireEvent.input(q(container, '#lead-name'), { target: { value: 'Sofa' } });
+    await fireEvent.change(q(container, '#cf-101'), { target: { value: '2' } });
+    const options = container.querySelectorAll('#cf-102 input[type=checkbox]');
+    await fireEvent.click(options[0] as HTMLElement);
+    await fireEvent.click(options[1] as HTMLElement);
+    await fireEvent.input(q(container, '#cf-103'), { target: { value: '1 500' } });
+    await fireEvent.click(q(container, '#cf-104'));
+    await fireEvent.input(q(container, '#cf-106'), { target: { value: '2026-12-01T10:00' } });
+    await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
+    await waitFor(() => expect(container.querySelector('#err-cf-105')?.textContent).toBe('required for the chosen stage'));
+    expect(q(container, '#cf-105').getAttribute('aria-invalid')).toBe('true');
+    expect(argsOf(calls, 'submit_lead')?.draft.custom_fields).toEqual([
+      { field_id: 101, value: '2' },
+      { field_id: 102, value: '1|2' },
+      { field_id: 103, value: '1 500' },
+      { field_id: 104, value: 'true' },
+      { field_id: 106, value: '2026-12-01T10:00:00+03:00' },
+    ]);
+    expect(q(container, '#lead-name').value).toBe('Sofa');
+  });
+
+  test('a date-time is sent in the account\'s time zone', () => {
+    const field = f(1, 'x', 'date_time');
+    expect(offsetText(10800)).toBe('+03:00');
+    expect(offsetText(-16200)).toBe('-04:30');
+    expect(toEntryValue(field, '2026-12-01T10:00', -16200)).toBe('2026-12-01T10:00:00-04:30');
+    expect(toEntryValue(f(2, 'y', 'text'), '2026-12-01T10:00', 0)).toBe('2026-12-01T10:00');
+  });
+});
