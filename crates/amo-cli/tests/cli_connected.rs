@@ -284,3 +284,21 @@ fn fields_are_listed_and_lead_add_takes_them_by_id_code_or_name_naming_what_it_r
     assert_eq!(desk.run(&["outbox", "--json"]).out.matches("\"id\"").count(), 1, "only the sofa was ever queued");
     assert_eq!(desk.sim.leads().len(), before);
 }
+
+#[test]
+fn a_caller_who_gave_only_a_number_becomes_a_contact_named_by_it() {
+    let desk = Desk::connected();
+    let r = desk.run(&[
+        "lead",
+        "add",
+        "--name",
+        "Call at 10:05",
+        "--phone",
+        "8\u{a0}912\u{202f}555-00-11",
+        "--timeout",
+        "20",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let c = desk.sim.contacts().into_iter().find(|c| c.phones == ["+79125550011"]).expect("contact");
+    assert_eq!(c.name, "+79125550011", "amoCRM needs a name: the number");
+}

@@ -227,3 +227,60 @@ async fn a_lead_that_waited_for_amocrm_is_announced_by_one_notification() -> any
     w.close().await?;
     Ok(())
 }
+
+/// The account's custom fields in the real window: drawn by type from amoCRM's list, a field the
+/// chosen stage requires marked and refused while empty, then the lead with a choice, several
+/// choices, a number, text, a checkbox and a date reaches amoCRM with each in its shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_with_custom_fields_typed_in_the_window_reaches_amocrm_with_each_in_its_shape() -> anyhow::Result<()> {
+    let (sim, env) = connected_env().await?;
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    w.click("#nav-lead").await?;
+    w.find("#cf-701001 option[value='801002']").await?; // the fields came from amoCRM
+    assert!(w.client.find(fantoccini::Locator::Css("#cf-701013")).await.is_err(), "integration-only field hidden");
+    w.fill("#lead-name", "Sofa, delivered").await?;
+    // The negotiation stage requires the delivery date: marked, and refused while empty.
+    w.click("#lead-status option[value='33929755']").await?;
+    w.click("#cf-701001 option[value='801002']").await?;
+    w.click("#cf-701002 input[value='801011']").await?;
+    w.click("#cf-701002 input[value='801012']").await?;
+    w.fill("#cf-701004", "1500").await?;
+    w.fill("#cf-701005", "Казань").await?;
+    w.click("#cf-701006").await?;
+    let label = w.find("label[data-type=date]").await?.text().await?;
+    assert!(label.starts_with("Дата доставки *"), "{label}");
+    w.click("#lead-submit").await?;
+    let refused = w.text("#err-cf-701007").await?;
+    assert!(refused.contains("required for the chosen stage"), "{refused}");
+    // A date input takes the date as the browser's own value.
+    w.client
+        .execute(
+            "const d = document.querySelector('#cf-701007'); d.value = '2026-12-01'; d.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![],
+        )
+        .await?;
+    w.screenshot("15-lead-form-custom-fields.png").await?;
+    w.click("#lead-submit").await?;
+    w.find("#lead-notice").await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let lead = loop {
+        if let Some(l) = sim.leads().into_iter().find(|l| l.name == "Sofa, delivered") {
+            break l;
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the lead never reached amoCRM");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let value = |id: i64| {
+        lead.custom_fields_values.iter().find(|f| f["field_id"] == id).map(|f| f["values"].clone()).unwrap_or_default()
+    };
+    assert_eq!(value(701_001)[0]["enum_id"], 801_002);
+    assert_eq!(value(701_002).as_array().map(Vec::len), Some(2));
+    assert_eq!(value(701_004)[0]["value"], "1500");
+    assert_eq!(value(701_005)[0]["value"], "Казань");
+    assert_eq!(value(701_006)[0]["value"], true);
+    assert_eq!(value(701_007)[0]["value"], 1_796_072_400, "2026-12-01 00:00 in the account's zone (+03:00)");
+    assert_eq!(lead.status_id, 33_929_755);
+    w.close().await?;
+    Ok(())
+}

@@ -90,6 +90,8 @@ describe('custom fields in the lead form', () => {
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(container.querySelector('#err-cf-105')?.textContent).toBe('required for the chosen stage'));
     expect(q(container, '#cf-105').getAttribute('aria-invalid')).toBe('true');
+    expect(container.querySelector('#err-custom-fields')).toBeNull();
+    expect(container.querySelectorAll('.field-error').length).toBe(1);
     expect(argsOf(calls, 'submit_lead')?.draft.custom_fields).toEqual([
       { field_id: 101, value: '2' },
       { field_id: 102, value: '1|2' },

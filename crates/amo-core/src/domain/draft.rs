@@ -124,11 +124,9 @@ impl ContactDraft {
     pub fn validated(&self, prefix: &str, platform: Platform) -> Result<ContactDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
         let err = |field: &str, code| FieldError::new(format!("{prefix}{field}"), code);
-        let first_name = self.first_name.trim().to_string();
+        let mut first_name = self.first_name.trim().to_string();
         let last_name = self.last_name.trim().to_string();
-        if first_name.is_empty() && last_name.is_empty() {
-            errors.push(err("first_name", FieldCode::Required));
-        }
+        let nameless = first_name.is_empty() && last_name.is_empty();
         for (field, v) in [("first_name", &first_name), ("last_name", &last_name)] {
             if too_long(v, MAX_NAME) {
                 errors.push(err(field, FieldCode::TooLong));
@@ -157,6 +155,14 @@ impl ContactDraft {
                 String::new()
             }
         };
+        // A caller who gave only a number: amoCRM needs a name, so the contact is named by its
+        // number (then its e-mail), as telephony integrations do; renamed in amoCRM later.
+        if nameless {
+            match phones.first().or(Some(&email).filter(|e| !e.is_empty())) {
+                Some(n) => first_name = n.clone(),
+                None => errors.push(err("first_name", FieldCode::Required)),
+            }
+        }
         if errors.is_empty() {
             Ok(ContactDraft { first_name, last_name, phones, email, responsible_user_id: self.responsible_user_id })
         } else {
@@ -241,6 +247,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_caller_who_gave_only_a_number_is_a_contact_named_by_it() {
+        let only_phone = ContactDraft { phones: vec!["8 912 123-45-67".into()], ..Default::default() };
+        let c = only_phone.validated("", Platform::Amocrm).expect("a number is enough");
+        assert_eq!((c.first_name.as_str(), c.phones.as_slice()), ("+79121234567", &["+79121234567".to_string()][..]));
+        let only_email = ContactDraft { email: "Anna@Example.com".into(), ..Default::default() };
+        assert_eq!(only_email.validated("", Platform::Amocrm).expect("email").first_name, "Anna@example.com");
+        let nothing = ContactDraft { phones: vec!["12".into()], ..Default::default() };
+        let e = nothing.validated("contact.", Platform::Amocrm).expect_err("no name, no valid number");
+        assert!(e.iter().any(|f| f.field == "contact.first_name" && f.code == FieldCode::Required), "{e:?}");
+    }
+
+    #[test]
     fn a_lead_draft_reports_every_bad_field_at_once() {
         let d = LeadDraft {
             name: "  ".into(),
@@ -261,7 +279,6 @@ mod tests {
                 ("name", FieldCode::Required),
                 ("price", FieldCode::InvalidPrice),
                 ("tags", FieldCode::InvalidTag),
-                ("contact.first_name", FieldCode::Required),
                 ("contact.phones.0", FieldCode::InvalidPhone),
                 ("contact.email", FieldCode::InvalidEmail),
             ]

@@ -19,13 +19,31 @@ pub fn normalize_phone(raw: &str, platform: Platform) -> Result<String, FieldCod
     for c in rest.chars() {
         match c {
             '0'..='9' => digits.push(c),
-            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+            // Spaces and dashes as pasted from web pages and messengers: no-break, narrow
+            // no-break, thin and figure spaces, zero-width space, hyphens and en/em dashes.
+            ' '
+            | '-'
+            | '.'
+            | '('
+            | ')'
+            | '/'
+            | '\u{a0}'
+            | '\u{202f}'
+            | '\u{2009}'
+            | '\u{2007}'
+            | '\u{200b}'
+            | '\u{2010}'..='\u{2015}'
+            | '\u{2212}' => {}
             _ => return Err(FieldCode::InvalidPhone),
         }
     }
     let intl = if plus {
         digits
     } else if let Some(r) = digits.strip_prefix("00") {
+        r.to_string()
+    } else if let Some(r) = digits.strip_prefix("810").filter(|r| platform == Platform::Amocrm && r.len() >= 9) {
+        // The Russian trunk prefix for abroad: 8-10-country-number (an 11-digit "8 10…" is no
+        // Russian number, so a longer one is international).
         r.to_string()
     } else if platform == Platform::Amocrm && digits.len() == 11 && (digits.starts_with('8') || digits.starts_with('7'))
     {
@@ -70,6 +88,19 @@ mod tests {
         assert_eq!(normalize_phone("12-34", ru), Err(FieldCode::InvalidPhone));
         assert_eq!(normalize_phone("+7 912 CALL ME", ru), Err(FieldCode::InvalidPhone));
         assert_eq!(normalize_phone("+1234567890123456", ru), Err(FieldCode::InvalidPhone));
+    }
+
+    #[test]
+    fn pasted_spaces_and_dashes_the_810_prefix_and_kommo_numbers() {
+        let ru = Platform::Amocrm;
+        assert_eq!(normalize_phone("+7\u{202f}912\u{2009}123\u{2011}45\u{2013}67", ru), Ok("+79121234567".into()));
+        assert_eq!(normalize_phone("8\u{a0}(912)\u{a0}123-45-67\u{200b}", ru), Ok("+79121234567".into()));
+        assert_eq!(normalize_phone("810 44 20 7946 0958", ru), Ok("+442079460958".into()));
+        assert_eq!(normalize_phone("810 375 29 123 45 67", ru), Ok("+375291234567".into()));
+        // Kommo accounts are not Russian by default: ten digits are not turned into +7.
+        assert_eq!(normalize_phone("9121234567", Platform::Kommo), Err(FieldCode::PhoneNeedsCountryCode));
+        assert_eq!(normalize_phone("89121234567", Platform::Kommo), Err(FieldCode::PhoneNeedsCountryCode));
+        assert_eq!(normalize_phone("810 44 20 7946 0958", Platform::Kommo), Err(FieldCode::PhoneNeedsCountryCode));
     }
 
     #[test]
