@@ -6,7 +6,7 @@
 use amo_core::domain::desktop::DesktopView;
 use amo_core::domain::draft::{ContactDraft, Draft, LeadDraft};
 use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
-use amo_core::domain::reference::{ContactMatch, ReferenceData};
+use amo_core::domain::reference::{ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults};
 use amo_core::domain::settings::SettingsPatch;
 use amo_core::domain::update::{UpdateCheck, UpdateStatus};
 use amo_core::domain::views::{ConnectStarted, OpenRequest, SettingsView, StatusView};

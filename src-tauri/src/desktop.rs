@@ -160,7 +160,14 @@ pub fn window_moved<R: Runtime>(app: &AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         SCHEDULED.store(false, Ordering::SeqCst);
-        save_window_state(&app);
+        // On the main thread, like the plugin's own saving: saving reads the window (which
+        // waits for the main thread) while holding the plugin's cache lock, and the main thread
+        // takes that lock on a close request — from here it would deadlock the app on a close
+        // that comes while a save is under way.
+        let handle = app.clone();
+        if let Err(e) = app.run_on_main_thread(move || save_window_state(&handle)) {
+            tracing::warn!("could not save the window's size and place: {e}");
+        }
     });
 }
 

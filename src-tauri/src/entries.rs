@@ -4,7 +4,7 @@
 
 use amo_core::domain::draft::{ContactDraft, Draft, LeadDraft};
 use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
-use amo_core::domain::reference::{ContactMatch, ReferenceData};
+use amo_core::domain::reference::{ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults};
 use amo_core::Result;
 use tauri::AppHandle;
 
@@ -81,5 +81,21 @@ pub async fn outbox_discard(app: &AppHandle, state: &AppState, id: i64) -> Resul
 pub async fn open_in_amocrm(app: &AppHandle, state: &AppState, id: i64) -> Result<bool> {
     let item = state.core().outbox_item(id)?;
     let Some(url) = item.lead_url.or(item.contact_url) else { return Ok(false) };
+    Ok(crate::handlers::open_in_browser(app, &url))
+}
+
+/// The window's search in amoCRM.
+pub async fn search_amocrm(_app: &AppHandle, state: &AppState, query: String) -> Result<SearchResults> {
+    state.core().search(&query).await
+}
+
+/// The newest leads, for the window's list.
+pub async fn recent_leads(_app: &AppHandle, state: &AppState, limit: u32) -> Result<Vec<LeadSummary>> {
+    state.core().list_leads(limit.clamp(1, 250) as usize).await
+}
+
+/// Opens a found lead or contact in amoCRM: the URL is built in Rust for the connected account.
+pub async fn open_amocrm_record(app: &AppHandle, state: &AppState, kind: RecordKind, id: i64) -> Result<bool> {
+    let url = state.core().record_url(kind, id)?;
     Ok(crate::handlers::open_in_browser(app, &url))
 }

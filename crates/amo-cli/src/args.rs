@@ -282,6 +282,16 @@ pub enum ContactAction {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Find the existing customer: contacts whose phone or e-mail is this one (re-checked on the
+    /// field itself, so +7… and 8… are the same number), with their open leads. Nothing found is
+    /// an empty answer and exit 0.
+    Find {
+        /// A phone number or an e-mail address.
+        phone_or_email: String,
+        /// Print JSON (stable keys) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

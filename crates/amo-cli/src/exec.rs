@@ -102,6 +102,16 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             let item = app.queue_contact(&draft).map_err(as_flags)?;
             settle(app, item.id, &wait, io).await
         }
+        Command::Contact { action: ContactAction::Find { phone_or_email, json } } => {
+            let q = phone_or_email.trim();
+            let (phone, email) = if q.contains('@') { ("", q) } else { (q, "") };
+            let found = app.find_duplicates(phone, email).await?;
+            if json {
+                print::json(io.out, &found)
+            } else {
+                print::customers(io.out, &found, app.cached_reference()?.as_ref(), lang)
+            }
+        }
         Command::Outbox { action: Some(OutboxAction::Retry { id, wait }), .. } => {
             let n = app.outbox_retry(id)?;
             writeln!(io.err, "{}", text(Msg::DueNow { n }, io.lang)).map_err(Error::output)?;

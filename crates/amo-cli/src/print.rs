@@ -7,7 +7,7 @@ use std::io::Write;
 use amo_core::clock::rfc3339;
 use amo_core::domain::fields::CustomField;
 use amo_core::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
-use amo_core::domain::reference::{LeadSummary, Pipeline, ReferenceData, StageKind};
+use amo_core::domain::reference::{ContactMatch, LeadSummary, Pipeline, ReferenceData, StageKind};
 use amo_core::domain::views::{SettingsView, StatusView};
 use amo_core::error::{is_bidi_control, AmoError};
 use amo_core::{Error, Lang, Result};
@@ -118,6 +118,43 @@ pub fn pipelines(out: &mut (dyn Write + Send), pipelines: &[Pipeline], lang: Lan
                 StageKind::Lost => "lost",
             };
             line(out, &format!("{:<12}{:<12}{:<10}  {}", "", s.id, kind, clean(&s.name)))?;
+        }
+    }
+    Ok(())
+}
+
+/// `contact find`: each contact (id, name, phones and e-mails) and its open leads (id, name,
+/// pipeline · stage, responsible) — names from the account's cached reference data.
+pub fn customers(
+    out: &mut (dyn Write + Send),
+    found: &[ContactMatch],
+    reference: Option<&ReferenceData>,
+    lang: Lang,
+) -> Result<()> {
+    if found.is_empty() {
+        return line(out, &text(Msg::NoCustomer, lang));
+    }
+    for c in found {
+        line(
+            out,
+            &format!(
+                "{:<12}{}  {}",
+                c.id,
+                clean(&c.name),
+                clean(&[c.phones.clone(), c.emails.clone()].concat().join(", "))
+            ),
+        )?;
+        for l in &c.open_leads {
+            let pipeline = reference.and_then(|r| r.pipelines.iter().find(|p| p.id == l.pipeline_id));
+            let stage = pipeline.and_then(|p| p.statuses.iter().find(|s| s.id == l.status_id));
+            let where_ = match (pipeline, stage) {
+                (Some(p), Some(s)) => format!("{} · {}", p.name, s.name),
+                _ => format!("{}/{}", l.pipeline_id, l.status_id),
+            };
+            let who = reference
+                .and_then(|r| r.users.iter().find(|u| u.id == l.responsible_user_id))
+                .map_or_else(|| l.responsible_user_id.to_string(), |u| u.name.clone());
+            line(out, &format!("  {:<12}{}  [{}]  {}", l.id, clean(&l.name), clean(&where_), clean(&who)))?;
         }
     }
     Ok(())

@@ -30,6 +30,7 @@ pub enum Msg<'a> {
     NoPipelines,
     OnlyYou,
     RequiredIn { pipeline: i64, status: i64 },
+    NoCustomer,
 }
 
 pub fn text(m: Msg<'_>, lang: Lang) -> String {
@@ -111,6 +112,7 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             "Список пользователей видят только администраторы amoCRM; показан только ваш.".into(),
             "Only amoCRM admins may list users; showing only you.".into(),
         ),
+        Msg::NoCustomer => pick("Такого клиента в amoCRM нет.".into(), "No such customer in amoCRM.".into()),
         Msg::RequiredIn { pipeline, status } => pick(
             format!("обязательно на этапе {status} воронки {pipeline}"),
             format!("required in stage {status} of pipeline {pipeline}"),

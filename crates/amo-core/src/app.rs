@@ -197,6 +197,17 @@ impl AmoConnect {
         self.reference.cached()
     }
 
+    /// Leads and contacts amoCRM finds for a name, phone or e-mail (the window's search).
+    pub async fn search(&self, query: &str) -> Result<crate::domain::reference::SearchResults> {
+        self.reference.search(query).await
+    }
+
+    /// A record's page in amoCRM, on the connected account.
+    pub fn record_url(&self, kind: crate::domain::reference::RecordKind, id: i64) -> Result<String> {
+        let account = self.ctx.store.account().load()?.ok_or(crate::error::AmoError::NotConnected)?;
+        Ok(crate::domain::reference::record_url(&account.domain, kind, id))
+    }
+
     /// The custom fields of `entity` (leads, contacts, companies), from amoCRM.
     pub async fn custom_fields(&self, entity: &str) -> Result<Vec<crate::domain::fields::CustomField>> {
         self.reference.custom_fields(entity).await

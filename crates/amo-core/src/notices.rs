@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use crate::context::Ctx;
 use crate::domain::notice::Notice;
 use crate::domain::outbox::OutboxState;
+use crate::domain::reference::{record_url, RecordKind};
 use crate::error::{Error, ErrorCode, Result};
 
 /// How many sent entries' titles a burst notice names.
@@ -79,7 +80,7 @@ impl Notices {
             [] => {}
             [one] => notices.push(Notice::Sent {
                 title: one.draft.title(),
-                url: one.lead_id.zip(one.domain.as_deref()).map(|(id, d)| format!("https://{d}/leads/detail/{id}")),
+                url: one.lead_id.zip(one.domain.as_deref()).map(|(id, d)| record_url(d, RecordKind::Lead, id)),
             }),
             many => notices.push(Notice::SentMany {
                 count: many.len() as u32,

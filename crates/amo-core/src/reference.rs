@@ -16,7 +16,10 @@ use crate::domain::draft::LeadDraft;
 use crate::domain::fields::{check_entries, CustomField};
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
-use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStatus, ReferenceData, StageKind, User};
+use crate::domain::reference::{
+    ContactMatch, LeadSummary, Pipeline, PipelineStatus, ReferenceData, SearchResults, StageKind, User, LOST_STATUS_ID,
+    MAX_OPEN_LEADS_READ, WON_STATUS_ID,
+};
 use crate::error::{AmoError, Error, FieldCode, FieldError, Result};
 
 /// Older than this, the window refreshes the cache in the background.
@@ -217,16 +220,32 @@ impl Reference {
         let email = Some(email.trim().to_lowercase()).filter(|e| valid_email(e));
         let mut found: Vec<ContactMatch> = Vec::new();
         let api = self.ctx.amo.api();
+        let mut lead_ids: Vec<(i64, Vec<i64>)> = Vec::new();
         for query in phone.iter().map(|p| p.trim_start_matches('+').to_string()).chain(email.clone()) {
-            let hits = self.session.with_token(|a| api.search_contacts(a, &query)).await?;
-            for c in hits {
+            let hits = self.session.with_token(|a| api.search_contacts_with_leads(a, &query)).await?;
+            for (c, leads) in hits {
                 let same_phone = phone
                     .as_ref()
                     .is_some_and(|p| c.phones.iter().any(|x| normalize_phone(x, platform).is_ok_and(|n| &n == p)));
                 let same_email = email.as_ref().is_some_and(|e| c.emails.iter().any(|x| x.trim().to_lowercase() == *e));
                 if (same_phone || same_email) && !found.iter().any(|f| f.id == c.id) {
+                    lead_ids.push((c.id, leads));
                     found.push(c);
                 }
+            }
+        }
+        // The customer's leads still in work, so the user sees what is already open for them.
+        for (contact, ids) in lead_ids {
+            let mut open = Vec::new();
+            for id in ids.into_iter().take(MAX_OPEN_LEADS_READ) {
+                if let Some(l) = self.session.with_token(|a| api.lead(a, id)).await? {
+                    if l.status_id != WON_STATUS_ID && l.status_id != LOST_STATUS_ID {
+                        open.push(l);
+                    }
+                }
+            }
+            if let Some(c) = found.iter_mut().find(|c| c.id == contact) {
+                c.open_leads = open;
             }
         }
         Ok(found)
@@ -263,6 +282,24 @@ impl Reference {
     pub async fn custom_fields(&self, entity: &str) -> Result<Vec<CustomField>> {
         let api = self.ctx.amo.api();
         self.session.with_token(|a| api.custom_fields(a, entity)).await
+    }
+
+    /// The window's search: leads and contacts amoCRM's `query` finds for a name, phone or
+    /// e-mail. A phone is asked for by its digits in international form without the `+`, so
+    /// `8 912…` finds a contact stored as `+7 912…` (docs/amocrm-api.md §11.8).
+    pub async fn search(&self, query: &str) -> Result<SearchResults> {
+        let q = query.trim();
+        if q.chars().count() < 2 {
+            return Err(Error::validation(vec![FieldError::new("query", FieldCode::Required)]));
+        }
+        let q = match normalize_phone(q, self.platform()) {
+            Ok(p) => p.trim_start_matches('+').to_string(),
+            Err(_) => q.chars().take(100).collect(),
+        };
+        let api = self.ctx.amo.api();
+        let contacts = self.session.with_token(|a| api.search_contacts(a, &q)).await?;
+        let leads = self.session.with_token(|a| api.search_leads(a, &q)).await?;
+        Ok(SearchResults { leads, contacts })
     }
 
     /// Up to `limit` newest leads from amoCRM (`lead list`).

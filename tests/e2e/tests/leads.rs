@@ -281,6 +281,15 @@ async fn a_lead_with_custom_fields_typed_in_the_window_reaches_amocrm_with_each_
     assert_eq!(value(701_006)[0]["value"], true);
     assert_eq!(value(701_007)[0]["value"], 1_796_072_400, "2026-12-01 00:00 in the account's zone (+03:00)");
     assert_eq!(lead.status_id, 33_929_755);
+
+    // Find: the new lead is among the newest and found by name; the list shows its stage.
+    w.click("#nav-find").await?;
+    w.find(&format!("#recent-leads li[data-id='{}']", lead.id)).await?;
+    w.fill("#find-query", "Sofa, delivered").await?;
+    w.click("#find-submit").await?;
+    let hit = w.text(&format!("#found-leads li[data-id='{}']", lead.id)).await?;
+    assert!(hit.contains("Воронка · Переговоры"), "{hit}");
+    w.screenshot("16-find.png").await?;
     w.close().await?;
     Ok(())
 }

@@ -601,15 +601,16 @@ fn parse_array(body: &Bytes) -> Result<Vec<Value>, Response> {
 
 // ---------------------------------------------------------------- contacts
 
-fn contact_json(host: &str, c: &SimContact) -> Value {
+/// A contact as amoCRM lists it; with `leads` (`with=leads`), the ids of its leads embedded.
+fn contact_json(host: &str, c: &SimContact, leads: Option<&[SimLead]>) -> Value {
     let mut fields = Vec::new();
     if !c.phones.is_empty() {
-        fields.push(json!({"field_id": 1001, "field_name": "Телефон", "field_code": "PHONE", "field_type": "multitext",
-            "values": c.phones.iter().map(|p| json!({"value": p, "enum_id": 1, "enum_code": "WORK"})).collect::<Vec<_>>()}));
+        fields.push(json!({"field_id": 702_001, "field_name": "Телефон", "field_code": "PHONE", "field_type": "multitext",
+            "values": c.phones.iter().map(|p| json!({"value": p, "enum_id": 802_001, "enum_code": "WORK"})).collect::<Vec<_>>()}));
     }
     if !c.emails.is_empty() {
-        fields.push(json!({"field_id": 1002, "field_name": "Email", "field_code": "EMAIL", "field_type": "multitext",
-            "values": c.emails.iter().map(|m| json!({"value": m, "enum_id": 2, "enum_code": "WORK"})).collect::<Vec<_>>()}));
+        fields.push(json!({"field_id": 702_002, "field_name": "Email", "field_code": "EMAIL", "field_type": "multitext",
+            "values": c.emails.iter().map(|m| json!({"value": m, "enum_id": 802_011, "enum_code": "WORK"})).collect::<Vec<_>>()}));
     }
     json!({
         "id": c.id, "name": c.name, "first_name": c.first_name, "last_name": c.last_name,
@@ -619,7 +620,12 @@ fn contact_json(host: &str, c: &SimContact) -> Value {
         "custom_fields_values": if fields.is_empty() { Value::Null } else { Value::Array(fields) },
         "account_id": 0,
         "_links": {"self": {"href": format!("https://{host}/api/v4/contacts/{}", c.id)}},
-        "_embedded": {"tags": [], "companies": []},
+        "_embedded": match leads {
+            None => json!({"tags": [], "companies": []}),
+            Some(all) => json!({"tags": [], "companies": [], "leads": all.iter().filter(|l| l.contact_ids.contains(&c.id))
+                .map(|l| json!({"id": l.id, "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}", l.id)}}}))
+                .collect::<Vec<_>>()}),
+        },
     })
 }
 
@@ -698,6 +704,7 @@ pub(crate) async fn list_contacts(State(s): State<Shared>, headers: HeaderMap, Q
         return r;
     }
     let host = inner.cfg.account_host();
+    let with_leads = q.with.as_deref().is_some_and(|w| w.split(',').any(|x| x == "leads"));
     let mut found: Vec<SimContact> = inner
         .crm
         .contacts
@@ -718,7 +725,7 @@ pub(crate) async fn list_contacts(State(s): State<Shared>, headers: HeaderMap, Q
     hal(json!({
         "_page": page,
         "_links": links(&host, "/api/v4/contacts", page, q.limit.unwrap_or(50), has_next),
-        "_embedded": {"contacts": page_items.iter().map(|c| contact_json(&host, c)).collect::<Vec<_>>()},
+        "_embedded": {"contacts": page_items.iter().map(|c| contact_json(&host, c, with_leads.then_some(&inner.crm.leads[..]))).collect::<Vec<_>>()},
     }))
 }
 
@@ -797,6 +804,19 @@ fn lead_matches(l: &SimLead, q: &str) -> bool {
         || l.name.to_lowercase().contains(&q)
         || l.price.to_string() == q
         || l.tags.iter().any(|t| t.to_lowercase().contains(&q))
+}
+
+/// `GET /api/v4/leads/{id}`: one lead with its contacts; 204 when there is none (docs/amocrm-api.md §8.2).
+pub(crate) async fn get_lead(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    let host = inner.cfg.account_host();
+    match inner.crm.leads.iter().find(|l| l.id == id) {
+        Some(l) => hal(lead_json(&host, inner.cfg.account_id, l, true)),
+        None => no_content(),
+    }
 }
 
 pub(crate) async fn list_leads(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {

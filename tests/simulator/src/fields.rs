@@ -5,7 +5,7 @@
 //! A `date` or `birthday` value is stored as the midnight of its day in the account's time zone,
 //! as amoCRM does: a UTC midnight sent to a UTC+3 account reads back as the previous day.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -138,18 +138,25 @@ pub(crate) struct PageQuery {
     limit: Option<usize>,
 }
 
+pub(crate) async fn list_leads(s: State<Shared>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+    list(s, "leads", headers, q)
+}
+
+pub(crate) async fn list_contacts(s: State<Shared>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+    list(s, "contacts", headers, q)
+}
+
+pub(crate) async fn list_companies(s: State<Shared>, headers: HeaderMap, q: Query<PageQuery>) -> Response {
+    list(s, "companies", headers, q)
+}
+
 /// `GET /api/v4/{entity}/custom_fields?page=&limit=`: 50 per page by default, at most 250.
-pub(crate) async fn list(
-    State(s): State<Shared>,
-    Path(entity): Path<String>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
+fn list(State(s): State<Shared>, entity: &str, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
     let inner = &mut *s.lock();
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
-    let all = match entity.as_str() {
+    let all = match entity {
         "leads" => &inner.crm.lead_fields,
         "contacts" => &inner.crm.contact_fields,
         "companies" => &inner.crm.company_fields,
@@ -157,7 +164,7 @@ pub(crate) async fn list(
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 250);
     let page = q.page.unwrap_or(1).max(1);
-    let chunk: Vec<Value> = all.iter().skip((page - 1) * limit).take(limit).map(|f| f.json(&entity)).collect();
+    let chunk: Vec<Value> = all.iter().skip((page - 1) * limit).take(limit).map(|f| f.json(entity)).collect();
     if chunk.is_empty() {
         return StatusCode::NO_CONTENT.into_response();
     }

@@ -136,7 +136,10 @@ describe('LeadForm', () => {
     i18n.lang = 'en';
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const calls = backend({
-      find_duplicates: () => [{ id: 99, name: 'Ivan Petrov', phones: ['+79121234567'], emails: [] }],
+      find_duplicates: () => [{
+        id: 99, name: 'Ivan Petrov', phones: ['+79121234567'], emails: [],
+        open_leads: [{ id: 501, name: 'Chairs for the office', price: 0, pipeline_id: 10, status_id: 3, responsible_user_id: 7, created_by: 7, created_at: 1_700_000_000, contact_ids: [99] }],
+      }],
       submit_lead: () => queued(6),
     });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
@@ -144,6 +147,8 @@ describe('LeadForm', () => {
     await input(container, '#contact-phone', '+7 912 123 45 67');
     await vi.advanceTimersByTimeAsync(500);
     await waitFor(() => expect(container.querySelector('#dup-offer-99')?.textContent).toContain('Ivan Petrov'));
+    // The customer's leads still in work, with stage and responsible.
+    expect(container.querySelector('#dup-offer-99 .open-leads li')?.textContent).toBe('Chairs for the office Sales · Negotiation · Anna');
     await fireEvent.click(container.querySelector('#dup-offer-99 .dup-attach') as HTMLButtonElement);
     expect(container.querySelector('#dup-attached')?.textContent).toContain('Ivan Petrov');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);

@@ -191,6 +191,28 @@ impl ApiClient {
         Ok(embedded::<Value>(v, "contacts")?.iter().filter_map(wire::contact_match).collect())
     }
 
+    /// Like [`Self::search_contacts`], with the ids of each contact's leads (`with=leads`).
+    pub async fn search_contacts_with_leads(&self, at: Access, query: &str) -> Result<Vec<(ContactMatch, Vec<i64>)>> {
+        let path = format!("/api/v4/contacts?limit=50&with=leads&query={}", urlencode(query));
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
+        Ok(embedded::<Value>(v, "contacts")?
+            .iter()
+            .filter_map(|c| Some((wire::contact_match(c)?, wire::embedded_lead_ids(c))))
+            .collect())
+    }
+
+    /// `GET /api/v4/leads/{id}`; `None` when there is no such lead (204).
+    pub async fn lead(&self, at: Access, id: i64) -> Result<Option<LeadSummary>> {
+        let v = self.get_json(&at.domain, at.token.expose(), &format!("/api/v4/leads/{id}?with=contacts")).await?;
+        Ok(v.as_ref().and_then(wire::lead_summary))
+    }
+
+    /// Leads amoCRM's full-text `query` finds (name, price, tags, custom fields), newest first.
+    pub async fn search_leads(&self, at: Access, query: &str) -> Result<Vec<LeadSummary>> {
+        let extra = format!("order[created_at]=desc&query={}", urlencode(query));
+        Ok(self.leads_page(at, 1, 50, &extra).await?.0)
+    }
+
     /// Every contact created in second `created_at`, with the user who created each (to find a
     /// contact whose answer was lost; docs/amocrm-api.md §8.2 on `filter[created_at]`).
     pub async fn contacts_created_at(&self, at: Access, created_at: i64) -> Result<Vec<(ContactMatch, i64)>> {

@@ -261,7 +261,19 @@ pub fn contact_match(c: &Value) -> Option<ContactMatch> {
         name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
         phones: multitext(c, "PHONE"),
         emails: multitext(c, "EMAIL"),
+        open_leads: Vec::new(),
     })
+}
+
+/// The ids of a contact's leads (`with=leads`), newest (highest id) first.
+pub fn embedded_lead_ids(c: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = c
+        .pointer("/_embedded/leads")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|l| l.get("id").and_then(Value::as_i64)).collect())
+        .unwrap_or_default();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids
 }
 
 pub fn lead_summary(l: &Value) -> Option<LeadSummary> {

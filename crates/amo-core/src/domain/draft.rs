@@ -160,7 +160,8 @@ impl ContactDraft {
         if nameless {
             match phones.first().or(Some(&email).filter(|e| !e.is_empty())) {
                 Some(n) => first_name = n.clone(),
-                None => errors.push(err("first_name", FieldCode::Required)),
+                // First, in the form's order (the name fields come before phones and e-mail).
+                None => errors.insert(0, err("first_name", FieldCode::Required)),
             }
         }
         if errors.is_empty() {

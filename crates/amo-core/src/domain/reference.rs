@@ -95,6 +95,32 @@ pub struct ReferenceData {
     pub stale: bool,
 }
 
+/// What amoCRM record a link opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum RecordKind {
+    Lead,
+    Contact,
+}
+
+/// The record's page in amoCRM's web interface on `domain`.
+pub fn record_url(domain: &str, kind: RecordKind, id: i64) -> String {
+    let what = match kind {
+        RecordKind::Lead => "leads",
+        RecordKind::Contact => "contacts",
+    };
+    format!("https://{domain}/{what}/detail/{id}")
+}
+
+/// What the window's search found in amoCRM.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct SearchResults {
+    pub leads: Vec<LeadSummary>,
+    pub contacts: Vec<ContactMatch>,
+}
+
 /// An existing contact as the duplicate check shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
 #[ts(export)]
@@ -104,7 +130,14 @@ pub struct ContactMatch {
     pub name: String,
     pub phones: Vec<String>,
     pub emails: Vec<String>,
+    /// Its leads still in work (not won or lost), newest first — filled in by the existing-
+    /// customer check, empty elsewhere.
+    #[serde(default)]
+    pub open_leads: Vec<LeadSummary>,
 }
+
+/// How many of a contact's leads the existing-customer check reads (one request each).
+pub const MAX_OPEN_LEADS_READ: usize = 5;
 
 /// A lead as `lead list` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]

@@ -38,6 +38,12 @@ macro_rules! for_each_command {
             reference_data(refresh: bool) -> ReferenceData;
             /// Existing contacts with this phone or e-mail (re-checked).
             find_duplicates(phone: String, email: String) -> Vec<ContactMatch>;
+            /// Leads and contacts amoCRM finds for a name, phone or e-mail.
+            search_amocrm(query: String) -> SearchResults;
+            /// The newest leads in amoCRM (at most 250).
+            recent_leads(limit: u32) -> Vec<LeadSummary>;
+            /// Opens a lead or contact of the connected account in amoCRM; whether a browser opened.
+            open_amocrm_record(kind: RecordKind, id: i64) -> bool;
             /// Checks and queues a lead.
             submit_lead(draft: LeadDraft) -> OutboxItem;
             /// Checks and queues a contact.

@@ -14,7 +14,7 @@ use crate::domain::{
     desktop::DesktopView,
     draft::{ContactDraft, Draft, LeadDraft},
     outbox::{OutboxItem, OutboxSummary},
-    reference::{ContactMatch, ReferenceData},
+    reference::{ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults},
     settings::SettingsPatch,
     update::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStatus},
     views::{ConnectOutcome, ConnectStarted, OpenRequest, SettingsView, StatusView},

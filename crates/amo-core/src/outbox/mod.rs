@@ -33,6 +33,7 @@ use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
 use crate::domain::lang::Lang;
 use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use crate::domain::platform::Platform;
+use crate::domain::reference::{record_url, RecordKind};
 use crate::error::{AmoError, EntryError, Error, NotEditable, Result};
 use crate::store::OutboxRow;
 
@@ -283,7 +284,7 @@ fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
     };
     let host =
         r.domain.as_deref().or(r.account.as_ref().map(|a| a.domain.as_str())).or(current.map(|c| c.domain.as_str()));
-    let link = |what: &str, id: Option<i64>| Some(format!("https://{}/{what}/detail/{}", host?, id?));
+    let link = |kind: RecordKind, id: Option<i64>| Some(record_url(host?, kind, id?));
     OutboxItem {
         id: r.id,
         state: r.state,
@@ -298,8 +299,8 @@ fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
         contact_id: r.contact_id,
         note_id: r.note_id,
         merged: r.merged,
-        lead_url: link("leads", r.lead_id),
-        contact_url: link("contacts", r.contact_id),
+        lead_url: link(RecordKind::Lead, r.lead_id),
+        contact_url: link(RecordKind::Contact, r.contact_id),
         sent_at: r.sent_at.map(rfc3339),
         locked: r.create_sent || r.lead_id.is_some() || r.state == OutboxState::Sent,
         purged: r.purged,

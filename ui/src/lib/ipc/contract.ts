@@ -7,10 +7,13 @@ import type { ContactMatch } from '../bindings/ContactMatch';
 import type { DesktopView } from '../bindings/DesktopView';
 import type { Draft } from '../bindings/Draft';
 import type { LeadDraft } from '../bindings/LeadDraft';
+import type { LeadSummary } from '../bindings/LeadSummary';
 import type { OpenRequest } from '../bindings/OpenRequest';
 import type { OutboxItem } from '../bindings/OutboxItem';
 import type { OutboxSummary } from '../bindings/OutboxSummary';
+import type { RecordKind } from '../bindings/RecordKind';
 import type { ReferenceData } from '../bindings/ReferenceData';
+import type { SearchResults } from '../bindings/SearchResults';
 import type { SettingsPatch } from '../bindings/SettingsPatch';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { StatusView } from '../bindings/StatusView';
@@ -45,6 +48,12 @@ export interface Commands {
   reference_data: { args: { refresh: boolean }; result: ReferenceData };
   /** Existing contacts with this phone or e-mail (re-checked). */
   find_duplicates: { args: { phone: string; email: string }; result: Array<ContactMatch> };
+  /** Leads and contacts amoCRM finds for a name, phone or e-mail. */
+  search_amocrm: { args: { query: string }; result: SearchResults };
+  /** The newest leads in amoCRM (at most 250). */
+  recent_leads: { args: { limit: number }; result: Array<LeadSummary> };
+  /** Opens a lead or contact of the connected account in amoCRM; whether a browser opened. */
+  open_amocrm_record: { args: { kind: RecordKind; id: number }; result: boolean };
   /** Checks and queues a lead. */
   submit_lead: { args: { draft: LeadDraft }; result: OutboxItem };
   /** Checks and queues a contact. */
