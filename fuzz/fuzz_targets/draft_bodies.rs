@@ -86,6 +86,7 @@ impl From<Lead> for LeadDraft {
             contact: l.contact.map(Into::into),
             existing_contact_id: l.existing_contact_id,
             note: l.note,
+            custom_fields: Vec::new(),
         }
     }
 }
