@@ -21,9 +21,16 @@ use crate::tray;
 /// The argument the autostart entry starts the app with: straight to the tray, no window.
 pub const HIDDEN_ARG: &str = "--hidden";
 
-/// What registering the saved shortcut gave, for Settings.
+/// What is registered now and why the saved shortcut is not (if it is not), for Settings.
 #[derive(Default)]
-pub struct ShortcutStatus(Mutex<Option<ShortcutProblem>>);
+pub struct ShortcutStatus(Mutex<Registered>);
+
+#[derive(Default, Clone)]
+struct Registered {
+    /// The combination the last registration was for ("" = none).
+    shortcut: String,
+    problem: Option<ShortcutProblem>,
+}
 
 /// The plugins, in the order they must be added.
 pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
@@ -46,12 +53,25 @@ pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// At start: register the saved shortcut (a failure is shown in Settings, not fatal).
 pub fn install<R: Runtime>(app: &AppHandle<R>) {
     app.manage(ShortcutStatus::default());
+    sync_shortcut(app);
+}
+
+/// Registers the saved shortcut unless it is the one registered already — also when it was
+/// changed meanwhile by `config set quick-entry-shortcut` while the window ran.
+fn sync_shortcut<R: Runtime>(app: &AppHandle<R>) -> Registered {
     let saved = app.state::<AppState>().core().settings().map(|s| s.quick_entry_shortcut).unwrap_or_default();
-    let problem = register(app, &saved).err();
-    if let Some(p) = problem {
-        tracing::warn!(?p, "the quick-entry shortcut is not active");
+    let status = app.state::<ShortcutStatus>();
+    let mut current = status.0.lock().unwrap_or_else(|p| p.into_inner());
+    if current.shortcut != saved
+        || (current.problem.is_none() && !saved.is_empty() && !app.global_shortcut().is_registered(saved.as_str()))
+    {
+        let problem = register(app, &saved).err();
+        if let Some(p) = problem {
+            tracing::warn!(?p, "the quick-entry shortcut is not active");
+        }
+        *current = Registered { shortcut: saved, problem };
     }
-    *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner()) = problem;
+    current.clone()
 }
 
 /// Replaces the registered shortcut with `shortcut` (canonical form, "" = none).
@@ -90,7 +110,7 @@ fn view<R: Runtime>(app: &AppHandle<R>) -> Result<DesktopView> {
     let settings = core.settings()?;
     let autostart = app.autolaunch().is_enabled();
     let autostart_on = autostart.as_ref().is_ok_and(|on| *on);
-    let problem = *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner());
+    let problem = sync_shortcut(app).problem;
     Ok(DesktopView {
         autostart: autostart_on,
         autostart_available: autostart.is_ok(),
@@ -143,8 +163,14 @@ pub async fn set_quick_entry_shortcut(app: &AppHandle, state: &AppState, shortcu
             },
         ));
     }
-    *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    state.core().apply_settings(SettingsPatch { quick_entry_shortcut: Some(wanted), ..Default::default() }).await?;
+    // Saved first, then recorded as registered: a view in between finds the saved one and
+    // registers it again (harmless), never the old one.
+    state
+        .core()
+        .apply_settings(SettingsPatch { quick_entry_shortcut: Some(wanted.clone()), ..Default::default() })
+        .await?;
+    *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner()) =
+        Registered { shortcut: wanted, problem: None };
     view(app)
 }
 

@@ -39,7 +39,7 @@ pub fn run() {
     // `amo-connect new [--phone N]` started this window (main.rs let it through): what to show.
     let start_request = amo_cli::open_request(&std::env::args_os().collect::<Vec<_>>());
     // Started by the autostart entry: to the tray, without a window (if there is a tray).
-    let start_hidden = std::env::args().nth(1).is_some_and(|a| a == desktop::HIDDEN_ARG);
+    let start_hidden = std::env::args_os().nth(1).is_some_and(|a| a == desktop::HIDDEN_ARG);
 
     let mut builder = tauri::Builder::default();
     // Single instance first (docs/tauri-platform.md §2.1): a second launch — e.g. the OS opening an
@@ -123,10 +123,19 @@ pub fn run() {
             _ => {}
         })
         .invoke_handler(commands::handler())
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        tracing::error!("the window could not start: {e}");
-        eprintln!("error[internal]: the window could not start: {e}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|_handle, _event| {
+            // macOS: a click on the Dock icon of an app whose window is hidden brings it back.
+            #[cfg(target_os = "macos")]
+            if let tauri::RunEvent::Reopen { .. } = _event {
+                tray::raise(_handle);
+            }
+        }),
+        Err(e) => {
+            tracing::error!("the window could not start: {e}");
+            eprintln!("error[internal]: the window could not start: {e}");
+            std::process::exit(1);
+        }
     }
 }

@@ -46,9 +46,51 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, lang: Lang, summary: &OutboxSumma
     Ok(())
 }
 
-/// Whether a tray icon was made (without one, nothing may hide: it could not be found again).
+/// Whether the tray icon can be seen: it was made and a tray host shows it. Without one nothing
+/// may hide — the app could not be found again.
 pub fn exists<R: Runtime>(app: &AppHandle<R>) -> bool {
-    app.try_state::<TrayStatus<R>>().is_some()
+    app.try_state::<TrayStatus<R>>().is_some() && host_present()
+}
+
+/// Linux: building the icon succeeds with no tray on the screen at all (GNOME without the
+/// AppIndicator extension, a bare X server), so ask whether a host is there now: a
+/// StatusNotifierWatcher on the session bus (KDE, Xfce, GNOME's extension, …) or an XEmbed
+/// system tray on X11 (`_NET_SYSTEM_TRAY_S0` has an owner). Other systems always have one.
+#[cfg(target_os = "linux")]
+pub fn host_present() -> bool {
+    sni_watcher() || xembed_tray()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn host_present() -> bool {
+    true
+}
+
+#[cfg(target_os = "linux")]
+fn sni_watcher() -> bool {
+    let Ok(conn) = dbus::blocking::Connection::new_session() else { return false };
+    let proxy = conn.with_proxy("org.freedesktop.DBus", "/org/freedesktop/DBus", std::time::Duration::from_millis(500));
+    proxy
+        .method_call::<(bool,), _, _, _>("org.freedesktop.DBus", "NameHasOwner", ("org.kde.StatusNotifierWatcher",))
+        .is_ok_and(|(owned,)| owned)
+}
+
+#[cfg(target_os = "linux")]
+fn xembed_tray() -> bool {
+    use x11rb::protocol::xproto::ConnectionExt;
+    if std::env::var_os("DISPLAY").is_none() {
+        return false;
+    }
+    let Ok((conn, screen)) = x11rb::connect(None) else { return false };
+    let name = format!("_NET_SYSTEM_TRAY_S{screen}");
+    let owner = conn
+        .intern_atom(true, name.as_bytes())
+        .ok()
+        .and_then(|c| c.reply().ok())
+        .filter(|a| a.atom != x11rb::NONE)
+        .and_then(|a| conn.get_selection_owner(a.atom).ok())
+        .and_then(|c| c.reply().ok());
+    owner.is_some_and(|o| o.owner != x11rb::NONE)
 }
 
 /// Whether closing the window should hide it: the tray exists, and the user chose "keep running

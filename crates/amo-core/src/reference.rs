@@ -190,8 +190,24 @@ impl Reference {
             }
             Err(e) => return Err(e),
         };
-        let lead_fields = self.session.with_token(|a| api.custom_fields(a, "leads")).await?;
-        let timezone_offset_secs = self.session.with_token(|a| api.timezone_offset(a)).await?;
+        // The custom fields and the time zone are a part of the form, not a condition for it:
+        // when amoCRM refuses or garbles them, pipelines and users still load and the last
+        // known fields (if any) stay in use.
+        let before = self.cached().ok().flatten();
+        let lead_fields = match self.session.with_token(|a| api.custom_fields(a, "leads")).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(code = %e.code(), "custom fields not read; keeping the last known");
+                before.as_ref().map(|b| b.lead_fields.clone()).unwrap_or_default()
+            }
+        };
+        let timezone_offset_secs = match self.session.with_token(|a| api.timezone_offset(a)).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(code = %e.code(), "time zone not read; keeping the last known");
+                before.as_ref().map_or(0, |b| b.timezone_offset_secs)
+            }
+        };
         let cached = Cached { pipelines, users, users_restricted, current_user_id, lead_fields, timezone_offset_secs };
         let t = now();
         let json = serde_json::to_string(&cached).map_err(Error::internal)?;
@@ -238,9 +254,14 @@ impl Reference {
         for (contact, ids) in lead_ids {
             let mut open = Vec::new();
             for id in ids.into_iter().take(MAX_OPEN_LEADS_READ) {
-                if let Some(l) = self.session.with_token(|a| api.lead(a, id)).await? {
-                    if l.status_id != WON_STATUS_ID && l.status_id != LOST_STATUS_ID {
-                        open.push(l);
+                // Best effort: a lead this user may not read (or a hiccup) must not hide the
+                // customer — the offer to attach matters more than the list of their leads.
+                match self.session.with_token(|a| api.lead(a, id)).await {
+                    Ok(Some(l)) if l.status_id != WON_STATUS_ID && l.status_id != LOST_STATUS_ID => open.push(l),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::info!(code = %e.code(), "a lead of the existing customer could not be read");
+                        break;
                     }
                 }
             }

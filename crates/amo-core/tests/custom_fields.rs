@@ -171,3 +171,27 @@ async fn a_choice_amocrm_no_longer_has_lands_on_that_field_of_the_entry() {
     assert_eq!((f.field.as_str(), f.amo_code.as_deref()), ("custom_fields.701001", Some("NotSupportedChoice")));
     assert!(sim.leads().iter().all(|l| l.name != "From Instagram"));
 }
+
+/// On an account west of UTC the client's arithmetic is what keeps the day: a naive UTC midnight
+/// is still the previous evening there and amoCRM stores the previous day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_an_account_west_of_utc_a_date_is_still_the_day_typed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    sim.set_timezone("America/Sao_Paulo", "-03:00", -3 * 3600);
+    let r = app.reference_data(true).await.expect("reference");
+    assert_eq!(r.timezone_offset_secs, -3 * 3600);
+    let draft = LeadDraft {
+        name: "Delivery in Sao Paulo".into(),
+        custom_fields: vec![entry(DELIVERY_DATE, "2026-12-01"), entry(CITY, "São Paulo")],
+        ..Default::default()
+    };
+    app.queue_lead(&draft).expect("queued");
+    drain(&app).await;
+    let lead = sim.leads().into_iter().find(|l| l.name == "Delivery in Sao Paulo").expect("in amoCRM");
+    let stored = values(&lead, DELIVERY_DATE)[0]["value"].as_i64().expect("a timestamp");
+    assert_eq!(stored, 1_796_094_000, "2026-12-01 00:00 -03:00");
+    // (Had the client sent UTC midnight, the simulator — like amoCRM — would have stored
+    // 2026-11-30 00:00 -03:00, 1_796_007_600.)
+    assert_eq!(local_day(stored, -3 * 3600), (2026, 12, 1));
+}

@@ -138,6 +138,16 @@ async fn a_keyring_locked_mid_run_stops_the_refresh_before_its_token_is_spent_an
     store.set(key, &serde_json::to_vec(&tokens).expect("ser")).expect("set");
 
     login_keyring::lock();
+    // Whatever fails below, the tier's later tests get an unlocked keyring back.
+    struct UnlockOnDrop(bool);
+    impl Drop for UnlockOnDrop {
+        fn drop(&mut self) {
+            if self.0 {
+                login_keyring::unlock();
+            }
+        }
+    }
+    let mut guard = UnlockOnDrop(true);
     let e = app.refresh_now().await.expect_err("the keyring is locked");
     assert_eq!(e.code().as_str(), "keychain_locked", "{e}");
     assert_eq!(sim.stats().refreshes, 0, "no refresh token was spent while the new one could not be kept");
@@ -145,6 +155,7 @@ async fn a_keyring_locked_mid_run_stops_the_refresh_before_its_token_is_spent_an
     assert!(!status.reconnect_needed, "a locked keyring is not a dead connection");
 
     login_keyring::unlock();
+    guard.0 = false;
     app.refresh_now().await.expect("unlocked: the refresh goes through");
     let stats = sim.stats();
     assert_eq!((stats.refreshes, stats.reused_refresh_tokens), (1, 0), "one refresh, with the unspent token");

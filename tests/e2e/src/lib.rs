@@ -406,6 +406,34 @@ pub async fn browser_decide(authorize_url: &str, allow: bool) -> Result<(u16, St
     Ok((status, landed.text().await?))
 }
 
+/// An XEmbed system tray on the screen (trayer, as in Xfce, MATE or LXDE panels): the app hides
+/// to the tray only when a tray host is there to show its icon. Kill the group to remove it.
+pub fn tray_host() -> Result<Group> {
+    let g = Group::spawn(Command::new("trayer").args([
+        "--edge",
+        "top",
+        "--align",
+        "right",
+        "--widthtype",
+        "request",
+        "--height",
+        "32",
+        "--transparent",
+        "false",
+        "--tint",
+        "0xdddddd",
+    ]))?;
+    // Up once its panel is mapped (it then owns _NET_SYSTEM_TRAY_S0).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while x11::named("^panel$").is_empty() {
+        if Instant::now() > deadline {
+            bail!("trayer did not come up");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(g)
+}
+
 /// The app's top-level X windows as the X server sees them (under Xvfb, with no window manager).
 pub mod x11 {
     use std::process::Command;

@@ -35,6 +35,7 @@ async fn run_new(env: &AppEnv) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_window_with_a_lead_waiting_keeps_the_app_sending_and_autostart_is_offered() -> anyhow::Result<()> {
     let _ = std::fs::remove_file(autostart_entry());
+    let _tray = amo_e2e::tray_host()?;
     let (mut sim, redirect_uri) = simulator(Decision::Approve).await?;
     let env = AppEnv::new(&sim)?;
     env.connect_via_cli(&redirect_uri).await?;
@@ -89,6 +90,7 @@ async fn closing_the_window_with_a_lead_waiting_keeps_the_app_sending_and_autost
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn started_by_the_autostart_entry_the_app_shows_no_window_until_asked() -> anyhow::Result<()> {
+    let tray = amo_e2e::tray_host()?;
     let (sim, redirect_uri) = simulator(Decision::Approve).await?;
     let env = AppEnv::new(&sim)?;
     env.connect_via_cli(&redirect_uri).await?;
@@ -100,6 +102,14 @@ async fn started_by_the_autostart_entry_the_app_shows_no_window_until_asked() ->
     run_new(&env).await?;
     until("the window came up on New lead", 10, || x11::visible_windows().len() == 1).await;
     w.find("#lead-name").await?;
+    w.close().await?;
+    drop(tray);
+
+    // No tray on the screen (GNOME without its AppIndicator extension): hiding would lose the
+    // app, so a start from the autostart entry shows the window.
+    let w = Window::open_with(&env, &["--hidden"]).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    until("without a tray the window shows", 10, || x11::visible_windows().len() == 1).await;
     w.close().await?;
     Ok(())
 }
@@ -226,20 +236,7 @@ async fn the_tray_menu_shows_the_outbox_and_its_items_open_history_new_lead_and_
 ) -> anyhow::Result<()> {
     // trayer: an XEmbed system tray, as in Xfce, MATE or LXDE panels; with no StatusNotifier host
     // on the bus the app's indicator docks there.
-    let mut trayer = amo_e2e::Group::spawn(std::process::Command::new("trayer").args([
-        "--edge",
-        "top",
-        "--align",
-        "right",
-        "--widthtype",
-        "request",
-        "--height",
-        "32",
-        "--transparent",
-        "false",
-        "--tint",
-        "0xdddddd",
-    ]))?;
+    let mut trayer = amo_e2e::tray_host()?;
     let (mut sim, redirect_uri) = simulator(Decision::Approve).await?;
     let env = AppEnv::new(&sim)?;
     env.connect_via_cli(&redirect_uri).await?;

@@ -2,8 +2,10 @@
 //! `GET /api/v4/{leads,contacts,companies}/custom_fields` (paged, HAL, 204 past the last page),
 //! and the checking of `custom_fields_values` on a written entity, with amoCRM's error codes and
 //! paths (`NotSupportedChoice` at `custom_fields_values.N.field_id` or `….values.M.value`).
-//! A `date` or `birthday` value is stored as the midnight of its day in the account's time zone,
-//! as amoCRM does: a UTC midnight sent to a UTC+3 account reads back as the previous day.
+//! A `date` or `birthday` value is stored as the midnight, in the account's time zone, of the
+//! local day the sent instant falls on (amocrm-api-php#402): on a UTC−3 account a UTC midnight
+//! is still the previous evening there, so it is stored as the previous day; on a UTC+3 account
+//! it is the right day, but read back as UTC it shows the day before.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -126,7 +128,10 @@ impl SimField {
             "enums": if self.enums.is_empty() { Value::Null } else {
                 self.enums.iter().enumerate().map(|(i, (id, v, code))| json!({"id": id, "value": v, "sort": (i + 1) * 10, "code": code})).collect()
             },
-            "required_statuses": self.required_statuses.iter().map(|(p, s)| json!({"pipeline_id": p, "status_id": s})).collect::<Vec<_>>(),
+            // `null`, not `[]`, when there are none — as amoCRM answers.
+            "required_statuses": if self.required_statuses.is_empty() { Value::Null } else {
+                self.required_statuses.iter().map(|(p, s)| json!({"pipeline_id": p, "status_id": s})).collect()
+            },
             "_links": {"self": {"href": format!("/api/v4/{entity}/custom_fields/{}", self.id)}},
         })
     }

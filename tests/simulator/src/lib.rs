@@ -362,6 +362,12 @@ impl Simulator {
         self.shared.lock().crm.lead_fields.clone()
     }
 
+    /// The account's time zone as `datetime_settings` gives it (e.g. "America/Sao_Paulo",
+    /// "-03:00", -10800); dates are stored at midnight there.
+    pub fn set_timezone(&self, name: &'static str, offset: &'static str, secs: i64) {
+        self.shared.lock().crm.timezone = (name, offset, secs);
+    }
+
     pub fn set_lead_fields(&self, fields: Vec<SimField>) {
         self.shared.lock().crm.lead_fields = fields;
     }

@@ -70,7 +70,11 @@ describe('custom fields in the lead form', () => {
       submit_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
-          fields: [{ field: 'custom_fields.105', code: 'required_for_stage', message: 'required for the chosen stage' }],
+          fields: [
+            { field: 'custom_fields.105', code: 'required_for_stage', message: 'required for the chosen stage' },
+            // A field the form does not draw (integration-only): shown below the fields, by name.
+            { field: 'custom_fields.109', code: 'rejected', message: 'amoCRM refused the value (Length)' },
+          ],
         }),
     });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
@@ -90,8 +94,8 @@ describe('custom fields in the lead form', () => {
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(container.querySelector('#err-cf-105')?.textContent).toBe('required for the chosen stage'));
     expect(q(container, '#cf-105').getAttribute('aria-invalid')).toBe('true');
-    expect(container.querySelector('#err-custom-fields')).toBeNull();
-    expect(container.querySelectorAll('.field-error').length).toBe(1);
+    expect(container.querySelector('.err-custom-fields')?.textContent).toBe('utm_source: amoCRM refused the value (Length)');
+    expect(container.querySelectorAll('.field-error').length).toBe(2);
     expect(argsOf(calls, 'submit_lead')?.draft.custom_fields).toEqual([
       { field_id: 101, value: '2' },
       { field_id: 102, value: '1|2' },

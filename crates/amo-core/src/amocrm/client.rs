@@ -151,7 +151,15 @@ impl ApiClient {
             let path = format!("/api/v4/{entity}/custom_fields?page={page}&limit={MAX_PAGE}");
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
             let has_next = v.pointer("/_links/next").is_some();
-            all.extend(embedded::<wire::RawCustomField>(v, "custom_fields")?.into_iter().map(CustomField::from));
+            // One field amoCRM describes oddly is left out, not the whole list.
+            let raw: Vec<Value> = embedded(v, "custom_fields")?;
+            all.extend(raw.into_iter().filter_map(|f| match serde_json::from_value::<wire::RawCustomField>(f) {
+                Ok(f) => Some(CustomField::from(f)),
+                Err(e) => {
+                    tracing::warn!("a custom field was left out: {e}");
+                    None
+                }
+            }));
             if !has_next {
                 break;
             }

@@ -112,9 +112,21 @@ pub struct RawCustomField {
     #[serde(default)]
     is_api_only: bool,
     #[serde(default)]
-    enums: Option<Vec<FieldEnum>>,
+    enums: Option<Vec<RawEnum>>,
     #[serde(default)]
     required_statuses: Option<Vec<RequiredStatus>>,
+}
+
+/// A choice as amoCRM lists it (`value` and `code` may be `null`).
+#[derive(Deserialize)]
+struct RawEnum {
+    id: i64,
+    #[serde(default)]
+    value: Option<String>,
+    #[serde(default)]
+    sort: i64,
+    #[serde(default)]
+    code: Option<String>,
 }
 
 impl From<RawCustomField> for CustomField {
@@ -126,7 +138,12 @@ impl From<RawCustomField> for CustomField {
             field_type: r.field_type,
             sort: r.sort,
             is_api_only: r.is_api_only,
-            enums: r.enums.unwrap_or_default(),
+            enums: r
+                .enums
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| FieldEnum { id: e.id, value: e.value.unwrap_or_default(), sort: e.sort, code: e.code })
+                .collect(),
             required_statuses: r.required_statuses.unwrap_or_default(),
         }
     }

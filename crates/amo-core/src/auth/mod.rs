@@ -357,11 +357,18 @@ impl PendingConnect {
     }
 }
 
+/// How long a waiting `connect` gives the process that finished the sign-in to read the
+/// account's name after saving the connection.
+const NAME_GRACE: Duration = Duration::from_secs(5);
+
 /// Polls until this sign-in's state has been used and the account row was written after it
 /// started (by whichever process handled the deep link), or that process recorded why it did
 /// not connect (a denial, a failed exchange, Cancel), which ends the wait with that error.
 async fn wait_for_connection(auth: &Auth, state: &str, started_at: i64, timeout: Duration) -> Result<StatusView> {
     let deadline = tokio::time::Instant::now() + timeout;
+    // The other process saves the account row as soon as the tokens are kept, then asks amoCRM
+    // for the account's name: give that a moment, so the answer names the account.
+    let mut connected_since: Option<tokio::time::Instant> = None;
     loop {
         if let Err(Error::SignIn(SignInError::StateReplayed)) = auth.ctx.store.oauth_states().peek(state, now()) {
             // Used: by our deep link (then the account is fresh, or the failure recorded) or
@@ -370,7 +377,12 @@ async fn wait_for_connection(auth: &Auth, state: &str, started_at: i64, timeout:
                 return Err(e);
             }
             match auth.ctx.store.account().load()? {
-                Some(row) if row.updated_at >= started_at => return Ok(auth.status().await),
+                Some(row) if row.updated_at >= started_at => {
+                    let since = *connected_since.get_or_insert_with(tokio::time::Instant::now);
+                    if row.account_name.is_some() || since.elapsed() >= NAME_GRACE {
+                        return Ok(auth.status().await);
+                    }
+                }
                 _ => {}
             }
         }

@@ -203,7 +203,8 @@ pub fn check_entries(
         }
         match check_value(field, &entry.value, offset_secs) {
             Ok(v) => {
-                out.push(FieldEntry { field_id: field.id, value: entry.value.trim().to_string(), checked: Some(v) })
+                let value = canonical(&v, &entry.value, offset_secs);
+                out.push(FieldEntry { field_id: field.id, value, checked: Some(v) })
             }
             Err(code) => errors.push(err(field, code)),
         }
@@ -212,7 +213,11 @@ pub fn check_entries(
         errors.push(FieldError::new("custom_fields", FieldCode::TooMany));
     }
     if let Some((pipeline_id, status_id)) = stage {
-        for f in fields.iter().filter(|f| f.required_for(pipeline_id, status_id)) {
+        // Only fields the form can fill: a stage that requires an integration-only field or a
+        // type the app cannot write must not block every lead (amoCRM itself does not enforce
+        // `required_statuses` on API writes, docs/amocrm-api.md §13).
+        let fillable = |f: &&CustomField| f.field_type.writable() && !f.is_api_only;
+        for f in fields.iter().filter(fillable).filter(|f| f.required_for(pipeline_id, status_id)) {
             if !out.iter().any(|e| e.field_id == f.id) && !errors.iter().any(|e| e.field == field_key(f.id)) {
                 errors.push(err(f, FieldCode::RequiredForStage));
             }
@@ -222,6 +227,24 @@ pub fn check_entries(
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// The value as the window's inputs hold it, whatever way it was typed (a CLI's `да`, a choice
+/// by its text, `01.12.2026`): choices by id, `true`/`false`, dates `YYYY-MM-DD` — so an entry
+/// queued from the command line shows right when it is edited in the window.
+fn canonical(v: &FieldValue, raw: &str, offset_secs: i32) -> String {
+    match v {
+        FieldValue::Text(t) | FieldValue::Number(t) => t.clone(),
+        FieldValue::Flag(b) => b.to_string(),
+        FieldValue::Choice(id) => id.to_string(),
+        FieldValue::Choices(ids) => ids.iter().map(i64::to_string).collect::<Vec<_>>().join("|"),
+        // A date is its day; a date-time keeps the offset it was typed with.
+        FieldValue::Instant(t) if parse_date(raw.trim()).is_some() => {
+            let (y, m, d) = local_day(*t, offset_secs);
+            format!("{y:04}-{m:02}-{d:02}")
+        }
+        FieldValue::Instant(_) => raw.trim().to_string(),
     }
 }
 
@@ -267,7 +290,7 @@ fn check_value(field: &CustomField, raw: &str, offset_secs: i32) -> Result<Field
 fn number(v: &str) -> Result<String, FieldCode> {
     let v: String = v.chars().filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '\u{a0}').collect();
     let v = v.replace(',', ".");
-    let digits = v.trim_start_matches('-');
+    let digits = v.strip_prefix('-').unwrap_or(&v);
     let mut parts = digits.split('.');
     let (int, frac) = (parts.next().unwrap_or_default(), parts.next());
     let ok = parts.next().is_none()
@@ -372,6 +395,8 @@ mod tests {
         assert_eq!(one(FieldType::Numeric, "1 234,5"), Ok(FieldValue::Number("1234.5".into())));
         assert_eq!(one(FieldType::Numeric, "12a"), Err(FieldCode::InvalidNumber));
         assert_eq!(one(FieldType::Numeric, "1234567890123456"), Err(FieldCode::InvalidNumber));
+        assert_eq!(one(FieldType::Numeric, "--5"), Err(FieldCode::InvalidNumber));
+        assert_eq!(one(FieldType::Numeric, "-5"), Ok(FieldValue::Number("-5".into())));
         assert_eq!(one(FieldType::Checkbox, "да"), Ok(FieldValue::Flag(true)));
         assert_eq!(one(FieldType::Checkbox, "maybe"), Err(FieldCode::InvalidFlag));
         assert_eq!(one(FieldType::Select, "tables"), Ok(FieldValue::Choice(2)));
@@ -381,6 +406,23 @@ mod tests {
         assert_eq!(one(FieldType::Multiselect, "Chairs | 2 | chairs"), Ok(FieldValue::Choices(vec![1, 2])));
         assert_eq!(one(FieldType::Url, "example.com"), Err(FieldCode::InvalidUrl));
         assert_eq!(one(FieldType::Other, "x"), Err(FieldCode::ReadOnlyField));
+    }
+
+    #[test]
+    fn values_are_kept_as_the_windows_inputs_hold_them() {
+        let f = |t, v: &str| {
+            let fl = field(7, t);
+            check_entries(&[FieldEntry { field_id: 7, value: v.into(), checked: None }], &[fl], None, 3 * 3600)
+                .expect("valid")
+                .remove(0)
+                .value
+        };
+        assert_eq!(f(FieldType::Checkbox, "да"), "true");
+        assert_eq!(f(FieldType::Select, "tables"), "2");
+        assert_eq!(f(FieldType::Multiselect, "Tables|chairs"), "2|1");
+        assert_eq!(f(FieldType::Date, "01.12.2026"), "2026-12-01");
+        assert_eq!(f(FieldType::DateTime, "2026-12-01T10:00:00+03:00"), "2026-12-01T10:00:00+03:00");
+        assert_eq!(f(FieldType::Numeric, "1 234,5"), "1234.5");
     }
 
     #[test]
@@ -403,6 +445,13 @@ mod tests {
         assert_eq!((e[0].field.as_str(), e[0].code), ("custom_fields.9", FieldCode::RequiredForStage));
         assert_eq!(e[0].label.as_deref(), Some("Field 9"));
         assert!(check_entries(&[], std::slice::from_ref(&f), Some((10, 2)), 0).is_ok(), "another stage");
+        // Fields the form cannot fill never block a lead.
+        let mut hidden = f.clone();
+        hidden.is_api_only = true;
+        assert!(check_entries(&[], std::slice::from_ref(&hidden), Some((10, 3)), 0).is_ok(), "integration-only");
+        let mut other = f.clone();
+        other.field_type = FieldType::Other;
+        assert!(check_entries(&[], std::slice::from_ref(&other), Some((10, 3)), 0).is_ok(), "read-only type");
         let unknown = check_entries(&[FieldEntry { field_id: 5, ..Default::default() }], &[f], None, 0);
         assert_eq!(unknown.expect_err("unknown")[0].code, FieldCode::UnknownField);
     }

@@ -2,7 +2,7 @@
 
 use super::tr;
 use crate::domain::draft::{MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_TAG, MAX_TAGS};
-use crate::domain::fields::MAX_TEXT;
+use crate::domain::fields::{MAX_FIELDS, MAX_TEXT};
 use crate::domain::lang::Lang;
 use crate::error::{FieldCode, FieldError};
 
@@ -17,6 +17,14 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
         },
         FieldCode::TooMany => match f.field.as_str() {
             "tags" => tr(lang, format!("не больше {MAX_TAGS} тегов"), format!("at most {MAX_TAGS} tags")),
+            "custom_fields" => tr(
+                lang,
+                format!("amoCRM принимает не больше {MAX_FIELDS} дополнительных полей"),
+                format!("amoCRM takes at most {MAX_FIELDS} custom fields"),
+            ),
+            c if c.starts_with("custom_fields.") => {
+                tr(lang, "поле указано дважды; оставьте одно значение", "the field is given twice; keep one value")
+            }
             _ => tr(lang, format!("не больше {MAX_PHONES} значений"), format!("at most {MAX_PHONES} values")),
         },
         FieldCode::InvalidPhone => {
@@ -124,6 +132,9 @@ pub fn field_label(field: &str, lang: Lang) -> String {
         }
         [] => tr(lang, "Контакт", "Contact"),
         ["form"] => tr(lang, "Форма", "Form"),
+        ["query"] => tr(lang, "Поиск", "Search"),
+        ["custom_fields"] => tr(lang, "Дополнительные поля", "Custom fields"),
+        ["custom_fields", id] => tr(lang, format!("Поле {id}"), format!("Field {id}")),
         _ => return field.to_string(),
     };
     if contact && !rest.is_empty() {
