@@ -99,6 +99,9 @@ pub fn run() {
             let (handle, status_core) = (app.handle().clone(), core.clone());
             tauri::async_runtime::spawn(core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY, move || {
                 let (handle, core) = (handle.clone(), status_core.clone());
+                // A refresh, or a keep-alive that started or stopped failing: the status panel, and
+                // the notices (a failing keep-alive is told even with the window closed).
+                crate::notify::changed(&handle);
                 tauri::async_runtime::spawn(async move { events::status_changed(&handle, &core.status().await) });
             }));
             // The outbox worker: sends queued leads and contacts, retries forever, pushes every

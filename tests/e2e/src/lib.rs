@@ -324,6 +324,24 @@ impl Window {
         bail!("{css}[{attr}] never became {want:?} (last {last:?})")
     }
 
+    /// Waits until the focused element is the one with this id.
+    pub async fn wait_focus(&self, id: &str, secs: u64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let focused = match self.client.active_element().await {
+                Ok(f) => f.attr("id").await?.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if focused == id {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("focus never reached #{id} (on {focused:?})");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Waits until `css` exists and its text equals `want`.
     pub async fn wait_text(&self, css: &str, want: &str, secs: u64) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(secs);

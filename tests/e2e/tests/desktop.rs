@@ -144,18 +144,7 @@ async fn the_quick_entry_shortcut_opens_the_lead_form_and_a_taken_one_is_named()
 
     // Pressed anywhere: the lead form, focus in the name.
     x11::press("ctrl+alt+k")?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let focused = match w.client.active_element().await {
-            Ok(f) => f.attr("id").await?.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if focused == "lead-name" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "focus on {focused:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    w.wait_focus("lead-name", 10).await?;
     drop(other_program);
     w.close().await?;
     Ok(())
@@ -271,18 +260,7 @@ async fn the_tray_menu_shows_the_outbox_and_its_items_open_history_new_lead_and_
     let menu = open_tray_menu(icon).await?;
     let (x, y) = menu_item(menu, 0);
     x11::click(x, y)?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let focused = match w.client.active_element().await {
-            Ok(f) => f.attr("id").await?.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if focused == "lead-name" {
-            break;
-        }
-        anyhow::ensure!(Instant::now() < deadline, "New lead from the tray: focus on {focused:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    w.wait_focus("lead-name", 10).await?;
     until_menu_closed().await;
     // Quit with a lead waiting: the window asks first; Keep running leaves everything as it was.
     let menu = open_tray_menu(icon).await?;
