@@ -54,6 +54,9 @@ run_cargo_tier() {
   "$@" >"$log" 2>&1; rc=$?
   read -r p f < <(count_cargo "$log")
   grep -E '^(test result:|test .* FAILED|failures:|---- )' "$log" | tail -n 40
+  # With --nocapture a failure has no "---- name stdout" section: show each panic and the test
+  # it belongs to (the last `test NAME ...` line before it), so a cold run's failure is named.
+  awk '/^test [^ ]+ \.\.\. /{t=$2} /panicked at/{print "!! in " t ":"; n=6} n>0{print "   " $0; n--}' "$log" | head -n 60
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=1; echo "!! $name failed before reporting test results; last lines of $log:"; tail -n 40 "$log"
   fi

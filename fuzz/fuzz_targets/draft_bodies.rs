@@ -11,11 +11,14 @@
 mod common;
 
 use amo_core::amocrm::wire::{
-    complex_lead_body, contact_body, contact_field, field_errors, lead_field, note_body, AmoFieldProblem,
+    complex_lead_body, contact_body, contact_field, field_errors, lead_field, note_body, task_body, task_field,
+    AmoFieldProblem,
 };
 use amo_core::domain::draft::{
-    ContactDraft, Draft, LeadDraft, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG, MAX_TAGS,
+    CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
+    MAX_TAGS,
 };
+use amo_core::domain::task::TaskDraft;
 use amo_core::domain::phone::{normalize_phone, valid_email};
 use amo_core::domain::platform::Platform;
 use amo_core::error::FieldError;
@@ -44,12 +47,38 @@ struct Lead {
     contact: Option<Contact>,
     existing_contact_id: Option<i64>,
     note: String,
+    company: Option<String>,
+    existing_company_id: Option<i64>,
+    task: Option<Task>,
+}
+
+#[derive(Debug, Arbitrary)]
+struct Task {
+    text: String,
+    due: String,
+    task_type_id: Option<i64>,
+    responsible_user_id: Option<i64>,
+}
+
+#[derive(Debug, Arbitrary)]
+struct Followup {
+    lead_id: i64,
+    lead_name: String,
+    note: String,
+    task: Option<Task>,
 }
 
 #[derive(Debug, Arbitrary)]
 enum Typed {
     Lead(Lead),
     Contact(Contact),
+    Followup(Followup),
+}
+
+impl From<Task> for TaskDraft {
+    fn from(t: Task) -> Self {
+        TaskDraft { text: t.text, due: t.due, task_type_id: t.task_type_id, responsible_user_id: t.responsible_user_id }
+    }
 }
 
 #[derive(Debug, Arbitrary)]
@@ -87,6 +116,9 @@ impl From<Lead> for LeadDraft {
             existing_contact_id: l.existing_contact_id,
             note: l.note,
             custom_fields: Vec::new(),
+            company: l.company.map(|name| CompanyDraft { name }),
+            existing_company_id: l.existing_company_id,
+            task: l.task.map(Into::into),
         }
     }
 }
@@ -95,6 +127,12 @@ fuzz_target!(|input: Input| {
     let draft = match input.typed {
         Typed::Lead(l) => Draft::Lead(l.into()),
         Typed::Contact(c) => Draft::Contact(c.into()),
+        Typed::Followup(f) => Draft::Followup(FollowupDraft {
+            lead_id: f.lead_id,
+            lead_name: f.lead_name,
+            note: f.note,
+            task: f.task.map(Into::into),
+        }),
     };
     let platform = if input.kommo { Platform::Kommo } else { Platform::Amocrm };
     survives_json(&draft);
@@ -114,6 +152,7 @@ fuzz_target!(|input: Input| {
                     paths_map_back_to_contact(c, "", &body);
                     amocrm_problems(&problems, |p| contact_field(c, "", p));
                 }
+                Draft::Followup(f) => followup(f, input.created_at, &input.request_id, &problems),
             }
         }
         Err(errors) => {
@@ -134,6 +173,9 @@ fn survives_json(d: &Draft) {
         Draft::Lead(l) => serde_json::from_str::<LeadDraft>(&serde_json::to_string(l).expect("s")).map(Draft::Lead),
         Draft::Contact(c) => {
             serde_json::from_str::<ContactDraft>(&serde_json::to_string(c).expect("s")).map(Draft::Contact)
+        }
+        Draft::Followup(f) => {
+            serde_json::from_str::<FollowupDraft>(&serde_json::to_string(f).expect("s")).map(Draft::Followup)
         }
     };
     assert_eq!(&inner.expect("read back"), d);
@@ -178,6 +220,15 @@ fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, pr
     if let Some(c) = &l.contact {
         contact_caps(c, platform);
     }
+    if l.existing_company_id.is_some() {
+        assert!(l.company.is_none(), "an existing company replaces the typed one");
+    }
+    if let Some(c) = &l.company {
+        assert!(!c.name.is_empty() && c.name.trim() == c.name && chars(&c.name) <= MAX_NAME, "{c:?}");
+    }
+    if let Some(t) = &l.task {
+        task_caps(t);
+    }
 
     let body = complex_lead_body(l, created_at, request_id);
     assert_eq!(
@@ -202,6 +253,12 @@ fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, pr
         }
         (None, None) => assert!(contacts.is_none()),
     }
+    let companies = body.pointer("/_embedded/companies");
+    match (l.existing_company_id, &l.company) {
+        (Some(id), _) => assert_eq!(companies, Some(&json!([{ "id": id }]))),
+        (None, Some(c)) => assert_eq!(companies.expect("the typed company is sent")[0]["name"], json!(c.name)),
+        (None, None) => assert!(companies.is_none()),
+    }
     paths_map_back(&body, "", &|path, value| {
         let field = lead_field(l, path);
         assert!(known_field(&field), "{path} → {field}");
@@ -216,6 +273,7 @@ fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, pr
                 "pipeline_id" | "status_id" => "status",
                 "responsible_user_id" => "responsible_user_id",
                 p if p.starts_with("_embedded.tags") => "tags",
+                p if p.starts_with("_embedded.companies") => "company.name",
                 _ => return,
             };
             assert_eq!(field, want, "{path}");
@@ -225,6 +283,35 @@ fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, pr
     assert_eq!(notes[0]["params"]["text"], json!(l.note));
     assert_eq!(serde_json::from_str::<Value>(&notes.to_string()).expect("note JSON"), notes);
     amocrm_problems(problems, |p| lead_field(l, p));
+}
+
+/// A task kept in a draft: its text and due time trimmed and given.
+fn task_caps(t: &TaskDraft) {
+    assert!(!t.text.is_empty() && t.text.trim() == t.text, "{t:?}");
+    assert!(!t.due.is_empty() && t.due.trim() == t.due, "{t:?}");
+}
+
+/// A note and/or task for an existing lead: something to add, to a real lead; the task's body
+/// says what the task says once its due time is fixed; its paths map back onto its fields.
+fn followup(f: &FollowupDraft, now: i64, request_id: &str, problems: &[AmoFieldProblem]) {
+    assert!(f.lead_id > 0);
+    assert!(f.note.trim() == f.note && chars(&f.note) <= MAX_NOTE);
+    assert!(!f.note.is_empty() || f.task.is_some(), "nothing to add");
+    let Some(t) = &f.task else { return };
+    task_caps(t);
+    let now = now.rem_euclid(4_000_000_000);
+    if let Ok(fixed) = t.resolved("task.", now, 0) {
+        assert_eq!(fixed.resolved("task.", now, 0).as_ref(), Ok(&fixed), "fixing the due time is idempotent");
+        let body = task_body(&fixed, f.lead_id, None, request_id);
+        assert_eq!((&body["text"], &body["entity_id"]), (&json!(fixed.text), &json!(f.lead_id)));
+        assert_eq!(body["complete_till"], json!(fixed.complete_till().expect("fixed")));
+        assert!(fixed.complete_till().expect("fixed") >= now - 60, "never in the past");
+        paths_map_back(&body, "", &|path, _| {
+            let field = task_field("task.", path);
+            assert!(known_field(&field), "{path} → {field}");
+        });
+    }
+    amocrm_problems(problems, |p| task_field("task.", p));
 }
 
 /// The contact part of a body says what the draft says.
@@ -323,5 +410,11 @@ fn known_field(f: &str) -> bool {
             | "last_name"
             | "email"
             | "phones"
+            | "lead_id"
+            | "company.name"
+            | "task.text"
+            | "task.due"
+            | "task.task_type_id"
+            | "task.responsible_user_id"
     ) || f.strip_prefix("phones.").is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
 }

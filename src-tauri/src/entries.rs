@@ -2,9 +2,9 @@
 //! duplicate check live in `amo-core`; every change of the outbox is pushed as `outbox-changed`
 //! so the banner and the history update by themselves.
 
-use amo_core::domain::draft::{ContactDraft, Draft, LeadDraft};
+use amo_core::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
-use amo_core::domain::reference::{ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults};
+use amo_core::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults};
 use amo_core::Result;
 use tauri::AppHandle;
 
@@ -38,6 +38,18 @@ pub async fn submit_contact(app: &AppHandle, state: &AppState, draft: ContactDra
     let item = state.core().queue_contact(&draft)?;
     events::outbox_changed_now(app, state.core());
     Ok(item)
+}
+
+/// Checks and queues a note and/or task for an existing lead (the existing customer's).
+pub async fn submit_followup(app: &AppHandle, state: &AppState, draft: FollowupDraft) -> Result<OutboxItem> {
+    let item = state.core().queue_followup(&draft)?;
+    events::outbox_changed_now(app, state.core());
+    Ok(item)
+}
+
+/// The company field's suggestions.
+pub async fn search_companies(_app: &AppHandle, state: &AppState, query: String) -> Result<Vec<CompanyMatch>> {
+    state.core().search_companies(&query).await
 }
 
 pub async fn outbox_list(_app: &AppHandle, state: &AppState, limit: u32) -> Result<Vec<OutboxItem>> {

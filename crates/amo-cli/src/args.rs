@@ -72,6 +72,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process; boxing the big variants would only obscure the clap definitions.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Read or change settings.
@@ -193,6 +195,24 @@ impl FieldEntity {
     }
 }
 
+/// A follow-up task: `--task` and `--task-due` together.
+#[derive(clap::Args, Debug)]
+pub struct TaskArgs {
+    /// The follow-up task's text, e.g. "Call back".
+    #[arg(long, requires = "task_due")]
+    pub task: Option<String>,
+    /// When the task is due, in the account's time zone: "tomorrow 10:00", "+1h", "+3d",
+    /// "next week", "2026-12-01 10:00" or RFC 3339.
+    #[arg(long, requires = "task", value_name = "WHEN")]
+    pub task_due: Option<String>,
+    /// The task type's id or name (see `fields`' account); default: Call.
+    #[arg(long, requires = "task", value_name = "ID_OR_NAME")]
+    pub task_type: Option<String>,
+    /// Who does the task (a user id, see `users`); default: the lead's responsible user.
+    #[arg(long, requires = "task")]
+    pub task_responsible: Option<i64>,
+}
+
 /// How long `lead add` / `contact add` wait for amoCRM before leaving the entry queued.
 #[derive(clap::Args, Debug)]
 pub struct WaitArgs {
@@ -249,6 +269,35 @@ pub enum LeadAction {
         /// by text or id, several choices separated by `|`.
         #[arg(long = "field", value_name = "ID_OR_CODE_OR_NAME=VALUE")]
         fields: Vec<String>,
+        /// A new company for the lead (and its new contact), by name.
+        #[arg(long, conflicts_with = "company_id")]
+        company: Option<String>,
+        /// Attach the lead to this existing company.
+        #[arg(long)]
+        company_id: Option<i64>,
+        #[command(flatten)]
+        task: TaskArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Add a note (and/or a follow-up task) to an existing lead, through the outbox.
+    Note {
+        /// The lead's id in amoCRM.
+        id: i64,
+        /// The note's text.
+        #[arg(long)]
+        text: String,
+        #[command(flatten)]
+        task: TaskArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Add a follow-up task to an existing lead, through the outbox.
+    Task {
+        /// The lead's id in amoCRM.
+        id: i64,
+        #[command(flatten)]
+        task: TaskArgs,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -311,7 +360,8 @@ pub enum OutboxAction {
     },
     /// Change an entry that needs attention (or waits and was never sent), then send it.
     /// FIELD is one of name, price, pipeline, status, responsible, tags (comma-separated), note,
-    /// contact-name, phone (several separated by |), email, contact-id; an empty VALUE clears it.
+    /// contact-name, phone (several separated by |), email, contact-id, company, company-id, task,
+    /// task-due, task-type, task-responsible; an empty VALUE clears it.
     Edit {
         /// The entry's id (see `outbox`).
         id: i64,

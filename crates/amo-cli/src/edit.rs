@@ -1,7 +1,8 @@
 //! `outbox edit ID --field NAME=VALUE…`: the CLI's way to fix an entry amoCRM refused. Each
 //! `--field` changes one field of the stored draft; every refusal names the `--field` it is about.
 
-use amo_core::domain::draft::{ContactDraft, Draft};
+use amo_core::domain::draft::{CompanyDraft, ContactDraft, Draft};
+use amo_core::domain::task::TaskDraft;
 use amo_core::error::{FieldCode, FieldError};
 use amo_core::{Error, Result};
 
@@ -54,9 +55,33 @@ fn set_contact(c: &mut ContactDraft, name: &str, value: &str) -> Result<(), Fiel
     Ok(())
 }
 
+/// `task`, `task-due`, `task-type` (an id), `task-responsible`; an empty `task` removes it.
+fn set_task(t: &mut Option<TaskDraft>, name: &str, value: &str) -> Result<(), FieldCode> {
+    if name == "task" && value.trim().is_empty() {
+        *t = None;
+        return Ok(());
+    }
+    let task = t.get_or_insert_with(TaskDraft::default);
+    match name {
+        "task" => task.text = value.to_string(),
+        "task-due" => task.due = value.to_string(),
+        "task-type" => task.task_type_id = id(value)?,
+        "task-responsible" => task.responsible_user_id = id(value)?,
+        _ => return Err(FieldCode::UnknownField),
+    }
+    Ok(())
+}
+
 fn set(draft: &mut Draft, name: &str, value: &str) -> Result<(), FieldCode> {
     match draft {
         Draft::Contact(c) => set_contact(c, name, value),
+        Draft::Followup(f) => match name {
+            "note" => {
+                f.note = value.to_string();
+                Ok(())
+            }
+            _ => set_task(&mut f.task, name, value),
+        },
         Draft::Lead(l) => {
             match name {
                 "name" => l.name = value.to_string(),
@@ -67,6 +92,11 @@ fn set(draft: &mut Draft, name: &str, value: &str) -> Result<(), FieldCode> {
                 "tags" => l.tags = list(value, ','),
                 "note" => l.note = value.to_string(),
                 "contact-id" => l.existing_contact_id = id(value)?,
+                "company" => {
+                    l.company = Some(CompanyDraft { name: value.to_string() }).filter(|c| !c.name.trim().is_empty())
+                }
+                "company-id" => l.existing_company_id = id(value)?,
+                "task" | "task-due" | "task-type" | "task-responsible" => set_task(&mut l.task, name, value)?,
                 "contact-name" | "phone" | "email" => {
                     set_contact(l.contact.get_or_insert_with(ContactDraft::default), name, value)?
                 }

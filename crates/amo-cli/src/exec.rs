@@ -3,17 +3,18 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use amo_core::domain::draft::{ContactDraft, LeadDraft};
+use amo_core::domain::draft::{CompanyDraft, ContactDraft, FollowupDraft, LeadDraft};
 use amo_core::domain::fields::FieldEntry;
 use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::platform::Platform;
 use amo_core::domain::secret::Secret;
 use amo_core::domain::settings::BounceVia;
 use amo_core::domain::settings::SettingsPatch;
+use amo_core::domain::task::TaskDraft;
 use amo_core::error::{EntryError, FieldCode, FieldError, Setting, SettingProblem};
 use amo_core::{AmoConnect, Error, Lang, Result};
 
-use crate::args::{Command, ConfigAction, ConfigKey, ContactAction, LeadAction, OutboxAction, WaitArgs};
+use crate::args::{Command, ConfigAction, ConfigKey, ContactAction, LeadAction, OutboxAction, TaskArgs, WaitArgs};
 use crate::print::{self, line};
 use crate::text::{text, Msg};
 use crate::Io;
@@ -82,6 +83,15 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             Ok(())
         }
         Command::Lead { action: LeadAction::Add { .. } } => lead_add(command, app, io).await,
+        Command::Lead { action: LeadAction::Note { id, text, task, wait } } => {
+            lead_followup(app, io, id, text, task, &wait).await
+        }
+        Command::Lead { action: LeadAction::Task { id, task, wait } } => {
+            if task.task.is_none() {
+                return Err(Error::validation(vec![FieldError::new("--task", FieldCode::Required)]));
+            }
+            lead_followup(app, io, id, String::new(), task, &wait).await
+        }
         Command::Lead { action: LeadAction::List { limit, json } } => {
             let leads = app.list_leads(usize::try_from(limit).unwrap_or(usize::MAX)).await?;
             if json {
@@ -249,6 +259,9 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
                 contact_id,
                 note,
                 fields,
+                company,
+                company_id,
+                task,
                 wait,
             },
     } = command
@@ -270,9 +283,61 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
         existing_contact_id: contact_id,
         note: note.unwrap_or_default(),
         custom_fields: if fields.is_empty() { Vec::new() } else { field_entries(app, &fields).await? },
+        company: company.map(|name| CompanyDraft { name }),
+        existing_company_id: company_id,
+        task: task_draft(app, task).await?,
     };
     let item = app.queue_lead(&draft).map_err(as_flags)?;
     settle(app, item.id, &wait, io).await
+}
+
+/// `lead note ID --text …` and `lead task ID --task … --task-due …`: a follow-up for a lead
+/// that already exists.
+async fn lead_followup(
+    app: &AmoConnect,
+    io: &mut Io<'_>,
+    lead_id: i64,
+    note: String,
+    task: TaskArgs,
+    wait: &WaitArgs,
+) -> Result<()> {
+    let draft = FollowupDraft { lead_id, lead_name: String::new(), note, task: task_draft(app, task).await? };
+    let item = app.queue_followup(&draft).map_err(as_flags)?;
+    settle(app, item.id, wait, io).await
+}
+
+/// The task flags as a draft; a `--task-type` given by name is looked up among the account's
+/// task types (the cache, or amoCRM when there is none).
+async fn task_draft(app: &AmoConnect, t: TaskArgs) -> Result<Option<TaskDraft>> {
+    let Some(text) = t.task else { return Ok(None) };
+    let task_type_id = match t.task_type.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) => match v.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                let types = app.reference_data(false).await?.task_types;
+                let found = types.iter().find(|tt| {
+                    tt.name.trim().to_lowercase() == v.to_lowercase()
+                        || tt.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(v))
+                });
+                match found {
+                    Some(tt) => Some(tt.id),
+                    None => {
+                        return Err(Error::validation(vec![FieldError::new(
+                            format!("--task-type {}", print::clean(v)),
+                            FieldCode::NotAChoice,
+                        )]))
+                    }
+                }
+            }
+        },
+    };
+    Ok(Some(TaskDraft {
+        text,
+        due: t.task_due.unwrap_or_default(),
+        task_type_id,
+        responsible_user_id: t.task_responsible,
+    }))
 }
 
 /// `--field KEY=VALUE` flags as entries: KEY is a field's id, code or name (any case), from the
@@ -368,6 +433,14 @@ fn as_flags(e: Error) -> Error {
                 ["status"] => "--status".into(),
                 ["responsible_user_id"] => "--responsible".into(),
                 ["tags"] => "--tag".into(),
+                ["task", "text"] => "--task".into(),
+                ["task", "due"] => "--task-due".into(),
+                ["task", "task_type_id"] => "--task-type".into(),
+                ["task", "responsible_user_id"] => "--task-responsible".into(),
+                ["company", "name"] => "--company".into(),
+                ["existing_company_id"] => "--company-id".into(),
+                ["lead_id"] => "ID".into(),
+                ["note"] if f.code == FieldCode::Required => "--text".into(),
                 ["custom_fields", _] => format!("--field {}", f.label.as_deref().unwrap_or(&f.field)),
                 ["custom_fields"] => "--field".into(),
                 [one] => format!("--{one}"),

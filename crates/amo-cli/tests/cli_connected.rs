@@ -348,3 +348,63 @@ fn contact_find_shows_the_existing_customer_with_open_leads_and_nothing_found_is
     assert_eq!(r.code, 0);
     assert!(r.out.starts_with("No such customer"), "{}", r.out);
 }
+
+#[test]
+fn lead_add_takes_a_company_and_a_task_and_lead_note_and_lead_task_add_to_an_existing_lead() {
+    let desk = Desk::connected();
+    let _ = desk.run(&["pipelines"]); // the account's zone and task types, as a form would have them
+    let r = desk.run(&[
+        "lead",
+        "add",
+        "--name",
+        "Chairs for the office",
+        "--contact-name",
+        "Irina",
+        "--phone",
+        "+7 916 555-01-03",
+        "--company",
+        "Romashka LLC",
+        "--note",
+        "Wants 12 chairs",
+        "--task",
+        "Call back",
+        "--task-due",
+        "tomorrow 10:00",
+        "--task-type",
+        "Встреча",
+        "--timeout",
+        "20",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let lead = desk.sim.leads().into_iter().find(|l| l.name == "Chairs for the office").expect("lead");
+    assert_eq!(r.out.lines().next(), Some(lead.id.to_string().as_str()), "the lead id first: {}", r.out);
+    let company = desk.sim.companies().into_iter().find(|c| c.name == "Romashka LLC").expect("company");
+    assert_eq!(lead.company_id, Some(company.id));
+    let task = desk.sim.tasks().into_iter().find(|t| t.entity_id == Some(lead.id)).expect("task");
+    assert_eq!((task.text.as_str(), task.task_type_id), ("Call back", 2), "the type found by its name");
+
+    // On the existing lead: a note (with a task), then a task alone.
+    let id = lead.id.to_string();
+    let r = desk.run(&["lead", "note", &id, "--text", "Called again", "--timeout", "20"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let r = desk.run(&["lead", "task", &id, "--task", "Send the offer", "--task-due", "+1h", "--timeout", "20"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(desk.sim.leads().len(), 1, "no new lead");
+    assert_eq!(desk.sim.notes().iter().filter(|n| n.entity_id == lead.id).count(), 2);
+    assert_eq!(desk.sim.tasks().iter().filter(|t| t.entity_id == Some(lead.id)).count(), 2);
+
+    // Refusals name the flag, exit non-zero, queue nothing.
+    let before = desk.sim.stats().api_requests;
+    let r = desk.run(&["lead", "task", &id, "--task", "x", "--task-due", "soon"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("--task-due"), "{}", r.err);
+    let r = desk.run(&["lead", "add", "--name", "x", "--task", "x", "--task-due", "+1h", "--task-type", "Нет такого"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("--task-type Нет такого"), "{}", r.err);
+    let r = desk.run(&["lead", "add", "--name", "x", "--company", "A", "--company-id", "5"]);
+    assert_ne!(r.code, 0, "either a new company or an existing one");
+    assert_eq!(desk.sim.stats().api_requests, before, "nothing sent");
+    let r = desk.run(&["outbox", "--json"]);
+    let items: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    assert!(items.as_array().expect("list").iter().all(|i| i["state"] == "sent"), "nothing queued: {}", r.out);
+}

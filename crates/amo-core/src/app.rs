@@ -15,7 +15,7 @@ use crate::auth::{Auth, PendingConnect};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::domain::account::AccountRef;
-use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
+use crate::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
 use crate::domain::lang::Lang;
 use crate::domain::outbox::{OutboxItem, OutboxSummary};
 use crate::domain::platform::Platform;
@@ -24,7 +24,7 @@ use crate::domain::settings::{Settings, SettingsPatch};
 use crate::domain::tokens::{Access, TokenSet};
 use crate::domain::views::Disconnected;
 use crate::domain::views::{SettingsView, StatusView};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keychain::{Keychain, SecretStore};
 use crate::notices::Notices;
 use crate::outbox::{Outbox, RetryTiming};
@@ -233,7 +233,20 @@ impl AmoConnect {
 
     /// Checks the lead (with its custom fields, against the account's) and queues it.
     pub fn queue_lead(&self, draft: &LeadDraft) -> Result<OutboxItem> {
-        self.outbox.queue_lead(&self.reference.check_lead_fields(draft)?)
+        match self.reference.check_draft(&Draft::Lead(draft.clone()))? {
+            Draft::Lead(l) => self.outbox.queue_lead(&l),
+            _ => Err(Error::internal("a checked lead is a lead")),
+        }
+    }
+
+    /// Checks a note and/or task for an existing lead and queues it.
+    pub fn queue_followup(&self, draft: &FollowupDraft) -> Result<OutboxItem> {
+        self.outbox.queue_draft(self.reference.check_draft(&Draft::Followup(draft.clone()))?)
+    }
+
+    /// Companies whose name amoCRM finds (the company field's suggestions).
+    pub async fn search_companies(&self, query: &str) -> Result<Vec<crate::domain::reference::CompanyMatch>> {
+        self.reference.search_companies(query).await
     }
 
     pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
@@ -261,11 +274,7 @@ impl AmoConnect {
     }
 
     pub fn outbox_update(&self, id: i64, draft: Draft) -> Result<OutboxItem> {
-        let draft = match draft {
-            Draft::Lead(l) => Draft::Lead(self.reference.check_lead_fields(&l)?),
-            other => other,
-        };
-        self.outbox.update(id, draft)
+        self.outbox.update(id, self.reference.check_draft(&draft)?)
     }
 
     pub fn outbox_discard(&self, id: i64) -> Result<()> {

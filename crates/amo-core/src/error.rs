@@ -420,6 +420,10 @@ pub enum FieldCode {
     FieldsNotLoaded,
     /// `--field KEY=…` names no custom field of the account (or has no `=`).
     UnknownCustomField,
+    /// A task's due time: a preset, `+2h`, `tomorrow 10:00`, `2026-12-01 10:00` or RFC 3339.
+    InvalidDue,
+    /// A task due before now.
+    DueInPast,
 }
 
 /// An error as the window receives it (and `--json` output shows it): the code the UI switches

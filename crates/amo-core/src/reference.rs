@@ -12,15 +12,16 @@ use serde::{Deserialize, Serialize};
 use crate::auth::session::Session;
 use crate::clock::{now, rfc3339};
 use crate::context::Ctx;
-use crate::domain::draft::LeadDraft;
+use crate::domain::draft::{Draft, FollowupDraft, LeadDraft};
 use crate::domain::fields::{check_entries, CustomField};
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
 use crate::domain::reference::{
-    ContactMatch, LeadSummary, Pipeline, PipelineStatus, ReferenceData, SearchResults, StageKind, User, LOST_STATUS_ID,
-    MAX_OPEN_LEADS_READ, WON_STATUS_ID,
+    CompanyMatch, ContactMatch, LeadSummary, Pipeline, PipelineStatus, ReferenceData, SearchResults, StageKind, User,
+    LOST_STATUS_ID, MAX_OPEN_LEADS_READ, WON_STATUS_ID,
 };
-use crate::error::{AmoError, Error, FieldCode, FieldError, Result};
+use crate::domain::task::{TaskDraft, TaskType};
+use crate::error::{AmoError, EntryError, Error, FieldCode, FieldError, Result};
 
 /// Older than this, the window refreshes the cache in the background.
 pub const FRESH_SECS: i64 = 10 * 60;
@@ -41,6 +42,8 @@ struct Cached {
     lead_fields: Vec<CustomField>,
     #[serde(default)]
     timezone_offset_secs: i32,
+    #[serde(default)]
+    task_types: Vec<TaskType>,
 }
 
 /// The cache as versions before stage kinds wrote it (stages with amoCRM's `type`): still read,
@@ -102,6 +105,7 @@ impl From<LegacyCached> for Cached {
             current_user_id: c.current_user_id,
             lead_fields: Vec::new(),
             timezone_offset_secs: 0,
+            task_types: Vec::new(),
         }
     }
 }
@@ -142,6 +146,7 @@ impl Reference {
             current_user_id: c.current_user_id,
             lead_fields: c.lead_fields,
             timezone_offset_secs: c.timezone_offset_secs,
+            task_types: c.task_types,
             fetched_at: rfc3339(fetched_at),
             stale: now() - fetched_at > FRESH_SECS,
         }))
@@ -201,14 +206,25 @@ impl Reference {
                 before.as_ref().map(|b| b.lead_fields.clone()).unwrap_or_default()
             }
         };
-        let timezone_offset_secs = match self.session.with_token(|a| api.timezone_offset(a)).await {
-            Ok(o) => o,
+        let (timezone_offset_secs, task_types) = match self.session.with_token(|a| api.account_settings(a)).await {
+            Ok(s) => (s.timezone_offset_secs, s.task_types),
             Err(e) => {
-                tracing::warn!(code = %e.code(), "time zone not read; keeping the last known");
-                before.as_ref().map_or(0, |b| b.timezone_offset_secs)
+                tracing::warn!(code = %e.code(), "time zone and task types not read; keeping the last known");
+                (
+                    before.as_ref().map_or(0, |b| b.timezone_offset_secs),
+                    before.as_ref().map(|b| b.task_types.clone()).unwrap_or_default(),
+                )
             }
         };
-        let cached = Cached { pipelines, users, users_restricted, current_user_id, lead_fields, timezone_offset_secs };
+        let cached = Cached {
+            pipelines,
+            users,
+            users_restricted,
+            current_user_id,
+            lead_fields,
+            timezone_offset_secs,
+            task_types,
+        };
         let t = now();
         let json = serde_json::to_string(&cached).map_err(Error::internal)?;
         self.ctx.store.reference_cache().put(&lead_form_key(&account.domain), &json, t)?;
@@ -219,6 +235,7 @@ impl Reference {
             current_user_id,
             lead_fields: cached.lead_fields,
             timezone_offset_secs: cached.timezone_offset_secs,
+            task_types: cached.task_types,
             fetched_at: rfc3339(t),
             stale: false,
         })
@@ -297,6 +314,83 @@ impl Reference {
         } else {
             Err(Error::validation(errors))
         }
+    }
+
+    /// Checks what is about to be queued against the connected account and fixes what must be
+    /// fixed at typing time: a lead's custom fields (see [`Reference::check_lead_fields`]) and a
+    /// task's due time, read in the account's zone now ("tomorrow 10:00" is the tomorrow of the
+    /// call, however late the outbox sends it). Every problem is named in one answer.
+    pub fn check_draft(&self, draft: &Draft) -> Result<Draft> {
+        match draft {
+            Draft::Contact(_) => Ok(draft.clone()),
+            Draft::Lead(l) => {
+                let checked = self.check_lead_fields(l);
+                let task = self.check_task(l.task.as_ref(), l.task_responsible());
+                match (checked, task) {
+                    (Ok(mut l), Ok(task)) => {
+                        l.task = task;
+                        Ok(Draft::Lead(l))
+                    }
+                    (Err(Error::Entry(EntryError::Validation(mut a))), Err(mut b)) => {
+                        a.append(&mut b);
+                        Err(Error::validation(a))
+                    }
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(b)) => Err(Error::validation(b)),
+                }
+            }
+            Draft::Followup(f) => {
+                let mut errors = f.validated().err().unwrap_or_default();
+                let task = self.check_task(f.task.as_ref(), None).map_err(|mut e| errors.append(&mut e)).ok().flatten();
+                if errors.is_empty() {
+                    Ok(Draft::Followup(FollowupDraft { task, ..f.validated().map_err(Error::validation)? }))
+                } else {
+                    Err(Error::validation(errors))
+                }
+            }
+        }
+    }
+
+    /// A task's due time fixed in the account's zone (the computer's when the account's is not
+    /// known yet), its type and responsible user checked against the account's.
+    fn check_task(
+        &self,
+        task: Option<&TaskDraft>,
+        responsible: Option<i64>,
+    ) -> std::result::Result<Option<TaskDraft>, Vec<FieldError>> {
+        let Some(t) = task.filter(|t| !t.is_empty()) else { return Ok(None) };
+        let cached = self.cached().ok().flatten();
+        let offset =
+            cached.as_ref().map_or_else(|| chrono::Local::now().offset().local_minus_utc(), |r| r.timezone_offset_secs);
+        let mut errors = Vec::new();
+        let resolved = t.resolved("task.", now(), offset).map_err(|mut e| errors.append(&mut e)).ok();
+        if let Some(r) = &cached {
+            if let Some(id) = t.task_type_id {
+                if !r.task_types.is_empty() && !r.task_types.iter().any(|tt| tt.id == id) {
+                    errors.push(FieldError::new("task.task_type_id", FieldCode::NotAChoice));
+                }
+            }
+            let who = t.responsible_user_id.or(responsible);
+            if let Some(id) = who.filter(|_| !r.users_restricted && !r.users.is_empty()) {
+                if t.responsible_user_id.is_some() && !r.users.iter().any(|u| u.id == id) {
+                    errors.push(FieldError::new("task.responsible_user_id", FieldCode::NotAChoice));
+                }
+            }
+        }
+        match resolved {
+            Some(r) if errors.is_empty() => Ok(Some(r)),
+            _ => Err(errors),
+        }
+    }
+
+    /// Companies whose name amoCRM's `query` finds (the company field's suggestions).
+    pub async fn search_companies(&self, query: &str) -> Result<Vec<CompanyMatch>> {
+        let q: String = query.trim().chars().take(100).collect();
+        if q.chars().count() < 2 {
+            return Ok(Vec::new());
+        }
+        let api = self.ctx.amo.api();
+        self.session.with_token(|a| api.search_companies(a, &q)).await
     }
 
     /// The custom fields of `entity` (leads, contacts, companies), asked of amoCRM now.

@@ -3,7 +3,7 @@
 //! Salesbot renames every new lead at once. Meanwhile a second desk — a colleague signed in as
 //! another user — types a lead of the same name and price in the same second, round after round.
 //! Afterwards every lead of each desk is in amoCRM exactly once, with its contact and exactly one
-//! note; neither desk took the other's lead for its own.
+//! note and one follow-up task; neither desk took the other's lead for its own.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use rand::Rng;
 mod common;
 
 use amo_core::domain::draft::{ContactDraft, LeadDraft};
+use amo_core::domain::task::TaskDraft;
 use amo_core::keychain::memory::MemoryStore;
 use amo_core::outbox::RetryTiming;
 use amo_core::AmoConnect;
@@ -33,6 +34,7 @@ fn lead(i: usize) -> LeadDraft {
             ..Default::default()
         }),
         note: format!("Note for {i}"),
+        task: Some(TaskDraft { text: format!("Call back {i}"), due: "+1d".into(), ..Default::default() }),
         ..Default::default()
     }
 }
@@ -110,6 +112,7 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
             twin.contact =
                 Some(ContactDraft { first_name: format!("Colleague's client {queued}"), ..Default::default() });
             twin.note = String::new();
+            twin.task = None;
             desk_b.queue_lead(&twin).expect("queue b");
             queued += 1;
         }
@@ -167,6 +170,7 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
     let me = SimConfig::default().user_id;
     let leads = sim.leads();
     let notes = sim.notes();
+    let tasks = sim.tasks();
     let mut same_second = 0;
     for i in 0..queued {
         // The Salesbot renamed every lead that arrived before the faults were healed.
@@ -182,12 +186,14 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
             theirs.len()
         );
         assert_eq!(notes.iter().filter(|n| n.entity_id == ours[0].id).count(), 1, "{name}: one note");
+        assert_eq!(tasks.iter().filter(|t| t.entity_id == Some(ours[0].id)).count(), 1, "{name}: one task");
         assert_eq!(ours[0].contact_ids.len(), 1);
         same_second += usize::from(ours[0].created_at == theirs[0].created_at);
     }
     assert_eq!(leads.len(), 2 * queued, "no stray leads");
     assert_eq!(sim.contacts().len(), 2 * queued, "no stray contacts");
     assert_eq!(notes.len(), queued, "no stray notes");
+    assert_eq!(tasks.len(), queued, "no stray tasks");
     assert!(same_second >= queued / 3, "the desks must often collide in one second ({same_second} of {queued})");
 
     let renamed = leads.iter().filter(|l| l.name.ends_with(" — бот")).count();
@@ -196,8 +202,10 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
     println!(
         "kill test: {KILLS} kills ({killed_running} while the sender was running), {queued} leads queued on each of \
          two desks ({same_second} pairs in the same second, {renamed} leads renamed by a bot), {} in amoCRM, each \
-         once with one contact (and ours with one note); {} complex requests, {} answers dropped or failed",
+         once with one contact (and ours with one note and one task: {} tasks); {} complex requests, {} answers dropped \
+         or failed",
         leads.len(),
+        tasks.len(),
         s.complex_requests,
         s.faults_injected
     );

@@ -278,6 +278,7 @@ fn empty_like(d: &Draft) -> Draft {
     match d {
         Draft::Lead(_) => Draft::Lead(LeadDraft::default()),
         Draft::Contact(_) => Draft::Contact(ContactDraft::default()),
+        Draft::Followup(_) => Draft::Followup(Default::default()),
     }
 }
 

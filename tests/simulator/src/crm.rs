@@ -66,6 +66,14 @@ pub struct SimPipeline {
     pub sort: i64,
     pub is_main: bool,
     pub statuses: Vec<SimStatus>,
+    /// Whether the pipeline takes incoming (unsorted) leads (`is_unsorted_on` in the pipelines
+    /// list; amo-docs `crm_platform/leads_pipelines.md`).
+    #[serde(default = "yes")]
+    pub is_unsorted_on: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -87,6 +95,23 @@ pub struct SimContact {
     pub created_at: i64,
     pub phones: Vec<String>,
     pub emails: Vec<String>,
+    /// The `enum_code` of each phone (WORK, WORKDD, MOB, FAX, HOME, OTHER), parallel to `phones`.
+    #[serde(default)]
+    pub phone_types: Vec<String>,
+    /// The `enum_code` of each e-mail (WORK, PRIV, OTHER), parallel to `emails`.
+    #[serde(default)]
+    pub email_types: Vec<String>,
+    /// The other custom fields, as amoCRM returns them (`[{field_id, field_name, field_code,
+    /// field_type, values}]`); phones and e-mails are in `phones` / `emails`.
+    #[serde(default)]
+    pub custom_fields_values: Vec<Value>,
+    /// The company the contact belongs to (a new contact and a new company of one complex or
+    /// unsorted add are linked to each other).
+    #[serde(default)]
+    pub company_id: Option<i64>,
+    /// Created with an incoming (unsorted) lead not accepted yet (`is_unsorted` in its JSON).
+    #[serde(default)]
+    pub is_unsorted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -105,6 +130,9 @@ pub struct SimLead {
     /// As amoCRM returns them: `[{field_id, field_name, field_code, field_type, values}]`.
     #[serde(default)]
     pub custom_fields_values: Vec<Value>,
+    /// The lead's company (`_embedded.companies` of the lead).
+    #[serde(default)]
+    pub company_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -124,8 +152,15 @@ pub(crate) struct Crm {
     /// phone of an existing contact with an open lead is merged into that lead.
     pub duplicate_control: bool,
     pub contacts: Vec<SimContact>,
+    pub companies: Vec<crate::companies::SimCompany>,
     pub leads: Vec<SimLead>,
     pub notes: Vec<SimNote>,
+    pub tasks: Vec<crate::tasks::SimTask>,
+    pub unsorted: Vec<crate::unsorted::SimUnsorted>,
+    /// The account's "Неразобранное" switch (`is_unsorted_on` of `/api/v4/account`).
+    pub unsorted_on: bool,
+    /// The account's task types, as `GET /api/v4/account?with=task_types` lists them: (id, name, code).
+    pub task_types: Vec<(i64, String, Option<String>)>,
     pub lead_fields: Vec<crate::fields::SimField>,
     pub contact_fields: Vec<crate::fields::SimField>,
     pub company_fields: Vec<crate::fields::SimField>,
@@ -157,6 +192,7 @@ impl Crm {
                 name: "Воронка".into(),
                 sort: 1,
                 is_main: true,
+                is_unsorted_on: true,
                 statuses: vec![
                     status(33_929_749, "Неразобранное", 10, 3_383_152, 1),
                     status(33_929_752, "Первичный контакт", 20, 3_383_152, 0),
@@ -170,6 +206,7 @@ impl Crm {
                 name: "Опт".into(),
                 sort: 2,
                 is_main: false,
+                is_unsorted_on: true,
                 statuses: vec![
                     status(33_929_760, "Неразобранное", 10, 3_383_153, 1),
                     status(33_929_761, "Заявка", 20, 3_383_153, 0),
@@ -189,8 +226,16 @@ impl Crm {
             users_admin: true,
             duplicate_control: false,
             contacts: Vec::new(),
+            companies: Vec::new(),
             leads: Vec::new(),
             notes: Vec::new(),
+            tasks: Vec::new(),
+            unsorted: Vec::new(),
+            unsorted_on: true,
+            task_types: vec![
+                (1, "Связаться".into(), Some("FOLLOW_UP".into())),
+                (2, "Встреча".into(), Some("MEETING".into())),
+            ],
             lead_fields: crate::fields::lead_fields((3_383_152, 33_929_755)),
             contact_fields: crate::fields::contact_fields(),
             company_fields: crate::fields::company_fields(),
@@ -204,12 +249,12 @@ impl Crm {
         }
     }
 
-    fn id(&mut self) -> i64 {
+    pub(crate) fn id(&mut self) -> i64 {
         self.next_id += 1;
         self.next_id
     }
 
-    fn main_pipeline(&self) -> &SimPipeline {
+    pub(crate) fn main_pipeline(&self) -> &SimPipeline {
         self.pipelines.iter().find(|p| p.is_main).unwrap_or(&self.pipelines[0])
     }
 
@@ -226,8 +271,21 @@ impl Crm {
             created_at: now(),
             phones: phone.map(|p| vec![p.to_string()]).unwrap_or_default(),
             emails: email.map(|e| vec![e.to_string()]).unwrap_or_default(),
+            phone_types: phone.map(|_| vec!["WORK".to_string()]).unwrap_or_default(),
+            email_types: email.map(|_| vec!["WORK".to_string()]).unwrap_or_default(),
+            custom_fields_values: Vec::new(),
+            company_id: None,
+            is_unsorted: false,
         });
         id
+    }
+
+    /// The account's task types as `_embedded.task_types` of `GET /api/v4/account?with=task_types`.
+    pub(crate) fn task_types_json(&self) -> Value {
+        self.task_types
+            .iter()
+            .map(|(id, name, code)| json!({"id": id, "name": name, "color": null, "icon_id": null, "code": code}))
+            .collect()
     }
 
     /// Adds `n` leads directly, created one second apart (tests of paging seed them this way).
@@ -249,12 +307,13 @@ impl Crm {
                 tags: Vec::new(),
                 contact_ids: Vec::new(),
                 custom_fields_values: Vec::new(),
+                company_id: None,
             });
         }
     }
 }
 
-fn digits(s: &str) -> String {
+pub(crate) fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
@@ -385,7 +444,7 @@ pub(crate) async fn pipelines(State(s): State<Shared>, headers: HeaderMap) -> Re
         .iter()
         .map(|p| {
             json!({
-                "id": p.id, "name": p.name, "sort": p.sort, "is_main": p.is_main, "is_unsorted_on": true,
+                "id": p.id, "name": p.name, "sort": p.sort, "is_main": p.is_main, "is_unsorted_on": p.is_unsorted_on,
                 "is_archive": false, "account_id": inner.cfg.account_id,
                 "_links": {"self": {"href": format!("https://{host}/api/v4/leads/pipelines/{}", p.id)}},
                 "_embedded": {"statuses": p.statuses.iter().map(|st| json!({
@@ -436,17 +495,21 @@ pub(crate) async fn users(State(s): State<Shared>, headers: HeaderMap) -> Respon
 // ---------------------------------------------------------------- validation
 
 pub(crate) struct ItemErrors {
-    request_id: String,
-    errors: Vec<Value>,
+    pub(crate) request_id: String,
+    pub(crate) errors: Vec<Value>,
 }
 
 impl ItemErrors {
+    pub(crate) fn new(item: &Value, index: usize) -> ItemErrors {
+        ItemErrors { request_id: request_id(item, index), errors: Vec::new() }
+    }
+
     pub(crate) fn push(&mut self, code: &str, path: &str, detail: &str) {
         self.errors.push(json!({"code": code, "path": path, "detail": detail}));
     }
 }
 
-fn validation_failed(items: Vec<ItemErrors>) -> Response {
+pub(crate) fn validation_failed(items: Vec<ItemErrors>) -> Response {
     let list: Vec<Value> = items.into_iter().map(|i| json!({"request_id": i.request_id, "errors": i.errors})).collect();
     problem_response(
         StatusCode::BAD_REQUEST,
@@ -455,67 +518,21 @@ fn validation_failed(items: Vec<ItemErrors>) -> Response {
     )
 }
 
-fn bad_request(detail: &str) -> Response {
+pub(crate) fn bad_request(detail: &str) -> Response {
     problem_response(
         StatusCode::BAD_REQUEST,
         json!({"title": "Bad Request", "type": "https://httpstatus.es/400", "status": 400, "detail": detail}),
     )
 }
 
-fn request_id(item: &Value, index: usize) -> String {
+pub(crate) fn request_id(item: &Value, index: usize) -> String {
     match item.get("request_id") {
         Some(Value::String(s)) => s.clone(),
         _ => index.to_string(),
     }
 }
 
-/// PHONE and EMAIL values of a contact model's `custom_fields_values`, checked as amoCRM does.
-fn contact_fields(c: &Value, prefix: &str, e: &mut ItemErrors) -> (Vec<String>, Vec<String>) {
-    let (mut phones, mut emails) = (Vec::new(), Vec::new());
-    let Some(fields) = c.get("custom_fields_values") else { return (phones, emails) };
-    let Some(fields) = fields.as_array() else {
-        e.push("InvalidType", &format!("{prefix}custom_fields_values"), "This value should be of type array.");
-        return (phones, emails);
-    };
-    for (i, f) in fields.iter().enumerate() {
-        let code = f.get("field_code").and_then(Value::as_str).unwrap_or_default();
-        let (list, enums): (&mut Vec<String>, &[&str]) = match code {
-            "PHONE" => (&mut phones, &["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]),
-            "EMAIL" => (&mut emails, &["WORK", "PRIV", "OTHER"]),
-            _ => {
-                e.push(
-                    "NotSupportedChoice",
-                    &format!("{prefix}custom_fields_values.{i}.field_code"),
-                    "The value you selected is not a valid choice.",
-                );
-                continue;
-            }
-        };
-        for (j, v) in f.get("values").and_then(Value::as_array).cloned().unwrap_or_default().iter().enumerate() {
-            let path = format!("{prefix}custom_fields_values.{i}.values.{j}");
-            let value = v.get("value").and_then(Value::as_str).unwrap_or_default().trim().to_string();
-            if value.is_empty() {
-                e.push("NotBlank", &format!("{path}.value"), "This value should not be blank.");
-            }
-            if let Some(en) = v.get("enum_code").and_then(Value::as_str) {
-                if !enums.contains(&en) {
-                    e.push(
-                        "NotSupportedChoice",
-                        &format!("{path}.enum_code"),
-                        "The value you selected is not a valid choice.",
-                    );
-                }
-            }
-            if code == "EMAIL" && !value.is_empty() && !value.contains('@') {
-                e.push("InvalidEmail", &format!("{path}.value"), "This value is not a valid email address.");
-            }
-            list.push(value);
-        }
-    }
-    (phones, emails)
-}
-
-fn check_name(v: &Value, key: &str, prefix: &str, e: &mut ItemErrors) -> String {
+pub(crate) fn check_name(v: &Value, key: &str, prefix: &str, e: &mut ItemErrors) -> String {
     match v.get(key) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) if s.chars().count() <= 255 => s.clone(),
@@ -534,7 +551,7 @@ fn check_name(v: &Value, key: &str, prefix: &str, e: &mut ItemErrors) -> String 
     }
 }
 
-fn check_user(inner_users: &[SimUser], v: &Value, prefix: &str, e: &mut ItemErrors, default: i64) -> i64 {
+pub(crate) fn check_user(inner_users: &[SimUser], v: &Value, prefix: &str, e: &mut ItemErrors, default: i64) -> i64 {
     match v.get("responsible_user_id") {
         None | Some(Value::Null) => default,
         Some(x) => match x.as_i64() {
@@ -551,7 +568,20 @@ fn check_user(inner_users: &[SimUser], v: &Value, prefix: &str, e: &mut ItemErro
     }
 }
 
-fn check_created_at(v: &Value, prefix: &str, e: &mut ItemErrors) -> i64 {
+pub(crate) fn check_price(v: &Value, prefix: &str, e: &mut ItemErrors) -> i64 {
+    match v.get("price") {
+        None | Some(Value::Null) => 0,
+        Some(p) => match p.as_i64() {
+            Some(x) if x >= 0 => x,
+            _ => {
+                e.push("InvalidType", &format!("{prefix}price"), "This value should be of type int.");
+                0
+            }
+        },
+    }
+}
+
+pub(crate) fn check_created_at(v: &Value, prefix: &str, e: &mut ItemErrors) -> i64 {
     match v.get("created_at") {
         None | Some(Value::Null) => now(),
         Some(x) => match x.as_i64() {
@@ -564,15 +594,40 @@ fn check_created_at(v: &Value, prefix: &str, e: &mut ItemErrors) -> i64 {
     }
 }
 
-/// A contact model from a request (docs/amocrm-api.md §8.5), or the errors that stop it.
-fn parse_contact(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErrors) -> SimContact {
+/// A contact model from a request (docs/amocrm-api.md §8.5), or the errors that stop it. Its
+/// custom fields are checked against the account's contact fields; phones and e-mails (by
+/// `field_code` or `field_id`) go to `phones` / `emails` with their types, the rest to
+/// `custom_fields_values`.
+pub(crate) fn parse_contact(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErrors) -> SimContact {
     let first = check_name(c, "first_name", prefix, e);
     let last = check_name(c, "last_name", prefix, e);
     let mut name = check_name(c, "name", prefix, e);
     if name.is_empty() {
         name = format!("{first} {last}").trim().to_string();
     }
-    let (phones, emails) = contact_fields(c, prefix, e);
+    let values = crate::fields::check_values(
+        &crm.contact_fields,
+        c.get("custom_fields_values"),
+        prefix,
+        crm.timezone.2,
+        &mut |code, path, detail| e.push(code, path, detail),
+    );
+    let (mut phones, mut phone_types, mut emails, mut email_types, mut others) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for v in values {
+        let (texts, types) = match v["field_code"].as_str() {
+            Some("PHONE") => (&mut phones, &mut phone_types),
+            Some("EMAIL") => (&mut emails, &mut email_types),
+            _ => {
+                others.push(v);
+                continue;
+            }
+        };
+        for x in v["values"].as_array().into_iter().flatten() {
+            texts.push(x["value"].as_str().unwrap_or_default().to_string());
+            types.push(x["enum_code"].as_str().unwrap_or("WORK").to_string());
+        }
+    }
     let responsible = check_user(&crm.users, c, prefix, e, crm.users[0].id);
     let created_at = check_created_at(c, prefix, e);
     SimContact {
@@ -585,12 +640,87 @@ fn parse_contact(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErrors) -> SimC
         created_at,
         phones,
         emails,
+        phone_types,
+        email_types,
+        custom_fields_values: others,
+        company_id: None,
+        is_unsorted: false,
     }
+}
+
+/// A contact of a complex or unsorted add (`_embedded.contacts`, at most one): `{id}` of an
+/// existing contact, or a new one.
+pub(crate) enum ContactRef {
+    None,
+    Existing(i64),
+    New(Box<SimContact>),
+}
+
+pub(crate) fn embedded_contact(crm: &Crm, item: &Value, e: &mut ItemErrors) -> ContactRef {
+    let contacts = item.pointer("/_embedded/contacts").and_then(Value::as_array).cloned().unwrap_or_default();
+    if contacts.len() > 1 {
+        e.push("Count", "_embedded.contacts", "This collection should contain 1 element or less.");
+    }
+    match contacts.first() {
+        None => ContactRef::None,
+        Some(c) => match c.get("id").and_then(Value::as_i64) {
+            Some(id) if crm.contacts.iter().any(|x| x.id == id) => ContactRef::Existing(id),
+            Some(_) => {
+                e.push("NotFound", "_embedded.contacts.0.id", "Contact not found.");
+                ContactRef::None
+            }
+            None => ContactRef::New(Box::new(parse_contact(crm, c, "_embedded.contacts.0.", e))),
+        },
+    }
+}
+
+/// Stores what a complex or unsorted add carried: the new contact and company (linked to each
+/// other when both are new, amo-docs `crm_platform/leads-api.md`), and returns their ids.
+pub(crate) fn store_parties(
+    inner: &mut crate::Inner,
+    contact: ContactRef,
+    company: crate::companies::CompanyRef,
+    me: i64,
+    unsorted: bool,
+) -> (Option<i64>, Option<i64>) {
+    use crate::companies::CompanyRef;
+    let both_new = matches!((&contact, &company), (ContactRef::New(_), CompanyRef::New(_)));
+    let company_id = match company {
+        CompanyRef::None => None,
+        CompanyRef::Existing(id) => Some(id),
+        CompanyRef::New(c) => {
+            let mut c = *c;
+            c.id = inner.crm.id();
+            c.created_by = me;
+            let id = c.id;
+            inner.crm.companies.push(c);
+            inner.stats.companies_created += 1;
+            Some(id)
+        }
+    };
+    let contact_id = match contact {
+        ContactRef::None => None,
+        ContactRef::Existing(id) => Some(id),
+        ContactRef::New(c) => {
+            let mut c = *c;
+            c.id = inner.crm.id();
+            c.created_by = me;
+            c.is_unsorted = unsorted;
+            if both_new {
+                c.company_id = company_id;
+            }
+            let id = c.id;
+            inner.crm.contacts.push(c);
+            inner.stats.contacts_created += 1;
+            Some(id)
+        }
+    };
+    (contact_id, company_id)
 }
 
 // A refusal is an axum Response, returned straight to the client; its size does not matter here.
 #[allow(clippy::result_large_err)]
-fn parse_array(body: &Bytes) -> Result<Vec<Value>, Response> {
+pub(crate) fn parse_array(body: &Bytes) -> Result<Vec<Value>, Response> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Array(items)) if !items.is_empty() => Ok(items),
         Ok(Value::Array(_)) => Err(bad_request("Request body is empty")),
@@ -601,53 +731,91 @@ fn parse_array(body: &Bytes) -> Result<Vec<Value>, Response> {
 
 // ---------------------------------------------------------------- contacts
 
-/// A contact as amoCRM lists it; with `leads` (`with=leads`), the ids of its leads embedded.
-fn contact_json(host: &str, c: &SimContact, leads: Option<&[SimLead]>) -> Value {
-    let mut fields = Vec::new();
-    if !c.phones.is_empty() {
-        fields.push(json!({"field_id": 702_001, "field_name": "Телефон", "field_code": "PHONE", "field_type": "multitext",
-            "values": c.phones.iter().map(|p| json!({"value": p, "enum_id": 802_001, "enum_code": "WORK"})).collect::<Vec<_>>()}));
+/// `{id, _links.self}` — how amoCRM embeds a related entity.
+pub(crate) fn entity_ref(host: &str, kind: &str, id: i64) -> Value {
+    json!({"id": id, "_links": {"self": {"href": format!("https://{host}/api/v4/{kind}/{id}")}}})
+}
+
+/// A phone or e-mail field as amoCRM returns it, named and numbered as the account's field with
+/// that code (`fields`) has it.
+pub(crate) fn multitext_json(
+    fields: &[crate::fields::SimField],
+    code: &str,
+    texts: &[String],
+    types: &[String],
+) -> Option<Value> {
+    if texts.is_empty() {
+        return None;
     }
-    if !c.emails.is_empty() {
-        fields.push(json!({"field_id": 702_002, "field_name": "Email", "field_code": "EMAIL", "field_type": "multitext",
-            "values": c.emails.iter().map(|m| json!({"value": m, "enum_id": 802_011, "enum_code": "WORK"})).collect::<Vec<_>>()}));
+    let f = fields.iter().find(|f| f.code.as_deref() == Some(code));
+    let values: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let kind = types.get(i).map(String::as_str).unwrap_or("WORK");
+            let enum_id = f.and_then(|f| f.enums.iter().find(|e| e.2.as_deref() == Some(kind))).map(|e| e.0);
+            json!({"value": t, "enum_id": enum_id, "enum_code": kind})
+        })
+        .collect();
+    Some(json!({"field_id": f.map(|f| f.id), "field_name": f.map_or(code, |f| f.name.as_str()), "field_code": code,
+        "field_type": "multitext", "values": values}))
+}
+
+/// A contact as amoCRM lists it; with `with_leads` (`with=leads`), the ids of its leads embedded.
+fn contact_json(host: &str, account_id: i64, crm: &Crm, c: &SimContact, with_leads: bool) -> Value {
+    let mut fields: Vec<Value> = [
+        multitext_json(&crm.contact_fields, "PHONE", &c.phones, &c.phone_types),
+        multitext_json(&crm.contact_fields, "EMAIL", &c.emails, &c.email_types),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    fields.extend(c.custom_fields_values.iter().cloned());
+    let mut embedded = json!({"tags": [], "companies": c.company_id.map(|id| vec![entity_ref(host, "companies", id)]).unwrap_or_default()});
+    if with_leads {
+        embedded["leads"] = crm
+            .leads
+            .iter()
+            .filter(|l| l.contact_ids.contains(&c.id))
+            .map(|l| entity_ref(host, "leads", l.id))
+            .collect();
     }
     json!({
         "id": c.id, "name": c.name, "first_name": c.first_name, "last_name": c.last_name,
         "responsible_user_id": c.responsible_user_id, "group_id": 0, "created_by": c.created_by,
         "updated_by": c.responsible_user_id, "created_at": c.created_at, "updated_at": c.created_at,
-        "closest_task_at": null, "is_deleted": false, "is_unsorted": false,
+        "closest_task_at": null, "is_deleted": false, "is_unsorted": c.is_unsorted,
         "custom_fields_values": if fields.is_empty() { Value::Null } else { Value::Array(fields) },
-        "account_id": 0,
+        "account_id": account_id,
         "_links": {"self": {"href": format!("https://{host}/api/v4/contacts/{}", c.id)}},
-        "_embedded": match leads {
-            None => json!({"tags": [], "companies": []}),
-            Some(all) => json!({"tags": [], "companies": [], "leads": all.iter().filter(|l| l.contact_ids.contains(&c.id))
-                .map(|l| json!({"id": l.id, "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}", l.id)}}}))
-                .collect::<Vec<_>>()}),
-        },
+        "_embedded": embedded,
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct ListQuery {
-    query: Option<String>,
-    page: Option<usize>,
-    limit: Option<usize>,
+    pub(crate) query: Option<String>,
+    pub(crate) page: Option<usize>,
+    pub(crate) limit: Option<usize>,
     #[serde(rename = "order[created_at]")]
-    order_created_at: Option<String>,
+    pub(crate) order_created_at: Option<String>,
     #[serde(rename = "order[id]")]
-    order_id: Option<String>,
-    with: Option<String>,
+    pub(crate) order_id: Option<String>,
+    pub(crate) with: Option<String>,
     /// `filter[created_at][from]` / `[to]`: Unix seconds, both ends included.
     #[serde(rename = "filter[created_at][from]")]
-    created_from: Option<i64>,
+    pub(crate) created_from: Option<i64>,
     #[serde(rename = "filter[created_at][to]")]
-    created_to: Option<i64>,
+    pub(crate) created_to: Option<i64>,
 }
 
 impl ListQuery {
-    fn created_in_range(&self, t: i64) -> bool {
+    /// Whether `with=` names `what`.
+    pub(crate) fn with(&self, what: &str) -> bool {
+        self.with.as_deref().is_some_and(|w| w.split(',').any(|x| x.trim() == what))
+    }
+
+    pub(crate) fn created_in_range(&self, t: i64) -> bool {
         self.created_from.is_none_or(|f| t >= f) && self.created_to.is_none_or(|to| t <= to)
     }
 }
@@ -660,16 +828,32 @@ fn contact_matches(c: &SimContact, q: &str) -> bool {
     if q.is_empty() {
         return true;
     }
-    let qd = digits(&q);
-    if qd.len() >= 5 && qd.len() * 2 >= q.chars().filter(|ch| !ch.is_whitespace()).count() {
-        let tail = &qd[qd.len().saturating_sub(7)..];
-        return c.phones.iter().any(|p| digits(p).contains(tail));
+    if let Some(tail) = phone_tail(&q) {
+        return c.phones.iter().any(|p| digits(p).contains(&tail));
     }
-    c.name.to_lowercase().contains(&q) || c.emails.iter().any(|m| m.to_lowercase().contains(&q))
+    c.name.to_lowercase().contains(&q)
+        || c.emails.iter().any(|m| m.to_lowercase().contains(&q))
+        || value_texts(&c.custom_fields_values).any(|t| t.to_lowercase().contains(&q))
+}
+
+/// A query that is mostly digits is a phone number: its last seven digits.
+pub(crate) fn phone_tail(q: &str) -> Option<String> {
+    let qd = digits(q);
+    (qd.len() >= 5 && qd.len() * 2 >= q.chars().filter(|ch| !ch.is_whitespace()).count())
+        .then(|| qd[qd.len().saturating_sub(7)..].to_string())
+}
+
+/// The text of every value in a `custom_fields_values` list (what a full-text `query` searches).
+pub(crate) fn value_texts(values: &[Value]) -> impl Iterator<Item = String> + '_ {
+    values.iter().flat_map(|f| f["values"].as_array().into_iter().flatten()).filter_map(|v| match &v["value"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 #[allow(clippy::result_large_err)]
-fn page_of<T: Clone>(items: &[T], q: &ListQuery, max: usize) -> Result<(Vec<T>, usize, bool), Response> {
+pub(crate) fn page_of<T: Clone>(items: &[T], q: &ListQuery, max: usize) -> Result<(Vec<T>, usize, bool), Response> {
     let limit = q.limit.unwrap_or(50);
     if limit == 0 || limit > max {
         return Err(bad_request(&format!("limit must be between 1 and {max}")));
@@ -680,7 +864,7 @@ fn page_of<T: Clone>(items: &[T], q: &ListQuery, max: usize) -> Result<(Vec<T>, 
     Ok((slice, page, start + limit < items.len()))
 }
 
-fn links(host: &str, path: &str, page: usize, limit: usize, has_next: bool) -> Value {
+pub(crate) fn links(host: &str, path: &str, page: usize, limit: usize, has_next: bool) -> Value {
     let href = |p: usize| json!({"href": format!("https://{host}{path}?page={p}&limit={limit}")});
     let mut l = serde_json::Map::new();
     l.insert("self".into(), href(page));
@@ -694,7 +878,7 @@ fn links(host: &str, path: &str, page: usize, limit: usize, has_next: bool) -> V
     Value::Object(l)
 }
 
-fn no_content() -> Response {
+pub(crate) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -725,7 +909,7 @@ pub(crate) async fn list_contacts(State(s): State<Shared>, headers: HeaderMap, Q
     hal(json!({
         "_page": page,
         "_links": links(&host, "/api/v4/contacts", page, q.limit.unwrap_or(50), has_next),
-        "_embedded": {"contacts": page_items.iter().map(|c| contact_json(&host, c, with_leads.then_some(&inner.crm.leads[..]))).collect::<Vec<_>>()},
+        "_embedded": {"contacts": page_items.iter().map(|c| contact_json(&host, inner.cfg.account_id, &inner.crm, c, with_leads)).collect::<Vec<_>>()},
     }))
 }
 
@@ -770,10 +954,10 @@ pub(crate) async fn add_contacts(State(s): State<Shared>, headers: HeaderMap, bo
 
 // ---------------------------------------------------------------- leads
 
-fn lead_json(host: &str, account_id: i64, l: &SimLead, with_contacts: bool) -> Value {
+pub(crate) fn lead_json(host: &str, account_id: i64, l: &SimLead, with_contacts: bool) -> Value {
     let mut embedded = json!({
         "tags": l.tags.iter().enumerate().map(|(i, t)| json!({"id": 500 + i, "name": t, "color": null})).collect::<Vec<_>>(),
-        "companies": [],
+        "companies": l.company_id.map(|id| vec![entity_ref(host, "companies", id)]).unwrap_or_default(),
     });
     if with_contacts {
         embedded["contacts"] = l
@@ -869,27 +1053,13 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
     if items.len() > 50 {
         return bad_request("No more than 50 leads per request");
     }
-    enum ContactRef {
-        None,
-        Existing(i64),
-        New(SimContact),
-    }
     let mut parsed = Vec::new();
     let mut failed = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let crm = &inner.crm;
         let mut e = ItemErrors { request_id: request_id(item, i), errors: Vec::new() };
         let name = check_name(item, "name", "", &mut e);
-        let price = match item.get("price") {
-            None | Some(Value::Null) => 0,
-            Some(p) => match p.as_i64() {
-                Some(v) if v >= 0 => v,
-                _ => {
-                    e.push("InvalidType", "price", "This value should be of type int.");
-                    0
-                }
-            },
-        };
+        let price = check_price(item, "", &mut e);
         let main = crm.main_pipeline();
         let pipeline_id = item.get("pipeline_id").and_then(Value::as_i64).unwrap_or(main.id);
         let status_id = match crm.pipelines.iter().find(|p| p.id == pipeline_id) {
@@ -916,21 +1086,8 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string)).collect())
             .unwrap_or_default();
-        let contacts = item.pointer("/_embedded/contacts").and_then(Value::as_array).cloned().unwrap_or_default();
-        if contacts.len() > 1 {
-            e.push("Count", "_embedded.contacts", "This collection should contain 1 element or less.");
-        }
-        let contact = match contacts.first() {
-            None => ContactRef::None,
-            Some(c) => match c.get("id").and_then(Value::as_i64) {
-                Some(id) if crm.contacts.iter().any(|x| x.id == id) => ContactRef::Existing(id),
-                Some(_) => {
-                    e.push("NotFound", "_embedded.contacts.0.id", "Contact not found.");
-                    ContactRef::None
-                }
-                None => ContactRef::New(parse_contact(crm, c, "_embedded.contacts.0.", &mut e)),
-            },
-        };
+        let contact = embedded_contact(crm, item, &mut e);
+        let company = crate::companies::embedded_company(crm, item, &mut e, responsible);
         let offset = inner.crm.timezone.2;
         let custom_fields_values = crate::fields::check_values(
             &crm.lead_fields,
@@ -951,9 +1108,10 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
             created_at,
             tags,
             contact_ids: Vec::new(),
+            company_id: None,
         };
         if e.errors.is_empty() {
-            parsed.push((e.request_id, lead, contact));
+            parsed.push((e.request_id, lead, contact, company));
         } else {
             failed.push(e);
         }
@@ -963,7 +1121,7 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
     }
     let me = token_user(inner, &headers);
     let mut out = Vec::new();
-    for (rid, mut lead, contact) in parsed {
+    for (rid, mut lead, contact, company) in parsed {
         lead.created_by = me;
         if inner.crm.duplicate_control {
             if let ContactRef::New(c) = &contact {
@@ -974,32 +1132,22 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
                     if let Some(open) =
                         inner.crm.leads.iter().find(|l| l.contact_ids.contains(&xid) && l.status_id > 143)
                     {
-                        out.push(json!({"id": open.id, "contact_id": xid, "company_id": null, "request_id": [rid], "merged": true}));
+                        out.push(json!({"id": open.id, "contact_id": xid, "company_id": open.company_id, "request_id": [rid], "merged": true}));
                         inner.stats.merged += 1;
                         continue;
                     }
                 }
             }
         }
-        let contact_id = match contact {
-            ContactRef::None => None,
-            ContactRef::Existing(id) => Some(id),
-            ContactRef::New(mut c) => {
-                c.id = inner.crm.id();
-                c.created_by = me;
-                let id = c.id;
-                inner.crm.contacts.push(c);
-                inner.stats.contacts_created += 1;
-                Some(id)
-            }
-        };
+        let (contact_id, company_id) = store_parties(inner, contact, company, me, false);
         lead.id = inner.crm.id();
         lead.contact_ids = contact_id.into_iter().collect();
+        lead.company_id = company_id;
         if inner.crm.faults.bot_renames {
             lead.name = format!("{} — бот", lead.name);
         }
         out.push(
-            json!({"id": lead.id, "contact_id": contact_id, "company_id": null, "request_id": [rid], "merged": false}),
+            json!({"id": lead.id, "contact_id": contact_id, "company_id": company_id, "request_id": [rid], "merged": false}),
         );
         inner.crm.leads.push(lead);
         inner.stats.leads_created += 1;

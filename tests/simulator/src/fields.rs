@@ -197,7 +197,6 @@ pub fn check_values(
     offset_secs: i64,
     push: &mut dyn FnMut(&str, &str, &str),
 ) -> Vec<Value> {
-    const CHOICE: &str = "The value you selected is not a valid choice.";
     let Some(list) = raw.filter(|v| !v.is_null()) else { return Vec::new() };
     let Some(list) = list.as_array() else {
         push("InvalidType", &format!("{prefix}custom_fields_values"), "This value should be of type array.");
@@ -206,99 +205,150 @@ pub fn check_values(
     if list.len() > 40 {
         push("Count", &format!("{prefix}custom_fields_values"), "This collection should contain 40 elements or less.");
     }
-    let mut out = Vec::new();
-    for (i, cf) in list.iter().enumerate() {
-        let at = format!("{prefix}custom_fields_values.{i}");
-        let by_id = cf.get("field_id").and_then(Value::as_i64).and_then(|id| fields.iter().find(|f| f.id == id));
-        let by_code = cf
-            .get("field_code")
-            .and_then(Value::as_str)
-            .and_then(|c| fields.iter().find(|f| f.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c))));
-        let Some(f) = by_id.or(by_code) else {
-            // A field of another entity, or none at all (docs/amocrm-api.md §14).
-            push("NotSupportedChoice", &format!("{at}.field_id"), CHOICE);
-            continue;
-        };
-        let Some(values) = cf.get("values").and_then(Value::as_array) else {
-            push("InvalidType", &format!("{at}.values"), "This value should be of type array.");
-            continue;
-        };
-        let mut stored = Vec::new();
-        for (j, v) in values.iter().enumerate() {
-            let vat = format!("{at}.values.{j}");
-            match f.field_type {
-                "select" | "radiobutton" | "multiselect" | "multitext" => {
-                    let by_enum_id =
-                        v.get("enum_id").and_then(Value::as_i64).and_then(|id| f.enums.iter().find(|e| e.0 == id));
-                    let by_enum_code = v.get("enum_code").and_then(Value::as_str).and_then(|c| {
-                        f.enums.iter().find(|e| e.2.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c)))
-                    });
-                    if f.field_type == "multitext" {
-                        if v.get("enum").is_some() {
-                            // The old `enum` key instead of `enum_code` (docs/amocrm-api.md §14).
-                            push("FieldNotExpected", &format!("{vat}.enum"), "This field was not expected.");
-                            continue;
-                        }
-                        match (v.get("value").and_then(Value::as_str), by_enum_code.or(by_enum_id).or(f.enums.last())) {
-                            (Some(text), Some(e)) => {
-                                stored.push(json!({"value": text, "enum_id": e.0, "enum_code": e.2}))
-                            }
-                            _ => push("NotSupportedChoice", &format!("{vat}.value"), CHOICE),
-                        }
-                        continue;
-                    }
-                    let by_value =
-                        v.get("value").and_then(Value::as_str).and_then(|t| f.enums.iter().find(|e| e.1 == t));
-                    match by_enum_id.or(by_enum_code).or(by_value) {
-                        Some(e) => stored.push(json!({"value": e.1, "enum_id": e.0, "enum_code": e.2})),
-                        None => push("NotSupportedChoice", &format!("{vat}.value"), CHOICE),
-                    }
-                    if f.field_type != "multiselect" && j > 0 {
-                        push("Count", &format!("{at}.values"), "This collection should contain 1 element or less.");
-                    }
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, cf)| check_entry(fields, cf, &format!("{prefix}custom_fields_values.{i}"), offset_secs, push))
+        .collect()
+}
+
+/// One `{field_id | field_code, values}` entry at `at` (`…custom_fields_values.N`).
+fn check_entry(
+    fields: &[SimField],
+    cf: &Value,
+    at: &str,
+    offset_secs: i64,
+    push: &mut dyn FnMut(&str, &str, &str),
+) -> Option<Value> {
+    const CHOICE: &str = "The value you selected is not a valid choice.";
+    let by_id = cf.get("field_id").and_then(Value::as_i64).and_then(|id| fields.iter().find(|f| f.id == id));
+    let by_code = cf
+        .get("field_code")
+        .and_then(Value::as_str)
+        .and_then(|c| fields.iter().find(|f| f.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c))));
+    let Some(f) = by_id.or(by_code) else {
+        // A field of another entity, or none at all (docs/amocrm-api.md §14).
+        push("NotSupportedChoice", &format!("{at}.field_id"), CHOICE);
+        return None;
+    };
+    let Some(values) = cf.get("values").and_then(Value::as_array) else {
+        push("InvalidType", &format!("{at}.values"), "This value should be of type array.");
+        return None;
+    };
+    let mut stored = Vec::new();
+    for (j, v) in values.iter().enumerate() {
+        let vat = format!("{at}.values.{j}");
+        match f.field_type {
+            "multitext" => {
+                if let Some(x) = multitext_value(f, v, &vat, push) {
+                    stored.push(x);
                 }
-                "checkbox" => match v.get("value").and_then(Value::as_bool) {
-                    Some(b) => stored.push(json!({"value": b})),
-                    None => push("InvalidType", &format!("{vat}.value"), "This value should be of type bool."),
-                },
-                "date" | "birthday" | "date_time" => {
-                    let ts = v.get("value").and_then(|x| {
-                        x.as_i64().or_else(|| {
-                            x.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| d.timestamp())
-                        })
-                    });
-                    match ts {
-                        // A date is the midnight of its day where the account is (amocrm-api-php#402).
-                        Some(t) if f.field_type != "date_time" => {
-                            stored.push(json!({"value": (t + offset_secs).div_euclid(86_400) * 86_400 - offset_secs}))
-                        }
-                        Some(t) => stored.push(json!({"value": t})),
-                        None => push("InvalidType", &format!("{vat}.value"), "This value should be of type int."),
-                    }
-                }
-                "numeric" | "price" | "monetary" => {
-                    let ok = v
-                        .get("value")
-                        .is_some_and(|x| x.is_number() || x.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()));
-                    if ok {
-                        stored.push(json!({"value": v["value"]}));
-                    } else {
-                        push("InvalidType", &format!("{vat}.value"), "This value should be of type numeric.");
-                    }
-                }
-                "text" | "textarea" | "url" | "streetaddress" => match v.get("value").and_then(Value::as_str) {
-                    Some(t) if t.chars().count() > MAX_TEXT => push(
-                        "Length",
-                        &format!("{vat}.value"),
-                        "This value is too long. It should have 256 characters or less.",
-                    ),
-                    Some(t) => stored.push(json!({"value": t})),
-                    None => push("InvalidType", &format!("{vat}.value"), "This value should be of type string."),
-                },
-                _ => push("FieldNotExpected", &format!("{vat}.value"), "This field was not expected."),
             }
+            "select" | "radiobutton" | "multiselect" => {
+                let by_enum_id =
+                    v.get("enum_id").and_then(Value::as_i64).and_then(|id| f.enums.iter().find(|e| e.0 == id));
+                let by_enum_code = v
+                    .get("enum_code")
+                    .and_then(Value::as_str)
+                    .and_then(|c| f.enums.iter().find(|e| e.2.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c))));
+                let by_value = v.get("value").and_then(Value::as_str).and_then(|t| f.enums.iter().find(|e| e.1 == t));
+                match by_enum_id.or(by_enum_code).or(by_value) {
+                    Some(e) => stored.push(json!({"value": e.1, "enum_id": e.0, "enum_code": e.2})),
+                    None => push("NotSupportedChoice", &format!("{vat}.value"), CHOICE),
+                }
+                if f.field_type != "multiselect" && j > 0 {
+                    push("Count", &format!("{at}.values"), "This collection should contain 1 element or less.");
+                }
+            }
+            "checkbox" => match v.get("value").and_then(Value::as_bool) {
+                Some(b) => stored.push(json!({"value": b})),
+                None => push("InvalidType", &format!("{vat}.value"), "This value should be of type bool."),
+            },
+            "date" | "birthday" | "date_time" => {
+                let ts = v.get("value").and_then(|x| {
+                    x.as_i64().or_else(|| {
+                        x.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| d.timestamp())
+                    })
+                });
+                match ts {
+                    // A date is the midnight of its day where the account is (amocrm-api-php#402).
+                    Some(t) if f.field_type != "date_time" => {
+                        stored.push(json!({"value": (t + offset_secs).div_euclid(86_400) * 86_400 - offset_secs}))
+                    }
+                    Some(t) => stored.push(json!({"value": t})),
+                    None => push("InvalidType", &format!("{vat}.value"), "This value should be of type int."),
+                }
+            }
+            "numeric" | "price" | "monetary" => {
+                let ok = v
+                    .get("value")
+                    .is_some_and(|x| x.is_number() || x.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()));
+                if ok {
+                    stored.push(json!({"value": v["value"]}));
+                } else {
+                    push("InvalidType", &format!("{vat}.value"), "This value should be of type numeric.");
+                }
+            }
+            "text" | "textarea" | "url" | "streetaddress" => match v.get("value").and_then(Value::as_str) {
+                Some(t) if t.chars().count() > MAX_TEXT => push(
+                    "Length",
+                    &format!("{vat}.value"),
+                    "This value is too long. It should have 256 characters or less.",
+                ),
+                Some(t) => stored.push(json!({"value": t})),
+                None => push("InvalidType", &format!("{vat}.value"), "This value should be of type string."),
+            },
+            _ => push("FieldNotExpected", &format!("{vat}.value"), "This field was not expected."),
         }
-        out.push(json!({"field_id": f.id, "field_name": f.name, "field_code": f.code, "field_type": f.field_type, "values": stored}));
     }
-    out
+    Some(
+        json!({"field_id": f.id, "field_name": f.name, "field_code": f.code, "field_type": f.field_type, "values": stored}),
+    )
+}
+
+/// A phone or e-mail value (docs/amocrm-api.md §8.5, amo-docs `crm_platform/custom-fields.md`, multitext):
+/// `{value, enum_code | enum_id}`; the codes are the field's own (phone: WORK, WORKDD, MOB, FAX,
+/// HOME, OTHER; e-mail: WORK, PRIV, OTHER); neither given → the first (WORK).
+fn multitext_value(f: &SimField, v: &Value, vat: &str, push: &mut dyn FnMut(&str, &str, &str)) -> Option<Value> {
+    const CHOICE: &str = "The value you selected is not a valid choice.";
+    if v.get("enum").is_some() {
+        // The old `enum` key instead of `enum_code` (docs/amocrm-api.md §14).
+        push("FieldNotExpected", &format!("{vat}.enum"), "This field was not expected.");
+        return None;
+    }
+    let given = |k: &str| v.get(k).filter(|x| !x.is_null());
+    let chosen = if let Some(code) = given("enum_code") {
+        let found = code
+            .as_str()
+            .and_then(|c| f.enums.iter().find(|e| e.2.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c))));
+        if found.is_none() {
+            push("NotSupportedChoice", &format!("{vat}.enum_code"), CHOICE);
+        }
+        found
+    } else if let Some(id) = given("enum_id") {
+        let found = id.as_i64().and_then(|id| f.enums.iter().find(|e| e.0 == id));
+        if found.is_none() {
+            push("NotSupportedChoice", &format!("{vat}.enum_id"), CHOICE);
+        }
+        found
+    } else {
+        f.enums.first()
+    };
+    let text = match v.get("value") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(_) => {
+            push("InvalidType", &format!("{vat}.value"), "This value should be of type string.");
+            return None;
+        }
+    };
+    if text.is_empty() {
+        push("NotBlank", &format!("{vat}.value"), "This value should not be blank.");
+        return None;
+    }
+    if f.code.as_deref() == Some("EMAIL") && !text.contains('@') {
+        push("InvalidEmail", &format!("{vat}.value"), "This value is not a valid email address.");
+        return None;
+    }
+    let e = chosen?;
+    Some(json!({"value": text, "enum_id": e.0, "enum_code": e.2}))
 }

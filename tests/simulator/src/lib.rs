@@ -11,13 +11,21 @@
 //!   token; more than 7 API requests in a second → 429 (docs/amocrm-api.md §7, §8.1, §9.1);
 //! - the CRM endpoints of a lead-entry client (pipelines, users, contacts, leads, complex add,
 //!   notes) in [`crm`], with fault injection and the 403 HTML ban after repeated 429s;
+//! - companies ([`companies`]), tasks ([`tasks`]) and incoming (unsorted) form leads
+//!   ([`unsorted`]), as amo-docs describes them (docs/amocrm-api.md §8.6, §8.8, §8.13);
 //! - `/_sim/*` — controls and counters for tests (not part of amoCRM).
 
+mod companies;
 mod crm;
 mod fields;
+mod tasks;
+mod unsorted;
 
+pub use companies::SimCompany;
 pub use crm::{Faults, SimContact, SimLead, SimNote, SimPipeline, SimStatus, SimUser};
 pub use fields::SimField;
+pub use tasks::SimTask;
+pub use unsorted::{SimUnsorted, KOMMO_DUPLICATE_TAG};
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -141,6 +149,14 @@ pub struct Stats {
     pub notes_created: u64,
     /// `/leads/complex` items that duplicate control merged into an existing lead.
     pub merged: u64,
+    /// Companies created (`POST /companies`, or new in a complex or unsorted add).
+    #[serde(default)]
+    pub companies_created: u64,
+    #[serde(default)]
+    pub tasks_created: u64,
+    /// Incoming leads added through `POST /leads/unsorted/forms`.
+    #[serde(default)]
+    pub unsorted_created: u64,
 }
 
 struct CodeEntry {
@@ -380,6 +396,72 @@ impl Simulator {
         self.shared.lock().crm.contacts.clone()
     }
 
+    pub fn companies(&self) -> Vec<SimCompany> {
+        self.shared.lock().crm.companies.clone()
+    }
+
+    /// Adds an existing company to the account (no custom fields); its id.
+    pub fn seed_company(&self, name: &str) -> i64 {
+        let mut inner = self.shared.lock();
+        let crm = &mut inner.crm;
+        let id = crm.id();
+        let admin = crm.users[0].id;
+        crm.companies.push(SimCompany {
+            id,
+            name: name.to_string(),
+            responsible_user_id: admin,
+            created_by: admin,
+            created_at: now(),
+            custom_fields_values: Vec::new(),
+        });
+        id
+    }
+
+    pub fn tasks(&self) -> Vec<SimTask> {
+        self.shared.lock().crm.tasks.clone()
+    }
+
+    /// Adds a task type to the account (as an admin does in its settings); its id.
+    pub fn add_task_type(&self, name: &str) -> i64 {
+        let mut inner = self.shared.lock();
+        let id = inner.crm.task_types.iter().map(|t| t.0).max().unwrap_or(0).max(1000) + 1;
+        inner.crm.task_types.push((id, name.to_string(), None));
+        id
+    }
+
+    pub fn unsorted(&self) -> Vec<SimUnsorted> {
+        self.shared.lock().crm.unsorted.clone()
+    }
+
+    /// The account's "Неразобранное" switch (`is_unsorted_on` of `/api/v4/account`); off, every
+    /// `POST /leads/unsorted/forms` is refused.
+    pub fn set_unsorted_on(&self, on: bool) {
+        self.shared.lock().crm.unsorted_on = on;
+    }
+
+    /// A pipeline's unsorted switch (`is_unsorted_on` in the pipelines list).
+    pub fn set_pipeline_unsorted(&self, pipeline_id: i64, on: bool) {
+        if let Some(p) = self.shared.lock().crm.pipelines.iter_mut().find(|p| p.id == pipeline_id) {
+            p.is_unsorted_on = on;
+        }
+    }
+
+    pub fn contact_fields(&self) -> Vec<SimField> {
+        self.shared.lock().crm.contact_fields.clone()
+    }
+
+    pub fn set_contact_fields(&self, fields: Vec<SimField>) {
+        self.shared.lock().crm.contact_fields = fields;
+    }
+
+    pub fn company_fields(&self) -> Vec<SimField> {
+        self.shared.lock().crm.company_fields.clone()
+    }
+
+    pub fn set_company_fields(&self, fields: Vec<SimField>) {
+        self.shared.lock().crm.company_fields = fields;
+    }
+
     pub fn notes(&self) -> Vec<SimNote> {
         self.shared.lock().crm.notes.clone()
     }
@@ -435,6 +517,13 @@ fn router(shared: Shared) -> Router {
         .route("/api/v4/companies/custom_fields", get(fields::list_companies))
         .route("/api/v4/users", get(crm::users))
         .route("/api/v4/contacts", get(crm::list_contacts).post(crm::add_contacts))
+        .route("/api/v4/companies", get(companies::list_companies).post(companies::add_companies))
+        .route("/api/v4/companies/{id}", get(companies::get_company))
+        .route("/api/v4/tasks", get(tasks::list_tasks).post(tasks::add_tasks))
+        .route("/api/v4/tasks/{id}", get(tasks::get_task))
+        .route("/api/v4/leads/unsorted", get(unsorted::list_unsorted))
+        .route("/api/v4/leads/unsorted/forms", post(unsorted::add_forms))
+        .route("/api/v4/leads/unsorted/{uid}", get(unsorted::get_unsorted))
         .route("/api/v4/leads", get(crm::list_leads))
         .route("/api/v4/leads/complex", post(crm::add_complex))
         .route("/api/v4/leads/{id}", get(crm::get_lead))
@@ -465,7 +554,7 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn random_hex(n_bytes: usize) -> String {
+pub(crate) fn random_hex(n_bytes: usize) -> String {
     let mut b = vec![0u8; n_bytes];
     rand::thread_rng().fill_bytes(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -849,11 +938,8 @@ async fn account(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<Ha
         );
     }
     if with.contains(&"task_types") {
-        embedded.insert(
-            "task_types".into(),
-            json!([{"id": 1, "name": "Связаться", "color": null, "icon_id": null, "code": "FOLLOW_UP"},
-                   {"id": 2, "name": "Встреча", "color": null, "icon_id": null, "code": "MEETING"}]),
-        );
+        // The same list `POST /api/v4/tasks` checks `task_type_id` against.
+        embedded.insert("task_types".into(), inner.crm.task_types_json());
     }
     let c = &inner.cfg;
     let mut body = json!({
@@ -867,7 +953,7 @@ async fn account(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<Ha
         "current_user_id": me,
         "country": if c.platform == SimPlatform::Amocrm { "RU" } else { "US" },
         "customers_mode": "disabled",
-        "is_unsorted_on": true,
+        "is_unsorted_on": inner.crm.unsorted_on,
         "is_loss_reason_enabled": true,
         "is_helpbot_enabled": false,
         "is_technical_account": false,

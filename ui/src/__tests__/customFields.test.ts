@@ -39,6 +39,7 @@ const reference: ReferenceData = {
     f(110, 'Channel', 'radiobutton', { enums: choices }),
   ],
   timezone_offset_secs: 10800,
+  task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
   fetched_at: '2026-11-23T10:00:00Z',
   stale: false,
 };

@@ -16,8 +16,9 @@ use super::limiter::RateLimiter;
 use super::wire;
 use crate::domain::account::AccountInfo;
 use crate::domain::fields::CustomField;
-use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, User};
+use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Pipeline, User};
 use crate::domain::secret::Secret;
+use crate::domain::task::TaskType;
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, Error, Result};
 
@@ -45,6 +46,8 @@ pub struct ComplexResult {
     #[serde(default)]
     pub contact_id: Option<i64>,
     #[serde(default)]
+    pub company_id: Option<i64>,
+    #[serde(default)]
     pub merged: bool,
     #[serde(default)]
     pub request_id: Vec<String>,
@@ -56,6 +59,21 @@ pub struct NoteSummary {
     pub id: i64,
     pub note_type: String,
     pub text: String,
+}
+
+/// A task on a lead, as reconciliation compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskSummary {
+    pub id: i64,
+    pub text: String,
+    pub complete_till: i64,
+}
+
+/// What the forms take from `/api/v4/account`: the time zone and the task types.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountSettings {
+    pub timezone_offset_secs: i32,
+    pub task_types: Vec<TaskType>,
 }
 
 pub struct ApiClient {
@@ -170,11 +188,18 @@ impl ApiClient {
 
     /// The account's UTC offset in seconds (`datetime_settings.timezone_offset`, "+03:00"):
     /// `date` fields are midnight there (docs/amocrm-api.md §13). 0 when amoCRM does not say.
-    pub async fn timezone_offset(&self, at: Access) -> Result<i32> {
-        let v = self.get_json(&at.domain, at.token.expose(), "/api/v4/account?with=datetime_settings").await?;
+    pub async fn account_settings(&self, at: Access) -> Result<AccountSettings> {
+        let v =
+            self.get_json(&at.domain, at.token.expose(), "/api/v4/account?with=datetime_settings,task_types").await?;
         let offset =
             v.as_ref().and_then(|v| v.pointer("/_embedded/datetime_settings/timezone_offset")).and_then(Value::as_str);
-        Ok(offset.and_then(wire::parse_utc_offset).unwrap_or(0))
+        let task_types = v
+            .as_ref()
+            .and_then(|v| v.pointer("/_embedded/task_types"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|t| serde_json::from_value::<TaskType>(t.clone()).ok()).collect())
+            .unwrap_or_default();
+        Ok(AccountSettings { timezone_offset_secs: offset.and_then(wire::parse_utc_offset).unwrap_or(0), task_types })
     }
 
     /// Users of the account (admins only: others get 403 → `forbidden`, docs/amocrm-api.md §8.10).
@@ -318,6 +343,50 @@ impl ApiClient {
         v.pointer("/_embedded/notes/0/id")
             .and_then(Value::as_i64)
             .ok_or_else(|| Error::unexpected("no note id in the answer"))
+    }
+
+    /// `POST /api/v4/tasks` with one task; its id (docs/amocrm-api.md §8.8).
+    pub async fn add_task(&self, at: Access, task: &Value) -> Result<i64> {
+        let v =
+            self.post_json(&at.domain, at.token.expose(), "/api/v4/tasks", &Value::Array(vec![task.clone()])).await?;
+        v.pointer("/_embedded/tasks/0/id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::unexpected("no task id in the answer"))
+    }
+
+    /// The tasks on a lead (to reconcile a task whose answer was lost).
+    pub async fn lead_tasks(&self, at: Access, lead_id: i64) -> Result<Vec<TaskSummary>> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_RECONCILE_PAGES {
+            let path = format!(
+                "/api/v4/tasks?filter%5Bentity_type%5D=leads&filter%5Bentity_id%5D%5B%5D={lead_id}&page={page}&limit={MAX_PAGE}"
+            );
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
+            let has_next = v.pointer("/_links/next").is_some();
+            out.extend(embedded::<Value>(v, "tasks")?.iter().filter_map(|t| {
+                Some(TaskSummary {
+                    id: t.get("id")?.as_i64()?,
+                    text: t.get("text").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    complete_till: t.get("complete_till")?.as_i64()?,
+                })
+            }));
+            if !has_next {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Companies amoCRM's `query` finds for a name (the company field's suggestions).
+    pub async fn search_companies(&self, at: Access, query: &str) -> Result<Vec<CompanyMatch>> {
+        let path = format!("/api/v4/companies?limit=20&query={}", urlencode(query));
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
+        Ok(embedded::<Value>(v, "companies")?
+            .iter()
+            .filter_map(|c| {
+                Some(CompanyMatch { id: c.get("id")?.as_i64()?, name: c.get("name")?.as_str()?.to_string() })
+            })
+            .collect())
     }
 
     /// The notes on a lead (to reconcile a note whose answer was lost).

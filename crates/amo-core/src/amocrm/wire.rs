@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::domain::draft::{ContactDraft, LeadDraft};
 use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
 use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
+use crate::domain::task::TaskDraft;
 use crate::error::{shown, FieldCode, FieldError};
 
 /// The contact model for `POST /contacts` or inside `/leads/complex`: phones and the email as
@@ -72,6 +73,16 @@ pub fn complex_lead_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Va
         let mut c = c.clone();
         c.responsible_user_id = c.responsible_user_id.or(d.responsible_user_id);
         embedded.insert("contacts".into(), json!([contact_body(&c, Some(created_at), None)]));
+    }
+    // amoCRM links a new contact and a new company created in the same item (§8.4).
+    if let Some(id) = d.existing_company_id {
+        embedded.insert("companies".into(), json!([{"id": id}]));
+    } else if let Some(c) = &d.company {
+        let mut company = json!({"name": c.name, "created_at": created_at});
+        if let Some(id) = d.responsible_user_id {
+            company["responsible_user_id"] = json!(id);
+        }
+        embedded.insert("companies".into(), json!([company]));
     }
     if !embedded.is_empty() {
         lead["_embedded"] = Value::Object(embedded);
@@ -166,6 +177,25 @@ pub fn parse_utc_offset(s: &str) -> Option<i32> {
 }
 
 /// `POST /api/v4/leads/{id}/notes`: one text note.
+/// One task of `POST /api/v4/tasks` on lead `lead_id` (docs/amocrm-api.md §8.8): its due time
+/// as Unix seconds, `request_id` tying amoCRM's answer to the entry.
+pub fn task_body(t: &TaskDraft, lead_id: i64, responsible: Option<i64>, request_id: &str) -> Value {
+    let mut body = json!({
+        "text": t.text,
+        "complete_till": t.complete_till().unwrap_or_default(),
+        "entity_type": "leads",
+        "entity_id": lead_id,
+        "request_id": request_id,
+    });
+    if let Some(id) = t.task_type_id {
+        body["task_type_id"] = json!(id);
+    }
+    if let Some(id) = t.responsible_user_id.or(responsible) {
+        body["responsible_user_id"] = json!(id);
+    }
+    body
+}
+
 pub fn note_body(text: &str) -> Value {
     json!([{"note_type": "common", "params": {"text": text}}])
 }
@@ -185,11 +215,28 @@ pub fn contact_field(c: &ContactDraft, prefix: &str, path: &str) -> String {
     }
 }
 
+/// Which form field a path of [`task_body`] is (`prefix` is `task.`).
+pub fn task_field(prefix: &str, path: &str) -> String {
+    match path.split('.').next().unwrap_or_default() {
+        "text" => format!("{prefix}text"),
+        "complete_till" => format!("{prefix}due"),
+        "task_type_id" => format!("{prefix}task_type_id"),
+        "responsible_user_id" => format!("{prefix}responsible_user_id"),
+        "entity_id" | "entity_type" => "lead_id".into(),
+        _ => "form".into(),
+    }
+}
+
 /// Which form field a path of [`complex_lead_body`] is.
 pub fn lead_field(d: &LeadDraft, path: &str) -> String {
     match path.split('.').next().unwrap_or_default() {
         "name" => "name".into(),
         "price" => "price".into(),
+        // The task's request, already named by `task_field`.
+        "task" => match path {
+            "task.text" | "task.due" | "task.task_type_id" | "task.responsible_user_id" => path.into(),
+            _ => "form".into(),
+        },
         "pipeline_id" | "status_id" => "status".into(),
         "responsible_user_id" => "responsible_user_id".into(),
         // Entry N's field: the body lists the checked entries in order.
@@ -205,6 +252,7 @@ pub fn lead_field(d: &LeadDraft, path: &str) -> String {
                 None => "contact".into(),
             },
             None if path.starts_with("_embedded.tags") => "tags".into(),
+            None if path.starts_with("_embedded.companies") => "company.name".into(),
             None => "contact".into(),
         },
         _ => "form".into(),

@@ -8,6 +8,7 @@ use ts_rs::TS;
 use crate::domain::fields::FieldEntry;
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
+use crate::domain::task::TaskDraft;
 use crate::error::{FieldCode, FieldError};
 
 pub const MAX_NAME: usize = 255;
@@ -53,15 +54,49 @@ pub struct LeadDraft {
     pub note: String,
     /// The account's custom fields as typed (checked against the account when queued).
     pub custom_fields: Vec<FieldEntry>,
+    /// A new company for the lead (ignored when `existing_company_id` is set); a new contact
+    /// created with it is linked to it by amoCRM.
+    pub company: Option<CompanyDraft>,
+    /// Attach the lead to this existing amoCRM company (picked from the search).
+    #[ts(type = "number | null")]
+    pub existing_company_id: Option<i64>,
+    /// The follow-up task set on the new lead.
+    pub task: Option<TaskDraft>,
+}
+
+/// A company as typed inside a lead.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+#[serde(default)]
+pub struct CompanyDraft {
+    pub name: String,
+}
+
+/// A note and/or a task for a lead that already exists in amoCRM (the existing customer's open
+/// lead, or `lead note`/`lead task`): no new lead.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+#[serde(default)]
+pub struct FollowupDraft {
+    #[ts(type = "number")]
+    pub lead_id: i64,
+    /// The lead's name as the user saw it (for History; amoCRM is not asked again).
+    pub lead_name: String,
+    pub note: String,
+    pub task: Option<TaskDraft>,
 }
 
 /// What was typed: a lead (with its optional contact and note) or a contact alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", content = "draft", rename_all = "snake_case")]
 #[ts(export)]
+// One draft is handled at a time (never stored in bulk in memory): boxing the lead would only
+// add noise at every construction.
+#[allow(clippy::large_enum_variant)]
 pub enum Draft {
     Lead(LeadDraft),
     Contact(ContactDraft),
+    Followup(FollowupDraft),
 }
 
 impl Draft {
@@ -69,6 +104,7 @@ impl Draft {
         match self {
             Draft::Lead(_) => DraftKind::Lead,
             Draft::Contact(_) => DraftKind::Contact,
+            Draft::Followup(_) => DraftKind::Followup,
         }
     }
 
@@ -76,6 +112,8 @@ impl Draft {
         match self {
             Draft::Lead(l) => l.name.clone(),
             Draft::Contact(c) => c.display_name(),
+            Draft::Followup(f) if f.lead_name.trim().is_empty() => format!("#{}", f.lead_id),
+            Draft::Followup(f) => f.lead_name.clone(),
         }
     }
 
@@ -84,6 +122,7 @@ impl Draft {
         Ok(match self {
             Draft::Lead(l) => Draft::Lead(l.validated(platform)?),
             Draft::Contact(c) => Draft::Contact(c.validated("", platform)?),
+            Draft::Followup(f) => Draft::Followup(f.validated()?),
         })
     }
 }
@@ -92,6 +131,7 @@ impl Draft {
 pub enum DraftKind {
     Lead,
     Contact,
+    Followup,
 }
 
 impl DraftKind {
@@ -99,6 +139,7 @@ impl DraftKind {
         match self {
             DraftKind::Lead => "lead",
             DraftKind::Contact => "contact",
+            DraftKind::Followup => "followup",
         }
     }
 }
@@ -203,6 +244,21 @@ impl LeadDraft {
         if too_long(&note, MAX_NOTE) {
             errors.push(FieldError::new("note", FieldCode::TooLong));
         }
+        let company = match (&self.company, self.existing_company_id) {
+            (_, Some(_)) => None,
+            (Some(c), None) => {
+                let name = c.name.trim().to_string();
+                if too_long(&name, MAX_NAME) {
+                    errors.push(FieldError::new("company.name", FieldCode::TooLong));
+                }
+                Some(CompanyDraft { name }).filter(|c| !c.name.is_empty())
+            }
+            (None, None) => None,
+        };
+        let task = match &self.task {
+            Some(t) if !t.is_empty() => t.checked("task.").map_err(|mut e| errors.append(&mut e)).ok(),
+            _ => None,
+        };
         let contact = match (&self.contact, self.existing_contact_id) {
             (_, Some(_)) => None,
             (Some(c), None) if !c.is_empty() => match c.validated("contact.", platform) {
@@ -229,16 +285,49 @@ impl LeadDraft {
                 existing_contact_id: self.existing_contact_id,
                 note,
                 custom_fields: self.custom_fields.clone(),
+                company,
+                existing_company_id: self.existing_company_id,
+                task,
             })
         } else {
             Err(errors)
         }
     }
 
+    /// The responsible user a task without its own gets: the lead's.
+    pub fn task_responsible(&self) -> Option<i64> {
+        self.task.as_ref().and_then(|t| t.responsible_user_id).or(self.responsible_user_id)
+    }
+
     pub fn price_value(&self) -> Option<i64> {
         match self.price.as_str() {
             "" => None,
             p => p.parse().ok(),
+        }
+    }
+}
+
+impl FollowupDraft {
+    /// A lead to add to and at least a note or a task; the task's due time is fixed when queued
+    /// (`Reference::check_draft`).
+    pub fn validated(&self) -> Result<FollowupDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.lead_id <= 0 {
+            errors.push(FieldError::new("lead_id", FieldCode::Required));
+        }
+        let note = self.note.trim().to_string();
+        if too_long(&note, MAX_NOTE) {
+            errors.push(FieldError::new("note", FieldCode::TooLong));
+        }
+        let typed = self.task.as_ref().filter(|t| !t.is_empty());
+        if note.is_empty() && typed.is_none() {
+            errors.push(FieldError::new("note", FieldCode::Required));
+        }
+        let task = typed.and_then(|t| t.checked("task.").map_err(|mut e| errors.append(&mut e)).ok());
+        if errors.is_empty() {
+            Ok(FollowupDraft { lead_id: self.lead_id, lead_name: self.lead_name.trim().to_string(), note, task })
+        } else {
+            Err(errors)
         }
     }
 }

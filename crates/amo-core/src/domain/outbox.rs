@@ -68,6 +68,9 @@ pub struct OutboxItem {
     pub contact_id: Option<i64>,
     #[ts(type = "number | null")]
     pub note_id: Option<i64>,
+    /// The follow-up task amoCRM made of it.
+    #[ts(type = "number | null")]
+    pub task_id: Option<i64>,
     /// amoCRM's duplicate control merged the lead into an existing one.
     pub merged: bool,
     /// `https://{domain}/leads/detail/{id}`

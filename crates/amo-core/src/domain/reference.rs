@@ -87,8 +87,12 @@ pub struct ReferenceData {
     pub current_user_id: Option<i64>,
     /// The custom fields of leads, in amoCRM's order.
     pub lead_fields: Vec<crate::domain::fields::CustomField>,
-    /// The account's UTC offset in seconds: `date` fields are midnight there.
+    /// The account's UTC offset in seconds: `date` fields are midnight there, task presets
+    /// are read there.
     pub timezone_offset_secs: i32,
+    /// The account's task types (built-in and its own).
+    #[serde(default)]
+    pub task_types: Vec<crate::domain::task::TaskType>,
     /// RFC 3339: when amoCRM was last asked.
     pub fetched_at: String,
     /// The data are older than the cache's freshness (or amoCRM could not be asked just now).
@@ -134,6 +138,15 @@ pub struct ContactMatch {
     /// customer check, empty elsewhere.
     #[serde(default)]
     pub open_leads: Vec<LeadSummary>,
+}
+
+/// An existing company as the company field suggests it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct CompanyMatch {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
 }
 
 /// How many of a contact's leads the existing-customer check reads (one request each).

@@ -4,6 +4,7 @@ use super::tr;
 use crate::domain::draft::{MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_TAG, MAX_TAGS};
 use crate::domain::fields::{MAX_FIELDS, MAX_TEXT};
 use crate::domain::lang::Lang;
+use crate::domain::task::MAX_TASK_TEXT;
 use crate::error::{FieldCode, FieldError};
 
 /// What is wrong with one field, for the message under it.
@@ -13,6 +14,9 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
         FieldCode::Required => tr(lang, "обязательное поле", "required"),
         FieldCode::TooLong => match f.field.as_str() {
             "note" => tr(lang, format!("не длиннее {MAX_NOTE} символов"), format!("at most {MAX_NOTE} characters")),
+            "task.text" | "text" => {
+                tr(lang, format!("не длиннее {MAX_TASK_TEXT} символов"), format!("at most {MAX_TASK_TEXT} characters"))
+            }
             _ => tr(lang, format!("не длиннее {MAX_NAME} символов"), format!("at most {MAX_NAME} characters")),
         },
         FieldCode::TooMany => match f.field.as_str() {
@@ -56,8 +60,8 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
         ),
         FieldCode::UnknownField => tr(
             lang,
-            "нет такого поля; есть name, price, pipeline, status, responsible, tags, note, contact-name, phone, email, contact-id",
-            "no such field; there are name, price, pipeline, status, responsible, tags, note, contact-name, phone, email, contact-id",
+            "нет такого поля; есть name, price, pipeline, status, responsible, tags, note, contact-name, phone, email, contact-id, company, company-id, task, task-due, task-type, task-responsible",
+            "no such field; there are name, price, pipeline, status, responsible, tags, note, contact-name, phone, email, contact-id, company, company-id, task, task-due, task-type, task-responsible",
         ),
         FieldCode::NotANumber => tr(lang, "нужно целое число (номер в amoCRM)", "a whole number (an amoCRM id) is expected"),
         FieldCode::RequiredForStage => {
@@ -91,6 +95,12 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
             "в аккаунте нет такого поля; укажите номер, код или название поля, знак «=» и значение",
             "the account has no such field (see amo-connect fields); write ID_OR_CODE_OR_NAME=VALUE",
         ),
+        FieldCode::InvalidDue => tr(
+            lang,
+            "срок вида «завтра 10:00», «+2ч», «2026-12-01 10:00»",
+            "a due time like \"tomorrow 10:00\", \"+2h\" or \"2026-12-01 10:00\"",
+        ),
+        FieldCode::DueInPast => tr(lang, "этот срок уже прошёл", "this time has already passed"),
         FieldCode::ReadOnlyField => tr(
             lang,
             "это поле можно заполнить только в amoCRM",
@@ -115,6 +125,14 @@ pub fn field_label(field: &str, lang: Lang) -> String {
         rest => (false, rest),
     };
     let base = match rest {
+        ["task"] => tr(lang, "Задача", "Task"),
+        ["task", "text"] => tr(lang, "Текст задачи", "Task text"),
+        ["task", "due"] => tr(lang, "Срок задачи", "Task due"),
+        ["task", "task_type_id"] => tr(lang, "Тип задачи", "Task type"),
+        ["task", "responsible_user_id"] => tr(lang, "Исполнитель задачи", "Task responsible"),
+        ["company", "name"] | ["company"] => tr(lang, "Компания", "Company"),
+        ["existing_company_id"] => tr(lang, "Компания", "Company"),
+        ["lead_id"] => tr(lang, "Сделка", "Lead"),
         ["name"] => tr(lang, "Название", "Name"),
         ["price"] => tr(lang, "Бюджет", "Price"),
         ["status"] => tr(lang, "Этап", "Stage"),
@@ -154,6 +172,8 @@ mod tests {
         assert_eq!(field_label("contact.email", Lang::En), "Contact email");
         assert_eq!(field_label("price", Lang::Ru), "Бюджет");
         assert_eq!(field_label("--price", Lang::Ru), "--price");
+        assert_eq!(field_label("task.due", Lang::Ru), "Срок задачи");
+        assert_eq!(field_label("company.name", Lang::En), "Company");
     }
 
     /// An index from amoCRM's path as large as `usize` allows overflowed `n + 1`.

@@ -172,6 +172,12 @@ pub(crate) mod tests {
         "phone",
         "email",
         "contact-id",
+        "company",
+        "company-id",
+        "task",
+        "task-due",
+        "task-type",
+        "task-responsible",
     ];
 
     /// The Latin words of `text` that are not allowed names (ignoring the sample values).
@@ -225,6 +231,8 @@ pub(crate) mod tests {
             FieldCode::ReadOnlyField,
             FieldCode::FieldsNotLoaded,
             FieldCode::UnknownCustomField,
+            FieldCode::InvalidDue,
+            FieldCode::DueInPast,
         ] {
             let f = FieldError {
                 amo_code: Some("SomethingElse".into()),

@@ -48,6 +48,10 @@ macro_rules! for_each_command {
             submit_lead(draft: LeadDraft) -> OutboxItem;
             /// Checks and queues a contact.
             submit_contact(draft: ContactDraft) -> OutboxItem;
+            /// Checks and queues a note and/or task for a lead that exists in amoCRM.
+            submit_followup(draft: FollowupDraft) -> OutboxItem;
+            /// Companies amoCRM finds for a name (the company field's suggestions).
+            search_companies(query: String) -> Vec<CompanyMatch>;
             /// The history, newest first.
             outbox_list(limit: u32) -> Vec<OutboxItem>;
             /// The banner's counts.

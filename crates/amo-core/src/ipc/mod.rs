@@ -12,9 +12,9 @@ use ts_rs::TS;
 #[allow(unused_imports)] // every type named in the contract must be in scope here
 use crate::domain::{
     desktop::DesktopView,
-    draft::{ContactDraft, Draft, LeadDraft},
+    draft::{ContactDraft, Draft, FollowupDraft, LeadDraft},
     outbox::{OutboxItem, OutboxSummary},
-    reference::{ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults},
+    reference::{CompanyMatch, ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults},
     settings::SettingsPatch,
     update::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStatus},
     views::{ConnectOutcome, ConnectStarted, OpenRequest, SettingsView, StatusView},

@@ -83,6 +83,11 @@ impl Outbox {
         self.queue(Draft::Contact(draft.clone()))
     }
 
+    /// Queues a draft already checked against the account (a follow-up for an existing lead).
+    pub fn queue_draft(&self, draft: Draft) -> Result<OutboxItem> {
+        self.queue(draft)
+    }
+
     /// Queues for the connected account. Typed while none is connected (before the first
     /// connection, say), it is kept for the next account connected, and belongs to that one from
     /// its first attempt on.
@@ -298,6 +303,7 @@ fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
         lead_id: r.lead_id,
         contact_id: r.contact_id,
         note_id: r.note_id,
+        task_id: r.task_id,
         merged: r.merged,
         lead_url: link(RecordKind::Lead, r.lead_id),
         contact_url: link(RecordKind::Contact, r.contact_id),

@@ -25,7 +25,8 @@ use super::Outbox;
 use crate::amocrm::wire;
 use crate::clock::{now, now_ms};
 use crate::domain::account::AccountRef;
-use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
+use crate::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
+use crate::domain::task::TaskDraft;
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, EntryError, Error, NetworkProblem, Result, SignInError};
 use crate::store::{Entry, EntryFlag};
@@ -156,6 +157,8 @@ impl Outbox {
                 let fields = match &entry.draft {
                     Draft::Lead(d) => wire::remap_fields(&raw, |p| wire::lead_field(d, p)),
                     Draft::Contact(d) => wire::remap_fields(&raw, |p| wire::contact_field(d, "", p)),
+                    // Only the task's body is refused field by field here, already named.
+                    Draft::Followup(_) => raw,
                 };
                 store.record_attention(entry.id, &Error::validation(fields.clone()), &fields, now())?;
                 Ok(Outcome::Attention)
@@ -231,6 +234,7 @@ impl Outbox {
         match &entry.draft {
             Draft::Lead(d) => self.send_lead(entry, d).await,
             Draft::Contact(d) => self.send_contact(entry, d).await,
+            Draft::Followup(d) => self.send_followup(entry, d).await,
         }
     }
 
@@ -239,7 +243,8 @@ impl Outbox {
         Ok(self.ctx.store.account().load()?.map(|r| r.domain))
     }
 
-    /// Lead + contact in one `/leads/complex` call, then the note: at most two requests.
+    /// Lead + contact + company in one `/leads/complex` call, then the note, then the task: at
+    /// most three requests.
     async fn send_lead(&self, entry: &Entry, d: &LeadDraft) -> Result<()> {
         let store = self.ctx.store.outbox();
         let api = self.ctx.amo.api();
@@ -289,12 +294,42 @@ impl Outbox {
                 }
             }
         };
-        if d.note.is_empty() || entry.note_id.is_some() {
+        self.send_note(entry, lead_id, &d.note).await?;
+        match &d.task {
+            Some(t) => self.send_task(entry, lead_id, t, d.responsible_user_id).await,
+            None => Ok(()),
+        }
+    }
+
+    /// A note and/or a task on a lead that already exists (the existing customer's open lead).
+    async fn send_followup(&self, entry: &Entry, d: &FollowupDraft) -> Result<()> {
+        if entry.lead_id.is_none() {
+            self.ctx.store.outbox().record_created(
+                entry.id,
+                Some(d.lead_id),
+                None,
+                false,
+                self.domain()?.as_deref(),
+                now(),
+            )?;
+        }
+        self.send_note(entry, d.lead_id, &d.note).await?;
+        match &d.task {
+            Some(t) => self.send_task(entry, d.lead_id, t, None).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The entry's note on `lead_id`, once: a note that may have arrived is looked for first.
+    async fn send_note(&self, entry: &Entry, lead_id: i64, text: &str) -> Result<()> {
+        if text.is_empty() || entry.note_id.is_some() {
             return Ok(());
         }
+        let store = self.ctx.store.outbox();
+        let api = self.ctx.amo.api();
         if entry.note_sent {
             let notes = self.session.with_token(|a| api.lead_notes(a, lead_id)).await?;
-            let ours = super::reconcile::normalized_note(&d.note);
+            let ours = super::reconcile::normalized_note(text);
             if let Some(n) =
                 notes.iter().find(|n| n.note_type == "common" && super::reconcile::normalized_note(&n.text) == ours)
             {
@@ -305,7 +340,7 @@ impl Outbox {
         let api = &api;
         let send = |a: Access| async move {
             self.check_bound(entry, Some(&a))?;
-            api.add_lead_note(a, lead_id, &d.note).await
+            api.add_lead_note(a, lead_id, text).await
         };
         match self.session.with_token(send).await {
             Ok(note_id) => store.record_note(entry.id, note_id, now()),
@@ -314,6 +349,47 @@ impl Outbox {
                     store.set_flag(entry.id, EntryFlag::NoteSent, false)?;
                 }
                 Err(e)
+            }
+        }
+    }
+
+    /// The entry's task on `lead_id`, once: a task that may have arrived (same text, same due
+    /// moment, on that lead) is looked for first (docs/amocrm-api.md §8.8).
+    async fn send_task(&self, entry: &Entry, lead_id: i64, t: &TaskDraft, responsible: Option<i64>) -> Result<()> {
+        if entry.task_id.is_some() {
+            return Ok(());
+        }
+        let store = self.ctx.store.outbox();
+        let api = self.ctx.amo.api();
+        let due = t.complete_till().ok_or_else(|| Error::internal("a queued task has a fixed due time"))?;
+        if entry.task_sent {
+            let tasks = self.session.with_token(|a| api.lead_tasks(a, lead_id)).await?;
+            if let Some(found) = tasks.iter().find(|x| x.complete_till == due && x.text.trim() == t.text.trim()) {
+                tracing::info!(id = entry.id, "task found in amoCRM after an interrupted send; not sending again");
+                return store.record_task(entry.id, found.id, now());
+            }
+        }
+        let body = wire::task_body(t, lead_id, responsible, &entry.request_id);
+        store.set_flag(entry.id, EntryFlag::TaskSent, true)?;
+        let (api, body) = (&api, &body);
+        let send = |a: Access| async move {
+            self.check_bound(entry, Some(&a))?;
+            api.add_task(a, body).await
+        };
+        match self.session.with_token(send).await {
+            Ok(task_id) => store.record_task(entry.id, task_id, now()),
+            Err(e) => {
+                if never_processed(&e) {
+                    store.set_flag(entry.id, EntryFlag::TaskSent, false)?;
+                }
+                // The task's own paths, named as the form's task fields before the entry's
+                // mapping sees them (it keeps `task.` names as they are).
+                Err(match e {
+                    Error::Entry(EntryError::Validation(raw)) => {
+                        Error::validation(wire::remap_fields(&raw, |p| wire::task_field("task.", p)))
+                    }
+                    e => e,
+                })
             }
         }
     }

@@ -120,4 +120,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // the window's deep link, or Cancel), so a CLI `connect` waiting on the same state stops at
     // once with that error instead of waiting for its timeout.
     "ALTER TABLE oauth_states ADD COLUMN outcome TEXT;",
+    // 8: the follow-up task sent with a lead (or to an existing lead): `task_sent` says its
+    // request may have reached amoCRM (reconciled by the lead's tasks before sending again),
+    // `task_id` that it is there. Entries of kind `followup` add a note/task to an existing lead.
+    "ALTER TABLE outbox ADD COLUMN task_sent INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE outbox ADD COLUMN task_id INTEGER;",
 ];

@@ -28,6 +28,9 @@ pub struct Entry {
     pub lead_id: Option<i64>,
     pub contact_id: Option<i64>,
     pub note_id: Option<i64>,
+    /// A task request may have reached amoCRM.
+    pub task_sent: bool,
+    pub task_id: Option<i64>,
     /// The account it was typed for (`None`: queued before entries recorded one, while no
     /// account was connected).
     pub account: Option<AccountRef>,
@@ -48,6 +51,7 @@ pub struct OutboxRow {
     pub lead_id: Option<i64>,
     pub contact_id: Option<i64>,
     pub note_id: Option<i64>,
+    pub task_id: Option<i64>,
     pub merged: bool,
     pub sent_at: Option<i64>,
     /// The account host the entry was sent to.
@@ -78,6 +82,7 @@ pub struct SummaryCounts {
 pub enum EntryFlag {
     CreateSent,
     NoteSent,
+    TaskSent,
 }
 
 /// amoCRM ids an entry records.
@@ -88,10 +93,10 @@ pub enum IdColumn {
 }
 
 const ENTRY_COLUMNS: &str = "id, draft, kind, marker_at, request_id, attempts, create_sent, note_sent, lead_id, \
-     contact_id, note_id, account_id, account_domain";
+     contact_id, note_id, account_id, account_domain, task_sent, task_id";
 const ROW_COLUMNS: &str = "id, draft, kind, state, created_at, updated_at, attempts, next_attempt_ms, last_error, \
      last_error_code, field_errors, lead_id, contact_id, note_id, merged, sent_at, domain, create_sent, purged, \
-     account_id, account_domain";
+     account_id, account_domain, task_id";
 
 /// "The row belongs to the account `:aid`/`:adomain`" (the rule of [`AccountRef::same_as`]), never
 /// NULL. Rows without an account belong to whichever is connected; with `:adomain` NULL (none is
@@ -295,6 +300,7 @@ impl OutboxTable<'_> {
         let sql = match flag {
             EntryFlag::CreateSent => "UPDATE outbox SET create_sent = ?2 WHERE id = ?1",
             EntryFlag::NoteSent => "UPDATE outbox SET note_sent = ?2 WHERE id = ?1",
+            EntryFlag::TaskSent => "UPDATE outbox SET task_sent = ?2 WHERE id = ?1",
         };
         self.0.conn().execute(sql, params![id, on])?;
         Ok(())
@@ -320,6 +326,13 @@ impl OutboxTable<'_> {
         self.0
             .conn()
             .execute("UPDATE outbox SET note_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, note_id, now])?;
+        Ok(())
+    }
+
+    pub fn record_task(&self, id: i64, task_id: i64, now: i64) -> Result<()> {
+        self.0
+            .conn()
+            .execute("UPDATE outbox SET task_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, task_id, now])?;
         Ok(())
     }
 
@@ -385,6 +398,7 @@ fn draft_json(d: &Draft) -> Result<String> {
     match d {
         Draft::Lead(l) => serde_json::to_string(l),
         Draft::Contact(c) => serde_json::to_string(c),
+        Draft::Followup(f) => serde_json::to_string(f),
     }
     .map_err(Error::internal)
 }
@@ -398,6 +412,8 @@ fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Result<Draft> {
     let json: String = r.get(col)?;
     let parsed = if kind == DraftKind::Contact.as_str() {
         serde_json::from_str(&json).map(Draft::Contact)
+    } else if kind == DraftKind::Followup.as_str() {
+        serde_json::from_str(&json).map(Draft::Followup)
     } else {
         serde_json::from_str(&json).map(Draft::Lead)
     };
@@ -418,6 +434,8 @@ fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
         contact_id: r.get(9)?,
         note_id: r.get(10)?,
         account: account_from(r, 11)?,
+        task_sent: r.get(13)?,
+        task_id: r.get(14)?,
     })
 }
 
@@ -449,6 +467,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         create_sent: r.get(17)?,
         purged: r.get(18)?,
         account: account_from(r, 19)?,
+        task_id: r.get(21)?,
     })
     .map(|mut row: OutboxRow| {
         // A validation failure's fields live in their own column.

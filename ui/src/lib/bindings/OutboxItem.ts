@@ -2,6 +2,7 @@
 import type { ContactDraft } from "./ContactDraft";
 import type { ErrorPayload } from "./ErrorPayload";
 import type { FieldErrorView } from "./FieldErrorView";
+import type { FollowupDraft } from "./FollowupDraft";
 import type { LeadDraft } from "./LeadDraft";
 import type { OutboxState } from "./OutboxState";
 
@@ -25,6 +26,10 @@ error: ErrorPayload | null,
  * amoCRM's (or our) field errors, for entries needing attention.
  */
 field_errors: Array<FieldErrorView>, lead_id: number | null, contact_id: number | null, note_id: number | null, 
+/**
+ * The follow-up task amoCRM made of it.
+ */
+task_id: number | null, 
 /**
  * amoCRM's duplicate control merged the lead into an existing one.
  */
@@ -51,4 +56,4 @@ account_domain: string | null,
  * Typed for another account than the one connected now (or none is): it is not sent until
  * that account is connected again, and can be discarded.
  */
-other_account: boolean, } & ({ "kind": "lead", "draft": LeadDraft } | { "kind": "contact", "draft": ContactDraft });
+other_account: boolean, } & ({ "kind": "lead", "draft": LeadDraft } | { "kind": "contact", "draft": ContactDraft } | { "kind": "followup", "draft": FollowupDraft });

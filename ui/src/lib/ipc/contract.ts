@@ -1,11 +1,13 @@
 // Generated from crates/amo-core/src/ipc/contract.rs by the core's tests
 // (`cargo test -p amo-core ipc`). Do not edit: change the contract and rerun.
+import type { CompanyMatch } from '../bindings/CompanyMatch';
 import type { ConnectOutcome } from '../bindings/ConnectOutcome';
 import type { ConnectStarted } from '../bindings/ConnectStarted';
 import type { ContactDraft } from '../bindings/ContactDraft';
 import type { ContactMatch } from '../bindings/ContactMatch';
 import type { DesktopView } from '../bindings/DesktopView';
 import type { Draft } from '../bindings/Draft';
+import type { FollowupDraft } from '../bindings/FollowupDraft';
 import type { LeadDraft } from '../bindings/LeadDraft';
 import type { LeadSummary } from '../bindings/LeadSummary';
 import type { OpenRequest } from '../bindings/OpenRequest';
@@ -58,6 +60,10 @@ export interface Commands {
   submit_lead: { args: { draft: LeadDraft }; result: OutboxItem };
   /** Checks and queues a contact. */
   submit_contact: { args: { draft: ContactDraft }; result: OutboxItem };
+  /** Checks and queues a note and/or task for a lead that exists in amoCRM. */
+  submit_followup: { args: { draft: FollowupDraft }; result: OutboxItem };
+  /** Companies amoCRM finds for a name (the company field's suggestions). */
+  search_companies: { args: { query: string }; result: Array<CompanyMatch> };
   /** The history, newest first. */
   outbox_list: { args: { limit: number }; result: Array<OutboxItem> };
   /** The banner's counts. */

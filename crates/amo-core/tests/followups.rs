@@ -1,0 +1,205 @@
+//! What a call ends with, against the simulator: a lead with its contact, a company, a note and a
+//! follow-up task in at most three requests, the task due in the account's time zone; lost
+//! answers reconciled so nothing is created twice; an existing company attached; and a note and
+//! task added to the existing customer's open lead instead of a new lead (docs/amocrm-api.md
+//! §8.4, §8.6, §8.8).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+mod common;
+
+use amo_core::domain::draft::{CompanyDraft, ContactDraft, FollowupDraft, LeadDraft};
+use amo_core::domain::outbox::OutboxState;
+use amo_core::domain::task::TaskDraft;
+use amo_core::error::FieldCode;
+use amo_core::keychain::memory::MemoryStore;
+use amo_core::outbox::RetryTiming;
+use amo_core::AmoConnect;
+use amo_sim::{Faults, Simulator};
+use chrono::{Datelike, Duration as Days, FixedOffset, TimeZone, Utc};
+
+async fn setup() -> (tempfile::TempDir, Simulator, AmoConnect) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    app.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
+    // The form's data: the account's zone and task types.
+    app.reference_data(true).await.expect("reference");
+    (tmp, sim, app)
+}
+
+async fn drain(app: &AmoConnect) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
+        let wait = app.outbox_pass(&|| {}).await;
+        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
+    }
+}
+
+fn call_back(due: &str) -> Option<TaskDraft> {
+    Some(TaskDraft { text: "Перезвонить".into(), due: due.into(), ..Default::default() })
+}
+
+fn full_lead(name: &str) -> LeadDraft {
+    LeadDraft {
+        name: name.into(),
+        price: "90000".into(),
+        contact: Some(ContactDraft {
+            first_name: "Ирина".into(),
+            phones: vec!["+7 916 555-01-02".into()],
+            ..Default::default()
+        }),
+        company: Some(CompanyDraft { name: "ООО Ромашка".into() }),
+        note: "Хочет 12 стульев".into(),
+        task: call_back("tomorrow 10:00"),
+        ..Default::default()
+    }
+}
+
+/// Tomorrow 10:00 on a UTC+3 account, as Unix seconds.
+fn tomorrow_ten_msk() -> i64 {
+    let msk = FixedOffset::east_opt(3 * 3600).expect("+3");
+    let today = Utc::now().with_timezone(&msk).date_naive();
+    let d = today + Days::days(1);
+    msk.with_ymd_and_hms(d.year(), d.month(), d.day(), 10, 0, 0).single().expect("valid").timestamp()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lead_contact_company_note_and_task_take_three_requests_and_the_task_is_due_in_the_accounts_zone() {
+    let (_tmp, sim, app) = setup().await;
+    let before = sim.stats().api_requests;
+    let item = app.queue_lead(&full_lead("Стулья")).expect("queue");
+    let Some(task) = (match &item.draft {
+        amo_core::domain::draft::Draft::Lead(l) => l.task.clone(),
+        _ => None,
+    }) else {
+        panic!("the queued lead keeps its task")
+    };
+    assert!(task.due.ends_with("10:00:00+03:00"), "fixed in the account's zone when queued: {}", task.due);
+    drain(&app).await;
+    let item = app.outbox_item(item.id).expect("item");
+    assert_eq!(item.state, OutboxState::Sent, "{item:?}");
+    let requests = sim.stats().api_requests - before;
+    assert_eq!(requests, 3, "lead + contact + company in one complex call, the note, the task");
+    println!("requests per fully filled lead (lead + contact + company + note + task): {requests}");
+
+    let lead = sim.leads().into_iter().find(|l| l.name == "Стулья").expect("lead");
+    let company = sim.companies().into_iter().find(|c| c.name == "ООО Ромашка").expect("company created");
+    let contact = sim.contacts().into_iter().find(|c| c.first_name == "Ирина").expect("contact");
+    assert_eq!(lead.company_id, Some(company.id), "the lead is in the company");
+    assert_eq!(contact.company_id, Some(company.id), "the new contact is linked to the new company");
+    let tasks = sim.tasks();
+    assert_eq!(tasks.len(), 1);
+    let t = &tasks[0];
+    assert_eq!((t.entity_type.as_deref(), t.entity_id), (Some("leads"), Some(lead.id)));
+    assert_eq!(t.text, "Перезвонить");
+    assert_eq!(t.task_type_id, 1, "Call by default");
+    assert_eq!(t.complete_till, tomorrow_ten_msk(), "tomorrow 10:00 Moscow time, whatever the computer's zone");
+    assert_eq!(t.responsible_user_id, lead.responsible_user_id, "the lead's responsible user does it");
+    assert_eq!(item.task_id, Some(t.id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_lost_after_amocrm_acted_create_the_lead_the_note_and_the_task_once() {
+    let (_tmp, sim, app) = setup().await;
+    // The complex create, the note and the task are each carried out and their answers dropped.
+    sim.set_faults(Faults { drop_after_next: 3, ..Faults::default() });
+    let item = app.queue_lead(&full_lead("Потерянные ответы")).expect("queue");
+    drain(&app).await;
+    assert_eq!(app.outbox_item(item.id).expect("item").state, OutboxState::Sent);
+    let leads: Vec<_> = sim.leads().into_iter().filter(|l| l.name == "Потерянные ответы").collect();
+    assert_eq!(leads.len(), 1, "one lead");
+    assert_eq!(sim.companies().len(), 1, "one company");
+    assert_eq!(sim.notes().iter().filter(|n| n.entity_id == leads[0].id).count(), 1, "one note");
+    assert_eq!(sim.tasks().iter().filter(|t| t.entity_id == Some(leads[0].id)).count(), 1, "one task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_company_is_found_by_name_and_attached_untouched() {
+    let (_tmp, sim, app) = setup().await;
+    let id = sim.seed_company("Рога и копыта");
+    sim.seed_company("Копытов и сыновья");
+    let found = app.search_companies("рога").await.expect("search");
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+    assert!(app.search_companies("нет такой").await.expect("none").is_empty(), "204 is an empty list");
+    let lead = LeadDraft { name: "Поставка".into(), existing_company_id: Some(id), ..Default::default() };
+    app.queue_lead(&lead).expect("queue");
+    drain(&app).await;
+    let l = sim.leads().into_iter().find(|l| l.name == "Поставка").expect("lead");
+    assert_eq!(l.company_id, Some(id));
+    assert_eq!(sim.companies().len(), 2, "no company created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_and_a_task_for_the_customers_open_lead_add_to_it_and_create_no_lead() {
+    let (_tmp, sim, app) = setup().await;
+    sim.seed_leads(1, "Открытая сделка ");
+    let lead = sim.leads()[0].clone();
+    let before = (sim.stats().api_requests, sim.leads().len());
+    let draft = FollowupDraft {
+        lead_id: lead.id,
+        lead_name: lead.name.clone(),
+        note: "Перезвонил сам, уточнил размер".into(),
+        task: call_back("+3d"),
+    };
+    let item = app.queue_followup(&draft).expect("queue");
+    assert_eq!(item.title, lead.name);
+    drain(&app).await;
+    let item = app.outbox_item(item.id).expect("item");
+    assert_eq!(item.state, OutboxState::Sent, "{item:?}");
+    assert_eq!(sim.stats().api_requests - before.0, 2, "the note, the task");
+    assert_eq!(sim.leads().len(), before.1, "no new lead");
+    assert_eq!(item.lead_id, Some(lead.id), "History links the lead");
+    assert_eq!(sim.notes().iter().filter(|n| n.entity_id == lead.id).count(), 1);
+    assert_eq!(sim.tasks().iter().filter(|t| t.entity_id == Some(lead.id)).count(), 1);
+
+    // Nothing to add, a task without text, a time already past, a task type the account lacks:
+    // each named, nothing queued.
+    let refused = |d: FollowupDraft| {
+        let e = app.queue_followup(&d).expect_err("refused");
+        e.fields().expect("fields").iter().map(|f| (f.field.clone(), f.code)).collect::<Vec<_>>()
+    };
+    let empty = FollowupDraft { lead_id: lead.id, ..Default::default() };
+    assert_eq!(refused(empty.clone()), vec![("note".to_string(), FieldCode::Required)]);
+    let past =
+        FollowupDraft { task: Some(TaskDraft { due: "today 00:00".into(), ..Default::default() }), ..empty.clone() };
+    let got = refused(past);
+    assert!(got.contains(&("task.text".into(), FieldCode::Required)), "{got:?}");
+    let typed = FollowupDraft {
+        task: Some(TaskDraft { text: "x".into(), due: "soon".into(), task_type_id: Some(999), ..Default::default() }),
+        ..empty
+    };
+    assert_eq!(
+        refused(typed),
+        vec![("task.due".to_string(), FieldCode::InvalidDue), ("task.task_type_id".to_string(), FieldCode::NotAChoice)]
+    );
+    assert_eq!(app.outbox_summary().expect("s").queued, 0, "nothing queued");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_amocrm_refuses_needs_attention_on_its_field_and_the_lead_is_not_made_again() {
+    // Typed before the form's data were ever loaded (a CLI on a new machine): the task type is
+    // checked by amoCRM only.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    app.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
+    let mut d = full_lead("Тип задачи неизвестен");
+    d.task.as_mut().expect("task").task_type_id = Some(999);
+    let item = app.queue_lead(&d).expect("queue");
+    drain(&app).await;
+    let got = app.outbox_item(item.id).expect("item");
+    assert_eq!(got.state, OutboxState::Attention, "{got:?}");
+    assert!(got.field_errors.iter().any(|f| f.field == "task.task_type_id"), "{:?}", got.field_errors);
+    let mine = |sim: &Simulator| sim.leads().iter().filter(|l| l.name == "Тип задачи неизвестен").count();
+    assert_eq!(mine(&sim), 1, "the lead is there");
+    assert_eq!(sim.notes().len(), 1, "and its note");
+    assert!(sim.tasks().is_empty());
+    // Sent again: only the task is tried again; the lead and the note are not made twice.
+    app.outbox_retry(Some(item.id)).expect("retry");
+    drain(&app).await;
+    for _ in 0..3 {
+        let _ = app.outbox_pass(&|| {}).await;
+    }
+    assert_eq!((mine(&sim), sim.notes().len()), (1, 1), "not created twice");
+    assert_eq!(sim.stats().complex_requests, 1);
+}

@@ -1,0 +1,338 @@
+//! Tasks, as amo-docs `crm_platform/tasks-api.md` describes them (docs/amocrm-api.md §8.8): the
+//! batch add `POST /api/v4/tasks` (`text` and `complete_till` required), the list
+//! `GET /api/v4/tasks` with its filters and orders, and `GET /api/v4/tasks/{id}`.
+//!
+//! The list's filters take one value or an array (`filter[entity_id]=1`, `filter[entity_id][]=1&
+//! filter[entity_id][]=2`, `filter[entity_id][0]=1`), which serde's query parsing does not read,
+//! so this module reads the raw query string itself.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::crm::{
+    bad_request, check_created_at, check_user, entity_ref, links, no_content, page_of, parse_array, validation_failed,
+    Crm, ItemErrors, ListQuery,
+};
+use crate::{api_gate, hal, token_user, Shared};
+
+const ENTITY_TYPES: [&str; 4] = ["leads", "contacts", "companies", "customers"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SimTask {
+    pub id: i64,
+    pub text: String,
+    /// Unix seconds.
+    pub complete_till: i64,
+    pub entity_id: Option<i64>,
+    /// `leads`, `contacts`, `companies` or `customers`.
+    pub entity_type: Option<String>,
+    pub task_type_id: i64,
+    pub responsible_user_id: i64,
+    /// The user whose token created it.
+    pub created_by: i64,
+    pub created_at: i64,
+    pub is_completed: bool,
+    /// Seconds.
+    pub duration: i64,
+    /// `result.text`, once the task is done.
+    #[serde(default)]
+    pub result_text: Option<String>,
+}
+
+fn task_json(host: &str, account_id: i64, t: &SimTask) -> Value {
+    json!({
+        "id": t.id, "created_by": t.created_by, "updated_by": t.created_by,
+        "created_at": t.created_at, "updated_at": t.created_at,
+        "responsible_user_id": t.responsible_user_id, "group_id": 0,
+        "entity_id": t.entity_id, "entity_type": t.entity_type,
+        "duration": t.duration, "is_completed": t.is_completed, "task_type_id": t.task_type_id,
+        "text": t.text,
+        "result": match &t.result_text { Some(text) => json!({"text": text}), None => json!([]) },
+        "complete_till": t.complete_till, "account_id": account_id,
+        "_links": {"self": {"href": format!("https://{host}/api/v4/tasks/{}", t.id)}},
+    })
+}
+
+fn entity_exists(crm: &Crm, kind: &str, id: i64) -> bool {
+    match kind {
+        "leads" => crm.leads.iter().any(|l| l.id == id),
+        "contacts" => crm.contacts.iter().any(|c| c.id == id),
+        "companies" => crm.companies.iter().any(|c| c.id == id),
+        // The simulated account has customers switched off (`customers_mode: disabled`), so none exist.
+        _ => false,
+    }
+}
+
+/// One task of a `POST /api/v4/tasks` batch, or the errors that stop it.
+fn parse_task(crm: &Crm, item: &Value, e: &mut ItemErrors, me: i64) -> SimTask {
+    const MISSING: &str = "This field is missing.";
+    let text = match item.get("text") {
+        None | Some(Value::Null) => {
+            e.push("FieldMissing", "text", MISSING);
+            String::new()
+        }
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            e.push("NotBlank", "text", "This value should not be blank.");
+            String::new()
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            e.push("InvalidType", "text", "This value should be of type string.");
+            String::new()
+        }
+    };
+    let complete_till = match item.get("complete_till") {
+        None | Some(Value::Null) => {
+            e.push("FieldMissing", "complete_till", MISSING);
+            0
+        }
+        Some(v) => v.as_i64().unwrap_or_else(|| {
+            e.push("InvalidType", "complete_till", "This value should be of type int.");
+            0
+        }),
+    };
+    let entity_type = match item.get("entity_type") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_str() {
+            Some(t) if ENTITY_TYPES.contains(&t) => Some(t.to_string()),
+            _ => {
+                e.push("NotSupportedChoice", "entity_type", "The value you selected is not a valid choice.");
+                None
+            }
+        },
+    };
+    let entity_id = match item.get("entity_id") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_i64() {
+            Some(id) => Some(id),
+            None => {
+                e.push("InvalidType", "entity_id", "This value should be of type int.");
+                None
+            }
+        },
+    };
+    let given = |k: &str| item.get(k).is_some_and(|v| !v.is_null());
+    if given("entity_id") && !given("entity_type") {
+        // An id without its type: amoCRM's "не указан тип элемента" (error-codes, 235).
+        e.push("FieldMissing", "entity_type", MISSING);
+    }
+    if given("entity_type") && !given("entity_id") {
+        e.push("FieldMissing", "entity_id", MISSING);
+    }
+    if let (Some(kind), Some(id)) = (&entity_type, entity_id) {
+        if !entity_exists(crm, kind, id) {
+            e.push("NotFound", "entity_id", "Entity not found.");
+        }
+    }
+    let task_type_id = match item.get("task_type_id") {
+        None | Some(Value::Null) => 1,
+        Some(v) => match v.as_i64() {
+            Some(id) if crm.task_types.iter().any(|t| t.0 == id) => id,
+            _ => {
+                e.push("NotSupportedChoice", "task_type_id", "The value you selected is not a valid choice.");
+                1
+            }
+        },
+    };
+    let duration = match item.get("duration") {
+        None | Some(Value::Null) => 0,
+        Some(v) => match v.as_i64() {
+            Some(d) if d >= 0 => d,
+            _ => {
+                e.push("InvalidType", "duration", "This value should be of type int.");
+                0
+            }
+        },
+    };
+    let is_completed = match item.get("is_completed") {
+        None | Some(Value::Null) => false,
+        Some(v) => v.as_bool().unwrap_or_else(|| {
+            e.push("InvalidType", "is_completed", "This value should be of type bool.");
+            false
+        }),
+    };
+    let result_text = item.pointer("/result/text").and_then(Value::as_str).map(str::to_string);
+    SimTask {
+        id: 0,
+        text,
+        complete_till,
+        entity_id,
+        entity_type,
+        task_type_id,
+        responsible_user_id: check_user(&crm.users, item, "", e, me),
+        created_by: me,
+        created_at: check_created_at(item, "", e),
+        is_completed,
+        duration,
+        result_text,
+    }
+}
+
+/// `POST /api/v4/tasks`: answers HAL `_embedded.tasks[{id, request_id, _links}]`, or 400
+/// `validation-errors` (per item `request_id`) for the whole batch.
+pub(crate) async fn add_tasks(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    let items = match parse_array(&body) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let me = token_user(inner, &headers);
+    let mut parsed = Vec::new();
+    let mut failed = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let mut e = ItemErrors::new(item, i);
+        let t = parse_task(&inner.crm, item, &mut e, me);
+        if e.errors.is_empty() {
+            parsed.push((e.request_id, t));
+        } else {
+            failed.push(e);
+        }
+    }
+    if !failed.is_empty() {
+        return validation_failed(failed);
+    }
+    let host = inner.cfg.account_host();
+    let mut out = Vec::new();
+    for (rid, mut t) in parsed {
+        t.id = inner.crm.id();
+        let mut r = entity_ref(&host, "tasks", t.id);
+        r["request_id"] = json!(rid);
+        out.push(r);
+        inner.crm.tasks.push(t);
+        inner.stats.tasks_created += 1;
+    }
+    hal(json!({"_links": {"self": {"href": format!("https://{host}/api/v4/tasks")}}, "_embedded": {"tasks": out}}))
+}
+
+/// A query string as pairs, for parameters that come as one value or as an array.
+pub(crate) struct RawParams(Vec<(String, String)>);
+
+impl RawParams {
+    pub(crate) fn parse(raw: Option<&str>) -> RawParams {
+        RawParams(url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect())
+    }
+
+    /// Every value of `key`, given as `key=`, `key[]=` or `key[N]=`; `None` when it is absent.
+    pub(crate) fn all(&self, key: &str) -> Option<Vec<&str>> {
+        let found: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(k, _)| {
+                k == key
+                    || k.strip_prefix(key)
+                        .and_then(|rest| rest.strip_prefix('['))
+                        .and_then(|rest| rest.strip_suffix(']'))
+                        .is_some_and(|inner| inner.chars().all(|c| c.is_ascii_digit()))
+            })
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!found.is_empty()).then_some(found)
+    }
+
+    pub(crate) fn one(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Integer values of `key`; `Some(empty)` when given but none is a number (matches nothing).
+    pub(crate) fn ints(&self, key: &str) -> Option<Vec<i64>> {
+        self.all(key).map(|v| v.iter().filter_map(|x| x.trim().parse().ok()).collect())
+    }
+
+    /// `page` and `limit` as the other lists read them; `Err` is the 400 for a malformed one.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn paging(&self) -> Result<ListQuery, Response> {
+        let num = |k: &str| match self.one(k) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| bad_request(&format!("{k} must be a number"))),
+        };
+        Ok(ListQuery { page: num("page")?, limit: num("limit")?, ..ListQuery::default() })
+    }
+}
+
+pub(crate) async fn list_tasks(State(s): State<Shared>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    let p = RawParams::parse(raw.as_deref());
+    let paging = match p.paging() {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let ids = p.ints("filter[id]");
+    let responsible = p.ints("filter[responsible_user_id]");
+    let types = p.ints("filter[task_type]");
+    let completed: Option<Vec<bool>> =
+        p.all("filter[is_completed]").map(|v| v.iter().map(|x| matches!(x.trim(), "1" | "true")).collect());
+    let entity_type = p.one("filter[entity_type]");
+    // filter[entity_id] needs filter[entity_type] (amo-docs `tasks-api.md`); alone it is ignored.
+    let entity_ids = entity_type.and(p.ints("filter[entity_id]"));
+    let updated_after = p.one("filter[updated_at]").and_then(|v| v.trim().parse::<i64>().ok());
+    let updated_from = p.one("filter[updated_at][from]").and_then(|v| v.trim().parse::<i64>().ok());
+    let updated_to = p.one("filter[updated_at][to]").and_then(|v| v.trim().parse::<i64>().ok());
+    let mut found: Vec<SimTask> = inner
+        .crm
+        .tasks
+        .iter()
+        .filter(|t| {
+            ids.as_ref().is_none_or(|v| v.contains(&t.id))
+                && responsible.as_ref().is_none_or(|v| v.contains(&t.responsible_user_id))
+                && types.as_ref().is_none_or(|v| v.contains(&t.task_type_id))
+                && completed.as_ref().is_none_or(|v| v.contains(&t.is_completed))
+                && entity_type.is_none_or(|k| t.entity_type.as_deref() == Some(k))
+                && entity_ids.as_ref().is_none_or(|v| t.entity_id.is_some_and(|id| v.contains(&id)))
+                && updated_after.is_none_or(|a| t.created_at >= a)
+                && updated_from.is_none_or(|a| t.created_at >= a)
+                && updated_to.is_none_or(|b| t.created_at <= b)
+        })
+        .cloned()
+        .collect();
+    // order[created_at|complete_till|id]=asc|desc (amo-docs `tasks-api.md`); by id otherwise.
+    for (field, key) in [("complete_till", 0), ("created_at", 1), ("id", 2)] {
+        if let Some(dir) = p.one(&format!("order[{field}]")) {
+            found.sort_by_key(|t| match key {
+                0 => (t.complete_till, t.id),
+                1 => (t.created_at, t.id),
+                _ => (t.id, 0),
+            });
+            if dir.eq_ignore_ascii_case("desc") {
+                found.reverse();
+            }
+            break;
+        }
+    }
+    let (page_items, page, has_next) = match page_of(&found, &paging, 250) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if page_items.is_empty() {
+        return no_content();
+    }
+    let host = inner.cfg.account_host();
+    let account_id = inner.cfg.account_id;
+    hal(json!({
+        "_page": page,
+        "_links": links(&host, "/api/v4/tasks", page, paging.limit.unwrap_or(50), has_next),
+        "_embedded": {"tasks": page_items.iter().map(|t| task_json(&host, account_id, t)).collect::<Vec<_>>()},
+    }))
+}
+
+/// `GET /api/v4/tasks/{id}`; 204 when there is none, as the other single-entity reads answer.
+pub(crate) async fn get_task(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let inner = &mut *s.lock();
+    if let Some(r) = api_gate(inner, &headers) {
+        return r;
+    }
+    let host = inner.cfg.account_host();
+    match inner.crm.tasks.iter().find(|t| t.id == id) {
+        Some(t) => hal(task_json(&host, inner.cfg.account_id, t)),
+        None => no_content(),
+    }
+}
