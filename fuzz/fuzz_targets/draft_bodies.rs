@@ -15,11 +15,11 @@ use amo_core::amocrm::wire::{
     AmoFieldProblem,
 };
 use amo_core::domain::draft::{
-    CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
+    CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_EMAILS, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
     MAX_TAGS,
 };
 use amo_core::domain::task::TaskDraft;
-use amo_core::domain::phone::{normalize_phone, valid_email};
+use amo_core::domain::phone::{normalize_phone, valid_email, EmailType, PhoneType};
 use amo_core::domain::platform::Platform;
 use amo_core::error::FieldError;
 use amo_core::{Error, Lang};
@@ -32,7 +32,9 @@ struct Contact {
     first_name: String,
     last_name: String,
     phones: Vec<String>,
-    email: String,
+    phone_types: Vec<u8>,
+    emails: Vec<String>,
+    email_types: Vec<u8>,
     responsible_user_id: Option<i64>,
 }
 
@@ -97,7 +99,9 @@ impl From<Contact> for ContactDraft {
             first_name: c.first_name,
             last_name: c.last_name,
             phones: c.phones,
-            email: c.email,
+            phone_types: c.phone_types.iter().map(|t| PhoneType::ALL[usize::from(*t) % PhoneType::ALL.len()]).collect(),
+            emails: c.emails,
+            email_types: c.email_types.iter().map(|t| EmailType::ALL[usize::from(*t) % EmailType::ALL.len()]).collect(),
             responsible_user_id: c.responsible_user_id,
         }
     }
@@ -187,7 +191,7 @@ fn chars(s: &str) -> usize {
 
 fn contact_caps(c: &ContactDraft, platform: Platform) {
     assert!(!(c.first_name.is_empty() && c.last_name.is_empty()), "a contact has a name");
-    for s in [&c.first_name, &c.last_name, &c.email] {
+    for s in [&c.first_name, &c.last_name].into_iter().chain(&c.emails) {
         assert_eq!(s.trim(), s.as_str());
     }
     assert!(chars(&c.first_name) <= MAX_NAME && chars(&c.last_name) <= MAX_NAME);
@@ -196,7 +200,13 @@ fn contact_caps(c: &ContactDraft, platform: Platform) {
         assert_eq!(normalize_phone(p, platform).as_deref(), Ok(p.as_str()), "phone {p} is not normalised");
         assert!(!c.phones[..i].contains(p), "phone {p} twice");
     }
-    assert!(c.email.is_empty() || valid_email(&c.email));
+    assert_eq!(c.phone_types.len(), c.phones.len(), "a type for each phone");
+    assert_eq!(c.email_types.len(), c.emails.len(), "a type for each e-mail");
+    assert!(c.emails.len() <= MAX_EMAILS);
+    for (i, e) in c.emails.iter().enumerate() {
+        assert!(valid_email(e), "{e}");
+        assert!(!c.emails[..i].iter().any(|x| x.eq_ignore_ascii_case(e)), "e-mail {e} twice");
+    }
 }
 
 fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, problems: &[AmoFieldProblem]) {
@@ -321,19 +331,24 @@ fn contact_body_says(c: &ContactDraft, body: &Value, created_at: Option<i64>) {
     assert_eq!(body["name"], json!(c.display_name()));
     assert_eq!(body["created_at"], created_at.map_or(Value::Null, |t| json!(t)));
     assert_eq!(body["responsible_user_id"], c.responsible_user_id.map_or(Value::Null, |x| json!(x)));
-    let values = |code: &str| -> Vec<Value> {
+    let values = |code: &str, key: &str| -> Vec<Value> {
         body["custom_fields_values"]
             .as_array()
             .into_iter()
             .flatten()
             .filter(|f| f["field_code"] == code)
             .flat_map(|f| f["values"].as_array().cloned().unwrap_or_default())
-            .map(|v| v["value"].clone())
+            .map(|v| v[key].clone())
             .collect()
     };
-    assert_eq!(values("PHONE"), c.phones.iter().map(|p| json!(p)).collect::<Vec<_>>());
-    let email: Vec<Value> = if c.email.is_empty() { vec![] } else { vec![json!(c.email)] };
-    assert_eq!(values("EMAIL"), email);
+    assert_eq!(values("PHONE", "value"), c.phones.iter().map(|p| json!(p)).collect::<Vec<_>>());
+    let phone_codes: Vec<Value> =
+        (0..c.phones.len()).map(|i| json!(c.phone_types.get(i).copied().unwrap_or_default().code())).collect();
+    assert_eq!(values("PHONE", "enum_code"), phone_codes);
+    assert_eq!(values("EMAIL", "value"), c.emails.iter().map(|e| json!(e)).collect::<Vec<_>>());
+    let email_codes: Vec<Value> =
+        (0..c.emails.len()).map(|i| json!(c.email_types.get(i).copied().unwrap_or_default().code())).collect();
+    assert_eq!(values("EMAIL", "enum_code"), email_codes);
 }
 
 fn paths_map_back_to_contact(c: &ContactDraft, prefix: &str, body: &Value) {
@@ -353,7 +368,7 @@ fn contact_path_is_right(c: &ContactDraft, prefix: &str, path: &str, field: &str
             if c.phones.iter().any(|p| json!(p) == *value) {
                 format!("{prefix}phones.{j}")
             } else {
-                format!("{prefix}email")
+                format!("{prefix}emails.{j}")
             }
         }
         _ => return,
@@ -378,7 +393,7 @@ fn amocrm_problems(problems: &[AmoFieldProblem], map: impl Fn(&str) -> String) {
     assert_eq!(fields.len(), problems.len());
     for f in &fields {
         let field = f.field.strip_prefix("contact.").unwrap_or(&f.field);
-        assert!(known_field(field) || field.starts_with("phones."), "{:?}", f.field);
+        assert!(known_field(field) || field.starts_with("phones.") || field.starts_with("emails."), "{:?}", f.field);
         let code = f.amo_code.as_deref().unwrap_or_default();
         let detail = f.detail.as_deref().unwrap_or_default();
         assert!(chars(code) <= 60 && chars(detail) <= 200);
@@ -408,7 +423,7 @@ fn known_field(f: &str) -> bool {
             | "note"
             | "first_name"
             | "last_name"
-            | "email"
+            | "emails"
             | "phones"
             | "lead_id"
             | "company.name"
@@ -416,5 +431,7 @@ fn known_field(f: &str) -> bool {
             | "task.due"
             | "task.task_type_id"
             | "task.responsible_user_id"
-    ) || f.strip_prefix("phones.").is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+    ) || ["phones.", "emails."].iter().any(|p| {
+        f.strip_prefix(p).is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+    })
 }

@@ -252,14 +252,16 @@ pub enum LeadAction {
         /// The contact's name ("First Last").
         #[arg(long)]
         contact_name: Option<String>,
-        /// The contact's phone, as often as needed; normalised for the account's country.
-        #[arg(long = "phone")]
+        /// The contact's phone, as often as needed; normalised for the account's country. A type
+        /// may follow a colon: MOB, WORK, WORKDD, HOME, FAX, OTHER (default WORK).
+        #[arg(long = "phone", value_name = "VALUE[:TYPE]")]
         phones: Vec<String>,
-        /// The contact's e-mail.
-        #[arg(long)]
-        email: Option<String>,
+        /// The contact's e-mail, as often as needed; a type may follow a colon: WORK, PRIV,
+        /// OTHER (default WORK).
+        #[arg(long = "email", value_name = "VALUE[:TYPE]")]
+        emails: Vec<String>,
         /// Attach the lead to this existing contact instead of creating one.
-        #[arg(long, conflicts_with_all = ["contact_name", "phones", "email"])]
+        #[arg(long, conflicts_with_all = ["contact_name", "phones", "emails"])]
         contact_id: Option<i64>,
         /// A note added to the lead.
         #[arg(long)]
@@ -319,12 +321,13 @@ pub enum ContactAction {
         /// "First Last"
         #[arg(long)]
         name: String,
-        /// A phone, as often as needed; normalised for the account's country.
-        #[arg(long = "phone")]
+        /// A phone, as often as needed; normalised for the account's country. A type may follow
+        /// a colon: MOB, WORK, WORKDD, HOME, FAX, OTHER (default WORK).
+        #[arg(long = "phone", value_name = "VALUE[:TYPE]")]
         phones: Vec<String>,
-        /// The contact's e-mail.
-        #[arg(long)]
-        email: Option<String>,
+        /// An e-mail, as often as needed; a type may follow a colon: WORK, PRIV, OTHER.
+        #[arg(long = "email", value_name = "VALUE[:TYPE]")]
+        emails: Vec<String>,
         /// The responsible user's id (see `users`); default: the connected user.
         #[arg(long)]
         responsible: Option<i64>,
@@ -360,7 +363,7 @@ pub enum OutboxAction {
     },
     /// Change an entry that needs attention (or waits and was never sent), then send it.
     /// FIELD is one of name, price, pipeline, status, responsible, tags (comma-separated), note,
-    /// contact-name, phone (several separated by |), email, contact-id, company, company-id, task,
+    /// contact-name, phone and email (several separated by |, each VALUE[:TYPE]), contact-id, company, company-id, task,
     /// task-due, task-type, task-responsible; an empty VALUE clears it.
     Edit {
         /// The entry's id (see `outbox`).

@@ -2,6 +2,7 @@
 //! `--field` changes one field of the stored draft; every refusal names the `--field` it is about.
 
 use amo_core::domain::draft::{CompanyDraft, ContactDraft, Draft};
+use amo_core::domain::phone::{EmailType, PhoneType};
 use amo_core::domain::task::TaskDraft;
 use amo_core::error::{FieldCode, FieldError};
 use amo_core::{Error, Result};
@@ -44,11 +45,28 @@ pub fn split_name(s: &str) -> (String, String) {
     }
 }
 
+/// `VALUE[:TYPE]`: a phone and its amoCRM type (`+7 912…:MOB`); without a known type after the
+/// last colon, the whole text is the number (and a work phone).
+pub fn typed_phone(s: &str) -> (String, PhoneType) {
+    match s.rsplit_once(':').and_then(|(v, t)| PhoneType::parse(t).map(|t| (v, t))) {
+        Some((v, t)) => (v.trim().to_string(), t),
+        None => (s.trim().to_string(), PhoneType::default()),
+    }
+}
+
+/// `VALUE[:TYPE]` for an e-mail (`anna@example.com:PRIV`).
+pub fn typed_email(s: &str) -> (String, EmailType) {
+    match s.rsplit_once(':').and_then(|(v, t)| EmailType::parse(t).map(|t| (v, t))) {
+        Some((v, t)) => (v.trim().to_string(), t),
+        None => (s.trim().to_string(), EmailType::default()),
+    }
+}
+
 fn set_contact(c: &mut ContactDraft, name: &str, value: &str) -> Result<(), FieldCode> {
     match name {
         "contact-name" | "name" => (c.first_name, c.last_name) = split_name(value),
-        "phone" => c.phones = list(value, '|'),
-        "email" => c.email = value.to_string(),
+        "phone" => (c.phones, c.phone_types) = list(value, '|').iter().map(|p| typed_phone(p)).unzip(),
+        "email" => (c.emails, c.email_types) = list(value, '|').iter().map(|e| typed_email(e)).unzip(),
         "responsible" => c.responsible_user_id = id(value)?,
         _ => return Err(FieldCode::UnknownField),
     }
@@ -128,7 +146,15 @@ mod tests {
         .expect("applies");
         let Draft::Lead(l) = edited else { panic!("lead") };
         assert_eq!((l.price.as_str(), l.status_id, l.pipeline_id), ("1500", Some(142), Some(7)));
-        assert_eq!(l.contact.expect("contact").phones, ["+7 912 1", "8 900 2"]);
+        assert_eq!(l.contact.as_ref().expect("contact").phones, ["+7 912 1", "8 900 2"]);
+        let typed =
+            apply(&Draft::Lead(l), &["phone=8 912 1:MOB | 8 900 2".into(), "email=a@b.c:priv".into()]).expect("typed");
+        let Draft::Lead(l) = typed else { panic!("lead") };
+        let c = l.contact.expect("contact");
+        assert_eq!(
+            (c.phone_types, c.emails, c.email_types),
+            (vec![PhoneType::Mobile, PhoneType::Work], vec!["a@b.c".to_string()], vec![EmailType::Private])
+        );
         assert_eq!(l.tags, ["a", "b"]);
         let e = apply(&d, &["colour=red".into(), "status=first".into()]).expect_err("bad");
         let named: Vec<(&str, FieldCode)> =

@@ -100,14 +100,13 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 print::leads(io.out, &leads, lang)
             }
         }
-        Command::Contact { action: ContactAction::Add { name, phones, email, responsible, wait } } => {
+        Command::Contact { action: ContactAction::Add { name, phones, emails, responsible, wait } } => {
             let (first_name, last_name) = split_name(&name);
             let draft = ContactDraft {
                 first_name,
                 last_name,
-                phones,
-                email: email.unwrap_or_default(),
                 responsible_user_id: responsible,
+                ..typed_contact(&phones, &emails)
             };
             let item = app.queue_contact(&draft).map_err(as_flags)?;
             settle(app, item.id, &wait, io).await
@@ -255,7 +254,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
                 tags,
                 contact_name,
                 phones,
-                email,
+                emails,
                 contact_id,
                 note,
                 fields,
@@ -268,9 +267,9 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
     else {
         return Err(Error::internal("lead_add called for another command"));
     };
-    let contact = (contact_name.is_some() || !phones.is_empty() || email.is_some()).then(|| {
+    let contact = (contact_name.is_some() || !phones.is_empty() || !emails.is_empty()).then(|| {
         let (first_name, last_name) = split_name(contact_name.as_deref().unwrap_or_default());
-        ContactDraft { first_name, last_name, phones, email: email.unwrap_or_default(), responsible_user_id: None }
+        ContactDraft { first_name, last_name, ..typed_contact(&phones, &emails) }
     });
     let draft = LeadDraft {
         name,
@@ -289,6 +288,13 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
     };
     let item = app.queue_lead(&draft).map_err(as_flags)?;
     settle(app, item.id, &wait, io).await
+}
+
+/// Phones and e-mails as given (`VALUE[:TYPE]`), with their types.
+fn typed_contact(phones: &[String], emails: &[String]) -> ContactDraft {
+    let (phones, phone_types) = phones.iter().map(|p| crate::edit::typed_phone(p)).unzip();
+    let (emails, email_types) = emails.iter().map(|e| crate::edit::typed_email(e)).unzip();
+    ContactDraft { phones, phone_types, emails, email_types, ..Default::default() }
 }
 
 /// `lead note ID --text …` and `lead task ID --task … --task-due …`: a follow-up for a lead
@@ -429,7 +435,9 @@ fn as_flags(e: Error) -> Error {
                 ["contact", "phones", i] | ["phones", i] => {
                     format!("--phone #{}", i.parse::<usize>().map_or(1, |n| n + 1))
                 }
-                ["contact", "email"] | ["email"] => "--email".into(),
+                ["contact", "emails", i] | ["emails", i] => {
+                    format!("--email #{}", i.parse::<usize>().map_or(1, |n| n + 1))
+                }
                 ["status"] => "--status".into(),
                 ["responsible_user_id"] => "--responsible".into(),
                 ["tags"] => "--tag".into(),

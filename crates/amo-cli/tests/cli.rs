@@ -153,7 +153,7 @@ fn lead_add_names_every_bad_flag_and_queues_nothing() {
     assert_eq!(r.code, 1, "{}", r.err);
     let line = r.err.trim();
     assert!(line.starts_with("error[validation]: "), "{line}");
-    for flag in ["--name:", "--price:", "--phone #1:", "--email:"] {
+    for flag in ["--name:", "--price:", "--phone #1:", "--email #1:"] {
         assert!(line.contains(flag), "{flag} missing in {line}");
     }
     assert_eq!(line.lines().count(), 1);

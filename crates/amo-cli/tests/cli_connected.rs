@@ -361,7 +361,11 @@ fn lead_add_takes_a_company_and_a_task_and_lead_note_and_lead_task_add_to_an_exi
         "--contact-name",
         "Irina",
         "--phone",
-        "+7 916 555-01-03",
+        "+7 916 555-01-03:MOB",
+        "--phone",
+        "+7 495 000-00-03",
+        "--email",
+        "irina@example.com:PRIV",
         "--company",
         "Romashka LLC",
         "--note",
@@ -378,6 +382,12 @@ fn lead_add_takes_a_company_and_a_task_and_lead_note_and_lead_task_add_to_an_exi
     assert_eq!(r.code, 0, "{}", r.err);
     let lead = desk.sim.leads().into_iter().find(|l| l.name == "Chairs for the office").expect("lead");
     assert_eq!(r.out.lines().next(), Some(lead.id.to_string().as_str()), "the lead id first: {}", r.out);
+    let contact = desk.sim.contacts().into_iter().find(|c| c.first_name == "Irina").expect("contact");
+    assert_eq!(contact.phones, ["+79165550103", "+74950000003"]);
+    assert_eq!(
+        (contact.phone_types, contact.email_types),
+        (vec!["MOB".to_string(), "WORK".into()], vec!["PRIV".to_string()])
+    );
     let company = desk.sim.companies().into_iter().find(|c| c.name == "Romashka LLC").expect("company");
     assert_eq!(lead.company_id, Some(company.id));
     let task = desk.sim.tasks().into_iter().find(|t| t.entity_id == Some(lead.id)).expect("task");

@@ -31,7 +31,7 @@ fn lead(name: &str) -> LeadDraft {
             first_name: "Ivan".into(),
             last_name: name.into(),
             phones: vec!["8 (912) 123-45-67".into()],
-            email: "ivan@example.com".into(),
+            emails: vec!["ivan@example.com".into()],
             ..Default::default()
         }),
         note: format!("Called about {name}"),
@@ -98,9 +98,10 @@ async fn invalid_input_is_refused_before_anything_is_queued() {
     let err = app.queue_lead(&bad).expect_err("invalid");
     assert_eq!(err.code().as_str(), "validation");
     assert!(app.outbox_list(10).expect("list").is_empty());
-    let err = app.queue_contact(&ContactDraft { email: "x@".into(), ..Default::default() }).expect_err("invalid");
+    let err =
+        app.queue_contact(&ContactDraft { emails: vec!["x@".into()], ..Default::default() }).expect_err("invalid");
     let fields: Vec<_> = err.fields().expect("validation").iter().map(|e| e.field.as_str()).collect();
-    assert_eq!(fields, vec!["first_name", "email"]);
+    assert_eq!(fields, vec!["first_name", "emails.0"]);
     assert_eq!(sim.stats().api_requests, before);
 }
 

@@ -77,7 +77,7 @@ describe('LeadForm', () => {
     expect(argsOf(calls, 'submit_lead')).toEqual({
       draft: {
         name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: 7, tags: ['phone', 'vip'],
-        contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], email: '', responsible_user_id: null },
+        contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], phone_types: ['WORK'], emails: [], email_types: [], responsible_user_id: null },
         existing_contact_id: null, note: 'call back', custom_fields: [],
         company: null, existing_company_id: null, task: null,
       },
@@ -129,7 +129,7 @@ describe('LeadForm', () => {
     await input(container, '#contact-phone', '12');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(container.querySelector('#err-price')?.textContent).toContain('whole number'));
-    expect(container.querySelector('#err-phone')?.textContent).toContain('8–15');
+    expect(container.querySelector('#err-contact-phone')?.textContent).toContain('8–15');
     expect(container.querySelector('#lead-price')?.getAttribute('aria-invalid')).toBe('true');
     expect((container.querySelector('#lead-name') as HTMLInputElement).value).toBe('Order');
   });
@@ -163,6 +163,42 @@ describe('LeadForm', () => {
 });
 
 describe('LeadForm: company, task and the customer\'s open lead', () => {
+  test('several phones and e-mails, each with its type; empty rows are dropped, errors land on their row', async () => {
+    i18n.lang = 'en';
+    const calls = backend({
+      find_duplicates: () => [],
+      submit_lead: () =>
+        fail({
+          code: 'validation', message: 'Check the fields', remedy: 'none',
+          fields: [{ field: 'contact.phones.1', code: 'invalid_phone', message: 'a phone number has 8–15 digits' }],
+        }),
+    });
+    const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
+    const select = (sel: string, value: string) => fireEvent.change(container.querySelector(sel) as HTMLSelectElement, { target: { value } });
+    expect([...(container.querySelector('#contact-phone-type') as HTMLSelectElement).options].map((o) => o.textContent)).toEqual([
+      'Work', 'Mobile', 'Direct line', 'Home', 'Fax', 'Other',
+    ]);
+    await input(container, '#lead-name', 'Sofa');
+    await input(container, '#contact-phone', '+7 912 123 45 67');
+    await select('#contact-phone-type', 'MOB');
+    await fireEvent.click(container.querySelector('#contact-phone-add') as HTMLButtonElement);
+    await input(container, '#contact-phone-2', '12');
+    await fireEvent.click(container.querySelector('#contact-phone-add') as HTMLButtonElement);
+    await fireEvent.click(container.querySelector('#contact-email-add') as HTMLButtonElement);
+    await input(container, '#contact-email', 'anna@work.example');
+    await input(container, '#contact-email-2', 'anna@home.example');
+    await select('#contact-email-2-type', 'PRIV');
+    await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
+    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
+    expect(argsOf(calls, 'submit_lead')?.draft.contact).toMatchObject({
+      phones: ['+7 912 123 45 67', '12'], phone_types: ['MOB', 'WORK'],
+      emails: ['anna@work.example', 'anna@home.example'], email_types: ['WORK', 'PRIV'],
+    });
+    await waitFor(() => expect(container.querySelector('#err-contact-phone-2')?.textContent).toContain('8–15'));
+    expect(container.querySelector('#contact-phone-2')?.getAttribute('aria-invalid')).toBe('true');
+    expect(container.querySelector('#contact-phone')?.getAttribute('aria-invalid')).toBe('false');
+  });
+
   test('a company picked from amoCRM is attached by id; a typed name makes a new one', async () => {
     i18n.lang = 'en';
     vi.useFakeTimers({ shouldAdvanceTime: true });

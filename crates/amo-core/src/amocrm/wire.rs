@@ -12,8 +12,8 @@ use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStat
 use crate::domain::task::TaskDraft;
 use crate::error::{shown, FieldCode, FieldError};
 
-/// The contact model for `POST /contacts` or inside `/leads/complex`: phones and the email as
-/// `PHONE`/`EMAIL` multitext values with `WORK` enum codes.
+/// The contact model for `POST /contacts` or inside `/leads/complex`: phones and e-mails as
+/// `PHONE`/`EMAIL` multitext values, each with its type's enum code (`MOB`, `PRIV`, …).
 pub fn contact_body(c: &ContactDraft, created_at: Option<i64>, request_id: Option<&str>) -> Value {
     let mut body = json!({
         "name": c.display_name(),
@@ -22,11 +22,22 @@ pub fn contact_body(c: &ContactDraft, created_at: Option<i64>, request_id: Optio
     });
     let mut fields = Vec::new();
     if !c.phones.is_empty() {
-        fields.push(json!({"field_code": "PHONE",
-            "values": c.phones.iter().map(|p| json!({"value": p, "enum_code": "WORK"})).collect::<Vec<_>>()}));
+        let values: Vec<Value> = c
+            .phones
+            .iter()
+            .enumerate()
+            .map(|(i, p)| json!({"value": p, "enum_code": c.phone_types.get(i).copied().unwrap_or_default().code()}))
+            .collect();
+        fields.push(json!({"field_code": "PHONE", "values": values}));
     }
-    if !c.email.is_empty() {
-        fields.push(json!({"field_code": "EMAIL", "values": [{"value": c.email, "enum_code": "WORK"}]}));
+    if !c.emails.is_empty() {
+        let values: Vec<Value> = c
+            .emails
+            .iter()
+            .enumerate()
+            .map(|(i, e)| json!({"value": e, "enum_code": c.email_types.get(i).copied().unwrap_or_default().code()}))
+            .collect();
+        fields.push(json!({"field_code": "EMAIL", "values": values}));
     }
     if !fields.is_empty() {
         body["custom_fields_values"] = Value::Array(fields);
@@ -209,7 +220,8 @@ pub fn contact_field(c: &ContactDraft, prefix: &str, path: &str) -> String {
         ["responsible_user_id", ..] => format!("{prefix}responsible_user_id"),
         ["custom_fields_values", i, "values", j, ..] => match (i.parse::<usize>(), !c.phones.is_empty()) {
             (Ok(0), true) => format!("{prefix}phones.{j}"),
-            _ => format!("{prefix}email"),
+            (Ok(0 | 1), _) if !c.emails.is_empty() => format!("{prefix}emails.{j}"),
+            _ => format!("{prefix}form"),
         },
         _ => "form".into(),
     }
@@ -429,7 +441,7 @@ mod tests {
             contact: Some(ContactDraft {
                 first_name: "Ivan".into(),
                 phones: vec!["8 (912) 123-45-67".into()],
-                email: "Ivan@Example.COM".into(),
+                emails: vec!["Ivan@Example.COM".into()],
                 ..Default::default()
             }),
             note: "call back".into(),
@@ -447,7 +459,7 @@ mod tests {
         assert_eq!(c["custom_fields_values"][0]["values"][0]["value"], "+79121234567");
         assert_eq!(c["custom_fields_values"][1]["values"][0]["value"], "Ivan@example.com");
         assert_eq!(lead_field(&d, "_embedded.contacts.0.custom_fields_values.0.values.0.value"), "contact.phones.0");
-        assert_eq!(lead_field(&d, "_embedded.contacts.0.custom_fields_values.1.values.0.value"), "contact.email");
+        assert_eq!(lead_field(&d, "_embedded.contacts.0.custom_fields_values.1.values.0.value"), "contact.emails.0");
         assert_eq!(lead_field(&d, "status_id"), "status");
     }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::domain::fields::FieldEntry;
-use crate::domain::phone::{normalize_phone, valid_email};
+use crate::domain::phone::{normalize_phone, valid_email, EmailType, PhoneType};
 use crate::domain::platform::Platform;
 use crate::domain::task::TaskDraft;
 use crate::error::{FieldCode, FieldError};
@@ -16,6 +16,8 @@ pub const MAX_NOTE: usize = 10_000;
 pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG: usize = 50;
 pub const MAX_PHONES: usize = 5;
+/// E-mails per contact, like phones.
+pub const MAX_EMAILS: usize = 5;
 /// amoCRM stores `price` as a 32-bit integer.
 pub const MAX_PRICE: i64 = 2_147_483_647;
 
@@ -27,7 +29,12 @@ pub struct ContactDraft {
     pub first_name: String,
     pub last_name: String,
     pub phones: Vec<String>,
-    pub email: String,
+    /// Each phone's type, by position; a phone without one is a work phone.
+    pub phone_types: Vec<PhoneType>,
+    /// Entries queued with one `email` string are turned into this list by schema step 8.
+    pub emails: Vec<String>,
+    /// Each e-mail's type, by position; one without is a work address.
+    pub email_types: Vec<EmailType>,
     #[ts(type = "number | null")]
     pub responsible_user_id: Option<i64>,
 }
@@ -152,7 +159,7 @@ impl ContactDraft {
     pub fn is_empty(&self) -> bool {
         self.first_name.trim().is_empty()
             && self.last_name.trim().is_empty()
-            && self.email.trim().is_empty()
+            && self.emails.iter().all(|e| e.trim().is_empty())
             && self.phones.iter().all(|p| p.trim().is_empty())
     }
 
@@ -177,36 +184,53 @@ impl ContactDraft {
         if typed > MAX_PHONES {
             errors.push(err("phones", FieldCode::TooMany));
         }
-        let mut phones = Vec::new();
+        // A number typed twice is kept once, with the type it was first given.
+        let (mut phones, mut phone_types) = (Vec::new(), Vec::new());
         for (i, p) in self.phones.iter().enumerate().filter(|(_, p)| !p.trim().is_empty()) {
             match normalize_phone(p, platform) {
-                Ok(n) if !phones.contains(&n) => phones.push(n),
+                Ok(n) if !phones.contains(&n) => {
+                    phones.push(n);
+                    phone_types.push(self.phone_types.get(i).copied().unwrap_or_default());
+                }
                 Ok(_) => {}
                 Err(code) => errors.push(err(&format!("phones.{i}"), code)),
             }
         }
-        let email = match self.email.trim() {
-            "" => String::new(),
-            e if valid_email(e) => {
-                let (local, domain) = e.split_once('@').unwrap_or((e, ""));
-                format!("{local}@{}", domain.to_lowercase())
+        if self.emails.iter().filter(|e| !e.trim().is_empty()).count() > MAX_EMAILS {
+            errors.push(err("emails", FieldCode::TooMany));
+        }
+        let (mut emails, mut email_types) = (Vec::<String>::new(), Vec::new());
+        for (i, e) in self.emails.iter().enumerate().map(|(i, e)| (i, e.trim())).filter(|(_, e)| !e.is_empty()) {
+            if !valid_email(e) {
+                errors.push(err(&format!("emails.{i}"), FieldCode::InvalidEmail));
+                continue;
             }
-            _ => {
-                errors.push(err("email", FieldCode::InvalidEmail));
-                String::new()
+            let (local, domain) = e.split_once('@').unwrap_or((e, ""));
+            let clean = format!("{local}@{}", domain.to_lowercase());
+            if !emails.iter().any(|x| x.eq_ignore_ascii_case(&clean)) {
+                emails.push(clean);
+                email_types.push(self.email_types.get(i).copied().unwrap_or_default());
             }
-        };
+        }
         // A caller who gave only a number: amoCRM needs a name, so the contact is named by its
         // number (then its e-mail), as telephony integrations do; renamed in amoCRM later.
         if nameless {
-            match phones.first().or(Some(&email).filter(|e| !e.is_empty())) {
+            match phones.first().or(emails.first()) {
                 Some(n) => first_name = n.clone(),
                 // First, in the form's order (the name fields come before phones and e-mail).
                 None => errors.insert(0, err("first_name", FieldCode::Required)),
             }
         }
         if errors.is_empty() {
-            Ok(ContactDraft { first_name, last_name, phones, email, responsible_user_id: self.responsible_user_id })
+            Ok(ContactDraft {
+                first_name,
+                last_name,
+                phones,
+                phone_types,
+                emails,
+                email_types,
+                responsible_user_id: self.responsible_user_id,
+            })
         } else {
             Err(errors)
         }
@@ -341,11 +365,30 @@ mod tests {
         let only_phone = ContactDraft { phones: vec!["8 912 123-45-67".into()], ..Default::default() };
         let c = only_phone.validated("", Platform::Amocrm).expect("a number is enough");
         assert_eq!((c.first_name.as_str(), c.phones.as_slice()), ("+79121234567", &["+79121234567".to_string()][..]));
-        let only_email = ContactDraft { email: "Anna@Example.com".into(), ..Default::default() };
+        let only_email = ContactDraft { emails: vec!["Anna@Example.com".into()], ..Default::default() };
         assert_eq!(only_email.validated("", Platform::Amocrm).expect("email").first_name, "Anna@example.com");
         let nothing = ContactDraft { phones: vec!["12".into()], ..Default::default() };
         let e = nothing.validated("contact.", Platform::Amocrm).expect_err("no name, no valid number");
         assert!(e.iter().any(|f| f.field == "contact.first_name" && f.code == FieldCode::Required), "{e:?}");
+    }
+
+    #[test]
+    fn phones_and_emails_keep_their_types_and_a_repeat_is_kept_once() {
+        let c = ContactDraft {
+            first_name: "Anna".into(),
+            phones: vec!["8 912 123-45-67".into(), "".into(), "+7 495 123 45 67".into(), "+79121234567".into()],
+            phone_types: vec![PhoneType::Mobile, PhoneType::Home, PhoneType::Work, PhoneType::Fax],
+            emails: vec!["Anna@Work.example".into(), "anna@home.example".into(), "ANNA@work.example".into()],
+            email_types: vec![EmailType::Work, EmailType::Private],
+            ..Default::default()
+        }
+        .validated("", Platform::Amocrm)
+        .expect("valid");
+        assert_eq!(c.phones, ["+79121234567", "+74951234567"]);
+        assert_eq!(c.phone_types, [PhoneType::Mobile, PhoneType::Work], "types follow their numbers");
+        assert_eq!(c.emails, ["Anna@work.example", "anna@home.example"]);
+        assert_eq!(c.email_types, [EmailType::Work, EmailType::Private]);
+        assert_eq!(c.validated("", Platform::Amocrm).as_ref(), Ok(&c), "idempotent");
     }
 
     #[test]
@@ -356,7 +399,7 @@ mod tests {
             tags: vec!["a,b".into()],
             contact: Some(ContactDraft {
                 phones: vec!["12".into(), "".into(), "+7 912 123 45 67".into()],
-                email: "nope".into(),
+                emails: vec!["nope".into()],
                 ..Default::default()
             }),
             ..Default::default()
@@ -370,7 +413,7 @@ mod tests {
                 ("price", FieldCode::InvalidPrice),
                 ("tags", FieldCode::InvalidTag),
                 ("contact.phones.0", FieldCode::InvalidPhone),
-                ("contact.email", FieldCode::InvalidEmail),
+                ("contact.emails.0", FieldCode::InvalidEmail),
             ]
         );
     }

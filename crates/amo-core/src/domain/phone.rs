@@ -2,8 +2,81 @@
 //! `8…` as different numbers and its duplicate control compares stored strings, so a consistent
 //! international form is what makes an existing customer findable (docs/amocrm-api.md §11.8).
 
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
 use crate::domain::platform::Platform;
 use crate::error::FieldCode;
+
+/// amoCRM's types of a contact's phone (the `PHONE` field's `enum_code`, docs/amocrm-api.md
+/// §13): work, direct work line, mobile, fax, home, other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub enum PhoneType {
+    #[default]
+    #[serde(rename = "WORK")]
+    Work,
+    #[serde(rename = "WORKDD")]
+    WorkDirect,
+    #[serde(rename = "MOB")]
+    Mobile,
+    #[serde(rename = "FAX")]
+    Fax,
+    #[serde(rename = "HOME")]
+    Home,
+    #[serde(rename = "OTHER")]
+    Other,
+}
+
+/// amoCRM's types of a contact's e-mail (the `EMAIL` field's `enum_code`): work, private, other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub enum EmailType {
+    #[default]
+    #[serde(rename = "WORK")]
+    Work,
+    #[serde(rename = "PRIV")]
+    Private,
+    #[serde(rename = "OTHER")]
+    Other,
+}
+
+impl PhoneType {
+    pub const ALL: [PhoneType; 6] =
+        [PhoneType::Mobile, PhoneType::Work, PhoneType::WorkDirect, PhoneType::Home, PhoneType::Fax, PhoneType::Other];
+
+    /// amoCRM's code (`MOB`).
+    pub fn code(self) -> &'static str {
+        match self {
+            PhoneType::Work => "WORK",
+            PhoneType::WorkDirect => "WORKDD",
+            PhoneType::Mobile => "MOB",
+            PhoneType::Fax => "FAX",
+            PhoneType::Home => "HOME",
+            PhoneType::Other => "OTHER",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<PhoneType> {
+        PhoneType::ALL.into_iter().find(|t| t.code().eq_ignore_ascii_case(code.trim()))
+    }
+}
+
+impl EmailType {
+    pub const ALL: [EmailType; 3] = [EmailType::Work, EmailType::Private, EmailType::Other];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            EmailType::Work => "WORK",
+            EmailType::Private => "PRIV",
+            EmailType::Other => "OTHER",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<EmailType> {
+        EmailType::ALL.into_iter().find(|t| t.code().eq_ignore_ascii_case(code.trim()))
+    }
+}
 
 /// A phone number in international form (`+` and 8–15 digits). Spaces, dashes, dots and
 /// brackets are dropped; `00` means `+`. Numbers without a country code are accepted only where

@@ -265,11 +265,16 @@ mod tests {
             TaskDraft { text: " Перезвонить ".into(), due: "tomorrow 10:00".into(), ..Default::default() };
         let r = t.resolved("task.", now, MSK).expect("valid");
         assert_eq!((r.text.as_str(), r.due.as_str()), ("Перезвонить", "2026-11-28T10:00:00+03:00"));
-        assert_eq!(r.complete_till(), Some(Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).single().expect("valid").timestamp()));
+        assert_eq!(
+            r.complete_till(),
+            Some(Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).single().expect("valid").timestamp())
+        );
         // Resolving again (an edit of a queued entry) keeps the same moment.
         assert_eq!(r.resolved("task.", now + 5000, MSK).expect("again").due, r.due);
 
-        let e = TaskDraft { due: "today 09:00".into(), ..Default::default() }.resolved("task.", now, MSK).expect_err("invalid");
+        let e = TaskDraft { due: "today 09:00".into(), ..Default::default() }
+            .resolved("task.", now, MSK)
+            .expect_err("invalid");
         let got: Vec<_> = e.iter().map(|f| (f.field.as_str(), f.code)).collect();
         assert_eq!(got, vec![("task.text", FieldCode::Required), ("task.due", FieldCode::DueInPast)]);
         let e = TaskDraft { text: "x".into(), ..Default::default() }.resolved("", now, MSK).expect_err("invalid");

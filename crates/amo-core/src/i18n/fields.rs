@@ -141,7 +141,11 @@ pub fn field_label(field: &str, lang: Lang) -> String {
         ["note"] => tr(lang, "Примечание", "Note"),
         ["first_name"] => tr(lang, "Имя", "First name"),
         ["last_name"] => tr(lang, "Фамилия", "Last name"),
-        ["email"] => tr(lang, "Почта", "Email"),
+        ["email"] | ["emails"] => tr(lang, "Почта", "Email"),
+        ["emails", i] => {
+            let n = i.parse::<usize>().ok().and_then(|n| n.checked_add(1)).unwrap_or(1);
+            tr(lang, format!("Почта {n}"), format!("Email {n}"))
+        }
         ["phones"] => tr(lang, "Телефоны", "Phones"),
         ["phones", i] => {
             // The index may come from amoCRM's error path: no arithmetic on it can overflow.
@@ -169,7 +173,7 @@ mod tests {
     #[test]
     fn labels_for_form_fields_and_flags_unchanged() {
         assert_eq!(field_label("contact.phones.1", Lang::Ru), "Телефон 2 (контакт)");
-        assert_eq!(field_label("contact.email", Lang::En), "Contact email");
+        assert_eq!(field_label("contact.emails.0", Lang::En), "Contact email 1");
         assert_eq!(field_label("price", Lang::Ru), "Бюджет");
         assert_eq!(field_label("--price", Lang::Ru), "--price");
         assert_eq!(field_label("task.due", Lang::Ru), "Срок задачи");

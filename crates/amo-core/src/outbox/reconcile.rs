@@ -58,7 +58,7 @@ impl Outbox {
         for (c, created_by) in found {
             let same = c.name == name
                 || c.phones.iter().any(|p| d.phones.contains(p))
-                || (!d.email.is_empty() && c.emails.iter().any(|e| e.eq_ignore_ascii_case(&d.email)));
+                || d.emails.iter().any(|e| c.emails.iter().any(|x| x.eq_ignore_ascii_case(e)));
             if created_by == me && same && !store.id_claimed(IdColumn::Contact, c.id, entry.id)? {
                 candidates.push(c);
             }

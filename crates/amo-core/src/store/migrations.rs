@@ -123,6 +123,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 8: the follow-up task sent with a lead (or to an existing lead): `task_sent` says its
     // request may have reached amoCRM (reconciled by the lead's tasks before sending again),
     // `task_id` that it is there. Entries of kind `followup` add a note/task to an existing lead.
+    // A contact now has several e-mails: the one `email` string of stored drafts becomes the
+    // list `emails` (empty for an empty string), in a contact entry and in a lead's contact.
     "ALTER TABLE outbox ADD COLUMN task_sent INTEGER NOT NULL DEFAULT 0;
-     ALTER TABLE outbox ADD COLUMN task_id INTEGER;",
+     ALTER TABLE outbox ADD COLUMN task_id INTEGER;
+     UPDATE outbox SET draft = json_set(json_remove(draft, '$.email'), '$.emails',
+            CASE WHEN trim(json_extract(draft, '$.email')) = '' THEN json('[]')
+                 ELSE json_array(json_extract(draft, '$.email')) END)
+      WHERE kind = 'contact' AND json_valid(draft) AND json_type(draft, '$.email') = 'text';
+     UPDATE outbox SET draft = json_set(json_remove(draft, '$.contact.email'), '$.contact.emails',
+            CASE WHEN trim(json_extract(draft, '$.contact.email')) = '' THEN json('[]')
+                 ELSE json_array(json_extract(draft, '$.contact.email')) END)
+      WHERE kind = 'lead' AND json_valid(draft) AND json_type(draft, '$.contact.email') = 'text';",
 ];

@@ -685,6 +685,35 @@ mod tests {
     }
 
     #[test]
+    fn schema_7_drafts_with_one_email_get_the_list() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("v7.sqlite3");
+        {
+            let c = rusqlite::Connection::open(&path).expect("c");
+            for sql in &super::super::migrations::MIGRATIONS[..7] {
+                c.execute_batch(sql).expect("old schema");
+            }
+            c.pragma_update(None, "user_version", 7).expect("v7");
+            c.execute_batch(
+                r#"INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms)
+                 VALUES ('contact', '{"first_name":"A","phones":[],"email":"a@b.example"}', 'queued', 1, 'r', 1, 1, 0),
+                        ('lead', '{"name":"L","contact":{"first_name":"B","phones":["+79121234567"],"email":""}}', 'queued', 2, 'r', 1, 1, 0),
+                        ('lead', '{}', 'sent', 3, 'r', 1, 1, 0);"#,
+            )
+            .expect("rows");
+        }
+        let store = Store::open(&path).expect("migrated");
+        let rows = store.outbox().rows(None, 10).expect("rows");
+        let Draft::Contact(c) = &rows[2].draft else { panic!("contact") };
+        assert_eq!(c.emails, ["a@b.example"]);
+        let Draft::Lead(l) = &rows[1].draft else { panic!("lead") };
+        let contact = l.contact.as_ref().expect("its contact");
+        assert!(contact.emails.is_empty());
+        assert_eq!(contact.phones, ["+79121234567"]);
+        assert!(matches!(&rows[0].draft, Draft::Lead(l) if l.name.is_empty()), "a purged draft stays empty");
+    }
+
+    #[test]
     fn rows_of_an_older_schema_read_leniently() {
         assert_eq!(stored_error(None, Some("network".into())).map(|e| e.code().as_str()), Some("unexpected_response"));
         assert_eq!(stored_error(None, Some("rate_limited".into())), Some(AmoError::RateLimited.into()));
