@@ -12,7 +12,7 @@ mod common;
 
 use amo_core::amocrm::wire::{
     complex_lead_body, contact_body, contact_field, field_errors, lead_field, note_body, task_body, task_field,
-    AmoFieldProblem,
+    unsorted_form_body, AmoFieldProblem,
 };
 use amo_core::domain::draft::{
     CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_EMAILS, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
@@ -52,6 +52,7 @@ struct Lead {
     company: Option<String>,
     existing_company_id: Option<i64>,
     task: Option<Task>,
+    unsorted: bool,
 }
 
 #[derive(Debug, Arbitrary)]
@@ -123,6 +124,7 @@ impl From<Lead> for LeadDraft {
             company: l.company.map(|name| CompanyDraft { name }),
             existing_company_id: l.existing_company_id,
             task: l.task.map(Into::into),
+            unsorted: l.unsorted,
         }
     }
 }
@@ -224,6 +226,17 @@ fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, pr
         }
     }
     assert!(l.status_id.is_none() || l.pipeline_id.is_some());
+    assert!(!l.unsorted || l.status_id.is_none(), "an incoming lead has no stage");
+    // The incoming-lead form carries the same lead, contact and company as the complex add,
+    // and its paths map back the same way.
+    let form = unsorted_form_body(l, created_at, request_id);
+    assert_eq!(form["source_uid"], json!(request_id));
+    assert_eq!(form["created_at"], json!(created_at));
+    assert_eq!(form.pointer("/_embedded/leads/0/name"), Some(&json!(l.name)));
+    paths_map_back(&form, "", &|path, _| {
+        let field = lead_field(l, path);
+        assert!(known_field(&field), "{path} → {field}");
+    });
     if l.existing_contact_id.is_some() {
         assert!(l.contact.is_none(), "an existing contact replaces the typed one");
     }
@@ -426,6 +439,7 @@ fn known_field(f: &str) -> bool {
             | "emails"
             | "phones"
             | "lead_id"
+            | "unsorted"
             | "company.name"
             | "task.text"
             | "task.due"

@@ -230,6 +230,7 @@ pub struct WaitArgs {
 pub enum LeadAction {
     /// Queue a lead (with an optional contact and note) and wait until amoCRM has it; prints the
     /// lead id.
+    #[command(group(clap::ArgGroup::new("status_or_unsorted").args(["status", "unsorted"]).multiple(false)))]
     Add {
         /// The lead's name, e.g. "Order by phone".
         #[arg(long)]
@@ -237,8 +238,8 @@ pub enum LeadAction {
         /// A whole number, 0 or more.
         #[arg(long)]
         price: Option<String>,
-        /// The pipeline id (see `pipelines`); needs --status.
-        #[arg(long, requires = "status")]
+        /// The pipeline id (see `pipelines`); needs --status (or --unsorted).
+        #[arg(long, requires = "status_or_unsorted")]
         pipeline: Option<i64>,
         /// The stage id within --pipeline (see `pipelines`).
         #[arg(long, requires = "pipeline")]
@@ -277,6 +278,10 @@ pub enum LeadAction {
         /// Attach the lead to this existing company.
         #[arg(long)]
         company_id: Option<i64>,
+        /// Send it to the pipeline's Incoming leads (unsorted), for someone to accept, instead
+        /// of a stage.
+        #[arg(long, conflicts_with = "status")]
+        unsorted: bool,
         #[command(flatten)]
         task: TaskArgs,
         #[command(flatten)]

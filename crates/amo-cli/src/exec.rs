@@ -260,6 +260,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
                 fields,
                 company,
                 company_id,
+                unsorted,
                 task,
                 wait,
             },
@@ -285,6 +286,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
         company: company.map(|name| CompanyDraft { name }),
         existing_company_id: company_id,
         task: task_draft(app, task).await?,
+        unsorted,
     };
     let item = app.queue_lead(&draft).map_err(as_flags)?;
     settle(app, item.id, &wait, io).await
@@ -448,6 +450,7 @@ fn as_flags(e: Error) -> Error {
                 ["company", "name"] => "--company".into(),
                 ["existing_company_id"] => "--company-id".into(),
                 ["lead_id"] => "ID".into(),
+                ["unsorted"] => "--unsorted".into(),
                 ["note"] if f.code == FieldCode::Required => "--text".into(),
                 ["custom_fields", _] => format!("--field {}", f.label.as_deref().unwrap_or(&f.field)),
                 ["custom_fields"] => "--field".into(),

@@ -424,6 +424,8 @@ pub enum FieldCode {
     InvalidDue,
     /// A task due before now.
     DueInPast,
+    /// The account or the chosen pipeline does not take incoming (unsorted) leads.
+    UnsortedOff,
 }
 
 /// An error as the window receives it (and `--json` output shows it): the code the UI switches

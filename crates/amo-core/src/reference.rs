@@ -44,6 +44,8 @@ struct Cached {
     timezone_offset_secs: i32,
     #[serde(default)]
     task_types: Vec<TaskType>,
+    #[serde(default)]
+    unsorted_on: bool,
 }
 
 /// The cache as versions before stage kinds wrote it (stages with amoCRM's `type`): still read,
@@ -85,6 +87,7 @@ impl From<LegacyCached> for Cached {
                 name: p.name,
                 sort: p.sort,
                 is_main: p.is_main,
+                is_unsorted_on: false,
                 statuses: p
                     .statuses
                     .into_iter()
@@ -106,6 +109,7 @@ impl From<LegacyCached> for Cached {
             lead_fields: Vec::new(),
             timezone_offset_secs: 0,
             task_types: Vec::new(),
+            unsorted_on: false,
         }
     }
 }
@@ -147,6 +151,7 @@ impl Reference {
             lead_fields: c.lead_fields,
             timezone_offset_secs: c.timezone_offset_secs,
             task_types: c.task_types,
+            unsorted_on: c.unsorted_on,
             fetched_at: rfc3339(fetched_at),
             stale: now() - fetched_at > FRESH_SECS,
         }))
@@ -206,16 +211,18 @@ impl Reference {
                 before.as_ref().map(|b| b.lead_fields.clone()).unwrap_or_default()
             }
         };
-        let (timezone_offset_secs, task_types) = match self.session.with_token(|a| api.account_settings(a)).await {
-            Ok(s) => (s.timezone_offset_secs, s.task_types),
-            Err(e) => {
-                tracing::warn!(code = %e.code(), "time zone and task types not read; keeping the last known");
-                (
-                    before.as_ref().map_or(0, |b| b.timezone_offset_secs),
-                    before.as_ref().map(|b| b.task_types.clone()).unwrap_or_default(),
-                )
-            }
-        };
+        let (timezone_offset_secs, task_types, unsorted_on) =
+            match self.session.with_token(|a| api.account_settings(a)).await {
+                Ok(s) => (s.timezone_offset_secs, s.task_types, s.unsorted_on),
+                Err(e) => {
+                    tracing::warn!(code = %e.code(), "time zone and task types not read; keeping the last known");
+                    (
+                        before.as_ref().map_or(0, |b| b.timezone_offset_secs),
+                        before.as_ref().map(|b| b.task_types.clone()).unwrap_or_default(),
+                        before.as_ref().is_some_and(|b| b.unsorted_on),
+                    )
+                }
+            };
         let cached = Cached {
             pipelines,
             users,
@@ -224,6 +231,7 @@ impl Reference {
             lead_fields,
             timezone_offset_secs,
             task_types,
+            unsorted_on,
         };
         let t = now();
         let json = serde_json::to_string(&cached).map_err(Error::internal)?;
@@ -236,6 +244,7 @@ impl Reference {
             lead_fields: cached.lead_fields,
             timezone_offset_secs: cached.timezone_offset_secs,
             task_types: cached.task_types,
+            unsorted_on: cached.unsorted_on,
             fetched_at: rfc3339(t),
             stale: false,
         })
@@ -298,6 +307,9 @@ impl Reference {
         let mut out = draft.clone();
         match self.cached()? {
             Some(r) => {
+                if draft.unsorted && !takes_incoming(draft, &r) {
+                    errors.push(FieldError::new("unsorted", FieldCode::UnsortedOff));
+                }
                 match check_entries(&draft.custom_fields, &r.lead_fields, lead_stage(draft, &r), r.timezone_offset_secs)
                 {
                     Ok(checked) => out.custom_fields = checked,
@@ -426,7 +438,21 @@ impl Reference {
 
 /// The stage a lead enters: the chosen one, or what amoCRM picks — the first open stage of the
 /// chosen pipeline, or of the main one.
+/// Whether the lead's pipeline (the main one when none is chosen) takes incoming leads, in an
+/// account that takes them.
+fn takes_incoming(d: &LeadDraft, r: &ReferenceData) -> bool {
+    let pipeline = match d.pipeline_id {
+        Some(id) => r.pipelines.iter().find(|p| p.id == id),
+        None => r.pipelines.iter().find(|p| p.is_main).or(r.pipelines.first()),
+    };
+    r.unsorted_on && pipeline.is_some_and(|p| p.is_unsorted_on)
+}
+
 fn lead_stage(d: &LeadDraft, r: &ReferenceData) -> Option<(i64, i64)> {
+    // An incoming lead has no stage yet: nothing is required of it (docs/amocrm-api.md §8.13).
+    if d.unsorted {
+        return None;
+    }
     let pipeline = match d.pipeline_id {
         Some(id) => r.pipelines.iter().find(|p| p.id == id)?,
         None => r.pipelines.iter().find(|p| p.is_main).or(r.pipelines.first())?,

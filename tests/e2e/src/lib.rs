@@ -304,6 +304,60 @@ impl Window {
         Ok(())
     }
 
+    /// Types `keys` into whatever has the focus, as a keyboard would: WebDriver key actions, not
+    /// an element's send-keys (which focuses the element first — inside a date input that puts
+    /// the caret back in its first part, so Tab would never leave it).
+    pub async fn keys(&self, keys: &str) -> Result<()> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut a = KeyActions::new("keyboard".into());
+        for c in keys.chars() {
+            a = a.then(KeyAction::Down { value: c }).then(KeyAction::Up { value: c });
+        }
+        self.client.perform_actions(a).await.context("typing into the focused element")?;
+        Ok(())
+    }
+
+    /// A key pressed with a modifier held (Ctrl+Enter, Shift+Tab).
+    pub async fn chord(&self, modifier: fantoccini::key::Key, key: fantoccini::key::Key) -> Result<()> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let (m, k): (char, char) = (modifier.into(), key.into());
+        let a = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: m })
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k })
+            .then(KeyAction::Up { value: m });
+        self.client.perform_actions(a).await.with_context(|| format!("pressing {modifier:?}+{key:?}"))?;
+        Ok(())
+    }
+
+    /// The focused element's id ("" for none).
+    pub async fn focused(&self) -> Result<String> {
+        let v = self.client.execute("return document.activeElement ? document.activeElement.id : ''", vec![]).await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Presses Tab (Shift+Tab with `back`) until the element `id` has the focus — the keyboard
+    /// path a user takes through the form; fails after 200 presses.
+    pub async fn tab_to(&self, id: &str, back: bool) -> Result<()> {
+        use fantoccini::key::Key;
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            let now = self.focused().await?;
+            if now == id {
+                return Ok(());
+            }
+            if seen.last() != Some(&now) {
+                seen.push(now);
+            }
+            if back {
+                self.chord(Key::Shift, Key::Tab).await?;
+            } else {
+                self.keys(&Key::Tab.to_string()).await?;
+            }
+        }
+        bail!("#{id} never got the focus by {} (focus went {seen:?})", if back { "Shift+Tab" } else { "Tab" })
+    }
+
     pub async fn text(&self, css: &str) -> Result<String> {
         Ok(self.find(css).await?.text().await?)
     }

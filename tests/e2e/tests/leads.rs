@@ -293,3 +293,96 @@ async fn a_lead_with_custom_fields_typed_in_the_window_reaches_amocrm_with_each_
     w.close().await?;
     Ok(())
 }
+
+/// Tomorrow 10:00 in Moscow (the simulated account's zone), as Unix seconds.
+fn tomorrow_ten_msk() -> i64 {
+    use chrono::{Datelike, FixedOffset, TimeZone, Utc};
+    let msk = FixedOffset::east_opt(3 * 3600).expect("+3");
+    let d = Utc::now().with_timezone(&msk).date_naive() + chrono::Duration::days(1);
+    msk.with_ymd_and_hms(d.year(), d.month(), d.day(), 10, 0, 0).single().expect("valid").timestamp()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_typed_with_the_keyboard_only_becomes_a_lead_with_contact_company_fields_note_and_task(
+) -> anyhow::Result<()> {
+    let (sim, env) = connected_env().await?;
+    let known = sim.seed_contact("Olga", "Smirnova", Some("+7 916 555-01-02"), None);
+    let (code, _, err) =
+        env.cli(&["lead", "add", "--name", "Olga's open order", "--contact-id", &known.to_string()], None)?;
+    assert_eq!(code, 0, "{err}");
+    let open_lead = sim.leads().into_iter().find(|l| l.name == "Olga's open order").expect("open lead");
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+
+    // The quick-entry command (the global shortcut runs it): New lead, focus in the name. From
+    // there on only keys.
+    let (code, _, err) = env.cli(&["new"], None)?;
+    assert_eq!(code, 0, "{err}");
+    w.wait_focus("lead-name", 10).await?;
+    w.find("#lead-pipeline option[value='3383152']").await?; // the account's shape is loaded
+    w.keys("Chairs for the office").await?;
+    w.tab_to("contact-phone", true).await?;
+    w.keys("+7 912 000 11 22").await?;
+    w.tab_to("contact-phone-type", false).await?;
+    w.keys("Mobile").await?;
+    w.tab_to("contact-phone-add", false).await?;
+    w.keys(&Key::Enter.to_string()).await?;
+    w.tab_to("contact-phone-2", true).await?;
+    w.keys("+7 495 000 11 22").await?;
+    w.tab_to("contact-first", false).await?;
+    w.keys("Irina").await?;
+    w.tab_to("company-name", false).await?;
+    w.keys("Romashka LLC").await?;
+    w.tab_to("cf-701005", false).await?; // the account's "Город" text field
+    w.keys("Kazan").await?;
+    w.tab_to("lead-note", false).await?;
+    w.keys("Wants 12 chairs").await?;
+    w.tab_to("task-text", false).await?;
+    w.keys("Call back").await?;
+    let due = w.find("#task-due").await?.prop("value").await?.unwrap_or_default();
+    assert_eq!(due, "tomorrow 10:00", "typing a task picks tomorrow 10:00");
+    w.screenshot("16-lead-form-company-task.png").await?;
+    w.chord(Key::Control, Key::Enter).await?;
+    w.find("#lead-notice").await?;
+
+    w.click("#nav-history").await?;
+    w.wait_attr("#history-item-2", "data-state", "sent", 30).await?;
+    let lead = sim.leads().into_iter().find(|l| l.name == "Chairs for the office").expect("lead in amoCRM");
+    let link = w.text("#history-item-2 .amo-link").await?;
+    assert!(link.contains(&format!("/leads/detail/{}", lead.id)), "{link}");
+    let contact = sim.contacts().into_iter().find(|c| c.first_name == "Irina").expect("contact");
+    assert_eq!(contact.phones, ["+79120001122", "+74950001122"]);
+    assert_eq!(contact.phone_types, ["MOB", "WORK"]);
+    let company = sim.companies().into_iter().find(|c| c.name == "Romashka LLC").expect("company");
+    assert_eq!((lead.company_id, contact.company_id), (Some(company.id), Some(company.id)));
+    let city = lead.custom_fields_values.iter().find(|f| f["field_id"] == 701_005).expect("city");
+    assert_eq!(city["values"][0]["value"], "Kazan");
+    assert_eq!(sim.notes().iter().filter(|n| n.entity_id == lead.id && n.text == "Wants 12 chairs").count(), 1);
+    let task = sim.tasks().into_iter().find(|t| t.entity_id == Some(lead.id)).expect("task");
+    assert_eq!((task.text.as_str(), task.complete_till), ("Call back", tomorrow_ten_msk()));
+
+    // The known customer calls again: their open lead is shown, and a note and a task go to it.
+    let leads_before = sim.leads().len();
+    let (code, _, err) = env.cli(&["new", "--phone", "8 916 555-01-02"], None)?;
+    assert_eq!(code, 0, "{err}");
+    let offer = format!("#dup-offer-{known}");
+    w.find(&format!("{offer} .open-leads li[data-id='{}']", open_lead.id)).await?;
+    w.screenshot("17-existing-customer.png").await?;
+    w.click(&format!("{offer} li[data-id='{}'] .followup-add", open_lead.id)).await?;
+    w.wait_focus("lead-note", 10).await?;
+    assert!(w.text("#followup-to").await?.contains("Olga's open order"));
+    w.keys("Called again about delivery").await?;
+    w.tab_to("task-text", false).await?;
+    w.keys("Send the offer").await?;
+    w.chord(Key::Control, Key::Enter).await?;
+    w.find("#lead-notice").await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !sim.tasks().iter().any(|t| t.entity_id == Some(open_lead.id)) {
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the task never reached the open lead");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(sim.leads().len(), leads_before, "no new lead");
+    assert!(sim.notes().iter().any(|n| n.entity_id == open_lead.id && n.text == "Called again about delivery"));
+    w.close().await?;
+    Ok(())
+}

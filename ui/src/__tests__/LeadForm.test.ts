@@ -15,7 +15,7 @@ afterEach(() => clearMocks());
 const reference: ReferenceData = {
   pipelines: [
     {
-      id: 10, name: 'Sales', sort: 1, is_main: true,
+      id: 10, name: 'Sales', sort: 1, is_main: true, is_unsorted_on: false,
       statuses: [
         { id: 1, name: 'Unsorted', sort: 10, color: '#fff', kind: 'unsorted' },
         { id: 2, name: 'First contact', sort: 20, color: '#fff', kind: 'open' },
@@ -26,7 +26,7 @@ const reference: ReferenceData = {
     },
     {
       // Ids amoCRM never uses for won/lost: only the kind says what a stage is for.
-      id: 20, name: 'Repairs', sort: 2, is_main: false,
+      id: 20, name: 'Repairs', sort: 2, is_main: false, is_unsorted_on: false,
       statuses: [
         { id: 21, name: 'Incoming', sort: 10, color: '#fff', kind: 'unsorted' },
         { id: 22, name: 'Done', sort: 20, color: '#fff', kind: 'won' },
@@ -41,6 +41,7 @@ const reference: ReferenceData = {
   lead_fields: [],
   timezone_offset_secs: 10800,
   task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
+  unsorted_on: false,
   fetched_at: '2026-11-23T10:00:00Z',
   stale: false,
 };
@@ -48,7 +49,7 @@ const reference: ReferenceData = {
 function queued(id: number): OutboxItem {
   return {
     id, state: 'queued', title: 'x', kind: 'lead',
-    draft: { name: 'x', price: '', pipeline_id: null, status_id: null, responsible_user_id: null, tags: [], contact: null, existing_contact_id: null, note: '', custom_fields: [], company: null, existing_company_id: null, task: null },
+    draft: { name: 'x', price: '', pipeline_id: null, status_id: null, responsible_user_id: null, tags: [], contact: null, existing_contact_id: null, note: '', custom_fields: [], company: null, existing_company_id: null, task: null, unsorted: false },
     created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', attempts: 0, next_attempt_at: null,
     error: null, field_errors: [], lead_id: null, contact_id: null, note_id: null, task_id: null, merged: false,
     account_domain: 'acme.amocrm.ru', other_account: false,
@@ -79,7 +80,7 @@ describe('LeadForm', () => {
         name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: 7, tags: ['phone', 'vip'],
         contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], phone_types: ['WORK'], emails: [], email_types: [], responsible_user_id: null },
         existing_contact_id: null, note: 'call back', custom_fields: [],
-        company: null, existing_company_id: null, task: null,
+        company: null, existing_company_id: null, task: null, unsorted: false,
       },
     });
     expect((container.querySelector('#lead-name') as HTMLInputElement).value).toBe('');
@@ -163,6 +164,38 @@ describe('LeadForm', () => {
 });
 
 describe('LeadForm: company, task and the customer\'s open lead', () => {
+  test('Incoming leads: offered only where the account and pipeline take them; the choice is remembered', async () => {
+    i18n.lang = 'en';
+    localStorage.clear();
+    const calls = backend({ find_duplicates: () => [], submit_lead: () => queued(11) });
+    const withUnsorted: ReferenceData = {
+      ...reference,
+      unsorted_on: true,
+      pipelines: reference.pipelines.map((p) => ({ ...p, is_unsorted_on: p.id === 10 })),
+    };
+    const first = render(LeadForm, { reference: withUnsorted, onSaved: vi.fn() });
+    const c = first.container;
+    await waitFor(() => expect(c.querySelector('#lead-unsorted')).not.toBeNull());
+    await fireEvent.click(c.querySelector('#lead-unsorted') as HTMLInputElement);
+    expect((c.querySelector('#lead-status') as HTMLSelectElement).disabled).toBe(true);
+    await input(c, '#lead-name', 'Web order');
+    await fireEvent.submit(c.querySelector('#lead-form') as HTMLFormElement);
+    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
+    expect(argsOf(calls, 'submit_lead')?.draft).toMatchObject({ unsorted: true, status_id: null, pipeline_id: 10 });
+    // A pipeline without Incoming leads: not offered, and a lead there goes to its stage.
+    await fireEvent.change(c.querySelector('#lead-pipeline') as HTMLSelectElement, { target: { value: '20' } });
+    expect(c.querySelector('#lead-unsorted')).toBeNull();
+    first.unmount();
+    // The next form remembers the choice.
+    const again = render(LeadForm, { reference: withUnsorted, onSaved: vi.fn() });
+    await waitFor(() => expect((again.container.querySelector('#lead-unsorted') as HTMLInputElement | null)?.checked).toBe(true));
+    again.unmount();
+    // An account with Incoming leads off: never offered.
+    const off = render(LeadForm, { reference: { ...withUnsorted, unsorted_on: false }, onSaved: vi.fn() });
+    expect(off.container.querySelector('#lead-unsorted')).toBeNull();
+    localStorage.clear();
+  });
+
   test('several phones and e-mails, each with its type; empty rows are dropped, errors land on their row', async () => {
     i18n.lang = 'en';
     const calls = backend({

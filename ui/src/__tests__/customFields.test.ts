@@ -17,7 +17,7 @@ const choices = [{ id: 1, value: 'Site', sort: 1, code: null }, { id: 2, value: 
 
 const reference: ReferenceData = {
   pipelines: [{
-    id: 10, name: 'Sales', sort: 1, is_main: true,
+    id: 10, name: 'Sales', sort: 1, is_main: true, is_unsorted_on: false,
     statuses: [
       { id: 2, name: 'First contact', sort: 20, color: '#fff', kind: 'open' },
       { id: 3, name: 'Negotiation', sort: 30, color: '#fff', kind: 'open' },
@@ -40,6 +40,7 @@ const reference: ReferenceData = {
   ],
   timezone_offset_secs: 10800,
   task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
+  unsorted_on: false,
   fetched_at: '2026-11-23T10:00:00Z',
   stale: false,
 };

@@ -74,6 +74,8 @@ pub struct TaskSummary {
 pub struct AccountSettings {
     pub timezone_offset_secs: i32,
     pub task_types: Vec<TaskType>,
+    /// `is_unsorted_on`: the account takes incoming leads.
+    pub unsorted_on: bool,
 }
 
 pub struct ApiClient {
@@ -199,7 +201,12 @@ impl ApiClient {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|t| serde_json::from_value::<TaskType>(t.clone()).ok()).collect())
             .unwrap_or_default();
-        Ok(AccountSettings { timezone_offset_secs: offset.and_then(wire::parse_utc_offset).unwrap_or(0), task_types })
+        let unsorted_on = v.as_ref().and_then(|v| v.get("is_unsorted_on")).and_then(Value::as_bool).unwrap_or(false);
+        Ok(AccountSettings {
+            timezone_offset_secs: offset.and_then(wire::parse_utc_offset).unwrap_or(0),
+            task_types,
+            unsorted_on,
+        })
     }
 
     /// Users of the account (admins only: others get 403 → `forbidden`, docs/amocrm-api.md §8.10).
@@ -333,6 +340,25 @@ impl ApiClient {
             .await?;
         let list: Vec<ComplexResult> = from_value(v, "complex add")?;
         list.into_iter().next().ok_or_else(|| Error::unexpected("empty answer to the complex add"))
+    }
+
+    /// `POST /api/v4/leads/unsorted/forms` with one incoming lead (docs/amocrm-api.md §8.13): the
+    /// ids of the lead, contact and company it made.
+    pub async fn add_unsorted_form(&self, at: Access, item: &Value) -> Result<ComplexResult> {
+        let v = self
+            .post_json(&at.domain, at.token.expose(), "/api/v4/leads/unsorted/forms", &Value::Array(vec![item.clone()]))
+            .await?;
+        let made = v
+            .pointer("/_embedded/unsorted/0/_embedded")
+            .ok_or_else(|| Error::unexpected("no incoming lead in the answer"))?;
+        let id_of = |key: &str| made.pointer(&format!("/{key}/0/id")).and_then(Value::as_i64);
+        Ok(ComplexResult {
+            id: id_of("leads").ok_or_else(|| Error::unexpected("no lead id in the incoming lead"))?,
+            contact_id: id_of("contacts"),
+            company_id: id_of("companies"),
+            merged: false,
+            request_id: Vec::new(),
+        })
     }
 
     /// A `common` (text) note on a lead; its id.

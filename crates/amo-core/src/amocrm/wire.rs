@@ -101,6 +101,52 @@ pub fn complex_lead_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Va
     lead
 }
 
+/// The source the app's incoming leads are marked with (`source_name`, the form's name).
+pub const UNSORTED_SOURCE: &str = "Amo Connect";
+
+/// One item of `POST /api/v4/leads/unsorted/forms` (docs/amocrm-api.md §8.13): the lead, its
+/// contact and company as in the complex add, marked as a form of this app. `source_uid` is the
+/// entry's request id (unique per entry); `created_at` its marker, which the lead takes, so an
+/// interrupted send is reconciled like a complex one.
+pub fn unsorted_form_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Value {
+    let complex = complex_lead_body(d, created_at, request_id);
+    let mut lead = json!({"name": d.name});
+    for key in ["price", "custom_fields_values"] {
+        if let Some(v) = complex.get(key) {
+            lead[key] = v.clone();
+        }
+    }
+    let mut embedded = serde_json::Map::new();
+    if let Some(tags) = complex.pointer("/_embedded/tags") {
+        lead["_embedded"] = json!({"tags": tags});
+    }
+    embedded.insert("leads".into(), json!([lead]));
+    for key in ["contacts", "companies"] {
+        if let Some(v) = complex.pointer(&format!("/_embedded/{key}")) {
+            embedded.insert(key.into(), v.clone());
+        }
+    }
+    let mut body = json!({
+        "source_name": UNSORTED_SOURCE,
+        "source_uid": request_id,
+        "created_at": created_at,
+        "request_id": request_id,
+        "metadata": {
+            "form_id": "amo-connect-lead",
+            "form_name": UNSORTED_SOURCE,
+            "form_page": "amoconnect://new-lead",
+            "form_sent_at": created_at,
+            "ip": "127.0.0.1",
+            "referer": "amoconnect://new-lead",
+        },
+        "_embedded": Value::Object(embedded),
+    });
+    if let Some(id) = d.pipeline_id {
+        body["pipeline_id"] = json!(id);
+    }
+    body
+}
+
 /// `custom_fields_values` for checked entries (docs/amocrm-api.md §13), in the entries' order,
 /// so amoCRM's `custom_fields_values.N` paths point back at entry N.
 pub fn custom_fields_values(entries: &[FieldEntry]) -> Vec<Value> {
@@ -258,6 +304,11 @@ pub fn lead_field(d: &LeadDraft, path: &str) -> String {
             .and_then(|i| i.parse::<usize>().ok())
             .and_then(|i| d.custom_fields.iter().filter(|e| e.checked.is_some()).nth(i))
             .map_or_else(|| "custom_fields".into(), |e| field_key(e.field_id)),
+        // An incoming lead's own fields sit one level down (`unsorted_form_body`).
+        "_embedded" if path.starts_with("_embedded.leads.0.") => {
+            lead_field(d, path.trim_start_matches("_embedded.leads.0."))
+        }
+        "source_name" | "source_uid" | "metadata" => "unsorted".into(),
         "_embedded" => match path.strip_prefix("_embedded.contacts.0.") {
             Some(rest) => match &d.contact {
                 Some(c) => contact_field(c, "contact.", rest),
@@ -383,6 +434,8 @@ pub struct RawPipeline {
     is_main: bool,
     #[serde(default)]
     pub is_archive: bool,
+    #[serde(default)]
+    is_unsorted_on: bool,
     #[serde(rename = "_embedded", default)]
     embedded: RawStatuses,
 }
@@ -421,7 +474,14 @@ impl RawPipeline {
             })
             .collect();
         statuses.sort_by_key(|s| s.sort);
-        Pipeline { id: self.id, name: self.name, sort: self.sort, is_main: self.is_main, statuses }
+        Pipeline {
+            id: self.id,
+            name: self.name,
+            sort: self.sort,
+            is_main: self.is_main,
+            is_unsorted_on: self.is_unsorted_on,
+            statuses,
+        }
     }
 }
 

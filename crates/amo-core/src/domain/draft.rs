@@ -69,6 +69,9 @@ pub struct LeadDraft {
     pub existing_company_id: Option<i64>,
     /// The follow-up task set on the new lead.
     pub task: Option<TaskDraft>,
+    /// Send it to the pipeline's Incoming leads (unsorted) for someone to accept, instead of a
+    /// stage; the stage is then not sent.
+    pub unsorted: bool,
 }
 
 /// A company as typed inside a lead.
@@ -302,7 +305,7 @@ impl LeadDraft {
                     p => p.to_string(),
                 },
                 pipeline_id: self.pipeline_id,
-                status_id: self.status_id,
+                status_id: if self.unsorted { None } else { self.status_id },
                 responsible_user_id: self.responsible_user_id,
                 tags,
                 contact,
@@ -312,6 +315,7 @@ impl LeadDraft {
                 company,
                 existing_company_id: self.existing_company_id,
                 task,
+                unsorted: self.unsorted,
             })
         } else {
             Err(errors)

@@ -62,6 +62,10 @@ pub struct Pipeline {
     #[ts(type = "number")]
     pub sort: i64,
     pub is_main: bool,
+    /// The pipeline takes incoming leads (its "Неразобранное"); caches written before this was
+    /// read say no until refreshed.
+    #[serde(default)]
+    pub is_unsorted_on: bool,
     pub statuses: Vec<PipelineStatus>,
 }
 
@@ -93,6 +97,9 @@ pub struct ReferenceData {
     /// The account's task types (built-in and its own).
     #[serde(default)]
     pub task_types: Vec<crate::domain::task::TaskType>,
+    /// The account takes incoming leads (unsorted) at all (`is_unsorted_on`).
+    #[serde(default)]
+    pub unsorted_on: bool,
     /// RFC 3339: when amoCRM was last asked.
     pub fetched_at: String,
     /// The data are older than the cache's freshness (or amoCRM could not be asked just now).

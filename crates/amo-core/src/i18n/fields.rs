@@ -101,6 +101,11 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
             "a due time like \"tomorrow 10:00\", \"+2h\" or \"2026-12-01 10:00\"",
         ),
         FieldCode::DueInPast => tr(lang, "этот срок уже прошёл", "this time has already passed"),
+        FieldCode::UnsortedOff => tr(
+            lang,
+            "в этой воронке выключено «Неразобранное»: выберите этап",
+            "this pipeline does not take incoming leads: choose a stage",
+        ),
         FieldCode::ReadOnlyField => tr(
             lang,
             "это поле можно заполнить только в amoCRM",
@@ -133,6 +138,7 @@ pub fn field_label(field: &str, lang: Lang) -> String {
         ["company", "name"] | ["company"] => tr(lang, "Компания", "Company"),
         ["existing_company_id"] => tr(lang, "Компания", "Company"),
         ["lead_id"] => tr(lang, "Сделка", "Lead"),
+        ["unsorted"] => tr(lang, "Неразобранное", "Incoming leads"),
         ["name"] => tr(lang, "Название", "Name"),
         ["price"] => tr(lang, "Бюджет", "Price"),
         ["status"] => tr(lang, "Этап", "Stage"),

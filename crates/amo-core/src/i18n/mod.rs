@@ -233,6 +233,7 @@ pub(crate) mod tests {
             FieldCode::UnknownCustomField,
             FieldCode::InvalidDue,
             FieldCode::DueInPast,
+            FieldCode::UnsortedOff,
         ] {
             let f = FieldError {
                 amo_code: Some("SomethingElse".into()),

@@ -266,12 +266,22 @@ impl Outbox {
         let lead_id = match lead_id {
             Some(id) => id,
             None => {
-                let body = wire::complex_lead_body(d, entry.marker_at, &entry.request_id);
+                // An incoming lead goes through the unsorted API, which takes the same lead,
+                // contact and company (docs/amocrm-api.md §8.13).
+                let body = if d.unsorted {
+                    wire::unsorted_form_body(d, entry.marker_at, &entry.request_id)
+                } else {
+                    wire::complex_lead_body(d, entry.marker_at, &entry.request_id)
+                };
                 store.set_flag(entry.id, EntryFlag::CreateSent, true)?;
                 let (api, body) = (&api, &body);
                 let send = |a: Access| async move {
                     self.check_bound(entry, Some(&a))?;
-                    api.add_lead_complex(a, body).await
+                    if d.unsorted {
+                        api.add_unsorted_form(a, body).await
+                    } else {
+                        api.add_lead_complex(a, body).await
+                    }
                 };
                 match self.session.with_token(send).await {
                     Ok(r) => {

@@ -32,4 +32,9 @@ existing_company_id: number | null,
 /**
  * The follow-up task set on the new lead.
  */
-task: TaskDraft | null, };
+task: TaskDraft | null, 
+/**
+ * Send it to the pipeline's Incoming leads (unsorted) for someone to accept, instead of a
+ * stage; the stage is then not sent.
+ */
+unsorted: boolean, };

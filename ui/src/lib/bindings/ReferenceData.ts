@@ -26,6 +26,10 @@ timezone_offset_secs: number,
  */
 task_types: Array<TaskType>, 
 /**
+ * The account takes incoming leads (unsorted) at all (`is_unsorted_on`).
+ */
+unsorted_on: boolean, 
+/**
  * RFC 3339: when amoCRM was last asked.
  */
 fetched_at: string, 

@@ -177,6 +177,7 @@ export const en = {
   'emailType.WORK': 'Work',
   'emailType.PRIV': 'Personal',
   'emailType.OTHER': 'Other',
+  'lead.unsorted': 'To Incoming leads (someone accepts it into a stage in amoCRM)',
   'lead.caller': 'Who is calling',
   'lead.what': 'What they want',
   'lead.responsibleDefault': 'Whoever connected Amo Connect',

@@ -179,6 +179,7 @@ export const ru: Record<MessageKey, string> = {
   'emailType.WORK': 'Рабочая',
   'emailType.PRIV': 'Личная',
   'emailType.OTHER': 'Другая',
+  'lead.unsorted': 'В «Неразобранное» (в этап его примут в amoCRM)',
   'lead.caller': 'Кто звонит',
   'lead.what': 'Что нужно',
   'lead.responsibleDefault': 'Тот, кто подключил Amo Connect',
