@@ -103,6 +103,7 @@ impl From<Contact> for ContactDraft {
             phone_types: c.phone_types.iter().map(|t| PhoneType::ALL[usize::from(*t) % PhoneType::ALL.len()]).collect(),
             emails: c.emails,
             email_types: c.email_types.iter().map(|t| EmailType::ALL[usize::from(*t) % EmailType::ALL.len()]).collect(),
+            custom_fields: Vec::new(),
             responsible_user_id: c.responsible_user_id,
         }
     }

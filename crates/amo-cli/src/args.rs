@@ -272,6 +272,9 @@ pub enum LeadAction {
         /// by text or id, several choices separated by `|`.
         #[arg(long = "field", value_name = "ID_OR_CODE_OR_NAME=VALUE")]
         fields: Vec<String>,
+        /// A custom field of the new contact (see `fields --entity contacts`), as --field.
+        #[arg(long = "contact-field", value_name = "ID_OR_CODE_OR_NAME=VALUE")]
+        contact_fields: Vec<String>,
         /// A new company for the lead (and its new contact), by name.
         #[arg(long, conflicts_with = "company_id")]
         company: Option<String>,
@@ -336,6 +339,10 @@ pub enum ContactAction {
         /// The responsible user's id (see `users`); default: the connected user.
         #[arg(long)]
         responsible: Option<i64>,
+        /// A custom field of the contact (see `fields --entity contacts`), as often as needed: its
+        /// id, code or name, `=`, the value.
+        #[arg(long = "field", value_name = "ID_OR_CODE_OR_NAME=VALUE")]
+        fields: Vec<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },

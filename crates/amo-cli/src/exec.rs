@@ -100,12 +100,18 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 print::leads(io.out, &leads, lang)
             }
         }
-        Command::Contact { action: ContactAction::Add { name, phones, emails, responsible, wait } } => {
+        Command::Contact { action: ContactAction::Add { name, phones, emails, responsible, fields, wait } } => {
             let (first_name, last_name) = split_name(&name);
+            let custom_fields = if fields.is_empty() {
+                Vec::new()
+            } else {
+                field_entries(app, &fields, Entity::Contact, "--field").await?
+            };
             let draft = ContactDraft {
                 first_name,
                 last_name,
                 responsible_user_id: responsible,
+                custom_fields,
                 ..typed_contact(&phones, &emails)
             };
             let item = app.queue_contact(&draft).map_err(as_flags)?;
@@ -258,6 +264,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
                 contact_id,
                 note,
                 fields,
+                contact_fields,
                 company,
                 company_id,
                 unsorted,
@@ -268,9 +275,15 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
     else {
         return Err(Error::internal("lead_add called for another command"));
     };
-    let contact = (contact_name.is_some() || !phones.is_empty() || !emails.is_empty()).then(|| {
+    let contact_custom = if contact_fields.is_empty() {
+        Vec::new()
+    } else {
+        field_entries(app, &contact_fields, Entity::Contact, "--contact-field").await?
+    };
+    let typed = contact_name.is_some() || !phones.is_empty() || !emails.is_empty() || !contact_custom.is_empty();
+    let contact = typed.then(|| {
         let (first_name, last_name) = split_name(contact_name.as_deref().unwrap_or_default());
-        ContactDraft { first_name, last_name, ..typed_contact(&phones, &emails) }
+        ContactDraft { first_name, last_name, custom_fields: contact_custom, ..typed_contact(&phones, &emails) }
     });
     let draft = LeadDraft {
         name,
@@ -282,7 +295,11 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
         contact,
         existing_contact_id: contact_id,
         note: note.unwrap_or_default(),
-        custom_fields: if fields.is_empty() { Vec::new() } else { field_entries(app, &fields).await? },
+        custom_fields: if fields.is_empty() {
+            Vec::new()
+        } else {
+            field_entries(app, &fields, Entity::Lead, "--field").await?
+        },
         company: company.map(|name| CompanyDraft { name }),
         existing_company_id: company_id,
         task: task_draft(app, task).await?,
@@ -348,10 +365,21 @@ async fn task_draft(app: &AmoConnect, t: TaskArgs) -> Result<Option<TaskDraft>> 
     }))
 }
 
+/// Whose custom fields a `--field` names.
+#[derive(Clone, Copy)]
+enum Entity {
+    Lead,
+    Contact,
+}
+
 /// `--field KEY=VALUE` flags as entries: KEY is a field's id, code or name (any case), from the
 /// account's fields (the cache, or amoCRM when there is none). Each unknown key is named.
-async fn field_entries(app: &AmoConnect, flags: &[String]) -> Result<Vec<FieldEntry>> {
-    let fields = app.reference_data(false).await?.lead_fields;
+async fn field_entries(app: &AmoConnect, flags: &[String], entity: Entity, flag_name: &str) -> Result<Vec<FieldEntry>> {
+    let data = app.reference_data(false).await?;
+    let fields = match entity {
+        Entity::Lead => data.lead_fields,
+        Entity::Contact => data.contact_fields,
+    };
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     for flag in flags {
@@ -365,7 +393,8 @@ async fn field_entries(app: &AmoConnect, flags: &[String]) -> Result<Vec<FieldEn
         });
         match (found, flag.contains('=')) {
             (Some(f), true) => entries.push(FieldEntry { field_id: f.id, value: value.to_string(), checked: None }),
-            _ => errors.push(FieldError::new(format!("--field {}", print::clean(key)), FieldCode::UnknownCustomField)),
+            _ => errors
+                .push(FieldError::new(format!("{flag_name} {}", print::clean(key)), FieldCode::UnknownCustomField)),
         }
     }
     if errors.is_empty() {
@@ -453,6 +482,9 @@ fn as_flags(e: Error) -> Error {
                 ["unsorted"] => "--unsorted".into(),
                 ["note"] if f.code == FieldCode::Required => "--text".into(),
                 ["custom_fields", _] => format!("--field {}", f.label.as_deref().unwrap_or(&f.field)),
+                ["contact", "custom_fields", _] => {
+                    format!("--contact-field {}", f.label.as_deref().unwrap_or(&f.field))
+                }
                 ["custom_fields"] => "--field".into(),
                 [one] => format!("--{one}"),
                 _ => f.field.clone(),

@@ -366,6 +366,8 @@ fn lead_add_takes_a_company_and_a_task_and_lead_note_and_lead_task_add_to_an_exi
         "+7 495 000-00-03",
         "--email",
         "irina@example.com:PRIV",
+        "--contact-field",
+        "POSITION=Закупщик",
         "--company",
         "Romashka LLC",
         "--note",

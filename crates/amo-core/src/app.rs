@@ -249,8 +249,9 @@ impl AmoConnect {
         self.reference.search_companies(query).await
     }
 
+    /// Checks the contact (with its custom fields, against the account's) and queues it.
     pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
-        self.outbox.queue_contact(draft)
+        self.outbox.queue_draft(self.reference.check_draft(&Draft::Contact(draft.clone()))?)
     }
 
     pub fn outbox_item(&self, id: i64) -> Result<OutboxItem> {

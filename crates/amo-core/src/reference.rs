@@ -13,7 +13,7 @@ use crate::auth::session::Session;
 use crate::clock::{now, rfc3339};
 use crate::context::Ctx;
 use crate::domain::draft::{Draft, FollowupDraft, LeadDraft};
-use crate::domain::fields::{check_entries, CustomField};
+use crate::domain::fields::{check_entries, CustomField, FieldEntry};
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
 use crate::domain::reference::{
@@ -40,6 +40,8 @@ struct Cached {
     /// Absent in caches written before custom fields: read as none (and refreshed soon).
     #[serde(default)]
     lead_fields: Vec<CustomField>,
+    #[serde(default)]
+    contact_fields: Vec<CustomField>,
     #[serde(default)]
     timezone_offset_secs: i32,
     #[serde(default)]
@@ -107,6 +109,7 @@ impl From<LegacyCached> for Cached {
             users_restricted: c.users_restricted,
             current_user_id: c.current_user_id,
             lead_fields: Vec::new(),
+            contact_fields: Vec::new(),
             timezone_offset_secs: 0,
             task_types: Vec::new(),
             unsorted_on: false,
@@ -149,6 +152,7 @@ impl Reference {
             users_restricted: c.users_restricted,
             current_user_id: c.current_user_id,
             lead_fields: c.lead_fields,
+            contact_fields: c.contact_fields,
             timezone_offset_secs: c.timezone_offset_secs,
             task_types: c.task_types,
             unsorted_on: c.unsorted_on,
@@ -211,6 +215,14 @@ impl Reference {
                 before.as_ref().map(|b| b.lead_fields.clone()).unwrap_or_default()
             }
         };
+        let contact_fields = match self.session.with_token(|a| api.custom_fields(a, "contacts")).await {
+            // Phones and e-mails have their own rows in the forms.
+            Ok(f) => f.into_iter().filter(|f| !matches!(f.code.as_deref(), Some("PHONE" | "EMAIL"))).collect(),
+            Err(e) => {
+                tracing::warn!(code = %e.code(), "contact fields not read; keeping the last known");
+                before.as_ref().map(|b| b.contact_fields.clone()).unwrap_or_default()
+            }
+        };
         let (timezone_offset_secs, task_types, unsorted_on) =
             match self.session.with_token(|a| api.account_settings(a)).await {
                 Ok(s) => (s.timezone_offset_secs, s.task_types, s.unsorted_on),
@@ -229,6 +241,7 @@ impl Reference {
             users_restricted,
             current_user_id,
             lead_fields,
+            contact_fields,
             timezone_offset_secs,
             task_types,
             unsorted_on,
@@ -242,6 +255,7 @@ impl Reference {
             users_restricted,
             current_user_id,
             lead_fields: cached.lead_fields,
+            contact_fields: cached.contact_fields,
             timezone_offset_secs: cached.timezone_offset_secs,
             task_types: cached.task_types,
             unsorted_on: cached.unsorted_on,
@@ -334,9 +348,38 @@ impl Reference {
     /// call, however late the outbox sends it). Every problem is named in one answer.
     pub fn check_draft(&self, draft: &Draft) -> Result<Draft> {
         match draft {
-            Draft::Contact(_) => Ok(draft.clone()),
+            Draft::Contact(c) => {
+                let mut errors = c.validated("", self.platform()).err().unwrap_or_default();
+                let mut out = c.clone();
+                match self.check_contact_fields(&c.custom_fields, "") {
+                    Ok(checked) => out.custom_fields = checked,
+                    Err(mut e) => errors.append(&mut e),
+                }
+                if errors.is_empty() {
+                    Ok(Draft::Contact(out))
+                } else {
+                    Err(Error::validation(errors))
+                }
+            }
             Draft::Lead(l) => {
-                let checked = self.check_lead_fields(l);
+                let mut l = l.clone();
+                let mut contact_errors: Vec<FieldError> = Vec::new();
+                if let Some(c) = l.contact.as_mut().filter(|_| l.existing_contact_id.is_none()) {
+                    match self.check_contact_fields(&c.custom_fields, "contact.") {
+                        Ok(checked) => c.custom_fields = checked,
+                        Err(e) => contact_errors = e,
+                    }
+                }
+                let checked = match (self.check_lead_fields(&l), contact_errors.is_empty()) {
+                    (Ok(l), true) => Ok(l),
+                    (Ok(_), false) => Err(Error::validation(contact_errors)),
+                    (Err(Error::Entry(EntryError::Validation(mut a))), _) => {
+                        a.extend(contact_errors);
+                        Err(Error::validation(a))
+                    }
+                    (Err(e), _) => Err(e),
+                };
+                let l = &l;
                 let task = self.check_task(l.task.as_ref(), l.task_responsible());
                 match (checked, task) {
                     (Ok(mut l), Ok(task)) => {
@@ -360,6 +403,25 @@ impl Reference {
                     Err(Error::validation(errors))
                 }
             }
+        }
+    }
+
+    /// A contact's custom fields checked against the account's (from the cache); errors named
+    /// `{prefix}custom_fields.<id>`. Values typed with no field list cached are refused.
+    fn check_contact_fields(
+        &self,
+        entries: &[FieldEntry],
+        prefix: &str,
+    ) -> std::result::Result<Vec<FieldEntry>, Vec<FieldError>> {
+        let typed = entries.iter().any(|e| !e.value.trim().is_empty());
+        let rename = |mut e: Vec<FieldError>| {
+            e.iter_mut().for_each(|f| f.field = format!("{prefix}{}", f.field));
+            e
+        };
+        match self.cached().ok().flatten() {
+            Some(r) => check_entries(entries, &r.contact_fields, None, r.timezone_offset_secs).map_err(rename),
+            None if typed => Err(rename(vec![FieldError::new("custom_fields", FieldCode::FieldsNotLoaded)])),
+            None => Ok(Vec::new()),
         }
     }
 

@@ -195,3 +195,51 @@ async fn on_an_account_west_of_utc_a_date_is_still_the_day_typed() {
     // 2026-11-30 00:00 -03:00, 1_796_007_600.)
     assert_eq!(local_day(stored, -3 * 3600), (2026, 12, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contacts_own_fields_reach_amocrm_on_the_contact_and_a_bad_one_is_named() {
+    use amo_core::domain::draft::ContactDraft;
+    const POSITION: i64 = 702_003;
+    const BIRTHDAY: i64 = 702_004;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    let r = app.reference_data(true).await.expect("reference");
+    let ids: Vec<i64> = r.contact_fields.iter().map(|f| f.id).collect();
+    assert_eq!(ids, vec![POSITION, BIRTHDAY], "phone and e-mail have their own rows: {ids:?}");
+
+    let contact = |custom: Vec<FieldEntry>| ContactDraft {
+        first_name: "Ирина".into(),
+        phones: vec!["+7 916 555-01-09".into()],
+        custom_fields: custom,
+        ..Default::default()
+    };
+    let lead = LeadDraft {
+        name: "Со стулом".into(),
+        contact: Some(contact(vec![entry(POSITION, "Закупщик"), entry(BIRTHDAY, "1990-05-01")])),
+        ..Default::default()
+    };
+    let item = app.queue_lead(&lead).expect("queue");
+    drain(&app).await;
+    assert_eq!(app.outbox_item(item.id).expect("item").state, OutboxState::Sent);
+    let c = sim.contacts().into_iter().find(|c| c.first_name == "Ирина").expect("contact");
+    let value =
+        |id: i64| c.custom_fields_values.iter().find(|f| f["field_id"] == id).map(|f| f["values"][0]["value"].clone());
+    assert_eq!(value(POSITION), Some(json!("Закупщик")));
+    let birthday = value(BIRTHDAY).and_then(|v| v.as_i64()).expect("a timestamp");
+    assert_eq!(local_day(birthday, 3 * 3600), (1990, 5, 1), "the day typed, in the account's zone");
+    assert_eq!((birthday + 3 * 3600) % 86_400, 0, "midnight there");
+    assert_eq!(c.phones, ["+79165550109"], "the phone still goes first");
+
+    use amo_core::error::FieldCode;
+    let named = |e: amo_core::Error| -> Vec<(String, FieldCode)> {
+        e.fields().expect("fields").iter().map(|f| (f.field.clone(), f.code)).collect()
+    };
+    let e = app.queue_contact(&contact(vec![entry(BIRTHDAY, "вчера")])).expect_err("refused");
+    assert_eq!(named(e), vec![("custom_fields.702004".to_string(), FieldCode::InvalidDate)]);
+    let bad_lead =
+        LeadDraft {
+            name: "x".into(), contact: Some(contact(vec![entry(BIRTHDAY, "вчера")])), ..Default::default()
+        };
+    let e = app.queue_lead(&bad_lead).expect_err("refused");
+    assert_eq!(named(e), vec![("contact.custom_fields.702004".to_string(), FieldCode::InvalidDate)]);
+}

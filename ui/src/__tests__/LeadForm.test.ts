@@ -42,6 +42,7 @@ const reference: ReferenceData = {
   timezone_offset_secs: 10800,
   task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
   unsorted_on: false,
+  contact_fields: [],
   fetched_at: '2026-11-23T10:00:00Z',
   stale: false,
 };
@@ -78,7 +79,7 @@ describe('LeadForm', () => {
     expect(argsOf(calls, 'submit_lead')).toEqual({
       draft: {
         name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: 7, tags: ['phone', 'vip'],
-        contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], phone_types: ['WORK'], emails: [], email_types: [], responsible_user_id: null },
+        contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], phone_types: ['WORK'], emails: [], email_types: [], custom_fields: [], responsible_user_id: null },
         existing_contact_id: null, note: 'call back', custom_fields: [],
         company: null, existing_company_id: null, task: null, unsorted: false,
       },

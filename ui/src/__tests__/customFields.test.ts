@@ -2,6 +2,7 @@ import { fireEvent, render, waitFor } from '@testing-library/svelte';
 import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import LeadForm from '../components/LeadForm.svelte';
+import ContactForm from '../components/ContactForm.svelte';
 import type { CustomField } from '../lib/bindings/CustomField';
 import type { ReferenceData } from '../lib/bindings/ReferenceData';
 import { offsetText, toEntryValue } from '../lib/customFields';
@@ -41,6 +42,7 @@ const reference: ReferenceData = {
   timezone_offset_secs: 10800,
   task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
   unsorted_on: false,
+  contact_fields: [],
   fetched_at: '2026-11-23T10:00:00Z',
   stale: false,
 };
@@ -114,5 +116,39 @@ describe('custom fields in the lead form', () => {
     expect(offsetText(-16200)).toBe('-04:30');
     expect(toEntryValue(field, '2026-12-01T10:00', -16200)).toBe('2026-12-01T10:00:00-04:30');
     expect(toEntryValue(f(2, 'y', 'text'), '2026-12-01T10:00', 0)).toBe('2026-12-01T10:00');
+  });
+
+  test('the contact\'s own custom fields: in the lead form\'s caller part and in the contact form, errors on their field', async () => {
+    i18n.lang = 'en';
+    const withContact: ReferenceData = { ...reference, contact_fields: [f(201, 'Position', 'text'), f(202, 'Birthday', 'birthday')] };
+    const calls = backend({
+      find_duplicates: () => [],
+      submit_lead: () =>
+        fail({
+          code: 'validation', message: 'Check the fields', remedy: 'none',
+          fields: [{ field: 'contact.custom_fields.202', code: 'invalid_date', message: 'a date like 2026-12-01 or 01.12.2026' }],
+        }),
+      submit_contact: () => fail({
+        code: 'validation', message: 'Check the fields', remedy: 'none',
+        fields: [{ field: 'custom_fields.201', code: 'too_long_for_amo', message: 'amoCRM takes at most 256 characters' }],
+      }),
+    });
+    const lead = render(LeadForm, { reference: withContact, onSaved: vi.fn() });
+    await fireEvent.input(q(lead.container, '#lead-name'), { target: { value: 'Sofa' } });
+    await fireEvent.input(q(lead.container, '#cf-201'), { target: { value: 'Buyer' } });
+    await fireEvent.input(q(lead.container, '#cf-202'), { target: { value: '1990-05-01' } });
+    await fireEvent.submit(lead.container.querySelector('#lead-form') as HTMLFormElement);
+    await waitFor(() => expect(lead.container.querySelector('#err-cf-202')?.textContent).toContain('a date like'));
+    const sent = argsOf(calls, 'submit_lead')?.draft.contact;
+    expect(sent?.first_name).toBe('');
+    expect(sent?.custom_fields).toEqual([{ field_id: 201, value: 'Buyer' }, { field_id: 202, value: '1990-05-01' }]);
+    lead.unmount();
+
+    const contact = render(ContactForm, { reference: withContact, onSaved: vi.fn() });
+    await fireEvent.input(q(contact.container, '#c-first'), { target: { value: 'Anna' } });
+    await fireEvent.input(q(contact.container, '#cf-201'), { target: { value: 'x'.repeat(300) } });
+    await fireEvent.submit(contact.container.querySelector('#contact-form') as HTMLFormElement);
+    await waitFor(() => expect(contact.container.querySelector('#err-cf-201')?.textContent).toContain('256'));
+    expect(argsOf(calls, 'submit_contact')?.draft.custom_fields).toEqual([{ field_id: 201, value: 'x'.repeat(300) }]);
   });
 });

@@ -39,6 +39,9 @@ pub fn contact_body(c: &ContactDraft, created_at: Option<i64>, request_id: Optio
             .collect();
         fields.push(json!({"field_code": "EMAIL", "values": values}));
     }
+    // The contact's own custom fields after its phones and e-mails (`contact_field` counts on
+    // this order to map amoCRM's paths back).
+    fields.extend(custom_fields_values(&c.custom_fields));
     if !fields.is_empty() {
         body["custom_fields_values"] = Value::Array(fields);
     }
@@ -264,11 +267,22 @@ pub fn contact_field(c: &ContactDraft, prefix: &str, path: &str) -> String {
         ["first_name", ..] | ["name", ..] => format!("{prefix}first_name"),
         ["last_name", ..] => format!("{prefix}last_name"),
         ["responsible_user_id", ..] => format!("{prefix}responsible_user_id"),
-        ["custom_fields_values", i, "values", j, ..] => match (i.parse::<usize>(), !c.phones.is_empty()) {
-            (Ok(0), true) => format!("{prefix}phones.{j}"),
-            (Ok(0 | 1), _) if !c.emails.is_empty() => format!("{prefix}emails.{j}"),
-            _ => format!("{prefix}form"),
-        },
+        ["custom_fields_values", i, ..] => {
+            let multitext = usize::from(!c.phones.is_empty()) + usize::from(!c.emails.is_empty());
+            let j = parts.get(3).copied().unwrap_or("0");
+            match i.parse::<usize>() {
+                Ok(0) if !c.phones.is_empty() => format!("{prefix}phones.{j}"),
+                Ok(n) if n < multitext => format!("{prefix}emails.{j}"),
+                // Entry N - multitext of the checked custom fields, in the body's order.
+                Ok(n) => {
+                    c.custom_fields.iter().filter(|e| e.checked.is_some()).nth(n - multitext).map_or_else(
+                        || format!("{prefix}custom_fields"),
+                        |e| format!("{prefix}{}", field_key(e.field_id)),
+                    )
+                }
+                Err(_) => format!("{prefix}form"),
+            }
+        }
         _ => "form".into(),
     }
 }

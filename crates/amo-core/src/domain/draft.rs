@@ -35,6 +35,9 @@ pub struct ContactDraft {
     pub emails: Vec<String>,
     /// Each e-mail's type, by position; one without is a work address.
     pub email_types: Vec<EmailType>,
+    /// The account's contact custom fields as typed (phones and e-mails excepted: they are
+    /// above), checked against the account when queued.
+    pub custom_fields: Vec<FieldEntry>,
     #[ts(type = "number | null")]
     pub responsible_user_id: Option<i64>,
 }
@@ -164,6 +167,7 @@ impl ContactDraft {
             && self.last_name.trim().is_empty()
             && self.emails.iter().all(|e| e.trim().is_empty())
             && self.phones.iter().all(|p| p.trim().is_empty())
+            && self.custom_fields.iter().all(|e| e.value.trim().is_empty())
     }
 
     pub fn display_name(&self) -> String {
@@ -232,6 +236,7 @@ impl ContactDraft {
                 phone_types,
                 emails,
                 email_types,
+                custom_fields: self.custom_fields.clone(),
                 responsible_user_id: self.responsible_user_id,
             })
         } else {

@@ -91,6 +91,10 @@ pub struct ReferenceData {
     pub current_user_id: Option<i64>,
     /// The custom fields of leads, in amoCRM's order.
     pub lead_fields: Vec<crate::domain::fields::CustomField>,
+    /// The custom fields of contacts other than phone and e-mail (the form has its own rows for
+    /// those), in amoCRM's order.
+    #[serde(default)]
+    pub contact_fields: Vec<crate::domain::fields::CustomField>,
     /// The account's UTC offset in seconds: `date` fields are midnight there, task presets
     /// are read there.
     pub timezone_offset_secs: i32,

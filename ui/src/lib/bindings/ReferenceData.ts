@@ -17,6 +17,11 @@ users_restricted: boolean, current_user_id: number | null,
  */
 lead_fields: Array<CustomField>, 
 /**
+ * The custom fields of contacts other than phone and e-mail (the form has its own rows for
+ * those), in amoCRM's order.
+ */
+contact_fields: Array<CustomField>, 
+/**
  * The account's UTC offset in seconds: `date` fields are midnight there, task presets
  * are read there.
  */
