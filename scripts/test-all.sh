@@ -179,7 +179,9 @@ run_cargo_tier keychain-locked -- "$KEYRING" --locked env AMO_TEST_KEYCHAIN=lock
 # ---------------------------------------------------------------- e2e (real window)
 step "e2e build"
 cargo test --release -p amo-e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -n 40 "$LOGS/e2e-build.log"; }
-run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24" "$KEYRING" \
+# -noreset: Xvfb otherwise resets when its last client leaves (between two tests), and a client
+# connecting during the reset (the next test's tray) is refused.
+run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24 -noreset" "$KEYRING" \
   env AMO_CONNECT_APP="$ROOT/target/release/amo-connect" TAURI_DRIVER="$TOOLS/bin/tauri-driver" NO_AT_BRIDGE=1 \
   cargo test --release --no-fail-fast -p amo-e2e --test window --test cli --test leads --test desktop -- --test-threads=1 --nocapture
 if [ -f "$AMO_E2E_ARTIFACTS/03-connected.png" ]; then

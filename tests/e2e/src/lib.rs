@@ -221,6 +221,11 @@ impl Group {
         }
     }
 
+    /// Its first process has ended.
+    pub fn exited(&mut self) -> bool {
+        self.0.as_mut().is_none_or(|c| c.try_wait().ok().flatten().is_some())
+    }
+
     pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
         match self.0.as_mut() {
             Some(c) => c.wait(),
@@ -481,25 +486,34 @@ pub async fn browser_decide(authorize_url: &str, allow: bool) -> Result<(u16, St
 /// An XEmbed system tray on the screen (trayer, as in Xfce, MATE or LXDE panels): the app hides
 /// to the tray only when a tray host is there to show its icon. Kill the group to remove it.
 pub fn tray_host() -> Result<Group> {
-    let g = Group::spawn(Command::new("trayer").args([
-        "--edge",
-        "top",
-        "--align",
-        "right",
-        "--widthtype",
-        "request",
-        "--height",
-        "32",
-        "--transparent",
-        "false",
-        "--tint",
-        "0xdddddd",
-    ]))?;
-    // Up once its panel is mapped (it then owns _NET_SYSTEM_TRAY_S0).
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let spawn = || {
+        Group::spawn(Command::new("trayer").args([
+            "--edge",
+            "top",
+            "--align",
+            "right",
+            "--widthtype",
+            "request",
+            "--height",
+            "32",
+            "--transparent",
+            "false",
+            "--tint",
+            "0xdddddd",
+        ]))
+    };
+    // Up once its panel is mapped (it then owns _NET_SYSTEM_TRAY_S0). A trayer that could not
+    // open the display (an X server between its last client and the next: see `-noreset` in
+    // scripts/test-all.sh) exits at once; it is started again.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut g = spawn()?;
     while x11::named("^panel$").is_empty() {
         if Instant::now() > deadline {
             bail!("trayer did not come up");
+        }
+        if g.exited() {
+            std::thread::sleep(Duration::from_millis(200));
+            g = spawn()?;
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -341,7 +341,7 @@ async fn a_call_typed_with_the_keyboard_only_becomes_a_lead_with_contact_company
     w.keys("Call back").await?;
     let due = w.find("#task-due").await?.prop("value").await?.unwrap_or_default();
     assert_eq!(due, "tomorrow 10:00", "typing a task picks tomorrow 10:00");
-    w.screenshot("16-lead-form-company-task.png").await?;
+    w.screenshot("18-lead-form-company-task.png").await?;
     w.chord(Key::Control, Key::Enter).await?;
     w.find("#lead-notice").await?;
 
@@ -367,7 +367,7 @@ async fn a_call_typed_with_the_keyboard_only_becomes_a_lead_with_contact_company
     assert_eq!(code, 0, "{err}");
     let offer = format!("#dup-offer-{known}");
     w.find(&format!("{offer} .open-leads li[data-id='{}']", open_lead.id)).await?;
-    w.screenshot("17-existing-customer.png").await?;
+    w.screenshot("19-existing-customer.png").await?;
     w.click(&format!("{offer} li[data-id='{}'] .followup-add", open_lead.id)).await?;
     w.wait_focus("lead-note", 10).await?;
     assert!(w.text("#followup-to").await?.contains("Olga's open order"));
