@@ -5,6 +5,7 @@
 
 use amo_core::domain::desktop::DesktopView;
 use amo_core::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
+use amo_core::domain::fields::{FormEntity, FormLayout};
 use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
 use amo_core::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults};
 use amo_core::domain::settings::SettingsPatch;

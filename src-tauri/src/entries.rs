@@ -3,6 +3,7 @@
 //! so the banner and the history update by themselves.
 
 use amo_core::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
+use amo_core::domain::fields::{FormEntity, FormLayout};
 use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
 use amo_core::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults};
 use amo_core::Result;
@@ -45,6 +46,16 @@ pub async fn submit_followup(app: &AppHandle, state: &AppState, draft: FollowupD
     let item = state.core().queue_followup(&draft)?;
     events::outbox_changed_now(app, state.core());
     Ok(item)
+}
+
+/// Settings → Form fields: how this computer shows the account's custom fields.
+pub async fn save_form_layout(
+    _app: &AppHandle,
+    state: &AppState,
+    entity: FormEntity,
+    layout: FormLayout,
+) -> Result<FormLayout> {
+    state.core().save_form_layout(entity, &layout)
 }
 
 /// The company field's suggestions.

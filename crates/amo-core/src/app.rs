@@ -244,6 +244,15 @@ impl AmoConnect {
         self.outbox.queue_draft(self.reference.check_draft(&Draft::Followup(draft.clone()))?)
     }
 
+    /// Saves how this computer shows the connected account's `entity` form fields.
+    pub fn save_form_layout(
+        &self,
+        entity: crate::domain::fields::FormEntity,
+        layout: &crate::domain::fields::FormLayout,
+    ) -> Result<crate::domain::fields::FormLayout> {
+        self.reference.save_form_layout(entity, layout)
+    }
+
     /// Companies whose name amoCRM finds (the company field's suggestions).
     pub async fn search_companies(&self, query: &str) -> Result<Vec<crate::domain::reference::CompanyMatch>> {
         self.reference.search_companies(query).await

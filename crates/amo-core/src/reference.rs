@@ -13,7 +13,7 @@ use crate::auth::session::Session;
 use crate::clock::{now, rfc3339};
 use crate::context::Ctx;
 use crate::domain::draft::{Draft, FollowupDraft, LeadDraft};
-use crate::domain::fields::{check_entries, CustomField, FieldEntry};
+use crate::domain::fields::{check_entries, CustomField, FieldEntry, FormEntity, FormLayout};
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
 use crate::domain::reference::{
@@ -156,6 +156,8 @@ impl Reference {
             timezone_offset_secs: c.timezone_offset_secs,
             task_types: c.task_types,
             unsorted_on: c.unsorted_on,
+            lead_layout: self.ctx.store.form_layouts().get(&account.domain, FormEntity::Leads)?,
+            contact_layout: self.ctx.store.form_layouts().get(&account.domain, FormEntity::Contacts)?,
             fetched_at: rfc3339(fetched_at),
             stale: now() - fetched_at > FRESH_SECS,
         }))
@@ -259,6 +261,8 @@ impl Reference {
             timezone_offset_secs: cached.timezone_offset_secs,
             task_types: cached.task_types,
             unsorted_on: cached.unsorted_on,
+            lead_layout: self.ctx.store.form_layouts().get(&account.domain, FormEntity::Leads)?,
+            contact_layout: self.ctx.store.form_layouts().get(&account.domain, FormEntity::Contacts)?,
             fetched_at: rfc3339(t),
             stale: false,
         })
@@ -455,6 +459,15 @@ impl Reference {
             Some(r) if errors.is_empty() => Ok(Some(r)),
             _ => Err(errors),
         }
+    }
+
+    /// Saves how this computer shows the connected account's `entity` fields (Settings → Form
+    /// fields); returns it as kept (repeats dropped).
+    pub fn save_form_layout(&self, entity: FormEntity, layout: &FormLayout) -> Result<FormLayout> {
+        let Some(account) = self.ctx.store.account().load()? else { return Err(AmoError::NotConnected.into()) };
+        let clean = layout.cleaned();
+        self.ctx.store.form_layouts().put(&account.domain, entity, &clean)?;
+        Ok(clean)
     }
 
     /// Companies whose name amoCRM's `query` finds (the company field's suggestions).

@@ -243,3 +243,24 @@ async fn a_contacts_own_fields_reach_amocrm_on_the_contact_and_a_bad_one_is_name
     let e = app.queue_lead(&bad_lead).expect_err("refused");
     assert_eq!(named(e), vec![("contact.custom_fields.702004".to_string(), FieldCode::InvalidDate)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_form_layout_is_kept_per_account_and_comes_with_the_forms_data() {
+    use amo_core::domain::fields::{FormEntity, FormLayout};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (_sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    let kept = app
+        .save_form_layout(
+            FormEntity::Leads,
+            &FormLayout { order: vec![CITY, SOURCE, CITY], hidden: vec![OPTIONS], shown: vec![OPTIONS, 701_013] },
+        )
+        .expect("saved");
+    assert_eq!(kept, FormLayout { order: vec![CITY, SOURCE], hidden: vec![OPTIONS], shown: vec![701_013] });
+    let r = app.reference_data(true).await.expect("reference");
+    assert_eq!(r.lead_layout, kept);
+    assert_eq!(r.contact_layout, FormLayout::default());
+    assert_eq!(app.reference_data(false).await.expect("cached").lead_layout, kept, "also from the cache");
+    app.disconnect(false).await.expect("disconnect");
+    let e = app.save_form_layout(FormEntity::Leads, &kept).expect_err("no account");
+    assert_eq!(e.code().as_str(), "not_connected");
+}

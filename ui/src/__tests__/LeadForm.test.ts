@@ -43,6 +43,8 @@ const reference: ReferenceData = {
   task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
   unsorted_on: false,
   contact_fields: [],
+  lead_layout: { order: [], hidden: [], shown: [] },
+  contact_layout: { order: [], hidden: [], shown: [] },
   fetched_at: '2026-11-23T10:00:00Z',
   stale: false,
 };

@@ -3,9 +3,10 @@ import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import LeadForm from '../components/LeadForm.svelte';
 import ContactForm from '../components/ContactForm.svelte';
+import FormFieldsSettings from '../components/FormFieldsSettings.svelte';
 import type { CustomField } from '../lib/bindings/CustomField';
 import type { ReferenceData } from '../lib/bindings/ReferenceData';
-import { offsetText, toEntryValue } from '../lib/customFields';
+import { formFields, offsetText, toEntryValue } from '../lib/customFields';
 import { i18n } from '../lib/i18n.svelte';
 import { argsOf, backend, fail } from './backend';
 
@@ -43,6 +44,8 @@ const reference: ReferenceData = {
   task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
   unsorted_on: false,
   contact_fields: [],
+  lead_layout: { order: [], hidden: [], shown: [] },
+  contact_layout: { order: [], hidden: [], shown: [] },
   fetched_at: '2026-11-23T10:00:00Z',
   stale: false,
 };
@@ -150,5 +153,55 @@ describe('custom fields in the lead form', () => {
     await fireEvent.submit(contact.container.querySelector('#contact-form') as HTMLFormElement);
     await waitFor(() => expect(contact.container.querySelector('#err-cf-201')?.textContent).toContain('256'));
     expect(argsOf(calls, 'submit_contact')?.draft.custom_fields).toEqual([{ field_id: 201, value: 'x'.repeat(300) }]);
+  });
+
+  test('Settings → Form fields: hide, show an integration-only field, reorder; the form follows and keeps a required one', async () => {
+    i18n.lang = 'en';
+    const saved: unknown[] = [];
+    backend({
+      find_duplicates: () => [],
+      save_form_layout: ({ entity, layout }) => {
+        saved.push({ entity, layout });
+        return layout;
+      },
+    });
+    let ref: ReferenceData = { ...reference };
+    const settings = render(FormFieldsSettings, {
+      reference: ref,
+      onChanged: (entity: string, layout: ReferenceData['lead_layout']) => {
+        if (entity === 'leads') ref = { ...ref, lead_layout: layout };
+      },
+    });
+    const c = settings.container;
+    const names = () => [...c.querySelectorAll('.form-field-rows li')].map((li) => li.querySelector('label')?.textContent?.trim());
+    expect(names()[0]).toBe('Source');
+    expect(c.querySelector('li[data-id="109"] .field-shown')).toHaveProperty('checked', false);
+    // Hide "Options", move "Order number" up, show the integration-only utm_source.
+    await fireEvent.click(c.querySelector('li[data-id="102"] .field-shown') as HTMLInputElement);
+    await waitFor(() => expect(saved.length).toBe(1));
+    expect(saved[0]).toEqual({ entity: 'leads', layout: { order: [], hidden: [102], shown: [] } });
+    await settings.rerender({ reference: ref });
+    await fireEvent.click(c.querySelector('li[data-id="103"] .field-up') as HTMLButtonElement);
+    await waitFor(() => expect(saved.length).toBe(2));
+    expect(saved[1]).toMatchObject({ layout: { order: [101, 103, 102, 104, 105, 106, 107, 108, 109, 110], hidden: [102] } });
+    await settings.rerender({ reference: ref });
+    await fireEvent.click(c.querySelector('li[data-id="109"] .field-shown') as HTMLInputElement);
+    await waitFor(() => expect(saved.length).toBe(3));
+    await settings.rerender({ reference: ref });
+    expect(ref.lead_layout).toEqual({ order: [101, 103, 102, 104, 105, 106, 107, 108, 109, 110], hidden: [102], shown: [109] });
+
+    // The form: the chosen order, without the hidden field, with utm_source; a hidden field the
+    // chosen stage requires is drawn anyway.
+    const ids = formFields(ref.lead_fields, ref.lead_layout).map((x) => x.id);
+    expect(ids).toEqual([101, 103, 104, 105, 106, 107, 108, 109, 110]);
+    const hideRequired = { ...ref.lead_layout, hidden: [102, 105] };
+    const required = (x: CustomField) => x.required_statuses.some((r) => r.status_id === 3);
+    expect(formFields(ref.lead_fields, hideRequired).map((x) => x.id)).not.toContain(105);
+    expect(formFields(ref.lead_fields, hideRequired, required).map((x) => x.id)).toContain(105);
+    const lead = render(LeadForm, { reference: ref, onSaved: vi.fn() });
+    const drawn = [...lead.container.querySelectorAll('[id^="cf-"]')].map((e) => e.id).filter((id) => /^cf-\d+$/.test(id));
+    expect(drawn.slice(0, 3)).toEqual(['cf-101', 'cf-103', 'cf-104']);
+    expect(drawn).not.toContain('cf-102');
+    expect(drawn).toContain('cf-109');
   });
 });

@@ -169,6 +169,60 @@ pub enum FieldValue {
 }
 
 /// The field's key in a form's errors: `custom_fields.<id>`.
+/// How this computer's forms show an account's custom fields of one entity (Settings → Form
+/// fields): `order` first, in that order, then the rest in amoCRM's; `hidden` ones are left out
+/// (unless the chosen stage requires them); integration-only fields show only when in `shown`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+#[serde(default)]
+pub struct FormLayout {
+    #[ts(type = "number[]")]
+    pub order: Vec<i64>,
+    #[ts(type = "number[]")]
+    pub hidden: Vec<i64>,
+    #[ts(type = "number[]")]
+    pub shown: Vec<i64>,
+}
+
+/// Whose form a layout is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FormEntity {
+    Leads,
+    Contacts,
+}
+
+impl FormEntity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormEntity::Leads => "leads",
+            FormEntity::Contacts => "contacts",
+        }
+    }
+}
+
+/// Most ids a layout list keeps (an account has far fewer fields).
+pub const MAX_LAYOUT_IDS: usize = 500;
+
+impl FormLayout {
+    /// Without repeats, each list bounded; an id both hidden and shown stays hidden.
+    pub fn cleaned(&self) -> FormLayout {
+        let dedup = |v: &[i64]| {
+            let mut out: Vec<i64> = Vec::new();
+            for id in v.iter().copied() {
+                if !out.contains(&id) && out.len() < MAX_LAYOUT_IDS {
+                    out.push(id);
+                }
+            }
+            out
+        };
+        let hidden = dedup(&self.hidden);
+        let shown = dedup(&self.shown).into_iter().filter(|id| !hidden.contains(id)).collect();
+        FormLayout { order: dedup(&self.order), hidden, shown }
+    }
+}
+
 pub fn field_key(id: i64) -> String {
     format!("custom_fields.{id}")
 }

@@ -95,6 +95,11 @@ pub struct ReferenceData {
     /// those), in amoCRM's order.
     #[serde(default)]
     pub contact_fields: Vec<crate::domain::fields::CustomField>,
+    /// How this computer shows the lead form's and contact forms' custom fields (Settings).
+    #[serde(default)]
+    pub lead_layout: crate::domain::fields::FormLayout,
+    #[serde(default)]
+    pub contact_layout: crate::domain::fields::FormLayout,
     /// The account's UTC offset in seconds: `date` fields are midnight there, task presets
     /// are read there.
     pub timezone_offset_secs: i32,

@@ -52,6 +52,8 @@ macro_rules! for_each_command {
             submit_followup(draft: FollowupDraft) -> OutboxItem;
             /// Companies amoCRM finds for a name (the company field's suggestions).
             search_companies(query: String) -> Vec<CompanyMatch>;
+            /// Saves how this computer shows the connected account's custom fields in a form.
+            save_form_layout(entity: FormEntity, layout: FormLayout) -> FormLayout;
             /// The history, newest first.
             outbox_list(limit: u32) -> Vec<OutboxItem>;
             /// The banner's counts.

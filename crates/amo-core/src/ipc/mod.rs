@@ -13,6 +13,7 @@ use ts_rs::TS;
 use crate::domain::{
     desktop::DesktopView,
     draft::{ContactDraft, Draft, FollowupDraft, LeadDraft},
+    fields::{FormEntity, FormLayout},
     outbox::{OutboxItem, OutboxSummary},
     reference::{CompanyMatch, ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults},
     settings::SettingsPatch,

@@ -135,4 +135,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
             CASE WHEN trim(json_extract(draft, '$.contact.email')) = '' THEN json('[]')
                  ELSE json_array(json_extract(draft, '$.contact.email')) END)
       WHERE kind = 'lead' AND json_valid(draft) AND json_type(draft, '$.contact.email') = 'text';",
+    // 9: how this computer's forms show each account's custom fields (order, hidden, shown).
+    "CREATE TABLE form_layout (
+        domain TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        json   TEXT NOT NULL,
+        PRIMARY KEY (domain, entity)
+     );",
 ];

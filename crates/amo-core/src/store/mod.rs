@@ -10,6 +10,7 @@
 
 mod account;
 mod api_block;
+mod form_layout;
 mod migrations;
 mod oauth_states;
 mod outbox;
@@ -25,6 +26,7 @@ use crate::error::{Error, LocalError, Result};
 
 pub use account::AccountTable;
 pub use api_block::ApiBlock;
+pub use form_layout::FormLayoutTable;
 pub use oauth_states::{OAuthStates, StateRecord};
 pub use outbox::{Entry, EntryFlag, IdColumn, OutboxRow, OutboxTable, SummaryCounts};
 pub use reference_cache::ReferenceCache;
@@ -86,6 +88,10 @@ impl Store {
 
     pub fn api_block(&self) -> ApiBlock<'_> {
         ApiBlock(self)
+    }
+
+    pub fn form_layouts(&self) -> FormLayoutTable<'_> {
+        FormLayoutTable(self)
     }
 }
 

@@ -8,6 +8,8 @@ import type { ContactMatch } from '../bindings/ContactMatch';
 import type { DesktopView } from '../bindings/DesktopView';
 import type { Draft } from '../bindings/Draft';
 import type { FollowupDraft } from '../bindings/FollowupDraft';
+import type { FormEntity } from '../bindings/FormEntity';
+import type { FormLayout } from '../bindings/FormLayout';
 import type { LeadDraft } from '../bindings/LeadDraft';
 import type { LeadSummary } from '../bindings/LeadSummary';
 import type { OpenRequest } from '../bindings/OpenRequest';
@@ -64,6 +66,8 @@ export interface Commands {
   submit_followup: { args: { draft: FollowupDraft }; result: OutboxItem };
   /** Companies amoCRM finds for a name (the company field's suggestions). */
   search_companies: { args: { query: string }; result: Array<CompanyMatch> };
+  /** Saves how this computer shows the connected account's custom fields in a form. */
+  save_form_layout: { args: { entity: FormEntity; layout: FormLayout }; result: FormLayout };
   /** The history, newest first. */
   outbox_list: { args: { limit: number }; result: Array<OutboxItem> };
   /** The banner's counts. */
