@@ -122,7 +122,7 @@ impl From<Lead> for LeadDraft {
             existing_contact_id: l.existing_contact_id,
             note: l.note,
             custom_fields: Vec::new(),
-            company: l.company.map(|name| CompanyDraft { name }),
+            company: l.company.map(|name| CompanyDraft { name, custom_fields: Vec::new() }),
             existing_company_id: l.existing_company_id,
             task: l.task.map(Into::into),
             unsorted: l.unsorted,

@@ -278,6 +278,9 @@ pub enum LeadAction {
         /// A new company for the lead (and its new contact), by name.
         #[arg(long, conflicts_with = "company_id")]
         company: Option<String>,
+        /// A custom field of the new company (see `fields --entity companies`), as --field.
+        #[arg(long = "company-field", value_name = "ID_OR_CODE_OR_NAME=VALUE", requires = "company")]
+        company_fields: Vec<String>,
         /// Attach the lead to this existing company.
         #[arg(long)]
         company_id: Option<i64>,

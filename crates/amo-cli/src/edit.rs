@@ -111,7 +111,9 @@ fn set(draft: &mut Draft, name: &str, value: &str) -> Result<(), FieldCode> {
                 "note" => l.note = value.to_string(),
                 "contact-id" => l.existing_contact_id = id(value)?,
                 "company" => {
-                    l.company = Some(CompanyDraft { name: value.to_string() }).filter(|c| !c.name.trim().is_empty())
+                    let custom_fields = l.company.take().map(|c| c.custom_fields).unwrap_or_default();
+                    l.company = Some(CompanyDraft { name: value.to_string(), custom_fields })
+                        .filter(|c| !c.name.trim().is_empty())
                 }
                 "company-id" => l.existing_company_id = id(value)?,
                 "task" | "task-due" | "task-type" | "task-responsible" => set_task(&mut l.task, name, value)?,

@@ -265,6 +265,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
                 note,
                 fields,
                 contact_fields,
+                company_fields,
                 company,
                 company_id,
                 unsorted,
@@ -300,7 +301,17 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
         } else {
             field_entries(app, &fields, Entity::Lead, "--field").await?
         },
-        company: company.map(|name| CompanyDraft { name }),
+        company: match company {
+            Some(name) => Some(CompanyDraft {
+                name,
+                custom_fields: if company_fields.is_empty() {
+                    Vec::new()
+                } else {
+                    field_entries(app, &company_fields, Entity::Company, "--company-field").await?
+                },
+            }),
+            None => None,
+        },
         existing_company_id: company_id,
         task: task_draft(app, task).await?,
         unsorted,
@@ -370,6 +381,7 @@ async fn task_draft(app: &AmoConnect, t: TaskArgs) -> Result<Option<TaskDraft>> 
 enum Entity {
     Lead,
     Contact,
+    Company,
 }
 
 /// `--field KEY=VALUE` flags as entries: KEY is a field's id, code or name (any case), from the
@@ -379,6 +391,7 @@ async fn field_entries(app: &AmoConnect, flags: &[String], entity: Entity, flag_
     let fields = match entity {
         Entity::Lead => data.lead_fields,
         Entity::Contact => data.contact_fields,
+        Entity::Company => data.company_fields,
     };
     let mut entries = Vec::new();
     let mut errors = Vec::new();
@@ -482,6 +495,9 @@ fn as_flags(e: Error) -> Error {
                 ["unsorted"] => "--unsorted".into(),
                 ["note"] if f.code == FieldCode::Required => "--text".into(),
                 ["custom_fields", _] => format!("--field {}", f.label.as_deref().unwrap_or(&f.field)),
+                ["company", "custom_fields", _] => {
+                    format!("--company-field {}", f.label.as_deref().unwrap_or(&f.field))
+                }
                 ["contact", "custom_fields", _] => {
                     format!("--contact-field {}", f.label.as_deref().unwrap_or(&f.field))
                 }

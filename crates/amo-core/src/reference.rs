@@ -43,6 +43,8 @@ struct Cached {
     #[serde(default)]
     contact_fields: Vec<CustomField>,
     #[serde(default)]
+    company_fields: Vec<CustomField>,
+    #[serde(default)]
     timezone_offset_secs: i32,
     #[serde(default)]
     task_types: Vec<TaskType>,
@@ -110,6 +112,7 @@ impl From<LegacyCached> for Cached {
             current_user_id: c.current_user_id,
             lead_fields: Vec::new(),
             contact_fields: Vec::new(),
+            company_fields: Vec::new(),
             timezone_offset_secs: 0,
             task_types: Vec::new(),
             unsorted_on: false,
@@ -153,6 +156,7 @@ impl Reference {
             current_user_id: c.current_user_id,
             lead_fields: c.lead_fields,
             contact_fields: c.contact_fields,
+            company_fields: c.company_fields,
             timezone_offset_secs: c.timezone_offset_secs,
             task_types: c.task_types,
             unsorted_on: c.unsorted_on,
@@ -225,6 +229,13 @@ impl Reference {
                 before.as_ref().map(|b| b.contact_fields.clone()).unwrap_or_default()
             }
         };
+        let company_fields = match self.session.with_token(|a| api.custom_fields(a, "companies")).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(code = %e.code(), "company fields not read; keeping the last known");
+                before.as_ref().map(|b| b.company_fields.clone()).unwrap_or_default()
+            }
+        };
         let (timezone_offset_secs, task_types, unsorted_on) =
             match self.session.with_token(|a| api.account_settings(a)).await {
                 Ok(s) => (s.timezone_offset_secs, s.task_types, s.unsorted_on),
@@ -244,6 +255,7 @@ impl Reference {
             current_user_id,
             lead_fields,
             contact_fields,
+            company_fields,
             timezone_offset_secs,
             task_types,
             unsorted_on,
@@ -258,6 +270,7 @@ impl Reference {
             current_user_id,
             lead_fields: cached.lead_fields,
             contact_fields: cached.contact_fields,
+            company_fields: cached.company_fields,
             timezone_offset_secs: cached.timezone_offset_secs,
             task_types: cached.task_types,
             unsorted_on: cached.unsorted_on,
@@ -355,7 +368,7 @@ impl Reference {
             Draft::Contact(c) => {
                 let mut errors = c.validated("", self.platform()).err().unwrap_or_default();
                 let mut out = c.clone();
-                match self.check_contact_fields(&c.custom_fields, "") {
+                match self.check_entity_fields(&c.custom_fields, FormEntity::Contacts, "") {
                     Ok(checked) => out.custom_fields = checked,
                     Err(mut e) => errors.append(&mut e),
                 }
@@ -369,9 +382,15 @@ impl Reference {
                 let mut l = l.clone();
                 let mut contact_errors: Vec<FieldError> = Vec::new();
                 if let Some(c) = l.contact.as_mut().filter(|_| l.existing_contact_id.is_none()) {
-                    match self.check_contact_fields(&c.custom_fields, "contact.") {
+                    match self.check_entity_fields(&c.custom_fields, FormEntity::Contacts, "contact.") {
                         Ok(checked) => c.custom_fields = checked,
                         Err(e) => contact_errors = e,
+                    }
+                }
+                if let Some(c) = l.company.as_mut().filter(|_| l.existing_company_id.is_none()) {
+                    match self.check_entity_fields(&c.custom_fields, FormEntity::Companies, "company.") {
+                        Ok(checked) => c.custom_fields = checked,
+                        Err(mut e) => contact_errors.append(&mut e),
                     }
                 }
                 let checked = match (self.check_lead_fields(&l), contact_errors.is_empty()) {
@@ -410,11 +429,13 @@ impl Reference {
         }
     }
 
-    /// A contact's custom fields checked against the account's (from the cache); errors named
-    /// `{prefix}custom_fields.<id>`. Values typed with no field list cached are refused.
-    fn check_contact_fields(
+    /// A contact's or company's custom fields checked against the account's (from the cache);
+    /// errors named `{prefix}custom_fields.<id>`. Values typed with no field list cached are
+    /// refused.
+    fn check_entity_fields(
         &self,
         entries: &[FieldEntry],
+        entity: FormEntity,
         prefix: &str,
     ) -> std::result::Result<Vec<FieldEntry>, Vec<FieldError>> {
         let typed = entries.iter().any(|e| !e.value.trim().is_empty());
@@ -423,7 +444,13 @@ impl Reference {
             e
         };
         match self.cached().ok().flatten() {
-            Some(r) => check_entries(entries, &r.contact_fields, None, r.timezone_offset_secs).map_err(rename),
+            Some(r) => {
+                let fields = match entity {
+                    FormEntity::Companies => &r.company_fields,
+                    _ => &r.contact_fields,
+                };
+                check_entries(entries, fields, None, r.timezone_offset_secs).map_err(rename)
+            }
             None if typed => Err(rename(vec![FieldError::new("custom_fields", FieldCode::FieldsNotLoaded)])),
             None => Ok(Vec::new()),
         }

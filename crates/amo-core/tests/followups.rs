@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use amo_core::domain::draft::{CompanyDraft, ContactDraft, FollowupDraft, LeadDraft};
+use amo_core::domain::fields::FieldEntry;
 use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::task::TaskDraft;
 use amo_core::error::FieldCode;
@@ -49,7 +50,14 @@ fn full_lead(name: &str) -> LeadDraft {
             phones: vec!["+7 916 555-01-02".into()],
             ..Default::default()
         }),
-        company: Some(CompanyDraft { name: "ООО Ромашка".into() }),
+        company: Some(CompanyDraft {
+            name: "ООО Ромашка".into(),
+            custom_fields: vec![FieldEntry {
+                field_id: 703_003,
+                value: "https://romashka.example".into(),
+                checked: None,
+            }],
+        }),
         note: "Хочет 12 стульев".into(),
         task: call_back("tomorrow 10:00"),
         ..Default::default()
@@ -85,6 +93,8 @@ async fn lead_contact_company_note_and_task_take_three_requests_and_the_task_is_
 
     let lead = sim.leads().into_iter().find(|l| l.name == "Стулья").expect("lead");
     let company = sim.companies().into_iter().find(|c| c.name == "ООО Ромашка").expect("company created");
+    let web = company.custom_fields_values.iter().find(|f| f["field_id"] == 703_003).expect("its web site");
+    assert_eq!(web["values"][0]["value"], "https://romashka.example");
     let contact = sim.contacts().into_iter().find(|c| c.first_name == "Ирина").expect("contact");
     assert_eq!(lead.company_id, Some(company.id), "the lead is in the company");
     assert_eq!(contact.company_id, Some(company.id), "the new contact is linked to the new company");
@@ -185,6 +195,7 @@ async fn a_task_amocrm_refuses_needs_attention_on_its_field_and_the_lead_is_not_
     app.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
     let mut d = full_lead("Тип задачи неизвестен");
     d.task.as_mut().expect("task").task_type_id = Some(999);
+    d.company.as_mut().expect("company").custom_fields.clear(); // no field list loaded here
     let item = app.queue_lead(&d).expect("queue");
     drain(&app).await;
     let got = app.outbox_item(item.id).expect("item");

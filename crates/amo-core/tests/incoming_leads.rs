@@ -45,7 +45,7 @@ fn incoming(name: &str, phone: &str) -> LeadDraft {
         // A stage picked before the box was ticked is not sent: unsorted has no stage yet.
         status_id: Some(33_929_752),
         contact: Some(ContactDraft { first_name: "Пётр".into(), phones: vec![phone.into()], ..Default::default() }),
-        company: Some(CompanyDraft { name: "ИП Петров".into() }),
+        company: Some(CompanyDraft { name: "ИП Петров".into(), ..Default::default() }),
         note: "Оставил заявку по телефону".into(),
         task: Some(TaskDraft {
             text: "Разобрать заявку".into(), due: "+1h".into(), ..Default::default()

@@ -43,6 +43,7 @@ const reference: ReferenceData = {
   task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
   unsorted_on: false,
   contact_fields: [],
+  company_fields: [],
   lead_layout: { order: [], hidden: [], shown: [] },
   contact_layout: { order: [], hidden: [], shown: [] },
   fetched_at: '2026-11-23T10:00:00Z',
@@ -260,7 +261,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await waitFor(() => expect(container.querySelector('#company-new')?.textContent).toContain('Lutik Ltd'));
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(calls.filter((c) => c.cmd === 'submit_lead').length).toBe(2));
-    expect(argsOf(calls, 'submit_lead', 1)?.draft).toMatchObject({ company: { name: 'Lutik Ltd' }, existing_company_id: null });
+    expect(argsOf(calls, 'submit_lead', 1)?.draft).toMatchObject({ company: { name: 'Lutik Ltd', custom_fields: [] }, existing_company_id: null });
     vi.useRealTimers();
   });
 

@@ -44,6 +44,7 @@ const reference: ReferenceData = {
   task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
   unsorted_on: false,
   contact_fields: [],
+  company_fields: [],
   lead_layout: { order: [], hidden: [], shown: [] },
   contact_layout: { order: [], hidden: [], shown: [] },
   fetched_at: '2026-11-23T10:00:00Z',
@@ -203,5 +204,24 @@ describe('custom fields in the lead form', () => {
     expect(drawn.slice(0, 3)).toEqual(['cf-101', 'cf-103', 'cf-104']);
     expect(drawn).not.toContain('cf-102');
     expect(drawn).toContain('cf-109');
+  });
+
+  test('a new company\'s own fields show once its name is typed and go with it; not for a company picked from amoCRM', async () => {
+    i18n.lang = 'en';
+    const calls = backend({ find_duplicates: () => [], search_companies: () => [], submit_lead: () => fail({ code: 'network', message: 'x', remedy: 'network' }) });
+    const withCompany: ReferenceData = {
+      ...reference,
+      company_fields: [f(301, 'Web', 'url'), f(302, 'Phone', 'multitext')],
+    };
+    const { container } = render(LeadForm, { reference: withCompany, onSaved: vi.fn() });
+    expect(container.querySelector('#cf-301')).toBeNull();
+    await fireEvent.input(q(container, '#lead-name'), { target: { value: 'Sofa' } });
+    await fireEvent.input(q(container, '#company-name'), { target: { value: 'Romashka' } });
+    await waitFor(() => expect(container.querySelector('#cf-301')).not.toBeNull());
+    expect(container.querySelector('#cf-302')).toBeNull();
+    await fireEvent.input(q(container, '#cf-301'), { target: { value: 'https://romashka.example' } });
+    await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
+    await waitFor(() => expect(argsOf(calls, 'submit_lead')).toBeDefined());
+    expect(argsOf(calls, 'submit_lead')?.draft.company).toEqual({ name: 'Romashka', custom_fields: [{ field_id: 301, value: 'https://romashka.example' }] });
   });
 });

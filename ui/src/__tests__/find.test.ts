@@ -12,7 +12,7 @@ afterEach(() => clearMocks());
 const reference: ReferenceData = {
   pipelines: [{ id: 10, name: 'Sales', sort: 1, is_main: true, is_unsorted_on: false, statuses: [{ id: 2, name: 'First contact', sort: 20, color: '#fff', kind: 'open' }] }],
   users: [{ id: 7, name: 'Anna', email: null }],
-  users_restricted: false, current_user_id: 7, lead_fields: [], timezone_offset_secs: 0, task_types: [], unsorted_on: false, contact_fields: [], lead_layout: { order: [], hidden: [], shown: [] }, contact_layout: { order: [], hidden: [], shown: [] },
+  users_restricted: false, current_user_id: 7, lead_fields: [], timezone_offset_secs: 0, task_types: [], unsorted_on: false, contact_fields: [], company_fields: [], lead_layout: { order: [], hidden: [], shown: [] }, contact_layout: { order: [], hidden: [], shown: [] },
   fetched_at: '2026-11-23T10:00:00Z', stale: false,
 };
 const lead = (id: number, name: string): LeadSummary => ({

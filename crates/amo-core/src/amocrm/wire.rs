@@ -96,6 +96,10 @@ pub fn complex_lead_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Va
         if let Some(id) = d.responsible_user_id {
             company["responsible_user_id"] = json!(id);
         }
+        let fields = custom_fields_values(&c.custom_fields);
+        if !fields.is_empty() {
+            company["custom_fields_values"] = Value::Array(fields);
+        }
         embedded.insert("companies".into(), json!([company]));
     }
     if !embedded.is_empty() {
@@ -329,8 +333,17 @@ pub fn lead_field(d: &LeadDraft, path: &str) -> String {
                 None => "contact".into(),
             },
             None if path.starts_with("_embedded.tags") => "tags".into(),
-            None if path.starts_with("_embedded.companies") => "company.name".into(),
-            None => "contact".into(),
+            None => match (path.strip_prefix("_embedded.companies.0.custom_fields_values."), &d.company) {
+                // Entry N of the company's checked fields, in the body's order.
+                (Some(rest), Some(c)) => rest
+                    .split('.')
+                    .next()
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| c.custom_fields.iter().filter(|e| e.checked.is_some()).nth(i))
+                    .map_or_else(|| "company.name".into(), |e| format!("company.{}", field_key(e.field_id))),
+                _ if path.starts_with("_embedded.companies") => "company.name".into(),
+                _ => "contact".into(),
+            },
         },
         _ => "form".into(),
     }

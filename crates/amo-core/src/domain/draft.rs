@@ -83,6 +83,8 @@ pub struct LeadDraft {
 #[serde(default)]
 pub struct CompanyDraft {
     pub name: String,
+    /// The account's company custom fields as typed (phone, web site, address, …).
+    pub custom_fields: Vec<FieldEntry>,
 }
 
 /// A note and/or a task for a lead that already exists in amoCRM (the existing customer's open
@@ -283,7 +285,7 @@ impl LeadDraft {
                 if too_long(&name, MAX_NAME) {
                     errors.push(FieldError::new("company.name", FieldCode::TooLong));
                 }
-                Some(CompanyDraft { name }).filter(|c| !c.name.is_empty())
+                Some(CompanyDraft { name, custom_fields: c.custom_fields.clone() }).filter(|c| !c.name.is_empty())
             }
             (None, None) => None,
         };

@@ -191,6 +191,7 @@ pub struct FormLayout {
 pub enum FormEntity {
     Leads,
     Contacts,
+    Companies,
 }
 
 impl FormEntity {
@@ -198,6 +199,7 @@ impl FormEntity {
         match self {
             FormEntity::Leads => "leads",
             FormEntity::Contacts => "contacts",
+            FormEntity::Companies => "companies",
         }
     }
 }

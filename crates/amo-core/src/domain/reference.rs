@@ -95,6 +95,9 @@ pub struct ReferenceData {
     /// those), in amoCRM's order.
     #[serde(default)]
     pub contact_fields: Vec<crate::domain::fields::CustomField>,
+    /// The custom fields of companies, in amoCRM's order.
+    #[serde(default)]
+    pub company_fields: Vec<crate::domain::fields::CustomField>,
     /// How this computer shows the lead form's and contact forms' custom fields (Settings).
     #[serde(default)]
     pub lead_layout: crate::domain::fields::FormLayout,

@@ -3,4 +3,4 @@
 /**
  * Whose form a layout is for.
  */
-export type FormEntity = "leads" | "contacts";
+export type FormEntity = "leads" | "contacts" | "companies";

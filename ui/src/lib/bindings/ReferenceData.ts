@@ -23,6 +23,10 @@ lead_fields: Array<CustomField>,
  */
 contact_fields: Array<CustomField>, 
 /**
+ * The custom fields of companies, in amoCRM's order.
+ */
+company_fields: Array<CustomField>, 
+/**
  * How this computer shows the lead form's and contact forms' custom fields (Settings).
  */
 lead_layout: FormLayout, contact_layout: FormLayout, 
