@@ -139,6 +139,7 @@ fuzz_target!(|input: Input| {
             lead_name: f.lead_name,
             note: f.note,
             task: f.task.map(Into::into),
+            responsible_user_id: None,
         }),
     };
     let platform = if input.kommo { Platform::Kommo } else { Platform::Amocrm };
@@ -297,6 +298,8 @@ fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, pr
                 "pipeline_id" | "status_id" => "status",
                 "responsible_user_id" => "responsible_user_id",
                 p if p.starts_with("_embedded.tags") => "tags",
+                p if p.starts_with("_embedded.companies.0.id") => "existing_company_id",
+                p if p.starts_with("_embedded.companies.0.custom_fields_values") => return,
                 p if p.starts_with("_embedded.companies") => "company.name",
                 _ => return,
             };
@@ -440,6 +443,7 @@ fn known_field(f: &str) -> bool {
             | "emails"
             | "phones"
             | "lead_id"
+            | "existing_company_id"
             | "unsorted"
             | "company.name"
             | "task.text"

@@ -208,7 +208,8 @@ pub struct TaskArgs {
     /// The task type's id or name (see `fields`' account); default: Call.
     #[arg(long, requires = "task", value_name = "ID_OR_NAME")]
     pub task_type: Option<String>,
-    /// Who does the task (a user id, see `users`); default: the lead's responsible user.
+    /// Who does the task (a user id, see `users`); default: the lead's responsible user for
+    /// `lead add`, you for `lead note` / `lead task`.
     #[arg(long, requires = "task")]
     pub task_responsible: Option<i64>,
 }

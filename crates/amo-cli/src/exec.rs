@@ -337,7 +337,14 @@ async fn lead_followup(
     task: TaskArgs,
     wait: &WaitArgs,
 ) -> Result<()> {
-    let draft = FollowupDraft { lead_id, lead_name: String::new(), note, task: task_draft(app, task).await? };
+    // The CLI does not read the lead: a task without --task-responsible is amoCRM's default (you).
+    let draft = FollowupDraft {
+        lead_id,
+        lead_name: String::new(),
+        note,
+        task: task_draft(app, task).await?,
+        responsible_user_id: None,
+    };
     let item = app.queue_followup(&draft).map_err(as_flags)?;
     settle(app, item.id, wait, io).await
 }

@@ -394,7 +394,11 @@ fn lead_add_takes_a_company_and_a_task_and_lead_note_and_lead_task_add_to_an_exi
     );
     let company = desk.sim.companies().into_iter().find(|c| c.name == "Romashka LLC").expect("company");
     assert_eq!(lead.company_id, Some(company.id));
-    assert!(company.custom_fields_values.iter().any(|f| f["field_id"] == 703_003), "{:?}", company.custom_fields_values);
+    assert!(
+        company.custom_fields_values.iter().any(|f| f["field_id"] == 703_003),
+        "{:?}",
+        company.custom_fields_values
+    );
     let task = desk.sim.tasks().into_iter().find(|t| t.entity_id == Some(lead.id)).expect("task");
     assert_eq!((task.text.as_str(), task.task_type_id), ("Call back", 2), "the type found by its name");
 

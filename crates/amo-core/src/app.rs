@@ -264,11 +264,39 @@ impl AmoConnect {
     }
 
     pub fn outbox_item(&self, id: i64) -> Result<OutboxItem> {
-        self.outbox.item(id)
+        let mut item = self.outbox.item(id)?;
+        self.name_custom_fields(std::slice::from_mut(&mut item));
+        Ok(item)
     }
 
     pub fn outbox_list(&self, limit: usize) -> Result<Vec<OutboxItem>> {
-        self.outbox.list(limit)
+        let mut items = self.outbox.list(limit)?;
+        self.name_custom_fields(&mut items);
+        Ok(items)
+    }
+
+    /// Field errors amoCRM gave about custom fields are stored by key (`custom_fields.701001`):
+    /// named here by the admin's name from the account's cached fields, as the form names them.
+    fn name_custom_fields(&self, items: &mut [OutboxItem]) {
+        let Ok(Some(r)) = self.reference.cached() else { return };
+        let name = |field: &str| -> Option<String> {
+            let (fields, key) = match field.split_once('.') {
+                Some(("contact", rest)) => (&r.contact_fields, rest),
+                Some(("company", rest)) => (&r.company_fields, rest),
+                _ => (&r.lead_fields, field),
+            };
+            let id: i64 = key.strip_prefix("custom_fields.")?.parse().ok()?;
+            fields.iter().find(|f| f.id == id).map(|f| f.name.clone())
+        };
+        for item in items {
+            let views =
+                item.field_errors.iter_mut().chain(item.error.iter_mut().flat_map(|e| e.fields.iter_mut().flatten()));
+            for v in views {
+                if let Some(n) = name(&v.field) {
+                    v.label = n;
+                }
+            }
+        }
     }
 
     pub fn outbox_summary(&self) -> Result<OutboxSummary> {

@@ -451,6 +451,8 @@ pub struct FieldErrorView {
     #[ts(optional = nullable)]
     pub amo_code: Option<String>,
     pub message: String,
+    /// The field's name as the user knows it (the admin's name of a custom field, "Phone 2").
+    pub label: String,
 }
 
 /// Every error code, flat: what the UI switches on and what `error[code]` prints. The

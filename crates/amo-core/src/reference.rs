@@ -491,6 +491,11 @@ impl Reference {
     /// Saves how this computer shows the connected account's `entity` fields (Settings → Form
     /// fields); returns it as kept (repeats dropped).
     pub fn save_form_layout(&self, entity: FormEntity, layout: &FormLayout) -> Result<FormLayout> {
+        // The forms arrange the lead's and the contact's fields; a new company shows its own
+        // few fields as amoCRM orders them.
+        if entity == FormEntity::Companies {
+            return Err(Error::validation(vec![FieldError::new("entity", FieldCode::NotAChoice)]));
+        }
         let Some(account) = self.ctx.store.account().load()? else { return Err(AmoError::NotConnected.into()) };
         let clean = layout.cleaned();
         self.ctx.store.form_layouts().put(&account.domain, entity, &clean)?;
@@ -538,8 +543,6 @@ impl Reference {
     }
 }
 
-/// The stage a lead enters: the chosen one, or what amoCRM picks — the first open stage of the
-/// chosen pipeline, or of the main one.
 /// Whether the lead's pipeline (the main one when none is chosen) takes incoming leads, in an
 /// account that takes them.
 fn takes_incoming(d: &LeadDraft, r: &ReferenceData) -> bool {
@@ -550,6 +553,8 @@ fn takes_incoming(d: &LeadDraft, r: &ReferenceData) -> bool {
     r.unsorted_on && pipeline.is_some_and(|p| p.is_unsorted_on)
 }
 
+/// The stage a lead enters: the chosen one, or what amoCRM picks — the first open stage of the
+/// chosen pipeline, or of the main one.
 fn lead_stage(d: &LeadDraft, r: &ReferenceData) -> Option<(i64, i64)> {
     // An incoming lead has no stage yet: nothing is required of it (docs/amocrm-api.md §8.13).
     if d.unsorted {

@@ -76,6 +76,7 @@ fn tomorrow_ten_msk() -> i64 {
 async fn lead_contact_company_note_and_task_take_three_requests_and_the_task_is_due_in_the_accounts_zone() {
     let (_tmp, sim, app) = setup().await;
     let before = sim.stats().api_requests;
+    let expected_due = tomorrow_ten_msk();
     let item = app.queue_lead(&full_lead("Стулья")).expect("queue");
     let Some(task) = (match &item.draft {
         amo_core::domain::draft::Draft::Lead(l) => l.task.clone(),
@@ -104,7 +105,7 @@ async fn lead_contact_company_note_and_task_take_three_requests_and_the_task_is_
     assert_eq!((t.entity_type.as_deref(), t.entity_id), (Some("leads"), Some(lead.id)));
     assert_eq!(t.text, "Перезвонить");
     assert_eq!(t.task_type_id, 1, "Call by default");
-    assert_eq!(t.complete_till, tomorrow_ten_msk(), "tomorrow 10:00 Moscow time, whatever the computer's zone");
+    assert_eq!(t.complete_till, expected_due, "tomorrow 10:00 Moscow time, whatever the computer's zone");
     assert_eq!(t.responsible_user_id, lead.responsible_user_id, "the lead's responsible user does it");
     assert_eq!(item.task_id, Some(t.id));
 }
@@ -145,12 +146,15 @@ async fn a_note_and_a_task_for_the_customers_open_lead_add_to_it_and_create_no_l
     let (_tmp, sim, app) = setup().await;
     sim.seed_leads(1, "Открытая сделка ");
     let lead = sim.leads()[0].clone();
+    let colleague = amo_sim::SimConfig::default().user_id + 1;
     let before = (sim.stats().api_requests, sim.leads().len());
     let draft = FollowupDraft {
         lead_id: lead.id,
         lead_name: lead.name.clone(),
         note: "Перезвонил сам, уточнил размер".into(),
         task: call_back("+3d"),
+        // The lead's responsible user as the window saw it: a colleague.
+        responsible_user_id: Some(colleague),
     };
     let item = app.queue_followup(&draft).expect("queue");
     assert_eq!(item.title, lead.name);
@@ -161,7 +165,9 @@ async fn a_note_and_a_task_for_the_customers_open_lead_add_to_it_and_create_no_l
     assert_eq!(sim.leads().len(), before.1, "no new lead");
     assert_eq!(item.lead_id, Some(lead.id), "History links the lead");
     assert_eq!(sim.notes().iter().filter(|n| n.entity_id == lead.id).count(), 1);
-    assert_eq!(sim.tasks().iter().filter(|t| t.entity_id == Some(lead.id)).count(), 1);
+    let tasks: Vec<_> = sim.tasks().into_iter().filter(|t| t.entity_id == Some(lead.id)).collect();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].responsible_user_id, colleague, "the lead's responsible user does it");
 
     // Nothing to add, a task without text, a time already past, a task type the account lacks:
     // each named, nothing queued.
@@ -184,6 +190,11 @@ async fn a_note_and_a_task_for_the_customers_open_lead_add_to_it_and_create_no_l
         vec![("task.due".to_string(), FieldCode::InvalidDue), ("task.task_type_id".to_string(), FieldCode::NotAChoice)]
     );
     assert_eq!(app.outbox_summary().expect("s").queued, 0, "nothing queued");
+    // With no account connected a follow-up has no lead to go to: refused, not kept for the
+    // next account (where that id is someone else's lead).
+    app.disconnect(false).await.expect("disconnect");
+    let e = app.queue_followup(&draft).expect_err("no account");
+    assert_eq!(e.code().as_str(), "not_connected");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,4 +224,17 @@ async fn a_task_amocrm_refuses_needs_attention_on_its_field_and_the_lead_is_not_
     }
     assert_eq!((mine(&sim), sim.notes().len()), (1, 1), "not created twice");
     assert_eq!(sim.stats().complex_requests, 1);
+    // The task alone can be fixed (the lead is in amoCRM; anything else stays as it was).
+    let got = app.outbox_item(item.id).expect("item");
+    assert!(got.locked && got.task_editable, "{got:?}");
+    let amo_core::domain::draft::Draft::Lead(mut fixed) = got.draft.clone() else { panic!("lead") };
+    let mut renamed = fixed.clone();
+    renamed.name = "Другое имя".into();
+    let e = app.outbox_update(item.id, amo_core::domain::draft::Draft::Lead(renamed)).expect_err("the lead is sent");
+    assert_eq!(e.code().as_str(), "entry_not_editable");
+    fixed.task.as_mut().expect("task").task_type_id = None;
+    app.outbox_update(item.id, amo_core::domain::draft::Draft::Lead(fixed)).expect("task fixed");
+    drain(&app).await;
+    assert_eq!(app.outbox_item(item.id).expect("item").state, OutboxState::Sent);
+    assert_eq!((mine(&sim), sim.notes().len(), sim.tasks().len()), (1, 1, 1), "only the task was added");
 }

@@ -51,6 +51,8 @@ fn incoming(name: &str, phone: &str) -> LeadDraft {
             text: "Разобрать заявку".into(), due: "+1h".into(), ..Default::default()
         }),
         unsorted: true,
+        // A colleague takes it.
+        responsible_user_id: Some(amo_sim::SimConfig::default().user_id + 1),
         ..Default::default()
     }
 }
@@ -70,6 +72,7 @@ async fn an_incoming_lead_lands_in_unsorted_with_its_contact_company_note_and_ta
     assert_eq!(leads.len(), 1, "once, though the answer was lost");
     let lead = &leads[0];
     assert_eq!((lead.pipeline_id, lead.status_id), (MAIN, MAIN_UNSORTED), "in the pipeline's Incoming leads");
+    assert_eq!(lead.responsible_user_id, amo_sim::SimConfig::default().user_id + 1, "the chosen responsible user");
     assert_eq!(item.lead_id, Some(lead.id));
     let unsorted = sim.unsorted();
     assert_eq!(unsorted.len(), 1);

@@ -141,6 +141,11 @@ pub struct SimNote {
     pub entity_id: i64,
     pub note_type: String,
     pub text: String,
+    /// The user whose token created it, and when.
+    #[serde(default)]
+    pub created_by: i64,
+    #[serde(default)]
+    pub created_at: i64,
 }
 
 pub(crate) struct Crm {
@@ -1161,14 +1166,14 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
 
 fn note_json(host: &str, n: &SimNote, rid: Option<&str>) -> Value {
     let mut v = json!({"id": n.id, "entity_id": n.entity_id, "note_type": n.note_type, "params": {"text": n.text},
-        "created_at": now(), "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}/notes/{}", n.entity_id, n.id)}}});
+        "created_by": n.created_by, "created_at": n.created_at, "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}/notes/{}", n.entity_id, n.id)}}});
     if let Some(rid) = rid {
         v["request_id"] = json!(rid);
     }
     v
 }
 
-fn add_notes_to(inner: &mut crate::Inner, path_id: Option<i64>, body: &Bytes) -> Response {
+fn add_notes_to(inner: &mut crate::Inner, path_id: Option<i64>, body: &Bytes, created_by: i64) -> Response {
     let items = match parse_array(body) {
         Ok(i) => i,
         Err(r) => return r,
@@ -1190,7 +1195,7 @@ fn add_notes_to(inner: &mut crate::Inner, path_id: Option<i64>, body: &Bytes) ->
             e.push("NotBlank", "params.text", "This value should not be blank.");
         }
         if e.errors.is_empty() {
-            parsed.push((e.request_id, SimNote { id: 0, entity_id, note_type, text }));
+            parsed.push((e.request_id, SimNote { id: 0, entity_id, note_type, text, created_by, created_at: now() }));
         } else {
             failed.push(e);
         }
@@ -1216,7 +1221,10 @@ pub(crate) async fn add_lead_notes(State(s): State<Shared>, headers: HeaderMap, 
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
-    add_notes_to(inner, None, &body)
+    {
+        let me = token_user(inner, &headers);
+        add_notes_to(inner, None, &body, me)
+    }
 }
 
 pub(crate) async fn add_notes_for_lead(
@@ -1229,7 +1237,10 @@ pub(crate) async fn add_notes_for_lead(
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
-    add_notes_to(inner, Some(id), &body)
+    {
+        let me = token_user(inner, &headers);
+        add_notes_to(inner, Some(id), &body, me)
+    }
 }
 
 pub(crate) async fn list_notes_for_lead(

@@ -9,6 +9,8 @@ import type { ReferenceData } from '../lib/bindings/ReferenceData';
 import type { OutboxSummary } from '../lib/bindings/OutboxSummary';
 import { i18n } from '../lib/i18n.svelte';
 import { argsOf, backend, fail, names } from './backend';
+import type { LeadDraft } from '../lib/bindings/LeadDraft';
+import { emailType, phoneType, typedRows } from '../lib/contactTypes';
 
 afterEach(() => clearMocks());
 
@@ -57,7 +59,7 @@ function queued(id: number): OutboxItem {
     created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', attempts: 0, next_attempt_at: null,
     error: null, field_errors: [], lead_id: null, contact_id: null, note_id: null, task_id: null, merged: false,
     account_domain: 'acme.amocrm.ru', other_account: false,
-    lead_url: null, contact_url: null, sent_at: null, locked: false, purged: false,
+    lead_url: null, contact_url: null, sent_at: null, locked: false, task_editable: false, purged: false,
   };
 }
 
@@ -123,8 +125,8 @@ describe('LeadForm', () => {
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
           fields: [
-            { field: 'price', code: 'invalid_price', message: 'the price is a whole number, 0 or more' },
-            { field: 'contact.phones.0', code: 'invalid_phone', message: 'a phone number has 8–15 digits' },
+            { field: 'price', code: 'invalid_price', message: 'the price is a whole number, 0 or more', label: 'price' },
+            { field: 'contact.phones.0', code: 'invalid_phone', message: 'a phone number has 8–15 digits', label: 'contact.phones.0' },
           ],
         }),
     });
@@ -207,7 +209,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
       submit_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
-          fields: [{ field: 'contact.phones.1', code: 'invalid_phone', message: 'a phone number has 8–15 digits' }],
+          fields: [{ field: 'contact.phones.1', code: 'invalid_phone', message: 'a phone number has 8–15 digits', label: 'contact.phones.1' }],
         }),
     });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
@@ -275,6 +277,11 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     ]);
     expect([...select('#task-type').options].map((o) => o.textContent)).toEqual(['Связаться', 'Встреча']);
     await input(container, '#lead-name', 'Sofa');
+    // Typing picks tomorrow 10:00; clearing the text takes the pick back.
+    await input(container, '#task-text', 'x');
+    await waitFor(() => expect(select('#task-due').value).toBe('tomorrow 10:00'));
+    await input(container, '#task-text', '');
+    await waitFor(() => expect(select('#task-due').value).toBe(''));
     await input(container, '#task-text', 'Call back');
     await waitFor(() => expect(select('#task-due').value).toBe('tomorrow 10:00'));
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
@@ -302,7 +309,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
       submit_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
-          fields: [{ field: 'task.due', code: 'due_in_past', message: 'this time has already passed' }],
+          fields: [{ field: 'task.due', code: 'due_in_past', message: 'this time has already passed', label: 'task.due' }],
         }),
     });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
@@ -321,7 +328,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
         id: 99, name: 'Ivan Petrov', phones: ['+79121234567'], emails: [],
         open_leads: [{ id: 501, name: 'Chairs for the office', price: 0, pipeline_id: 10, status_id: 3, responsible_user_id: 7, created_by: 7, created_at: 1_700_000_000, contact_ids: [99] }],
       }],
-      submit_followup: () => ({ ...queued(10), kind: 'followup' as const, draft: { lead_id: 501, lead_name: 'Chairs for the office', note: 'Asked again', task: null } }),
+      submit_followup: () => ({ ...queued(10), kind: 'followup' as const, draft: { lead_id: 501, lead_name: 'Chairs for the office', note: 'Asked again', task: null, responsible_user_id: 7 } }),
     });
     const onSaved = vi.fn();
     const { container } = render(LeadForm, { reference, onSaved });
@@ -339,7 +346,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await waitFor(() => expect(onSaved).toHaveBeenCalled());
     expect(names(calls)).not.toContain('submit_lead');
     expect(argsOf(calls, 'submit_followup')).toEqual({
-      draft: { lead_id: 501, lead_name: 'Chairs for the office', note: 'Asked again', task: { text: 'Send the offer', due: '+1h', task_type_id: null, responsible_user_id: null } },
+      draft: { lead_id: 501, lead_name: 'Chairs for the office', note: 'Asked again', task: { text: 'Send the offer', due: '+1h', task_type_id: null, responsible_user_id: null }, responsible_user_id: 7 },
     });
     expect(container.querySelector('#lead-notice')?.textContent).toContain('#10');
     // Back to a new lead for the next call.
@@ -350,6 +357,35 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
 });
 
 describe('History and the outbox banner', () => {
+  test('a task refused after its lead reached amoCRM: only the task is fixed and sent again', async () => {
+    i18n.lang = 'en';
+    const calls = backend({ outbox_update: () => queued(12) });
+    const task = { text: 'Send the offer', due: '2026-12-01T10:00:00+03:00', task_type_id: 999, responsible_user_id: null };
+    const refused: OutboxItem = {
+      ...queued(12), state: 'attention', title: 'Sofa', locked: true, task_editable: true, lead_id: 77,
+      draft: { ...queued(12).draft, name: 'Sofa', task } as LeadDraft,
+      field_errors: [{ field: 'task.task_type_id', code: 'not_a_choice', message: 'amoCRM does not accept this choice', label: 'Task type' }],
+    } as OutboxItem;
+    const { container } = render(History, { items: [refused], reference, onChanged: vi.fn() });
+    expect(container.querySelector('#history-item-12 .edit')).toBeNull();
+    expect(container.querySelector('#history-item-12 .field-error')?.textContent).toContain('Task type:');
+    await fireEvent.click(container.querySelector('#history-item-12 .edit-task') as HTMLButtonElement);
+    await fireEvent.change(container.querySelector('#history-item-12 #task-type') as HTMLSelectElement, { target: { value: 'null' } });
+    await fireEvent.click(container.querySelector('#history-item-12 .save-task') as HTMLButtonElement);
+    await waitFor(() => expect(names(calls)).toContain('outbox_update'));
+    const sent = argsOf(calls, 'outbox_update');
+    expect(sent?.id).toBe(12);
+    expect(sent?.draft.kind).toBe('lead');
+    expect((sent?.draft.draft as LeadDraft).name).toBe('Sofa');
+    expect((sent?.draft.draft as LeadDraft).task).toMatchObject({ text: 'Send the offer', task_type_id: null });
+  });
+
+  test('contact rows: only empty rows at the end are dropped, so a problem keeps its row', () => {
+    expect(typedRows(['', '12', ''], ['WORK', 'MOB'], phoneType)).toEqual([['', '12'], ['WORK', 'MOB']]);
+    expect(typedRows([''], ['WORK'], phoneType)).toEqual([[], []]);
+    expect(typedRows(['a@b.c'], ['NOPE'], emailType)).toEqual([['a@b.c'], ['WORK']]);
+  });
+
   test('a sent entry links into amoCRM; a refused one can be retried, edited or removed', async () => {
     i18n.lang = 'en';
     const calls = backend({ open_in_amocrm: () => true, outbox_retry: () => 1, outbox_discard: () => null });
@@ -357,7 +393,7 @@ describe('History and the outbox banner', () => {
     const refused: OutboxItem = {
       ...queued(2), state: 'attention', title: 'Order 2', attempts: 1,
       error: { code: 'validation', message: 'Check the fields', remedy: 'none' },
-      field_errors: [{ field: 'status', code: 'not_a_choice', message: 'The value you selected is not a valid choice.' }],
+      field_errors: [{ field: 'status', code: 'not_a_choice', message: 'The value you selected is not a valid choice.', label: 'status' }],
     };
     const onChanged = vi.fn();
     const { container } = render(History, { items: [refused, sent], reference, onChanged });

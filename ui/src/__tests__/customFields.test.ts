@@ -79,9 +79,9 @@ describe('custom fields in the lead form', () => {
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
           fields: [
-            { field: 'custom_fields.105', code: 'required_for_stage', message: 'required for the chosen stage' },
+            { field: 'custom_fields.105', code: 'required_for_stage', message: 'required for the chosen stage', label: 'custom_fields.105' },
             // A field the form does not draw (integration-only): shown below the fields, by name.
-            { field: 'custom_fields.109', code: 'rejected', message: 'amoCRM refused the value (Length)' },
+            { field: 'custom_fields.109', code: 'rejected', message: 'amoCRM refused the value (Length)', label: 'custom_fields.109' },
           ],
         }),
     });
@@ -130,11 +130,11 @@ describe('custom fields in the lead form', () => {
       submit_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
-          fields: [{ field: 'contact.custom_fields.202', code: 'invalid_date', message: 'a date like 2026-12-01 or 01.12.2026' }],
+          fields: [{ field: 'contact.custom_fields.202', code: 'invalid_date', message: 'a date like 2026-12-01 or 01.12.2026', label: 'contact.custom_fields.202' }],
         }),
       submit_contact: () => fail({
         code: 'validation', message: 'Check the fields', remedy: 'none',
-        fields: [{ field: 'custom_fields.201', code: 'too_long_for_amo', message: 'amoCRM takes at most 256 characters' }],
+        fields: [{ field: 'custom_fields.201', code: 'too_long_for_amo', message: 'amoCRM takes at most 256 characters', label: 'custom_fields.201' }],
       }),
     });
     const lead = render(LeadForm, { reference: withContact, onSaved: vi.fn() });

@@ -26,7 +26,7 @@ describe('Find', () => {
       recent_leads: ({ limit }) => [lead(2, 'Newest'), lead(1, 'Older')].slice(0, limit),
       search_amocrm: ({ query }) =>
         query === 'x'
-          ? fail({ code: 'validation', message: 'Check', remedy: 'none', fields: [{ field: 'query', code: 'required', message: 'required' }] })
+          ? fail({ code: 'validation', message: 'Check', remedy: 'none', fields: [{ field: 'query', code: 'required', message: 'required', label: 'query' }] })
           : { leads: [lead(5, 'Sofa for Olga')], contacts: [{ id: 9, name: 'Olga Smirnova', phones: ['+79165550102'], emails: [], open_leads: [] }] },
       open_amocrm_record: () => true,
     });

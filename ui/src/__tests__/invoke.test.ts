@@ -43,7 +43,7 @@ describe('call', () => {
   });
 
   test('a rejection becomes a CommandError with its code, remedy, message and fields', async () => {
-    const fields = [{ field: 'contact.phones.0', code: 'invalid_phone' as const, message: 'a phone number has 8–15 digits' }];
+    const fields = [{ field: 'contact.phones.0', code: 'invalid_phone' as const, message: 'a phone number has 8–15 digits', label: 'contact.phones.0' }];
     recorder(() => {
       throw { code: 'validation', message: 'Check the fields', remedy: 'none', fields };
     });

@@ -28,8 +28,12 @@ export function emailType(s: string | undefined): EmailType {
   return EMAIL_TYPES.find(([c]) => c === s)?.[0] ?? 'WORK';
 }
 
-/** Rows typed into the form as the draft takes them: empty rows dropped with their types. */
+/** Rows typed into the form as the draft takes them, each with its type. Only empty rows at the
+ * end are dropped: the backend skips blank ones but names a problem by its row as sent, so the
+ * rows before a problem keep their places. */
 export function typedRows<T>(values: readonly string[], types: readonly string[], asType: (s: string | undefined) => T): [string[], T[]] {
-  const rows = values.map((v, i) => [v, asType(types[i])] as const).filter(([v]) => v.trim() !== '');
-  return [rows.map(([v]) => v), rows.map(([, ty]) => ty)];
+  let n = values.length;
+  while (n > 0 && (values[n - 1] ?? '').trim() === '') n--;
+  const kept = values.slice(0, n);
+  return [kept, kept.map((_, i) => asType(types[i]))];
 }

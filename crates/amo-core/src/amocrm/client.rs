@@ -59,6 +59,8 @@ pub struct NoteSummary {
     pub id: i64,
     pub note_type: String,
     pub text: String,
+    pub created_by: i64,
+    pub created_at: i64,
 }
 
 /// A task on a lead, as reconciliation compares it.
@@ -67,6 +69,8 @@ pub struct TaskSummary {
     pub id: i64,
     pub text: String,
     pub complete_till: i64,
+    pub created_by: i64,
+    pub created_at: i64,
 }
 
 /// What the forms take from `/api/v4/account`: the time zone and the task types.
@@ -361,6 +365,37 @@ impl ApiClient {
         })
     }
 
+    /// The incoming lead this app sent with `source_uid` (the entry's request id), if it still
+    /// waits in the account's Incoming leads: looked for among the newest (docs/amocrm-api.md
+    /// §8.13), to reconcile a form whose answer was lost.
+    pub async fn unsorted_by_source_uid(&self, at: Access, source_uid: &str) -> Result<Option<ComplexResult>> {
+        for page in 1..=MAX_RECONCILE_PAGES {
+            let path = format!(
+                "/api/v4/leads/unsorted?filter%5Bcategory%5D=forms&order%5Bcreated_at%5D=desc&page={page}&limit={MAX_PAGE}"
+            );
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(None) };
+            let has_next = v.pointer("/_links/next").is_some();
+            for u in embedded::<Value>(v, "unsorted")? {
+                if u.get("source_uid").and_then(Value::as_str) != Some(source_uid) {
+                    continue;
+                }
+                let id_of = |key: &str| u.pointer(&format!("/_embedded/{key}/0/id")).and_then(Value::as_i64);
+                let Some(id) = id_of("leads") else { continue };
+                return Ok(Some(ComplexResult {
+                    id,
+                    contact_id: id_of("contacts"),
+                    company_id: id_of("companies"),
+                    merged: false,
+                    request_id: Vec::new(),
+                }));
+            }
+            if !has_next {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
     /// A `common` (text) note on a lead; its id.
     pub async fn add_lead_note(&self, at: Access, lead_id: i64, text: &str) -> Result<i64> {
         let v = self
@@ -394,6 +429,8 @@ impl ApiClient {
                     id: t.get("id")?.as_i64()?,
                     text: t.get("text").and_then(Value::as_str).unwrap_or_default().to_string(),
                     complete_till: t.get("complete_till")?.as_i64()?,
+                    created_by: t.get("created_by").and_then(Value::as_i64).unwrap_or_default(),
+                    created_at: t.get("created_at").and_then(Value::as_i64).unwrap_or_default(),
                 })
             }));
             if !has_next {
@@ -427,6 +464,8 @@ impl ApiClient {
                     id: n.get("id")?.as_i64()?,
                     note_type: n.get("note_type")?.as_str()?.to_string(),
                     text: n.pointer("/params/text").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    created_by: n.get("created_by").and_then(Value::as_i64).unwrap_or_default(),
+                    created_at: n.get("created_at").and_then(Value::as_i64).unwrap_or_default(),
                 })
             }));
             if !has_next {

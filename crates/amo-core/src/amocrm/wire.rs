@@ -118,7 +118,7 @@ pub const UNSORTED_SOURCE: &str = "Amo Connect";
 pub fn unsorted_form_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Value {
     let complex = complex_lead_body(d, created_at, request_id);
     let mut lead = json!({"name": d.name});
-    for key in ["price", "custom_fields_values"] {
+    for key in ["price", "responsible_user_id", "custom_fields_values"] {
         if let Some(v) = complex.get(key) {
             lead[key] = v.clone();
         }
@@ -240,7 +240,6 @@ pub fn parse_utc_offset(s: &str) -> Option<i32> {
     (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }
 
-/// `POST /api/v4/leads/{id}/notes`: one text note.
 /// One task of `POST /api/v4/tasks` on lead `lead_id` (docs/amocrm-api.md §8.8): its due time
 /// as Unix seconds, `request_id` tying amoCRM's answer to the entry.
 pub fn task_body(t: &TaskDraft, lead_id: i64, responsible: Option<i64>, request_id: &str) -> Value {
@@ -260,6 +259,7 @@ pub fn task_body(t: &TaskDraft, lead_id: i64, responsible: Option<i64>, request_
     body
 }
 
+/// `POST /api/v4/leads/{id}/notes`: one text note.
 pub fn note_body(text: &str) -> Value {
     json!([{"note_type": "common", "params": {"text": text}}])
 }
@@ -341,6 +341,7 @@ pub fn lead_field(d: &LeadDraft, path: &str) -> String {
                     .and_then(|i| i.parse::<usize>().ok())
                     .and_then(|i| c.custom_fields.iter().filter(|e| e.checked.is_some()).nth(i))
                     .map_or_else(|| "company.name".into(), |e| format!("company.{}", field_key(e.field_id))),
+                _ if path.starts_with("_embedded.companies.0.id") => "existing_company_id".into(),
                 _ if path.starts_with("_embedded.companies") => "company.name".into(),
                 _ => "contact".into(),
             },

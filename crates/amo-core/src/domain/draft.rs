@@ -99,6 +99,10 @@ pub struct FollowupDraft {
     pub lead_name: String,
     pub note: String,
     pub task: Option<TaskDraft>,
+    /// The lead's responsible user as the user saw it: the task's default doer (none: amoCRM's
+    /// default, the connected user).
+    #[ts(type = "number | null")]
+    pub responsible_user_id: Option<i64>,
 }
 
 /// What was typed: a lead (with its optional contact and note) or a contact alone.
@@ -285,6 +289,10 @@ impl LeadDraft {
                 if too_long(&name, MAX_NAME) {
                     errors.push(FieldError::new("company.name", FieldCode::TooLong));
                 }
+                // Its fields typed without a name would be dropped with it.
+                if name.is_empty() && c.custom_fields.iter().any(|e| !e.value.trim().is_empty()) {
+                    errors.push(FieldError::new("company.name", FieldCode::Required));
+                }
                 Some(CompanyDraft { name, custom_fields: c.custom_fields.clone() }).filter(|c| !c.name.is_empty())
             }
             (None, None) => None,
@@ -360,7 +368,13 @@ impl FollowupDraft {
         }
         let task = typed.and_then(|t| t.checked("task.").map_err(|mut e| errors.append(&mut e)).ok());
         if errors.is_empty() {
-            Ok(FollowupDraft { lead_id: self.lead_id, lead_name: self.lead_name.trim().to_string(), note, task })
+            Ok(FollowupDraft {
+                lead_id: self.lead_id,
+                lead_name: self.lead_name.trim().to_string(),
+                note,
+                task,
+                responsible_user_id: self.responsible_user_id,
+            })
         } else {
             Err(errors)
         }

@@ -168,7 +168,6 @@ pub enum FieldValue {
     Instant(#[ts(type = "number")] i64),
 }
 
-/// The field's key in a form's errors: `custom_fields.<id>`.
 /// How this computer's forms show an account's custom fields of one entity (Settings → Form
 /// fields): `order` first, in that order, then the rest in amoCRM's; `hidden` ones are left out
 /// (unless the chosen stage requires them); integration-only fields show only when in `shown`.
@@ -225,6 +224,7 @@ impl FormLayout {
     }
 }
 
+/// The field's key in a form's errors: `custom_fields.<id>`.
 pub fn field_key(id: i64) -> String {
     format!("custom_fields.{id}")
 }

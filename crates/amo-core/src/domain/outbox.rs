@@ -80,6 +80,9 @@ pub struct OutboxItem {
     /// A create may already have reached amoCRM: editing is refused (the edited entry could not
     /// be matched and would be created twice).
     pub locked: bool,
+    /// Locked, but its follow-up task has not reached amoCRM: the task alone may still be
+    /// changed (a task type deleted meanwhile, a due time to move).
+    pub task_editable: bool,
     /// What was typed was removed after the retention period; only ids, link and times remain.
     pub purged: bool,
     /// The host of the account it was typed for (null: queued by a version that did not record

@@ -103,7 +103,9 @@ impl TaskDraft {
                 None
             }
             typed => match resolve_due(typed, now, offset_secs) {
-                Ok(t) if t < now - PAST_SLACK_SECS => {
+                // A time already fixed (RFC 3339 with its offset: an entry queued earlier, being
+                // edited) is kept as it is; amoCRM takes an overdue task.
+                Ok(t) if t < now - PAST_SLACK_SECS && DateTime::parse_from_rfc3339(typed).is_err() => {
                     errors.push(FieldError::new(format!("{prefix}due"), FieldCode::DueInPast));
                     None
                 }
@@ -269,8 +271,9 @@ mod tests {
             r.complete_till(),
             Some(Utc.with_ymd_and_hms(2026, 11, 28, 7, 0, 0).single().expect("valid").timestamp())
         );
-        // Resolving again (an edit of a queued entry) keeps the same moment.
+        // Resolving again (an edit of a queued entry) keeps the same moment — a day later too.
         assert_eq!(r.resolved("task.", now + 5000, MSK).expect("again").due, r.due);
+        assert_eq!(r.resolved("task.", now + 3 * 86_400, MSK).expect("days later").due, r.due);
 
         let e = TaskDraft { due: "today 09:00".into(), ..Default::default() }
             .resolved("task.", now, MSK)

@@ -43,6 +43,7 @@ impl FieldError {
             code: self.code,
             amo_code: self.amo_code.clone(),
             message: field_message(self, lang),
+            label: self.label.clone().unwrap_or_else(|| fields::field_label(&self.field, lang)),
         }
     }
 }

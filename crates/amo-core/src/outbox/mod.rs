@@ -29,7 +29,7 @@ use crate::auth::session::Session;
 use crate::clock::{now, now_ms, rfc3339};
 use crate::context::Ctx;
 use crate::domain::account::AccountRef;
-use crate::domain::draft::{ContactDraft, Draft, LeadDraft};
+use crate::domain::draft::{ContactDraft, Draft, DraftKind, FollowupDraft, LeadDraft};
 use crate::domain::lang::Lang;
 use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use crate::domain::platform::Platform;
@@ -83,8 +83,13 @@ impl Outbox {
         self.queue(Draft::Contact(draft.clone()))
     }
 
-    /// Queues a draft already checked against the account (a follow-up for an existing lead).
+    /// Queues a draft already checked against the account. A follow-up names a lead of the
+    /// connected account, so it is refused while none is connected (it would go to whichever
+    /// account is connected next, where that id is someone else's lead).
     pub fn queue_draft(&self, draft: Draft) -> Result<OutboxItem> {
+        if draft.kind() == DraftKind::Followup && self.current()?.is_none() {
+            return Err(AmoError::NotConnected.into());
+        }
         self.queue(draft)
     }
 
@@ -175,6 +180,14 @@ impl Outbox {
         let not_editable = |why| Error::from(EntryError::EntryNotEditable { id, why });
         if current.draft.kind() != draft.kind() {
             return Err(not_editable(NotEditable::KindChanges));
+        }
+        if current.locked && current.task_editable && without_task(&current.draft) == without_task(&draft) {
+            // The lead (and note) are in amoCRM; only the task that has not reached it changes.
+            if !self.ctx.store.outbox().replace_unsent_task(id, &draft, now(), now_ms())? {
+                return Err(not_editable(NotEditable::MayBeInAmocrm));
+            }
+            self.wake.notify_one();
+            return self.item(id);
         }
         if current.locked || current.state == OutboxState::Sending {
             return Err(not_editable(NotEditable::MayBeInAmocrm));
@@ -290,6 +303,24 @@ fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
     let host =
         r.domain.as_deref().or(r.account.as_ref().map(|a| a.domain.as_str())).or(current.map(|c| c.domain.as_str()));
     let link = |kind: RecordKind, id: Option<i64>| Some(record_url(host?, kind, id?));
+    // Something of it may be in amoCRM: the lead, or (for a follow-up) its note or task.
+    let locked = r.create_sent
+        || (r.lead_id.is_some() && r.draft.kind() != DraftKind::Followup)
+        || r.note_sent
+        || r.note_id.is_some()
+        || r.task_sent
+        || r.task_id.is_some()
+        || r.state == OutboxState::Sent;
+    let has_task = match &r.draft {
+        Draft::Lead(l) => l.task.is_some(),
+        Draft::Followup(f) => f.task.is_some(),
+        Draft::Contact(_) => false,
+    };
+    let task_editable = locked
+        && has_task
+        && !r.task_sent
+        && r.task_id.is_none()
+        && matches!(r.state, OutboxState::Queued | OutboxState::Attention);
     OutboxItem {
         id: r.id,
         state: r.state,
@@ -308,11 +339,21 @@ fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
         lead_url: link(RecordKind::Lead, r.lead_id),
         contact_url: link(RecordKind::Contact, r.contact_id),
         sent_at: r.sent_at.map(rfc3339),
-        locked: r.create_sent || r.lead_id.is_some() || r.state == OutboxState::Sent,
+        locked,
+        task_editable,
         purged: r.purged,
         account_domain: r.account.map(|a| a.domain),
         other_account,
         draft: r.draft,
+    }
+}
+
+/// The draft as it would be without its task (to tell a task-only change).
+fn without_task(d: &Draft) -> Draft {
+    match d {
+        Draft::Lead(l) => Draft::Lead(LeadDraft { task: None, ..l.clone() }),
+        Draft::Followup(f) => Draft::Followup(FollowupDraft { task: None, ..f.clone() }),
+        other => other.clone(),
     }
 }
 

@@ -15,9 +15,18 @@ use crate::domain::reference::{ContactMatch, LeadSummary};
 use crate::error::{EntryError, Result};
 use crate::store::{Entry, IdColumn};
 
+/// amoCRM's and this computer's clocks may differ by this much.
+const CLOCK_SLACK_SECS: i64 = 300;
+
+/// Whether something amoCRM stamped `created_at` can have been made by an entry queued at
+/// `queued_at` (both Unix seconds; a margin for the two clocks).
+pub(super) fn made_after(created_at: i64, queued_at: i64) -> bool {
+    created_at + CLOCK_SLACK_SECS >= queued_at
+}
+
 impl Outbox {
     /// The connected user (who created everything this desk sends).
-    async fn me(&self) -> Result<i64> {
+    pub(super) async fn me(&self) -> Result<i64> {
         match self.ctx.store.account().load()?.and_then(|r| r.current_user_id) {
             Some(id) => Ok(id),
             None => Ok(self.session.account_info().await?.current_user_id.unwrap_or(0)),

@@ -249,6 +249,22 @@ impl Outbox {
         let store = self.ctx.store.outbox();
         let api = self.ctx.amo.api();
         let mut lead_id = entry.lead_id;
+        if lead_id.is_none() && entry.create_sent && d.unsorted {
+            // An incoming lead still waiting in Incoming leads is found exactly by the
+            // `source_uid` it was sent with; one accepted meanwhile, like any lead, below.
+            if let Some(found) = self.session.with_token(|a| api.unsorted_by_source_uid(a, &entry.request_id)).await? {
+                tracing::info!(id = entry.id, "found in Incoming leads after an interrupted send; not sending again");
+                store.record_created(
+                    entry.id,
+                    Some(found.id),
+                    found.contact_id,
+                    false,
+                    self.domain()?.as_deref(),
+                    now(),
+                )?;
+                lead_id = Some(found.id);
+            }
+        }
         if lead_id.is_none() && entry.create_sent {
             if let Some(found) = self.reconcile_lead(entry, d).await? {
                 tracing::info!(id = entry.id, "found in amoCRM after an interrupted send; not sending again");
@@ -313,21 +329,13 @@ impl Outbox {
 
     /// A note and/or a task on a lead that already exists (the existing customer's open lead).
     async fn send_followup(&self, entry: &Entry, d: &FollowupDraft) -> Result<()> {
-        if entry.lead_id.is_none() {
-            self.ctx.store.outbox().record_created(
-                entry.id,
-                Some(d.lead_id),
-                None,
-                false,
-                self.domain()?.as_deref(),
-                now(),
-            )?;
-        }
         self.send_note(entry, d.lead_id, &d.note).await?;
-        match &d.task {
-            Some(t) => self.send_task(entry, d.lead_id, t, None).await,
-            None => Ok(()),
+        if let Some(t) = &d.task {
+            self.send_task(entry, d.lead_id, t, d.responsible_user_id).await?;
         }
+        // The lead it went to, for History's link (recorded once everything is there, so an
+        // entry not yet sent stays editable).
+        self.ctx.store.outbox().record_created(entry.id, Some(d.lead_id), None, false, self.domain()?.as_deref(), now())
     }
 
     /// The entry's note on `lead_id`, once: a note that may have arrived is looked for first.
@@ -340,9 +348,15 @@ impl Outbox {
         if entry.note_sent {
             let notes = self.session.with_token(|a| api.lead_notes(a, lead_id)).await?;
             let ours = super::reconcile::normalized_note(text);
-            if let Some(n) =
-                notes.iter().find(|n| n.note_type == "common" && super::reconcile::normalized_note(&n.text) == ours)
-            {
+            let me = self.me().await?;
+            // On an existing lead others' notes are there already: ours is the connected
+            // user's, made after the entry was queued, with its text.
+            if let Some(n) = notes.iter().find(|n| {
+                n.note_type == "common"
+                    && n.created_by == me
+                    && super::reconcile::made_after(n.created_at, entry.queued_at)
+                    && super::reconcile::normalized_note(&n.text) == ours
+            }) {
                 return store.record_note(entry.id, n.id, now());
             }
         }
@@ -358,7 +372,13 @@ impl Outbox {
                 if never_processed(&e) {
                     store.set_flag(entry.id, EntryFlag::NoteSent, false)?;
                 }
-                Err(e)
+                // Whatever amoCRM's path, a refused note is the note field.
+                Err(match e {
+                    Error::Entry(EntryError::Validation(raw)) => {
+                        Error::validation(wire::remap_fields(&raw, |_| "note".to_string()))
+                    }
+                    e => e,
+                })
             }
         }
     }
@@ -374,7 +394,13 @@ impl Outbox {
         let due = t.complete_till().ok_or_else(|| Error::internal("a queued task has a fixed due time"))?;
         if entry.task_sent {
             let tasks = self.session.with_token(|a| api.lead_tasks(a, lead_id)).await?;
-            if let Some(found) = tasks.iter().find(|x| x.complete_till == due && x.text.trim() == t.text.trim()) {
+            let (me, ours) = (self.me().await?, super::reconcile::normalized_note(&t.text));
+            if let Some(found) = tasks.iter().find(|x| {
+                x.complete_till == due
+                    && x.created_by == me
+                    && super::reconcile::made_after(x.created_at, entry.queued_at)
+                    && super::reconcile::normalized_note(&x.text) == ours
+            }) {
                 tracing::info!(id = entry.id, "task found in amoCRM after an interrupted send; not sending again");
                 return store.record_task(entry.id, found.id, now());
             }

@@ -31,6 +31,8 @@ pub struct Entry {
     /// A task request may have reached amoCRM.
     pub task_sent: bool,
     pub task_id: Option<i64>,
+    /// When the user submitted it (Unix seconds): nothing it made in amoCRM is older.
+    pub queued_at: i64,
     /// The account it was typed for (`None`: queued before entries recorded one, while no
     /// account was connected).
     pub account: Option<AccountRef>,
@@ -52,6 +54,9 @@ pub struct OutboxRow {
     pub contact_id: Option<i64>,
     pub note_id: Option<i64>,
     pub task_id: Option<i64>,
+    /// A note / task request may have reached amoCRM.
+    pub note_sent: bool,
+    pub task_sent: bool,
     pub merged: bool,
     pub sent_at: Option<i64>,
     /// The account host the entry was sent to.
@@ -93,10 +98,10 @@ pub enum IdColumn {
 }
 
 const ENTRY_COLUMNS: &str = "id, draft, kind, marker_at, request_id, attempts, create_sent, note_sent, lead_id, \
-     contact_id, note_id, account_id, account_domain, task_sent, task_id";
+     contact_id, note_id, account_id, account_domain, task_sent, task_id, created_at";
 const ROW_COLUMNS: &str = "id, draft, kind, state, created_at, updated_at, attempts, next_attempt_ms, last_error, \
      last_error_code, field_errors, lead_id, contact_id, note_id, merged, sent_at, domain, create_sent, purged, \
-     account_id, account_domain, task_id";
+     account_id, account_domain, task_id, note_sent, task_sent";
 
 /// "The row belongs to the account `:aid`/`:adomain`" (the rule of [`AccountRef::same_as`]), never
 /// NULL. Rows without an account belong to whichever is connected; with `:adomain` NULL (none is
@@ -207,7 +212,20 @@ impl OutboxTable<'_> {
         let n = self.0.conn().execute(
             "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
                     last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
-             WHERE id = ?1 AND state IN ('queued', 'attention') AND create_sent = 0 AND lead_id IS NULL",
+             WHERE id = ?1 AND state IN ('queued', 'attention') AND create_sent = 0 AND lead_id IS NULL
+                   AND note_sent = 0 AND note_id IS NULL AND task_sent = 0 AND task_id IS NULL",
+            params![id, draft_json(draft)?, now_ms, now],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Replaces the draft of an entry whose lead (and note) already reached amoCRM when only its
+    /// task changes, and only while no task request may have reached amoCRM; queues it again.
+    pub fn replace_unsent_task(&self, id: i64, draft: &Draft, now: i64, now_ms: i64) -> Result<bool> {
+        let n = self.0.conn().execute(
+            "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
+                    last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
+             WHERE id = ?1 AND state IN ('queued', 'attention') AND task_sent = 0 AND task_id IS NULL",
             params![id, draft_json(draft)?, now_ms, now],
         )?;
         Ok(n > 0)
@@ -387,7 +405,8 @@ impl OutboxTable<'_> {
     /// Whether another entry already owns this amoCRM id (reconciliation never takes it twice).
     pub fn id_claimed(&self, column: IdColumn, amo_id: i64, except: i64) -> Result<bool> {
         let sql = match column {
-            IdColumn::Lead => "SELECT COUNT(*) FROM outbox WHERE lead_id = ?1 AND id != ?2",
+            // A follow-up only points at a lead made elsewhere; it never owns one.
+            IdColumn::Lead => "SELECT COUNT(*) FROM outbox WHERE lead_id = ?1 AND id != ?2 AND kind != 'followup'",
             IdColumn::Contact => "SELECT COUNT(*) FROM outbox WHERE contact_id = ?1 AND id != ?2",
         };
         Ok(self.0.conn().query_row(sql, params![amo_id, except], |r| r.get::<_, i64>(0))? > 0)
@@ -436,6 +455,7 @@ fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
         account: account_from(r, 11)?,
         task_sent: r.get(13)?,
         task_id: r.get(14)?,
+        queued_at: r.get(15)?,
     })
 }
 
@@ -468,6 +488,8 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         purged: r.get(18)?,
         account: account_from(r, 19)?,
         task_id: r.get(21)?,
+        note_sent: r.get(22)?,
+        task_sent: r.get(23)?,
     })
     .map(|mut row: OutboxRow| {
         // A validation failure's fields live in their own column.
@@ -524,6 +546,24 @@ mod tests {
 
     fn acme() -> AccountRef {
         account(Some(1), "acme.amocrm.ru")
+    }
+
+    #[test]
+    fn a_follow_up_pointing_at_a_lead_does_not_own_it() {
+        let store = Store::open_in_memory().expect("db");
+        let t = store.outbox();
+        let follow = Draft::Followup(crate::domain::draft::FollowupDraft {
+            lead_id: 42,
+            note: "x".into(),
+            ..Default::default()
+        });
+        let f = t.insert(&follow, "r1", Some(&acme()), 1, 0).expect("f");
+        let a = t.insert(&lead("lost answer"), "r2", Some(&acme()), 1, 0).expect("a");
+        t.record_created(f, Some(42), None, false, None, 2).expect("recorded");
+        assert!(!t.id_claimed(IdColumn::Lead, 42, a).expect("q"), "the lost lead may still be reconciled to 42");
+        t.record_created(a, Some(42), None, false, None, 3).expect("a owns it");
+        let b = t.insert(&lead("another"), "r3", Some(&acme()), 1, 0).expect("b");
+        assert!(t.id_claimed(IdColumn::Lead, 42, b).expect("q"), "a lead entry owns its lead");
     }
 
     #[test]

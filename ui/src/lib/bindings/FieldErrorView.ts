@@ -8,4 +8,8 @@ export type FieldErrorView = { field: string, code: FieldCode,
 /**
  * amoCRM's own code (`NotSupportedChoice`, …) when amoCRM refused the value.
  */
-amo_code?: string | null, message: string, };
+amo_code?: string | null, message: string, 
+/**
+ * The field's name as the user knows it (the admin's name of a custom field, "Phone 2").
+ */
+label: string, };

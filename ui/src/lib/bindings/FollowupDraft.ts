@@ -9,4 +9,9 @@ export type FollowupDraft = { lead_id: number,
 /**
  * The lead's name as the user saw it (for History; amoCRM is not asked again).
  */
-lead_name: string, note: string, task: TaskDraft | null, };
+lead_name: string, note: string, task: TaskDraft | null, 
+/**
+ * The lead's responsible user as the user saw it: the task's default doer (none: amoCRM's
+ * default, the connected user).
+ */
+responsible_user_id: number | null, };

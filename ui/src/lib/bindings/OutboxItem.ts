@@ -44,6 +44,11 @@ lead_url: string | null, contact_url: string | null, sent_at: string | null,
  */
 locked: boolean, 
 /**
+ * Locked, but its follow-up task has not reached amoCRM: the task alone may still be
+ * changed (a task type deleted meanwhile, a due time to move).
+ */
+task_editable: boolean, 
+/**
  * What was typed was removed after the retention period; only ids, link and times remain.
  */
 purged: boolean, 

@@ -185,6 +185,7 @@ export const en = {
   'formFields.apiOnly': '(filled by integrations)',
   'formFields.up': 'Move {name} up',
   'formFields.down': 'Move {name} down',
+  'history.editTask': 'Fix the task',
   'lead.caller': 'Who is calling',
   'lead.what': 'What they want',
   'lead.responsibleDefault': 'Whoever connected Amo Connect',

@@ -187,6 +187,7 @@ export const ru: Record<MessageKey, string> = {
   'formFields.apiOnly': '(заполняют интеграции)',
   'formFields.up': 'Поднять поле {name}',
   'formFields.down': 'Опустить поле {name}',
+  'history.editTask': 'Исправить задачу',
   'lead.caller': 'Кто звонит',
   'lead.what': 'Что нужно',
   'lead.responsibleDefault': 'Тот, кто подключил Amo Connect',
