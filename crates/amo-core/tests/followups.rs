@@ -190,6 +190,15 @@ async fn a_note_and_a_task_for_the_customers_open_lead_add_to_it_and_create_no_l
         vec![("task.due".to_string(), FieldCode::InvalidDue), ("task.task_type_id".to_string(), FieldCode::NotAChoice)]
     );
     assert_eq!(app.outbox_summary().expect("s").queued, 0, "nothing queued");
+    // A lead amoCRM does not have: the entry needs attention on the lead, nothing is made.
+    let gone = app
+        .queue_followup(&FollowupDraft { lead_id: 999_999, note: "x".into(), ..Default::default() })
+        .expect("queued");
+    drain(&app).await;
+    let gone = app.outbox_item(gone.id).expect("item");
+    assert_eq!(gone.state, OutboxState::Attention, "{gone:?}");
+    assert_eq!(gone.field_errors.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["lead_id"]);
+
     // With no account connected a follow-up has no lead to go to: refused, not kept for the
     // next account (where that id is someone else's lead).
     app.disconnect(false).await.expect("disconnect");

@@ -372,11 +372,11 @@ impl Outbox {
                 if never_processed(&e) {
                     store.set_flag(entry.id, EntryFlag::NoteSent, false)?;
                 }
-                // Whatever amoCRM's path, a refused note is the note field.
+                // A refused note is the note field — or the lead, when amoCRM has no such lead.
                 Err(match e {
-                    Error::Entry(EntryError::Validation(raw)) => {
-                        Error::validation(wire::remap_fields(&raw, |_| "note".to_string()))
-                    }
+                    Error::Entry(EntryError::Validation(raw)) => Error::validation(wire::remap_fields(&raw, |p| {
+                        if p.contains("entity_id") { "lead_id" } else { "note" }.to_string()
+                    })),
                     e => e,
                 })
             }
