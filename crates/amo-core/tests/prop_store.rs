@@ -325,8 +325,10 @@ proptest! {
                     let r = &mut model[i];
                     let d = draft(matches!(r.draft, Draft::Contact(_)), name + 100);
                     let ok = t.replace_draft(r.id, &d, now(now_ms), now_ms).expect("edit");
+                    // Nothing of it may be in amoCRM: no create, no lead, no note (a follow-up's
+                    // first request is its note).
                     let allowed = matches!(r.state, OutboxState::Queued | OutboxState::Attention)
-                        && !r.create_sent && r.lead_id.is_none();
+                        && !r.create_sent && r.lead_id.is_none() && !r.note_sent;
                     prop_assert_eq!(ok, allowed, "edit of {:?}", r);
                     if allowed {
                         (r.draft, r.state, r.next_ms, r.error, r.fields) = (d, OutboxState::Queued, now_ms, None, vec![]);
