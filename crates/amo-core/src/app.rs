@@ -278,6 +278,15 @@ impl AmoConnect {
     /// Field errors amoCRM gave about custom fields are stored by key (`custom_fields.701001`):
     /// named here by the admin's name from the account's cached fields, as the form names them.
     fn name_custom_fields(&self, items: &mut [OutboxItem]) {
+        // The window lists the outbox on every change: read the cache only when there is a
+        // custom field to name.
+        let named = |f: &crate::error::FieldErrorView| f.field.contains("custom_fields.");
+        let any = items.iter().any(|i| {
+            i.field_errors.iter().any(named) || i.error.iter().flat_map(|e| e.fields.iter().flatten()).any(named)
+        });
+        if !any {
+            return;
+        }
         let Ok(Some(r)) = self.reference.cached() else { return };
         let name = |field: &str| -> Option<String> {
             let (fields, key) = match field.split_once('.') {

@@ -169,6 +169,7 @@ async fn a_choice_amocrm_no_longer_has_lands_on_that_field_of_the_entry() {
     assert_eq!(item.state, OutboxState::Attention);
     let f = &item.field_errors[0];
     assert_eq!((f.field.as_str(), f.amo_code.as_deref()), ("custom_fields.701001", Some("NotSupportedChoice")));
+    assert_eq!(f.label, "Источник", "History names it as the admin does, not by its key");
     assert!(sim.leads().iter().all(|l| l.name != "From Instagram"));
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::crm::{
-    check_created_at, check_name, check_user, digits, entity_ref, links, no_content, page_of, parse_array, phone_tail,
+    check_created_at, check_name, check_user, digits, entity_ref, hal_page, no_content, parse_array, phone_tail,
     validation_failed, value_texts, Crm, ItemErrors, ListQuery,
 };
 use crate::{api_gate, hal, token_user, Shared};
@@ -140,19 +140,10 @@ pub(crate) async fn list_companies(
     if q.order_id.as_deref() == Some("desc") {
         found.reverse();
     }
-    let (page_items, page, has_next) = match page_of(&found, &q, 250) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    if page_items.is_empty() {
-        return no_content();
-    }
     let account_id = inner.cfg.account_id;
-    hal(json!({
-        "_page": page,
-        "_links": links(&host, "/api/v4/companies", page, q.limit.unwrap_or(50), has_next),
-        "_embedded": {"companies": page_items.iter().map(|c| company_json(&host, account_id, &inner.crm, c, &q)).collect::<Vec<_>>()},
-    }))
+    hal_page(&host, "/api/v4/companies", "companies", &found, &q, |c| {
+        company_json(&host, account_id, &inner.crm, c, &q)
+    })
 }
 
 /// `GET /api/v4/companies/{id}`: 204 when there is no such company (amo-docs `companies-api.md`).

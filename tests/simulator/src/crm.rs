@@ -869,6 +869,32 @@ pub(crate) fn page_of<T: Clone>(items: &[T], q: &ListQuery, max: usize) -> Resul
     Ok((slice, page, start + limit < items.len()))
 }
 
+/// One page of a HAL collection — `_page`, `_links`, `_embedded.<key>` — or 204 when the page
+/// is empty (docs/amocrm-api.md §7.2–7.3); a `limit` over 250 is refused.
+pub(crate) fn hal_page<T: Clone>(
+    host: &str,
+    path: &str,
+    key: &str,
+    items: &[T],
+    q: &ListQuery,
+    to_json: impl Fn(&T) -> Value,
+) -> Response {
+    let (page_items, page, has_next) = match page_of(items, q, 250) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if page_items.is_empty() {
+        return no_content();
+    }
+    let mut embedded = serde_json::Map::new();
+    embedded.insert(key.into(), page_items.iter().map(to_json).collect());
+    hal(json!({
+        "_page": page,
+        "_links": links(host, path, page, q.limit.unwrap_or(50), has_next),
+        "_embedded": embedded,
+    }))
+}
+
 pub(crate) fn links(host: &str, path: &str, page: usize, limit: usize, has_next: bool) -> Value {
     let href = |p: usize| json!({"href": format!("https://{host}{path}?page={p}&limit={limit}")});
     let mut l = serde_json::Map::new();
@@ -904,18 +930,9 @@ pub(crate) async fn list_contacts(State(s): State<Shared>, headers: HeaderMap, Q
     if q.order_id.as_deref() == Some("desc") || q.order_created_at.as_deref() == Some("desc") {
         found.reverse();
     }
-    let (page_items, page, has_next) = match page_of(&found, &q, 250) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    if page_items.is_empty() {
-        return no_content();
-    }
-    hal(json!({
-        "_page": page,
-        "_links": links(&host, "/api/v4/contacts", page, q.limit.unwrap_or(50), has_next),
-        "_embedded": {"contacts": page_items.iter().map(|c| contact_json(&host, inner.cfg.account_id, &inner.crm, c, with_leads)).collect::<Vec<_>>()},
-    }))
+    hal_page(&host, "/api/v4/contacts", "contacts", &found, &q, |c| {
+        contact_json(&host, inner.cfg.account_id, &inner.crm, c, with_leads)
+    })
 }
 
 pub(crate) async fn add_contacts(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -1027,20 +1044,9 @@ pub(crate) async fn list_leads(State(s): State<Shared>, headers: HeaderMap, Quer
         _ if q.order_id.as_deref() == Some("desc") => found.reverse(),
         _ => {}
     }
-    let (page_items, page, has_next) = match page_of(&found, &q, 250) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    if page_items.is_empty() {
-        return no_content();
-    }
     let with_contacts = q.with.as_deref().is_some_and(|w| w.split(',').any(|x| x == "contacts"));
     let account_id = inner.cfg.account_id;
-    hal(json!({
-        "_page": page,
-        "_links": links(&host, "/api/v4/leads", page, q.limit.unwrap_or(50), has_next),
-        "_embedded": {"leads": page_items.iter().map(|l| lead_json(&host, account_id, l, with_contacts)).collect::<Vec<_>>()},
-    }))
+    hal_page(&host, "/api/v4/leads", "leads", &found, &q, |l| lead_json(&host, account_id, l, with_contacts))
 }
 
 /// `POST /api/v4/leads/complex` (docs/amocrm-api.md §8.4): ≤ 50 leads, each with at most one contact (new, or an
@@ -1261,16 +1267,5 @@ pub(crate) async fn list_notes_for_lead(
     }
     let host = inner.cfg.account_host();
     let notes: Vec<SimNote> = inner.crm.notes.iter().filter(|n| n.entity_id == id).cloned().collect();
-    let (page_items, page, has_next) = match page_of(&notes, &q, 250) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    if page_items.is_empty() {
-        return no_content();
-    }
-    hal(json!({
-        "_page": page,
-        "_links": links(&host, &format!("/api/v4/leads/{id}/notes"), page, q.limit.unwrap_or(50), has_next),
-        "_embedded": {"notes": page_items.iter().map(|n| note_json(&host, n, None)).collect::<Vec<_>>()},
-    }))
+    hal_page(&host, &format!("/api/v4/leads/{id}/notes"), "notes", &notes, &q, |n| note_json(&host, n, None))
 }

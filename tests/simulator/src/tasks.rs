@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::crm::{
-    bad_request, check_created_at, check_user, entity_ref, links, no_content, page_of, parse_array, validation_failed,
-    Crm, ItemErrors, ListQuery,
+    bad_request, check_created_at, check_user, entity_ref, hal_page, no_content, parse_array, validation_failed, Crm,
+    ItemErrors, ListQuery,
 };
 use crate::{api_gate, hal, token_user, Shared};
 
@@ -308,20 +308,9 @@ pub(crate) async fn list_tasks(State(s): State<Shared>, headers: HeaderMap, RawQ
             break;
         }
     }
-    let (page_items, page, has_next) = match page_of(&found, &paging, 250) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if page_items.is_empty() {
-        return no_content();
-    }
     let host = inner.cfg.account_host();
     let account_id = inner.cfg.account_id;
-    hal(json!({
-        "_page": page,
-        "_links": links(&host, "/api/v4/tasks", page, paging.limit.unwrap_or(50), has_next),
-        "_embedded": {"tasks": page_items.iter().map(|t| task_json(&host, account_id, t)).collect::<Vec<_>>()},
-    }))
+    hal_page(&host, "/api/v4/tasks", "tasks", &found, &paging, |t| task_json(&host, account_id, t))
 }
 
 /// `GET /api/v4/tasks/{id}`; 204 when there is none, as the other single-entity reads answer.

@@ -17,8 +17,8 @@ use serde_json::{json, Map, Value};
 
 use crate::companies::{embedded_company, CompanyRef};
 use crate::crm::{
-    check_created_at, check_name, check_price, check_user, digits, embedded_contact, entity_ref, links, no_content,
-    page_of, parse_array, store_parties, validation_failed, ContactRef, Crm, ItemErrors, SimLead,
+    check_created_at, check_name, check_price, check_user, digits, embedded_contact, entity_ref, hal_page, no_content,
+    parse_array, store_parties, validation_failed, ContactRef, Crm, ItemErrors, SimLead,
 };
 use crate::tasks::RawParams;
 use crate::{api_gate, hal, problem_response, random_hex, token_user, Shared, SimPlatform};
@@ -412,20 +412,9 @@ pub(crate) async fn list_unsorted(State(s): State<Shared>, headers: HeaderMap, R
             found.reverse();
         }
     }
-    let (page_items, page, has_next) = match page_of(&found, &paging, 250) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if page_items.is_empty() {
-        return no_content();
-    }
     let host = inner.cfg.account_host();
     let account_id = inner.cfg.account_id;
-    hal(json!({
-        "_page": page,
-        "_links": links(&host, "/api/v4/leads/unsorted", page, paging.limit.unwrap_or(50), has_next),
-        "_embedded": {"unsorted": page_items.iter().map(|u| unsorted_json(&host, account_id, u)).collect::<Vec<_>>()},
-    }))
+    hal_page(&host, "/api/v4/leads/unsorted", "unsorted", &found, &paging, |u| unsorted_json(&host, account_id, u))
 }
 
 /// `GET /api/v4/leads/unsorted/{uid}`; 204 when there is none, as the other single reads answer.
