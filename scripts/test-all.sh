@@ -56,7 +56,10 @@ run_cargo_tier() {
   grep -E '^(test result:|test .* FAILED|failures:|---- )' "$log" | tail -n 40
   # With --nocapture a failure has no "---- name stdout" section: show each panic and the test
   # it belongs to (the last `test NAME ...` line before it), so a cold run's failure is named.
-  awk '/^test [^ ]+ \.\.\. /{t=$2} /panicked at/{print "!! in " t ":"; n=6} n>0{print "   " $0; n--}' "$log" | head -n 60
+  # A test that returns an error prints "Error: …" instead of panicking. with-keyring's own
+  # FAILED lines (the keyring ended mid-run: when, how, what ran) are shown as they are.
+  awk '/^test [^ ]+ \.\.\. /{t=$2} /panicked at|^Error: /{print "!! in " t ":"; n=6} n>0{print "   " $0; n--}' "$log" | head -n 60
+  grep -E '^with-keyring: (FAILED|the )' "$log" | head -n 10
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=1; echo "!! $name failed before reporting test results; last lines of $log:"; tail -n 40 "$log"
   fi
@@ -179,11 +182,15 @@ run_cargo_tier keychain-locked -- "$KEYRING" --locked env AMO_TEST_KEYCHAIN=lock
 # ---------------------------------------------------------------- e2e (real window)
 step "e2e build"
 cargo test --release -p amo-e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -n 40 "$LOGS/e2e-build.log"; }
+# Each test binary gets its own X server, bus and keyring: whatever one binary's tests leave
+# behind (or take down) cannot fail the next binary's, and each is reported by name.
 # -noreset: Xvfb otherwise resets when its last client leaves (between two tests), and a client
 # connecting during the reset (the next test's tray) is refused.
-run_cargo_tier e2e -- xvfb-run -a -s "-screen 0 1280x800x24 -noreset" "$KEYRING" \
-  env AMO_CONNECT_APP="$ROOT/target/release/amo-connect" TAURI_DRIVER="$TOOLS/bin/tauri-driver" NO_AT_BRIDGE=1 \
-  cargo test --release --no-fail-fast -p amo-e2e --test window --test cli --test leads --test desktop -- --test-threads=1 --nocapture
+for binary in cli desktop leads window; do
+  run_cargo_tier "e2e-$binary" -- xvfb-run -a -s "-screen 0 1280x800x24 -noreset" "$KEYRING" \
+    env AMO_CONNECT_APP="$ROOT/target/release/amo-connect" TAURI_DRIVER="$TOOLS/bin/tauri-driver" NO_AT_BRIDGE=1 \
+    cargo test --release --no-fail-fast -p amo-e2e --test "$binary" -- --test-threads=1 --nocapture
+done
 if [ -f "$AMO_E2E_ARTIFACTS/03-connected.png" ]; then
   echo "    screenshot of the connected panel: $AMO_E2E_ARTIFACTS/03-connected.png"
 fi

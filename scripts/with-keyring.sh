@@ -52,15 +52,56 @@ bus_call() {
 }
 owner_pid() { bus_call org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets | awk '{print $NF}'; }
 
+# The daemon runs in the foreground as our child, in a session of its own (setsid): no signal
+# meant for this script's process group or terminal (a hangup, a `kill -- -PGID`) reaches it, and
+# a watcher learns the moment it ends and how. A cold CI run once lost the keyring between two
+# test binaries with nothing said; now the watcher says when, with what status, whether the bus
+# was still there, and what was running (docs/testing-on-linux.md §5.4).
+daemon_log=$(mktemp -t amo-keyring.XXXXXX.log)
+finished=$(mktemp -u -t amo-keyring-done.XXXXXX)
 if [ "$mode" = unlocked ]; then
   password=$(head -c 18 /dev/urandom | base64)
-  eval "$(printf '%s' "$password" | gnome-keyring-daemon --unlock --components=secrets)"
   # Tests that lock the keyring mid-run unlock it again with this (a throwaway keyring).
   export AMO_TEST_KEYRING_PASSWORD=$password
-else
-  eval "$(gnome-keyring-daemon --start --components=secrets)"
 fi
-export GNOME_KEYRING_CONTROL
+(
+  if [ "$mode" = unlocked ]; then
+    setsid -w gnome-keyring-daemon --foreground --unlock --components=secrets < <(printf '%s' "$password") >"$daemon_log" 2>&1 &
+  else
+    setsid -w gnome-keyring-daemon --foreground --components=secrets </dev/null >"$daemon_log" 2>&1 &
+  fi
+  daemon=$!
+  rc=0
+  wait "$daemon" || rc=$?
+  [ -e "$finished" ] && exit 0
+  {
+    case $rc in
+      0) how="it quit by itself (a SIGTERM or SIGHUP it caught, or its bus closed)" ;;
+      1[2-9][0-9]) how="killed by signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null))" ;;
+      *) how="exit status $rc" ;;
+    esac
+    echo "with-keyring: FAILED at $(date +%T): the throwaway keyring (pid $daemon) ended while the command ran: $how"
+    if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.GetId >/dev/null 2>&1; then
+      echo "with-keyring: the session bus is still up"
+    else
+      echo "with-keyring: the session bus is gone too"
+    fi
+    echo "with-keyring: the daemon's last output:"; tail -n 20 "$daemon_log" | sed 's/^/    /'
+    echo "with-keyring: processes then:"; ps -eo pid,ppid,pgid,sid,stat,etime,args --sort=pid | grep -v '\[' | cut -c1-160 | sed 's/^/    /' | tail -n 60
+  } >&2
+) &
+watcher=$!
+# However this script ends, the watcher is told first, then our daemon is stopped.
+stop_keyring() {
+  touch "$finished"
+  local p
+  p=$(owner_pid || true)
+  if [ -n "$p" ] && [ "$p" = "${pid:-}" ]; then kill "$p" 2>/dev/null || true; fi
+  wait "$watcher" 2>/dev/null || true
+  rm -f "$finished" "$daemon_log"
+}
+trap stop_keyring EXIT
+export GNOME_KEYRING_CONTROL=$XDG_RUNTIME_DIR/keyring
 
 pid=""
 for _ in $(seq 100); do
@@ -88,6 +129,7 @@ rc=0
 "$@" || rc=$?
 
 now=$(owner_pid || true)
+touch "$finished"
 if [ "$now" != "$pid" ]; then
   if [ -z "$now" ]; then
     say "FAILED: the throwaway keyring (pid $pid) is gone: nothing owns org.freedesktop.secrets any more"

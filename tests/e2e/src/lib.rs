@@ -51,6 +51,32 @@ pub async fn simulator_with(cfg: SimConfig) -> Result<(Simulator, String)> {
     Ok((sim, redirect_uri))
 }
 
+/// Someone owns `org.freedesktop.secrets` on the tests' bus (scripts/with-keyring.sh's daemon;
+/// if it ended, that script's `FAILED at …` line says when and how).
+pub fn secret_service_is_up() -> Result<()> {
+    let out = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply=literal",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:org.freedesktop.secrets",
+        ])
+        .output()
+        .context("run dbus-send")?;
+    let answer = String::from_utf8_lossy(&out.stdout);
+    if !answer.contains("true") {
+        bail!(
+            "the test keyring is gone: nothing owns org.freedesktop.secrets on the session bus ({}{}); \
+             see with-keyring's FAILED line in this tier's log",
+            answer.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
 /// The environment the app (window or CLI) runs with in a test.
 pub struct AppEnv {
     pub data_dir: tempfile::TempDir,
@@ -58,7 +84,10 @@ pub struct AppEnv {
 }
 
 impl AppEnv {
+    /// Also checks that the test keyring still serves the bus: a test after the keyring ended
+    /// fails saying so, not with whatever the app then reports.
     pub fn new(sim: &Simulator) -> Result<AppEnv> {
+        secret_service_is_up()?;
         Ok(AppEnv { data_dir: tempfile::tempdir()?, server: sim.url() })
     }
 
