@@ -11,8 +11,8 @@
 mod common;
 
 use amo_core::amocrm::wire::{
-    complex_lead_body, contact_body, contact_field, field_errors, lead_field, note_body, task_body, task_field,
-    unsorted_form_body, AmoFieldProblem,
+    company_body, company_field, company_link_body, complex_lead_body, contact_body, contact_field, field_errors,
+    lead_field, lone_contact_field, note_body, task_body, task_field, unsorted_form_body, AmoFieldProblem,
 };
 use amo_core::domain::draft::{
     CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_EMAILS, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
@@ -36,6 +36,8 @@ struct Contact {
     emails: Vec<String>,
     email_types: Vec<u8>,
     responsible_user_id: Option<i64>,
+    company: Option<String>,
+    existing_company_id: Option<i64>,
 }
 
 #[derive(Debug, Arbitrary)]
@@ -105,6 +107,8 @@ impl From<Contact> for ContactDraft {
             email_types: c.email_types.iter().map(|t| EmailType::ALL[usize::from(*t) % EmailType::ALL.len()]).collect(),
             custom_fields: Vec::new(),
             responsible_user_id: c.responsible_user_id,
+            company: c.company.map(|name| CompanyDraft { name, custom_fields: Vec::new() }),
+            existing_company_id: c.existing_company_id,
         }
     }
 }
@@ -158,7 +162,8 @@ fuzz_target!(|input: Input| {
                     contact_body_says(c, &body, Some(input.created_at));
                     assert_eq!(body["request_id"], json!(input.request_id));
                     paths_map_back_to_contact(c, "", &body);
-                    amocrm_problems(&problems, |p| contact_field(c, "", p));
+                    amocrm_problems(&problems, |p| lone_contact_field(c, p));
+                    lone_contacts_company(c, input.created_at, &input.request_id, &problems);
                 }
                 Draft::Followup(f) => followup(f, input.created_at, &input.request_id, &problems),
             }
@@ -339,6 +344,25 @@ fn followup(f: &FollowupDraft, now: i64, request_id: &str, problems: &[AmoFieldP
         });
     }
     amocrm_problems(problems, |p| task_field("task.", p));
+}
+
+/// A contact entered alone: a picked company wins over a typed one; a typed one's body says
+/// its name, marker and request id, and every path of it (or amoCRM's) is a company field.
+fn lone_contacts_company(c: &ContactDraft, created_at: i64, request_id: &str, problems: &[AmoFieldProblem]) {
+    if c.existing_company_id.is_some() {
+        assert!(c.company.is_none(), "a picked company replaces the typed one");
+    }
+    let Some(company) = &c.company else { return };
+    assert!(!company.name.is_empty() && company.name == company.name.trim(), "{company:?}");
+    assert!(chars(&company.name) <= MAX_NAME);
+    let body = company_body(company, c.responsible_user_id, created_at, Some(request_id));
+    assert_eq!((&body["name"], &body["created_at"], &body["request_id"]), (&json!(company.name), &json!(created_at), &json!(request_id)));
+    paths_map_back(&body, "", &|path, _| {
+        let field = company_field(company, path);
+        assert!(known_field(&field), "{path} → {field}");
+    });
+    amocrm_problems(problems, |p| company_field(company, p));
+    assert_eq!(company_link_body(7)[0]["to_entity_type"], "companies");
 }
 
 /// The contact part of a body says what the draft says.

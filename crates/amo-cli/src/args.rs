@@ -347,6 +347,16 @@ pub enum ContactAction {
         /// id, code or name, `=`, the value.
         #[arg(long = "field", value_name = "ID_OR_CODE_OR_NAME=VALUE")]
         fields: Vec<String>,
+        /// A new company, by name, created and the contact put in it.
+        #[arg(long, conflicts_with = "company_id")]
+        company: Option<String>,
+        /// A custom field of the new company (see `fields --entity companies`), as --field.
+        #[arg(long = "company-field", value_name = "ID_OR_CODE_OR_NAME=VALUE", requires = "company")]
+        company_fields: Vec<String>,
+        /// Put the contact in this existing company (see the lead form's company search, or
+        /// amoCRM).
+        #[arg(long)]
+        company_id: Option<i64>,
         #[command(flatten)]
         wait: WaitArgs,
     },

@@ -90,8 +90,29 @@ fn set_task(t: &mut Option<TaskDraft>, name: &str, value: &str) -> Result<(), Fi
     Ok(())
 }
 
+/// `company NAME` (keeping its typed fields; empty removes it) or `company-id ID`.
+fn set_company(
+    company: &mut Option<CompanyDraft>,
+    existing: &mut Option<i64>,
+    name: &str,
+    value: &str,
+) -> Result<(), FieldCode> {
+    match name {
+        "company" => {
+            let custom_fields = company.take().map(|c| c.custom_fields).unwrap_or_default();
+            *company =
+                Some(CompanyDraft { name: value.to_string(), custom_fields }).filter(|c| !c.name.trim().is_empty())
+        }
+        _ => *existing = id(value)?,
+    }
+    Ok(())
+}
+
 fn set(draft: &mut Draft, name: &str, value: &str) -> Result<(), FieldCode> {
     match draft {
+        Draft::Contact(c) if name == "company" || name == "company-id" => {
+            set_company(&mut c.company, &mut c.existing_company_id, name, value)
+        }
         Draft::Contact(c) => set_contact(c, name, value),
         Draft::Followup(f) => match name {
             "note" => {
@@ -110,12 +131,7 @@ fn set(draft: &mut Draft, name: &str, value: &str) -> Result<(), FieldCode> {
                 "tags" => l.tags = list(value, ','),
                 "note" => l.note = value.to_string(),
                 "contact-id" => l.existing_contact_id = id(value)?,
-                "company" => {
-                    let custom_fields = l.company.take().map(|c| c.custom_fields).unwrap_or_default();
-                    l.company = Some(CompanyDraft { name: value.to_string(), custom_fields })
-                        .filter(|c| !c.name.trim().is_empty())
-                }
-                "company-id" => l.existing_company_id = id(value)?,
+                "company" | "company-id" => set_company(&mut l.company, &mut l.existing_company_id, name, value)?,
                 "task" | "task-due" | "task-type" | "task-responsible" => set_task(&mut l.task, name, value)?,
                 "contact-name" | "phone" | "email" => {
                     set_contact(l.contact.get_or_insert_with(ContactDraft::default), name, value)?

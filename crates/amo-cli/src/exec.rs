@@ -100,7 +100,10 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 print::leads(io.out, &leads, lang)
             }
         }
-        Command::Contact { action: ContactAction::Add { name, phones, emails, responsible, fields, wait } } => {
+        Command::Contact {
+            action:
+                ContactAction::Add { name, phones, emails, responsible, fields, company, company_fields, company_id, wait },
+        } => {
             let (first_name, last_name) = split_name(&name);
             let custom_fields = if fields.is_empty() {
                 Vec::new()
@@ -112,6 +115,8 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 last_name,
                 responsible_user_id: responsible,
                 custom_fields,
+                company: company_draft(app, company, &company_fields).await?,
+                existing_company_id: company_id,
                 ..typed_contact(&phones, &emails)
             };
             let item = app.queue_contact(&draft).map_err(as_flags)?;
@@ -301,17 +306,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
         } else {
             field_entries(app, &fields, Entity::Lead, "--field").await?
         },
-        company: match company {
-            Some(name) => Some(CompanyDraft {
-                name,
-                custom_fields: if company_fields.is_empty() {
-                    Vec::new()
-                } else {
-                    field_entries(app, &company_fields, Entity::Company, "--company-field").await?
-                },
-            }),
-            None => None,
-        },
+        company: company_draft(app, company, &company_fields).await?,
         existing_company_id: company_id,
         task: task_draft(app, task).await?,
         unsorted,
@@ -473,6 +468,17 @@ async fn outbox_run(app: &AmoConnect, io: &mut Io<'_>, until_empty: bool, timeou
 }
 
 use crate::edit::split_name;
+
+/// `--company NAME` with its `--company-field`s, for `lead add` and `contact add`.
+async fn company_draft(app: &AmoConnect, name: Option<String>, fields: &[String]) -> Result<Option<CompanyDraft>> {
+    let Some(name) = name else { return Ok(None) };
+    let custom_fields = if fields.is_empty() {
+        Vec::new()
+    } else {
+        field_entries(app, fields, Entity::Company, "--company-field").await?
+    };
+    Ok(Some(CompanyDraft { name, custom_fields }))
+}
 
 /// Field errors named as the CLI's flags rather than the form's fields.
 fn as_flags(e: Error) -> Error {

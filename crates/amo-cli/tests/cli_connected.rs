@@ -427,3 +427,55 @@ fn lead_add_takes_a_company_and_a_task_and_lead_note_and_lead_task_add_to_an_exi
     let items: serde_json::Value = serde_json::from_str(&r.out).expect("json");
     assert!(items.as_array().expect("list").iter().all(|i| i["state"] == "sent"), "nothing queued: {}", r.out);
 }
+
+#[test]
+fn contact_add_puts_the_contact_in_a_new_or_an_existing_company() {
+    let desk = Desk::connected();
+    let _ = desk.run(&["fields", "--entity", "companies"]); // the account's company fields, cached
+    let r = desk.run(&[
+        "contact",
+        "add",
+        "--name",
+        "Olga Petrova",
+        "--phone",
+        "+7 916 555-01-09",
+        "--company",
+        "Lutik LLC",
+        "--company-field",
+        "WEB=https://lutik.example",
+        "--timeout",
+        "20",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let contact = desk.sim.contacts().into_iter().find(|c| c.first_name == "Olga").expect("contact");
+    assert_eq!(r.out.lines().next(), Some(contact.id.to_string().as_str()), "the contact id first: {}", r.out);
+    let company = desk.sim.companies().into_iter().find(|c| c.name == "Lutik LLC").expect("company");
+    assert_eq!(contact.company_id, Some(company.id), "in its new company");
+    assert!(
+        company.custom_fields_values.iter().any(|f| f["field_id"] == 703_003),
+        "{:?}",
+        company.custom_fields_values
+    );
+
+    let existing = desk.sim.seed_company("Horns and Hooves");
+    let r = desk.run(&["contact", "add", "--name", "Petr", "--company-id", &existing.to_string(), "--timeout", "20"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let petr = desk.sim.contacts().into_iter().find(|c| c.first_name == "Petr").expect("contact");
+    assert_eq!(petr.company_id, Some(existing));
+    assert_eq!(desk.sim.companies().len(), 2, "no company made for a picked one");
+
+    // Refusals name the flag, exit non-zero, queue nothing.
+    let before = desk.sim.stats().api_requests;
+    let r = desk.run(&["contact", "add", "--name", "x", "--company", "A", "--company-id", "5"]);
+    assert_ne!(r.code, 0, "either a new company or an existing one");
+    let r = desk.run(&["contact", "add", "--name", "x", "--company-field", "WEB=https://x.example"]);
+    assert_ne!(r.code, 0, "a company field needs --company");
+    assert!(r.err.contains("--company"), "{}", r.err);
+    let r = desk.run(&["contact", "add", "--name", "x", "--company", "A", "--company-field", "Нет такого=1"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("--company-field"), "{}", r.err);
+    let r = desk.run(&["contact", "add", "--name", "x", "--company-id", "0"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("--company-id"), "{}", r.err);
+    assert_eq!(desk.sim.stats().api_requests, before, "nothing sent");
+}

@@ -372,6 +372,12 @@ impl Reference {
                     Ok(checked) => out.custom_fields = checked,
                     Err(mut e) => errors.append(&mut e),
                 }
+                if let Some(company) = out.company.as_mut().filter(|_| c.existing_company_id.is_none()) {
+                    match self.check_entity_fields(&company.custom_fields, FormEntity::Companies, "company.") {
+                        Ok(checked) => company.custom_fields = checked,
+                        Err(mut e) => errors.append(&mut e),
+                    }
+                }
                 if errors.is_empty() {
                     Ok(Draft::Contact(out))
                 } else {

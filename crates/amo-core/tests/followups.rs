@@ -247,3 +247,98 @@ async fn a_task_amocrm_refuses_needs_attention_on_its_field_and_the_lead_is_not_
     assert_eq!(app.outbox_item(item.id).expect("item").state, OutboxState::Sent);
     assert_eq!((mine(&sim), sim.notes().len(), sim.tasks().len()), (1, 1, 1), "only the task was added");
 }
+
+/// A contact typed alone with a new company: its fields checked and sent, the contact put in it.
+fn contact_with_company(name: &str, company: &str) -> ContactDraft {
+    ContactDraft {
+        first_name: name.into(),
+        phones: vec!["+7 916 555-03-04".into()],
+        company: Some(CompanyDraft {
+            name: company.into(),
+            custom_fields: vec![FieldEntry { field_id: 703_003, value: "https://lutik.example".into(), checked: None }],
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_with_a_new_company_takes_three_requests_and_one_picked_two() {
+    let (_tmp, sim, app) = setup().await;
+    let before = sim.stats().api_requests;
+    let item = app.queue_contact(&contact_with_company("Ольга", "ИП Лютик")).expect("queue");
+    drain(&app).await;
+    let item = app.outbox_item(item.id).expect("item");
+    assert_eq!(item.state, OutboxState::Sent, "{item:?}");
+    assert_eq!(sim.stats().api_requests - before, 3, "the contact, the company, the link");
+    let company = sim.companies().into_iter().find(|c| c.name == "ИП Лютик").expect("company created");
+    let web = company.custom_fields_values.iter().find(|f| f["field_id"] == 703_003).expect("its web site");
+    assert_eq!(web["values"][0]["value"], "https://lutik.example");
+    let contact = sim.contacts().into_iter().find(|c| c.first_name == "Ольга").expect("contact");
+    assert_eq!(contact.company_id, Some(company.id), "the contact is in its company");
+    assert_eq!(item.contact_id, Some(contact.id));
+
+    // An existing company picked: no company made, the contact put in it.
+    let existing = sim.seed_company("Рога и копыта");
+    let before = (sim.stats().api_requests, sim.companies().len());
+    let picked = ContactDraft {
+        first_name: "Пётр".into(),
+        existing_company_id: Some(existing),
+        // Ignored next to a picked company.
+        company: Some(CompanyDraft { name: "не эта".into(), ..Default::default() }),
+        ..Default::default()
+    };
+    app.queue_contact(&picked).expect("queue");
+    drain(&app).await;
+    assert_eq!(sim.stats().api_requests - before.0, 2, "the contact, the link");
+    assert_eq!(sim.companies().len(), before.1, "no company created");
+    let petr = sim.contacts().into_iter().find(|c| c.first_name == "Пётр").expect("contact");
+    assert_eq!(petr.company_id, Some(existing));
+
+    // A company amoCRM does not have: the entry needs attention on it; the contact is there once.
+    let gone = app
+        .queue_contact(&ContactDraft {
+            first_name: "Иван".into(),
+            existing_company_id: Some(999_999),
+            ..Default::default()
+        })
+        .expect("queued");
+    drain(&app).await;
+    let gone = app.outbox_item(gone.id).expect("item");
+    assert_eq!(gone.state, OutboxState::Attention, "{gone:?}");
+    assert_eq!(gone.field_errors.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["existing_company_id"]);
+    assert_eq!(sim.contacts().iter().filter(|c| c.first_name == "Иван").count(), 1);
+
+    // Refused before queueing, each named: a company field without a company name, a bad id.
+    let e = app
+        .queue_contact(&ContactDraft {
+            first_name: "Без".into(),
+            company: Some(CompanyDraft {
+                name: " ".into(),
+                custom_fields: vec![FieldEntry { field_id: 703_003, value: "https://x.example".into(), checked: None }],
+            }),
+            ..Default::default()
+        })
+        .expect_err("refused");
+    let fields: Vec<_> = e.fields().expect("fields").iter().map(|f| (f.field.clone(), f.code)).collect();
+    assert_eq!(fields, vec![("company.name".to_string(), FieldCode::Required)]);
+    let e = app
+        .queue_contact(&ContactDraft {
+            first_name: "Ноль".into(), existing_company_id: Some(0), ..Default::default()
+        })
+        .expect_err("refused");
+    assert_eq!(e.fields().expect("fields")[0].field, "existing_company_id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contacts_company_whose_answers_were_lost_is_made_once_and_linked() {
+    let (_tmp, sim, app) = setup().await;
+    // The contact, the company and the link are each carried out and their answers dropped.
+    sim.set_faults(Faults { drop_after_next: 3, ..Faults::default() });
+    let item = app.queue_contact(&contact_with_company("Вера", "ООО Василёк")).expect("queue");
+    drain(&app).await;
+    assert_eq!(app.outbox_item(item.id).expect("item").state, OutboxState::Sent);
+    let contacts: Vec<_> = sim.contacts().into_iter().filter(|c| c.first_name == "Вера").collect();
+    let companies: Vec<_> = sim.companies().into_iter().filter(|c| c.name == "ООО Василёк").collect();
+    assert_eq!((contacts.len(), companies.len()), (1, 1), "one contact, one company");
+    assert_eq!(contacts[0].company_id, Some(companies[0].id), "linked");
+}

@@ -18,6 +18,7 @@
 mod companies;
 mod crm;
 mod fields;
+mod links;
 mod tasks;
 mod unsorted;
 
@@ -157,6 +158,9 @@ pub struct Stats {
     /// Incoming leads added through `POST /leads/unsorted/forms`.
     #[serde(default)]
     pub unsorted_created: u64,
+    /// Links made or removed through `POST …/{id}/link` and `…/unlink`.
+    #[serde(default)]
+    pub links_changed: u64,
 }
 
 struct CodeEntry {
@@ -529,6 +533,9 @@ fn router(shared: Shared) -> Router {
         .route("/api/v4/leads/{id}", get(crm::get_lead))
         .route("/api/v4/leads/notes", post(crm::add_lead_notes))
         .route("/api/v4/leads/{id}/notes", get(crm::list_notes_for_lead).post(crm::add_notes_for_lead))
+        .route("/api/v4/{entity}/{id}/links", get(links::list))
+        .route("/api/v4/{entity}/{id}/link", post(links::link))
+        .route("/api/v4/{entity}/{id}/unlink", post(links::unlink))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crm::api_layer));
     Router::new()
         .merge(api)

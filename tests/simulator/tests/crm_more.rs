@@ -502,3 +502,62 @@ async fn the_new_writes_pass_the_fault_gate_like_the_others() {
     assert_eq!(api.post("/api/v4/companies", json!([{"name": "A"}])).await.0, 200);
     assert_eq!(api.sim.stats().api_requests, before + 1);
 }
+
+#[tokio::test]
+async fn entity_links_put_a_contact_in_a_company_once_and_refuse_what_does_not_exist() {
+    let api = Api::start(SimPlatform::Amocrm).await;
+    let (_, v) = api.post("/api/v4/contacts", json!([{"first_name": "Anna"}])).await;
+    let contact = v["_embedded"]["contacts"][0]["id"].as_i64().expect("contact id");
+    let (_, v) = api.post("/api/v4/companies", json!([{"name": "ООО Ромашка"}])).await;
+    let company = v["_embedded"]["companies"][0]["id"].as_i64().expect("company id");
+    assert_eq!(api.get(&format!("/api/v4/contacts/{contact}/links")).await.0, 204, "no links yet: 204");
+
+    let body = json!([{"to_entity_id": company, "to_entity_type": "companies"}]);
+    for _ in 0..2 {
+        // Linking an already linked pair answers the same and changes nothing.
+        let (s, v) = api.post(&format!("/api/v4/contacts/{contact}/link"), body.clone()).await;
+        assert_eq!(s, 200, "{v}");
+        let made = &v["_embedded"]["links"][0];
+        assert_eq!(
+            (made["entity_id"].as_i64(), made["entity_type"].as_str(), made["to_entity_id"].as_i64()),
+            (Some(contact), Some("contacts"), Some(company)),
+            "{v}"
+        );
+        assert_eq!(made["to_entity_type"], "companies");
+    }
+    let (s, v) = api.get(&format!("/api/v4/contacts/{contact}/links")).await;
+    assert_eq!((s, v["_embedded"]["links"].as_array().map(Vec::len)), (200, Some(1)), "{v}");
+    // Both ways: the company lists its contact, and the contact's JSON names its company.
+    let (_, v) = api.get(&format!("/api/v4/companies/{company}/links?filter[to_entity_type]=contacts")).await;
+    assert_eq!(v["_embedded"]["links"][0]["to_entity_id"].as_i64(), Some(contact), "{v}");
+    let (_, v) = api.get("/api/v4/contacts?query=Anna").await;
+    assert_eq!(v["_embedded"]["contacts"][0]["_embedded"]["companies"][0]["id"].as_i64(), Some(company), "{v}");
+
+    // Refusals: a company that does not exist, a type contacts cannot link, no such contact.
+    let (s, v) = api
+        .post(
+            &format!("/api/v4/contacts/{contact}/link"),
+            json!([{"to_entity_id": 999_999, "to_entity_type": "companies"}, {"to_entity_id": 1, "to_entity_type": "leads"}]),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        errors(&v),
+        vec![err("0", "NotFound", "0.to_entity_id"), err("1", "NotSupportedChoice", "1.to_entity_type")]
+    );
+    let (s, v) = api.post("/api/v4/contacts/999999/link", body.clone()).await;
+    assert_eq!((s, v["status"].as_i64()), (404, Some(404)), "{v}");
+
+    // Unlinked: 204 with no body, and the list is empty again.
+    let r = api
+        .http
+        .post(format!("{}/api/v4/contacts/{contact}/unlink", api.sim.url()))
+        .bearer_auth(&api.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("unlink");
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(api.get(&format!("/api/v4/contacts/{contact}/links")).await.0, 204);
+    assert_eq!(api.sim.contacts()[0].company_id, None);
+}

@@ -2,6 +2,7 @@ import { fireEvent, render, waitFor } from '@testing-library/svelte';
 import { clearMocks } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import LeadForm from '../components/LeadForm.svelte';
+import ContactForm from '../components/ContactForm.svelte';
 import History from '../components/History.svelte';
 import OutboxBanner from '../components/OutboxBanner.svelte';
 import type { OutboxItem } from '../lib/bindings/OutboxItem';
@@ -84,7 +85,7 @@ describe('LeadForm', () => {
     expect(argsOf(calls, 'submit_lead')).toEqual({
       draft: {
         name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: 7, tags: ['phone', 'vip'],
-        contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], phone_types: ['WORK'], emails: [], email_types: [], custom_fields: [], responsible_user_id: null },
+        contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], phone_types: ['WORK'], emails: [], email_types: [], custom_fields: [], responsible_user_id: null, company: null, existing_company_id: null },
         existing_contact_id: null, note: 'call back', custom_fields: [],
         company: null, existing_company_id: null, task: null, unsorted: false,
       },
@@ -264,6 +265,36 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(calls.filter((c) => c.cmd === 'submit_lead').length).toBe(2));
     expect(argsOf(calls, 'submit_lead', 1)?.draft).toMatchObject({ company: { name: 'Lutik Ltd', custom_fields: [] }, existing_company_id: null });
+    vi.useRealTimers();
+  });
+
+  test('the contact form puts the contact in a company picked from amoCRM, or in a new one typed by name', async () => {
+    i18n.lang = 'en';
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const calls = backend({
+      find_duplicates: () => [],
+      search_companies: ({ query }) => (query.startsWith('Rom') ? [{ id: 77, name: 'Romashka LLC' }] : []),
+      submit_contact: () => queued(9),
+    });
+    const { container } = render(ContactForm, { reference, onSaved: vi.fn() });
+    await input(container, '#c-first', 'Olga');
+    await input(container, '#company-name', 'Rom');
+    await vi.advanceTimersByTimeAsync(400);
+    await waitFor(() => expect(container.querySelector('.company-pick')?.textContent).toBe('Romashka LLC'));
+    await fireEvent.click(container.querySelector('.company-pick') as HTMLButtonElement);
+    expect(container.querySelector('#company-attached')?.textContent).toContain('The contact goes into the company Romashka LLC.');
+    await fireEvent.submit(container.querySelector('#contact-form') as HTMLFormElement);
+    await waitFor(() => expect(names(calls)).toContain('submit_contact'));
+    expect(argsOf(calls, 'submit_contact')?.draft).toMatchObject({ first_name: 'Olga', company: null, existing_company_id: 77 });
+    // Cleared for the next one: a name nobody has is a new company.
+    expect((container.querySelector('#company-name') as HTMLInputElement).value).toBe('');
+    await input(container, '#c-first', 'Petr');
+    await input(container, '#company-name', 'Lutik Ltd');
+    await vi.advanceTimersByTimeAsync(400);
+    await waitFor(() => expect(container.querySelector('#company-new')?.textContent).toBe('A new company “Lutik Ltd” is created and the contact put in it.'));
+    await fireEvent.submit(container.querySelector('#contact-form') as HTMLFormElement);
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'submit_contact').length).toBe(2));
+    expect(argsOf(calls, 'submit_contact', 1)?.draft).toMatchObject({ company: { name: 'Lutik Ltd', custom_fields: [] }, existing_company_id: null });
     vi.useRealTimers();
   });
 

@@ -11,7 +11,7 @@ afterEach(() => clearMocks());
 
 const draft: Draft = {
   kind: 'contact',
-  draft: { first_name: 'Ivan', last_name: '', phones: ['+79121234567'], phone_types: ['MOB'], emails: [], email_types: [], custom_fields: [], responsible_user_id: null },
+  draft: { first_name: 'Ivan', last_name: '', phones: ['+79121234567'], phone_types: ['MOB'], emails: [], email_types: [], custom_fields: [], responsible_user_id: null, company: null, existing_company_id: null },
 };
 
 /** What the Rust side received. */

@@ -440,6 +440,43 @@ impl ApiClient {
         Ok(out)
     }
 
+    /// `POST /api/v4/companies` with one company; its new id (docs/amocrm-api.md §8.6).
+    pub async fn add_company(&self, at: Access, company: &Value) -> Result<i64> {
+        let v = self
+            .post_json(&at.domain, at.token.expose(), "/api/v4/companies", &Value::Array(vec![company.clone()]))
+            .await?;
+        v.pointer("/_embedded/companies/0/id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::unexpected("no company id in the answer"))
+    }
+
+    /// Every company created in second `created_at`, with the user who created each (to find a
+    /// company whose answer was lost, as [`ApiClient::contacts_created_at`] does for contacts).
+    pub async fn companies_created_at(&self, at: Access, created_at: i64) -> Result<Vec<(CompanyMatch, i64)>> {
+        let filter = format!("filter[created_at][from]={created_at}&filter[created_at][to]={created_at}");
+        let mut out = Vec::new();
+        for page in 1..=MAX_RECONCILE_PAGES {
+            let path = format!("/api/v4/companies?page={page}&limit={MAX_PAGE}&{filter}");
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
+            let has_next = v.pointer("/_links/next").is_some();
+            out.extend(embedded::<Value>(v, "companies")?.iter().filter_map(|c| {
+                let m = CompanyMatch { id: c.get("id")?.as_i64()?, name: c.get("name")?.as_str()?.to_string() };
+                Some((m, c.get("created_by").and_then(Value::as_i64).unwrap_or(0)))
+            }));
+            if !has_next {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts a contact in a company: `POST /api/v4/contacts/{id}/link` (amoCRM's entity links,
+    /// docs/amocrm-api.md §8.14). Linking an already linked pair changes nothing.
+    pub async fn link_contact_to_company(&self, at: Access, contact_id: i64, company_id: i64) -> Result<()> {
+        let path = format!("/api/v4/contacts/{contact_id}/link");
+        self.post_json(&at.domain, at.token.expose(), &path, &wire::company_link_body(company_id)).await.map(|_| ())
+    }
+
     /// Companies amoCRM's `query` finds for a name (the company field's suggestions).
     pub async fn search_companies(&self, at: Access, query: &str) -> Result<Vec<CompanyMatch>> {
         let path = format!("/api/v4/companies?limit=20&query={}", urlencode(query));

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::domain::draft::{ContactDraft, LeadDraft};
+use crate::domain::draft::{CompanyDraft, ContactDraft, LeadDraft};
 use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
 use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
 use crate::domain::task::TaskDraft;
@@ -92,20 +92,36 @@ pub fn complex_lead_body(d: &LeadDraft, created_at: i64, request_id: &str) -> Va
     if let Some(id) = d.existing_company_id {
         embedded.insert("companies".into(), json!([{"id": id}]));
     } else if let Some(c) = &d.company {
-        let mut company = json!({"name": c.name, "created_at": created_at});
-        if let Some(id) = d.responsible_user_id {
-            company["responsible_user_id"] = json!(id);
-        }
-        let fields = custom_fields_values(&c.custom_fields);
-        if !fields.is_empty() {
-            company["custom_fields_values"] = Value::Array(fields);
-        }
-        embedded.insert("companies".into(), json!([company]));
+        embedded.insert("companies".into(), json!([company_body(c, d.responsible_user_id, created_at, None)]));
     }
     if !embedded.is_empty() {
         lead["_embedded"] = Value::Object(embedded);
     }
     lead
+}
+
+/// A new company: in a lead's `_embedded.companies`, or alone for `POST /api/v4/companies`
+/// (a contact's company; `request_id` then set). `created_at` is the entry's marker, as for
+/// its lead or contact, so an interrupted send is found again (docs/amocrm-api.md §8.6).
+pub fn company_body(c: &CompanyDraft, responsible: Option<i64>, created_at: i64, request_id: Option<&str>) -> Value {
+    let mut company = json!({"name": c.name, "created_at": created_at});
+    if let Some(id) = responsible {
+        company["responsible_user_id"] = json!(id);
+    }
+    let fields = custom_fields_values(&c.custom_fields);
+    if !fields.is_empty() {
+        company["custom_fields_values"] = Value::Array(fields);
+    }
+    if let Some(r) = request_id {
+        company["request_id"] = json!(r);
+    }
+    company
+}
+
+/// The body of `POST /api/v4/contacts/{id}/link` that puts a contact in a company (amoCRM's
+/// entity links; docs/amocrm-api.md §8.14).
+pub fn company_link_body(company_id: i64) -> Value {
+    json!([{"to_entity_id": company_id, "to_entity_type": "companies"}])
 }
 
 /// The source the app's incoming leads are marked with (`source_name`, the form's name).
@@ -291,6 +307,26 @@ pub fn contact_field(c: &ContactDraft, prefix: &str, path: &str) -> String {
     }
 }
 
+/// Which form field a path of [`company_body`] is: entry N of `custom_fields_values` is the
+/// company's Nth checked field, in the body's order; anything else is its name.
+pub fn company_field(c: &CompanyDraft, path: &str) -> String {
+    path.strip_prefix("custom_fields_values.")
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| c.custom_fields.iter().filter(|e| e.checked.is_some()).nth(i))
+        .map_or_else(|| "company.name".into(), |e| format!("company.{}", field_key(e.field_id)))
+}
+
+/// Which field of a contact entered alone a path is: its own ([`contact_field`]), or its
+/// company's, already named `company.…` / `existing_company_id` by the worker.
+pub fn lone_contact_field(c: &ContactDraft, path: &str) -> String {
+    if path.starts_with("company.") || path == "existing_company_id" {
+        path.into()
+    } else {
+        contact_field(c, "", path)
+    }
+}
+
 /// Which form field a path of [`task_body`] is (`prefix` is `task.`).
 pub fn task_field(prefix: &str, path: &str) -> String {
     match path.split('.').next().unwrap_or_default() {
@@ -333,15 +369,9 @@ pub fn lead_field(d: &LeadDraft, path: &str) -> String {
                 None => "contact".into(),
             },
             None if path.starts_with("_embedded.tags") => "tags".into(),
-            None => match (path.strip_prefix("_embedded.companies.0.custom_fields_values."), &d.company) {
-                // Entry N of the company's checked fields, in the body's order.
-                (Some(rest), Some(c)) => rest
-                    .split('.')
-                    .next()
-                    .and_then(|i| i.parse::<usize>().ok())
-                    .and_then(|i| c.custom_fields.iter().filter(|e| e.checked.is_some()).nth(i))
-                    .map_or_else(|| "company.name".into(), |e| format!("company.{}", field_key(e.field_id))),
+            None => match (path.strip_prefix("_embedded.companies.0."), &d.company) {
                 _ if path.starts_with("_embedded.companies.0.id") => "existing_company_id".into(),
+                (Some(rest), Some(c)) => company_field(c, rest),
                 _ if path.starts_with("_embedded.companies") => "company.name".into(),
                 _ => "contact".into(),
             },

@@ -40,6 +40,13 @@ pub struct ContactDraft {
     pub custom_fields: Vec<FieldEntry>,
     #[ts(type = "number | null")]
     pub responsible_user_id: Option<i64>,
+    /// A contact entered alone: a new company to create and put it in (ignored when
+    /// `existing_company_id` is set). Inside a lead the lead's company is used and these two
+    /// are dropped.
+    pub company: Option<CompanyDraft>,
+    /// A contact entered alone: put it in this existing amoCRM company.
+    #[ts(type = "number | null")]
+    pub existing_company_id: Option<i64>,
 }
 
 /// A lead as typed. `price` is the text the user typed, checked here.
@@ -225,6 +232,18 @@ impl ContactDraft {
                 email_types.push(self.email_types.get(i).copied().unwrap_or_default());
             }
         }
+        // A company only for a contact entered alone (a lead has its own).
+        let (company, existing_company_id) = if prefix.is_empty() {
+            if self.existing_company_id.is_some_and(|id| id <= 0) {
+                errors.push(err("existing_company_id", FieldCode::Required));
+            }
+            (
+                CompanyDraft::checked(self.company.as_ref(), self.existing_company_id, &mut errors),
+                self.existing_company_id,
+            )
+        } else {
+            (None, None)
+        };
         // A caller who gave only a number: amoCRM needs a name, so the contact is named by its
         // number (then its e-mail), as telephony integrations do; renamed in amoCRM later.
         if nameless {
@@ -244,10 +263,28 @@ impl ContactDraft {
                 email_types,
                 custom_fields: self.custom_fields.clone(),
                 responsible_user_id: self.responsible_user_id,
+                company,
+                existing_company_id,
             })
         } else {
             Err(errors)
         }
+    }
+}
+
+impl CompanyDraft {
+    /// A new company as typed, trimmed, or none: none when an existing one is picked or no name
+    /// is typed (fields typed without a name are refused: they would be dropped with it).
+    fn checked(c: Option<&CompanyDraft>, existing: Option<i64>, errors: &mut Vec<FieldError>) -> Option<CompanyDraft> {
+        let c = c.filter(|_| existing.is_none())?;
+        let name = c.name.trim().to_string();
+        if too_long(&name, MAX_NAME) {
+            errors.push(FieldError::new("company.name", FieldCode::TooLong));
+        }
+        if name.is_empty() && c.custom_fields.iter().any(|e| !e.value.trim().is_empty()) {
+            errors.push(FieldError::new("company.name", FieldCode::Required));
+        }
+        Some(CompanyDraft { name, custom_fields: c.custom_fields.clone() }).filter(|c| !c.name.is_empty())
     }
 }
 
@@ -282,21 +319,10 @@ impl LeadDraft {
         if too_long(&note, MAX_NOTE) {
             errors.push(FieldError::new("note", FieldCode::TooLong));
         }
-        let company = match (&self.company, self.existing_company_id) {
-            (_, Some(_)) => None,
-            (Some(c), None) => {
-                let name = c.name.trim().to_string();
-                if too_long(&name, MAX_NAME) {
-                    errors.push(FieldError::new("company.name", FieldCode::TooLong));
-                }
-                // Its fields typed without a name would be dropped with it.
-                if name.is_empty() && c.custom_fields.iter().any(|e| !e.value.trim().is_empty()) {
-                    errors.push(FieldError::new("company.name", FieldCode::Required));
-                }
-                Some(CompanyDraft { name, custom_fields: c.custom_fields.clone() }).filter(|c| !c.name.is_empty())
-            }
-            (None, None) => None,
-        };
+        let company = CompanyDraft::checked(self.company.as_ref(), self.existing_company_id, &mut errors);
+        if self.existing_company_id.is_some_and(|id| id <= 0) {
+            errors.push(FieldError::new("existing_company_id", FieldCode::Required));
+        }
         let task = match &self.task {
             Some(t) if !t.is_empty() => t.checked("task.").map_err(|mut e| errors.append(&mut e)).ok(),
             _ => None,

@@ -25,11 +25,11 @@ use super::Outbox;
 use crate::amocrm::wire;
 use crate::clock::{now, now_ms};
 use crate::domain::account::AccountRef;
-use crate::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
+use crate::domain::draft::{CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use crate::domain::task::TaskDraft;
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, EntryError, Error, NetworkProblem, Result, SignInError};
-use crate::store::{Entry, EntryFlag};
+use crate::store::{Entry, EntryFlag, IdColumn};
 
 /// Back-off between attempts: `base · 2^attempts`, capped, each with ±50 % jitter.
 #[derive(Debug, Clone, Copy)]
@@ -156,7 +156,7 @@ impl Outbox {
             Error::Entry(EntryError::Validation(raw)) => {
                 let fields = match &entry.draft {
                     Draft::Lead(d) => wire::remap_fields(&raw, |p| wire::lead_field(d, p)),
-                    Draft::Contact(d) => wire::remap_fields(&raw, |p| wire::contact_field(d, "", p)),
+                    Draft::Contact(d) => wire::remap_fields(&raw, |p| wire::lone_contact_field(d, p)),
                     // Only the task's body is refused field by field here, already named.
                     Draft::Followup(_) => raw,
                 };
@@ -430,15 +430,41 @@ impl Outbox {
         }
     }
 
+    /// The contact, then its company (a new one created, or the one picked), then the link
+    /// between them: at most three requests (docs/amocrm-api.md §8.14).
     async fn send_contact(&self, entry: &Entry, d: &ContactDraft) -> Result<()> {
-        if entry.contact_id.is_some() {
-            return Ok(());
-        }
+        let contact_id = match entry.contact_id {
+            Some(id) => id,
+            None => self.create_contact(entry, d).await?,
+        };
+        let company_id = match (d.existing_company_id, &d.company) {
+            (Some(id), _) => id,
+            (None, Some(c)) => self.create_company(entry, c, d.responsible_user_id).await?,
+            (None, None) => return Ok(()),
+        };
+        // Linking twice changes nothing, so an interrupted link is simply sent again.
+        let api = self.ctx.amo.api();
+        let api = &api;
+        let send = |a: Access| async move {
+            self.check_bound(entry, Some(&a))?;
+            api.link_contact_to_company(a, contact_id, company_id).await
+        };
+        self.session.with_token(send).await.map_err(|e| match e {
+            // The company the contact was to join is gone or refused.
+            Error::Entry(EntryError::Validation(raw)) => Error::validation(wire::remap_fields(&raw, |_| {
+                if d.existing_company_id.is_some() { "existing_company_id" } else { "company.name" }.into()
+            })),
+            e => e,
+        })
+    }
+
+    async fn create_contact(&self, entry: &Entry, d: &ContactDraft) -> Result<i64> {
         let store = self.ctx.store.outbox();
         if entry.create_sent {
             if let Some(found) = self.reconcile_contact(entry, d).await? {
                 tracing::info!(id = entry.id, "found in amoCRM after an interrupted send; not sending again");
-                return store.record_created(entry.id, None, Some(found.id), false, self.domain()?.as_deref(), now());
+                store.record_created(entry.id, None, Some(found.id), false, self.domain()?.as_deref(), now())?;
+                return Ok(found.id);
             }
         }
         let body = wire::contact_body(d, Some(entry.marker_at), Some(&entry.request_id));
@@ -450,12 +476,68 @@ impl Outbox {
             api.add_contact(a, body).await
         };
         match self.session.with_token(send).await {
-            Ok(id) => store.record_created(entry.id, None, Some(id), false, self.domain()?.as_deref(), now()),
+            Ok(id) => {
+                store.record_created(entry.id, None, Some(id), false, self.domain()?.as_deref(), now())?;
+                Ok(id)
+            }
             Err(e) => {
                 if never_processed(&e) {
                     store.set_flag(entry.id, EntryFlag::CreateSent, false)?;
                 }
                 Err(e)
+            }
+        }
+    }
+
+    /// A contact's new company, once: one that may have arrived is looked for first (same
+    /// name, made by the connected user in the entry's marker second, not another entry's).
+    async fn create_company(&self, entry: &Entry, c: &CompanyDraft, responsible: Option<i64>) -> Result<i64> {
+        if let Some(id) = entry.company_id {
+            return Ok(id);
+        }
+        let store = self.ctx.store.outbox();
+        let api = self.ctx.amo.api();
+        if entry.company_sent {
+            let made = self.session.with_token(|a| api.companies_created_at(a, entry.marker_at)).await?;
+            let me = self.me().await?;
+            for (found, created_by) in made {
+                if created_by == me
+                    && found.name.trim() == c.name.trim()
+                    && !store.id_claimed(IdColumn::Company, found.id, entry.id)?
+                {
+                    tracing::info!(
+                        id = entry.id,
+                        "company found in amoCRM after an interrupted send; not sending again"
+                    );
+                    store.record_company(entry.id, found.id, now())?;
+                    return Ok(found.id);
+                }
+            }
+        }
+        let body = wire::company_body(c, responsible, entry.marker_at, Some(&entry.request_id));
+        store.set_flag(entry.id, EntryFlag::CompanySent, true)?;
+        let (api, body) = (&api, &body);
+        let send = |a: Access| async move {
+            self.check_bound(entry, Some(&a))?;
+            api.add_company(a, body).await
+        };
+        match self.session.with_token(send).await {
+            Ok(id) => {
+                store.record_company(entry.id, id, now())?;
+                Ok(id)
+            }
+            Err(e) => {
+                if never_processed(&e) {
+                    store.set_flag(entry.id, EntryFlag::CompanySent, false)?;
+                }
+                // The company's own paths, named as the form's company fields before the
+                // entry's mapping sees them (it keeps `company.` names as they are).
+                Err(match e {
+                    Error::Entry(EntryError::Validation(raw)) => {
+                        Error::validation(wire::remap_fields(&raw, |p| wire::company_field(c, p)))
+                    }
+                    e => e,
+                })
             }
         }
     }

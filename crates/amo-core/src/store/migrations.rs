@@ -142,4 +142,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         json   TEXT NOT NULL,
         PRIMARY KEY (domain, entity)
      );",
+    // 10: a contact entered alone may bring a company: `company_sent` says the request that
+    // creates it may have reached amoCRM (reconciled by its marker before sending again),
+    // `company_id` that it is there (then the contact is linked to it).
+    "ALTER TABLE outbox ADD COLUMN company_sent INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE outbox ADD COLUMN company_id INTEGER;",
 ];

@@ -31,6 +31,10 @@ pub struct Entry {
     /// A task request may have reached amoCRM.
     pub task_sent: bool,
     pub task_id: Option<i64>,
+    /// A request creating a contact's company may have reached amoCRM.
+    pub company_sent: bool,
+    /// The company made for a contact entered alone.
+    pub company_id: Option<i64>,
     /// When the user submitted it (Unix seconds): nothing it made in amoCRM is older.
     pub queued_at: i64,
     /// The account it was typed for (`None`: queued before entries recorded one, while no
@@ -88,6 +92,7 @@ pub enum EntryFlag {
     CreateSent,
     NoteSent,
     TaskSent,
+    CompanySent,
 }
 
 /// amoCRM ids an entry records.
@@ -95,10 +100,11 @@ pub enum EntryFlag {
 pub enum IdColumn {
     Lead,
     Contact,
+    Company,
 }
 
 const ENTRY_COLUMNS: &str = "id, draft, kind, marker_at, request_id, attempts, create_sent, note_sent, lead_id, \
-     contact_id, note_id, account_id, account_domain, task_sent, task_id, created_at";
+     contact_id, note_id, account_id, account_domain, task_sent, task_id, created_at, company_sent, company_id";
 const ROW_COLUMNS: &str = "id, draft, kind, state, created_at, updated_at, attempts, next_attempt_ms, last_error, \
      last_error_code, field_errors, lead_id, contact_id, note_id, merged, sent_at, domain, create_sent, purged, \
      account_id, account_domain, task_id, note_sent, task_sent";
@@ -319,6 +325,7 @@ impl OutboxTable<'_> {
             EntryFlag::CreateSent => "UPDATE outbox SET create_sent = ?2 WHERE id = ?1",
             EntryFlag::NoteSent => "UPDATE outbox SET note_sent = ?2 WHERE id = ?1",
             EntryFlag::TaskSent => "UPDATE outbox SET task_sent = ?2 WHERE id = ?1",
+            EntryFlag::CompanySent => "UPDATE outbox SET company_sent = ?2 WHERE id = ?1",
         };
         self.0.conn().execute(sql, params![id, on])?;
         Ok(())
@@ -351,6 +358,14 @@ impl OutboxTable<'_> {
         self.0
             .conn()
             .execute("UPDATE outbox SET task_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, task_id, now])?;
+        Ok(())
+    }
+
+    pub fn record_company(&self, id: i64, company_id: i64, now: i64) -> Result<()> {
+        self.0.conn().execute(
+            "UPDATE outbox SET company_id = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, company_id, now],
+        )?;
         Ok(())
     }
 
@@ -408,6 +423,7 @@ impl OutboxTable<'_> {
             // A follow-up only points at a lead made elsewhere; it never owns one.
             IdColumn::Lead => "SELECT COUNT(*) FROM outbox WHERE lead_id = ?1 AND id != ?2 AND kind != 'followup'",
             IdColumn::Contact => "SELECT COUNT(*) FROM outbox WHERE contact_id = ?1 AND id != ?2",
+            IdColumn::Company => "SELECT COUNT(*) FROM outbox WHERE company_id = ?1 AND id != ?2",
         };
         Ok(self.0.conn().query_row(sql, params![amo_id, except], |r| r.get::<_, i64>(0))? > 0)
     }
@@ -456,6 +472,8 @@ fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
         task_sent: r.get(13)?,
         task_id: r.get(14)?,
         queued_at: r.get(15)?,
+        company_sent: r.get(16)?,
+        company_id: r.get(17)?,
     })
 }
 

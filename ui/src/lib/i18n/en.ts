@@ -145,6 +145,8 @@ export const en = {
   'company.attached': 'The lead goes to the company {name}.',
   'company.detach': 'Another company',
   'company.new': 'A new company “{name}” is created with the lead.',
+  'company.attachedContact': 'The contact goes into the company {name}.',
+  'company.newContact': 'A new company “{name}” is created and the contact put in it.',
   'task.text': 'Task',
   'task.textHint': 'e.g. Call back',
   'task.due': 'Due',

@@ -147,6 +147,8 @@ export const ru: Record<MessageKey, string> = {
   'company.attached': 'Сделка будет в компании {name}.',
   'company.detach': 'Другая компания',
   'company.new': 'Вместе со сделкой будет создана компания «{name}».',
+  'company.attachedContact': 'Контакт будет в компании {name}.',
+  'company.newContact': 'Будет создана новая компания «{name}», контакт будет в ней.',
   'task.text': 'Задача',
   'task.textHint': 'например, Перезвонить',
   'task.due': 'Срок',
