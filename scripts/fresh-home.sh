@@ -12,7 +12,8 @@ export HOME=$base/home XDG_CONFIG_HOME=$base/config XDG_CACHE_HOME=$base/cache \
 mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
 # Nothing of the real session leaks in: its bus, keyring and agent.
-unset DBUS_SESSION_BUS_ADDRESS GNOME_KEYRING_CONTROL SSH_AUTH_SOCK
+# XDG_SESSION_ID: gnome-keyring quits when the login session it belongs to closes.
+unset DBUS_SESSION_BUS_ADDRESS GNOME_KEYRING_CONTROL SSH_AUTH_SOCK XDG_SESSION_ID
 rc=0
 "$@" || rc=$?
 [ "${AMO_KEEP_HOME:-}" = 1 ] || rm -rf "$base"

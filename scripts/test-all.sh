@@ -59,7 +59,7 @@ run_cargo_tier() {
   # A test that returns an error prints "Error: …" instead of panicking. with-keyring's own
   # FAILED lines (the keyring ended mid-run: when, how, what ran) are shown as they are.
   awk '/^test [^ ]+ \.\.\. /{t=$2} /panicked at|^Error: /{print "!! in " t ":"; n=6} n>0{print "   " $0; n--}' "$log" | head -n 60
-  grep -E '^with-keyring: (FAILED|the )' "$log" | head -n 10
+  grep -A 40 -E '^with-keyring: FAILED' "$log" | grep -E '^(with-keyring: |    )' | head -n 50
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=1; echo "!! $name failed before reporting test results; last lines of $log:"; tail -n 40 "$log"
   fi

@@ -59,6 +59,7 @@ owner_pid() { bus_call org.freedesktop.DBus.GetConnectionUnixProcessID string:or
 # was still there, and what was running (docs/testing-on-linux.md §5.4).
 daemon_log=$(mktemp -t amo-keyring.XXXXXX.log)
 finished=$(mktemp -u -t amo-keyring-done.XXXXXX)
+daemon_pid_file=$(mktemp -t amo-keyring-pid.XXXXXX)
 if [ "$mode" = unlocked ]; then
   password=$(head -c 18 /dev/urandom | base64)
   # Tests that lock the keyring mid-run unlock it again with this (a throwaway keyring).
@@ -71,16 +72,18 @@ fi
     setsid -w gnome-keyring-daemon --foreground --components=secrets </dev/null >"$daemon_log" 2>&1 &
   fi
   daemon=$!
+  echo "$daemon" >"$daemon_pid_file"
   rc=0
   wait "$daemon" || rc=$?
   [ -e "$finished" ] && exit 0
   {
     case $rc in
-      0) how="it quit by itself (a SIGTERM or SIGHUP it caught, or its bus closed)" ;;
-      1[2-9][0-9]) how="killed by signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null))" ;;
+      0) how="it quit by itself (a SIGTERM or SIGHUP it caught, its bus closed, or its login session ended)" ;;
+      129 | 1[3-9][0-9] | 2[0-4][0-9] | 25[0-5]) how="killed by signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null))" ;;
+      126 | 127) how="exit status $rc: gnome-keyring-daemon could not be run" ;;
       *) how="exit status $rc" ;;
     esac
-    echo "with-keyring: FAILED at $(date +%T): the throwaway keyring (pid $daemon) ended while the command ran: $how"
+    echo "with-keyring: FAILED at $(date +%T): the throwaway keyring (pid $daemon) ended: $how"
     if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.GetId >/dev/null 2>&1; then
       echo "with-keyring: the session bus is still up"
     else
@@ -95,10 +98,12 @@ watcher=$!
 stop_keyring() {
   touch "$finished"
   local p
-  p=$(owner_pid || true)
-  if [ -n "$p" ] && [ "$p" = "${pid:-}" ]; then kill "$p" 2>/dev/null || true; fi
+  # Our own daemon, whoever owns the name now: left running it would keep the bus, and so
+  # dbus-run-session and this run, alive.
+  p=$(cat "$daemon_pid_file" 2>/dev/null || true)
+  if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
   wait "$watcher" 2>/dev/null || true
-  rm -f "$finished" "$daemon_log"
+  rm -f "$finished" "$daemon_log" "$daemon_pid_file"
 }
 trap stop_keyring EXIT
 export GNOME_KEYRING_CONTROL=$XDG_RUNTIME_DIR/keyring
@@ -108,10 +113,12 @@ for _ in $(seq 100); do
   if [ "$(bus_call org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets)" = "boolean true" ]; then
     pid=$(owner_pid); break
   fi
+  # The daemon already ended (its watcher said how): no use waiting.
+  kill -0 "$watcher" 2>/dev/null || break
   sleep 0.1
 done
 if [ -z "$pid" ]; then
-  say "gnome-keyring-daemon did not take org.freedesktop.secrets within 10 s; not running the tests"
+  say "gnome-keyring-daemon did not take org.freedesktop.secrets (it ended, or not within 10 s); not running the tests"
   exit 1
 fi
 if [ "$mode" = unlocked ]; then

@@ -530,7 +530,17 @@ async fn settle(app: &AmoConnect, id: i64, wait: &WaitArgs, io: &mut Io<'_>) -> 
         return line(io.out, &text(Msg::Queued { id }, io.lang));
     }
     writeln!(io.err, "{}", text(Msg::Sending { id }, io.lang)).map_err(Error::output)?;
-    let item = app.wait_for_entry(id, Duration::from_secs(wait.timeout)).await.map_err(as_flags)?;
+    let item = match app.wait_for_entry(id, Duration::from_secs(wait.timeout)).await {
+        Ok(item) => item,
+        Err(e) => {
+            // A contact whose company was refused is in amoCRM already: say so, so nobody adds
+            // it again.
+            if let Some(amo_id) = app.outbox_item(id).ok().and_then(|i| i.lead_id.or(i.contact_id)) {
+                writeln!(io.err, "{}", text(Msg::PartlyThere { id, amo_id }, io.lang)).map_err(Error::output)?;
+            }
+            return Err(as_flags(e));
+        }
+    };
     // The id alone on the first line, for scripts; then the link.
     match (item.lead_id, item.contact_id) {
         (Some(lead), _) => line(io.out, &lead.to_string())?,

@@ -12,24 +12,57 @@ pub enum Msg<'a> {
     TokenPrompt,
     CodePrompt,
     BrowserFailed,
-    Waiting { secs: u64 },
-    Connected { name: &'a str, domain: &'a str },
-    CleanedUp { n: usize },
+    Waiting {
+        secs: u64,
+    },
+    Connected {
+        name: &'a str,
+        domain: &'a str,
+    },
+    CleanedUp {
+        n: usize,
+    },
     Disconnected,
     NoConnection,
-    KeptForAccount { n: u32 },
-    DiscardedPending { n: u32 },
+    KeptForAccount {
+        n: u32,
+    },
+    DiscardedPending {
+        n: u32,
+    },
     NoLeads,
-    Queued { id: i64 },
-    Sending { id: i64 },
+    Queued {
+        id: i64,
+    },
+    Sending {
+        id: i64,
+    },
     Merged,
-    DueNow { n: usize },
-    Summary { waiting: u32, attention: u32, sent: u32 },
-    ServerOverride { server: &'a str },
-    Discarded { id: i64 },
+    /// An entry stopped after part of it reached amoCRM (the lead or contact is there).
+    PartlyThere {
+        id: i64,
+        amo_id: i64,
+    },
+    DueNow {
+        n: usize,
+    },
+    Summary {
+        waiting: u32,
+        attention: u32,
+        sent: u32,
+    },
+    ServerOverride {
+        server: &'a str,
+    },
+    Discarded {
+        id: i64,
+    },
     NoPipelines,
     OnlyYou,
-    RequiredIn { pipeline: i64, status: i64 },
+    RequiredIn {
+        pipeline: i64,
+        status: i64,
+    },
     NoCustomer,
 }
 
@@ -93,6 +126,16 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
         Msg::Sending { id } => {
             pick(format!("Запись №{id} в очереди, отправляю…"), format!("Entry #{id} queued; sending…"))
         }
+        Msg::PartlyThere { id, amo_id } => pick(
+            format!(
+                "Часть записи уже в amoCRM ({amo_id}). Исправьте остальное: amo-connect outbox edit {id} --field …; \
+                 не добавляйте её заново, иначе будет дубль."
+            ),
+            format!(
+                "Part of it is already in amoCRM ({amo_id}). Fix the rest with amo-connect outbox edit {id} --field …; \
+                 adding it again would make a duplicate."
+            ),
+        ),
         Msg::Merged => pick(
             "amoCRM объединил её с существующей сделкой (контроль дублей).".into(),
             "amoCRM merged it into an existing lead (duplicate control).".into(),

@@ -464,6 +464,17 @@ fn contact_add_puts_the_contact_in_a_new_or_an_existing_company() {
     assert_eq!(petr.company_id, Some(existing));
     assert_eq!(desk.sim.companies().len(), 2, "no company made for a picked one");
 
+    // A company amoCRM does not have: the contact is there, the CLI says so and how to fix the
+    // rest; `outbox edit` puts it in the right company without a second contact.
+    let r = desk.run(&["contact", "add", "--name", "Ivan", "--company-id", "999999", "--timeout", "20"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("--company-id") && r.err.contains("Part of it is already in amoCRM"), "{}", r.err);
+    let entry = r.err.split('#').nth(1).and_then(|t| t.split_whitespace().next()).expect("the entry's number");
+    let r = desk.run(&["outbox", "edit", entry, "--field", &format!("company-id={existing}"), "--timeout", "20"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let ivan: Vec<_> = desk.sim.contacts().into_iter().filter(|c| c.first_name == "Ivan").collect();
+    assert_eq!((ivan.len(), ivan[0].company_id), (1, Some(existing)));
+
     // Refusals name the flag, exit non-zero, queue nothing.
     let before = desk.sim.stats().api_requests;
     let r = desk.run(&["contact", "add", "--name", "x", "--company", "A", "--company-id", "5"]);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use amo_core::domain::draft::{CompanyDraft, ContactDraft, FollowupDraft, LeadDraft};
+use amo_core::domain::draft::{CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::fields::FieldEntry;
 use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::task::TaskDraft;
@@ -307,6 +307,21 @@ async fn a_contact_with_a_new_company_takes_three_requests_and_one_picked_two() 
     assert_eq!(gone.state, OutboxState::Attention, "{gone:?}");
     assert_eq!(gone.field_errors.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["existing_company_id"]);
     assert_eq!(sim.contacts().iter().filter(|c| c.first_name == "Иван").count(), 1);
+    // The contact is in amoCRM: it can no longer change, but its company can be fixed.
+    let Draft::Contact(typed) = gone.draft.clone() else { panic!("a contact") };
+    let renamed =
+        ContactDraft {
+            first_name: "Иван Другой".into(), existing_company_id: Some(existing), ..typed.clone()
+        };
+    let e = app.outbox_update(gone.id, Draft::Contact(renamed)).expect_err("the contact is in amoCRM");
+    assert_eq!(e.code().as_str(), "entry_not_editable");
+    let fixed = ContactDraft { existing_company_id: Some(existing), ..typed };
+    app.outbox_update(gone.id, Draft::Contact(fixed)).expect("only the company changes");
+    drain(&app).await;
+    assert_eq!(app.outbox_item(gone.id).expect("item").state, OutboxState::Sent);
+    let ivan: Vec<_> = sim.contacts().into_iter().filter(|c| c.first_name == "Иван").collect();
+    assert_eq!(ivan.len(), 1, "the contact was not made again");
+    assert_eq!(ivan[0].company_id, Some(existing), "now in the company");
 
     // Refused before queueing, each named: a company field without a company name, a bad id.
     let e = app

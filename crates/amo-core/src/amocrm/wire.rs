@@ -308,8 +308,12 @@ pub fn contact_field(c: &ContactDraft, prefix: &str, path: &str) -> String {
 }
 
 /// Which form field a path of [`company_body`] is: entry N of `custom_fields_values` is the
-/// company's Nth checked field, in the body's order; anything else is its name.
+/// company's Nth checked field, in the body's order; its responsible user is the entry's;
+/// anything else is its name.
 pub fn company_field(c: &CompanyDraft, path: &str) -> String {
+    if path.starts_with("responsible_user_id") {
+        return "responsible_user_id".into();
+    }
     path.strip_prefix("custom_fields_values.")
         .and_then(|rest| rest.split('.').next())
         .and_then(|i| i.parse::<usize>().ok())

@@ -189,6 +189,19 @@ impl Outbox {
             self.wake.notify_one();
             return self.item(id);
         }
+        if current.locked
+            && matches!(current.draft, Draft::Contact(_))
+            && current.state != OutboxState::Sent
+            && without_company(&current.draft) == without_company(&draft)
+        {
+            // The contact may be in amoCRM; only its company, not made yet, changes (a picked
+            // company amoCRM does not have, a refused new one).
+            if !self.ctx.store.outbox().replace_unsent_company(id, &draft, now(), now_ms())? {
+                return Err(not_editable(NotEditable::MayBeInAmocrm));
+            }
+            self.wake.notify_one();
+            return self.item(id);
+        }
         if current.locked || current.state == OutboxState::Sending {
             return Err(not_editable(NotEditable::MayBeInAmocrm));
         }
@@ -345,6 +358,14 @@ fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
         account_domain: r.account.map(|a| a.domain),
         other_account,
         draft: r.draft,
+    }
+}
+
+/// A contact's draft as it would be without its company (to tell a company-only change).
+fn without_company(d: &Draft) -> Draft {
+    match d {
+        Draft::Contact(c) => Draft::Contact(ContactDraft { company: None, existing_company_id: None, ..c.clone() }),
+        other => other.clone(),
     }
 }
 

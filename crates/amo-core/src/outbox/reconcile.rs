@@ -10,8 +10,8 @@
 //! second as the same user (another desk) — then the user decides, the app never guesses.
 
 use super::Outbox;
-use crate::domain::draft::{ContactDraft, LeadDraft};
-use crate::domain::reference::{ContactMatch, LeadSummary};
+use crate::domain::draft::{CompanyDraft, ContactDraft, LeadDraft};
+use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary};
 use crate::error::{EntryError, Result};
 use crate::store::{Entry, IdColumn};
 
@@ -70,6 +70,25 @@ impl Outbox {
                 || d.emails.iter().any(|e| c.emails.iter().any(|x| x.eq_ignore_ascii_case(e)));
             if created_by == me && same && !store.id_claimed(IdColumn::Contact, c.id, entry.id)? {
                 candidates.push(c);
+            }
+        }
+        one_or_none(entry.id, candidates)
+    }
+
+    /// The company this contact entry created, if its create reached amoCRM: made in the
+    /// entry's second by the connected user, with its name, not another entry's.
+    pub(super) async fn reconcile_company(&self, entry: &Entry, c: &CompanyDraft) -> Result<Option<CompanyMatch>> {
+        let api = self.ctx.amo.api();
+        let me = self.me().await?;
+        let found = self.session.with_token(|a| api.companies_created_at(a, entry.marker_at)).await?;
+        let store = self.ctx.store.outbox();
+        let mut candidates = Vec::new();
+        for (found, created_by) in found {
+            if created_by == me
+                && found.name.trim() == c.name.trim()
+                && !store.id_claimed(IdColumn::Company, found.id, entry.id)?
+            {
+                candidates.push(found);
             }
         }
         one_or_none(entry.id, candidates)

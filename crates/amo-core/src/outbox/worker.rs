@@ -29,7 +29,7 @@ use crate::domain::draft::{CompanyDraft, ContactDraft, Draft, FollowupDraft, Lea
 use crate::domain::task::TaskDraft;
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, EntryError, Error, NetworkProblem, Result, SignInError};
-use crate::store::{Entry, EntryFlag, IdColumn};
+use crate::store::{Entry, EntryFlag};
 
 /// Back-off between attempts: `base · 2^attempts`, capped, each with ±50 % jitter.
 #[derive(Debug, Clone, Copy)]
@@ -498,20 +498,10 @@ impl Outbox {
         let store = self.ctx.store.outbox();
         let api = self.ctx.amo.api();
         if entry.company_sent {
-            let made = self.session.with_token(|a| api.companies_created_at(a, entry.marker_at)).await?;
-            let me = self.me().await?;
-            for (found, created_by) in made {
-                if created_by == me
-                    && found.name.trim() == c.name.trim()
-                    && !store.id_claimed(IdColumn::Company, found.id, entry.id)?
-                {
-                    tracing::info!(
-                        id = entry.id,
-                        "company found in amoCRM after an interrupted send; not sending again"
-                    );
-                    store.record_company(entry.id, found.id, now())?;
-                    return Ok(found.id);
-                }
+            if let Some(found) = self.reconcile_company(entry, c).await? {
+                tracing::info!(id = entry.id, "company found in amoCRM after an interrupted send; not sending again");
+                store.record_company(entry.id, found.id, now())?;
+                return Ok(found.id);
             }
         }
         let body = wire::company_body(c, responsible, entry.marker_at, Some(&entry.request_id));

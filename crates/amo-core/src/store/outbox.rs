@@ -237,6 +237,20 @@ impl OutboxTable<'_> {
         Ok(n > 0)
     }
 
+    /// Replaces the draft of a contact entry whose contact may already be in amoCRM when only its
+    /// company changes, and only while no company request may have reached amoCRM and none was
+    /// made for it; queues it again.
+    pub fn replace_unsent_company(&self, id: i64, draft: &Draft, now: i64, now_ms: i64) -> Result<bool> {
+        let n = self.0.conn().execute(
+            "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
+                    last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
+             WHERE id = ?1 AND kind = 'contact' AND state IN ('queued', 'attention')
+                   AND company_sent = 0 AND company_id IS NULL",
+            params![id, draft_json(draft)?, now_ms, now],
+        )?;
+        Ok(n > 0)
+    }
+
     /// Removes an entry that needs attention, or one that waits for another account than
     /// `current` (so it is not being sent); false if it is in another state (or gone).
     pub fn discard(&self, id: i64, current: Option<&AccountRef>) -> Result<bool> {
