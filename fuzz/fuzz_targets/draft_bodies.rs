@@ -12,7 +12,7 @@ mod common;
 
 use amo_core::amocrm::wire::{
     company_body, company_field, company_link_body, complex_lead_body, contact_body, contact_field, field_errors,
-    lead_field, lone_contact_field, note_body, task_body, task_field, unsorted_form_body, AmoFieldProblem,
+    lead_field, note_body, task_body, task_field, unsorted_form_body, AmoFieldProblem,
 };
 use amo_core::domain::draft::{
     CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_EMAILS, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
@@ -162,7 +162,7 @@ fuzz_target!(|input: Input| {
                     contact_body_says(c, &body, Some(input.created_at));
                     assert_eq!(body["request_id"], json!(input.request_id));
                     paths_map_back_to_contact(c, "", &body);
-                    amocrm_problems(&problems, |p| lone_contact_field(c, p));
+                    amocrm_problems(&problems, |p| contact_field(c, "", p));
                     lone_contacts_company(c, input.created_at, &input.request_id, &problems);
                 }
                 Draft::Followup(f) => followup(f, input.created_at, &input.request_id, &problems),
@@ -304,6 +304,8 @@ fn lead(l: &LeadDraft, platform: Platform, created_at: i64, request_id: &str, pr
                 "responsible_user_id" => "responsible_user_id",
                 p if p.starts_with("_embedded.tags") => "tags",
                 p if p.starts_with("_embedded.companies.0.id") => "existing_company_id",
+                // A new company's responsible user is the lead's.
+                p if p.starts_with("_embedded.companies.0.responsible_user_id") => "responsible_user_id",
                 p if p.starts_with("_embedded.companies.0.custom_fields_values") => return,
                 p if p.starts_with("_embedded.companies") => "company.name",
                 _ => return,

@@ -357,3 +357,32 @@ async fn a_contacts_company_whose_answers_were_lost_is_made_once_and_linked() {
     assert_eq!((contacts.len(), companies.len()), (1, 1), "one contact, one company");
     assert_eq!(contacts[0].company_id, Some(companies[0].id), "linked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_field_the_admin_removed_meanwhile_lands_on_that_field_and_its_company_on_its_own() {
+    let (_tmp, sim, app) = setup().await;
+    // The form knew the contact's "Position" and the company's "Web site"; the admin removes both
+    // before the entry is sent.
+    let position = sim.contact_fields().into_iter().find(|f| f.code.as_deref() == Some("POSITION")).expect("position");
+    let c = ContactDraft {
+        first_name: "Анна".into(),
+        custom_fields: vec![FieldEntry { field_id: position.id, value: "Закупщик".into(), checked: None }],
+        ..Default::default()
+    };
+    sim.set_contact_fields(sim.contact_fields().into_iter().filter(|f| f.id != position.id).collect());
+    let item = app.queue_contact(&c).expect("queued: the form's fields are the cached ones");
+    drain(&app).await;
+    let item = app.outbox_item(item.id).expect("item");
+    assert_eq!(item.state, OutboxState::Attention, "{item:?}");
+    let fields: Vec<_> = item.field_errors.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, [format!("custom_fields.{}", position.id)], "on the contact's own field");
+
+    sim.set_company_fields(sim.company_fields().into_iter().filter(|f| f.id != 703_003).collect());
+    let item = app.queue_contact(&contact_with_company("Борис", "ООО Клевер")).expect("queued");
+    drain(&app).await;
+    let item = app.outbox_item(item.id).expect("item");
+    assert_eq!(item.state, OutboxState::Attention, "{item:?}");
+    let fields: Vec<_> = item.field_errors.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["company.custom_fields.703003"], "on the company's field, not the contact's");
+    assert_eq!(sim.contacts().iter().filter(|c| c.first_name == "Борис").count(), 1, "the contact is there once");
+}

@@ -321,16 +321,6 @@ pub fn company_field(c: &CompanyDraft, path: &str) -> String {
         .map_or_else(|| "company.name".into(), |e| format!("company.{}", field_key(e.field_id)))
 }
 
-/// Which field of a contact entered alone a path is: its own ([`contact_field`]), or its
-/// company's, already named `company.…` / `existing_company_id` by the worker.
-pub fn lone_contact_field(c: &ContactDraft, path: &str) -> String {
-    if path.starts_with("company.") || path == "existing_company_id" {
-        path.into()
-    } else {
-        contact_field(c, "", path)
-    }
-}
-
 /// Which form field a path of [`task_body`] is (`prefix` is `task.`).
 pub fn task_field(prefix: &str, path: &str) -> String {
     match path.split('.').next().unwrap_or_default() {

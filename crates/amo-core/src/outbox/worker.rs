@@ -156,9 +156,9 @@ impl Outbox {
             Error::Entry(EntryError::Validation(raw)) => {
                 let fields = match &entry.draft {
                     Draft::Lead(d) => wire::remap_fields(&raw, |p| wire::lead_field(d, p)),
-                    Draft::Contact(d) => wire::remap_fields(&raw, |p| wire::lone_contact_field(d, p)),
-                    // Only the task's body is refused field by field here, already named.
-                    Draft::Followup(_) => raw,
+                    // Each request of a contact entry (the contact, its company, the link)
+                    // names its own fields as it fails; so do a follow-up's.
+                    Draft::Contact(_) | Draft::Followup(_) => raw,
                 };
                 store.record_attention(entry.id, &Error::validation(fields.clone()), &fields, now())?;
                 Ok(Outcome::Attention)
@@ -484,7 +484,12 @@ impl Outbox {
                 if never_processed(&e) {
                     store.set_flag(entry.id, EntryFlag::CreateSent, false)?;
                 }
-                Err(e)
+                Err(match e {
+                    Error::Entry(EntryError::Validation(raw)) => {
+                        Error::validation(wire::remap_fields(&raw, |p| wire::contact_field(d, "", p)))
+                    }
+                    e => e,
+                })
             }
         }
     }
