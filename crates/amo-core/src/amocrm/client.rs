@@ -260,15 +260,29 @@ impl ApiClient {
     /// Every contact created in second `created_at`, with the user who created each (to find a
     /// contact whose answer was lost; docs/amocrm-api.md §8.2 on `filter[created_at]`).
     pub async fn contacts_created_at(&self, at: Access, created_at: i64) -> Result<Vec<(ContactMatch, i64)>> {
+        self.created_in_second(at, "contacts", created_at, wire::contact_match).await
+    }
+
+    /// Every `entity` (`contacts`, `companies`) created in second `created_at`, all pages, each
+    /// as `parse` reads it with the user who created it.
+    async fn created_in_second<T>(
+        &self,
+        at: Access,
+        entity: &str,
+        created_at: i64,
+        parse: impl Fn(&Value) -> Option<T>,
+    ) -> Result<Vec<(T, i64)>> {
         let filter = format!("filter[created_at][from]={created_at}&filter[created_at][to]={created_at}");
         let mut out = Vec::new();
         for page in 1..=MAX_RECONCILE_PAGES {
-            let path = format!("/api/v4/contacts?page={page}&limit={MAX_PAGE}&{filter}");
+            let path = format!("/api/v4/{entity}?page={page}&limit={MAX_PAGE}&{filter}");
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
             let has_next = v.pointer("/_links/next").is_some();
-            out.extend(embedded::<Value>(v, "contacts")?.iter().filter_map(|c| {
-                Some((wire::contact_match(c)?, c.get("created_by").and_then(Value::as_i64).unwrap_or(0)))
-            }));
+            out.extend(
+                embedded::<Value>(v, entity)?
+                    .iter()
+                    .filter_map(|x| Some((parse(x)?, x.get("created_by").and_then(Value::as_i64).unwrap_or(0)))),
+            );
             if !has_next {
                 break;
             }
@@ -453,21 +467,7 @@ impl ApiClient {
     /// Every company created in second `created_at`, with the user who created each (to find a
     /// company whose answer was lost, as [`ApiClient::contacts_created_at`] does for contacts).
     pub async fn companies_created_at(&self, at: Access, created_at: i64) -> Result<Vec<(CompanyMatch, i64)>> {
-        let filter = format!("filter[created_at][from]={created_at}&filter[created_at][to]={created_at}");
-        let mut out = Vec::new();
-        for page in 1..=MAX_RECONCILE_PAGES {
-            let path = format!("/api/v4/companies?page={page}&limit={MAX_PAGE}&{filter}");
-            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
-            let has_next = v.pointer("/_links/next").is_some();
-            out.extend(embedded::<Value>(v, "companies")?.iter().filter_map(|c| {
-                let m = CompanyMatch { id: c.get("id")?.as_i64()?, name: c.get("name")?.as_str()?.to_string() };
-                Some((m, c.get("created_by").and_then(Value::as_i64).unwrap_or(0)))
-            }));
-            if !has_next {
-                break;
-            }
-        }
-        Ok(out)
+        self.created_in_second(at, "companies", created_at, wire::company_match).await
     }
 
     /// Puts a contact in a company: `POST /api/v4/contacts/{id}/link` (amoCRM's entity links,
@@ -481,12 +481,7 @@ impl ApiClient {
     pub async fn search_companies(&self, at: Access, query: &str) -> Result<Vec<CompanyMatch>> {
         let path = format!("/api/v4/companies?limit=20&query={}", urlencode(query));
         let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
-        Ok(embedded::<Value>(v, "companies")?
-            .iter()
-            .filter_map(|c| {
-                Some(CompanyMatch { id: c.get("id")?.as_i64()?, name: c.get("name")?.as_str()?.to_string() })
-            })
-            .collect())
+        Ok(embedded::<Value>(v, "companies")?.iter().filter_map(wire::company_match).collect())
     }
 
     /// The notes on a lead (to reconcile a note whose answer was lost).

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::domain::draft::{CompanyDraft, ContactDraft, LeadDraft};
 use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
-use crate::domain::reference::{ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
+use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
 use crate::domain::task::TaskDraft;
 use crate::error::{shown, FieldCode, FieldError};
 
@@ -305,6 +305,11 @@ pub fn contact_field(c: &ContactDraft, prefix: &str, path: &str) -> String {
         }
         _ => "form".into(),
     }
+}
+
+/// A company of amoCRM's answer: its id and name.
+pub fn company_match(c: &Value) -> Option<CompanyMatch> {
+    Some(CompanyMatch { id: c.get("id")?.as_i64()?, name: c.get("name")?.as_str()?.to_string() })
 }
 
 /// Which form field a path of [`company_body`] is: entry N of `custom_fields_values` is the

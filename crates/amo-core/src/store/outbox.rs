@@ -215,37 +215,37 @@ impl OutboxTable<'_> {
     /// queues it again. False when the entry is not (or no longer) in that condition — e.g. the
     /// worker took it meanwhile: then the edit is refused rather than silently lost.
     pub fn replace_draft(&self, id: i64, draft: &Draft, now: i64, now_ms: i64) -> Result<bool> {
-        let n = self.0.conn().execute(
-            "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
-                    last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
-             WHERE id = ?1 AND state IN ('queued', 'attention') AND create_sent = 0 AND lead_id IS NULL
-                   AND note_sent = 0 AND note_id IS NULL AND task_sent = 0 AND task_id IS NULL",
-            params![id, draft_json(draft)?, now_ms, now],
-        )?;
-        Ok(n > 0)
+        self.requeue_with(
+            id,
+            draft,
+            now,
+            now_ms,
+            "create_sent = 0 AND lead_id IS NULL AND note_sent = 0 AND note_id IS NULL AND task_sent = 0 AND task_id IS NULL",
+        )
     }
 
     /// Replaces the draft of an entry whose lead (and note) already reached amoCRM when only its
     /// task changes, and only while no task request may have reached amoCRM; queues it again.
     pub fn replace_unsent_task(&self, id: i64, draft: &Draft, now: i64, now_ms: i64) -> Result<bool> {
-        let n = self.0.conn().execute(
-            "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
-                    last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
-             WHERE id = ?1 AND state IN ('queued', 'attention') AND task_sent = 0 AND task_id IS NULL",
-            params![id, draft_json(draft)?, now_ms, now],
-        )?;
-        Ok(n > 0)
+        self.requeue_with(id, draft, now, now_ms, "task_sent = 0 AND task_id IS NULL")
     }
 
     /// Replaces the draft of a contact entry whose contact may already be in amoCRM when only its
     /// company changes, and only while no company request may have reached amoCRM and none was
     /// made for it; queues it again.
     pub fn replace_unsent_company(&self, id: i64, draft: &Draft, now: i64, now_ms: i64) -> Result<bool> {
+        self.requeue_with(id, draft, now, now_ms, "kind = 'contact' AND company_sent = 0 AND company_id IS NULL")
+    }
+
+    /// The draft replaced and the entry queued again, its failure cleared, if it is queued or
+    /// needs attention and `guard` (a fixed SQL condition of the caller's) holds.
+    fn requeue_with(&self, id: i64, draft: &Draft, now: i64, now_ms: i64, guard: &str) -> Result<bool> {
         let n = self.0.conn().execute(
-            "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
-                    last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
-             WHERE id = ?1 AND kind = 'contact' AND state IN ('queued', 'attention')
-                   AND company_sent = 0 AND company_id IS NULL",
+            &format!(
+                "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
+                        last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
+                 WHERE id = ?1 AND state IN ('queued', 'attention') AND {guard}"
+            ),
             params![id, draft_json(draft)?, now_ms, now],
         )?;
         Ok(n > 0)
