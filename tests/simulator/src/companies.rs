@@ -10,11 +10,11 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::crm::{
-    check_created_at, check_name, check_user, digits, entity_ref, hal_page, no_content, parse_array, phone_tail,
-    validation_failed, value_texts, Crm, ItemErrors, ListQuery,
-};
-use crate::{api_gate, hal, token_user, Shared};
+use crate::crm::Crm;
+use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
+use crate::problem::{check_created_at, check_name, check_user, parse_array, validation_failed, ItemErrors};
+use crate::search::{digits, phone_tail, value_texts};
+use crate::{api_gate, token_user, Shared};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SimCompany {

@@ -2,51 +2,21 @@
 //! docs/amocrm-api.md §7–8 describes them — HAL collections, 204 on an empty list, the plain-array
 //! answer of `/leads/complex` with `request_id` and `merged`, and 400 problem+json
 //! `validation-errors` tied to each item's `request_id` (docs/amocrm-api.md §7.4).
-//!
-//! Also the gate every `/api/v4/*` request passes first (rate window, 429, the 403 HTML ban after
-//! repeated 429s, injected faults) — see [`api_layer`].
 
-use std::time::{Duration, Instant};
-
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::{api_gate, hal, now, problem_response, token_user, Shared};
-
-/// Faults a test can switch on (also `POST /_sim/faults` with this JSON). They apply to
-/// `/api/v4/*` only; the token endpoint stays healthy unless the whole simulator is down.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub struct Faults {
-    /// The next this many API requests answer 5xx (502, 503, 500 in turn) without doing anything.
-    pub fail_next: u32,
-    /// The next this many API *writes* are carried out, then the connection is dropped without
-    /// an answer — the client cannot know the lead exists.
-    pub drop_after_next: u32,
-    /// Every API answer is held back this long (after the work is done).
-    pub delay_ms: u64,
-    /// Each API request fails with a 5xx with this probability (percent).
-    pub fail_percent: u8,
-    /// Each API write is carried out and its answer dropped with this probability (percent).
-    pub drop_after_percent: u8,
-    /// Each API request is refused with 429 with this probability (percent) — another
-    /// integration eating the account's budget. These do not count toward the ban.
-    pub rate_limit_percent: u8,
-    /// The next this many API *writes* are refused with `refuse_status` without doing anything:
-    /// 402 (account not paid, problem+json), 413 (nginx's HTML page for a body too large), or
-    /// another 4xx as problem+json without validation errors.
-    pub refuse_next: u32,
-    pub refuse_status: u16,
-    /// A Salesbot renames every lead right after it is created (`"{name} — бот"`), before the
-    /// client hears back.
-    pub bot_renames: bool,
-}
+use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
+use crate::problem::{
+    bad_request, check_created_at, check_name, check_price, check_user, parse_array, problem_response, request_id,
+    validation_failed, ItemErrors,
+};
+use crate::search::{digits, phone_tail, value_texts};
+use crate::{api_gate, now, token_user, Shared};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SimStatus {
@@ -172,13 +142,6 @@ pub(crate) struct Crm {
     /// The account's time zone (`datetime_settings`): UTC+3, Europe/Moscow, as most amoCRM accounts.
     pub timezone: (&'static str, &'static str, i64),
     next_id: i64,
-    pub faults: Faults,
-    fault_turn: u64,
-    /// Times of recent rate-limit (not injected) 429s; too many → the account is banned.
-    recent_429: Vec<Instant>,
-    pub banned: bool,
-    /// More than this many real 429s within a minute ban the account (docs/amocrm-api.md §9.2).
-    pub ban_after_429s: usize,
 }
 
 impl Crm {
@@ -246,11 +209,6 @@ impl Crm {
             company_fields: crate::fields::company_fields(),
             timezone: ("Europe/Moscow", "+03:00", 3 * 3600),
             next_id: 20_000_000,
-            faults: Faults::default(),
-            fault_turn: 0,
-            recent_429: Vec::new(),
-            banned: false,
-            ban_after_429s: 20,
         }
     }
 
@@ -318,122 +276,7 @@ impl Crm {
     }
 }
 
-pub(crate) fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
-}
-
 // ---------------------------------------------------------------- the gate
-
-const BAN_PAGE: &str = "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
-
-fn ban_page() -> Response {
-    let mut r = (StatusCode::FORBIDDEN, BAN_PAGE).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-    r
-}
-
-fn too_many() -> Response {
-    problem_response(
-        StatusCode::TOO_MANY_REQUESTS,
-        json!({"title": "Too Many Requests", "type": "https://httpstatus.es/429", "status": 429, "detail": "Too many requests per second"}),
-    )
-}
-
-/// An answer whose body fails at once: hyper aborts the connection, so the client sees a
-/// transport error although the work was done.
-fn dropped() -> Response {
-    let stream = futures_util::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "dropped by the simulator",
-        ))
-    });
-    Body::from_stream(stream).into_response()
-}
-
-/// A refusal amoCRM (or its nginx) gives for a request it will never accept as it is.
-fn refusal(status: u16) -> Response {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    match status {
-        413 => (
-            code,
-            [(header::CONTENT_TYPE, "text/html")],
-            "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
-        )
-            .into_response(),
-        402 => problem_response(code, json!({"title": "Payment Required", "status": 402, "detail": "Account is not paid"})),
-        _ => problem_response(code, json!({"title": "Bad Request", "status": status, "detail": "Request is malformed"})),
-    }
-}
-
-/// Runs before and after every `/api/v4/*` handler: counts the request in the one-second window
-/// (the figure tests read as `max_requests_per_second`), answers 429 above the limit and 403 HTML
-/// once banned, and applies the injected faults.
-pub(crate) async fn api_layer(State(s): State<Shared>, req: Request, next: Next) -> Response {
-    let is_write = req.method() != axum::http::Method::GET;
-    let (delay, drop_answer) = {
-        let mut guard = s.lock();
-        let inner = &mut *guard;
-        inner.stats.api_requests += 1;
-        let t = Instant::now();
-        while inner.recent_api.front().is_some_and(|f| t.duration_since(*f) >= Duration::from_secs(1)) {
-            inner.recent_api.pop_front();
-        }
-        inner.recent_api.push_back(t);
-        let in_window = inner.recent_api.len() as u64;
-        inner.stats.max_requests_per_second = inner.stats.max_requests_per_second.max(in_window);
-        if inner.crm.banned {
-            inner.stats.banned_requests += 1;
-            return ban_page();
-        }
-        if inner.recent_api.len() > inner.cfg.rate_limit_per_sec {
-            inner.stats.rate_limited += 1;
-            inner.crm.recent_429.retain(|x| t.duration_since(*x) < Duration::from_secs(60));
-            inner.crm.recent_429.push(t);
-            if inner.crm.recent_429.len() > inner.crm.ban_after_429s {
-                inner.crm.banned = true;
-            }
-            return too_many();
-        }
-        let mut rng = rand::thread_rng();
-        let stats = &mut inner.stats;
-        let crm = &mut inner.crm;
-        let f = &mut crm.faults;
-        if f.fail_next > 0 || (f.fail_percent > 0 && rng.gen_range(0..100) < f.fail_percent) {
-            f.fail_next = f.fail_next.saturating_sub(1);
-            crm.fault_turn += 1;
-            stats.faults_injected += 1;
-            let status = [StatusCode::BAD_GATEWAY, StatusCode::SERVICE_UNAVAILABLE, StatusCode::INTERNAL_SERVER_ERROR]
-                [(crm.fault_turn % 3) as usize];
-            return (status, "<html><body>upstream error</body></html>").into_response();
-        }
-        if f.rate_limit_percent > 0 && rng.gen_range(0..100) < f.rate_limit_percent {
-            stats.rate_limited += 1;
-            stats.faults_injected += 1;
-            return too_many();
-        }
-        if is_write && f.refuse_next > 0 {
-            f.refuse_next -= 1;
-            stats.faults_injected += 1;
-            return refusal(f.refuse_status);
-        }
-        let drop_answer = is_write
-            && (f.drop_after_next > 0 || (f.drop_after_percent > 0 && rng.gen_range(0..100) < f.drop_after_percent));
-        if drop_answer {
-            f.drop_after_next = f.drop_after_next.saturating_sub(1);
-            stats.faults_injected += 1;
-        }
-        (f.delay_ms, drop_answer)
-    };
-    let resp = next.run(req).await;
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    if drop_answer {
-        return dropped();
-    }
-    resp
-}
 
 // ---------------------------------------------------------------- reference data
 
@@ -498,106 +341,6 @@ pub(crate) async fn users(State(s): State<Shared>, headers: HeaderMap) -> Respon
 }
 
 // ---------------------------------------------------------------- validation
-
-pub(crate) struct ItemErrors {
-    pub(crate) request_id: String,
-    pub(crate) errors: Vec<Value>,
-}
-
-impl ItemErrors {
-    pub(crate) fn new(item: &Value, index: usize) -> ItemErrors {
-        ItemErrors { request_id: request_id(item, index), errors: Vec::new() }
-    }
-
-    pub(crate) fn push(&mut self, code: &str, path: &str, detail: &str) {
-        self.errors.push(json!({"code": code, "path": path, "detail": detail}));
-    }
-}
-
-pub(crate) fn validation_failed(items: Vec<ItemErrors>) -> Response {
-    let list: Vec<Value> = items.into_iter().map(|i| json!({"request_id": i.request_id, "errors": i.errors})).collect();
-    problem_response(
-        StatusCode::BAD_REQUEST,
-        json!({"validation-errors": list, "title": "Bad Request", "type": "https://httpstatus.es/400",
-               "status": 400, "detail": "Request validation failed"}),
-    )
-}
-
-pub(crate) fn bad_request(detail: &str) -> Response {
-    problem_response(
-        StatusCode::BAD_REQUEST,
-        json!({"title": "Bad Request", "type": "https://httpstatus.es/400", "status": 400, "detail": detail}),
-    )
-}
-
-pub(crate) fn request_id(item: &Value, index: usize) -> String {
-    match item.get("request_id") {
-        Some(Value::String(s)) => s.clone(),
-        _ => index.to_string(),
-    }
-}
-
-pub(crate) fn check_name(v: &Value, key: &str, prefix: &str, e: &mut ItemErrors) -> String {
-    match v.get(key) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) if s.chars().count() <= 255 => s.clone(),
-        Some(Value::String(_)) => {
-            e.push(
-                "Length",
-                &format!("{prefix}{key}"),
-                "This value is too long. It should have 255 characters or less.",
-            );
-            String::new()
-        }
-        Some(_) => {
-            e.push("InvalidType", &format!("{prefix}{key}"), "This value should be of type string.");
-            String::new()
-        }
-    }
-}
-
-pub(crate) fn check_user(inner_users: &[SimUser], v: &Value, prefix: &str, e: &mut ItemErrors, default: i64) -> i64 {
-    match v.get("responsible_user_id") {
-        None | Some(Value::Null) => default,
-        Some(x) => match x.as_i64() {
-            Some(id) if inner_users.iter().any(|u| u.id == id) => id,
-            _ => {
-                e.push(
-                    "NotSupportedChoice",
-                    &format!("{prefix}responsible_user_id"),
-                    "The value you selected is not a valid choice.",
-                );
-                default
-            }
-        },
-    }
-}
-
-pub(crate) fn check_price(v: &Value, prefix: &str, e: &mut ItemErrors) -> i64 {
-    match v.get("price") {
-        None | Some(Value::Null) => 0,
-        Some(p) => match p.as_i64() {
-            Some(x) if x >= 0 => x,
-            _ => {
-                e.push("InvalidType", &format!("{prefix}price"), "This value should be of type int.");
-                0
-            }
-        },
-    }
-}
-
-pub(crate) fn check_created_at(v: &Value, prefix: &str, e: &mut ItemErrors) -> i64 {
-    match v.get("created_at") {
-        None | Some(Value::Null) => now(),
-        Some(x) => match x.as_i64() {
-            Some(t) if t > 0 => t,
-            _ => {
-                e.push("InvalidType", &format!("{prefix}created_at"), "This value should be of type int.");
-                now()
-            }
-        },
-    }
-}
 
 /// A contact model from a request (docs/amocrm-api.md §8.5), or the errors that stop it. Its
 /// custom fields are checked against the account's contact fields; phones and e-mails (by
@@ -723,23 +466,7 @@ pub(crate) fn store_parties(
     (contact_id, company_id)
 }
 
-// A refusal is an axum Response, returned straight to the client; its size does not matter here.
-#[allow(clippy::result_large_err)]
-pub(crate) fn parse_array(body: &Bytes) -> Result<Vec<Value>, Response> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Array(items)) if !items.is_empty() => Ok(items),
-        Ok(Value::Array(_)) => Err(bad_request("Request body is empty")),
-        Ok(_) => Err(bad_request("Request body must be an array")),
-        Err(_) => Err(bad_request("Request body is not valid JSON")),
-    }
-}
-
 // ---------------------------------------------------------------- contacts
-
-/// `{id, _links.self}` — how amoCRM embeds a related entity.
-pub(crate) fn entity_ref(host: &str, kind: &str, id: i64) -> Value {
-    json!({"id": id, "_links": {"self": {"href": format!("https://{host}/api/v4/{kind}/{id}")}}})
-}
 
 /// A phone or e-mail field as amoCRM returns it, named and numbered as the account's field with
 /// that code (`fields`) has it.
@@ -797,34 +524,6 @@ fn contact_json(host: &str, account_id: i64, crm: &Crm, c: &SimContact, with_lea
     })
 }
 
-#[derive(Deserialize, Default)]
-pub(crate) struct ListQuery {
-    pub(crate) query: Option<String>,
-    pub(crate) page: Option<usize>,
-    pub(crate) limit: Option<usize>,
-    #[serde(rename = "order[created_at]")]
-    pub(crate) order_created_at: Option<String>,
-    #[serde(rename = "order[id]")]
-    pub(crate) order_id: Option<String>,
-    pub(crate) with: Option<String>,
-    /// `filter[created_at][from]` / `[to]`: Unix seconds, both ends included.
-    #[serde(rename = "filter[created_at][from]")]
-    pub(crate) created_from: Option<i64>,
-    #[serde(rename = "filter[created_at][to]")]
-    pub(crate) created_to: Option<i64>,
-}
-
-impl ListQuery {
-    /// Whether `with=` names `what`.
-    pub(crate) fn with(&self, what: &str) -> bool {
-        self.with.as_deref().is_some_and(|w| w.split(',').any(|x| x.trim() == what))
-    }
-
-    pub(crate) fn created_in_range(&self, t: i64) -> bool {
-        self.created_from.is_none_or(|f| t >= f) && self.created_to.is_none_or(|to| t <= to)
-    }
-}
-
 /// amoCRM's `query` is full-text and fuzzy (docs/amocrm-api.md §8.5, §11.8): text matches anywhere in the name or
 /// emails, and a number matches any phone that ends in the same last seven digits — so
 /// `+7 912 123-45-67` also finds `+1 912 123 4567`, and the client must re-check.
@@ -839,78 +538,6 @@ fn contact_matches(c: &SimContact, q: &str) -> bool {
     c.name.to_lowercase().contains(&q)
         || c.emails.iter().any(|m| m.to_lowercase().contains(&q))
         || value_texts(&c.custom_fields_values).any(|t| t.to_lowercase().contains(&q))
-}
-
-/// A query that is mostly digits is a phone number: its last seven digits.
-pub(crate) fn phone_tail(q: &str) -> Option<String> {
-    let qd = digits(q);
-    (qd.len() >= 5 && qd.len() * 2 >= q.chars().filter(|ch| !ch.is_whitespace()).count())
-        .then(|| qd[qd.len().saturating_sub(7)..].to_string())
-}
-
-/// The text of every value in a `custom_fields_values` list (what a full-text `query` searches).
-pub(crate) fn value_texts(values: &[Value]) -> impl Iterator<Item = String> + '_ {
-    values.iter().flat_map(|f| f["values"].as_array().into_iter().flatten()).filter_map(|v| match &v["value"] {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-#[allow(clippy::result_large_err)]
-pub(crate) fn page_of<T: Clone>(items: &[T], q: &ListQuery, max: usize) -> Result<(Vec<T>, usize, bool), Response> {
-    let limit = q.limit.unwrap_or(50);
-    if limit == 0 || limit > max {
-        return Err(bad_request(&format!("limit must be between 1 and {max}")));
-    }
-    let page = q.page.unwrap_or(1).max(1);
-    let start = (page - 1) * limit;
-    let slice: Vec<T> = items.iter().skip(start).take(limit).cloned().collect();
-    Ok((slice, page, start + limit < items.len()))
-}
-
-/// One page of a HAL collection — `_page`, `_links`, `_embedded.<key>` — or 204 when the page
-/// is empty (docs/amocrm-api.md §7.2–7.3); a `limit` over 250 is refused.
-pub(crate) fn hal_page<T: Clone>(
-    host: &str,
-    path: &str,
-    key: &str,
-    items: &[T],
-    q: &ListQuery,
-    to_json: impl Fn(&T) -> Value,
-) -> Response {
-    let (page_items, page, has_next) = match page_of(items, q, 250) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    if page_items.is_empty() {
-        return no_content();
-    }
-    let mut embedded = serde_json::Map::new();
-    embedded.insert(key.into(), page_items.iter().map(to_json).collect());
-    hal(json!({
-        "_page": page,
-        "_links": links(host, path, page, q.limit.unwrap_or(50), has_next),
-        "_embedded": embedded,
-    }))
-}
-
-pub(crate) fn links(host: &str, path: &str, page: usize, limit: usize, has_next: bool) -> Value {
-    let href = |p: usize| json!({"href": format!("https://{host}{path}?page={p}&limit={limit}")});
-    let mut l = serde_json::Map::new();
-    l.insert("self".into(), href(page));
-    if has_next {
-        l.insert("next".into(), href(page + 1));
-    }
-    l.insert("first".into(), href(1));
-    if page > 1 {
-        l.insert("prev".into(), href(page - 1));
-    }
-    Value::Object(l)
-}
-
-pub(crate) fn no_content() -> Response {
-    StatusCode::NO_CONTENT.into_response()
 }
 
 pub(crate) async fn list_contacts(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
@@ -1154,7 +781,7 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
         lead.id = inner.crm.id();
         lead.contact_ids = contact_id.into_iter().collect();
         lead.company_id = company_id;
-        if inner.crm.faults.bot_renames {
+        if inner.gate.faults.bot_renames {
             lead.name = format!("{} — бот", lead.name);
         }
         out.push(

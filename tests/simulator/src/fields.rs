@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{api_gate, hal, Shared};
+use crate::hal::hal;
+use crate::{api_gate, Shared};
 
 /// Longer text values are refused (the amoCRM UI accepts them; the API does not).
 const MAX_TEXT: usize = 256;

@@ -18,24 +18,29 @@
 mod companies;
 mod crm;
 mod fields;
+mod gate;
+mod hal;
 mod links;
+mod problem;
+mod search;
 mod tasks;
 mod unsorted;
 
 pub use companies::SimCompany;
-pub use crm::{Faults, SimContact, SimLead, SimNote, SimPipeline, SimStatus, SimUser};
+pub use crm::{SimContact, SimLead, SimNote, SimPipeline, SimStatus, SimUser};
 pub use fields::SimField;
+pub use gate::Faults;
 pub use tasks::SimTask;
 pub use unsorted::{SimUnsorted, KOMMO_DUPLICATE_TAG};
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -43,6 +48,9 @@ use base64::Engine;
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+use hal::hal;
+use problem::problem_response;
 
 /// Demo values shared by the README's demo command and the tests. Not secrets of anything real.
 pub const DEMO_CLIENT_ID: &str = "5c0e6b5e-6a0e-4c55-9a3e-2b8d6a1e7f10";
@@ -189,7 +197,7 @@ pub(crate) struct Inner {
     /// The token endpoint does its work, then holds the answer back this long (a slow network:
     /// the client is waiting for an answer to a grant amoCRM already carried out).
     token_answer_delay_ms: u64,
-    recent_api: VecDeque<Instant>,
+    gate: gate::Gate,
     crm: crm::Crm,
 }
 
@@ -227,7 +235,7 @@ impl Simulator {
             refresh_tokens: HashMap::new(),
             access_tokens: HashMap::new(),
             token_users: HashMap::new(),
-            recent_api: VecDeque::new(),
+            gate: gate::Gate::new(),
             crm,
         })));
         let (tx, task) = serve(listener, shared.clone());
@@ -339,7 +347,7 @@ impl Simulator {
     }
 
     pub fn set_faults(&self, f: Faults) {
-        self.shared.lock().crm.faults = f;
+        self.shared.lock().gate.faults = f;
     }
 
     /// Whether `/api/v4/users` answers (an admin's token) or refuses with 403 (docs/amocrm-api.md §8.10).
@@ -353,17 +361,17 @@ impl Simulator {
 
     /// Bans the account as amoCRM does after repeated 429s: every API request gets 403 HTML.
     pub fn ban(&self) {
-        self.shared.lock().crm.banned = true;
+        self.shared.lock().gate.banned = true;
     }
 
     /// What support does when asked to lift a ban.
     pub fn unban(&self) {
         let mut inner = self.shared.lock();
-        inner.crm.banned = false;
+        inner.gate.banned = false;
     }
 
     pub fn is_banned(&self) -> bool {
-        self.shared.lock().crm.banned
+        self.shared.lock().gate.banned
     }
 
     /// Adds an existing customer to the account.
@@ -536,7 +544,7 @@ fn router(shared: Shared) -> Router {
         .route("/api/v4/{entity}/{id}/links", get(links::list))
         .route("/api/v4/{entity}/{id}/link", post(links::link))
         .route("/api/v4/{entity}/{id}/unlink", post(links::unlink))
-        .route_layer(axum::middleware::from_fn_with_state(shared.clone(), crm::api_layer));
+        .route_layer(axum::middleware::from_fn_with_state(shared.clone(), gate::api_layer));
     Router::new()
         .merge(api)
         .route("/oauth", get(authorize_page))
@@ -730,12 +738,6 @@ fn oauth_problem(status: StatusCode, hint: &str) -> Response {
     problem_response(status, body)
 }
 
-pub(crate) fn problem_response(status: StatusCode, body: serde_json::Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    r
-}
-
 fn parse_body(headers: &HeaderMap, body: &Bytes) -> Option<HashMap<String, String>> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if ct.starts_with("application/json") {
@@ -880,7 +882,7 @@ fn unauthorized(detail: &str) -> Response {
 
 /// Checks that an API request reached the account's host with a valid bearer token; `Some` is
 /// the 401 to send instead of an answer. (Counting, 429 and faults happen before, in
-/// `crm::api_layer`.)
+/// `gate::api_layer`.)
 pub(crate) fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Response> {
     if !is_account_host(inner, headers) {
         inner.stats.unauthorized += 1;
@@ -917,15 +919,6 @@ pub(crate) fn token_user(inner: &Inner, headers: &HeaderMap) -> i64 {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     inner.token_users.get(token).copied().unwrap_or(inner.cfg.user_id)
-}
-
-pub(crate) fn hal(body: serde_json::Value) -> Response {
-    let mut r = (StatusCode::OK, body.to_string()).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
-    if let Ok(v) = HeaderValue::from_str(&uuid_like()) {
-        r.headers_mut().insert("x-request-id", v);
-    }
-    r
 }
 
 async fn account(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -1032,12 +1025,12 @@ async fn sim_issue_long_lived(State(s): State<Shared>, Query(q): Query<LongLived
 }
 
 async fn sim_faults(State(s): State<Shared>, Json(f): Json<Faults>) -> StatusCode {
-    s.lock().crm.faults = f;
+    s.lock().gate.faults = f;
     StatusCode::NO_CONTENT
 }
 
 async fn sim_unban(State(s): State<Shared>) -> StatusCode {
-    s.lock().crm.banned = false;
+    s.lock().gate.banned = false;
     StatusCode::NO_CONTENT
 }
 

@@ -12,8 +12,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::crm::{hal_page, parse_array, validation_failed, Crm, ItemErrors, ListQuery};
-use crate::{api_gate, hal, problem_response, Shared};
+use crate::crm::Crm;
+use crate::hal::{hal, hal_page, ListQuery};
+use crate::problem::{parse_array, problem_response, validation_failed, ItemErrors};
+use crate::{api_gate, Shared};
 
 /// The linkable types of each main entity (amo-docs, "Общая информация").
 fn allowed(entity: &str) -> &'static [&'static str] {

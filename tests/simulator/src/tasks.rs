@@ -13,11 +13,10 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::crm::{
-    bad_request, check_created_at, check_user, entity_ref, hal_page, no_content, parse_array, validation_failed, Crm,
-    ItemErrors, ListQuery,
-};
-use crate::{api_gate, hal, token_user, Shared};
+use crate::crm::Crm;
+use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
+use crate::problem::{bad_request, check_created_at, check_user, parse_array, validation_failed, ItemErrors};
+use crate::{api_gate, token_user, Shared};
 
 const ENTITY_TYPES: [&str; 4] = ["leads", "contacts", "companies", "customers"];
 

@@ -16,12 +16,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::companies::{embedded_company, CompanyRef};
-use crate::crm::{
-    check_created_at, check_name, check_price, check_user, digits, embedded_contact, entity_ref, hal_page, no_content,
-    parse_array, store_parties, validation_failed, ContactRef, Crm, ItemErrors, SimLead,
+use crate::crm::{embedded_contact, store_parties, ContactRef, Crm, SimLead};
+use crate::hal::{entity_ref, hal, hal_page, no_content};
+use crate::problem::{
+    check_created_at, check_name, check_price, check_user, parse_array, problem_response, validation_failed, ItemErrors,
 };
+use crate::search::digits;
 use crate::tasks::RawParams;
-use crate::{api_gate, hal, problem_response, random_hex, token_user, Shared, SimPlatform};
+use crate::{api_gate, random_hex, token_user, Shared, SimPlatform};
 
 /// The tag Kommo puts on both leads when an incoming lead repeats one still in unsorted.
 pub const KOMMO_DUPLICATE_TAG: &str = "Duplicate";
@@ -341,7 +343,7 @@ pub(crate) async fn add_forms(State(s): State<Shared>, headers: HeaderMap, body:
         lead.contact_ids = contact_id.into_iter().collect();
         lead.company_id = company_id;
         lead.status_id = p.status_id;
-        if inner.crm.faults.bot_renames {
+        if inner.gate.faults.bot_renames {
             lead.name = format!("{} — бот", lead.name);
         }
         if !twins.is_empty() {

@@ -1,0 +1,110 @@
+//! HAL answers and paging, as amoCRM gives them (docs/amocrm-api.md §7.2–7.3):
+//! `application/hal+json` with an `x-request-id`; one page of a collection with `_page`, `_links`
+//! and `_embedded.<key>`, `limit` ≤ 250, 204 when the page is empty; the list query the
+//! collections read ([`ListQuery`]); and `{id, _links.self}`, how amoCRM embeds a related entity.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::problem::bad_request;
+use crate::uuid_like;
+
+pub(crate) fn hal(body: serde_json::Value) -> Response {
+    let mut r = (StatusCode::OK, body.to_string()).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
+    if let Ok(v) = HeaderValue::from_str(&uuid_like()) {
+        r.headers_mut().insert("x-request-id", v);
+    }
+    r
+}
+
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `{id, _links.self}` — how amoCRM embeds a related entity.
+pub(crate) fn entity_ref(host: &str, kind: &str, id: i64) -> Value {
+    json!({"id": id, "_links": {"self": {"href": format!("https://{host}/api/v4/{kind}/{id}")}}})
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ListQuery {
+    pub(crate) query: Option<String>,
+    pub(crate) page: Option<usize>,
+    pub(crate) limit: Option<usize>,
+    #[serde(rename = "order[created_at]")]
+    pub(crate) order_created_at: Option<String>,
+    #[serde(rename = "order[id]")]
+    pub(crate) order_id: Option<String>,
+    pub(crate) with: Option<String>,
+    /// `filter[created_at][from]` / `[to]`: Unix seconds, both ends included.
+    #[serde(rename = "filter[created_at][from]")]
+    pub(crate) created_from: Option<i64>,
+    #[serde(rename = "filter[created_at][to]")]
+    pub(crate) created_to: Option<i64>,
+}
+
+impl ListQuery {
+    /// Whether `with=` names `what`.
+    pub(crate) fn with(&self, what: &str) -> bool {
+        self.with.as_deref().is_some_and(|w| w.split(',').any(|x| x.trim() == what))
+    }
+
+    pub(crate) fn created_in_range(&self, t: i64) -> bool {
+        self.created_from.is_none_or(|f| t >= f) && self.created_to.is_none_or(|to| t <= to)
+    }
+}
+
+#[allow(clippy::result_large_err)]
+pub(crate) fn page_of<T: Clone>(items: &[T], q: &ListQuery, max: usize) -> Result<(Vec<T>, usize, bool), Response> {
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > max {
+        return Err(bad_request(&format!("limit must be between 1 and {max}")));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let start = (page - 1) * limit;
+    let slice: Vec<T> = items.iter().skip(start).take(limit).cloned().collect();
+    Ok((slice, page, start + limit < items.len()))
+}
+
+/// One page of a HAL collection — `_page`, `_links`, `_embedded.<key>` — or 204 when the page
+/// is empty (docs/amocrm-api.md §7.2–7.3); a `limit` over 250 is refused.
+pub(crate) fn hal_page<T: Clone>(
+    host: &str,
+    path: &str,
+    key: &str,
+    items: &[T],
+    q: &ListQuery,
+    to_json: impl Fn(&T) -> Value,
+) -> Response {
+    let (page_items, page, has_next) = match page_of(items, q, 250) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if page_items.is_empty() {
+        return no_content();
+    }
+    let mut embedded = serde_json::Map::new();
+    embedded.insert(key.into(), page_items.iter().map(to_json).collect());
+    hal(json!({
+        "_page": page,
+        "_links": links(host, path, page, q.limit.unwrap_or(50), has_next),
+        "_embedded": embedded,
+    }))
+}
+
+pub(crate) fn links(host: &str, path: &str, page: usize, limit: usize, has_next: bool) -> Value {
+    let href = |p: usize| json!({"href": format!("https://{host}{path}?page={p}&limit={limit}")});
+    let mut l = serde_json::Map::new();
+    l.insert("self".into(), href(page));
+    if has_next {
+        l.insert("next".into(), href(page + 1));
+    }
+    l.insert("first".into(), href(1));
+    if page > 1 {
+        l.insert("prev".into(), href(page - 1));
+    }
+    Value::Object(l)
+}
