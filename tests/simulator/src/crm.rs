@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
+use crate::oauth::{api_gate, token_user};
 use crate::problem::{
     bad_request, check_created_at, check_name, check_price, check_user, parse_array, problem_response, request_id,
     validation_failed, ItemErrors,
 };
 use crate::search::{digits, phone_tail, value_texts};
-use crate::{api_gate, now, token_user, Shared};
+use crate::state::{now, Inner, Shared};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SimStatus {
@@ -425,7 +426,7 @@ pub(crate) fn embedded_contact(crm: &Crm, item: &Value, e: &mut ItemErrors) -> C
 /// Stores what a complex or unsorted add carried: the new contact and company (linked to each
 /// other when both are new, amo-docs `crm_platform/leads-api.md`), and returns their ids.
 pub(crate) fn store_parties(
-    inner: &mut crate::Inner,
+    inner: &mut Inner,
     contact: ContactRef,
     company: crate::companies::CompanyRef,
     me: i64,
@@ -806,7 +807,7 @@ fn note_json(host: &str, n: &SimNote, rid: Option<&str>) -> Value {
     v
 }
 
-fn add_notes_to(inner: &mut crate::Inner, path_id: Option<i64>, body: &Bytes, created_by: i64) -> Response {
+fn add_notes_to(inner: &mut Inner, path_id: Option<i64>, body: &Bytes, created_by: i64) -> Response {
     let items = match parse_array(body) {
         Ok(i) => i,
         Err(r) => return r,

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::hal::hal;
-use crate::{api_gate, Shared};
+use crate::oauth::api_gate;
+use crate::state::Shared;
 
 /// Longer text values are refused (the amoCRM UI accepts them; the API does not).
 const MAX_TEXT: usize = 256;

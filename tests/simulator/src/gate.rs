@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::problem::problem_response;
-use crate::Shared;
+use crate::state::Shared;
 
 /// Faults a test can switch on (also `POST /_sim/faults` with this JSON). They apply to
 /// `/api/v4/*` only; the token endpoint stays healthy unless the whole simulator is down.

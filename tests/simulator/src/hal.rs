@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::problem::bad_request;
-use crate::uuid_like;
+use crate::state::uuid_like;
 
 pub(crate) fn hal(body: serde_json::Value) -> Response {
     let mut r = (StatusCode::OK, body.to_string()).into_response();

@@ -14,8 +14,9 @@ use serde_json::{json, Value};
 
 use crate::crm::Crm;
 use crate::hal::{hal, hal_page, ListQuery};
+use crate::oauth::api_gate;
 use crate::problem::{parse_array, problem_response, validation_failed, ItemErrors};
-use crate::{api_gate, Shared};
+use crate::state::Shared;
 
 /// The linkable types of each main entity (amo-docs, "Общая информация").
 fn allowed(entity: &str) -> &'static [&'static str] {

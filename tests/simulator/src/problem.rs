@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::crm::SimUser;
-use crate::now;
+use crate::state::now;
 
 pub(crate) fn problem_response(status: StatusCode, body: serde_json::Value) -> Response {
     let mut r = (status, body.to_string()).into_response();

@@ -16,14 +16,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::companies::{embedded_company, CompanyRef};
+use crate::config::SimPlatform;
 use crate::crm::{embedded_contact, store_parties, ContactRef, Crm, SimLead};
 use crate::hal::{entity_ref, hal, hal_page, no_content};
+use crate::oauth::{api_gate, token_user};
 use crate::problem::{
     check_created_at, check_name, check_price, check_user, parse_array, problem_response, validation_failed, ItemErrors,
 };
 use crate::search::digits;
+use crate::state::{random_hex, Inner, Shared};
 use crate::tasks::RawParams;
-use crate::{api_gate, random_hex, token_user, Shared, SimPlatform};
 
 /// The tag Kommo puts on both leads when an incoming lead repeats one still in unsorted.
 pub const KOMMO_DUPLICATE_TAG: &str = "Duplicate";
@@ -210,7 +212,7 @@ struct Parsed {
     keys: Vec<(String, String)>,
 }
 
-fn parse_item(inner: &crate::Inner, item: &Value, index: usize) -> Result<Parsed, ItemErrors> {
+fn parse_item(inner: &Inner, item: &Value, index: usize) -> Result<Parsed, ItemErrors> {
     let crm = &inner.crm;
     let mut e = ItemErrors::new(item, index);
     let source_name = required_string(item, "source_name", "source_name", &mut e);
