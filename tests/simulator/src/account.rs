@@ -8,12 +8,22 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::config::SimPlatform;
 use crate::hal::hal;
 use crate::oauth::{api_gate, requested_host, token_user, unauthorized};
-use crate::state::Shared;
+use crate::state::{Crm, Shared};
+
+impl Crm {
+    /// The account's task types as `_embedded.task_types` of `GET /api/v4/account?with=task_types`.
+    pub(crate) fn task_types_json(&self) -> Value {
+        self.task_types
+            .iter()
+            .map(|(id, name, code)| json!({"id": id, "name": name, "color": null, "icon_id": null, "code": code}))
+            .collect()
+    }
+}
 
 pub(crate) async fn account(
     State(s): State<Shared>,

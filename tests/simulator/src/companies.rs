@@ -10,12 +10,11 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::crm::Crm;
 use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{check_created_at, check_name, check_user, parse_array, validation_failed, ItemErrors};
 use crate::search::{digits, phone_tail, value_texts};
-use crate::state::Shared;
+use crate::state::{Crm, Shared};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SimCompany {

@@ -6,8 +6,9 @@
 //!   tokens, the bearer check ([`oauth`]; docs/amocrm-api.md §2–4);
 //! - `GET /api/v4/account` and the current-subdomain lookup ([`account`]; docs/amocrm-api.md
 //!   §6.3, §8.1);
-//! - the CRM endpoints of a lead-entry client (pipelines, users, contacts, leads, complex add,
-//!   notes) in [`crm`], and custom fields ([`fields`]);
+//! - the CRM endpoints of a lead-entry client: pipelines ([`pipelines`]), users ([`users`]),
+//!   contacts ([`contacts`]), leads and the complex add ([`leads`]), notes ([`notes`]), custom
+//!   fields ([`fields`]);
 //! - companies ([`companies`]), tasks ([`tasks`]), incoming (unsorted) form leads
 //!   ([`unsorted`]) and entity links ([`links`]), as amo-docs describes them
 //!   (docs/amocrm-api.md §8.6, §8.8, §8.13, §8.14);
@@ -22,27 +23,35 @@
 mod account;
 mod companies;
 mod config;
+mod contacts;
 mod control;
-mod crm;
 mod fields;
 mod gate;
 mod hal;
+mod leads;
 mod links;
+mod notes;
 mod oauth;
+mod pipelines;
 mod problem;
 mod search;
 mod state;
 mod tasks;
 mod unsorted;
+mod users;
 
 pub use companies::SimCompany;
 pub use config::{Decision, SimConfig, SimPlatform, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI};
-pub use crm::{SimContact, SimLead, SimNote, SimPipeline, SimStatus, SimUser};
+pub use contacts::SimContact;
 pub use fields::SimField;
 pub use gate::Faults;
+pub use leads::SimLead;
+pub use notes::SimNote;
+pub use pipelines::{SimPipeline, SimStatus};
 pub use state::Stats;
 pub use tasks::SimTask;
 pub use unsorted::{SimUnsorted, KOMMO_DUPLICATE_TAG};
+pub use users::SimUser;
 
 use std::net::SocketAddr;
 
@@ -350,12 +359,12 @@ fn serve(
 fn router(shared: Shared) -> Router {
     let api = Router::new()
         .route("/api/v4/account", get(account::account))
-        .route("/api/v4/leads/pipelines", get(crm::pipelines))
+        .route("/api/v4/leads/pipelines", get(pipelines::pipelines))
         .route("/api/v4/leads/custom_fields", get(fields::list_leads))
         .route("/api/v4/contacts/custom_fields", get(fields::list_contacts))
         .route("/api/v4/companies/custom_fields", get(fields::list_companies))
-        .route("/api/v4/users", get(crm::users))
-        .route("/api/v4/contacts", get(crm::list_contacts).post(crm::add_contacts))
+        .route("/api/v4/users", get(users::users))
+        .route("/api/v4/contacts", get(contacts::list_contacts).post(contacts::add_contacts))
         .route("/api/v4/companies", get(companies::list_companies).post(companies::add_companies))
         .route("/api/v4/companies/{id}", get(companies::get_company))
         .route("/api/v4/tasks", get(tasks::list_tasks).post(tasks::add_tasks))
@@ -363,11 +372,11 @@ fn router(shared: Shared) -> Router {
         .route("/api/v4/leads/unsorted", get(unsorted::list_unsorted))
         .route("/api/v4/leads/unsorted/forms", post(unsorted::add_forms))
         .route("/api/v4/leads/unsorted/{uid}", get(unsorted::get_unsorted))
-        .route("/api/v4/leads", get(crm::list_leads))
-        .route("/api/v4/leads/complex", post(crm::add_complex))
-        .route("/api/v4/leads/{id}", get(crm::get_lead))
-        .route("/api/v4/leads/notes", post(crm::add_lead_notes))
-        .route("/api/v4/leads/{id}/notes", get(crm::list_notes_for_lead).post(crm::add_notes_for_lead))
+        .route("/api/v4/leads", get(leads::list_leads))
+        .route("/api/v4/leads/complex", post(leads::add_complex))
+        .route("/api/v4/leads/{id}", get(leads::get_lead))
+        .route("/api/v4/leads/notes", post(notes::add_lead_notes))
+        .route("/api/v4/leads/{id}/notes", get(notes::list_notes_for_lead).post(notes::add_notes_for_lead))
         .route("/api/v4/{entity}/{id}/links", get(links::list))
         .route("/api/v4/{entity}/{id}/link", post(links::link))
         .route("/api/v4/{entity}/{id}/unlink", post(links::unlink))

@@ -12,11 +12,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::crm::Crm;
 use crate::hal::{hal, hal_page, ListQuery};
 use crate::oauth::api_gate;
 use crate::problem::{parse_array, problem_response, validation_failed, ItemErrors};
-use crate::state::Shared;
+use crate::state::{Crm, Shared};
 
 /// The linkable types of each main entity (amo-docs, "Общая информация").
 fn allowed(entity: &str) -> &'static [&'static str] {

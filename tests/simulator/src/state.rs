@@ -1,6 +1,6 @@
 //! The simulator's shared state (not part of amoCRM): what one account holds — its
 //! configuration, the counters tests read, OAuth codes and tokens, the API gate's state and the
-//! CRM store — behind one lock, and the clock and random ids that stamp it.
+//! CRM store of entities ([`Crm`]) — behind one lock, and the clock and random ids that stamp it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,8 +9,13 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::config::SimConfig;
+use crate::contacts::SimContact;
+use crate::gate;
+use crate::leads::SimLead;
+use crate::notes::SimNote;
 use crate::oauth::CodeEntry;
-use crate::{crm, gate};
+use crate::pipelines::{default_pipelines, SimPipeline};
+use crate::users::{default_users, SimUser};
 
 /// Counters a test can read (also at `GET /_sim/stats`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -71,7 +76,69 @@ pub(crate) struct Inner {
     /// the client is waiting for an answer to a grant amoCRM already carried out).
     pub(crate) token_answer_delay_ms: u64,
     pub(crate) gate: gate::Gate,
-    pub(crate) crm: crm::Crm,
+    pub(crate) crm: Crm,
+}
+
+pub(crate) struct Crm {
+    pub pipelines: Vec<SimPipeline>,
+    pub users: Vec<SimUser>,
+    /// Whether the token's user is an admin: `/api/v4/users` is admin-only (docs/amocrm-api.md §8.10).
+    pub users_admin: bool,
+    /// amoCRM's duplicate control for `/leads/complex` (docs/amocrm-api.md §8.4): a lead whose new contact has the
+    /// phone of an existing contact with an open lead is merged into that lead.
+    pub duplicate_control: bool,
+    pub contacts: Vec<SimContact>,
+    pub companies: Vec<crate::companies::SimCompany>,
+    pub leads: Vec<SimLead>,
+    pub notes: Vec<SimNote>,
+    pub tasks: Vec<crate::tasks::SimTask>,
+    pub unsorted: Vec<crate::unsorted::SimUnsorted>,
+    /// The account's "Неразобранное" switch (`is_unsorted_on` of `/api/v4/account`).
+    pub unsorted_on: bool,
+    /// The account's task types, as `GET /api/v4/account?with=task_types` lists them: (id, name, code).
+    pub task_types: Vec<(i64, String, Option<String>)>,
+    pub lead_fields: Vec<crate::fields::SimField>,
+    pub contact_fields: Vec<crate::fields::SimField>,
+    pub company_fields: Vec<crate::fields::SimField>,
+    /// The account's time zone (`datetime_settings`): UTC+3, Europe/Moscow, as most amoCRM accounts.
+    pub timezone: (&'static str, &'static str, i64),
+    next_id: i64,
+}
+
+impl Crm {
+    pub fn new(user_id: i64) -> Crm {
+        Crm {
+            pipelines: default_pipelines(),
+            users: default_users(user_id),
+            users_admin: true,
+            duplicate_control: false,
+            contacts: Vec::new(),
+            companies: Vec::new(),
+            leads: Vec::new(),
+            notes: Vec::new(),
+            tasks: Vec::new(),
+            unsorted: Vec::new(),
+            unsorted_on: true,
+            task_types: vec![
+                (1, "Связаться".into(), Some("FOLLOW_UP".into())),
+                (2, "Встреча".into(), Some("MEETING".into())),
+            ],
+            lead_fields: crate::fields::lead_fields((3_383_152, 33_929_755)),
+            contact_fields: crate::fields::contact_fields(),
+            company_fields: crate::fields::company_fields(),
+            timezone: ("Europe/Moscow", "+03:00", 3 * 3600),
+            next_id: 20_000_000,
+        }
+    }
+
+    pub(crate) fn id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub(crate) fn main_pipeline(&self) -> &SimPipeline {
+        self.pipelines.iter().find(|p| p.is_main).unwrap_or(&self.pipelines[0])
+    }
 }
 
 #[derive(Clone)]
@@ -80,7 +147,7 @@ pub(crate) struct Shared(Arc<Mutex<Inner>>);
 impl Shared {
     /// A fresh account: the seeded CRM, no codes or tokens, the configured admin signed in.
     pub(crate) fn new(cfg: SimConfig) -> Shared {
-        let crm = crm::Crm::new(cfg.user_id);
+        let crm = Crm::new(cfg.user_id);
         let signed_in = cfg.user_id;
         Shared(Arc::new(Mutex::new(Inner {
             signed_in_user: signed_in,

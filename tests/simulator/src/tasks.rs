@@ -13,11 +13,10 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::crm::Crm;
 use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{bad_request, check_created_at, check_user, parse_array, validation_failed, ItemErrors};
-use crate::state::Shared;
+use crate::state::{Crm, Shared};
 
 const ENTITY_TYPES: [&str; 4] = ["leads", "contacts", "companies", "customers"];
 

@@ -17,14 +17,15 @@ use serde_json::{json, Map, Value};
 
 use crate::companies::{embedded_company, CompanyRef};
 use crate::config::SimPlatform;
-use crate::crm::{embedded_contact, store_parties, ContactRef, Crm, SimLead};
+use crate::contacts::{embedded_contact, ContactRef};
 use crate::hal::{entity_ref, hal, hal_page, no_content};
+use crate::leads::{store_parties, SimLead};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{
     check_created_at, check_name, check_price, check_user, parse_array, problem_response, validation_failed, ItemErrors,
 };
 use crate::search::digits;
-use crate::state::{random_hex, Inner, Shared};
+use crate::state::{random_hex, Crm, Inner, Shared};
 use crate::tasks::RawParams;
 
 /// The tag Kommo puts on both leads when an incoming lead repeats one still in unsorted.
