@@ -14,7 +14,7 @@ use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{check_created_at, check_name, check_user, parse_array, validation_failed, ItemErrors};
 use crate::search::{digits, phone_tail, value_texts};
-use crate::state::{Crm, Shared};
+use crate::state::{now, Crm, Shared};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SimCompany {
@@ -28,6 +28,23 @@ pub struct SimCompany {
     /// (phones and e-mails included, as multitext values `{value, enum_id, enum_code}`).
     #[serde(default)]
     pub custom_fields_values: Vec<Value>,
+}
+
+impl Crm {
+    /// Adds a company directly (tests seed existing companies this way; no custom fields).
+    pub(crate) fn seed_company(&mut self, name: &str) -> i64 {
+        let id = self.id();
+        let admin = self.users[0].id;
+        self.companies.push(SimCompany {
+            id,
+            name: name.to_string(),
+            responsible_user_id: admin,
+            created_by: admin,
+            created_at: now(),
+            custom_fields_values: Vec::new(),
+        });
+        id
+    }
 }
 
 /// A company model from a request (amo-docs `companies-api.md`, "Добавление компаний": no field

@@ -12,9 +12,7 @@ use serde_json::{json, Value};
 
 use crate::hal::{entity_ref, hal, hal_page, ListQuery};
 use crate::oauth::{api_gate, token_user};
-use crate::problem::{
-    check_created_at, check_name, check_user, parse_array, request_id, validation_failed, ItemErrors,
-};
+use crate::problem::{check_created_at, check_name, check_user, parse_array, validation_failed, ItemErrors};
 use crate::search::{digits, phone_tail, value_texts};
 use crate::state::{now, Crm, Shared};
 
@@ -259,7 +257,7 @@ pub(crate) async fn add_contacts(State(s): State<Shared>, headers: HeaderMap, bo
     let mut parsed = Vec::new();
     let mut failed = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let mut e = ItemErrors { request_id: request_id(item, i), errors: Vec::new() };
+        let mut e = ItemErrors::new(item, i);
         let c = parse_contact(&inner.crm, item, "", &mut e);
         if e.errors.is_empty() {
             parsed.push((e.request_id, c));

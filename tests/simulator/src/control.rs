@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::config::Decision;
 use crate::gate::Faults;
-use crate::oauth::{new_code, new_long_lived};
+use crate::oauth::{expire_access_tokens, new_code, new_long_lived};
 use crate::state::{Shared, Stats};
 
 pub(crate) async fn sim_stats(State(s): State<Shared>) -> Json<Stats> {
@@ -28,9 +28,7 @@ pub(crate) async fn sim_decision(State(s): State<Shared>, Query(q): Query<Decisi
 }
 
 pub(crate) async fn sim_expire_tokens(State(s): State<Shared>) -> StatusCode {
-    for exp in s.lock().access_tokens.values_mut() {
-        *exp = 0;
-    }
+    expire_access_tokens(&mut s.lock());
     StatusCode::NO_CONTENT
 }
 

@@ -20,6 +20,8 @@ use crate::state::Shared;
 /// Longer text values are refused (the amoCRM UI accepts them; the API does not).
 const MAX_TEXT: usize = 256;
 
+const CHOICE: &str = "The value you selected is not a valid choice.";
+
 #[derive(Debug, Clone)]
 pub struct SimField {
     pub id: i64,
@@ -213,6 +215,16 @@ pub fn check_values(
         .collect()
 }
 
+/// The account's field a `{field_id | field_code, …}` entry names (by id first, then by code).
+pub(crate) fn field_of<'a>(fields: &'a [SimField], cf: &Value) -> Option<&'a SimField> {
+    let by_id = cf.get("field_id").and_then(Value::as_i64).and_then(|id| fields.iter().find(|f| f.id == id));
+    let by_code = cf
+        .get("field_code")
+        .and_then(Value::as_str)
+        .and_then(|c| fields.iter().find(|f| f.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c))));
+    by_id.or(by_code)
+}
+
 /// One `{field_id | field_code, values}` entry at `at` (`…custom_fields_values.N`).
 fn check_entry(
     fields: &[SimField],
@@ -221,13 +233,7 @@ fn check_entry(
     offset_secs: i64,
     push: &mut dyn FnMut(&str, &str, &str),
 ) -> Option<Value> {
-    const CHOICE: &str = "The value you selected is not a valid choice.";
-    let by_id = cf.get("field_id").and_then(Value::as_i64).and_then(|id| fields.iter().find(|f| f.id == id));
-    let by_code = cf
-        .get("field_code")
-        .and_then(Value::as_str)
-        .and_then(|c| fields.iter().find(|f| f.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c))));
-    let Some(f) = by_id.or(by_code) else {
+    let Some(f) = field_of(fields, cf) else {
         // A field of another entity, or none at all (docs/amocrm-api.md §14).
         push("NotSupportedChoice", &format!("{at}.field_id"), CHOICE);
         return None;
@@ -311,7 +317,6 @@ fn check_entry(
 /// `{value, enum_code | enum_id}`; the codes are the field's own (phone: WORK, WORKDD, MOB, FAX,
 /// HOME, OTHER; e-mail: WORK, PRIV, OTHER); neither given → the first (WORK).
 fn multitext_value(f: &SimField, v: &Value, vat: &str, push: &mut dyn FnMut(&str, &str, &str)) -> Option<Value> {
-    const CHOICE: &str = "The value you selected is not a valid choice.";
     if v.get("enum").is_some() {
         // The old `enum` key instead of `enum_code` (docs/amocrm-api.md §14).
         push("FieldNotExpected", &format!("{vat}.enum"), "This field was not expected.");

@@ -1,7 +1,8 @@
 //! HAL answers and paging, as amoCRM gives them (docs/amocrm-api.md §7.2–7.3):
 //! `application/hal+json` with an `x-request-id`; one page of a collection with `_page`, `_links`
 //! and `_embedded.<key>`, `limit` ≤ 250, 204 when the page is empty; the list query the
-//! collections read ([`ListQuery`]); and `{id, _links.self}`, how amoCRM embeds a related entity.
+//! collections read ([`ListQuery`], or [`RawParams`] where a filter takes one value or an array);
+//! and `{id, _links.self}`, how amoCRM embeds a related entity.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -107,4 +108,49 @@ pub(crate) fn links(host: &str, path: &str, page: usize, limit: usize, has_next:
         l.insert("prev".into(), href(page - 1));
     }
     Value::Object(l)
+}
+
+/// A query string as pairs, for parameters that come as one value or as an array.
+pub(crate) struct RawParams(Vec<(String, String)>);
+
+impl RawParams {
+    pub(crate) fn parse(raw: Option<&str>) -> RawParams {
+        RawParams(url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect())
+    }
+
+    /// Every value of `key`, given as `key=`, `key[]=` or `key[N]=`; `None` when it is absent.
+    pub(crate) fn all(&self, key: &str) -> Option<Vec<&str>> {
+        let found: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(k, _)| {
+                k == key
+                    || k.strip_prefix(key)
+                        .and_then(|rest| rest.strip_prefix('['))
+                        .and_then(|rest| rest.strip_suffix(']'))
+                        .is_some_and(|inner| inner.chars().all(|c| c.is_ascii_digit()))
+            })
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!found.is_empty()).then_some(found)
+    }
+
+    pub(crate) fn one(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Integer values of `key`; `Some(empty)` when given but none is a number (matches nothing).
+    pub(crate) fn ints(&self, key: &str) -> Option<Vec<i64>> {
+        self.all(key).map(|v| v.iter().filter_map(|x| x.trim().parse().ok()).collect())
+    }
+
+    /// `page` and `limit` as the other lists read them; `Err` is the 400 for a malformed one.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn paging(&self) -> Result<ListQuery, Response> {
+        let num = |k: &str| match self.one(k) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| bad_request(&format!("{k} must be a number"))),
+        };
+        Ok(ListQuery { page: num("page")?, limit: num("limit")?, ..ListQuery::default() })
+    }
 }

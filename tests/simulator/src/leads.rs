@@ -15,8 +15,7 @@ use crate::contacts::{embedded_contact, ContactRef};
 use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{
-    bad_request, check_created_at, check_name, check_price, check_user, parse_array, request_id, validation_failed,
-    ItemErrors,
+    bad_request, check_created_at, check_name, check_price, check_user, parse_array, validation_failed, ItemErrors,
 };
 use crate::search::digits;
 use crate::state::{now, Crm, Inner, Shared};
@@ -96,6 +95,14 @@ pub(crate) fn lead_json(host: &str, account_id: i64, l: &SimLead, with_contacts:
     })
 }
 
+/// The names in a lead's `_embedded.tags` (`[{name}]`).
+pub(crate) fn tag_names(lead: &Value) -> Vec<String> {
+    lead.pointer("/_embedded/tags")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
 fn lead_matches(l: &SimLead, q: &str) -> bool {
     let q = q.trim().to_lowercase();
     q.is_empty()
@@ -160,7 +167,7 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
     let mut failed = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let crm = &inner.crm;
-        let mut e = ItemErrors { request_id: request_id(item, i), errors: Vec::new() };
+        let mut e = ItemErrors::new(item, i);
         let name = check_name(item, "name", "", &mut e);
         let price = check_price(item, "", &mut e);
         let main = crm.main_pipeline();
@@ -184,11 +191,7 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
         };
         let responsible = check_user(&crm.users, item, "", &mut e, inner.cfg.user_id);
         let created_at = check_created_at(item, "", &mut e);
-        let tags: Vec<String> = item
-            .pointer("/_embedded/tags")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string)).collect())
-            .unwrap_or_default();
+        let tags = tag_names(item);
         let contact = embedded_contact(crm, item, &mut e);
         let company = crate::companies::embedded_company(crm, item, &mut e, responsible);
         let offset = inner.crm.timezone.2;

@@ -58,7 +58,7 @@ use std::net::SocketAddr;
 use axum::routing::{get, post};
 use axum::Router;
 
-use state::{now, Shared};
+use state::Shared;
 
 pub struct Simulator {
     addr: SocketAddr,
@@ -158,9 +158,7 @@ impl Simulator {
 
     /// Makes every issued access token expired (tests of expiry handling).
     pub fn expire_access_tokens(&self) {
-        for exp in self.shared.lock().access_tokens.values_mut() {
-            *exp = 0;
-        }
+        oauth::expire_access_tokens(&mut self.shared.lock());
     }
 
     /// Ages every unused code past its 20 minutes.
@@ -250,19 +248,7 @@ impl Simulator {
 
     /// Adds an existing company to the account (no custom fields); its id.
     pub fn seed_company(&self, name: &str) -> i64 {
-        let mut inner = self.shared.lock();
-        let crm = &mut inner.crm;
-        let id = crm.id();
-        let admin = crm.users[0].id;
-        crm.companies.push(SimCompany {
-            id,
-            name: name.to_string(),
-            responsible_user_id: admin,
-            created_by: admin,
-            created_at: now(),
-            custom_fields_values: Vec::new(),
-        });
-        id
+        self.shared.lock().crm.seed_company(name)
     }
 
     pub fn tasks(&self) -> Vec<SimTask> {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::hal::{hal, hal_page, ListQuery};
 use crate::oauth::api_gate;
-use crate::problem::{parse_array, problem_response, validation_failed, ItemErrors};
+use crate::problem::{not_found, parse_array, validation_failed, ItemErrors};
 use crate::state::{Crm, Shared};
 
 /// The linkable types of each main entity (amo-docs, "Общая информация").
@@ -32,15 +32,6 @@ struct Link {
     to_id: i64,
     to_type: &'static str,
     metadata: Value,
-}
-
-fn exists(crm: &Crm, kind: &str, id: i64) -> bool {
-    match kind {
-        "leads" => crm.leads.iter().any(|l| l.id == id),
-        "contacts" => crm.contacts.iter().any(|c| c.id == id),
-        "companies" => crm.companies.iter().any(|c| c.id == id),
-        _ => false,
-    }
 }
 
 /// What `entity` `id` is linked to, in amoCRM's order (contacts first, main contact first).
@@ -115,13 +106,6 @@ fn set_link(crm: &mut Crm, entity: &str, id: i64, to_type: &str, to_id: i64, on:
     }
 }
 
-fn not_found() -> Response {
-    problem_response(
-        StatusCode::NOT_FOUND,
-        json!({"title": "Not Found", "type": "https://httpstatus.es/404", "status": 404, "detail": "Entity not found"}),
-    )
-}
-
 /// Items of a link/unlink body, checked as amoCRM checks them: an id, an allowed type, and a
 /// linked entity that exists. Errors name `N.to_entity_id` / `N.to_entity_type`.
 #[allow(clippy::result_large_err)] // as `page_of`: the refusal is the answer itself
@@ -140,7 +124,7 @@ fn parse_items(crm: &Crm, entity: &str, items: &[Value]) -> Result<Vec<(&'static
                 "The value you selected is not a valid choice.",
             ),
             (_, None) => e.push("NotBlank", &format!("{i}.to_entity_id"), "This value should not be blank."),
-            (Some(t), Some(id)) if !exists(crm, t, id) => {
+            (Some(t), Some(id)) if !crm.exists(t, id) => {
                 e.push("NotFound", &format!("{i}.to_entity_id"), "Entity not found.")
             }
             (Some(t), Some(id)) => {
@@ -188,7 +172,7 @@ async fn change(s: Shared, headers: HeaderMap, entity: &str, id: i64, body: Byte
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
-    if allowed(entity).is_empty() || !exists(&inner.crm, entity, id) {
+    if allowed(entity).is_empty() || !inner.crm.exists(entity, id) {
         return not_found();
     }
     let items = match parse_array(&body) {
@@ -242,7 +226,7 @@ pub(crate) async fn list(
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
-    if allowed(&entity).is_empty() || !exists(&inner.crm, &entity, id) {
+    if allowed(&entity).is_empty() || !inner.crm.exists(&entity, id) {
         return not_found();
     }
     let found: Vec<Link> = links_of(&inner.crm, &entity, id)

@@ -4,14 +4,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::hal::{hal, hal_page, ListQuery};
 use crate::oauth::{api_gate, token_user};
-use crate::problem::{parse_array, problem_response, request_id, validation_failed, ItemErrors};
+use crate::problem::{not_found, parse_array, validation_failed, ItemErrors};
 use crate::state::{now, Inner, Shared};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -44,7 +44,7 @@ fn add_notes_to(inner: &mut Inner, path_id: Option<i64>, body: &Bytes, created_b
     let mut parsed = Vec::new();
     let mut failed = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let mut e = ItemErrors { request_id: request_id(item, i), errors: Vec::new() };
+        let mut e = ItemErrors::new(item, i);
         let entity_id = path_id.or_else(|| item.get("entity_id").and_then(Value::as_i64)).unwrap_or(0);
         if !inner.crm.leads.iter().any(|l| l.id == entity_id) {
             e.push("NotFound", "entity_id", "Entity not found.");
@@ -117,10 +117,7 @@ pub(crate) async fn list_notes_for_lead(
         return r;
     }
     if !inner.crm.leads.iter().any(|l| l.id == id) {
-        return problem_response(
-            StatusCode::NOT_FOUND,
-            json!({"title": "Not Found", "type": "https://httpstatus.es/404", "status": 404, "detail": "Entity not found"}),
-        );
+        return not_found();
     }
     let host = inner.cfg.account_host();
     let notes: Vec<SimNote> = inner.crm.notes.iter().filter(|n| n.entity_id == id).cloned().collect();

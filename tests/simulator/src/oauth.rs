@@ -329,6 +329,13 @@ fn token_grant(inner: &mut Inner, headers: &HeaderMap, body: &Bytes) -> Response
     }
 }
 
+/// Makes every issued access token expired.
+pub(crate) fn expire_access_tokens(inner: &mut Inner) {
+    for exp in inner.access_tokens.values_mut() {
+        *exp = 0;
+    }
+}
+
 pub(crate) fn new_long_lived(inner: &mut Inner, seconds: i64) -> String {
     let t = now();
     // Only an admin generates long-lived tokens; they act with that admin's rights.
@@ -355,11 +362,7 @@ pub(crate) fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Respons
         // amoCRM answers a request for a subdomain that no longer exists with 401 (code 101).
         return Some(unauthorized("Account does not exist (code 101)"));
     }
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let token = bearer(headers);
     if inner.api_denied {
         inner.stats.unauthorized += 1;
         return Some(unauthorized("Authorization failed"));
@@ -379,10 +382,14 @@ pub(crate) fn api_gate(inner: &mut Inner, headers: &HeaderMap) -> Option<Respons
 
 /// The user a request's bearer token acts for (call after [`api_gate`] let it through).
 pub(crate) fn token_user(inner: &Inner, headers: &HeaderMap) -> i64 {
-    let token = headers
+    inner.token_users.get(bearer(headers)).copied().unwrap_or(inner.cfg.user_id)
+}
+
+/// The token of `Authorization: Bearer …`; empty when there is none.
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    inner.token_users.get(token).copied().unwrap_or(inner.cfg.user_id)
+        .unwrap_or("")
 }

@@ -24,6 +24,14 @@ pub(crate) fn bad_request(detail: &str) -> Response {
     )
 }
 
+/// 404 for a path naming an entity that does not exist.
+pub(crate) fn not_found() -> Response {
+    problem_response(
+        StatusCode::NOT_FOUND,
+        json!({"title": "Not Found", "type": "https://httpstatus.es/404", "status": 404, "detail": "Entity not found"}),
+    )
+}
+
 pub(crate) struct ItemErrors {
     pub(crate) request_id: String,
     pub(crate) errors: Vec<Value>,

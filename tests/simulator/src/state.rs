@@ -136,6 +136,17 @@ impl Crm {
         self.next_id
     }
 
+    /// Whether a lead, contact or company `id` exists (`kind` as in the API's paths).
+    pub(crate) fn exists(&self, kind: &str, id: i64) -> bool {
+        match kind {
+            "leads" => self.leads.iter().any(|l| l.id == id),
+            "contacts" => self.contacts.iter().any(|c| c.id == id),
+            "companies" => self.companies.iter().any(|c| c.id == id),
+            // The simulated account has customers switched off (`customers_mode: disabled`), so none exist.
+            _ => false,
+        }
+    }
+
     pub(crate) fn main_pipeline(&self) -> &SimPipeline {
         self.pipelines.iter().find(|p| p.is_main).unwrap_or(&self.pipelines[0])
     }

@@ -4,7 +4,7 @@
 //!
 //! The list's filters take one value or an array (`filter[entity_id]=1`, `filter[entity_id][]=1&
 //! filter[entity_id][]=2`, `filter[entity_id][0]=1`), which serde's query parsing does not read,
-//! so this module reads the raw query string itself.
+//! so this module reads the raw query string itself ([`RawParams`]).
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -13,9 +13,9 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
+use crate::hal::{entity_ref, hal, hal_page, no_content, RawParams};
 use crate::oauth::{api_gate, token_user};
-use crate::problem::{bad_request, check_created_at, check_user, parse_array, validation_failed, ItemErrors};
+use crate::problem::{check_created_at, check_user, parse_array, validation_failed, ItemErrors};
 use crate::state::{Crm, Shared};
 
 const ENTITY_TYPES: [&str; 4] = ["leads", "contacts", "companies", "customers"];
@@ -54,16 +54,6 @@ fn task_json(host: &str, account_id: i64, t: &SimTask) -> Value {
         "complete_till": t.complete_till, "account_id": account_id,
         "_links": {"self": {"href": format!("https://{host}/api/v4/tasks/{}", t.id)}},
     })
-}
-
-fn entity_exists(crm: &Crm, kind: &str, id: i64) -> bool {
-    match kind {
-        "leads" => crm.leads.iter().any(|l| l.id == id),
-        "contacts" => crm.contacts.iter().any(|c| c.id == id),
-        "companies" => crm.companies.iter().any(|c| c.id == id),
-        // The simulated account has customers switched off (`customers_mode: disabled`), so none exist.
-        _ => false,
-    }
 }
 
 /// One task of a `POST /api/v4/tasks` batch, or the errors that stop it.
@@ -123,7 +113,7 @@ fn parse_task(crm: &Crm, item: &Value, e: &mut ItemErrors, me: i64) -> SimTask {
         e.push("FieldMissing", "entity_id", MISSING);
     }
     if let (Some(kind), Some(id)) = (&entity_type, entity_id) {
-        if !entity_exists(crm, kind, id) {
+        if !crm.exists(kind, id) {
             e.push("NotFound", "entity_id", "Entity not found.");
         }
     }
@@ -208,51 +198,6 @@ pub(crate) async fn add_tasks(State(s): State<Shared>, headers: HeaderMap, body:
         inner.stats.tasks_created += 1;
     }
     hal(json!({"_links": {"self": {"href": format!("https://{host}/api/v4/tasks")}}, "_embedded": {"tasks": out}}))
-}
-
-/// A query string as pairs, for parameters that come as one value or as an array.
-pub(crate) struct RawParams(Vec<(String, String)>);
-
-impl RawParams {
-    pub(crate) fn parse(raw: Option<&str>) -> RawParams {
-        RawParams(url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect())
-    }
-
-    /// Every value of `key`, given as `key=`, `key[]=` or `key[N]=`; `None` when it is absent.
-    pub(crate) fn all(&self, key: &str) -> Option<Vec<&str>> {
-        let found: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(k, _)| {
-                k == key
-                    || k.strip_prefix(key)
-                        .and_then(|rest| rest.strip_prefix('['))
-                        .and_then(|rest| rest.strip_suffix(']'))
-                        .is_some_and(|inner| inner.chars().all(|c| c.is_ascii_digit()))
-            })
-            .map(|(_, v)| v.as_str())
-            .collect();
-        (!found.is_empty()).then_some(found)
-    }
-
-    pub(crate) fn one(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-
-    /// Integer values of `key`; `Some(empty)` when given but none is a number (matches nothing).
-    pub(crate) fn ints(&self, key: &str) -> Option<Vec<i64>> {
-        self.all(key).map(|v| v.iter().filter_map(|x| x.trim().parse().ok()).collect())
-    }
-
-    /// `page` and `limit` as the other lists read them; `Err` is the 400 for a malformed one.
-    #[allow(clippy::result_large_err)]
-    pub(crate) fn paging(&self) -> Result<ListQuery, Response> {
-        let num = |k: &str| match self.one(k) {
-            None => Ok(None),
-            Some(v) => v.trim().parse::<usize>().map(Some).map_err(|_| bad_request(&format!("{k} must be a number"))),
-        };
-        Ok(ListQuery { page: num("page")?, limit: num("limit")?, ..ListQuery::default() })
-    }
 }
 
 pub(crate) async fn list_tasks(State(s): State<Shared>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {

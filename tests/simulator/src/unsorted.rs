@@ -10,7 +10,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -18,15 +18,15 @@ use serde_json::{json, Map, Value};
 use crate::companies::{embedded_company, CompanyRef};
 use crate::config::SimPlatform;
 use crate::contacts::{embedded_contact, ContactRef};
-use crate::hal::{entity_ref, hal, hal_page, no_content};
-use crate::leads::{store_parties, SimLead};
+use crate::fields::field_of;
+use crate::hal::{entity_ref, hal, hal_page, no_content, RawParams};
+use crate::leads::{store_parties, tag_names, SimLead};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{
-    check_created_at, check_name, check_price, check_user, parse_array, problem_response, validation_failed, ItemErrors,
+    bad_request, check_created_at, check_name, check_price, check_user, parse_array, validation_failed, ItemErrors,
 };
 use crate::search::digits;
 use crate::state::{random_hex, Crm, Inner, Shared};
-use crate::tasks::RawParams;
 
 /// The tag Kommo puts on both leads when an incoming lead repeats one still in unsorted.
 pub const KOMMO_DUPLICATE_TAG: &str = "Duplicate";
@@ -144,14 +144,7 @@ fn contact_keys(crm: &Crm, item: &Value, contact: &ContactRef) -> Vec<(String, S
         ContactRef::New(_) => {
             let raw = item.pointer("/_embedded/contacts/0/custom_fields_values").and_then(Value::as_array);
             for (i, cf) in raw.into_iter().flatten().enumerate() {
-                let by_id = cf
-                    .get("field_id")
-                    .and_then(Value::as_i64)
-                    .and_then(|id| crm.contact_fields.iter().find(|f| f.id == id));
-                let by_code = cf.get("field_code").and_then(Value::as_str).and_then(|c| {
-                    crm.contact_fields.iter().find(|f| f.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c)))
-                });
-                let kind = match by_id.or(by_code).and_then(|f| f.code.as_deref()) {
+                let kind = match field_of(&crm.contact_fields, cf).and_then(|f| f.code.as_deref()) {
                     Some("PHONE") => "tel",
                     Some("EMAIL") => "mail",
                     _ => continue,
@@ -255,11 +248,7 @@ fn parse_item(inner: &Inner, item: &Value, index: usize) -> Result<Parsed, ItemE
         crm.timezone.2,
         &mut |code, path, detail| e.push(code, path, detail),
     );
-    let tags: Vec<String> = l
-        .pointer("/_embedded/tags")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string)).collect())
-        .unwrap_or_default();
+    let tags = tag_names(&l);
     let contact = embedded_contact(crm, item, &mut e);
     let company = embedded_company(crm, item, &mut e, responsible);
     let keys = contact_keys(crm, item, &contact);
@@ -313,11 +302,7 @@ pub(crate) async fn add_forms(State(s): State<Shared>, headers: HeaderMap, body:
         Err(r) => return r,
     };
     if !inner.crm.unsorted_on {
-        return problem_response(
-            StatusCode::BAD_REQUEST,
-            json!({"title": "Bad Request", "type": "https://httpstatus.es/400", "status": 400,
-                   "detail": "Unsorted is turned off in the account"}),
-        );
+        return bad_request("Unsorted is turned off in the account");
     }
     let mut parsed = Vec::new();
     let mut failed = Vec::new();
