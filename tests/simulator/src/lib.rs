@@ -16,9 +16,9 @@
 //!
 //! What they share, each in one place: the gate every `/api/v4/*` request passes first — more
 //! than 7 API requests in a second → 429, the 403 HTML ban after repeated 429s, injected faults
-//! ([`gate`]; docs/amocrm-api.md §7, §8.1, §9.1); HAL answers and paging ([`hal`]);
-//! problem+json and `validation-errors` ([`problem`]); the full-text `query` ([`search`]); and
-//! the account's state behind one lock ([`state`], configured by [`config`]).
+//! ([`gate`]; docs/amocrm-api.md §9.1, §9.2); HAL answers and paging ([`hal`]; §7.2–7.3);
+//! problem+json and `validation-errors` ([`problem`]; §7.4); the full-text `query`
+//! ([`search`]); and the account's state behind one lock ([`state`], configured by [`config`]).
 
 mod account;
 mod companies;
