@@ -24,7 +24,7 @@ use crate::domain::settings::{Settings, SettingsPatch};
 use crate::domain::tokens::{Access, TokenSet};
 use crate::domain::views::Disconnected;
 use crate::domain::views::{SettingsView, StatusView};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::keychain::{Keychain, SecretStore};
 use crate::notices::Notices;
 use crate::outbox::{Outbox, RetryTiming};
@@ -233,15 +233,27 @@ impl AmoConnect {
 
     /// Checks the lead (with its custom fields, against the account's) and queues it.
     pub fn queue_lead(&self, draft: &LeadDraft) -> Result<OutboxItem> {
-        match self.reference.check_draft(&Draft::Lead(draft.clone()))? {
-            Draft::Lead(l) => self.outbox.queue_lead(&l),
-            _ => Err(Error::internal("a checked lead is a lead")),
-        }
+        self.queue(&Draft::Lead(draft.clone()))
     }
 
     /// Checks a note and/or task for an existing lead and queues it.
     pub fn queue_followup(&self, draft: &FollowupDraft) -> Result<OutboxItem> {
-        self.outbox.queue_draft(self.reference.check_draft(&Draft::Followup(draft.clone()))?)
+        self.queue(&Draft::Followup(draft.clone()))
+    }
+
+    /// Checks the contact (with its custom fields, against the account's) and queues it.
+    pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
+        self.queue(&Draft::Contact(draft.clone()))
+    }
+
+    /// Checks any entry against the connected account's shape and queues it.
+    pub fn queue(&self, draft: &Draft) -> Result<OutboxItem> {
+        self.outbox.queue(draft, self.reference.cached()?.as_ref())
+    }
+
+    /// Queues several entries in one transaction (all or none; fields named `<n>.<field>`).
+    pub fn queue_many(&self, drafts: &[Draft]) -> Result<Vec<OutboxItem>> {
+        self.outbox.queue_many(drafts, self.reference.cached()?.as_ref())
     }
 
     /// Saves how this computer shows the connected account's `entity` form fields.
@@ -256,11 +268,6 @@ impl AmoConnect {
     /// Companies whose name amoCRM finds (the company field's suggestions).
     pub async fn search_companies(&self, query: &str) -> Result<Vec<crate::domain::reference::CompanyMatch>> {
         self.reference.search_companies(query).await
-    }
-
-    /// Checks the contact (with its custom fields, against the account's) and queues it.
-    pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
-        self.outbox.queue_draft(self.reference.check_draft(&Draft::Contact(draft.clone()))?)
     }
 
     pub fn outbox_item(&self, id: i64) -> Result<OutboxItem> {
@@ -320,8 +327,9 @@ impl AmoConnect {
         self.outbox.resume()
     }
 
+    /// Fixes an entry that waits or needs attention (what has not reached amoCRM changes).
     pub fn outbox_update(&self, id: i64, draft: Draft) -> Result<OutboxItem> {
-        self.outbox.update(id, self.reference.check_draft(&draft)?)
+        self.outbox.update(id, &draft, self.reference.cached()?.as_ref())
     }
 
     pub fn outbox_discard(&self, id: i64) -> Result<()> {

@@ -316,7 +316,7 @@ pub enum EntryError {
     OtherAccount { id: i64, domain: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotEditable {
     /// A create may already have reached amoCRM: an edited copy could not be matched.
@@ -325,6 +325,9 @@ pub enum NotEditable {
     KindChanges,
     /// Only entries needing attention can be removed; waiting ones are still to be sent.
     StillToBeSent,
+    /// This part of it (a step of its plan: `lead`, `note`, `company`, …) may already be in
+    /// amoCRM and would change or go; the parts that have not reached amoCRM can change.
+    PartInAmocrm { part: String },
 }
 
 /// App updates, by the step that failed. `detail` is the updater's (English) reason.

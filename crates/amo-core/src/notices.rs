@@ -80,7 +80,7 @@ impl Notices {
             [] => {}
             [one] => notices.push(Notice::Sent {
                 title: one.draft.title(),
-                url: one.lead_id.zip(one.domain.as_deref()).map(|(id, d)| record_url(d, RecordKind::Lead, id)),
+                url: one.lead_id().zip(one.domain.as_deref()).map(|(id, d)| record_url(d, RecordKind::Lead, id)),
             }),
             many => notices.push(Notice::SentMany {
                 count: many.len() as u32,

@@ -12,16 +12,15 @@ use serde::{Deserialize, Serialize};
 use crate::auth::session::Session;
 use crate::clock::{now, rfc3339};
 use crate::context::Ctx;
-use crate::domain::draft::{Draft, FollowupDraft, LeadDraft};
-use crate::domain::fields::{check_entries, CustomField, FieldEntry, FormEntity, FormLayout};
+use crate::domain::fields::{CustomField, FormEntity, FormLayout};
 use crate::domain::phone::{normalize_phone, valid_email};
 use crate::domain::platform::Platform;
 use crate::domain::reference::{
     CompanyMatch, ContactMatch, LeadSummary, Pipeline, PipelineStatus, ReferenceData, SearchResults, StageKind, User,
     LOST_STATUS_ID, MAX_OPEN_LEADS_READ, WON_STATUS_ID,
 };
-use crate::domain::task::{TaskDraft, TaskType};
-use crate::error::{AmoError, EntryError, Error, FieldCode, FieldError, Result};
+use crate::domain::task::TaskType;
+use crate::error::{AmoError, Error, FieldCode, FieldError, Result};
 
 /// Older than this, the window refreshes the cache in the background.
 pub const FRESH_SECS: i64 = 10 * 60;
@@ -329,171 +328,6 @@ impl Reference {
         Ok(found)
     }
 
-    /// Checks a lead's custom fields against the connected account's (from the cache): each
-    /// value for its type, and the fields the lead's stage requires; fills in what amoCRM gets.
-    /// The draft's own checks run too, so one answer names every field. Values typed with no
-    /// field list cached yet are refused (`fields_not_loaded`) rather than sent unchecked.
-    pub fn check_lead_fields(&self, draft: &LeadDraft) -> Result<LeadDraft> {
-        let mut errors = draft.validated(self.platform()).err().unwrap_or_default();
-        let mut out = draft.clone();
-        match self.cached()? {
-            Some(r) => {
-                if draft.unsorted && !takes_incoming(draft, &r) {
-                    errors.push(FieldError::new("unsorted", FieldCode::UnsortedOff));
-                }
-                match check_entries(&draft.custom_fields, &r.lead_fields, lead_stage(draft, &r), r.timezone_offset_secs)
-                {
-                    Ok(checked) => out.custom_fields = checked,
-                    Err(mut e) => errors.append(&mut e),
-                }
-            }
-            None if draft.custom_fields.iter().any(|e| !e.value.trim().is_empty()) => {
-                errors.push(FieldError::new("custom_fields", FieldCode::FieldsNotLoaded));
-            }
-            None => out.custom_fields.clear(),
-        }
-        if errors.is_empty() {
-            Ok(out)
-        } else {
-            Err(Error::validation(errors))
-        }
-    }
-
-    /// Checks what is about to be queued against the connected account and fixes what must be
-    /// fixed at typing time: a lead's custom fields (see [`Reference::check_lead_fields`]) and a
-    /// task's due time, read in the account's zone now ("tomorrow 10:00" is the tomorrow of the
-    /// call, however late the outbox sends it). Every problem is named in one answer.
-    pub fn check_draft(&self, draft: &Draft) -> Result<Draft> {
-        match draft {
-            Draft::Contact(c) => {
-                let mut errors = c.validated("", self.platform()).err().unwrap_or_default();
-                let mut out = c.clone();
-                match self.check_entity_fields(&c.custom_fields, FormEntity::Contacts, "") {
-                    Ok(checked) => out.custom_fields = checked,
-                    Err(mut e) => errors.append(&mut e),
-                }
-                if let Some(company) = out.company.as_mut().filter(|_| c.existing_company_id.is_none()) {
-                    match self.check_entity_fields(&company.custom_fields, FormEntity::Companies, "company.") {
-                        Ok(checked) => company.custom_fields = checked,
-                        Err(mut e) => errors.append(&mut e),
-                    }
-                }
-                if errors.is_empty() {
-                    Ok(Draft::Contact(out))
-                } else {
-                    Err(Error::validation(errors))
-                }
-            }
-            Draft::Lead(l) => {
-                let mut l = l.clone();
-                let mut contact_errors: Vec<FieldError> = Vec::new();
-                if let Some(c) = l.contact.as_mut().filter(|_| l.existing_contact_id.is_none()) {
-                    match self.check_entity_fields(&c.custom_fields, FormEntity::Contacts, "contact.") {
-                        Ok(checked) => c.custom_fields = checked,
-                        Err(e) => contact_errors = e,
-                    }
-                }
-                if let Some(c) = l.company.as_mut().filter(|_| l.existing_company_id.is_none()) {
-                    match self.check_entity_fields(&c.custom_fields, FormEntity::Companies, "company.") {
-                        Ok(checked) => c.custom_fields = checked,
-                        Err(mut e) => contact_errors.append(&mut e),
-                    }
-                }
-                let checked = match (self.check_lead_fields(&l), contact_errors.is_empty()) {
-                    (Ok(l), true) => Ok(l),
-                    (Ok(_), false) => Err(Error::validation(contact_errors)),
-                    (Err(Error::Entry(EntryError::Validation(mut a))), _) => {
-                        a.extend(contact_errors);
-                        Err(Error::validation(a))
-                    }
-                    (Err(e), _) => Err(e),
-                };
-                let l = &l;
-                let task = self.check_task(l.task.as_ref(), l.task_responsible());
-                match (checked, task) {
-                    (Ok(mut l), Ok(task)) => {
-                        l.task = task;
-                        Ok(Draft::Lead(l))
-                    }
-                    (Err(Error::Entry(EntryError::Validation(mut a))), Err(mut b)) => {
-                        a.append(&mut b);
-                        Err(Error::validation(a))
-                    }
-                    (Err(e), _) => Err(e),
-                    (Ok(_), Err(b)) => Err(Error::validation(b)),
-                }
-            }
-            Draft::Followup(f) => {
-                let mut errors = f.validated().err().unwrap_or_default();
-                let task = self.check_task(f.task.as_ref(), None).map_err(|mut e| errors.append(&mut e)).ok().flatten();
-                if errors.is_empty() {
-                    Ok(Draft::Followup(FollowupDraft { task, ..f.validated().map_err(Error::validation)? }))
-                } else {
-                    Err(Error::validation(errors))
-                }
-            }
-        }
-    }
-
-    /// A contact's or company's custom fields checked against the account's (from the cache);
-    /// errors named `{prefix}custom_fields.<id>`. Values typed with no field list cached are
-    /// refused.
-    fn check_entity_fields(
-        &self,
-        entries: &[FieldEntry],
-        entity: FormEntity,
-        prefix: &str,
-    ) -> std::result::Result<Vec<FieldEntry>, Vec<FieldError>> {
-        let typed = entries.iter().any(|e| !e.value.trim().is_empty());
-        let rename = |mut e: Vec<FieldError>| {
-            e.iter_mut().for_each(|f| f.field = format!("{prefix}{}", f.field));
-            e
-        };
-        match self.cached().ok().flatten() {
-            Some(r) => {
-                let fields = match entity {
-                    FormEntity::Companies => &r.company_fields,
-                    _ => &r.contact_fields,
-                };
-                check_entries(entries, fields, None, r.timezone_offset_secs).map_err(rename)
-            }
-            None if typed => Err(rename(vec![FieldError::new("custom_fields", FieldCode::FieldsNotLoaded)])),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// A task's due time fixed in the account's zone (the computer's when the account's is not
-    /// known yet), its type and responsible user checked against the account's.
-    fn check_task(
-        &self,
-        task: Option<&TaskDraft>,
-        responsible: Option<i64>,
-    ) -> std::result::Result<Option<TaskDraft>, Vec<FieldError>> {
-        let Some(t) = task.filter(|t| !t.is_empty()) else { return Ok(None) };
-        let cached = self.cached().ok().flatten();
-        let offset =
-            cached.as_ref().map_or_else(|| chrono::Local::now().offset().local_minus_utc(), |r| r.timezone_offset_secs);
-        let mut errors = Vec::new();
-        let resolved = t.resolved("task.", now(), offset).map_err(|mut e| errors.append(&mut e)).ok();
-        if let Some(r) = &cached {
-            if let Some(id) = t.task_type_id {
-                if !r.task_types.is_empty() && !r.task_types.iter().any(|tt| tt.id == id) {
-                    errors.push(FieldError::new("task.task_type_id", FieldCode::NotAChoice));
-                }
-            }
-            let who = t.responsible_user_id.or(responsible);
-            if let Some(id) = who.filter(|_| !r.users_restricted && !r.users.is_empty()) {
-                if t.responsible_user_id.is_some() && !r.users.iter().any(|u| u.id == id) {
-                    errors.push(FieldError::new("task.responsible_user_id", FieldCode::NotAChoice));
-                }
-            }
-        }
-        match resolved {
-            Some(r) if errors.is_empty() => Ok(Some(r)),
-            _ => Err(errors),
-        }
-    }
-
     /// Saves how this computer shows the connected account's `entity` fields (Settings → Form
     /// fields); returns it as kept (repeats dropped).
     pub fn save_form_layout(&self, entity: FormEntity, layout: &FormLayout) -> Result<FormLayout> {
@@ -547,34 +381,6 @@ impl Reference {
         let api = self.ctx.amo.api();
         self.session.with_token(|a| api.list_leads(a, limit)).await
     }
-}
-
-/// Whether the lead's pipeline (the main one when none is chosen) takes incoming leads, in an
-/// account that takes them.
-fn takes_incoming(d: &LeadDraft, r: &ReferenceData) -> bool {
-    let pipeline = match d.pipeline_id {
-        Some(id) => r.pipelines.iter().find(|p| p.id == id),
-        None => r.pipelines.iter().find(|p| p.is_main).or(r.pipelines.first()),
-    };
-    r.unsorted_on && pipeline.is_some_and(|p| p.is_unsorted_on)
-}
-
-/// The stage a lead enters: the chosen one, or what amoCRM picks — the first open stage of the
-/// chosen pipeline, or of the main one.
-fn lead_stage(d: &LeadDraft, r: &ReferenceData) -> Option<(i64, i64)> {
-    // An incoming lead has no stage yet: nothing is required of it (docs/amocrm-api.md §8.13).
-    if d.unsorted {
-        return None;
-    }
-    let pipeline = match d.pipeline_id {
-        Some(id) => r.pipelines.iter().find(|p| p.id == id)?,
-        None => r.pipelines.iter().find(|p| p.is_main).or(r.pipelines.first())?,
-    };
-    let status = match d.status_id {
-        Some(id) => id,
-        None => pipeline.statuses.iter().find(|s| s.kind.takes_new_leads())?.id,
-    };
-    Some((pipeline.id, status))
 }
 
 #[cfg(test)]

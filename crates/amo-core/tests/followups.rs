@@ -12,6 +12,7 @@ mod common;
 use amo_core::domain::draft::{CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::fields::FieldEntry;
 use amo_core::domain::outbox::OutboxState;
+use amo_core::domain::steps::{StepKind, StepState};
 use amo_core::domain::task::TaskDraft;
 use amo_core::error::FieldCode;
 use amo_core::keychain::memory::MemoryStore;
@@ -233,14 +234,21 @@ async fn a_task_amocrm_refuses_needs_attention_on_its_field_and_the_lead_is_not_
     }
     assert_eq!((mine(&sim), sim.notes().len()), (1, 1), "not created twice");
     assert_eq!(sim.stats().complex_requests, 1);
-    // The task alone can be fixed (the lead is in amoCRM; anything else stays as it was).
+    // The task alone can be fixed (the lead and note are in amoCRM; they stay as they were).
     let got = app.outbox_item(item.id).expect("item");
-    assert!(got.locked && got.task_editable, "{got:?}");
+    assert!(got.locked && got.editable, "{got:?}");
+    let states: Vec<(StepKind, StepState)> = got.steps.iter().map(|s| (s.kind, s.state)).collect();
+    assert_eq!(
+        states,
+        [(StepKind::Lead, StepState::Done), (StepKind::Note, StepState::Done), (StepKind::Task, StepState::Refused)]
+    );
+    assert!(got.steps[0].url.as_deref().is_some_and(|u| u.ends_with(&format!("/leads/detail/{}", got.lead_id.expect("lead")))));
     let amo_core::domain::draft::Draft::Lead(mut fixed) = got.draft.clone() else { panic!("lead") };
     let mut renamed = fixed.clone();
     renamed.name = "Другое имя".into();
     let e = app.outbox_update(item.id, amo_core::domain::draft::Draft::Lead(renamed)).expect_err("the lead is sent");
     assert_eq!(e.code().as_str(), "entry_not_editable");
+    assert!(e.message(amo_core::Lang::En).contains("its lead may already be there"), "{}", e.message(amo_core::Lang::En));
     fixed.task.as_mut().expect("task").task_type_id = None;
     app.outbox_update(item.id, amo_core::domain::draft::Draft::Lead(fixed)).expect("task fixed");
     drain(&app).await;

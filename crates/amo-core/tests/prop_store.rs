@@ -4,8 +4,10 @@
 //! - `oauth_states`: a state is accepted once, within its 15 minutes, and every refusal says why
 //!   (unknown, replayed, expired); a new sign-in supersedes unused states; cleanup removes exactly
 //!   the expired ones.
-//! - `outbox`: every method does to the row what it says and nothing else; ids are never reused;
-//!   `marker_at` stays unique; the due order and the banner's counts follow the rows.
+//! - `outbox` and `outbox_steps`: every method does to the entry and its steps what it says and
+//!   nothing else; ids are never reused; `marker_at` stays unique; an edit replaces the plan only
+//!   when every step that may be in amoCRM comes out the same; what a step made is owned by its
+//!   entry alone; the due order and the banner's counts follow the rows.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
@@ -14,8 +16,9 @@ use amo_core::auth::state::STATE_TTL_SECS;
 use amo_core::domain::account::AccountRef;
 use amo_core::domain::draft::{ContactDraft, Draft, LeadDraft};
 use amo_core::domain::outbox::OutboxState;
+use amo_core::domain::steps::{plan, Made, StepBody, StepKind, StepState};
 use amo_core::error::{AmoError, FieldCode, FieldError};
-use amo_core::store::{EntryFlag, Store};
+use amo_core::store::{NewEntry, Replan, Store};
 use amo_core::Error;
 use proptest::prelude::*;
 
@@ -177,9 +180,11 @@ enum OutboxOp {
         contact: bool,
         name: u16,
     },
+    /// An edit: the whole entry renamed, or (`only_note`) only a lead's note changed.
     Edit {
         pick: usize,
         name: u16,
+        only_note: bool,
     },
     Discard {
         pick: usize,
@@ -189,15 +194,16 @@ enum OutboxOp {
     },
     /// The worker takes the next due entry.
     ClaimNext,
-    SetFlag {
+    /// A step's mark: before its request leaves (`maybe_sent`), or back (`pending`).
+    Mark {
         pick: usize,
-        note: bool,
-        on: bool,
+        step: usize,
+        maybe_sent: bool,
     },
-    Created {
+    Done {
         pick: usize,
-        lead: Option<i64>,
-        contact: Option<i64>,
+        step: usize,
+        id: i64,
     },
     Sent {
         pick: usize,
@@ -209,6 +215,7 @@ enum OutboxOp {
     Attention {
         pick: usize,
         fields: bool,
+        step: Option<usize>,
     },
     Purge {
         age_secs: u32,
@@ -221,22 +228,31 @@ enum OutboxOp {
 
 fn outbox_op() -> impl Strategy<Value = OutboxOp> {
     let pick = 0usize..16;
+    let step = 0usize..3;
     prop_oneof![
         4 => (any::<bool>(), 0u16..50).prop_map(|(contact, name)| OutboxOp::Insert { contact, name }),
-        2 => (pick.clone(), 0u16..50).prop_map(|(pick, name)| OutboxOp::Edit { pick, name }),
+        3 => (pick.clone(), 0u16..50, any::<bool>()).prop_map(|(pick, name, only_note)| OutboxOp::Edit { pick, name, only_note }),
         1 => pick.clone().prop_map(|pick| OutboxOp::Discard { pick }),
         1 => proptest::option::of(pick.clone()).prop_map(|pick| OutboxOp::MakeDue { pick }),
         4 => Just(OutboxOp::ClaimNext),
-        2 => (pick.clone(), any::<bool>(), any::<bool>()).prop_map(|(pick, note, on)| OutboxOp::SetFlag { pick, note, on }),
-        2 => (pick.clone(), proptest::option::of(1i64..1000), proptest::option::of(1i64..1000))
-            .prop_map(|(pick, lead, contact)| OutboxOp::Created { pick, lead, contact }),
+        3 => (pick.clone(), step.clone(), any::<bool>()).prop_map(|(pick, step, maybe_sent)| OutboxOp::Mark { pick, step, maybe_sent }),
+        3 => (pick.clone(), step.clone(), 1i64..40).prop_map(|(pick, step, id)| OutboxOp::Done { pick, step, id }),
         2 => pick.clone().prop_map(|pick| OutboxOp::Sent { pick }),
         2 => (pick.clone(), 0u32..120_000).prop_map(|(pick, delay_ms)| OutboxOp::Retry { pick, delay_ms }),
-        1 => (pick.clone(), any::<bool>()).prop_map(|(pick, fields)| OutboxOp::Attention { pick, fields }),
+        1 => (pick.clone(), any::<bool>(), proptest::option::of(step)).prop_map(|(pick, fields, step)| OutboxOp::Attention { pick, fields, step }),
         1 => (0u32..200_000).prop_map(|age_secs| OutboxOp::Purge { age_secs }),
         3 => prop_oneof![0u32..5_000, 50_000u32..400_000].prop_map(|ms| OutboxOp::Advance { ms }),
         1 => Just(OutboxOp::Reopen),
     ]
+}
+
+/// A step as the model keeps it.
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    kind: StepKind,
+    body: Option<StepBody>,
+    state: StepState,
+    id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -247,17 +263,14 @@ struct Row {
     marker: i64,
     attempts: u32,
     next_ms: i64,
-    create_sent: bool,
-    note_sent: bool,
-    lead_id: Option<i64>,
-    contact_id: Option<i64>,
     sent_at: Option<i64>,
     purged: bool,
     error: Option<Error>,
     fields: Vec<FieldError>,
+    steps: Vec<Step>,
 }
 
-fn draft(contact: bool, name: u16) -> Draft {
+fn draft(contact: bool, name: u16, note: &str) -> Draft {
     if contact {
         Draft::Contact(ContactDraft {
             first_name: format!("Anna {name}"),
@@ -268,7 +281,7 @@ fn draft(contact: bool, name: u16) -> Draft {
         Draft::Lead(LeadDraft {
             name: format!("Order {name}"),
             price: "1500".into(),
-            note: "call".into(),
+            note: note.into(),
             ..Default::default()
         })
     }
@@ -280,6 +293,23 @@ fn empty_like(d: &Draft) -> Draft {
         Draft::Contact(_) => Draft::Contact(ContactDraft::default()),
         Draft::Followup(_) => Draft::Followup(Default::default()),
     }
+}
+
+fn pending(body: StepBody) -> Step {
+    Step { kind: body.kind(), body: Some(body), state: StepState::Pending, id: None }
+}
+
+/// The model's edit rule: the new plan, keeping every step that may be in amoCRM — or the first
+/// such step the new plan would change.
+fn replanned(old: &[Step], new: Vec<StepBody>) -> Result<Vec<Step>, StepKind> {
+    let mut out: Vec<Option<Step>> = vec![None; new.len()];
+    for o in old.iter().filter(|o| matches!(o.state, StepState::MaybeSent | StepState::Done)) {
+        match (0..new.len()).find(|&i| out[i].is_none() && o.body.as_ref() == Some(&new[i])) {
+            Some(i) => out[i] = Some(o.clone()),
+            None => return Err(o.kind),
+        }
+    }
+    Ok(new.into_iter().zip(out).map(|(b, o)| o.unwrap_or_else(|| pending(b))).collect())
 }
 
 /// The retry horizon the worker uses with its default timing (`RetryTiming::default`: 60 s · 1.5 + 5 s).
@@ -307,30 +337,37 @@ proptest! {
         let now = |ms: i64| ms / 1000;
         for op in ops {
             let t = db.get().outbox();
+            let steps = db.get().outbox_steps();
             let pick = |p: usize, model: &Vec<Row>| (!model.is_empty()).then(|| p % model.len());
             match op {
                 OutboxOp::Insert { contact, name } => {
-                    let d = draft(contact, name);
-                    let id = t.insert(&d, &format!("ac-{name}"), Some(&acme()), now(now_ms), now_ms).expect("insert");
+                    let d = draft(contact, name, "call");
+                    let planned = plan(&d);
+                    let rid = format!("ac-{name}");
+                    let id = t.insert(NewEntry { draft: &d, steps: &planned, request_id: &rid }, Some(&acme()), now(now_ms), now_ms).expect("insert");
                     prop_assert_eq!(id, next_id, "ids are never reused");
                     next_id += 1;
                     let marker = model.iter().map(|r| r.marker + 1).max().map_or(now(now_ms), |m| m.max(now(now_ms)));
                     model.push(Row {
-                        id, draft: d, state: OutboxState::Queued, marker, attempts: 0, next_ms: now_ms,
-                        create_sent: false, note_sent: false, lead_id: None, contact_id: None, sent_at: None,
-                        purged: false, error: None, fields: vec![],
+                        id, draft: d, state: OutboxState::Queued, marker, attempts: 0, next_ms: now_ms, sent_at: None,
+                        purged: false, error: None, fields: vec![], steps: planned.into_iter().map(pending).collect(),
                     });
                 }
-                OutboxOp::Edit { pick: p, name } => if let Some(i) = pick(p, &model) {
+                OutboxOp::Edit { pick: p, name, only_note } => if let Some(i) = pick(p, &model) {
                     let r = &mut model[i];
-                    let d = draft(matches!(r.draft, Draft::Contact(_)), name + 100);
-                    let ok = t.replace_draft(r.id, &d, now(now_ms), now_ms).expect("edit");
-                    // Nothing of it may be in amoCRM: no create, no lead, no note (a follow-up's
-                    // first request is its note).
-                    let allowed = matches!(r.state, OutboxState::Queued | OutboxState::Attention)
-                        && !r.create_sent && r.lead_id.is_none() && !r.note_sent;
-                    prop_assert_eq!(ok, allowed, "edit of {:?}", r);
-                    if allowed {
+                    let d = match (&r.draft, only_note) {
+                        (Draft::Lead(l), true) => Draft::Lead(LeadDraft { note: format!("note {name}"), ..l.clone() }),
+                        (d, _) => draft(matches!(d, Draft::Contact(_)), name + 100, "call"),
+                    };
+                    let got = t.replace_plan(r.id, &d, &plan(&d), now(now_ms), now_ms).expect("edit");
+                    let want = if matches!(r.state, OutboxState::Queued | OutboxState::Attention) {
+                        replanned(&r.steps, plan(&d)).map_or_else(Replan::Locked, |_| Replan::Replaced)
+                    } else {
+                        Replan::NotWaiting
+                    };
+                    prop_assert_eq!(got, want, "edit of {:?}", r);
+                    if got == Replan::Replaced {
+                        r.steps = replanned(&r.steps, plan(&d)).expect("replanned");
                         (r.draft, r.state, r.next_ms, r.error, r.fields) = (d, OutboxState::Queued, now_ms, None, vec![]);
                     }
                 },
@@ -367,18 +404,27 @@ proptest! {
                         let e = t.claim(id, Some(&acme()), now(now_ms)).expect("claim");
                         let r = model.iter_mut().find(|r| r.id == id).expect("row");
                         r.state = OutboxState::Sending;
-                        prop_assert_eq!((&e.draft, e.marker_at, e.attempts), (&r.draft, r.marker, r.attempts));
-                        prop_assert_eq!((e.create_sent, e.note_sent, e.lead_id, e.contact_id), (r.create_sent, r.note_sent, r.lead_id, r.contact_id));
+                        prop_assert_eq!((e.marker_at, e.attempts), (r.marker, r.attempts));
+                        let got: Vec<Step> = e.steps.iter().map(|s| Step { kind: s.kind, body: s.body.clone(), state: s.state, id: s.made.id }).collect();
+                        prop_assert_eq!(&got, &r.steps, "the claim reads the steps as they are");
                     }
                 }
-                OutboxOp::SetFlag { pick: p, note, on } => if let Some(i) = pick(p, &model) {
-                    let flag = if note { EntryFlag::NoteSent } else { EntryFlag::CreateSent };
-                    t.set_flag(model[i].id, flag, on).expect("flag");
-                    if note { model[i].note_sent = on } else { model[i].create_sent = on }
+                OutboxOp::Mark { pick: p, step, maybe_sent } => if let Some(i) = pick(p, &model) {
+                    if step < model[i].steps.len() {
+                        let state = if maybe_sent { StepState::MaybeSent } else { StepState::Pending };
+                        steps.set_state(model[i].id, step as i64, state, now(now_ms)).expect("mark");
+                        let s = &mut model[i].steps[step];
+                        if s.state != StepState::Done {
+                            s.state = state;
+                        }
+                    }
                 },
-                OutboxOp::Created { pick: p, lead, contact } => if let Some(i) = pick(p, &model) {
-                    t.record_created(model[i].id, lead, contact, false, Some("acme.amocrm.ru"), now(now_ms)).expect("created");
-                    (model[i].lead_id, model[i].contact_id) = (lead, contact);
+                OutboxOp::Done { pick: p, step, id } => if let Some(i) = pick(p, &model) {
+                    if step < model[i].steps.len() {
+                        steps.record_done(model[i].id, step as i64, &Made::record(id), Some("acme.amocrm.ru"), now(now_ms)).expect("done");
+                        let s = &mut model[i].steps[step];
+                        (s.state, s.id) = (StepState::Done, Some(id));
+                    }
                 },
                 OutboxOp::Sent { pick: p } => if let Some(i) = pick(p, &model) {
                     t.record_sent(model[i].id, now(now_ms)).expect("sent");
@@ -391,12 +437,16 @@ proptest! {
                     let r = &mut model[i];
                     (r.state, r.attempts, r.next_ms, r.error) = (OutboxState::Queued, r.attempts + 1, now_ms + i64::from(delay_ms), Some(e));
                 },
-                OutboxOp::Attention { pick: p, fields } => if let Some(i) = pick(p, &model) {
+                OutboxOp::Attention { pick: p, fields, step } => if let Some(i) = pick(p, &model) {
                     let f = if fields { vec![FieldError::new("name", FieldCode::Rejected)] } else { vec![] };
                     let e = if fields { Error::validation(f.clone()) } else { AmoError::NotPaid.into() };
-                    t.record_attention(model[i].id, &e, &f, now(now_ms)).expect("attention");
+                    t.record_attention(model[i].id, &e, &f, step.map(|s| s as i64), now(now_ms)).expect("attention");
                     let r = &mut model[i];
                     (r.state, r.attempts, r.error, r.fields) = (OutboxState::Attention, r.attempts + 1, Some(e), f);
+                    // Only a step that certainly did not reach amoCRM is marked refused.
+                    if let Some(s) = step.and_then(|s| r.steps.get_mut(s)).filter(|s| s.state == StepState::Pending) {
+                        s.state = StepState::Refused;
+                    }
                 },
                 OutboxOp::Purge { age_secs } => {
                     let cutoff = now(now_ms) - i64::from(age_secs);
@@ -404,6 +454,7 @@ proptest! {
                     let mut want = 0;
                     for r in model.iter_mut().filter(|r| r.state == OutboxState::Sent && !r.purged && r.sent_at.is_some_and(|s| s < cutoff)) {
                         (r.draft, r.purged, r.error, r.fields) = (empty_like(&r.draft), true, None, vec![]);
+                        r.steps.iter_mut().for_each(|s| s.body = None);
                         want += 1;
                     }
                     prop_assert_eq!(n, want, "purged");
@@ -416,8 +467,8 @@ proptest! {
     }
 }
 
-/// The table as read back equals the model: every row, every column the methods change, the
-/// counts, and when the next entry is due.
+/// The table as read back equals the model: every row and its steps, the counts, when the next
+/// entry is due, and who owns what the steps made.
 fn check_rows(store: &Store, model: &[Row], now_ms: i64) -> Result<(), TestCaseError> {
     let t = store.outbox();
     let mut rows = t.rows(None, 1000).expect("rows");
@@ -432,17 +483,29 @@ fn check_rows(store: &Store, model: &[Row], now_ms: i64) -> Result<(), TestCaseE
             "row {}",
             want.id
         );
-        prop_assert_eq!(
-            (got.create_sent, got.lead_id, got.contact_id, got.sent_at, got.purged),
-            (want.create_sent, want.lead_id, want.contact_id, want.sent_at, want.purged)
-        );
+        prop_assert_eq!((got.sent_at, got.purged), (want.sent_at, want.purged));
         prop_assert_eq!(&got.last_error, &want.error);
         prop_assert_eq!(&got.field_errors, &want.fields);
+        let steps: Vec<Step> =
+            got.steps.iter().map(|s| Step { kind: s.kind, body: s.body.clone(), state: s.state, id: s.made.id }).collect();
+        prop_assert_eq!(&steps, &want.steps, "steps of {}", want.id);
+        prop_assert!(got.steps.iter().all(|s| s.marker_at == want.marker), "each step is found by its entry's marker");
     }
     let mut markers: Vec<i64> = model.iter().map(|r| r.marker).collect();
     markers.sort_unstable();
     markers.dedup();
     prop_assert_eq!(markers.len(), model.len(), "markers are unique");
+    // What a step made belongs to its entry: another entry never takes it for its own.
+    let owned = store.outbox_steps();
+    for r in model {
+        for s in r.steps.iter().filter(|s| s.state == StepState::Done) {
+            let (Some(entity), Some(id)) = (s.kind.entity(), s.id) else { continue };
+            let elsewhere = model.iter().any(|o| {
+                o.id != r.id && o.steps.iter().any(|x| x.state == StepState::Done && x.kind.entity() == Some(entity) && x.id == Some(id))
+            });
+            prop_assert_eq!(owned.owned_elsewhere(entity, id, r.id).expect("owned"), elsewhere);
+        }
+    }
     let c = t.counts(Some(&acme())).expect("counts");
     let count = |f: &dyn Fn(&Row) -> bool| model.iter().filter(|r| f(r)).count() as u32;
     prop_assert_eq!(c.waiting, count(&|r| matches!(r.state, OutboxState::Queued | OutboxState::Sending)));

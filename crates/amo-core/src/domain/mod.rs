@@ -14,6 +14,7 @@ pub mod platform;
 pub mod reference;
 pub mod secret;
 pub mod settings;
+pub mod steps;
 pub mod task;
 pub mod tokens;
 pub mod update;

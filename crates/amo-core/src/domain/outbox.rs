@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::domain::draft::Draft;
+use crate::domain::steps::{StepKind, StepState};
 use crate::error::{ErrorPayload, FieldErrorView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -77,12 +78,15 @@ pub struct OutboxItem {
     pub lead_url: Option<String>,
     pub contact_url: Option<String>,
     pub sent_at: Option<String>,
-    /// A create may already have reached amoCRM: editing is refused (the edited entry could not
-    /// be matched and would be created twice).
+    /// Part of it may already be in amoCRM: those parts (`steps` done or maybe sent) are
+    /// locked — an edited copy could not be matched and would be created twice.
     pub locked: bool,
-    /// Locked, but its follow-up task has not reached amoCRM: the task alone may still be
-    /// changed (a task type deleted meanwhile, a due time to move).
-    pub task_editable: bool,
+    /// It can be fixed now: it waits or needs attention, for the connected account, and some
+    /// step has not reached amoCRM (those can change; the locked ones stay as they are).
+    pub editable: bool,
+    /// Its writes to amoCRM, in order: what reached amoCRM (with links) and what waits or was
+    /// refused.
+    pub steps: Vec<StepView>,
     /// What was typed was removed after the retention period; only ids, link and times remain.
     pub purged: bool,
     /// The host of the account it was typed for (null: queued by a version that did not record
@@ -91,6 +95,19 @@ pub struct OutboxItem {
     /// Typed for another account than the one connected now (or none is): it is not sent until
     /// that account is connected again, and can be discarded.
     pub other_account: bool,
+}
+
+/// One write of an entry, as History lists it.
+#[derive(Debug, Clone, Serialize, TS, PartialEq, Eq)]
+#[ts(export)]
+pub struct StepView {
+    pub kind: StepKind,
+    pub state: StepState,
+    /// The record amoCRM made (none for a link, or before it is done).
+    #[ts(type = "number | null")]
+    pub amo_id: Option<i64>,
+    /// Its page in amoCRM (a note's or a task's: the lead's).
+    pub url: Option<String>,
 }
 
 /// The banner's facts.

@@ -125,6 +125,7 @@ pub struct ReferenceData {
 pub enum RecordKind {
     Lead,
     Contact,
+    Company,
 }
 
 /// The record's page in amoCRM's web interface on `domain`.
@@ -132,6 +133,7 @@ pub fn record_url(domain: &str, kind: RecordKind, id: i64) -> String {
     let what = match kind {
         RecordKind::Lead => "leads",
         RecordKind::Contact => "contacts",
+        RecordKind::Company => "companies",
     };
     format!("https://{domain}/{what}/detail/{id}")
 }

@@ -3,6 +3,7 @@
 
 use super::{plural, tr};
 use crate::domain::lang::Lang;
+use crate::domain::steps::StepKind;
 use crate::error::{
     AmoError, CallbackProblem, EntryError, Error, KeychainError, LocalError, NetworkProblem, NotEditable, Setting,
     SettingProblem, SetupError, SignInError, TokenProblem, UpdateError,
@@ -536,6 +537,20 @@ fn entry(e: &EntryError, lang: Lang) -> String {
                     "удалить можно только записи, требующие внимания; ожидающие ещё будут отправлены",
                     "only entries needing attention can be removed; waiting ones are still to be sent",
                 ),
+                NotEditable::PartInAmocrm { part } => {
+                    let name = |l| StepKind::parse(part).map_or_else(|| part.clone(), |k| super::step_label(k, l));
+                    return tr(
+                        lang,
+                        format!(
+                            "Запись №{id} можно исправить только в том, что ещё не дошло до amoCRM: часть «{}» уже может быть там и измениться не может.",
+                            name(Lang::Ru)
+                        ),
+                        format!(
+                            "Entry #{id} can be fixed only where it has not reached amoCRM: its {} may already be there and cannot change.",
+                            name(Lang::En)
+                        ),
+                    );
+                }
             };
             tr(
                 lang,

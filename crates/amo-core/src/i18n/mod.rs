@@ -9,8 +9,10 @@
 mod errors;
 mod fields;
 mod notices;
+mod steps;
 mod tray;
 pub use notices::notice_text;
+pub use steps::{step_label, step_state_label};
 pub use tray::{tray_label, tray_outbox_line, TrayItem};
 
 use crate::domain::lang::Lang;

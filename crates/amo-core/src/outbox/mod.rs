@@ -1,41 +1,52 @@
-//! The durable outbox: every lead or contact the user submits is a row in SQLite before any
-//! network call, and stays there until amoCRM has it.
+//! The durable outbox: every lead, contact or follow-up the user submits is a row in SQLite —
+//! with its plan of steps, the writes to amoCRM that carry it out (`domain::steps`) — before any
+//! network call, and stays there until amoCRM has all of it.
 //!
 //! States: `queued` (waiting, possibly after a failure — retried with back-off forever),
-//! `sending` (a worker has it), `sent` (amoCRM's ids recorded), `attention` (amoCRM or we found
-//! something only the user can fix; editable and resendable). A 403 HTML ban stops all sending
-//! until the user says support lifted it (`outbox retry`).
+//! `sending` (a worker has it), `sent` (every step done, amoCRM's ids recorded), `attention`
+//! (amoCRM or we found something only the user can fix; fixable and resendable). A 403 HTML ban
+//! stops all sending until the user says support lifted it (`outbox resume`).
 //!
-//! Exactly once: the `created_at` sent to amoCRM is the entry's `marker_at`, unique across the
-//! outbox. Before a create is sent, `create_sent` is set; if the process dies (or the answer is
-//! lost) before amoCRM's id is recorded, the next attempt first looks the entry up in amoCRM
-//! (`reconcile`) and only sends again if it is not there. Notes the same way, by text on the
-//! recorded lead. Nothing technical is added to the user's amoCRM.
+//! Exactly once: every step is marked "may have reached amoCRM" before its request leaves; if the
+//! process dies (or the answer is lost) before amoCRM's id is recorded, the next attempt first
+//! looks for it in amoCRM by the step kind's own rule (the `created_at` marker, unique across the
+//! outbox, for records; the text on the lead for notes and tasks) and only sends it again if it is
+//! not there. Nothing technical is added to the user's amoCRM.
+//!
+//! One fix path: an entry that waits or needs attention is edited by planning the edited draft
+//! again; every step that may already be in amoCRM must come out the same (it stays as it is, with
+//! its ids), the others are replaced (`store::OutboxTable::replace_plan`).
 //!
 //! Every entry belongs to the account it was typed for (recorded when it is queued, or at its
 //! first attempt if none was connected): it is sent only while that account is connected, and
 //! waits — shown as "for another account", with keep or discard — while another one is
 //! (`domain::account::AccountRef`).
 //!
-//! This file is the outbox's front: queue, list, edit, retry, wait. `worker` sends.
+//! The rooms: this file is the front (queue, list, edit, retry, wait); `check` what is checked
+//! before queueing; `worker` the sending loop; `runner` one entry's steps; `steps/` each kind of
+//! write; `reconcile` what finding a lost write shares; `view` an entry as History shows it.
 
+mod check;
 mod reconcile;
+mod runner;
+mod steps;
+mod view;
 mod worker;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::auth::session::Session;
-use crate::clock::{now, now_ms, rfc3339};
+use crate::clock::{now, now_ms};
 use crate::context::Ctx;
 use crate::domain::account::AccountRef;
-use crate::domain::draft::{ContactDraft, Draft, DraftKind, FollowupDraft, LeadDraft};
-use crate::domain::lang::Lang;
+use crate::domain::draft::{Draft, DraftKind};
 use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use crate::domain::platform::Platform;
-use crate::domain::reference::{record_url, RecordKind};
-use crate::error::{AmoError, EntryError, Error, NotEditable, Result};
-use crate::store::OutboxRow;
+use crate::domain::reference::ReferenceData;
+use crate::domain::steps::plan;
+use crate::error::{AmoError, EntryError, Error, FieldError, NotEditable, Result};
+use crate::store::{NewEntry, Replan};
 
 pub use worker::{RetryTiming, POISON_AFTER};
 
@@ -73,36 +84,52 @@ impl Outbox {
         Ok(self.ctx.store.account().load()?.map(|a| AccountRef::of(&a)))
     }
 
-    /// Checks a lead and queues it; returns at once (the worker sends it). Nothing invalid is
-    /// queued: field errors come back as `validation`.
-    pub fn queue_lead(&self, draft: &LeadDraft) -> Result<OutboxItem> {
-        self.queue(Draft::Lead(draft.clone()))
+    /// Checks what was typed (against `account`, the connected account's shape as last read)
+    /// and queues it with its plan; returns at once (the worker sends it). Nothing invalid is
+    /// queued: field errors come back as `validation`. Typed while no account is connected
+    /// (before the first connection, say), it is kept for the next account connected, and
+    /// belongs to that one from its first attempt on — except a follow-up, which names a lead
+    /// of the connected account (it would go to whichever account is connected next, where
+    /// that id is someone else's lead).
+    pub fn queue(&self, draft: &Draft, account: Option<&ReferenceData>) -> Result<OutboxItem> {
+        let mut items = self.queue_many(std::slice::from_ref(draft), account)?;
+        items.pop().ok_or_else(|| Error::internal("one entry queued"))
     }
 
-    pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
-        self.queue(Draft::Contact(draft.clone()))
-    }
-
-    /// Queues a draft already checked against the account. A follow-up names a lead of the
-    /// connected account, so it is refused while none is connected (it would go to whichever
-    /// account is connected next, where that id is someone else's lead).
-    pub fn queue_draft(&self, draft: Draft) -> Result<OutboxItem> {
-        if draft.kind() == DraftKind::Followup && self.current()?.is_none() {
+    /// Queues several entries in one transaction: every one of them, or — if any is invalid —
+    /// none (the fields are named `<n>.<field>`, `n` counting from 0).
+    pub fn queue_many(&self, drafts: &[Draft], account: Option<&ReferenceData>) -> Result<Vec<OutboxItem>> {
+        let current = self.current()?;
+        if current.is_none() && drafts.iter().any(|d| d.kind() == DraftKind::Followup) {
             return Err(AmoError::NotConnected.into());
         }
-        self.queue(draft)
-    }
-
-    /// Queues for the connected account. Typed while none is connected (before the first
-    /// connection, say), it is kept for the next account connected, and belongs to that one from
-    /// its first attempt on.
-    fn queue(&self, draft: Draft) -> Result<OutboxItem> {
-        let clean = draft.validated(self.platform()).map_err(Error::validation)?;
-        let account = self.current()?;
-        let id = self.ctx.store.outbox().insert(&clean, &random_request_id(), account.as_ref(), now(), now_ms())?;
-        tracing::info!(id, kind = clean.kind().as_str(), "queued");
+        let (platform, now) = (self.platform(), now());
+        let mut clean = Vec::with_capacity(drafts.len());
+        let mut errors: Vec<FieldError> = Vec::new();
+        for (i, d) in drafts.iter().enumerate() {
+            match check::check(d, account, platform, now) {
+                Ok(c) => clean.push(c),
+                Err(e) if drafts.len() == 1 => errors = e,
+                Err(e) => errors.extend(e.into_iter().map(|f| FieldError { field: format!("{i}.{}", f.field), ..f })),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::validation(errors));
+        }
+        let plans: Vec<_> = clean.iter().map(plan).collect();
+        let request_ids: Vec<String> = clean.iter().map(|_| random_request_id()).collect();
+        let entries: Vec<NewEntry<'_>> = clean
+            .iter()
+            .zip(&plans)
+            .zip(&request_ids)
+            .map(|((draft, steps), request_id)| NewEntry { draft, steps, request_id })
+            .collect();
+        let ids = self.ctx.store.outbox().insert_many(&entries, current.as_ref(), now, now_ms())?;
+        for (id, d) in ids.iter().zip(&clean) {
+            tracing::info!(id, kind = d.kind().as_str(), "queued");
+        }
         self.wake.notify_one();
-        self.item(id)
+        ids.into_iter().map(|id| self.item(id)).collect()
     }
 
     pub fn item(&self, id: i64) -> Result<OutboxItem> {
@@ -119,7 +146,7 @@ impl Outbox {
         let current = self.current()?;
         let lang = self.ctx.lang();
         let rows = self.ctx.store.outbox().rows(only, limit)?;
-        Ok(rows.into_iter().map(|r| view(r, current.as_ref(), lang)).collect())
+        Ok(rows.into_iter().map(|r| view::view(r, current.as_ref(), lang)).collect())
     }
 
     /// Whether amoCRM banned the connected account's API.
@@ -172,46 +199,26 @@ impl Outbox {
         Ok(n)
     }
 
-    /// Replaces the draft of an entry that needs attention (or waits and was never sent) and
-    /// queues it again.
-    pub fn update(&self, id: i64, draft: Draft) -> Result<OutboxItem> {
-        let draft = draft.validated(self.platform()).map_err(Error::validation)?;
+    /// Fixes an entry that waits or needs attention: the edited draft is checked and planned
+    /// again, and replaces what has not reached amoCRM; every step that may be there must come
+    /// out the same (its part of the form is locked), else the edit is refused naming it. The
+    /// entry is queued again.
+    pub fn update(&self, id: i64, draft: &Draft, account: Option<&ReferenceData>) -> Result<OutboxItem> {
         let current = self.item(id)?;
         let not_editable = |why| Error::from(EntryError::EntryNotEditable { id, why });
         if current.draft.kind() != draft.kind() {
             return Err(not_editable(NotEditable::KindChanges));
         }
-        if current.locked && current.task_editable && without_task(&current.draft) == without_task(&draft) {
-            // The lead (and note) are in amoCRM; only the task that has not reached it changes.
-            if !self.ctx.store.outbox().replace_unsent_task(id, &draft, now(), now_ms())? {
-                return Err(not_editable(NotEditable::MayBeInAmocrm));
+        let draft = check::check(draft, account, self.platform(), now()).map_err(Error::validation)?;
+        match self.ctx.store.outbox().replace_plan(id, &draft, &plan(&draft), now(), now_ms())? {
+            Replan::Replaced => {
+                self.wake.notify_one();
+                self.item(id)
             }
-            self.wake.notify_one();
-            return self.item(id);
+            Replan::Locked(step) => Err(not_editable(NotEditable::PartInAmocrm { part: step.as_str().into() })),
+            // Being sent right now (or sent): the edit is refused rather than silently lost.
+            Replan::NotWaiting => Err(not_editable(NotEditable::MayBeInAmocrm)),
         }
-        if current.locked
-            && matches!(current.draft, Draft::Contact(_))
-            && current.state != OutboxState::Sent
-            && without_company(&current.draft) == without_company(&draft)
-        {
-            // The contact may be in amoCRM; only its company, not made yet, changes (a picked
-            // company amoCRM does not have, a refused new one).
-            if !self.ctx.store.outbox().replace_unsent_company(id, &draft, now(), now_ms())? {
-                return Err(not_editable(NotEditable::MayBeInAmocrm));
-            }
-            self.wake.notify_one();
-            return self.item(id);
-        }
-        if current.locked || current.state == OutboxState::Sending {
-            return Err(not_editable(NotEditable::MayBeInAmocrm));
-        }
-        // The worker may have taken it meanwhile: then nothing is updated, and the edit is refused
-        // rather than silently lost.
-        if !self.ctx.store.outbox().replace_draft(id, &draft, now(), now_ms())? {
-            return Err(not_editable(NotEditable::MayBeInAmocrm));
-        }
-        self.wake.notify_one();
-        self.item(id)
     }
 
     /// Removes an entry that needs attention, or one waiting for another account (the user
@@ -302,79 +309,6 @@ impl Outbox {
 
     fn retry_timing(&self) -> RetryTiming {
         *self.retry_timing.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// One row as the history shows it. The connected account (`current`) builds links for entries
-/// sent before the domain was recorded with them.
-fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
-    let other_account = match (&r.account, current) {
-        (Some(mine), Some(now)) => !mine.same_as(now),
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    let host =
-        r.domain.as_deref().or(r.account.as_ref().map(|a| a.domain.as_str())).or(current.map(|c| c.domain.as_str()));
-    let link = |kind: RecordKind, id: Option<i64>| Some(record_url(host?, kind, id?));
-    // Something of it may be in amoCRM: the lead, or (for a follow-up) its note or task.
-    let locked = r.create_sent
-        || (r.lead_id.is_some() && r.draft.kind() != DraftKind::Followup)
-        || r.note_sent
-        || r.note_id.is_some()
-        || r.task_sent
-        || r.task_id.is_some()
-        || r.state == OutboxState::Sent;
-    let has_task = match &r.draft {
-        Draft::Lead(l) => l.task.is_some(),
-        Draft::Followup(f) => f.task.is_some(),
-        Draft::Contact(_) => false,
-    };
-    let task_editable = locked
-        && has_task
-        && !r.task_sent
-        && r.task_id.is_none()
-        && matches!(r.state, OutboxState::Queued | OutboxState::Attention);
-    OutboxItem {
-        id: r.id,
-        state: r.state,
-        title: r.draft.title(),
-        created_at: rfc3339(r.created_at),
-        updated_at: rfc3339(r.updated_at),
-        attempts: r.attempts,
-        next_attempt_at: (r.state == OutboxState::Queued).then(|| rfc3339(r.next_attempt_ms / 1000)),
-        error: r.last_error.as_ref().map(|e| e.to_payload(lang)),
-        field_errors: r.field_errors.iter().map(|f| f.view(lang)).collect(),
-        lead_id: r.lead_id,
-        contact_id: r.contact_id,
-        note_id: r.note_id,
-        task_id: r.task_id,
-        merged: r.merged,
-        lead_url: link(RecordKind::Lead, r.lead_id),
-        contact_url: link(RecordKind::Contact, r.contact_id),
-        sent_at: r.sent_at.map(rfc3339),
-        locked,
-        task_editable,
-        purged: r.purged,
-        account_domain: r.account.map(|a| a.domain),
-        other_account,
-        draft: r.draft,
-    }
-}
-
-/// A contact's draft as it would be without its company (to tell a company-only change).
-fn without_company(d: &Draft) -> Draft {
-    match d {
-        Draft::Contact(c) => Draft::Contact(ContactDraft { company: None, existing_company_id: None, ..c.clone() }),
-        other => other.clone(),
-    }
-}
-
-/// The draft as it would be without its task (to tell a task-only change).
-fn without_task(d: &Draft) -> Draft {
-    match d {
-        Draft::Lead(l) => Draft::Lead(LeadDraft { task: None, ..l.clone() }),
-        Draft::Followup(f) => Draft::Followup(FollowupDraft { task: None, ..f.clone() }),
-        other => other.clone(),
     }
 }
 

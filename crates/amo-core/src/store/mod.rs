@@ -11,9 +11,10 @@
 mod account;
 mod api_block;
 mod form_layout;
-mod migrations;
+pub(crate) mod migrations;
 mod oauth_states;
 mod outbox;
+mod outbox_steps;
 mod reference_cache;
 mod settings;
 
@@ -28,7 +29,8 @@ pub use account::AccountTable;
 pub use api_block::ApiBlock;
 pub use form_layout::FormLayoutTable;
 pub use oauth_states::{OAuthStates, StateRecord};
-pub use outbox::{Entry, EntryFlag, IdColumn, OutboxRow, OutboxTable, SummaryCounts};
+pub use outbox::{Entry, NewEntry, OutboxRow, OutboxTable, Replan, SummaryCounts};
+pub use outbox_steps::{OutboxSteps, StepRow};
 pub use reference_cache::ReferenceCache;
 pub use settings::{SettingKey, SettingsTable};
 
@@ -82,6 +84,10 @@ impl Store {
         OutboxTable(self)
     }
 
+    pub fn outbox_steps(&self) -> OutboxSteps<'_> {
+        OutboxSteps(self)
+    }
+
     pub fn reference_cache(&self) -> ReferenceCache<'_> {
         ReferenceCache(self)
     }
@@ -105,9 +111,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             MIGRATIONS.len()
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        step.apply(&tx)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }

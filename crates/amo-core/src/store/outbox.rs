@@ -1,45 +1,34 @@
-//! Table `outbox`: every lead or contact the user submitted, written before any network call.
-//! What the states mean and when they change is `outbox`'s business; this file only keeps them.
-//! Failures are stored as codes with parameters (JSON of [`Error`]), never as sentences.
+//! Table `outbox`: every lead, contact or follow-up the user submitted, written with its plan of
+//! steps (`outbox_steps`) before any network call. What the states mean and when they change is
+//! `outbox`'s business; this file only keeps them. Failures are stored as codes with parameters
+//! (JSON of [`Error`]), never as sentences.
 
 use rusqlite::{named_params, params, OptionalExtension, Row, TransactionBehavior};
 
+use super::outbox_steps::{delete_steps, insert_plan, insert_row, purge_bodies, steps_of, StepRow};
 use super::Store;
 use crate::domain::account::AccountRef;
 use crate::domain::draft::{Draft, DraftKind};
 use crate::domain::outbox::OutboxState;
+use crate::domain::steps::{Made, StepBody, StepKind, StepState};
 use crate::error::{Error, FieldCode, FieldError, Result};
 
 pub struct OutboxTable<'a>(pub(super) &'a Store);
 
-/// A row as the worker needs it.
+/// A row as the worker needs it: the entry under its claim, and its steps.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub id: i64,
-    pub draft: Draft,
     /// The `created_at` sent to amoCRM: unique across the outbox.
     pub marker_at: i64,
     pub request_id: String,
     pub attempts: u32,
-    /// A create request may have reached amoCRM.
-    pub create_sent: bool,
-    /// A note request may have reached amoCRM.
-    pub note_sent: bool,
-    pub lead_id: Option<i64>,
-    pub contact_id: Option<i64>,
-    pub note_id: Option<i64>,
-    /// A task request may have reached amoCRM.
-    pub task_sent: bool,
-    pub task_id: Option<i64>,
-    /// A request creating a contact's company may have reached amoCRM.
-    pub company_sent: bool,
-    /// The company made for a contact entered alone.
-    pub company_id: Option<i64>,
     /// When the user submitted it (Unix seconds): nothing it made in amoCRM is older.
     pub queued_at: i64,
     /// The account it was typed for (`None`: queued before entries recorded one, while no
     /// account was connected).
     pub account: Option<AccountRef>,
+    pub steps: Vec<StepRow>,
 }
 
 /// A row as the history shows it, before its texts are rendered.
@@ -54,22 +43,56 @@ pub struct OutboxRow {
     pub next_attempt_ms: i64,
     pub last_error: Option<Error>,
     pub field_errors: Vec<FieldError>,
-    pub lead_id: Option<i64>,
-    pub contact_id: Option<i64>,
-    pub note_id: Option<i64>,
-    pub task_id: Option<i64>,
-    /// A note / task request may have reached amoCRM.
-    pub note_sent: bool,
-    pub task_sent: bool,
-    pub merged: bool,
     pub sent_at: Option<i64>,
     /// The account host the entry was sent to.
     pub domain: Option<String>,
-    pub create_sent: bool,
     /// What was typed was removed after the retention period.
     pub purged: bool,
     /// The account it was typed for (see [`Entry::account`]).
     pub account: Option<AccountRef>,
+    pub steps: Vec<StepRow>,
+}
+
+impl OutboxRow {
+    /// What its done step of one of `kinds` made.
+    pub fn made(&self, kinds: &[StepKind]) -> Option<&Made> {
+        self.steps.iter().find(|s| s.state == StepState::Done && kinds.contains(&s.kind)).map(|s| &s.made)
+    }
+
+    /// The lead it made, or the one its note and task went to.
+    pub fn lead_id(&self) -> Option<i64> {
+        self.made(&[StepKind::Lead, StepKind::IncomingLead])
+            .and_then(|m| m.id)
+            .or_else(|| self.made(&[StepKind::Note, StepKind::Task]).and_then(|m| m.lead_id))
+            .or(match &self.draft {
+                Draft::Followup(f) if f.lead_id > 0 => Some(f.lead_id),
+                _ => None,
+            })
+    }
+
+    /// The contact it made (alone, or with its lead).
+    pub fn contact_id(&self) -> Option<i64> {
+        self.made(&[StepKind::Contact])
+            .and_then(|m| m.id)
+            .or_else(|| self.made(&[StepKind::Lead, StepKind::IncomingLead]).and_then(|m| m.contact_id))
+    }
+}
+
+/// One entry to queue: what was typed, its plan, and the request id it is sent with.
+pub struct NewEntry<'a> {
+    pub draft: &'a Draft,
+    pub steps: &'a [StepBody],
+    pub request_id: &'a str,
+}
+
+/// How an edit went: the plan replaced, or why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replan {
+    Replaced,
+    /// A step that may be in amoCRM would change (or go): nothing was changed.
+    Locked(StepKind),
+    /// The entry is being sent, was sent, or is gone.
+    NotWaiting,
 }
 
 /// The banner's counts.
@@ -86,28 +109,9 @@ pub struct SummaryCounts {
     pub last_error: Option<Error>,
 }
 
-/// The "a request may have reached amoCRM" flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryFlag {
-    CreateSent,
-    NoteSent,
-    TaskSent,
-    CompanySent,
-}
-
-/// amoCRM ids an entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdColumn {
-    Lead,
-    Contact,
-    Company,
-}
-
-const ENTRY_COLUMNS: &str = "id, draft, kind, marker_at, request_id, attempts, create_sent, note_sent, lead_id, \
-     contact_id, note_id, account_id, account_domain, task_sent, task_id, created_at, company_sent, company_id";
+const ENTRY_COLUMNS: &str = "id, marker_at, request_id, attempts, created_at, account_id, account_domain";
 const ROW_COLUMNS: &str = "id, draft, kind, state, created_at, updated_at, attempts, next_attempt_ms, last_error, \
-     last_error_code, field_errors, lead_id, contact_id, note_id, merged, sent_at, domain, create_sent, purged, \
-     account_id, account_domain, task_id, note_sent, task_sent";
+     last_error_code, field_errors, sent_at, domain, purged, account_id, account_domain";
 
 /// "The row belongs to the account `:aid`/`:adomain`" (the rule of [`AccountRef::same_as`]), never
 /// NULL. Rows without an account belong to whichever is connected; with `:adomain` NULL (none is
@@ -122,42 +126,55 @@ fn account_params(a: Option<&AccountRef>) -> (Option<i64>, Option<&str>) {
 }
 
 impl OutboxTable<'_> {
-    /// Adds an entry for `account` (`None`: none is connected; see [`OutboxTable::claim`]), due now, with a `marker_at` no other entry has (not even one
+    /// Adds an entry and its steps for `account` (`None`: none is connected; see
+    /// [`OutboxTable::claim`]), due now, with a `marker_at` no other entry has (not even one
     /// another process queues at the same moment: the transaction is IMMEDIATE). Returns its id.
-    pub fn insert(
+    pub fn insert(&self, entry: NewEntry<'_>, account: Option<&AccountRef>, now: i64, now_ms: i64) -> Result<i64> {
+        Ok(self.insert_many(&[entry], account, now, now_ms)?[0])
+    }
+
+    /// Adds several entries in one transaction: all of them, or none. Returns their ids, in order.
+    pub fn insert_many(
         &self,
-        draft: &Draft,
-        request_id: &str,
+        entries: &[NewEntry<'_>],
         account: Option<&AccountRef>,
         now: i64,
         now_ms: i64,
-    ) -> Result<i64> {
+    ) -> Result<Vec<i64>> {
         let (aid, adomain) = account_params(account);
-        let json = draft_json(draft)?;
         let mut conn = self.0.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last: Option<i64> = tx.query_row("SELECT MAX(marker_at) FROM outbox", [], |r| r.get(0))?;
-        let marker = last.map_or(now, |m| m.saturating_add(1).max(now));
-        tx.execute(
-            "INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms,
-                                 account_id, account_domain)
-             VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
-            params![draft.kind().as_str(), json, marker, request_id, now, now_ms, aid, adomain],
-        )?;
-        let id = tx.last_insert_rowid();
+        let mut marker = last.map_or(now, |m| m.saturating_add(1).max(now));
+        let mut ids = Vec::with_capacity(entries.len());
+        for e in entries {
+            tx.execute(
+                "INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms,
+                                     account_id, account_domain)
+                 VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
+                params![e.draft.kind().as_str(), draft_json(e.draft)?, marker, e.request_id, now, now_ms, aid, adomain],
+            )?;
+            let id = tx.last_insert_rowid();
+            insert_plan(&tx, id, marker, e.steps, now)?;
+            ids.push(id);
+            marker = marker.saturating_add(1);
+        }
         tx.commit()?;
-        Ok(id)
+        Ok(ids)
     }
 
     /// Newest first; one entry with `only`.
     pub fn rows(&self, only: Option<i64>, limit: usize) -> Result<Vec<OutboxRow>> {
         let conn = self.0.conn();
-        let mut st = conn.prepare(&format!(
+        let mut st = conn.prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM outbox WHERE (?1 IS NULL OR id = ?1) ORDER BY id DESC LIMIT ?2"
         ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = st.query_map(params![only, limit], row_from)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut rows = st.query_map(params![only, limit], row_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        for row in &mut rows {
+            row.steps = steps_of(&conn, row.id)?;
+        }
+        Ok(rows)
     }
 
     /// The banner's counts; `current` is the connected account (`None`: none is).
@@ -211,48 +228,60 @@ impl OutboxTable<'_> {
         })
     }
 
-    /// Replaces the draft of an entry that never reached amoCRM and is not being sent, and
-    /// queues it again. False when the entry is not (or no longer) in that condition — e.g. the
-    /// worker took it meanwhile: then the edit is refused rather than silently lost.
-    pub fn replace_draft(&self, id: i64, draft: &Draft, now: i64, now_ms: i64) -> Result<bool> {
-        self.requeue_with(
-            id,
-            draft,
-            now,
-            now_ms,
-            "create_sent = 0 AND lead_id IS NULL AND note_sent = 0 AND note_id IS NULL AND task_sent = 0 AND task_id IS NULL",
-        )
-    }
-
-    /// Replaces the draft of an entry whose lead (and note) already reached amoCRM when only its
-    /// task changes, and only while no task request may have reached amoCRM; queues it again.
-    pub fn replace_unsent_task(&self, id: i64, draft: &Draft, now: i64, now_ms: i64) -> Result<bool> {
-        self.requeue_with(id, draft, now, now_ms, "task_sent = 0 AND task_id IS NULL")
-    }
-
-    /// Replaces the draft of a contact entry whose contact may already be in amoCRM when only its
-    /// company changes, and only while no company request may have reached amoCRM and none was
-    /// made for it; queues it again.
-    pub fn replace_unsent_company(&self, id: i64, draft: &Draft, now: i64, now_ms: i64) -> Result<bool> {
-        self.requeue_with(id, draft, now, now_ms, "kind = 'contact' AND company_sent = 0 AND company_id IS NULL")
-    }
-
-    /// The draft replaced and the entry queued again, its failure cleared, if it is queued or
-    /// needs attention and `guard` (a fixed SQL condition of the caller's) holds.
-    fn requeue_with(&self, id: i64, draft: &Draft, now: i64, now_ms: i64, guard: &str) -> Result<bool> {
-        let n = self.0.conn().execute(
-            &format!(
-                "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
-                        last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
-                 WHERE id = ?1 AND state IN ('queued', 'attention') AND {guard}"
-            ),
+    /// The one way an entry is edited: its draft and plan replaced, and the entry queued again
+    /// with its failure cleared — if it waits or needs attention (not while it is being sent),
+    /// and every step that may be in amoCRM comes out of the new plan exactly as it was (it
+    /// keeps its state and what amoCRM made; the steps around it are replaced). All or nothing.
+    pub fn replace_plan(&self, id: i64, draft: &Draft, steps: &[StepBody], now: i64, now_ms: i64) -> Result<Replan> {
+        let mut conn = self.0.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(String, i64)> = tx
+            .query_row("SELECT state, marker_at FROM outbox WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((state, marker_at)) = found else { return Ok(Replan::NotWaiting) };
+        if !matches!(OutboxState::parse(&state), OutboxState::Queued | OutboxState::Attention) {
+            return Ok(Replan::NotWaiting);
+        }
+        let old = steps_of(&tx, id)?;
+        // Each step that may be in amoCRM finds its twin in the new plan (in order), or the edit
+        // is refused: what amoCRM may have cannot change behind its back.
+        let mut kept: Vec<Option<&StepRow>> = vec![None; steps.len()];
+        for o in old.iter().filter(|o| o.state.locked()) {
+            let twin = (0..steps.len()).find(|&i| kept[i].is_none() && o.body.as_ref() == Some(&steps[i]));
+            match twin {
+                Some(i) => kept[i] = Some(o),
+                None => return Ok(Replan::Locked(o.kind)),
+            }
+        }
+        delete_steps(&tx, id)?;
+        for (seq, (body, old)) in steps.iter().zip(&kept).enumerate() {
+            let row = match old {
+                Some(o) => StepRow { seq: seq as i64, ..(*o).clone() },
+                None => StepRow {
+                    entry_id: id,
+                    seq: seq as i64,
+                    kind: body.kind(),
+                    body: Some(body.clone()),
+                    state: StepState::Pending,
+                    marker_at,
+                    made: Default::default(),
+                },
+            };
+            insert_row(&tx, &row, now)?;
+        }
+        tx.execute(
+            "UPDATE outbox SET draft = ?2, state = 'queued', field_errors = NULL, last_error = NULL,
+                    last_error_code = NULL, last_error_message = NULL, next_attempt_ms = ?3, updated_at = ?4
+             WHERE id = ?1",
             params![id, draft_json(draft)?, now_ms, now],
         )?;
-        Ok(n > 0)
+        tx.commit()?;
+        Ok(Replan::Replaced)
     }
 
     /// Removes an entry that needs attention, or one that waits for another account than
-    /// `current` (so it is not being sent); false if it is in another state (or gone).
+    /// `current` (so it is not being sent); false if it is in another state (or gone). Its steps
+    /// go with it.
     pub fn discard(&self, id: i64, current: Option<&AccountRef>) -> Result<bool> {
         let (aid, adomain) = account_params(current);
         let n = self.0.conn().execute(
@@ -314,10 +343,11 @@ impl OutboxTable<'_> {
         Ok(next.map(|n| n.saturating_sub(now_ms).max(0)))
     }
 
-    /// Marks an entry `sending` and reads it under that claim, in one transaction, so an edit
-    /// saved just before is what gets sent (and one after it is refused). An entry queued while
-    /// no account was connected becomes `current`'s here, before anything is sent: after this
-    /// first attempt it can no longer move to another account.
+    /// Marks an entry `sending` and reads it and its steps under that claim, in one
+    /// transaction, so an edit saved just before is what gets sent (and one after it is
+    /// refused). An entry queued while no account was connected becomes `current`'s here,
+    /// before anything is sent: after this first attempt it can no longer move to another
+    /// account.
     pub fn claim(&self, id: i64, current: Option<&AccountRef>, now: i64) -> Result<Entry> {
         let (aid, adomain) = account_params(current);
         let mut conn = self.0.conn();
@@ -329,60 +359,13 @@ impl OutboxTable<'_> {
              WHERE id = ?1",
             params![id, now, aid, adomain],
         )?;
-        let entry = tx.query_row(&format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = ?1"), [id], entry_from)?;
+        let mut entry = tx.query_row(&format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = ?1"), [id], entry_from)?;
+        entry.steps = steps_of(&tx, id)?;
         tx.commit()?;
         Ok(entry)
     }
 
-    pub fn set_flag(&self, id: i64, flag: EntryFlag, on: bool) -> Result<()> {
-        let sql = match flag {
-            EntryFlag::CreateSent => "UPDATE outbox SET create_sent = ?2 WHERE id = ?1",
-            EntryFlag::NoteSent => "UPDATE outbox SET note_sent = ?2 WHERE id = ?1",
-            EntryFlag::TaskSent => "UPDATE outbox SET task_sent = ?2 WHERE id = ?1",
-            EntryFlag::CompanySent => "UPDATE outbox SET company_sent = ?2 WHERE id = ?1",
-        };
-        self.0.conn().execute(sql, params![id, on])?;
-        Ok(())
-    }
-
-    pub fn record_created(
-        &self,
-        id: i64,
-        lead_id: Option<i64>,
-        contact_id: Option<i64>,
-        merged: bool,
-        domain: Option<&str>,
-        now: i64,
-    ) -> Result<()> {
-        self.0.conn().execute(
-            "UPDATE outbox SET lead_id = ?2, contact_id = ?3, merged = ?4, domain = ?5, updated_at = ?6 WHERE id = ?1",
-            params![id, lead_id, contact_id, merged, domain, now],
-        )?;
-        Ok(())
-    }
-
-    pub fn record_note(&self, id: i64, note_id: i64, now: i64) -> Result<()> {
-        self.0
-            .conn()
-            .execute("UPDATE outbox SET note_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, note_id, now])?;
-        Ok(())
-    }
-
-    pub fn record_task(&self, id: i64, task_id: i64, now: i64) -> Result<()> {
-        self.0
-            .conn()
-            .execute("UPDATE outbox SET task_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, task_id, now])?;
-        Ok(())
-    }
-
-    pub fn record_company(&self, id: i64, company_id: i64, now: i64) -> Result<()> {
-        self.0.conn().execute(
-            "UPDATE outbox SET company_id = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, company_id, now],
-        )?;
-        Ok(())
-    }
-
+    /// Every step done: the entry is sent.
     pub fn record_sent(&self, id: i64, now: i64) -> Result<()> {
         self.0.conn().execute(
             "UPDATE outbox SET state = 'sent', sent_at = ?2, updated_at = ?2, last_error = NULL,
@@ -402,19 +385,38 @@ impl OutboxTable<'_> {
         Ok(())
     }
 
-    /// `attention`, with the failure and the fields it concerns.
-    pub fn record_attention(&self, id: i64, err: &Error, fields: &[FieldError], now: i64) -> Result<()> {
+    /// `attention`, with the failure and the fields it concerns; the step amoCRM refused (if it
+    /// certainly did not take it) is marked `refused` in the same transaction.
+    pub fn record_attention(
+        &self,
+        id: i64,
+        err: &Error,
+        fields: &[FieldError],
+        refused_step: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
         let fe = serde_json::to_string(fields).map_err(Error::internal)?;
-        self.0.conn().execute(
+        let mut conn = self.0.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "UPDATE outbox SET state = 'attention', attempts = attempts + 1, last_error = ?2, last_error_code = ?3,
                     last_error_message = NULL, field_errors = ?4, updated_at = ?5 WHERE id = ?1",
             params![id, error_json(err)?, err.code().as_str(), fe, now],
         )?;
+        if let Some(seq) = refused_step {
+            tx.execute(
+                "UPDATE outbox_steps SET state = 'refused', updated_at = ?3
+                 WHERE entry_id = ?1 AND seq = ?2 AND state = 'pending'",
+                params![id, seq, now],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
     /// Removes what was typed from entries sent before `cutoff` (Unix seconds): the draft becomes
-    /// an empty one of its kind; ids, link and times stay. Returns how many were purged.
+    /// an empty one of its kind and the steps lose their bodies; ids, link and times stay.
+    /// Returns how many were purged.
     pub fn purge_sent_before(&self, cutoff: i64) -> Result<usize> {
         let mut conn = self.0.conn();
         let tx = conn.transaction()?;
@@ -423,23 +425,13 @@ impl OutboxTable<'_> {
              WHERE state = 'sent' AND purged = 0 AND sent_at IS NOT NULL AND sent_at < ?1",
             [cutoff],
         )?;
+        purge_bodies(&tx)?;
         tx.commit()?;
         if n > 0 {
             // Fold the WAL into the file so the old pages are overwritten there too.
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(n)
-    }
-
-    /// Whether another entry already owns this amoCRM id (reconciliation never takes it twice).
-    pub fn id_claimed(&self, column: IdColumn, amo_id: i64, except: i64) -> Result<bool> {
-        let sql = match column {
-            // A follow-up only points at a lead made elsewhere; it never owns one.
-            IdColumn::Lead => "SELECT COUNT(*) FROM outbox WHERE lead_id = ?1 AND id != ?2 AND kind != 'followup'",
-            IdColumn::Contact => "SELECT COUNT(*) FROM outbox WHERE contact_id = ?1 AND id != ?2",
-            IdColumn::Company => "SELECT COUNT(*) FROM outbox WHERE company_id = ?1 AND id != ?2",
-        };
-        Ok(self.0.conn().query_row(sql, params![amo_id, except], |r| r.get::<_, i64>(0))? > 0)
     }
 }
 
@@ -457,7 +449,7 @@ fn error_json(e: &Error) -> Result<String> {
 }
 
 /// The `draft` column (column `col` of the row) as the `kind` column says.
-fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Result<Draft> {
+pub(super) fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Result<Draft> {
     let json: String = r.get(col)?;
     let parsed = if kind == DraftKind::Contact.as_str() {
         serde_json::from_str(&json).map(Draft::Contact)
@@ -470,24 +462,14 @@ fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Result<Draft> {
 }
 
 fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
-    let kind: String = r.get(2)?;
     Ok(Entry {
         id: r.get(0)?,
-        draft: draft_from(r, 1, &kind)?,
-        marker_at: r.get(3)?,
-        request_id: r.get(4)?,
-        attempts: r.get(5)?,
-        create_sent: r.get(6)?,
-        note_sent: r.get(7)?,
-        lead_id: r.get(8)?,
-        contact_id: r.get(9)?,
-        note_id: r.get(10)?,
-        account: account_from(r, 11)?,
-        task_sent: r.get(13)?,
-        task_id: r.get(14)?,
-        queued_at: r.get(15)?,
-        company_sent: r.get(16)?,
-        company_id: r.get(17)?,
+        marker_at: r.get(1)?,
+        request_id: r.get(2)?,
+        attempts: r.get(3)?,
+        queued_at: r.get(4)?,
+        account: account_from(r, 5)?,
+        steps: Vec::new(),
     })
 }
 
@@ -500,6 +482,14 @@ fn account_from(r: &Row<'_>, col: usize) -> rusqlite::Result<Option<AccountRef>>
 fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     let kind: String = r.get(2)?;
     let (json, code): (Option<String>, Option<String>) = (r.get(8)?, r.get(9)?);
+    let field_errors = r.get::<_, Option<String>>(10)?.map(|s| stored_fields(&s)).unwrap_or_default();
+    // A validation failure's fields live in their own column.
+    let last_error = match stored_error(json, code) {
+        Some(Error::Entry(crate::error::EntryError::Validation(f))) if f.is_empty() => {
+            Some(Error::validation(field_errors.clone()))
+        }
+        other => other,
+    };
     Ok(OutboxRow {
         id: r.get(0)?,
         draft: draft_from(r, 1, &kind)?,
@@ -508,30 +498,13 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         updated_at: r.get(5)?,
         attempts: r.get(6)?,
         next_attempt_ms: r.get(7)?,
-        last_error: None,
-        field_errors: r.get::<_, Option<String>>(10)?.map(|s| stored_fields(&s)).unwrap_or_default(),
-        lead_id: r.get(11)?,
-        contact_id: r.get(12)?,
-        note_id: r.get(13)?,
-        merged: r.get(14)?,
-        sent_at: r.get(15)?,
-        domain: r.get(16)?,
-        create_sent: r.get(17)?,
-        purged: r.get(18)?,
-        account: account_from(r, 19)?,
-        task_id: r.get(21)?,
-        note_sent: r.get(22)?,
-        task_sent: r.get(23)?,
-    })
-    .map(|mut row: OutboxRow| {
-        // A validation failure's fields live in their own column.
-        row.last_error = match stored_error(json, code) {
-            Some(Error::Entry(crate::error::EntryError::Validation(f))) if f.is_empty() => {
-                Some(Error::validation(row.field_errors.clone()))
-            }
-            other => other,
-        };
-        row
+        last_error,
+        field_errors,
+        sent_at: r.get(11)?,
+        domain: r.get(12)?,
+        purged: r.get(13)?,
+        account: account_from(r, 14)?,
+        steps: Vec::new(),
     })
 }
 
@@ -562,6 +535,7 @@ fn stored_fields(json: &str) -> Vec<FieldError> {
         .collect()
 }
 
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,6 +544,12 @@ mod tests {
 
     fn lead(name: &str) -> Draft {
         Draft::Lead(LeadDraft { name: name.into(), ..Default::default() })
+    }
+
+    /// Queued as the outbox queues it: with its plan.
+    fn insert(t: &OutboxTable<'_>, draft: &Draft, account: Option<&AccountRef>, now: i64, now_ms: i64) -> i64 {
+        let steps = crate::domain::steps::plan(draft);
+        t.insert(NewEntry { draft, steps: &steps, request_id: "r" }, account, now, now_ms).expect("insert")
     }
 
     fn account(id: Option<i64>, domain: &str) -> AccountRef {
@@ -582,6 +562,7 @@ mod tests {
 
     #[test]
     fn a_follow_up_pointing_at_a_lead_does_not_own_it() {
+        use crate::domain::steps::{Entity, Made};
         let store = Store::open_in_memory().expect("db");
         let t = store.outbox();
         let follow = Draft::Followup(crate::domain::draft::FollowupDraft {
@@ -589,23 +570,28 @@ mod tests {
             note: "x".into(),
             ..Default::default()
         });
-        let f = t.insert(&follow, "r1", Some(&acme()), 1, 0).expect("f");
-        let a = t.insert(&lead("lost answer"), "r2", Some(&acme()), 1, 0).expect("a");
-        t.record_created(f, Some(42), None, false, None, 2).expect("recorded");
-        assert!(!t.id_claimed(IdColumn::Lead, 42, a).expect("q"), "the lost lead may still be reconciled to 42");
-        t.record_created(a, Some(42), None, false, None, 3).expect("a owns it");
-        let b = t.insert(&lead("another"), "r3", Some(&acme()), 1, 0).expect("b");
-        assert!(t.id_claimed(IdColumn::Lead, 42, b).expect("q"), "a lead entry owns its lead");
+        let f = insert(&t, &follow, Some(&acme()), 1, 0);
+        let a = insert(&t, &lead("lost answer"), Some(&acme()), 1, 0);
+        store.outbox_steps().record_done(f, 0, &Made::on_lead(7, 42), None, 2).expect("note done");
+        let steps = store.outbox_steps();
+        assert!(!steps.owned_elsewhere(Entity::Leads, 42, a).expect("q"), "the lost lead may still be found as 42");
+        assert!(steps.owned_elsewhere(Entity::Notes, 7, a).expect("q"), "the follow-up owns its note");
+        let made = Made { id: Some(42), contact_id: Some(5), ..Made::default() };
+        store.outbox_steps().record_done(a, 0, &made, None, 3).expect("a owns it");
+        let b = insert(&t, &lead("another"), Some(&acme()), 1, 0);
+        assert!(steps.owned_elsewhere(Entity::Leads, 42, b).expect("q"), "a lead entry owns its lead");
+        assert!(steps.owned_elsewhere(Entity::Contacts, 5, b).expect("q"), "and the contact made with it");
+        assert!(!steps.owned_elsewhere(Entity::Leads, 42, a).expect("q"), "not from itself");
     }
 
     #[test]
     fn entries_are_sent_and_counted_only_for_their_account() {
         let store = Store::open_in_memory().expect("db");
         let t = store.outbox();
-        let a = t.insert(&lead("for acme"), "r1", Some(&acme()), 1, 0).expect("a");
-        let b = t.insert(&lead("for beta"), "r2", Some(&account(Some(2), "beta.amocrm.ru")), 1, 0).expect("b");
+        let a = insert(&t, &lead("for acme"), Some(&acme()), 1, 0);
+        let b = insert(&t, &lead("for beta"), Some(&account(Some(2), "beta.amocrm.ru")), 1, 0);
         // Queued while no account was connected.
-        let legacy = t.insert(&lead("legacy"), "r3", None, 1, 0).expect("legacy");
+        let legacy = insert(&t, &lead("legacy"), None, 1, 0);
 
         assert_eq!(t.next_due_id(10, 1000, Some(&acme())).expect("q"), Some(a));
         t.record_sent(a, 2).expect("sent");
@@ -625,7 +611,7 @@ mod tests {
         assert_eq!((c.waiting, c.other_account), (0, 1), "with nobody connected, beta's entry waits for beta");
 
         // Beta's entry can be discarded while acme is connected (it is not being sent) ...
-        let mine = t.insert(&lead("acme again"), "r4", Some(&acme()), 3, 0).expect("mine");
+        let mine = insert(&t, &lead("acme again"), Some(&acme()), 3, 0);
         assert!(!t.discard(mine, Some(&acme())).expect("d"), "a waiting entry of the connected account stays");
         assert!(t.discard(b, Some(&acme())).expect("d"));
         // ... and disconnecting acme with "discard" removes what waits for it, not what was sent.
@@ -637,17 +623,22 @@ mod tests {
     fn markers_are_unique_even_in_the_same_second() {
         let store = Store::open_in_memory().expect("db");
         let t = store.outbox();
-        let a = t.insert(&lead("a"), "r1", Some(&acme()), 1000, 1_000_000).expect("a");
-        let b = t.insert(&lead("b"), "r2", Some(&acme()), 1000, 1_000_000).expect("b");
+        let a = insert(&t, &lead("a"), Some(&acme()), 1000, 1_000_000);
+        let b = insert(&t, &lead("b"), Some(&acme()), 1000, 1_000_000);
         let (ea, eb) = (t.claim(a, Some(&acme()), 1001).expect("a"), t.claim(b, Some(&acme()), 1001).expect("b"));
         assert_eq!((ea.marker_at, eb.marker_at), (1000, 1001));
+        assert_eq!(eb.steps[0].marker_at, 1001, "each step is found by its entry's marker");
+        let both = [NewEntry { draft: &lead("c"), steps: &[], request_id: "r" }, NewEntry { draft: &lead("d"), steps: &[], request_id: "r" }];
+        let ids = t.insert_many(&both, Some(&acme()), 1000, 1_000_000).expect("two in one");
+        let markers: Vec<i64> = ids.iter().map(|id| t.claim(*id, Some(&acme()), 1002).expect("c").marker_at).collect();
+        assert_eq!(markers, [1002, 1003], "entries queued together still differ");
     }
 
     #[test]
     fn a_clock_set_back_does_not_leave_an_entry_waiting() {
         let store = Store::open_in_memory().expect("db");
         let t = store.outbox();
-        let id = t.insert(&lead("a"), "r", Some(&acme()), 1, 0).expect("insert");
+        let id = insert(&t, &lead("a"), Some(&acme()), 1, 0);
         let horizon = 90_000;
         // Scheduled 60 s ahead: not due yet, due in 60 s.
         t.record_retry(id, &Error::internal("x"), 1_000_000 + 60_000, 2).expect("retry");
@@ -663,7 +654,7 @@ mod tests {
     fn failures_are_stored_as_codes_and_read_back() {
         let store = Store::open_in_memory().expect("db");
         let t = store.outbox();
-        let id = t.insert(&lead("a"), "r", Some(&acme()), 1, 1000).expect("insert");
+        let id = insert(&t, &lead("a"), Some(&acme()), 1, 1000);
         let e = Error::from(AmoError::ServerError { status: 502 });
         t.record_retry(id, &e, 5000, 2).expect("retry");
         let row = t.rows(Some(id), 1).expect("rows").pop().expect("row");
@@ -679,10 +670,7 @@ mod tests {
         {
             // A database as schema 3 left it, with a localised message stored.
             let c = rusqlite::Connection::open(&path).expect("c");
-            for sql in &super::super::migrations::MIGRATIONS[..3] {
-                c.execute_batch(sql).expect("old schema");
-            }
-            c.pragma_update(None, "user_version", 3).expect("v3");
+            super::super::migrations::schema_at(&c, 3);
             for (i, code) in ["network", "server_error", "not_found", "validation", "something_else"].iter().enumerate()
             {
                 c.execute(
@@ -728,10 +716,7 @@ mod tests {
         let path = tmp.path().join("v5.sqlite3");
         {
             let c = rusqlite::Connection::open(&path).expect("c");
-            for sql in &super::super::migrations::MIGRATIONS[..5] {
-                c.execute_batch(sql).expect("old schema");
-            }
-            c.pragma_update(None, "user_version", 5).expect("v5");
+            super::super::migrations::schema_at(&c, 5);
             c.execute_batch(
                 "INSERT INTO account (id, domain, platform, auth_kind, account_id, expires_at, created_at, updated_at)
                  VALUES (1, 'acme.amocrm.ru', 'amocrm', 'oauth', 1, 9, 1, 1);
@@ -762,10 +747,7 @@ mod tests {
         let path = tmp.path().join("v7.sqlite3");
         {
             let c = rusqlite::Connection::open(&path).expect("c");
-            for sql in &super::super::migrations::MIGRATIONS[..7] {
-                c.execute_batch(sql).expect("old schema");
-            }
-            c.pragma_update(None, "user_version", 7).expect("v7");
+            super::super::migrations::schema_at(&c, 7);
             c.execute_batch(
                 r#"INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms)
                  VALUES ('contact', '{"first_name":"A","phones":[],"email":"a@b.example"}', 'queued', 1, 'r', 1, 1, 0),

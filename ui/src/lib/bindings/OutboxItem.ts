@@ -5,6 +5,7 @@ import type { FieldErrorView } from "./FieldErrorView";
 import type { FollowupDraft } from "./FollowupDraft";
 import type { LeadDraft } from "./LeadDraft";
 import type { OutboxState } from "./OutboxState";
+import type { StepView } from "./StepView";
 
 /**
  * One entry as the history shows it (and `outbox --json` prints it).
@@ -39,15 +40,20 @@ merged: boolean,
  */
 lead_url: string | null, contact_url: string | null, sent_at: string | null, 
 /**
- * A create may already have reached amoCRM: editing is refused (the edited entry could not
- * be matched and would be created twice).
+ * Part of it may already be in amoCRM: those parts (`steps` done or maybe sent) are
+ * locked — an edited copy could not be matched and would be created twice.
  */
 locked: boolean, 
 /**
- * Locked, but its follow-up task has not reached amoCRM: the task alone may still be
- * changed (a task type deleted meanwhile, a due time to move).
+ * It can be fixed now: it waits or needs attention, for the connected account, and some
+ * step has not reached amoCRM (those can change; the locked ones stay as they are).
  */
-task_editable: boolean, 
+editable: boolean, 
+/**
+ * Its writes to amoCRM, in order: what reached amoCRM (with links) and what waits or was
+ * refused.
+ */
+steps: Array<StepView>, 
 /**
  * What was typed was removed after the retention period; only ids, link and times remain.
  */

@@ -3,4 +3,4 @@
 /**
  * What amoCRM record a link opens.
  */
-export type RecordKind = "lead" | "contact";
+export type RecordKind = "lead" | "contact" | "company";

@@ -1,0 +1,225 @@
+//! What is checked before an entry is queued (or an edit saved), once: the draft's own rules
+//! (`domain::draft`), and its fit with the connected account as last read from amoCRM (the
+//! reference cache) — custom field values for their types and choices, the fields the lead's
+//! stage requires, Incoming leads only where the pipeline takes them, a task's type and doer —
+//! and what must be fixed at typing time: a task's due time, read in the account's time zone
+//! *now* ("tomorrow 10:00" is the tomorrow of the call, however late the outbox sends it).
+//! Every problem is named in one answer, on the form's field.
+
+use crate::domain::draft::{CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
+use crate::domain::fields::{check_entries, FieldEntry};
+use crate::domain::platform::Platform;
+use crate::domain::reference::ReferenceData;
+use crate::domain::task::TaskDraft;
+use crate::error::{FieldCode, FieldError};
+
+/// The draft as it is queued, or every field's problem. `account` is the connected account's
+/// shape (none cached yet: custom field values are refused rather than sent unchecked); `now`
+/// the Unix time the due times are read at.
+pub fn check(
+    draft: &Draft,
+    account: Option<&ReferenceData>,
+    platform: Platform,
+    now: i64,
+) -> Result<Draft, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let checked = match draft.validated(platform) {
+        Ok(Draft::Lead(l)) => Draft::Lead(lead(l, account, now, &mut errors)),
+        Ok(Draft::Contact(c)) => Draft::Contact(contact(c, account, &mut errors)),
+        Ok(Draft::Followup(f)) => {
+            let task = task(f.task.as_ref(), None, account, now, &mut errors);
+            Draft::Followup(FollowupDraft { task, ..f })
+        }
+        Err(e) => {
+            errors = e;
+            // The account's checks too, on what was typed, so one answer names every field.
+            match draft {
+                Draft::Lead(l) => drop(lead(l.clone(), account, now, &mut errors)),
+                Draft::Contact(c) => drop(contact(c.clone(), account, &mut errors)),
+                Draft::Followup(f) => drop(task(f.task.as_ref(), None, account, now, &mut errors)),
+            }
+            draft.clone()
+        }
+    };
+    if errors.is_empty() {
+        return Ok(checked);
+    }
+    // The draft's rules and the account's may name the same field for the same reason.
+    let mut seen = Vec::new();
+    errors.retain(|e| !seen.contains(e) && {
+        seen.push(e.clone());
+        true
+    });
+    Err(errors)
+}
+
+fn lead(mut l: LeadDraft, account: Option<&ReferenceData>, now: i64, errors: &mut Vec<FieldError>) -> LeadDraft {
+    if let Some(r) = account {
+        if l.unsorted && !takes_incoming(&l, r) {
+            errors.push(FieldError::new("unsorted", FieldCode::UnsortedOff));
+        }
+    }
+    l.custom_fields = fields(&l.custom_fields, account, Entity::Lead(lead_stage(&l, account)), "", errors);
+    if let Some(c) = l.contact.as_mut().filter(|_| l.existing_contact_id.is_none()) {
+        c.custom_fields = fields(&c.custom_fields, account, Entity::Contact, "contact.", errors);
+    }
+    company(l.company.as_mut(), l.existing_company_id, account, errors);
+    let responsible = l.task_responsible();
+    l.task = task(l.task.as_ref(), responsible, account, now, errors);
+    l
+}
+
+fn contact(mut c: ContactDraft, account: Option<&ReferenceData>, errors: &mut Vec<FieldError>) -> ContactDraft {
+    c.custom_fields = fields(&c.custom_fields, account, Entity::Contact, "", errors);
+    company(c.company.as_mut(), c.existing_company_id, account, errors);
+    c
+}
+
+/// A new company's own custom fields (none when an existing one is picked).
+fn company(
+    company: Option<&mut CompanyDraft>,
+    existing: Option<i64>,
+    account: Option<&ReferenceData>,
+    errors: &mut Vec<FieldError>,
+) {
+    if let Some(c) = company.filter(|_| existing.is_none()) {
+        c.custom_fields = fields(&c.custom_fields, account, Entity::Company, "company.", errors);
+    }
+}
+
+/// Whose custom fields; a lead's with the stage it enters.
+enum Entity {
+    Lead(Option<(i64, i64)>),
+    Contact,
+    Company,
+}
+
+/// Custom field values checked against the account's fields of that entity; errors named
+/// `{prefix}custom_fields.<id>`. Values typed with no field list cached are refused.
+fn fields(
+    entries: &[FieldEntry],
+    account: Option<&ReferenceData>,
+    entity: Entity,
+    prefix: &str,
+    errors: &mut Vec<FieldError>,
+) -> Vec<FieldEntry> {
+    let result = match account {
+        Some(r) => {
+            let (defs, stage) = match entity {
+                Entity::Lead(stage) => (&r.lead_fields, stage),
+                Entity::Contact => (&r.contact_fields, None),
+                Entity::Company => (&r.company_fields, None),
+            };
+            check_entries(entries, defs, stage, r.timezone_offset_secs)
+        }
+        None if entries.iter().any(|e| !e.value.trim().is_empty()) => {
+            Err(vec![FieldError::new("custom_fields", FieldCode::FieldsNotLoaded)])
+        }
+        None => Ok(Vec::new()),
+    };
+    result.unwrap_or_else(|e| {
+        errors.extend(e.into_iter().map(|f| FieldError { field: format!("{prefix}{}", f.field), ..f }));
+        Vec::new()
+    })
+}
+
+/// A task's due time fixed in the account's zone (the computer's when the account's is not
+/// known yet), its type and responsible user checked against the account's. `responsible` is
+/// who does it when the task names nobody (a lead's responsible user).
+fn task(
+    task: Option<&TaskDraft>,
+    responsible: Option<i64>,
+    account: Option<&ReferenceData>,
+    now: i64,
+    errors: &mut Vec<FieldError>,
+) -> Option<TaskDraft> {
+    let t = task.filter(|t| !t.is_empty())?;
+    let offset = account.map_or_else(|| chrono::Local::now().offset().local_minus_utc(), |r| r.timezone_offset_secs);
+    let before = errors.len();
+    let resolved = t.resolved("task.", now, offset).map_err(|mut e| errors.append(&mut e)).ok();
+    if let Some(r) = account {
+        if let Some(id) = t.task_type_id {
+            if !r.task_types.is_empty() && !r.task_types.iter().any(|tt| tt.id == id) {
+                errors.push(FieldError::new("task.task_type_id", FieldCode::NotAChoice));
+            }
+        }
+        let who = t.responsible_user_id.or(responsible);
+        if let Some(id) = who.filter(|_| !r.users_restricted && !r.users.is_empty()) {
+            if t.responsible_user_id.is_some() && !r.users.iter().any(|u| u.id == id) {
+                errors.push(FieldError::new("task.responsible_user_id", FieldCode::NotAChoice));
+            }
+        }
+    }
+    resolved.filter(|_| errors.len() == before)
+}
+
+/// Whether the lead's pipeline (the main one when none is chosen) takes incoming leads, in an
+/// account that takes them.
+fn takes_incoming(d: &LeadDraft, r: &ReferenceData) -> bool {
+    let pipeline = match d.pipeline_id {
+        Some(id) => r.pipelines.iter().find(|p| p.id == id),
+        None => r.pipelines.iter().find(|p| p.is_main).or(r.pipelines.first()),
+    };
+    r.unsorted_on && pipeline.is_some_and(|p| p.is_unsorted_on)
+}
+
+/// The stage a lead enters: the chosen one, or what amoCRM picks — the first open stage of the
+/// chosen pipeline, or of the main one.
+fn lead_stage(d: &LeadDraft, r: Option<&ReferenceData>) -> Option<(i64, i64)> {
+    // An incoming lead has no stage yet: nothing is required of it (docs/amocrm-api.md §8.13).
+    if d.unsorted {
+        return None;
+    }
+    let r = r?;
+    let pipeline = match d.pipeline_id {
+        Some(id) => r.pipelines.iter().find(|p| p.id == id)?,
+        None => r.pipelines.iter().find(|p| p.is_main).or(r.pipelines.first())?,
+    };
+    let status = match d.status_id {
+        Some(id) => id,
+        None => pipeline.statuses.iter().find(|s| s.kind.takes_new_leads())?.id,
+    };
+    Some((pipeline.id, status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> ReferenceData {
+        serde_json::from_value(serde_json::json!({
+            "pipelines": [], "users": [], "users_restricted": false, "current_user_id": null,
+            "lead_fields": [{"id": 7, "name": "Orders", "type": "numeric"}],
+            "timezone_offset_secs": 10800, "fetched_at": "", "stale": false
+        }))
+        .expect("an account")
+    }
+
+    #[test]
+    fn one_answer_names_the_drafts_own_fields_and_the_accounts() {
+        let d = Draft::Lead(LeadDraft {
+            name: " ".into(),
+            custom_fields: vec![FieldEntry { field_id: 7, value: "many".into(), ..FieldEntry::default() }],
+            task: Some(TaskDraft { text: "Call".into(), due: "soon".into(), ..TaskDraft::default() }),
+            ..LeadDraft::default()
+        });
+        let e = check(&d, Some(&account()), Platform::Amocrm, 1_800_000_000).expect_err("invalid");
+        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["name", "custom_fields.7", "task.due"]);
+    }
+
+    #[test]
+    fn values_typed_before_the_accounts_fields_were_read_are_refused_not_sent_unchecked() {
+        let typed = FieldEntry { field_id: 7, value: "3".into(), ..FieldEntry::default() };
+        let d = Draft::Contact(ContactDraft {
+            first_name: "Anna".into(),
+            company: Some(CompanyDraft { name: "C".into(), custom_fields: vec![typed.clone()] }),
+            ..ContactDraft::default()
+        });
+        let e = check(&d, None, Platform::Amocrm, 0).expect_err("not loaded");
+        assert_eq!(e, [FieldError::new("company.custom_fields", FieldCode::FieldsNotLoaded)]);
+        let lead = Draft::Lead(LeadDraft { name: "x".into(), custom_fields: vec![typed], ..LeadDraft::default() });
+        let Draft::Lead(l) = check(&lead, Some(&account()), Platform::Amocrm, 0).expect("valid") else { panic!() };
+        assert!(l.custom_fields[0].checked.is_some(), "what amoCRM gets is filled in");
+    }
+}

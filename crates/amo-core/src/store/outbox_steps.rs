@@ -1,0 +1,184 @@
+//! Table `outbox_steps`: the plan of each outbox entry — one row per write to amoCRM, in order,
+//! with where it stands and what amoCRM made of it (`domain::steps`). Rows are written with
+//! their entry (`store/outbox.rs` inserts, claims, re-plans and reads an entry and its steps in
+//! one transaction through the functions here); the handle below changes one step at a time
+//! as the outbox's runner sends it.
+
+use rusqlite::{named_params, params, Connection, Row};
+
+use super::Store;
+use crate::domain::steps::{Entity, Made, StepBody, StepKind, StepState};
+use crate::error::{Error, Result};
+
+pub struct OutboxSteps<'a>(pub(super) &'a Store);
+
+/// One step as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRow {
+    pub entry_id: i64,
+    /// Its place in the entry's plan (sent in this order).
+    pub seq: i64,
+    pub kind: StepKind,
+    /// What it sends; `None` once the entry's customer data was purged.
+    pub body: Option<StepBody>,
+    pub state: StepState,
+    /// The `created_at` it is sent with (the entry's marker): how it is found after a lost
+    /// answer.
+    pub marker_at: i64,
+    pub made: Made,
+}
+
+const STEP_COLUMNS: &str =
+    "entry_id, seq, kind, body, state, marker_at, amo_id, lead_id, contact_id, company_id, merged";
+
+/// Writes an entry's planned steps (all pending), inside the caller's transaction.
+pub(super) fn insert_plan(conn: &Connection, entry_id: i64, marker_at: i64, steps: &[StepBody], now: i64) -> Result<()> {
+    let mut st = conn.prepare(
+        "INSERT INTO outbox_steps (entry_id, seq, kind, body, state, marker_at, entity, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7)",
+    )?;
+    for (seq, step) in steps.iter().enumerate() {
+        let kind = step.kind();
+        st.execute(params![
+            entry_id,
+            seq as i64,
+            kind.as_str(),
+            body_json(step)?,
+            marker_at,
+            kind.entity().map(Entity::as_str),
+            now
+        ])?;
+    }
+    Ok(())
+}
+
+/// Writes a step as it stands (a step kept through an edit, or one made by the schema upgrade).
+pub(super) fn insert_row(conn: &Connection, row: &StepRow, now: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO outbox_steps (entry_id, seq, kind, body, state, marker_at, entity, amo_id, lead_id, contact_id,
+                                   company_id, merged, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            row.entry_id,
+            row.seq,
+            row.kind.as_str(),
+            row.body.as_ref().map(body_json).transpose()?,
+            row.state.as_str(),
+            row.marker_at,
+            row.kind.entity().map(Entity::as_str),
+            row.made.id,
+            row.made.lead_id,
+            row.made.contact_id,
+            row.made.company_id,
+            row.made.merged,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// The steps of `entry_id`, in order.
+pub(super) fn steps_of(conn: &Connection, entry_id: i64) -> Result<Vec<StepRow>> {
+    let mut st = conn.prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM outbox_steps WHERE entry_id = ?1 ORDER BY seq"))?;
+    let rows = st.query_map([entry_id], step_from)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn delete_steps(conn: &Connection, entry_id: i64) -> Result<()> {
+    conn.execute("DELETE FROM outbox_steps WHERE entry_id = ?1", [entry_id])?;
+    Ok(())
+}
+
+/// What was typed removed from the steps of entries just purged (`purged = 1`): their bodies.
+pub(super) fn purge_bodies(conn: &Connection) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE outbox_steps SET body = NULL
+         WHERE body IS NOT NULL AND entry_id IN (SELECT id FROM outbox WHERE purged = 1)",
+        [],
+    )?)
+}
+
+impl OutboxSteps<'_> {
+    /// Moves a step that is not done to `state` (`maybe_sent` before its request leaves,
+    /// `pending` when amoCRM certainly never processed it, `refused` when it refused it).
+    pub fn set_state(&self, entry_id: i64, seq: i64, state: StepState, now: i64) -> Result<()> {
+        self.0.conn().execute(
+            "UPDATE outbox_steps SET state = ?3, updated_at = ?4 WHERE entry_id = ?1 AND seq = ?2 AND state != 'done'",
+            params![entry_id, seq, state.as_str(), now],
+        )?;
+        Ok(())
+    }
+
+    /// The step is in amoCRM: what it made, and the account host it went to (History's links),
+    /// in one transaction.
+    pub fn record_done(&self, entry_id: i64, seq: i64, made: &Made, domain: Option<&str>, now: i64) -> Result<()> {
+        let mut conn = self.0.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE outbox_steps SET state = 'done', amo_id = ?3, lead_id = ?4, contact_id = ?5, company_id = ?6,
+                    merged = ?7, updated_at = ?8
+             WHERE entry_id = ?1 AND seq = ?2",
+            params![entry_id, seq, made.id, made.lead_id, made.contact_id, made.company_id, made.merged, now],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET domain = IFNULL(?2, domain), updated_at = ?3 WHERE id = ?1",
+            params![entry_id, domain, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether a step of another entry than `except` made this amoCRM record (reconciliation
+    /// never takes it twice). A note or task only points at its lead; it does not own it.
+    pub fn owned_elsewhere(&self, entity: Entity, amo_id: i64, except: i64) -> Result<bool> {
+        let n: i64 = self.0.conn().query_row(
+            "SELECT COUNT(*) FROM outbox_steps
+             WHERE entry_id != :except
+               AND ((entity = :entity AND amo_id = :id)
+                    OR (:entity = 'contacts' AND contact_id = :id)
+                    OR (:entity = 'companies' AND company_id = :id))",
+            named_params! { ":except": except, ":entity": entity.as_str(), ":id": amo_id },
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+}
+
+fn body_json(step: &StepBody) -> Result<String> {
+    // Stored without its tag: the `kind` column holds that.
+    let v = serde_json::to_value(step).map_err(Error::internal)?;
+    serde_json::to_string(&v["body"]).map_err(Error::internal)
+}
+
+fn step_from(r: &Row<'_>) -> rusqlite::Result<StepRow> {
+    let kind_text: String = r.get(2)?;
+    let bad = |col: usize, e: String| {
+        rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(Error::storage(e)))
+    };
+    let kind = StepKind::parse(&kind_text).ok_or_else(|| bad(2, format!("unknown step kind {kind_text:?}")))?;
+    let body = match r.get::<_, Option<String>>(3)? {
+        None => None,
+        Some(json) => {
+            let body: serde_json::Value = serde_json::from_str(&json).map_err(|e| bad(3, e.to_string()))?;
+            Some(
+                serde_json::from_value(serde_json::json!({"kind": kind.as_str(), "body": body}))
+                    .map_err(|e| bad(3, e.to_string()))?,
+            )
+        }
+    };
+    Ok(StepRow {
+        entry_id: r.get(0)?,
+        seq: r.get(1)?,
+        kind,
+        body,
+        state: StepState::parse(&r.get::<_, String>(4)?),
+        marker_at: r.get(5)?,
+        made: Made {
+            id: r.get(6)?,
+            lead_id: r.get(7)?,
+            contact_id: r.get(8)?,
+            company_id: r.get(9)?,
+            merged: r.get(10)?,
+        },
+    })
+}
