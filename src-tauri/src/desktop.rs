@@ -139,12 +139,12 @@ pub async fn set_autostart(app: &AppHandle, state: &AppState, on: bool) -> Resul
         )
     })?;
     tracing::info!(on, "autostart changed");
-    state.core().apply_settings(SettingsPatch { autostart_offer_answered: Some(true), ..Default::default() }).await?;
+    state.core().save_settings(SettingsPatch { autostart_offer_answered: Some(true), ..Default::default() }).await?;
     view(app)
 }
 
 pub async fn dismiss_autostart_offer(app: &AppHandle, state: &AppState) -> Result<DesktopView> {
-    state.core().apply_settings(SettingsPatch { autostart_offer_answered: Some(true), ..Default::default() }).await?;
+    state.core().save_settings(SettingsPatch { autostart_offer_answered: Some(true), ..Default::default() }).await?;
     view(app)
 }
 
@@ -167,7 +167,7 @@ pub async fn set_quick_entry_shortcut(app: &AppHandle, state: &AppState, shortcu
     // registers it again (harmless), never the old one.
     state
         .core()
-        .apply_settings(SettingsPatch { quick_entry_shortcut: Some(wanted.clone()), ..Default::default() })
+        .save_settings(SettingsPatch { quick_entry_shortcut: Some(wanted.clone()), ..Default::default() })
         .await?;
     *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner()) =
         Registered { shortcut: wanted, problem: None };

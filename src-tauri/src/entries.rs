@@ -29,20 +29,20 @@ pub async fn find_duplicates(
 }
 
 /// Checks and queues a lead; returns at once (the worker sends it).
-pub async fn submit_lead(app: &AppHandle, state: &AppState, draft: LeadDraft) -> Result<OutboxItem> {
+pub async fn queue_lead(app: &AppHandle, state: &AppState, draft: LeadDraft) -> Result<OutboxItem> {
     let item = state.core().queue_lead(&draft)?;
     events::outbox_changed_now(app, state.core());
     Ok(item)
 }
 
-pub async fn submit_contact(app: &AppHandle, state: &AppState, draft: ContactDraft) -> Result<OutboxItem> {
+pub async fn queue_contact(app: &AppHandle, state: &AppState, draft: ContactDraft) -> Result<OutboxItem> {
     let item = state.core().queue_contact(&draft)?;
     events::outbox_changed_now(app, state.core());
     Ok(item)
 }
 
 /// Checks and queues a note and/or task for an existing lead (the existing customer's).
-pub async fn submit_followup(app: &AppHandle, state: &AppState, draft: FollowupDraft) -> Result<OutboxItem> {
+pub async fn queue_followup(app: &AppHandle, state: &AppState, draft: FollowupDraft) -> Result<OutboxItem> {
     let item = state.core().queue_followup(&draft)?;
     events::outbox_changed_now(app, state.core());
     Ok(item)
@@ -109,11 +109,11 @@ pub async fn open_in_amocrm(app: &AppHandle, state: &AppState, id: i64) -> Resul
 
 /// The window's search in amoCRM.
 pub async fn search_amocrm(_app: &AppHandle, state: &AppState, query: String) -> Result<SearchResults> {
-    state.core().search(&query).await
+    state.core().search_amocrm(&query).await
 }
 
 /// The newest leads, for the window's list.
-pub async fn recent_leads(_app: &AppHandle, state: &AppState, limit: u32) -> Result<Vec<LeadSummary>> {
+pub async fn list_leads(_app: &AppHandle, state: &AppState, limit: u32) -> Result<Vec<LeadSummary>> {
     state.core().list_leads(limit.clamp(1, 250) as usize).await
 }
 

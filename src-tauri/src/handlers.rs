@@ -12,8 +12,8 @@ use tauri_plugin_opener::OpenerExt;
 pub use crate::desktop::{desktop_view, dismiss_autostart_offer, set_autostart, set_quick_entry_shortcut};
 pub use crate::entries::{
     find_duplicates, open_amocrm_record, open_in_amocrm, outbox_discard, outbox_list, outbox_resume, outbox_retry,
-    outbox_summary, outbox_update, recent_leads, reference_data, save_form_layout, search_amocrm, search_companies,
-    submit_contact, submit_followup, submit_lead,
+    outbox_summary, outbox_update, list_leads, reference_data, save_form_layout, search_amocrm, search_companies,
+    queue_contact, queue_followup, queue_lead,
 };
 pub use crate::updates::{check_for_update, install_update, update_status};
 
@@ -23,16 +23,16 @@ use crate::state::AppState;
 /// Set to `1` to never open a browser (tests drive the authorize page themselves; headless use).
 const NO_BROWSER_ENV: &str = "AMO_CONNECT_NO_BROWSER";
 
-pub async fn get_status(_app: &AppHandle, state: &AppState) -> Result<StatusView> {
+pub async fn status(_app: &AppHandle, state: &AppState) -> Result<StatusView> {
     Ok(state.core().status().await)
 }
 
-pub async fn get_settings(_app: &AppHandle, state: &AppState) -> Result<SettingsView> {
+pub async fn settings_view(_app: &AppHandle, state: &AppState) -> Result<SettingsView> {
     state.core().settings_view().await
 }
 
 pub async fn save_settings(_app: &AppHandle, state: &AppState, patch: SettingsPatch) -> Result<SettingsView> {
-    state.core().apply_settings(patch).await
+    state.core().save_settings(patch).await
 }
 
 /// Opens `url` in the system browser unless `AMO_CONNECT_NO_BROWSER=1`; whether it opened.
@@ -52,7 +52,7 @@ pub fn open_in_browser(app: &AppHandle, url: &str) -> bool {
 
 /// Starts Connect: binds the loopback listener if the Redirect URI needs one, opens the browser,
 /// and returns at once. The outcome arrives later as `connect-finished` (and `status-changed`).
-pub async fn connect_start(app: &AppHandle, state: &AppState) -> Result<ConnectStarted> {
+pub async fn start_connect(app: &AppHandle, state: &AppState) -> Result<ConnectStarted> {
     // Free the port of an earlier, abandoned sign-in before binding it again.
     state.cancel_pending().await;
     let pending = state.core().start_connect().await?;
@@ -77,7 +77,7 @@ pub async fn connect_start(app: &AppHandle, state: &AppState) -> Result<ConnectS
 
 /// Stops waiting for amoCRM: the listener closes and the sign-in's state is spent, so an app
 /// link that arrives later cannot connect after all.
-pub async fn connect_cancel(_app: &AppHandle, state: &AppState) -> Result<bool> {
+pub async fn cancel_connect(_app: &AppHandle, state: &AppState) -> Result<bool> {
     let listened = state.cancel_pending().await;
     let cancelled = state.core().cancel_connect()?;
     Ok(listened || cancelled > 0)
@@ -93,7 +93,7 @@ pub async fn connect_with_code(app: &AppHandle, state: &AppState, code: String, 
 
 /// Connects with a long-lived token pasted by an admin. The token goes from the form straight
 /// to Rust and the keychain; it is never sent back to the UI.
-pub async fn connect_with_token(
+pub async fn connect_with_long_lived_token(
     app: &AppHandle,
     state: &AppState,
     token: String,

@@ -23,12 +23,12 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
     let lang = io.lang;
     match command {
         Command::Config { action: ConfigAction::Set { key, value } } => {
-            app.apply_settings(config_patch(key, &value)?).await?;
+            app.save_settings(config_patch(key, &value)?).await?;
             line(io.out, &text(Msg::Saved, lang))
         }
         Command::Config { action: ConfigAction::SetSecret } => {
             let secret = read_secret(io, &text(Msg::SecretPrompt, lang))?;
-            app.apply_settings(SettingsPatch { client_secret: Some(secret), ..Default::default() }).await?;
+            app.save_settings(SettingsPatch { client_secret: Some(secret), ..Default::default() }).await?;
             line(io.out, &text(Msg::SecretSaved, lang))
         }
         Command::Config { action: ConfigAction::Show { json } } => {

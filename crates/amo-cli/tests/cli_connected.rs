@@ -60,7 +60,7 @@ impl Desk {
             AmoConnect::open(DataDir::at(dir.path()).expect("d"), s, Endpoints::with_override(&sim.url()).expect("e"))
                 .expect("app");
         rt.block_on(async {
-            app.apply_settings(SettingsPatch {
+            app.save_settings(SettingsPatch {
                 client_id: Some(DEMO_CLIENT_ID.into()),
                 redirect_uri: Some(redirect_uri),
                 client_secret: Some(DEMO_CLIENT_SECRET.into()),

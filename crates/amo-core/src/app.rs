@@ -96,7 +96,7 @@ impl AmoConnect {
         self.config.view().await
     }
 
-    pub async fn apply_settings(&self, patch: SettingsPatch) -> Result<SettingsView> {
+    pub async fn save_settings(&self, patch: SettingsPatch) -> Result<SettingsView> {
         self.config.apply(patch).await
     }
 
@@ -198,8 +198,8 @@ impl AmoConnect {
     }
 
     /// Leads and contacts amoCRM finds for a name, phone or e-mail (the window's search).
-    pub async fn search(&self, query: &str) -> Result<crate::domain::reference::SearchResults> {
-        self.reference.search(query).await
+    pub async fn search_amocrm(&self, query: &str) -> Result<crate::domain::reference::SearchResults> {
+        self.reference.search_amocrm(query).await
     }
 
     /// A record's page in amoCRM, on the connected account.

@@ -361,7 +361,7 @@ impl Reference {
     /// The window's search: leads and contacts amoCRM's `query` finds for a name, phone or
     /// e-mail. A phone is asked for by its digits in international form without the `+`, so
     /// `8 912…` finds a contact stored as `+7 912…` (docs/amocrm-api.md §11.8).
-    pub async fn search(&self, query: &str) -> Result<SearchResults> {
+    pub async fn search_amocrm(&self, query: &str) -> Result<SearchResults> {
         let q = query.trim();
         if q.chars().count() < 2 {
             return Err(Error::validation(vec![FieldError::new("query", FieldCode::Required)]));

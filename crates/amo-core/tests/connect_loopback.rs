@@ -193,13 +193,13 @@ async fn connect_expecting_error(f: &Fixture) -> String {
 async fn wrong_secret_wrong_client_id_and_redirect_mismatch_are_reported_precisely() {
     let f = fixture(Decision::Approve).await;
     f.app
-        .apply_settings(SettingsPatch { client_secret: Some("not-the-secret".into()), ..Default::default() })
+        .save_settings(SettingsPatch { client_secret: Some("not-the-secret".into()), ..Default::default() })
         .await
         .expect("s");
     assert_eq!(connect_expecting_error(&f).await, "invalid_client_secret");
 
     f.app
-        .apply_settings(SettingsPatch { client_secret: Some(DEMO_CLIENT_SECRET.into()), ..Default::default() })
+        .save_settings(SettingsPatch { client_secret: Some(DEMO_CLIENT_SECRET.into()), ..Default::default() })
         .await
         .expect("s");
     // The admin registered the same listener as `localhost`; the browser lands on our listener,
@@ -210,7 +210,7 @@ async fn wrong_secret_wrong_client_id_and_redirect_mismatch_are_reported_precise
 
     // A wrong Integration ID: amoCRM's authorize page itself refuses it.
     f.app
-        .apply_settings(SettingsPatch {
+        .save_settings(SettingsPatch {
             client_id: Some("00000000-0000-4000-8000-000000000000".into()),
             ..Default::default()
         })
@@ -236,7 +236,7 @@ async fn missing_settings_and_a_locked_keychain_stop_before_the_browser_opens() 
     f.store.fail(Some("absent"));
     let e = f
         .app
-        .apply_settings(SettingsPatch { client_secret: Some("x".into()), ..Default::default() })
+        .save_settings(SettingsPatch { client_secret: Some("x".into()), ..Default::default() })
         .await
         .expect_err("absent");
     assert_eq!(e.code().as_str(), "keychain_unavailable");
@@ -263,7 +263,7 @@ async fn network_failure_during_the_code_exchange_is_a_network_error() {
         AmoConnect::open(DataDir::at(tmp.path()).expect("d"), store, Endpoints::with_override(&dead).expect("e"))
             .expect("app"),
     );
-    app.apply_settings(SettingsPatch {
+    app.save_settings(SettingsPatch {
         client_id: Some(DEMO_CLIENT_ID.into()),
         redirect_uri: Some(f.redirect_uri.clone()),
         client_secret: Some(DEMO_CLIENT_SECRET.into()),

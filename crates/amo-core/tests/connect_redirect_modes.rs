@@ -128,7 +128,7 @@ async fn cancel_in_the_window_ends_a_waiting_cli_sign_in_with_cancelled() {
 async fn the_bounce_page_forwards_to_the_loopback_port_in_the_state() {
     let (sim, app, _tmp) = setup(BOUNCE, Decision::Approve).await;
     let port = common::free_port();
-    app.apply_settings(SettingsPatch { bounce_port: Some(port), ..Default::default() }).await.expect("port");
+    app.save_settings(SettingsPatch { bounce_port: Some(port), ..Default::default() }).await.expect("port");
     let pending = app.start_connect().await.expect("start");
     assert!(pending.listens());
     let state = pending.authorize_url().query_pairs().find(|(k, _)| k == "state").expect("s").1.to_string();
@@ -145,7 +145,7 @@ async fn the_bounce_page_forwards_to_the_loopback_port_in_the_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bounce_page_forwards_to_the_deep_link_when_chosen() {
     let (_sim, app, _tmp) = setup(BOUNCE, Decision::Approve).await;
-    app.apply_settings(SettingsPatch { bounce_via: Some(BounceVia::DeepLink), ..Default::default() })
+    app.save_settings(SettingsPatch { bounce_via: Some(BounceVia::DeepLink), ..Default::default() })
         .await
         .expect("via");
     let pending = app.start_connect().await.expect("start");
@@ -154,6 +154,6 @@ async fn the_bounce_page_forwards_to_the_deep_link_when_chosen() {
     let link = bounce_forward(&landed);
     assert!(link.starts_with("amoconnect://oauth/callback?"), "{link}");
     assert!(finished(app.complete_deep_link(&link).await).expect("connected").connected);
-    let e = app.apply_settings(SettingsPatch { bounce_port: Some(80), ..Default::default() }).await;
+    let e = app.save_settings(SettingsPatch { bounce_port: Some(80), ..Default::default() }).await;
     assert_eq!(e.expect_err("port").code().as_str(), "invalid_setting");
 }

@@ -25,7 +25,7 @@ async fn setup(platform: SimPlatform) -> (Simulator, AmoConnect, Arc<MemoryStore
     let store = Arc::new(MemoryStore::new());
     let app = common::configured(tmp.path(), store.clone(), &sim.url(), &redirect_uri).await;
     let platform = if platform == SimPlatform::Kommo { Platform::Kommo } else { Platform::Amocrm };
-    app.apply_settings(SettingsPatch { platform: Some(platform), ..Default::default() }).await.expect("platform");
+    app.save_settings(SettingsPatch { platform: Some(platform), ..Default::default() }).await.expect("platform");
     (sim, app, store, tmp)
 }
 

@@ -26,7 +26,7 @@ async fn a_missing_or_locked_keychain_is_reported_with_its_code_and_no_fallback(
     let store = Arc::new(KeyringStore::new(&data.keychain_namespace()));
     let app = AmoConnect::open(data, store, Endpoints::default()).expect("app");
     let err = app
-        .apply_settings(SettingsPatch { client_secret: Some("would-be-secret".into()), ..Default::default() })
+        .save_settings(SettingsPatch { client_secret: Some("would-be-secret".into()), ..Default::default() })
         .await
         .expect_err("no keychain, no secret");
     assert_eq!(err.code(), expected, "{err:?}");
@@ -54,7 +54,7 @@ async fn settings_and_status_show_with_a_locked_keychain() {
     let store = Arc::new(amo_core::keychain::memory::MemoryStore::new());
     let app =
         AmoConnect::open(DataDir::at(tmp.path()).expect("data"), store.clone(), Endpoints::default()).expect("app");
-    app.apply_settings(SettingsPatch {
+    app.save_settings(SettingsPatch {
         client_id: Some("0b6f1f86-3f4c-4a1d-9b5e-1c2d3e4f5a6b".into()),
         ..Default::default()
     })

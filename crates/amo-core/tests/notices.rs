@@ -75,7 +75,7 @@ async fn leads_that_waited_are_one_notice_per_burst_and_nothing_else_is_repeated
 
     // Off in Settings: nothing.
     sim.unban();
-    app.apply_settings(SettingsPatch { notifications: Some(false), ..Default::default() }).await.expect("off");
+    app.save_settings(SettingsPatch { notifications: Some(false), ..Default::default() }).await.expect("off");
     app.outbox_resume().expect("resume");
     drain(&app).await;
     assert!(app.notices().expect("n").is_empty());

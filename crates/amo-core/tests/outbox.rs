@@ -423,11 +423,11 @@ async fn customer_data_of_old_sent_entries_is_removed_after_the_retention_period
         assert!(!bytes.windows(gone.len()).any(|w| w == gone.as_bytes()), "{gone} is still in the file");
     }
     // A shorter retention applies at once.
-    app.apply_settings(amo_core::domain::settings::SettingsPatch { retention_days: Some(1), ..Default::default() })
+    app.save_settings(amo_core::domain::settings::SettingsPatch { retention_days: Some(1), ..Default::default() })
         .await
         .expect("settings");
     assert_eq!(
-        app.apply_settings(amo_core::domain::settings::SettingsPatch { retention_days: Some(0), ..Default::default() })
+        app.save_settings(amo_core::domain::settings::SettingsPatch { retention_days: Some(0), ..Default::default() })
             .await
             .expect_err("0 days")
             .code(),

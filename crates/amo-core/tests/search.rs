@@ -17,17 +17,17 @@ async fn a_phone_a_name_or_an_email_finds_leads_and_contacts() {
     sim.seed_contact("Pavel", "Orlov", Some("+79160000000"), None);
     sim.seed_leads(3, "Smirnova sofa ");
 
-    let by_phone = app.search("8 (916) 555-01-02").await.expect("search");
+    let by_phone = app.search_amocrm("8 (916) 555-01-02").await.expect("search");
     assert_eq!(by_phone.contacts.iter().map(|c| c.id).collect::<Vec<_>>(), [olga]);
-    let by_email = app.search("olga@example.com").await.expect("search");
+    let by_email = app.search_amocrm("olga@example.com").await.expect("search");
     assert_eq!(by_email.contacts.len(), 1);
-    let by_name = app.search("smirnova").await.expect("search");
+    let by_name = app.search_amocrm("smirnova").await.expect("search");
     assert_eq!(by_name.contacts.len(), 1);
     assert_eq!(by_name.leads.len(), 3, "leads named so, newest first");
     assert!(by_name.leads.windows(2).all(|w| w[0].created_at >= w[1].created_at));
-    assert!(app.search("nobody here").await.expect("search").leads.is_empty());
+    assert!(app.search_amocrm("nobody here").await.expect("search").leads.is_empty());
 
-    let e = app.search(" x ").await.expect_err("too short");
+    let e = app.search_amocrm(" x ").await.expect_err("too short");
     assert_eq!(e.fields().expect("fields")[0].field, "query");
     assert_eq!(
         app.record_url(RecordKind::Contact, olga).expect("url"),

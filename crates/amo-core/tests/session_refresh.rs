@@ -144,14 +144,14 @@ async fn keep_alive_refreshes_only_tokens_older_than_the_configured_age() {
     assert!(!app.keep_alive().await.expect("again"), "just refreshed");
     assert_eq!(sim.stats().refreshes, 1);
 
-    app.apply_settings(SettingsPatch { keepalive_days: Some(30), ..Default::default() }).await.expect("30 days");
+    app.save_settings(SettingsPatch { keepalive_days: Some(30), ..Default::default() }).await.expect("30 days");
     age_tokens(store.as_ref(), 8 * DAY);
     assert!(!app.keep_alive().await.expect("8 < 30"));
     age_tokens(store.as_ref(), 31 * DAY);
     assert!(app.keep_alive().await.expect("31 > 30"));
     assert_eq!(sim.stats().refreshes, 2);
     for bad in [0, 61] {
-        let e = app.apply_settings(SettingsPatch { keepalive_days: Some(bad), ..Default::default() }).await;
+        let e = app.save_settings(SettingsPatch { keepalive_days: Some(bad), ..Default::default() }).await;
         assert_eq!(e.expect_err("range").code().as_str(), "invalid_setting");
     }
 }

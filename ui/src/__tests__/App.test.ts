@@ -16,9 +16,9 @@ describe('App', () => {
   test('loads settings and status, connects, and updates itself when the backend says it is done', async () => {
     const url = 'http://127.0.0.1:8765/oauth?client_id=x&state=s&mode=post_message';
     const calls = backend({
-      get_settings: () => settingsView({ language: 'en' }, true),
-      get_status: () => disconnected,
-      connect_start: () => ({ authorize_url: url, browser_opened: true }),
+      settings_view: () => settingsView({ language: 'en' }, true),
+      status: () => disconnected,
+      start_connect: () => ({ authorize_url: url, browser_opened: true }),
     });
     const { container } = render(App);
     await waitFor(() => expect(container.querySelector('#status-panel')).not.toBeNull());
@@ -26,7 +26,7 @@ describe('App', () => {
 
     await fireEvent.click(container.querySelector('#btn-connect') as HTMLElement);
     await waitFor(() => expect(container.querySelector('#authorize-url')).not.toBeNull());
-    expect(names(calls)).toContain('connect_start');
+    expect(names(calls)).toContain('start_connect');
 
     const outcome: ConnectOutcome = { status: connected, error: null };
     await emitEvent(EVENT.connectFinished, outcome);
@@ -38,9 +38,9 @@ describe('App', () => {
 
   test('a failed sign-in shows the backend error by code', async () => {
     backend({
-      get_settings: () => settingsView({ language: 'en' }, true),
-      get_status: () => disconnected,
-      connect_start: () => ({ authorize_url: 'http://127.0.0.1:1/oauth', browser_opened: false }),
+      settings_view: () => settingsView({ language: 'en' }, true),
+      status: () => disconnected,
+      start_connect: () => ({ authorize_url: 'http://127.0.0.1:1/oauth', browser_opened: false }),
     });
     const { container } = render(App);
     await waitFor(() => expect(container.querySelector('#btn-connect')).not.toBeNull());
@@ -55,9 +55,9 @@ describe('App', () => {
 
   test('Connect without settings reports not_configured and leads to Settings', async () => {
     backend({
-      get_settings: () => settingsView(),
-      get_status: () => disconnected,
-      connect_start: () => fail({ code: 'not_configured', message: 'Integration ID is not set.', remedy: 'settings' }),
+      settings_view: () => settingsView(),
+      status: () => disconnected,
+      start_connect: () => fail({ code: 'not_configured', message: 'Integration ID is not set.', remedy: 'settings' }),
     });
     const { container, getByText } = render(App);
     await waitFor(() => expect(container.querySelector('#btn-connect')).not.toBeNull());
@@ -80,8 +80,8 @@ describe('App', () => {
   test('Settings sends the Secret key only when typed, and shows field errors from the backend', async () => {
     let saveCount = 0;
     const calls = backend({
-      get_settings: () => settingsView({ language: 'en' }),
-      get_status: () => disconnected,
+      settings_view: () => settingsView({ language: 'en' }),
+      status: () => disconnected,
       save_settings: ({ patch }) => {
         saveCount += 1;
         if (saveCount === 1) fail({ code: 'invalid_setting', message: 'Invalid client_id: an Integration ID looks like …', remedy: 'settings' });
@@ -118,8 +118,8 @@ describe('App', () => {
   test('the outbox follows the backend: the banner and the pending count; cleanup reports its count', async () => {
     let summary: OutboxSummary = { queued: 0, other_account: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null };
     const calls = backend({
-      get_settings: () => settingsView({ language: 'en' }),
-      get_status: () => disconnected,
+      settings_view: () => settingsView({ language: 'en' }),
+      status: () => disconnected,
       outbox_summary: () => summary,
       outbox_list: () => [],
       update_status: () => ({ current_version: '0.1.0', offer: null }),
@@ -147,8 +147,8 @@ describe('App', () => {
 
   test('switching language persists it and re-renders in Russian', async () => {
     const calls = backend({
-      get_settings: () => settingsView({ language: 'en' }),
-      get_status: () => disconnected,
+      settings_view: () => settingsView({ language: 'en' }),
+      status: () => disconnected,
       save_settings: () => settingsView({ language: 'ru' }),
     });
     const { container } = render(App);
@@ -162,8 +162,8 @@ describe('App', () => {
   test('a locked keychain still shows the status panel and Settings, with the problem in place', async () => {
     const locked = { code: 'keychain_locked' as const, message: 'The keychain is locked.', remedy: 'keychain' as const };
     backend({
-      get_settings: () => ({ ...settingsView({ language: 'en', client_id: 'abc' }), keychain_problem: locked }),
-      get_status: () => ({ ...disconnected, domain: 'acme.amocrm.ru', problem: locked }),
+      settings_view: () => ({ ...settingsView({ language: 'en', client_id: 'abc' }), keychain_problem: locked }),
+      status: () => ({ ...disconnected, domain: 'acme.amocrm.ru', problem: locked }),
       outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
       outbox_list: () => [],
       update_status: () => ({ current_version: '0.1.0', offer: null }),
@@ -177,8 +177,8 @@ describe('App', () => {
 
   test('the status panel shows even when Settings cannot be read at all', async () => {
     backend({
-      get_settings: () => fail({ code: 'storage', message: 'The database cannot be read.', remedy: 'none' }),
-      get_status: () => disconnected,
+      settings_view: () => fail({ code: 'storage', message: 'The database cannot be read.', remedy: 'none' }),
+      status: () => disconnected,
       outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
       outbox_list: () => [],
       update_status: () => ({ current_version: '0.1.0', offer: null }),
@@ -190,8 +190,8 @@ describe('App', () => {
 
   test('after connecting with a pasted code, the pipelines and users of the lead form load at once', async () => {
     const calls = backend({
-      get_settings: () => settingsView({ language: 'en', domain: 'acme.amocrm.ru' }),
-      get_status: () => disconnected,
+      settings_view: () => settingsView({ language: 'en', domain: 'acme.amocrm.ru' }),
+      status: () => disconnected,
       connect_with_code: () => connected,
       reference_data: () => fail({ code: 'network', message: 'offline', remedy: 'network' }),
       outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
@@ -209,8 +209,8 @@ describe('App', () => {
   test('amo-connect new --phone opens New lead with the caller\'s number, focus in the name', async () => {
     const calls = backend(
       {
-        get_settings: () => settingsView({ language: 'en' }),
-        get_status: () => connected,
+        settings_view: () => settingsView({ language: 'en' }),
+        status: () => connected,
         take_open_request: () => ({ screen: 'new_lead', phone: '+7 912 555-01-02' }),
         outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
         outbox_list: () => [],
@@ -233,8 +233,8 @@ describe('App', () => {
   test('the tray\'s Quit with entries waiting asks first; only Quit anyway quits', async () => {
     const calls = backend(
       {
-        get_settings: () => settingsView({ language: 'en' }),
-        get_status: () => disconnected,
+        settings_view: () => settingsView({ language: 'en' }),
+        status: () => disconnected,
         take_open_request: () => null,
         outbox_summary: () => ({ queued: 2, other_account: 0, attention: 0, sent: 0, offline: true, banned: false, last_error: null }),
         outbox_list: () => [],

@@ -70,7 +70,7 @@ const input = (c: HTMLElement, sel: string, value: string) =>
 describe('LeadForm', () => {
   test('submits one draft with its contact, clears and is ready for the next call', async () => {
     i18n.lang = 'en';
-    const calls = backend({ find_duplicates: () => [], submit_lead: () => queued(5) });
+    const calls = backend({ find_duplicates: () => [], queue_lead: () => queued(5) });
     const onSaved = vi.fn();
     const { container } = render(LeadForm, { reference, onSaved });
     await input(container, '#lead-name', 'Order 17');
@@ -82,7 +82,7 @@ describe('LeadForm', () => {
     await input(container, '#lead-note', 'call back');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(onSaved).toHaveBeenCalled());
-    expect(argsOf(calls, 'submit_lead')).toEqual({
+    expect(argsOf(calls, 'queue_lead')).toEqual({
       draft: {
         name: 'Order 17', price: '1500', pipeline_id: 10, status_id: 2, responsible_user_id: 7, tags: ['phone', 'vip'],
         contact: { first_name: 'Ivan', last_name: '', phones: ['8 912 123 45 67'], phone_types: ['WORK'], emails: [], email_types: [], custom_fields: [], responsible_user_id: null, company: null, existing_company_id: null },
@@ -99,7 +99,7 @@ describe('LeadForm', () => {
 
   test('the stage select offers only open stages, whatever their ids', async () => {
     i18n.lang = 'en';
-    const calls = backend({ find_duplicates: () => [], submit_lead: () => queued(7) });
+    const calls = backend({ find_duplicates: () => [], queue_lead: () => queued(7) });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
     const stages = () => [...container.querySelectorAll('#lead-status option')].map((o) => o.textContent);
     // A new form opens on the main pipeline's first open stage, the signed-in user responsible:
@@ -114,15 +114,15 @@ describe('LeadForm', () => {
     expect(stages()).toEqual(['In work']);
     await input(container, '#lead-name', 'Fix the chair');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
-    expect(argsOf(calls, 'submit_lead')?.draft).toMatchObject({ pipeline_id: 20, status_id: 23 });
+    await waitFor(() => expect(names(calls)).toContain('queue_lead'));
+    expect(argsOf(calls, 'queue_lead')?.draft).toMatchObject({ pipeline_id: 20, status_id: 23 });
   });
 
   test('field errors from the backend are shown on their fields and nothing is cleared', async () => {
     i18n.lang = 'en';
     backend({
       find_duplicates: () => [],
-      submit_lead: () =>
+      queue_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
           fields: [
@@ -150,7 +150,7 @@ describe('LeadForm', () => {
         id: 99, name: 'Ivan Petrov', phones: ['+79121234567'], emails: [],
         open_leads: [{ id: 501, name: 'Chairs for the office', price: 0, pipeline_id: 10, status_id: 3, responsible_user_id: 7, created_by: 7, created_at: 1_700_000_000, contact_ids: [99] }],
       }],
-      submit_lead: () => queued(6),
+      queue_lead: () => queued(6),
     });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
     await input(container, '#lead-name', 'Repeat order');
@@ -162,8 +162,8 @@ describe('LeadForm', () => {
     await fireEvent.click(container.querySelector('#dup-offer-99 .dup-attach') as HTMLButtonElement);
     expect(container.querySelector('#dup-attached')?.textContent).toContain('Ivan Petrov');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
-    const draft = argsOf(calls, 'submit_lead')?.draft;
+    await waitFor(() => expect(names(calls)).toContain('queue_lead'));
+    const draft = argsOf(calls, 'queue_lead')?.draft;
     expect(draft?.existing_contact_id).toBe(99);
     expect(draft?.contact).toBeNull();
     vi.useRealTimers();
@@ -174,7 +174,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
   test('Incoming leads: offered only where the account and pipeline take them; the choice is remembered', async () => {
     i18n.lang = 'en';
     localStorage.clear();
-    const calls = backend({ find_duplicates: () => [], submit_lead: () => queued(11) });
+    const calls = backend({ find_duplicates: () => [], queue_lead: () => queued(11) });
     const withUnsorted: ReferenceData = {
       ...reference,
       unsorted_on: true,
@@ -187,8 +187,8 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     expect((c.querySelector('#lead-status') as HTMLSelectElement).disabled).toBe(true);
     await input(c, '#lead-name', 'Web order');
     await fireEvent.submit(c.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
-    expect(argsOf(calls, 'submit_lead')?.draft).toMatchObject({ unsorted: true, status_id: null, pipeline_id: 10 });
+    await waitFor(() => expect(names(calls)).toContain('queue_lead'));
+    expect(argsOf(calls, 'queue_lead')?.draft).toMatchObject({ unsorted: true, status_id: null, pipeline_id: 10 });
     // A pipeline without Incoming leads: not offered, and a lead there goes to its stage.
     await fireEvent.change(c.querySelector('#lead-pipeline') as HTMLSelectElement, { target: { value: '20' } });
     expect(c.querySelector('#lead-unsorted')).toBeNull();
@@ -207,7 +207,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     i18n.lang = 'en';
     const calls = backend({
       find_duplicates: () => [],
-      submit_lead: () =>
+      queue_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
           fields: [{ field: 'contact.phones.1', code: 'invalid_phone', message: 'a phone number has 8–15 digits', label: 'contact.phones.1' }],
@@ -229,8 +229,8 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await input(container, '#contact-email-2', 'anna@home.example');
     await select('#contact-email-2-type', 'PRIV');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
-    expect(argsOf(calls, 'submit_lead')?.draft.contact).toMatchObject({
+    await waitFor(() => expect(names(calls)).toContain('queue_lead'));
+    expect(argsOf(calls, 'queue_lead')?.draft.contact).toMatchObject({
       phones: ['+7 912 123 45 67', '12'], phone_types: ['MOB', 'WORK'],
       emails: ['anna@work.example', 'anna@home.example'], email_types: ['WORK', 'PRIV'],
     });
@@ -245,7 +245,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     const calls = backend({
       find_duplicates: () => [],
       search_companies: ({ query }) => (query.startsWith('Rom') ? [{ id: 77, name: 'Romashka LLC' }] : []),
-      submit_lead: () => queued(8),
+      queue_lead: () => queued(8),
     });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
     await input(container, '#lead-name', 'Chairs');
@@ -255,16 +255,16 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await fireEvent.click(container.querySelector('.company-pick') as HTMLButtonElement);
     expect(container.querySelector('#company-attached')?.textContent).toContain('Romashka LLC');
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
-    expect(argsOf(calls, 'submit_lead')?.draft).toMatchObject({ company: null, existing_company_id: 77 });
+    await waitFor(() => expect(names(calls)).toContain('queue_lead'));
+    expect(argsOf(calls, 'queue_lead')?.draft).toMatchObject({ company: null, existing_company_id: 77 });
     // The form is clear for the next call: a name nobody has becomes a new company.
     await input(container, '#lead-name', 'Tables');
     await input(container, '#company-name', 'Lutik Ltd');
     await vi.advanceTimersByTimeAsync(400);
     await waitFor(() => expect(container.querySelector('#company-new')?.textContent).toContain('Lutik Ltd'));
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(calls.filter((c) => c.cmd === 'submit_lead').length).toBe(2));
-    expect(argsOf(calls, 'submit_lead', 1)?.draft).toMatchObject({ company: { name: 'Lutik Ltd', custom_fields: [] }, existing_company_id: null });
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'queue_lead').length).toBe(2));
+    expect(argsOf(calls, 'queue_lead', 1)?.draft).toMatchObject({ company: { name: 'Lutik Ltd', custom_fields: [] }, existing_company_id: null });
     vi.useRealTimers();
   });
 
@@ -274,7 +274,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     const calls = backend({
       find_duplicates: () => [],
       search_companies: ({ query }) => (query.startsWith('Rom') ? [{ id: 77, name: 'Romashka LLC' }] : []),
-      submit_contact: () => queued(9),
+      queue_contact: () => queued(9),
     });
     const { container } = render(ContactForm, { reference, onSaved: vi.fn() });
     await input(container, '#c-first', 'Olga');
@@ -284,8 +284,8 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await fireEvent.click(container.querySelector('.company-pick') as HTMLButtonElement);
     expect(container.querySelector('#company-attached')?.textContent).toContain('The contact goes into the company Romashka LLC.');
     await fireEvent.submit(container.querySelector('#contact-form') as HTMLFormElement);
-    await waitFor(() => expect(names(calls)).toContain('submit_contact'));
-    expect(argsOf(calls, 'submit_contact')?.draft).toMatchObject({ first_name: 'Olga', company: null, existing_company_id: 77 });
+    await waitFor(() => expect(names(calls)).toContain('queue_contact'));
+    expect(argsOf(calls, 'queue_contact')?.draft).toMatchObject({ first_name: 'Olga', company: null, existing_company_id: 77 });
     // Cleared for the next one: a name nobody has is a new company.
     expect((container.querySelector('#company-name') as HTMLInputElement).value).toBe('');
     await input(container, '#c-first', 'Petr');
@@ -293,14 +293,14 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await vi.advanceTimersByTimeAsync(400);
     await waitFor(() => expect(container.querySelector('#company-new')?.textContent).toBe('A new company “Lutik Ltd” is created and the contact put in it.'));
     await fireEvent.submit(container.querySelector('#contact-form') as HTMLFormElement);
-    await waitFor(() => expect(calls.filter((c) => c.cmd === 'submit_contact').length).toBe(2));
-    expect(argsOf(calls, 'submit_contact', 1)?.draft).toMatchObject({ company: { name: 'Lutik Ltd', custom_fields: [] }, existing_company_id: null });
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'queue_contact').length).toBe(2));
+    expect(argsOf(calls, 'queue_contact', 1)?.draft).toMatchObject({ company: { name: 'Lutik Ltd', custom_fields: [] }, existing_company_id: null });
     vi.useRealTimers();
   });
 
   test('a follow-up task: typing its text picks tomorrow 10:00; a custom time, a type and who does it', async () => {
     i18n.lang = 'en';
-    const calls = backend({ find_duplicates: () => [], submit_lead: () => queued(9) });
+    const calls = backend({ find_duplicates: () => [], queue_lead: () => queued(9) });
     const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
     const select = (sel: string) => container.querySelector(sel) as HTMLSelectElement;
     expect([...select('#task-due').options].map((o) => o.textContent)).toEqual([
@@ -316,8 +316,8 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await input(container, '#task-text', 'Call back');
     await waitFor(() => expect(select('#task-due').value).toBe('tomorrow 10:00'));
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(names(calls)).toContain('submit_lead'));
-    expect(argsOf(calls, 'submit_lead')?.draft.task).toEqual({ text: 'Call back', due: 'tomorrow 10:00', task_type_id: null, responsible_user_id: null });
+    await waitFor(() => expect(names(calls)).toContain('queue_lead'));
+    expect(argsOf(calls, 'queue_lead')?.draft.task).toEqual({ text: 'Call back', due: 'tomorrow 10:00', task_type_id: null, responsible_user_id: null });
     // Cleared for the next call: no task.
     await waitFor(() => expect(select('#task-due').value).toBe(''));
     expect((container.querySelector('#task-text') as HTMLInputElement).value).toBe('');
@@ -329,15 +329,15 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await fireEvent.change(select('#task-type'), { target: { value: '2' } });
     await fireEvent.change(select('#task-responsible'), { target: { value: '7' } });
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(calls.filter((c) => c.cmd === 'submit_lead').length).toBe(2));
-    expect(argsOf(calls, 'submit_lead', 1)?.draft.task).toEqual({ text: 'Meet', due: '2026-12-01T15:30', task_type_id: 2, responsible_user_id: 7 });
+    await waitFor(() => expect(calls.filter((c) => c.cmd === 'queue_lead').length).toBe(2));
+    expect(argsOf(calls, 'queue_lead', 1)?.draft.task).toEqual({ text: 'Meet', due: '2026-12-01T15:30', task_type_id: 2, responsible_user_id: 7 });
   });
 
   test('the task\'s problems are shown on its fields', async () => {
     i18n.lang = 'en';
     backend({
       find_duplicates: () => [],
-      submit_lead: () =>
+      queue_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
           fields: [{ field: 'task.due', code: 'due_in_past', message: 'this time has already passed', label: 'task.due' }],
@@ -359,7 +359,7 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
         id: 99, name: 'Ivan Petrov', phones: ['+79121234567'], emails: [],
         open_leads: [{ id: 501, name: 'Chairs for the office', price: 0, pipeline_id: 10, status_id: 3, responsible_user_id: 7, created_by: 7, created_at: 1_700_000_000, contact_ids: [99] }],
       }],
-      submit_followup: () => ({ ...queued(10), kind: 'followup' as const, draft: { lead_id: 501, lead_name: 'Chairs for the office', note: 'Asked again', task: null, responsible_user_id: 7 } }),
+      queue_followup: () => ({ ...queued(10), kind: 'followup' as const, draft: { lead_id: 501, lead_name: 'Chairs for the office', note: 'Asked again', task: null, responsible_user_id: 7 } }),
     });
     const onSaved = vi.fn();
     const { container } = render(LeadForm, { reference, onSaved });
@@ -375,8 +375,8 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
     await fireEvent.change(container.querySelector('#task-due') as HTMLSelectElement, { target: { value: '+1h' } });
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(onSaved).toHaveBeenCalled());
-    expect(names(calls)).not.toContain('submit_lead');
-    expect(argsOf(calls, 'submit_followup')).toEqual({
+    expect(names(calls)).not.toContain('queue_lead');
+    expect(argsOf(calls, 'queue_followup')).toEqual({
       draft: { lead_id: 501, lead_name: 'Chairs for the office', note: 'Asked again', task: { text: 'Send the offer', due: '+1h', task_type_id: null, responsible_user_id: null }, responsible_user_id: 7 },
     });
     expect(container.querySelector('#lead-notice')?.textContent).toContain('#10');

@@ -24,10 +24,10 @@ describe('PasteConnect', () => {
     expect((container.querySelector('#paste-secret') as HTMLInputElement).value).toBe('');
   });
 
-  test('token mode explains itself, calls connect_with_token and shows errors by code', async () => {
+  test('token mode explains itself, calls connect_with_long_lived_token and shows errors by code', async () => {
     i18n.lang = 'en';
     const calls = backend({
-      connect_with_token: () => fail({ code: 'token_expired', message: 'The long-lived token has expired.', remedy: 'retry' }),
+      connect_with_long_lived_token: () => fail({ code: 'token_expired', message: 'The long-lived token has expired.', remedy: 'retry' }),
     });
     const onConnected = vi.fn();
     const { container, getByText } = render(PasteConnect, { domain: null, onConnected });
@@ -38,6 +38,6 @@ describe('PasteConnect', () => {
     await fireEvent.submit(container.querySelector('#paste-form') as HTMLFormElement);
     await waitFor(() => expect(container.querySelector('#paste-error')?.getAttribute('data-code')).toBe('token_expired'));
     expect(onConnected).not.toHaveBeenCalled();
-    expect(calls).toEqual([{ cmd: 'connect_with_token', args: { token: 'eyJ.x.y', domain: 'acme.kommo.com' } }]);
+    expect(calls).toEqual([{ cmd: 'connect_with_long_lived_token', args: { token: 'eyJ.x.y', domain: 'acme.kommo.com' } }]);
   });
 });

@@ -21,8 +21,8 @@ const offer: UpdateOffer = {
 function backend(handlers: Handlers) {
   const calls = mockBackend(
     {
-      get_settings: () => settingsView({ language: 'en' }, true),
-      get_status: () => connected,
+      settings_view: () => settingsView({ language: 'en' }, true),
+      status: () => connected,
       outbox_summary: () => ({ queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null }),
       outbox_list: () => [],
       reference_data: () => fail({ code: 'network', message: 'offline', remedy: 'network' }),

@@ -75,7 +75,7 @@ describe('custom fields in the lead form', () => {
     i18n.lang = 'en';
     const calls = backend({
       find_duplicates: () => [],
-      submit_lead: () =>
+      queue_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
           fields: [
@@ -104,7 +104,7 @@ describe('custom fields in the lead form', () => {
     expect(q(container, '#cf-105').getAttribute('aria-invalid')).toBe('true');
     expect(container.querySelector('.err-custom-fields')?.textContent).toBe('utm_source: amoCRM refused the value (Length)');
     expect(container.querySelectorAll('.field-error').length).toBe(2);
-    expect(argsOf(calls, 'submit_lead')?.draft.custom_fields).toEqual([
+    expect(argsOf(calls, 'queue_lead')?.draft.custom_fields).toEqual([
       { field_id: 101, value: '2' },
       { field_id: 102, value: '1|2' },
       { field_id: 103, value: '1 500' },
@@ -127,12 +127,12 @@ describe('custom fields in the lead form', () => {
     const withContact: ReferenceData = { ...reference, contact_fields: [f(201, 'Position', 'text'), f(202, 'Birthday', 'birthday')] };
     const calls = backend({
       find_duplicates: () => [],
-      submit_lead: () =>
+      queue_lead: () =>
         fail({
           code: 'validation', message: 'Check the fields', remedy: 'none',
           fields: [{ field: 'contact.custom_fields.202', code: 'invalid_date', message: 'a date like 2026-12-01 or 01.12.2026', label: 'contact.custom_fields.202' }],
         }),
-      submit_contact: () => fail({
+      queue_contact: () => fail({
         code: 'validation', message: 'Check the fields', remedy: 'none',
         fields: [{ field: 'custom_fields.201', code: 'too_long_for_amo', message: 'amoCRM takes at most 256 characters', label: 'custom_fields.201' }],
       }),
@@ -143,7 +143,7 @@ describe('custom fields in the lead form', () => {
     await fireEvent.input(q(lead.container, '#cf-202'), { target: { value: '1990-05-01' } });
     await fireEvent.submit(lead.container.querySelector('#lead-form') as HTMLFormElement);
     await waitFor(() => expect(lead.container.querySelector('#err-cf-202')?.textContent).toContain('a date like'));
-    const sent = argsOf(calls, 'submit_lead')?.draft.contact;
+    const sent = argsOf(calls, 'queue_lead')?.draft.contact;
     expect(sent?.first_name).toBe('');
     expect(sent?.custom_fields).toEqual([{ field_id: 201, value: 'Buyer' }, { field_id: 202, value: '1990-05-01' }]);
     lead.unmount();
@@ -153,7 +153,7 @@ describe('custom fields in the lead form', () => {
     await fireEvent.input(q(contact.container, '#cf-201'), { target: { value: 'x'.repeat(300) } });
     await fireEvent.submit(contact.container.querySelector('#contact-form') as HTMLFormElement);
     await waitFor(() => expect(contact.container.querySelector('#err-cf-201')?.textContent).toContain('256'));
-    expect(argsOf(calls, 'submit_contact')?.draft.custom_fields).toEqual([{ field_id: 201, value: 'x'.repeat(300) }]);
+    expect(argsOf(calls, 'queue_contact')?.draft.custom_fields).toEqual([{ field_id: 201, value: 'x'.repeat(300) }]);
   });
 
   test('Settings → Form fields: hide, show an integration-only field, reorder; the form follows and keeps a required one', async () => {
@@ -208,7 +208,7 @@ describe('custom fields in the lead form', () => {
 
   test('a new company\'s own fields show once its name is typed and go with it; not for a company picked from amoCRM', async () => {
     i18n.lang = 'en';
-    const calls = backend({ find_duplicates: () => [], search_companies: () => [], submit_lead: () => fail({ code: 'network', message: 'x', remedy: 'network' }) });
+    const calls = backend({ find_duplicates: () => [], search_companies: () => [], queue_lead: () => fail({ code: 'network', message: 'x', remedy: 'network' }) });
     const withCompany: ReferenceData = {
       ...reference,
       company_fields: [f(301, 'Web', 'url'), f(302, 'Phone', 'multitext')],
@@ -221,7 +221,7 @@ describe('custom fields in the lead form', () => {
     expect(container.querySelector('#cf-302')).toBeNull();
     await fireEvent.input(q(container, '#cf-301'), { target: { value: 'https://romashka.example' } });
     await fireEvent.submit(container.querySelector('#lead-form') as HTMLFormElement);
-    await waitFor(() => expect(argsOf(calls, 'submit_lead')).toBeDefined());
-    expect(argsOf(calls, 'submit_lead')?.draft.company).toEqual({ name: 'Romashka', custom_fields: [{ field_id: 301, value: 'https://romashka.example' }] });
+    await waitFor(() => expect(argsOf(calls, 'queue_lead')).toBeDefined());
+    expect(argsOf(calls, 'queue_lead')?.draft.company).toEqual({ name: 'Romashka', custom_fields: [{ field_id: 301, value: 'https://romashka.example' }] });
   });
 });

@@ -26,8 +26,8 @@ const summary = (over: Partial<OutboxSummary> = {}): OutboxSummary => ({
   queued: 0, other_account: 0, attention: 0, sent: 0, offline: false, banned: false, last_error: null, ...over,
 });
 const base: Handlers = {
-  get_settings: () => settingsView({ language: 'en' }),
-  get_status: () => disconnected,
+  settings_view: () => settingsView({ language: 'en' }),
+  status: () => disconnected,
   take_open_request: () => null,
   outbox_list: () => [],
   update_status: () => ({ current_version: '0.1.0', offer: null }),

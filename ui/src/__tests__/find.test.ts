@@ -23,7 +23,7 @@ describe('Find', () => {
   test('shows the newest leads, searches, names a short query, and opens a record by kind and id', async () => {
     i18n.lang = 'en';
     const calls = backend({
-      recent_leads: ({ limit }) => [lead(2, 'Newest'), lead(1, 'Older')].slice(0, limit),
+      list_leads: ({ limit }) => [lead(2, 'Newest'), lead(1, 'Older')].slice(0, limit),
       search_amocrm: ({ query }) =>
         query === 'x'
           ? fail({ code: 'validation', message: 'Check', remedy: 'none', fields: [{ field: 'query', code: 'required', message: 'required', label: 'query' }] })

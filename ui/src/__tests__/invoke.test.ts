@@ -35,10 +35,10 @@ describe('call', () => {
 
   test('a command without arguments sends none', async () => {
     const seen = recorder(() => connected);
-    const status: StatusView = await call('get_status');
+    const status: StatusView = await call('status');
     expect(status).toEqual(connected);
     expect(seen).toHaveLength(1);
-    expect(seen[0]?.cmd).toBe('get_status');
+    expect(seen[0]?.cmd).toBe('status');
     expect(seen[0]?.args ?? {}).toEqual({});
   });
 
@@ -47,7 +47,7 @@ describe('call', () => {
     recorder(() => {
       throw { code: 'validation', message: 'Check the fields', remedy: 'none', fields };
     });
-    const e = await call('submit_contact', { draft: draft.draft }).catch((x: unknown) => x);
+    const e = await call('queue_contact', { draft: draft.draft }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CommandError);
     const ce = e as CommandError;
     expect([ce.code, ce.remedy, ce.message]).toEqual(['validation', 'none', 'Check the fields']);
@@ -65,7 +65,7 @@ describe('call', () => {
     recorder(() => {
       throw new Error('the IPC broke');
     });
-    const e = await call('get_status').then(() => null, toCommandError);
+    const e = await call('status').then(() => null, toCommandError);
     expect(e).toBeInstanceOf(CommandError);
     expect(e?.toPayload()).toEqual({ code: 'internal', message: 'the IPC broke', remedy: 'none', fields: [] });
 
@@ -78,9 +78,9 @@ describe('call', () => {
     // Never run: the type checker (npm run check) verifies each line fails as it should.
     async function typeChecks() {
       // @ts-expect-error: a command without arguments takes none
-      void call('get_status', {});
+      void call('status', {});
       // @ts-expect-error: a command with arguments requires them
-      void call('submit_lead');
+      void call('queue_lead');
       // @ts-expect-error: no extra arguments
       void call('outbox_discard', { id: 1, force: true });
       // @ts-expect-error: the argument names are the contract's (snake_case)

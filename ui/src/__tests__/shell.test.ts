@@ -28,7 +28,7 @@ describe('the static shell', () => {
   });
 
   test('is replaced by the app, whose header has the same place and the tabs', async () => {
-    backend({ get_settings: () => settingsView({ language: 'en' }, true), get_status: () => disconnected }, { events: true });
+    backend({ settings_view: () => settingsView({ language: 'en' }, true), status: () => disconnected }, { events: true });
     const target = document.createElement('div');
     target.append(...Array.from(staticShell().childNodes).map((n) => document.importNode(n, true)));
     document.body.append(target);

@@ -14,19 +14,19 @@ macro_rules! for_each_command {
     ($m:ident) => {
         $m! {
             /// The status panel's facts.
-            get_status() -> StatusView;
+            status() -> StatusView;
             /// The Settings form (the Secret key only as set / not set).
-            get_settings() -> SettingsView;
+            settings_view() -> SettingsView;
             /// Saves Settings; the Secret key goes to the keychain.
             save_settings(patch: SettingsPatch) -> SettingsView;
             /// Starts a sign-in: listener (if the Redirect URI needs one), browser, authorize URL.
-            connect_start() -> ConnectStarted;
+            start_connect() -> ConnectStarted;
             /// Stops waiting for amoCRM; whether a sign-in was waiting.
-            connect_cancel() -> bool;
+            cancel_connect() -> bool;
             /// Connects with a code from the integration's Keys tab.
             connect_with_code(code: String, domain: String) -> StatusView;
             /// Connects with a long-lived token (never sent back to the UI).
-            connect_with_token(token: String, domain: String) -> StatusView;
+            connect_with_long_lived_token(token: String, domain: String) -> StatusView;
             /// Removes the tokens and the account; the account's waiting entries are kept for it
             /// (sent only to it, when it is connected again) unless `discard_pending`.
             disconnect(discard_pending: bool) -> StatusView;
@@ -41,15 +41,15 @@ macro_rules! for_each_command {
             /// Leads and contacts amoCRM finds for a name, phone or e-mail.
             search_amocrm(query: String) -> SearchResults;
             /// The newest leads in amoCRM (at most 250).
-            recent_leads(limit: u32) -> Vec<LeadSummary>;
+            list_leads(limit: u32) -> Vec<LeadSummary>;
             /// Opens a lead or contact of the connected account in amoCRM; whether a browser opened.
             open_amocrm_record(kind: RecordKind, id: i64) -> bool;
             /// Checks and queues a lead.
-            submit_lead(draft: LeadDraft) -> OutboxItem;
+            queue_lead(draft: LeadDraft) -> OutboxItem;
             /// Checks and queues a contact.
-            submit_contact(draft: ContactDraft) -> OutboxItem;
+            queue_contact(draft: ContactDraft) -> OutboxItem;
             /// Checks and queues a note and/or task for a lead that exists in amoCRM.
-            submit_followup(draft: FollowupDraft) -> OutboxItem;
+            queue_followup(draft: FollowupDraft) -> OutboxItem;
             /// Companies amoCRM finds for a name (the company field's suggestions).
             search_companies(query: String) -> Vec<CompanyMatch>;
             /// Saves how this computer shows the connected account's custom fields in a form.

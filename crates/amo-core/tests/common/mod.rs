@@ -26,7 +26,7 @@ pub fn open(data: &Path, store: Arc<dyn SecretStore>, server: &str) -> AmoConnec
 
 /// Integration ID, Secret key and this Redirect URI of the simulator's demo integration.
 pub async fn configure(app: &AmoConnect, redirect_uri: &str) {
-    app.apply_settings(SettingsPatch {
+    app.save_settings(SettingsPatch {
         client_id: Some(DEMO_CLIENT_ID.into()),
         redirect_uri: Some(redirect_uri.into()),
         client_secret: Some(DEMO_CLIENT_SECRET.into()),
@@ -79,7 +79,7 @@ pub async fn start_on_a_free_port(app: &AmoConnect, sim: &Simulator) -> amo_core
             Err(e) if e.code().as_str() == "port_in_use" => {
                 let uri = format!("http://127.0.0.1:{}/callback", free_port());
                 sim.set_redirect_uri(&uri);
-                app.apply_settings(SettingsPatch { redirect_uri: Some(uri), ..Default::default() })
+                app.save_settings(SettingsPatch { redirect_uri: Some(uri), ..Default::default() })
                     .await
                     .expect("settings");
             }

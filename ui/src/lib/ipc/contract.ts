@@ -29,19 +29,19 @@ import type { UpdateStatus } from '../bindings/UpdateStatus';
 /** Every command: its arguments and what it resolves to (it rejects with an ErrorPayload). */
 export interface Commands {
   /** The status panel's facts. */
-  get_status: { args: Record<string, never>; result: StatusView };
+  status: { args: Record<string, never>; result: StatusView };
   /** The Settings form (the Secret key only as set / not set). */
-  get_settings: { args: Record<string, never>; result: SettingsView };
+  settings_view: { args: Record<string, never>; result: SettingsView };
   /** Saves Settings; the Secret key goes to the keychain. */
   save_settings: { args: { patch: SettingsPatch }; result: SettingsView };
   /** Starts a sign-in: listener (if the Redirect URI needs one), browser, authorize URL. */
-  connect_start: { args: Record<string, never>; result: ConnectStarted };
+  start_connect: { args: Record<string, never>; result: ConnectStarted };
   /** Stops waiting for amoCRM; whether a sign-in was waiting. */
-  connect_cancel: { args: Record<string, never>; result: boolean };
+  cancel_connect: { args: Record<string, never>; result: boolean };
   /** Connects with a code from the integration's Keys tab. */
   connect_with_code: { args: { code: string; domain: string }; result: StatusView };
   /** Connects with a long-lived token (never sent back to the UI). */
-  connect_with_token: { args: { token: string; domain: string }; result: StatusView };
+  connect_with_long_lived_token: { args: { token: string; domain: string }; result: StatusView };
   /** Removes the tokens and the account; the account's waiting entries are kept for it (sent only to it, when it is connected again) unless `discard_pending`. */
   disconnect: { args: { discard_pending: boolean }; result: StatusView };
   /** Removes expired sign-in states; how many. */
@@ -55,15 +55,15 @@ export interface Commands {
   /** Leads and contacts amoCRM finds for a name, phone or e-mail. */
   search_amocrm: { args: { query: string }; result: SearchResults };
   /** The newest leads in amoCRM (at most 250). */
-  recent_leads: { args: { limit: number }; result: Array<LeadSummary> };
+  list_leads: { args: { limit: number }; result: Array<LeadSummary> };
   /** Opens a lead or contact of the connected account in amoCRM; whether a browser opened. */
   open_amocrm_record: { args: { kind: RecordKind; id: number }; result: boolean };
   /** Checks and queues a lead. */
-  submit_lead: { args: { draft: LeadDraft }; result: OutboxItem };
+  queue_lead: { args: { draft: LeadDraft }; result: OutboxItem };
   /** Checks and queues a contact. */
-  submit_contact: { args: { draft: ContactDraft }; result: OutboxItem };
+  queue_contact: { args: { draft: ContactDraft }; result: OutboxItem };
   /** Checks and queues a note and/or task for a lead that exists in amoCRM. */
-  submit_followup: { args: { draft: FollowupDraft }; result: OutboxItem };
+  queue_followup: { args: { draft: FollowupDraft }; result: OutboxItem };
   /** Companies amoCRM finds for a name (the company field's suggestions). */
   search_companies: { args: { query: string }; result: Array<CompanyMatch> };
   /** Saves how this computer shows the connected account's custom fields in a form. */

@@ -89,8 +89,8 @@ export function errorPayload(e: unknown): ErrorPayload {
 /**
  * Runs a command. Resolves to its result; rejects with a CommandError.
  *
- *     await call('get_status');
- *     await call('submit_lead', { draft });
+ *     await call('status');
+ *     await call('queue_lead', { draft });
  */
 export async function call<K extends CommandName>(cmd: K, ...args: CallArgs<K>): Promise<ResultOf<K>> {
   try {

@@ -45,7 +45,7 @@ export class ConnectionState {
   /** Settings (and with them the language) and the status, each on its own: one failing (the
    *  database, say) does not leave the other unshown. */
   async load(): Promise<void> {
-    const [settings, status] = await Promise.allSettled([call('get_settings'), call('get_status')]);
+    const [settings, status] = await Promise.allSettled([call('settings_view'), call('status')]);
     if (settings.status === 'fulfilled') {
       this.settings = settings.value;
       i18n.lang = settings.value.settings.language;
@@ -64,14 +64,14 @@ export class ConnectionState {
   connect = async (): Promise<void> => {
     this.clearMessages();
     try {
-      this.connecting = await call('connect_start');
+      this.connecting = await call('start_connect');
     } catch (e) {
       this.error = errorPayload(e);
     }
   };
 
   cancel = async (): Promise<void> => {
-    await call('connect_cancel').catch(() => false);
+    await call('cancel_connect').catch(() => false);
     this.connecting = null;
     this.notice = t('connect.cancelled');
   };
@@ -120,7 +120,7 @@ export class ConnectionState {
     i18n.lang = l;
     try {
       this.settings = await call('save_settings', { patch: { language: l } });
-      this.status = await call('get_status');
+      this.status = await call('status');
       this.#options.onLanguageChanged?.();
     } catch (e) {
       this.#options.onLoadError(errorPayload(e));
