@@ -11,9 +11,9 @@ use tauri_plugin_opener::OpenerExt;
 
 pub use crate::desktop::{desktop_view, dismiss_autostart_offer, set_autostart, set_quick_entry_shortcut};
 pub use crate::entries::{
-    find_duplicates, open_amocrm_record, open_in_amocrm, outbox_discard, outbox_list, outbox_resume, outbox_retry,
-    outbox_summary, outbox_update, list_leads, reference_data, save_form_layout, search_amocrm, search_companies,
-    queue_contact, queue_followup, queue_lead,
+    find_duplicates, list_leads, open_amocrm_record, open_in_amocrm, outbox_discard, outbox_list, outbox_resume,
+    outbox_retry, outbox_summary, outbox_update, queue_contact, queue_followup, queue_lead, reference_data,
+    save_form_layout, search_amocrm, search_companies,
 };
 pub use crate::updates::{check_for_update, install_update, update_status};
 

@@ -10,6 +10,7 @@ use amo_core::domain::platform::Platform;
 use amo_core::domain::secret::Secret;
 use amo_core::domain::settings::BounceVia;
 use amo_core::domain::settings::SettingsPatch;
+use amo_core::domain::steps::StepState;
 use amo_core::domain::task::TaskDraft;
 use amo_core::error::{EntryError, FieldCode, FieldError, Setting, SettingProblem};
 use amo_core::{AmoConnect, Error, Lang, Result};
@@ -187,7 +188,7 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 print::json(io.out, &items)
             } else {
                 print::outbox_summary(io.out, &app.outbox_summary()?, lang)?;
-                print::outbox_items(io.out, &items)
+                print::outbox_items(io.out, &items, lang)
             }
         }
     }
@@ -533,9 +534,12 @@ async fn settle(app: &AmoConnect, id: i64, wait: &WaitArgs, io: &mut Io<'_>) -> 
     let item = match app.wait_for_entry(id, Duration::from_secs(wait.timeout)).await {
         Ok(item) => item,
         Err(e) => {
-            // A contact whose company was refused is in amoCRM already: say so, so nobody adds
-            // it again.
-            if let Some(amo_id) = app.outbox_item(id).ok().and_then(|i| i.lead_id.or(i.contact_id)) {
+            // Part of it is in amoCRM already (a contact whose company was refused, a lead whose
+            // task was): say so, so nobody adds it again.
+            let done = |i: amo_core::domain::outbox::OutboxItem| {
+                i.steps.into_iter().find(|s| s.state == StepState::Done).and_then(|s| s.amo_id)
+            };
+            if let Some(amo_id) = app.outbox_item(id).ok().and_then(done) {
                 writeln!(io.err, "{}", text(Msg::PartlyThere { id, amo_id }, io.lang)).map_err(Error::output)?;
             }
             return Err(as_flags(e));

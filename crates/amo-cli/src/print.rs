@@ -10,6 +10,7 @@ use amo_core::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use amo_core::domain::reference::{ContactMatch, LeadSummary, Pipeline, ReferenceData, StageKind};
 use amo_core::domain::views::{SettingsView, StatusView};
 use amo_core::error::{is_bidi_control, AmoError};
+use amo_core::i18n::{step_label, step_state_label};
 use amo_core::{Error, Lang, Result};
 
 use crate::text::{label, text, Label, Msg};
@@ -220,7 +221,9 @@ pub fn outbox_summary(out: &mut (dyn Write + Send), s: &OutboxSummary, lang: Lan
     }
 }
 
-pub fn outbox_items(out: &mut (dyn Write + Send), items: &[OutboxItem]) -> Result<()> {
+/// One line per entry; under an entry not yet sent, its steps: what reached amoCRM (with its id)
+/// and what waits, may be there, or was refused.
+pub fn outbox_items(out: &mut (dyn Write + Send), items: &[OutboxItem], lang: Lang) -> Result<()> {
     for i in items {
         let link = i.lead_url.clone().or(i.contact_url.clone()).unwrap_or_default();
         let why = i
@@ -230,6 +233,17 @@ pub fn outbox_items(out: &mut (dyn Write + Send), items: &[OutboxItem]) -> Resul
             .map(|e| format!(" [{}] {}", e.code, clean(&e.message)))
             .unwrap_or_default();
         line(out, &format!("#{:<5}{:<10}{:<30} {link}{why}", i.id, i.state.as_str(), clean(&i.title)))?;
+        if i.state != OutboxState::Sent && !i.steps.is_empty() {
+            let steps: Vec<String> = i
+                .steps
+                .iter()
+                .map(|s| {
+                    let id = s.amo_id.map(|id| format!(" {id}")).unwrap_or_default();
+                    format!("{}: {}{id}", step_label(s.kind, lang), step_state_label(s.state, lang))
+                })
+                .collect();
+            line(out, &format!("      {}", steps.join(" · ")))?;
+        }
     }
     Ok(())
 }

@@ -470,6 +470,18 @@ fn contact_add_puts_the_contact_in_a_new_or_an_existing_company() {
     assert_ne!(r.code, 0);
     assert!(r.err.contains("--company-id") && r.err.contains("Part of it is already in amoCRM"), "{}", r.err);
     let entry = r.err.split('#').nth(1).and_then(|t| t.split_whitespace().next()).expect("the entry's number");
+    // `outbox` shows what of it reached amoCRM and what was refused.
+    let ivan = desk.sim.contacts().into_iter().find(|c| c.first_name == "Ivan").expect("contact");
+    let listed = desk.run(&["outbox"]);
+    assert!(
+        listed.out.contains(&format!("contact: in amoCRM {} · contact put in its company: refused by amoCRM", ivan.id)),
+        "{}",
+        listed.out
+    );
+    // Only what has not reached amoCRM can change: the contact is locked, named.
+    let r = desk.run(&["outbox", "edit", entry, "--field", "name=Ivan Other", "--no-wait"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("its contact may already be there"), "{}", r.err);
     let r = desk.run(&["outbox", "edit", entry, "--field", &format!("company-id={existing}"), "--timeout", "20"]);
     assert_eq!(r.code, 0, "{}", r.err);
     let ivan: Vec<_> = desk.sim.contacts().into_iter().filter(|c| c.first_name == "Ivan").collect();

@@ -242,13 +242,20 @@ async fn a_task_amocrm_refuses_needs_attention_on_its_field_and_the_lead_is_not_
         states,
         [(StepKind::Lead, StepState::Done), (StepKind::Note, StepState::Done), (StepKind::Task, StepState::Refused)]
     );
-    assert!(got.steps[0].url.as_deref().is_some_and(|u| u.ends_with(&format!("/leads/detail/{}", got.lead_id.expect("lead")))));
+    assert!(got.steps[0]
+        .url
+        .as_deref()
+        .is_some_and(|u| u.ends_with(&format!("/leads/detail/{}", got.lead_id.expect("lead")))));
     let amo_core::domain::draft::Draft::Lead(mut fixed) = got.draft.clone() else { panic!("lead") };
     let mut renamed = fixed.clone();
     renamed.name = "Другое имя".into();
     let e = app.outbox_update(item.id, amo_core::domain::draft::Draft::Lead(renamed)).expect_err("the lead is sent");
     assert_eq!(e.code().as_str(), "entry_not_editable");
-    assert!(e.message(amo_core::Lang::En).contains("its lead may already be there"), "{}", e.message(amo_core::Lang::En));
+    assert!(
+        e.message(amo_core::Lang::En).contains("its lead may already be there"),
+        "{}",
+        e.message(amo_core::Lang::En)
+    );
     fixed.task.as_mut().expect("task").task_type_id = None;
     app.outbox_update(item.id, amo_core::domain::draft::Draft::Lead(fixed)).expect("task fixed");
     drain(&app).await;

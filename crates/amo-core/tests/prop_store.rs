@@ -486,8 +486,11 @@ fn check_rows(store: &Store, model: &[Row], now_ms: i64) -> Result<(), TestCaseE
         prop_assert_eq!((got.sent_at, got.purged), (want.sent_at, want.purged));
         prop_assert_eq!(&got.last_error, &want.error);
         prop_assert_eq!(&got.field_errors, &want.fields);
-        let steps: Vec<Step> =
-            got.steps.iter().map(|s| Step { kind: s.kind, body: s.body.clone(), state: s.state, id: s.made.id }).collect();
+        let steps: Vec<Step> = got
+            .steps
+            .iter()
+            .map(|s| Step { kind: s.kind, body: s.body.clone(), state: s.state, id: s.made.id })
+            .collect();
         prop_assert_eq!(&steps, &want.steps, "steps of {}", want.id);
         prop_assert!(got.steps.iter().all(|s| s.marker_at == want.marker), "each step is found by its entry's marker");
     }
@@ -501,7 +504,10 @@ fn check_rows(store: &Store, model: &[Row], now_ms: i64) -> Result<(), TestCaseE
         for s in r.steps.iter().filter(|s| s.state == StepState::Done) {
             let (Some(entity), Some(id)) = (s.kind.entity(), s.id) else { continue };
             let elsewhere = model.iter().any(|o| {
-                o.id != r.id && o.steps.iter().any(|x| x.state == StepState::Done && x.kind.entity() == Some(entity) && x.id == Some(id))
+                o.id != r.id
+                    && o.steps
+                        .iter()
+                        .any(|x| x.state == StepState::Done && x.kind.entity() == Some(entity) && x.id == Some(id))
             });
             prop_assert_eq!(owned.owned_elsewhere(entity, id, r.id).expect("owned"), elsewhere);
         }

@@ -322,7 +322,8 @@ mod tests {
 
     #[test]
     fn each_kind_of_entry_has_its_steps_in_order() {
-        let task = Some(TaskDraft { text: "Call back".into(), due: "2026-12-05T10:00:00+03:00".into(), ..Default::default() });
+        let task =
+            Some(TaskDraft { text: "Call back".into(), due: "2026-12-05T10:00:00+03:00".into(), ..Default::default() });
         let lead = LeadDraft { name: "x".into(), note: "n".into(), task: task.clone(), ..Default::default() };
         assert_eq!(kinds(&Draft::Lead(lead.clone())), [StepKind::Lead, StepKind::Note, StepKind::Task]);
         let incoming = LeadDraft { unsorted: true, note: String::new(), ..lead.clone() };
@@ -336,7 +337,8 @@ mod tests {
 
         let alone = ContactDraft { first_name: "A".into(), ..Default::default() };
         assert_eq!(kinds(&Draft::Contact(alone.clone())), [StepKind::Contact]);
-        let new_company = ContactDraft { company: Some(CompanyDraft { name: "C".into(), ..Default::default() }), ..alone.clone() };
+        let new_company =
+            ContactDraft { company: Some(CompanyDraft { name: "C".into(), ..Default::default() }), ..alone.clone() };
         assert_eq!(kinds(&Draft::Contact(new_company)), [StepKind::Contact, StepKind::Company, StepKind::Link]);
         let picked = ContactDraft { existing_company_id: Some(7), ..alone };
         let steps = plan(&Draft::Contact(picked));

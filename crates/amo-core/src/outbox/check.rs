@@ -46,9 +46,11 @@ pub fn check(
     }
     // The draft's rules and the account's may name the same field for the same reason.
     let mut seen = Vec::new();
-    errors.retain(|e| !seen.contains(e) && {
-        seen.push(e.clone());
-        true
+    errors.retain(|e| {
+        !seen.contains(e) && {
+            seen.push(e.clone());
+            true
+        }
     });
     Err(errors)
 }

@@ -18,11 +18,7 @@ pub(super) fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> Ou
         (Some(_), None) => true,
         (None, _) => false,
     };
-    let host = r
-        .domain
-        .clone()
-        .or(r.account.as_ref().map(|a| a.domain.clone()))
-        .or(current.map(|c| c.domain.clone()));
+    let host = r.domain.clone().or(r.account.as_ref().map(|a| a.domain.clone())).or(current.map(|c| c.domain.clone()));
     let link = |kind: RecordKind, id: Option<i64>| Some(record_url(host.as_deref()?, kind, id?));
     let steps: Vec<StepView> = r
         .steps

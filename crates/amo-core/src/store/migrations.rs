@@ -387,34 +387,160 @@ mod tests {
 
     const CASES: &[Case] = &[
         // Typed, never tried.
-        Case { since: 3, kind: "lead", draft: LEAD_NO_TASK, state: "queued", set: &[], want: &[(Ld, Pending, None), (Nt, Pending, None)] },
+        Case {
+            since: 3,
+            kind: "lead",
+            draft: LEAD_NO_TASK,
+            state: "queued",
+            set: &[],
+            want: &[(Ld, Pending, None), (Nt, Pending, None)],
+        },
         // The process died while the lead's request was out.
-        Case { since: 3, kind: "lead", draft: LEAD_NO_TASK, state: "sending", set: &[("create_sent", 1)], want: &[(Ld, MaybeSent, None), (Nt, Pending, None)] },
+        Case {
+            since: 3,
+            kind: "lead",
+            draft: LEAD_NO_TASK,
+            state: "sending",
+            set: &[("create_sent", 1)],
+            want: &[(Ld, MaybeSent, None), (Nt, Pending, None)],
+        },
         // The lead is in amoCRM, the note's answer was lost.
-        Case { since: 3, kind: "lead", draft: LEAD_NO_TASK, state: "queued", set: &[("create_sent", 1), ("lead_id", 100), ("contact_id", 101), ("note_sent", 1)], want: &[(Ld, Done, Some(100)), (Nt, MaybeSent, None)] },
+        Case {
+            since: 3,
+            kind: "lead",
+            draft: LEAD_NO_TASK,
+            state: "queued",
+            set: &[("create_sent", 1), ("lead_id", 100), ("contact_id", 101), ("note_sent", 1)],
+            want: &[(Ld, Done, Some(100)), (Nt, MaybeSent, None)],
+        },
         // Sent before notes had ids recorded everywhere: done all the same.
-        Case { since: 3, kind: "lead", draft: LEAD_NO_TASK, state: "sent", set: &[("create_sent", 1), ("lead_id", 100)], want: &[(Ld, Done, Some(100)), (Nt, Done, None)] },
+        Case {
+            since: 3,
+            kind: "lead",
+            draft: LEAD_NO_TASK,
+            state: "sent",
+            set: &[("create_sent", 1), ("lead_id", 100)],
+            want: &[(Ld, Done, Some(100)), (Nt, Done, None)],
+        },
         // amoCRM refused the lead (a field): nothing of it is there.
-        Case { since: 3, kind: "lead", draft: LEAD_NO_TASK, state: "attention", set: &[], want: &[(Ld, Refused, None), (Nt, Pending, None)] },
+        Case {
+            since: 3,
+            kind: "lead",
+            draft: LEAD_NO_TASK,
+            state: "attention",
+            set: &[],
+            want: &[(Ld, Refused, None), (Nt, Pending, None)],
+        },
         // Two leads could be ours: the lead may be there, the user decides.
-        Case { since: 3, kind: "lead", draft: LEAD_NO_TASK, state: "attention", set: &[("create_sent", 1)], want: &[(Ld, MaybeSent, None), (Nt, Pending, None)] },
+        Case {
+            since: 3,
+            kind: "lead",
+            draft: LEAD_NO_TASK,
+            state: "attention",
+            set: &[("create_sent", 1)],
+            want: &[(Ld, MaybeSent, None), (Nt, Pending, None)],
+        },
         // A purged sent lead keeps what its ids say, without what was typed.
-        Case { since: 5, kind: "lead", draft: "{}", state: "sent", set: &[("purged", 1), ("lead_id", 100), ("note_id", 300)], want: &[(Ld, Done, Some(100)), (Nt, Done, Some(300))] },
+        Case {
+            since: 5,
+            kind: "lead",
+            draft: "{}",
+            state: "sent",
+            set: &[("purged", 1), ("lead_id", 100), ("note_id", 300)],
+            want: &[(Ld, Done, Some(100)), (Nt, Done, Some(300))],
+        },
         // The lead and note are in, the task was refused.
-        Case { since: 8, kind: "lead", draft: LEAD, state: "attention", set: &[("create_sent", 1), ("lead_id", 100), ("note_sent", 1), ("note_id", 300)], want: &[(Ld, Done, Some(100)), (Nt, Done, Some(300)), (Tk, Refused, None)] },
+        Case {
+            since: 8,
+            kind: "lead",
+            draft: LEAD,
+            state: "attention",
+            set: &[("create_sent", 1), ("lead_id", 100), ("note_sent", 1), ("note_id", 300)],
+            want: &[(Ld, Done, Some(100)), (Nt, Done, Some(300)), (Tk, Refused, None)],
+        },
         // The task's answer was lost.
-        Case { since: 8, kind: "lead", draft: LEAD, state: "sending", set: &[("lead_id", 100), ("note_id", 300), ("task_sent", 1)], want: &[(Ld, Done, Some(100)), (Nt, Done, Some(300)), (Tk, MaybeSent, None)] },
-        Case { since: 8, kind: "lead", draft: LEAD, state: "sent", set: &[("lead_id", 100), ("note_id", 300), ("task_id", 400)], want: &[(Ld, Done, Some(100)), (Nt, Done, Some(300)), (Tk, Done, Some(400))] },
-        Case { since: 8, kind: "lead", draft: INCOMING, state: "sending", set: &[("create_sent", 1)], want: &[(In, MaybeSent, None)] },
-        Case { since: 8, kind: "followup", draft: FOLLOWUP, state: "queued", set: &[("note_id", 300), ("task_sent", 1)], want: &[(Nt, Done, Some(300)), (Tk, MaybeSent, None)] },
-        Case { since: 8, kind: "followup", draft: FOLLOWUP, state: "attention", set: &[], want: &[(Nt, Refused, None), (Tk, Pending, None)] },
-        Case { since: 3, kind: "contact", draft: r#"{"first_name":"A"}"#, state: "sent", set: &[("create_sent", 1), ("contact_id", 200)], want: &[(Ct, Done, Some(200))] },
-        Case { since: 3, kind: "contact", draft: r#"{"first_name":"A"}"#, state: "sending", set: &[("create_sent", 1)], want: &[(Ct, MaybeSent, None)] },
+        Case {
+            since: 8,
+            kind: "lead",
+            draft: LEAD,
+            state: "sending",
+            set: &[("lead_id", 100), ("note_id", 300), ("task_sent", 1)],
+            want: &[(Ld, Done, Some(100)), (Nt, Done, Some(300)), (Tk, MaybeSent, None)],
+        },
+        Case {
+            since: 8,
+            kind: "lead",
+            draft: LEAD,
+            state: "sent",
+            set: &[("lead_id", 100), ("note_id", 300), ("task_id", 400)],
+            want: &[(Ld, Done, Some(100)), (Nt, Done, Some(300)), (Tk, Done, Some(400))],
+        },
+        Case {
+            since: 8,
+            kind: "lead",
+            draft: INCOMING,
+            state: "sending",
+            set: &[("create_sent", 1)],
+            want: &[(In, MaybeSent, None)],
+        },
+        Case {
+            since: 8,
+            kind: "followup",
+            draft: FOLLOWUP,
+            state: "queued",
+            set: &[("note_id", 300), ("task_sent", 1)],
+            want: &[(Nt, Done, Some(300)), (Tk, MaybeSent, None)],
+        },
+        Case {
+            since: 8,
+            kind: "followup",
+            draft: FOLLOWUP,
+            state: "attention",
+            set: &[],
+            want: &[(Nt, Refused, None), (Tk, Pending, None)],
+        },
+        Case {
+            since: 3,
+            kind: "contact",
+            draft: r#"{"first_name":"A"}"#,
+            state: "sent",
+            set: &[("create_sent", 1), ("contact_id", 200)],
+            want: &[(Ct, Done, Some(200))],
+        },
+        Case {
+            since: 3,
+            kind: "contact",
+            draft: r#"{"first_name":"A"}"#,
+            state: "sending",
+            set: &[("create_sent", 1)],
+            want: &[(Ct, MaybeSent, None)],
+        },
         // The contact is in; its new company's answer was lost.
-        Case { since: 10, kind: "contact", draft: CONTACT, state: "queued", set: &[("create_sent", 1), ("contact_id", 200), ("company_sent", 1)], want: &[(Ct, Done, Some(200)), (Co, MaybeSent, None), (Lk, Pending, None)] },
+        Case {
+            since: 10,
+            kind: "contact",
+            draft: CONTACT,
+            state: "queued",
+            set: &[("create_sent", 1), ("contact_id", 200), ("company_sent", 1)],
+            want: &[(Ct, Done, Some(200)), (Co, MaybeSent, None), (Lk, Pending, None)],
+        },
         // The contact is in; amoCRM refused its company.
-        Case { since: 10, kind: "contact", draft: CONTACT, state: "attention", set: &[("contact_id", 200)], want: &[(Ct, Done, Some(200)), (Co, Refused, None), (Lk, Pending, None)] },
-        Case { since: 10, kind: "contact", draft: CONTACT, state: "sent", set: &[("contact_id", 200), ("company_id", 250)], want: &[(Ct, Done, Some(200)), (Co, Done, Some(250)), (Lk, Done, None)] },
+        Case {
+            since: 10,
+            kind: "contact",
+            draft: CONTACT,
+            state: "attention",
+            set: &[("contact_id", 200)],
+            want: &[(Ct, Done, Some(200)), (Co, Refused, None), (Lk, Pending, None)],
+        },
+        Case {
+            since: 10,
+            kind: "contact",
+            draft: CONTACT,
+            state: "sent",
+            set: &[("contact_id", 200), ("company_id", 250)],
+            want: &[(Ct, Done, Some(200)), (Co, Done, Some(250)), (Lk, Done, None)],
+        },
     ];
 
     #[test]
@@ -427,7 +553,16 @@ mod tests {
                 let c = rusqlite::Connection::open(&path).expect("c");
                 schema_at(&c, version);
                 for (i, case) in CASES.iter().enumerate().filter(|(_, c)| c.since <= version) {
-                    let mut cols = vec!["kind", "draft", "state", "marker_at", "request_id", "created_at", "updated_at", "next_attempt_ms"];
+                    let mut cols = vec![
+                        "kind",
+                        "draft",
+                        "state",
+                        "marker_at",
+                        "request_id",
+                        "created_at",
+                        "updated_at",
+                        "next_attempt_ms",
+                    ];
                     cols.extend(case.set.iter().map(|(c, _)| *c));
                     let values: Vec<String> = [
                         format!("'{}'", case.kind),
@@ -491,12 +626,18 @@ mod tests {
         let store = Store::open(&path).expect("upgraded");
         let rows = store.outbox().rows(None, 10).expect("rows");
         let (follow, lead) = (&rows[0], &rows[1]);
-        assert_eq!((lead.lead_id(), lead.contact_id(), lead.domain.as_deref()), (Some(100), Some(101), Some("acme.amocrm.ru")));
+        assert_eq!(
+            (lead.lead_id(), lead.contact_id(), lead.domain.as_deref()),
+            (Some(100), Some(101), Some("acme.amocrm.ru"))
+        );
         assert!(lead.made(&[StepKind::Lead]).is_some_and(|m| m.merged));
         assert_eq!(lead.made(&[StepKind::Note]).and_then(|m| m.lead_id), Some(100), "the note is on its lead");
         assert_eq!(follow.made(&[StepKind::Note]).and_then(|m| m.lead_id), Some(42));
         let owned = store.outbox_steps();
         assert!(owned.owned_elsewhere(crate::domain::steps::Entity::Contacts, 101, follow.id).expect("q"));
-        assert!(!owned.owned_elsewhere(crate::domain::steps::Entity::Leads, 42, lead.id).expect("q"), "a follow-up owns no lead");
+        assert!(
+            !owned.owned_elsewhere(crate::domain::steps::Entity::Leads, 42, lead.id).expect("q"),
+            "a follow-up owns no lead"
+        );
     }
 }

@@ -535,7 +535,6 @@ fn stored_fields(json: &str) -> Vec<FieldError> {
         .collect()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -628,7 +627,10 @@ mod tests {
         let (ea, eb) = (t.claim(a, Some(&acme()), 1001).expect("a"), t.claim(b, Some(&acme()), 1001).expect("b"));
         assert_eq!((ea.marker_at, eb.marker_at), (1000, 1001));
         assert_eq!(eb.steps[0].marker_at, 1001, "each step is found by its entry's marker");
-        let both = [NewEntry { draft: &lead("c"), steps: &[], request_id: "r" }, NewEntry { draft: &lead("d"), steps: &[], request_id: "r" }];
+        let both = [
+            NewEntry { draft: &lead("c"), steps: &[], request_id: "r" },
+            NewEntry { draft: &lead("d"), steps: &[], request_id: "r" },
+        ];
         let ids = t.insert_many(&both, Some(&acme()), 1000, 1_000_000).expect("two in one");
         let markers: Vec<i64> = ids.iter().map(|id| t.claim(*id, Some(&acme()), 1002).expect("c").marker_at).collect();
         assert_eq!(markers, [1002, 1003], "entries queued together still differ");

@@ -32,7 +32,13 @@ const STEP_COLUMNS: &str =
     "entry_id, seq, kind, body, state, marker_at, amo_id, lead_id, contact_id, company_id, merged";
 
 /// Writes an entry's planned steps (all pending), inside the caller's transaction.
-pub(super) fn insert_plan(conn: &Connection, entry_id: i64, marker_at: i64, steps: &[StepBody], now: i64) -> Result<()> {
+pub(super) fn insert_plan(
+    conn: &Connection,
+    entry_id: i64,
+    marker_at: i64,
+    steps: &[StepBody],
+    now: i64,
+) -> Result<()> {
     let mut st = conn.prepare(
         "INSERT INTO outbox_steps (entry_id, seq, kind, body, state, marker_at, entity, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7)",
@@ -79,7 +85,8 @@ pub(super) fn insert_row(conn: &Connection, row: &StepRow, now: i64) -> Result<(
 
 /// The steps of `entry_id`, in order.
 pub(super) fn steps_of(conn: &Connection, entry_id: i64) -> Result<Vec<StepRow>> {
-    let mut st = conn.prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM outbox_steps WHERE entry_id = ?1 ORDER BY seq"))?;
+    let mut st =
+        conn.prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM outbox_steps WHERE entry_id = ?1 ORDER BY seq"))?;
     let rows = st.query_map([entry_id], step_from)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

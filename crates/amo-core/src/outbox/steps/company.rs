@@ -12,7 +12,8 @@ use crate::error::Result;
 
 impl Write for CompanyStep {
     async fn send(&self, cx: &Cx<'_>, at: Access) -> Result<Made> {
-        let body = wire::company_body(&self.company, self.responsible_user_id, cx.marker_at, Some(&cx.entry.request_id));
+        let body =
+            wire::company_body(&self.company, self.responsible_user_id, cx.marker_at, Some(&cx.entry.request_id));
         Ok(Made::record(cx.api().add_company(at, &body).await?))
     }
 

@@ -54,5 +54,9 @@ pub(super) async fn find_lead(cx: &Cx<'_>, d: &LeadDraft) -> Result<Option<Made>
             candidates.push(l);
         }
     }
-    Ok(cx.one(candidates)?.map(|l| Made { id: Some(l.id), contact_id: l.contact_ids.first().copied(), ..Made::default() }))
+    Ok(cx.one(candidates)?.map(|l| Made {
+        id: Some(l.id),
+        contact_id: l.contact_ids.first().copied(),
+        ..Made::default()
+    }))
 }
