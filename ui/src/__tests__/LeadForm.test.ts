@@ -10,59 +10,10 @@ import type { ReferenceData } from '../lib/bindings/ReferenceData';
 import type { OutboxSummary } from '../lib/bindings/OutboxSummary';
 import { i18n } from '../lib/i18n.svelte';
 import { argsOf, backend, fail, names } from './backend';
-import type { LeadDraft } from '../lib/bindings/LeadDraft';
+import { queued, reference } from './fixtures';
 import { emailType, phoneType, typedRows } from '../lib/contactTypes';
 
 afterEach(() => clearMocks());
-
-const reference: ReferenceData = {
-  pipelines: [
-    {
-      id: 10, name: 'Sales', sort: 1, is_main: true, is_unsorted_on: false,
-      statuses: [
-        { id: 1, name: 'Unsorted', sort: 10, color: '#fff', kind: 'unsorted' },
-        { id: 2, name: 'First contact', sort: 20, color: '#fff', kind: 'open' },
-        { id: 3, name: 'Negotiation', sort: 30, color: '#fff', kind: 'open' },
-        { id: 142, name: 'Won', sort: 10000, color: '#fff', kind: 'won' },
-        { id: 143, name: 'Lost', sort: 11000, color: '#fff', kind: 'lost' },
-      ],
-    },
-    {
-      // Ids amoCRM never uses for won/lost: only the kind says what a stage is for.
-      id: 20, name: 'Repairs', sort: 2, is_main: false, is_unsorted_on: false,
-      statuses: [
-        { id: 21, name: 'Incoming', sort: 10, color: '#fff', kind: 'unsorted' },
-        { id: 22, name: 'Done', sort: 20, color: '#fff', kind: 'won' },
-        { id: 23, name: 'In work', sort: 30, color: '#fff', kind: 'open' },
-        { id: 24, name: 'Refused', sort: 40, color: '#fff', kind: 'lost' },
-      ],
-    },
-  ],
-  users: [{ id: 7, name: 'Anna', email: null }],
-  users_restricted: false,
-  current_user_id: 7,
-  lead_fields: [],
-  timezone_offset_secs: 10800,
-  task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
-  unsorted_on: false,
-  contact_fields: [],
-  company_fields: [],
-  lead_layout: { order: [], hidden: [], shown: [] },
-  contact_layout: { order: [], hidden: [], shown: [] },
-  fetched_at: '2026-11-23T10:00:00Z',
-  stale: false,
-};
-
-function queued(id: number): OutboxItem {
-  return {
-    id, state: 'queued', title: 'x', kind: 'lead',
-    draft: { name: 'x', price: '', pipeline_id: null, status_id: null, responsible_user_id: null, tags: [], contact: null, existing_contact_id: null, note: '', custom_fields: [], company: null, existing_company_id: null, task: null, unsorted: false },
-    created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', attempts: 0, next_attempt_at: null,
-    error: null, field_errors: [], lead_id: null, contact_id: null, note_id: null, task_id: null, merged: false,
-    account_domain: 'acme.amocrm.ru', other_account: false,
-    lead_url: null, contact_url: null, sent_at: null, locked: false, task_editable: false, purged: false,
-  };
-}
 
 const input = (c: HTMLElement, sel: string, value: string) =>
   fireEvent.input(c.querySelector(sel) as HTMLInputElement, { target: { value } });
@@ -388,29 +339,6 @@ describe('LeadForm: company, task and the customer\'s open lead', () => {
 });
 
 describe('History and the outbox banner', () => {
-  test('a task refused after its lead reached amoCRM: only the task is fixed and sent again', async () => {
-    i18n.lang = 'en';
-    const calls = backend({ outbox_update: () => queued(12) });
-    const task = { text: 'Send the offer', due: '2026-12-01T10:00:00+03:00', task_type_id: 999, responsible_user_id: null };
-    const refused: OutboxItem = {
-      ...queued(12), state: 'attention', title: 'Sofa', locked: true, task_editable: true, lead_id: 77,
-      draft: { ...queued(12).draft, name: 'Sofa', task } as LeadDraft,
-      field_errors: [{ field: 'task.task_type_id', code: 'not_a_choice', message: 'amoCRM does not accept this choice', label: 'Task type' }],
-    } as OutboxItem;
-    const { container } = render(History, { items: [refused], reference, onChanged: vi.fn() });
-    expect(container.querySelector('#history-item-12 .edit')).toBeNull();
-    expect(container.querySelector('#history-item-12 .field-error')?.textContent).toContain('Task type:');
-    await fireEvent.click(container.querySelector('#history-item-12 .edit-task') as HTMLButtonElement);
-    await fireEvent.change(container.querySelector('#history-item-12 #task-type') as HTMLSelectElement, { target: { value: 'null' } });
-    await fireEvent.click(container.querySelector('#history-item-12 .save-task') as HTMLButtonElement);
-    await waitFor(() => expect(names(calls)).toContain('outbox_update'));
-    const sent = argsOf(calls, 'outbox_update');
-    expect(sent?.id).toBe(12);
-    expect(sent?.draft.kind).toBe('lead');
-    expect((sent?.draft.draft as LeadDraft).name).toBe('Sofa');
-    expect((sent?.draft.draft as LeadDraft).task).toMatchObject({ text: 'Send the offer', task_type_id: null });
-  });
-
   test('contact rows: only empty rows at the end are dropped, so a problem keeps its row', () => {
     expect(typedRows(['', '12', ''], ['WORK', 'MOB'], phoneType)).toEqual([['', '12'], ['WORK', 'MOB']]);
     expect(typedRows([''], ['WORK'], phoneType)).toEqual([[], []]);
@@ -422,7 +350,8 @@ describe('History and the outbox banner', () => {
     const calls = backend({ open_in_amocrm: () => true, outbox_retry: () => 1, outbox_discard: () => null });
     const sent = { ...queued(1), state: 'sent' as const, title: 'Order 1', lead_id: 555, lead_url: 'https://acme.amocrm.ru/leads/detail/555', locked: true };
     const refused: OutboxItem = {
-      ...queued(2), state: 'attention', title: 'Order 2', attempts: 1,
+      ...queued(2), state: 'attention', title: 'Order 2', attempts: 1, editable: true,
+      steps: [{ kind: 'lead', state: 'refused', amo_id: null, url: null }],
       error: { code: 'validation', message: 'Check the fields', remedy: 'none' },
       field_errors: [{ field: 'status', code: 'not_a_choice', message: 'The value you selected is not a valid choice.', label: 'status' }],
     };

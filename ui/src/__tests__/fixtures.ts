@@ -1,3 +1,5 @@
+import type { OutboxItem } from '../lib/bindings/OutboxItem';
+import type { ReferenceData } from '../lib/bindings/ReferenceData';
 import type { SettingsView } from '../lib/bindings/SettingsView';
 import type { StatusView } from '../lib/bindings/StatusView';
 
@@ -60,5 +62,55 @@ export function settingsView(overrides: Partial<SettingsView['settings']> = {}, 
     client_secret_set: secretSet,
     keychain_problem: null,
     server_override: false,
+  };
+}
+
+/** An account with two pipelines (stages of every kind), one user and two task types. */
+export const reference: ReferenceData = {
+  pipelines: [
+    {
+      id: 10, name: 'Sales', sort: 1, is_main: true, is_unsorted_on: false,
+      statuses: [
+        { id: 1, name: 'Unsorted', sort: 10, color: '#fff', kind: 'unsorted' },
+        { id: 2, name: 'First contact', sort: 20, color: '#fff', kind: 'open' },
+        { id: 3, name: 'Negotiation', sort: 30, color: '#fff', kind: 'open' },
+        { id: 142, name: 'Won', sort: 10000, color: '#fff', kind: 'won' },
+        { id: 143, name: 'Lost', sort: 11000, color: '#fff', kind: 'lost' },
+      ],
+    },
+    {
+      // Ids amoCRM never uses for won/lost: only the kind says what a stage is for.
+      id: 20, name: 'Repairs', sort: 2, is_main: false, is_unsorted_on: false,
+      statuses: [
+        { id: 21, name: 'Incoming', sort: 10, color: '#fff', kind: 'unsorted' },
+        { id: 22, name: 'Done', sort: 20, color: '#fff', kind: 'won' },
+        { id: 23, name: 'In work', sort: 30, color: '#fff', kind: 'open' },
+        { id: 24, name: 'Refused', sort: 40, color: '#fff', kind: 'lost' },
+      ],
+    },
+  ],
+  users: [{ id: 7, name: 'Anna', email: null }],
+  users_restricted: false,
+  current_user_id: 7,
+  lead_fields: [],
+  timezone_offset_secs: 10800,
+  task_types: [{ id: 1, name: "Связаться", code: "FOLLOW_UP" }, { id: 2, name: "Встреча", code: "MEETING" }],
+  unsorted_on: false,
+  contact_fields: [],
+  company_fields: [],
+  lead_layout: { order: [], hidden: [], shown: [] },
+  contact_layout: { order: [], hidden: [], shown: [] },
+  fetched_at: '2026-11-23T10:00:00Z',
+  stale: false,
+};
+
+export function queued(id: number): OutboxItem {
+  return {
+    id, state: 'queued', title: 'x', kind: 'lead',
+    draft: { name: 'x', price: '', pipeline_id: null, status_id: null, responsible_user_id: null, tags: [], contact: null, existing_contact_id: null, note: '', custom_fields: [], company: null, existing_company_id: null, task: null, unsorted: false },
+    created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', attempts: 0, next_attempt_at: null,
+    error: null, field_errors: [], lead_id: null, contact_id: null, note_id: null, task_id: null, merged: false,
+    account_domain: 'acme.amocrm.ru', other_account: false,
+    lead_url: null, contact_url: null, sent_at: null, locked: false, editable: false, steps: [], purged: false,
   };
 }

@@ -3,8 +3,6 @@
 import type { CustomField } from './bindings/CustomField';
 import type { FormLayout } from './bindings/FormLayout';
 import type { FieldEntry } from './bindings/FieldEntry';
-import type { CompanyDraft } from './bindings/CompanyDraft';
-import type { CompanyMatch } from './bindings/CompanyMatch';
 import type { ReferenceData } from './bindings/ReferenceData';
 
 /** Fields the form offers: not those only integrations set (amoCRM's `is_api_only`). */
@@ -95,20 +93,4 @@ export function entries(fields: readonly CustomField[], values: Record<number, s
  * filled in amoCRM. */
 export function companyFormFields(reference: ReferenceData | null): CustomField[] {
   return formFields((reference?.company_fields ?? []).filter((f) => f.type !== 'multitext'));
-}
-
-/** The company part of a lead or contact draft: the one picked from amoCRM by id, else a new
- * one by the typed name with its fields, else none. */
-export function companyPart(
-  name: string,
-  picked: CompanyMatch | null,
-  values: Record<number, string>,
-  reference: ReferenceData | null,
-): { company: CompanyDraft | null; existing_company_id: number | null } {
-  return {
-    company: !picked && name.trim()
-      ? { name, custom_fields: entries(companyFormFields(reference), values, reference?.timezone_offset_secs ?? 0) }
-      : null,
-    existing_company_id: picked?.id ?? null,
-  };
 }
