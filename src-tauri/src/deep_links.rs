@@ -46,7 +46,6 @@ fn handle_link(app: AppHandle, url: String) {
                     Ok(status) => ConnectOutcome { status, error: None },
                     Err(e) => ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) },
                 };
-                events::status_changed(&app, &outcome.status);
                 events::connect_finished(&app, &outcome);
             }
         }

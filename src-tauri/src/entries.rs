@@ -1,6 +1,6 @@
 //! Handlers of the lead and contact forms and the history. Validation, the outbox and the
-//! duplicate check live in `amo-core`; every change of the outbox is pushed as `outbox-changed`
-//! so the banner and the history update by themselves.
+//! duplicate check live in `amo-core`; every change of the outbox reaches the window as
+//! `outbox-changed` from `watch.rs`, whoever made it.
 
 use amo_core::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::fields::{FormEntity, FormLayout};
@@ -9,7 +9,6 @@ use amo_core::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Recor
 use amo_core::Result;
 use tauri::AppHandle;
 
-use crate::events;
 use crate::state::AppState;
 
 /// Pipelines and users: the cache when fresh (unless `refresh`), else amoCRM (the cache, marked
@@ -29,22 +28,19 @@ pub async fn find_duplicates(
 }
 
 /// Checks and queues a lead; returns at once (the worker sends it).
-pub async fn queue_lead(app: &AppHandle, state: &AppState, draft: LeadDraft) -> Result<OutboxItem> {
+pub async fn queue_lead(_app: &AppHandle, state: &AppState, draft: LeadDraft) -> Result<OutboxItem> {
     let item = state.core().queue_lead(&draft)?;
-    events::outbox_changed_now(app, state.core());
     Ok(item)
 }
 
-pub async fn queue_contact(app: &AppHandle, state: &AppState, draft: ContactDraft) -> Result<OutboxItem> {
+pub async fn queue_contact(_app: &AppHandle, state: &AppState, draft: ContactDraft) -> Result<OutboxItem> {
     let item = state.core().queue_contact(&draft)?;
-    events::outbox_changed_now(app, state.core());
     Ok(item)
 }
 
 /// Checks and queues a note and/or task for an existing lead (the existing customer's).
-pub async fn queue_followup(app: &AppHandle, state: &AppState, draft: FollowupDraft) -> Result<OutboxItem> {
+pub async fn queue_followup(_app: &AppHandle, state: &AppState, draft: FollowupDraft) -> Result<OutboxItem> {
     let item = state.core().queue_followup(&draft)?;
-    events::outbox_changed_now(app, state.core());
     Ok(item)
 }
 
@@ -72,30 +68,26 @@ pub async fn outbox_summary(_app: &AppHandle, state: &AppState) -> Result<Outbox
 }
 
 /// "Retry now" (all waiting entries, or one entry — also one needing attention).
-pub async fn outbox_retry(app: &AppHandle, state: &AppState, id: Option<i64>) -> Result<u32> {
+pub async fn outbox_retry(_app: &AppHandle, state: &AppState, id: Option<i64>) -> Result<u32> {
     let n = state.core().outbox_retry(id)?;
-    events::outbox_changed_now(app, state.core());
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// "Support lifted the block": sending starts again.
-pub async fn outbox_resume(app: &AppHandle, state: &AppState) -> Result<u32> {
+pub async fn outbox_resume(_app: &AppHandle, state: &AppState) -> Result<u32> {
     let n = state.core().outbox_resume()?;
-    events::outbox_changed_now(app, state.core());
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// Saves an edited entry (one needing attention) and queues it again.
-pub async fn outbox_update(app: &AppHandle, state: &AppState, id: i64, draft: Draft) -> Result<OutboxItem> {
+pub async fn outbox_update(_app: &AppHandle, state: &AppState, id: i64, draft: Draft) -> Result<OutboxItem> {
     let item = state.core().outbox_update(id, draft)?;
-    events::outbox_changed_now(app, state.core());
     Ok(item)
 }
 
 /// Removes an entry needing attention (the user decided not to send it).
-pub async fn outbox_discard(app: &AppHandle, state: &AppState, id: i64) -> Result<()> {
+pub async fn outbox_discard(_app: &AppHandle, state: &AppState, id: i64) -> Result<()> {
     state.core().outbox_discard(id)?;
-    events::outbox_changed_now(app, state.core());
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! Pushing events to the window: one typed function per event of the contract
 //! (`crates/amo-core/src/ipc/contract.rs`), so an event's name and payload type are written once.
+//! Changes of the outbox and the connection are pushed from one place, `watch.rs`; the rest
+//! (a sign-in's outcome, the tray's requests, the updater's progress) where they happen.
 
 #![allow(dead_code)] // the contract's list; an event may be unused for a while
 
@@ -28,12 +30,3 @@ macro_rules! emitters {
 }
 
 for_each_event!(emitters);
-
-/// The outbox's summary, as the banner (and the tray's menu) shows it.
-pub fn outbox_changed_now<R: Runtime>(app: &AppHandle<R>, core: &amo_core::AmoConnect) {
-    if let Ok(summary) = core.outbox_summary() {
-        outbox_changed(app, &summary);
-        crate::tray::outbox_changed(app, &summary);
-        crate::notify::changed(app);
-    }
-}

@@ -68,7 +68,6 @@ pub async fn start_connect(app: &AppHandle, state: &AppState) -> Result<ConnectS
             Ok(status) => ConnectOutcome { status, error: None },
             Err(e) => ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) },
         };
-        events::status_changed(&app, &outcome.status);
         events::connect_finished(&app, &outcome);
     });
     state.set_pending(task);
@@ -84,42 +83,33 @@ pub async fn cancel_connect(_app: &AppHandle, state: &AppState) -> Result<bool> 
 }
 
 /// Connects with a code from the integration's Keys tab (amoCRM's "easy auth").
-pub async fn connect_with_code(app: &AppHandle, state: &AppState, code: String, domain: String) -> Result<StatusView> {
+pub async fn connect_with_code(_app: &AppHandle, state: &AppState, code: String, domain: String) -> Result<StatusView> {
     state.cancel_pending().await;
-    let status = state.core().connect_with_code(&code, &domain).await?;
-    events::status_changed(app, &status);
-    Ok(status)
+    state.core().connect_with_code(&code, &domain).await
 }
 
 /// Connects with a long-lived token pasted by an admin. The token goes from the form straight
 /// to Rust and the keychain; it is never sent back to the UI.
 pub async fn connect_with_long_lived_token(
-    app: &AppHandle,
+    _app: &AppHandle,
     state: &AppState,
     token: String,
     domain: String,
 ) -> Result<StatusView> {
     state.cancel_pending().await;
-    let status = state.core().connect_with_long_lived_token(&token, &domain).await?;
-    events::status_changed(app, &status);
-    Ok(status)
+    state.core().connect_with_long_lived_token(&token, &domain).await
 }
 
-pub async fn disconnect(app: &AppHandle, state: &AppState, discard_pending: bool) -> Result<StatusView> {
+pub async fn disconnect(_app: &AppHandle, state: &AppState, discard_pending: bool) -> Result<StatusView> {
     state.core().disconnect(discard_pending).await?;
-    let status = state.core().status().await;
-    events::status_changed(app, &status);
-    // Waiting entries now wait for that account (or are gone): History and the banner change.
-    events::outbox_changed_now(app, state.core());
-    Ok(status)
+    // The status panel, History and the banner hear of it from `watch.rs`.
+    Ok(state.core().status().await)
 }
 
 /// "Refresh now": refreshes the tokens (single-flight with every other task and process) and
 /// re-reads the account; pushes the new status either way.
-pub async fn refresh_now(app: &AppHandle, state: &AppState) -> Result<StatusView> {
-    let result = state.core().refresh_now().await;
-    events::status_changed(app, &state.core().status().await);
-    result
+pub async fn refresh_now(_app: &AppHandle, state: &AppState) -> Result<StatusView> {
+    state.core().refresh_now().await
 }
 
 pub async fn cleanup_states(_app: &AppHandle, state: &AppState) -> Result<u32> {

@@ -11,6 +11,7 @@ mod notify;
 mod state;
 mod tray;
 mod updates;
+mod watch;
 
 use std::sync::Arc;
 
@@ -94,21 +95,14 @@ pub fn run() {
             }
             desktop::install(app.handle());
             updates::check_at_start(app.handle());
+            // Every change of the outbox and the connection, whoever makes it, reaches the window
+            // from here (a failing keep-alive is told even with the window closed).
+            watch::install(app.handle(), core.clone());
             // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
-            // start and every hour; push the new status when a refresh happened.
-            let (handle, status_core) = (app.handle().clone(), core.clone());
-            tauri::async_runtime::spawn(core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY, move || {
-                let (handle, core) = (handle.clone(), status_core.clone());
-                // A refresh, or a keep-alive that started or stopped failing: the status panel, and
-                // the notices (a failing keep-alive is told even with the window closed).
-                crate::notify::changed(&handle);
-                tauri::async_runtime::spawn(async move { events::status_changed(&handle, &core.status().await) });
-            }));
-            // The outbox worker: sends queued leads and contacts, retries forever, pushes every
-            // change to the window.
-            let handle = app.handle().clone();
-            let worker_core = core.clone();
-            tauri::async_runtime::spawn(core.outbox_worker(move || events::outbox_changed_now(&handle, &worker_core)));
+            // start and every hour.
+            tauri::async_runtime::spawn(core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY));
+            // The outbox worker: sends queued entries, retries forever.
+            tauri::async_runtime::spawn(core.outbox_worker());
             Ok(())
         })
         .on_window_event(|window, event| match event {

@@ -427,7 +427,7 @@ async fn wait_all(app: &AmoConnect, io: &mut Io<'_>, wait: &WaitArgs) -> Result<
     }
     let deadline = Instant::now() + Duration::from_secs(wait.timeout);
     while app.outbox_summary()?.queued > 0 && Instant::now() < deadline {
-        let pause = app.outbox_pass(&|| {}).await;
+        let pause = app.outbox_pass().await;
         tokio::time::sleep(pause.min(Duration::from_millis(500))).await;
     }
     print::outbox_summary(io.out, &app.outbox_summary()?, io.lang)
@@ -444,7 +444,7 @@ async fn outbox_run(app: &AmoConnect, io: &mut Io<'_>, until_empty: bool, timeou
     let deadline = Instant::now() + timeout;
     let mut shown = None;
     loop {
-        let pause = app.outbox_pass(&|| {}).await;
+        let pause = app.outbox_pass().await;
         let summary = app.outbox_summary()?;
         let counts = (summary.queued, summary.attention, summary.sent, summary.banned);
         if shown != Some(counts) {

@@ -12,6 +12,7 @@ use crate::amocrm::AmoCrm;
 use crate::auth::loopback::Verdict;
 use crate::auth::session::Session;
 use crate::auth::{Auth, PendingConnect};
+use crate::changes::{Changed, Changes};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::domain::account::AccountRef;
@@ -40,6 +41,7 @@ pub struct AmoConnect {
     reference: Reference,
     outbox: Arc<Outbox>,
     notices: Notices,
+    changes: Arc<Changes>,
 }
 
 impl AmoConnect {
@@ -67,6 +69,7 @@ impl AmoConnect {
             reference: Reference::new(ctx.clone(), session.clone()),
             outbox: Arc::new(Outbox::new(ctx.clone(), session.clone())),
             notices: Notices::new(ctx.clone()),
+            changes: Arc::new(Changes::new(ctx.clone())),
             session,
             ctx,
         })
@@ -182,13 +185,26 @@ impl AmoConnect {
         self.session.keep_alive().await
     }
 
-    /// Keep-alive now and then every `every` (see `Session::keep_alive_loop`).
-    pub fn keep_alive_loop(
+    /// Keep-alive now and then every `every` (see `Session::keep_alive_loop`); a refresh, or a
+    /// keep-alive that starts or stops failing, is a change of the connection for the watcher.
+    pub fn keep_alive_loop(&self, every: Duration) -> impl Future<Output = ()> + Send + 'static {
+        let changes = self.changes.clone();
+        self.session.clone().keep_alive_loop(every, move || changes.poke())
+    }
+
+    /// What changed in the outbox and the connection since the last look, whoever changed it.
+    pub fn changes(&self) -> Result<Changed> {
+        self.changes.check()
+    }
+
+    /// The watcher, to spawn: `on_change` with what changed, after each write of this process
+    /// and at least every `poll` (another process's writes).
+    pub fn watch_changes(
         &self,
-        every: Duration,
-        on_change: impl Fn() + Send + Sync + 'static,
+        poll: Duration,
+        on_change: impl Fn(Changed) + Send + Sync + 'static,
     ) -> impl Future<Output = ()> + Send + 'static {
-        self.session.clone().keep_alive_loop(every, on_change)
+        self.changes.clone().watch(poll, on_change)
     }
 
     // ---- the account's shape and content (reference)
@@ -340,8 +356,8 @@ impl AmoConnect {
         self.outbox.wait_for_entry(id, timeout).await
     }
 
-    pub async fn outbox_pass(&self, on_change: &(dyn Fn() + Send + Sync)) -> Duration {
-        self.outbox.pass(on_change).await
+    pub async fn outbox_pass(&self) -> Duration {
+        self.outbox.pass().await
     }
 
     pub fn outbox_purge(&self) -> Result<usize> {
@@ -364,12 +380,9 @@ impl AmoConnect {
             .collect())
     }
 
-    /// The outbox worker, to spawn: sends until the process ends; `on_change` after every state
-    /// change.
-    pub fn outbox_worker(
-        &self,
-        on_change: impl Fn() + Send + Sync + 'static,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        self.outbox.clone().run(on_change)
+    /// The outbox worker, to spawn: sends until the process ends (what it changes reaches the
+    /// window through [`AmoConnect::watch_changes`]).
+    pub fn outbox_worker(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.outbox.clone().run()
     }
 }

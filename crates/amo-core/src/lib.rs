@@ -8,7 +8,8 @@
 //! - `keychain` — the OS keychain; the only code that reads or writes secrets.
 //! - `amocrm` — all outbound network to amoCRM (API, token endpoint, limiter, JSON).
 //! - `auth` — signing in (incl. the loopback listener, the only inbound socket) and `session`.
-//! - `config`, `reference`, `outbox`, `notices` — services over the shared context (`context`).
+//! - `config`, `reference`, `outbox`, `notices`, `changes` — services over the shared context
+//!   (`context`).
 //! - `error` + `i18n` — stable codes, and text rendered from them when shown.
 //! - `ipc` — the window's command and event contract, exported to TypeScript.
 //! - `app` — the composition root.
@@ -16,6 +17,7 @@
 pub mod amocrm;
 pub mod app;
 pub mod auth;
+pub mod changes;
 pub mod clock;
 pub mod config;
 mod context;

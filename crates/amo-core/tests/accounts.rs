@@ -50,7 +50,7 @@ async fn beta() -> Simulator {
 async fn passes(app: &AmoConnect, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         if app.outbox_summary().expect("summary").queued == 0 {
             return;
         }

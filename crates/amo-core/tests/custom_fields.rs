@@ -41,7 +41,7 @@ fn entry(field_id: i64, value: &str) -> FieldEntry {
 async fn drain(app: &AmoConnect) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
     }
 }

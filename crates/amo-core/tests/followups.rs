@@ -33,7 +33,7 @@ async fn setup() -> (tempfile::TempDir, Simulator, AmoConnect) {
 async fn drain(app: &AmoConnect) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
     }
 }
@@ -230,7 +230,7 @@ async fn a_task_amocrm_refuses_needs_attention_on_its_field_and_the_lead_is_not_
     app.outbox_retry(Some(item.id)).expect("retry");
     drain(&app).await;
     for _ in 0..3 {
-        let _ = app.outbox_pass(&|| {}).await;
+        let _ = app.outbox_pass().await;
     }
     assert_eq!((mine(&sim), sim.notes().len()), (1, 1), "not created twice");
     assert_eq!(sim.stats().complex_requests, 1);

@@ -32,7 +32,7 @@ async fn setup() -> (tempfile::TempDir, Simulator, AmoConnect) {
 async fn drain(app: &AmoConnect) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
     }
 }

@@ -20,7 +20,7 @@ fn lead(name: &str) -> LeadDraft {
 async fn drain(app: &AmoConnect) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
     }
 }
@@ -42,7 +42,7 @@ async fn leads_that_waited_are_one_notice_per_burst_and_nothing_else_is_repeated
     for n in ["Order A", "Order B", "Order C"] {
         app.queue_lead(&lead(n)).expect("q");
     }
-    app.outbox_pass(&|| {}).await;
+    app.outbox_pass().await;
     assert!(app.notices().expect("n").is_empty(), "waiting is not news");
     sim.come_up().await.expect("up");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -56,7 +56,7 @@ async fn leads_that_waited_are_one_notice_per_burst_and_nothing_else_is_repeated
     // One that waited: named, with its link.
     sim.go_down().await;
     app.queue_lead(&lead("Single order")).expect("q");
-    app.outbox_pass(&|| {}).await;
+    app.outbox_pass().await;
     sim.come_up().await.expect("up");
     tokio::time::sleep(Duration::from_millis(300)).await;
     drain(&app).await;
@@ -68,7 +68,7 @@ async fn leads_that_waited_are_one_notice_per_burst_and_nothing_else_is_repeated
     // A ban: told once.
     sim.ban();
     app.queue_lead(&lead("During the ban")).expect("q");
-    app.outbox_pass(&|| {}).await;
+    app.outbox_pass().await;
     let notices = app.notices().expect("n");
     assert_eq!(notices.iter().map(|n| n.0.as_str()).collect::<Vec<_>>(), ["amoCRM blocked the account's API"]);
     assert!(app.notices().expect("n").is_empty());

@@ -43,7 +43,7 @@ fn lead(name: &str) -> LeadDraft {
 async fn drain(app: &AmoConnect, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         let s = app.outbox_summary().expect("summary");
         if s.queued == 0 || Instant::now() > deadline {
             return;
@@ -114,7 +114,7 @@ async fn an_outage_keeps_leads_queued_and_shown_offline_until_amocrm_is_back() {
         app.queue_lead(&lead(n)).expect("queue");
     }
     for _ in 0..3 {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         tokio::time::sleep(wait.min(Duration::from_millis(100))).await;
     }
     let s = app.outbox_summary().expect("summary");
@@ -233,21 +233,21 @@ async fn an_account_ban_stops_all_sending_until_the_user_says_it_was_lifted() {
     for n in &names {
         app.queue_lead(&lead(n)).expect("queue");
     }
-    app.outbox_pass(&|| {}).await;
+    app.outbox_pass().await;
     let s = app.outbox_summary().expect("summary");
     assert!(s.banned);
     assert_eq!(s.last_error.as_ref().map(|e| e.code.as_str()), Some("account_banned"));
     let seen = sim.stats().banned_requests;
     assert_eq!(seen, 1, "one request found the ban; nothing else was sent");
     for _ in 0..5 {
-        app.outbox_pass(&|| {}).await;
+        app.outbox_pass().await;
     }
     assert_eq!(sim.stats().banned_requests, seen, "nothing is sent while banned");
     // Retrying (all, or one entry) does not end the ban: asking amoCRM during it makes it longer.
     app.outbox_retry(None).expect("retry");
     app.outbox_retry(Some(app.outbox_list(1).expect("list")[0].id)).expect("retry one");
     for _ in 0..3 {
-        app.outbox_pass(&|| {}).await;
+        app.outbox_pass().await;
     }
     assert!(app.outbox_summary().expect("s").banned, "still banned after a retry");
     assert_eq!(sim.stats().banned_requests, seen, "nothing is sent while banned");

@@ -65,7 +65,7 @@ async fn outbox_child_process() {
         (parts.next().expect("data"), parts.next().expect("store"), parts.next().expect("server"));
     let app = open(Path::new(data), Path::new(store), server);
     loop {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         if app.outbox_summary().expect("summary").queued == 0 {
             return;
         }
@@ -95,7 +95,7 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
         let b = desk_b.clone();
         tokio::spawn(async move {
             loop {
-                let wait = b.outbox_pass(&|| {}).await;
+                let wait = b.outbox_pass().await;
                 tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
             }
         })

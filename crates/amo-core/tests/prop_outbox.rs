@@ -157,7 +157,7 @@ fn open(dir: &Path, keychain: &Arc<MemoryStore>, sim: &Simulator) -> Arc<AmoConn
 /// One pass, as the worker makes it; never longer than `limit` (the pass is then dropped, as a
 /// process that dies drops it).
 async fn pass(app: &AmoConnect, limit: Duration) {
-    let _ = tokio::time::timeout(limit, app.outbox_pass(&|| {})).await;
+    let _ = tokio::time::timeout(limit, app.outbox_pass()).await;
 }
 
 proptest! {
@@ -301,7 +301,7 @@ async fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     app.outbox_resume().expect("resume");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         let s = app.outbox_summary().expect("summary");
         if s.queued == 0 {
             break;

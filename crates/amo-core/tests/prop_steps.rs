@@ -256,7 +256,7 @@ async fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
     // The faults are over: whatever waits is sent (or needs the user).
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         if app.outbox_summary().expect("summary").queued == 0 {
             break;
         }
@@ -268,7 +268,7 @@ async fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
 
 /// One pass, as the worker makes it; dropped after `limit` (as a killed process drops it).
 async fn pass(app: &AmoConnect, limit: Duration) {
-    let _ = tokio::time::timeout(limit, app.outbox_pass(&|| {})).await;
+    let _ = tokio::time::timeout(limit, app.outbox_pass()).await;
 }
 
 /// How many records of `kind` carrying `token` amoCRM has.

@@ -42,7 +42,7 @@ fn call(price: &str) -> LeadDraft {
 async fn drain(app: &AmoConnect) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
     }
 }
@@ -56,7 +56,7 @@ async fn a_lost_request_never_adopts_another_desks_lead_of_the_same_name_and_sec
     drain(&b).await;
     // A's request fails with a 5xx before amoCRM acts; A cannot know whether it arrived.
     sim.set_faults(Faults { fail_next: 1, ..Faults::default() });
-    a.outbox_pass(&|| {}).await;
+    a.outbox_pass().await;
     sim.set_faults(Faults::default());
     drain(&a).await;
     let (a_item, b_item) = (a.outbox_item(on_a.id).expect("a"), b.outbox_item(on_b.id).expect("b"));
@@ -86,7 +86,7 @@ async fn a_lead_renamed_by_a_salesbot_is_still_found_and_not_created_twice() {
     let item = a.queue_lead(&draft).expect("queue");
     // amoCRM creates the lead, a Salesbot renames it at once, and the answer is lost.
     sim.set_faults(Faults { drop_after_next: 1, bot_renames: true, ..Faults::default() });
-    a.outbox_pass(&|| {}).await;
+    a.outbox_pass().await;
     sim.set_faults(Faults::default());
     drain(&a).await;
     let leads = sim.leads();
@@ -106,7 +106,7 @@ async fn when_two_leads_could_be_ours_the_entry_waits_for_the_user() {
     let on_a = a.queue_lead(&call("900")).expect("a");
     drain(&b).await;
     sim.set_faults(Faults { drop_after_next: 1, ..Faults::default() });
-    a.outbox_pass(&|| {}).await;
+    a.outbox_pass().await;
     sim.set_faults(Faults::default());
     drain(&a).await;
     let item = a.outbox_item(on_a.id).expect("a");
@@ -124,7 +124,7 @@ async fn a_refused_connection_is_never_looked_for() {
     a.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
     a.queue_lead(&call("0")).expect("queue");
     sim.go_down().await;
-    a.outbox_pass(&|| {}).await;
+    a.outbox_pass().await;
     sim.come_up().await.expect("up");
     let before = sim.stats().api_requests;
     drain(&a).await;

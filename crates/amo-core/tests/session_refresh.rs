@@ -164,14 +164,19 @@ async fn the_keep_alive_timer_refreshes_at_start_and_then_leaves_fresh_tokens_al
     age_tokens(store.as_ref(), 10 * DAY);
     let app = Arc::new(app);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let timer = tokio::spawn(app.keep_alive_loop(Duration::from_millis(50), move || {
-        let _ = tx.send(());
+    // The window hears of it as a change of the connection (the watcher it runs).
+    let watcher = tokio::spawn(app.watch_changes(Duration::from_millis(20), move |c| {
+        if c.account {
+            let _ = tx.send(());
+        }
     }));
+    let timer = tokio::spawn(app.keep_alive_loop(Duration::from_millis(50)));
     tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("refreshed");
     let st = app.status().await;
     assert!(st.connected && st.last_refresh_at.is_some());
     tokio::time::sleep(Duration::from_millis(400)).await; // several more ticks
     timer.abort();
+    watcher.abort();
     assert_eq!(sim.stats().refreshes, 1, "one refresh, then the tokens are fresh");
     assert!(rx.try_recv().is_err());
 }
@@ -347,9 +352,13 @@ async fn a_keep_alive_that_cannot_reach_amocrm_is_told_once_and_cleared_by_the_n
     sim.go_down().await;
     let app = Arc::new(app);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let timer = tokio::spawn(app.keep_alive_loop(Duration::from_millis(100), move || {
-        let _ = tx.send(());
+    // The window hears of it as a change of the connection (the watcher it runs).
+    let watcher = tokio::spawn(app.watch_changes(Duration::from_millis(20), move |c| {
+        if c.account {
+            let _ = tx.send(());
+        }
     }));
+    let timer = tokio::spawn(app.keep_alive_loop(Duration::from_millis(100)));
     tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("failure told");
     let notices = app.notices().expect("n");
     assert_eq!(notices.len(), 1, "{notices:?}");
@@ -362,6 +371,7 @@ async fn a_keep_alive_that_cannot_reach_amocrm_is_told_once_and_cleared_by_the_n
     sim.come_up().await.expect("up");
     tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("in time").expect("refreshed");
     timer.abort();
+    watcher.abort();
     assert_eq!(sim.stats().refreshes, 1);
     assert!(app.notices().expect("n").is_empty(), "a working refresh is not news");
 }

@@ -170,7 +170,7 @@ async fn entries_half_sent_by_the_previous_version_are_finished_once_after_the_u
     let deadline = Instant::now() + Duration::from_secs(30);
     while app.outbox_summary().expect("summary").queued > 0 {
         assert!(Instant::now() < deadline, "still waiting: {:?}", app.outbox_list(10));
-        let wait = app.outbox_pass(&|| {}).await;
+        let wait = app.outbox_pass().await;
         tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
     }
     let after = app.outbox_list(10).expect("list");

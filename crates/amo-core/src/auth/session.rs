@@ -251,11 +251,11 @@ impl Session {
         Ok(refreshed)
     }
 
-    /// [`Session::keep_alive`] now and then every `every`, calling `on_change` after each
-    /// refresh (the window then pushes the new status) and when a refresh starts or stops
-    /// failing (the window then tells the user: a closed app must not lose its connection
-    /// silently). Failures are retried next time; a refused refresh has marked the account
-    /// `reconnect_needed`, which stops further attempts.
+    /// [`Session::keep_alive`] now and then every `every`, calling `on_change` when a refresh
+    /// starts or stops failing — a change no row records (the window then tells the user: a
+    /// closed app must not lose its connection silently). A refresh itself changes the account's
+    /// row, which the window's watcher hears (`changes`). Failures are retried next time; a
+    /// refused refresh has marked the account `reconnect_needed`, which stops further attempts.
     pub async fn keep_alive_loop(self: Arc<Self>, every: std::time::Duration, on_change: impl Fn() + Send + Sync) {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -270,9 +270,8 @@ impl Session {
                 changed
             };
             match outcome {
-                Ok(true) => on_change(),
-                Ok(false) if changed => on_change(),
-                Ok(false) => {}
+                Ok(_) if changed => on_change(),
+                Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(code = %e.code(), "keep-alive refresh failed: {e}");
                     if changed {

@@ -255,7 +255,7 @@ impl Outbox {
     pub async fn wait_for_entry(&self, id: i64, timeout: Duration) -> Result<OutboxItem> {
         let deadline = Instant::now() + timeout;
         loop {
-            let wait = self.pass(&|| {}).await;
+            let wait = self.pass().await;
             let row = self.ctx.store.outbox().rows(Some(id), 1)?.pop().ok_or(EntryError::NotFound { id })?;
             match row.state {
                 OutboxState::Sent => return self.item(id),

@@ -70,9 +70,9 @@ enum Outcome {
 impl Outbox {
     /// Runs the worker until the process ends: a pass, then a wait until the next entry is due,
     /// a new entry is queued, or a retry is asked for.
-    pub async fn run(self: Arc<Self>, on_change: impl Fn() + Send + Sync + 'static) {
+    pub async fn run(self: Arc<Self>) {
         loop {
-            let wait = self.pass(&on_change).await;
+            let wait = self.pass().await;
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
@@ -81,10 +81,9 @@ impl Outbox {
     }
 
     /// Sends every due entry (or until a failure says to wait); returns how long to wait before
-    /// the next pass. `on_change` is called after every state change (the window pushes an
-    /// event).
-    pub async fn pass(&self, on_change: &(dyn Fn() + Send + Sync)) -> Duration {
-        match self.try_pass(on_change).await {
+    /// the next pass.
+    pub async fn pass(&self) -> Duration {
+        match self.try_pass().await {
             Ok(wait) => wait,
             Err(e) => {
                 tracing::warn!(code = %e.code(), "outbox pass failed");
@@ -93,7 +92,7 @@ impl Outbox {
         }
     }
 
-    async fn try_pass(&self, on_change: &(dyn Fn() + Send + Sync)) -> Result<Duration> {
+    async fn try_pass(&self) -> Result<Duration> {
         if let Err(e) = self.purge_if_due() {
             tracing::warn!(code = %e.code(), "removing old customer data failed: {e}");
         }
@@ -128,7 +127,6 @@ impl Outbox {
                 return Ok(next.map_or(IDLE_POLL, |n| n.min(IDLE_POLL)));
             };
             let mut entry = store.claim(due, current.as_ref(), now())?;
-            on_change();
             let outcome = match self.run_entry(&mut entry).await {
                 Ok(()) => {
                     store.record_sent(entry.id, now())?;
@@ -137,7 +135,6 @@ impl Outbox {
                 }
                 Err(stopped) => Some(self.settle_failure(&entry, current.as_ref(), stopped)?),
             };
-            on_change();
             match outcome {
                 None | Some(Outcome::Attention) => continue,
                 Some(Outcome::Retry(wait)) => return Ok(wait),

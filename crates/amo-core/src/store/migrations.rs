@@ -184,6 +184,38 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // not sent) refused, since sending stops at the first failure. A purged entry keeps only
     // the steps whose ids were recorded, without bodies.
     Rust(plans_of_steps),
+    // 12: a counter per topic that every write to it bumps, whoever makes it (the window, a CLI
+    // command, a softphone's `amo-connect`): a window sees entries sent by another process, a
+    // sign-in finished elsewhere, and turns them into events (`store::changes`).
+    Sql("CREATE TABLE changes (
+        topic   TEXT PRIMARY KEY NOT NULL,
+        version INTEGER NOT NULL
+     );
+     INSERT INTO changes (topic, version) VALUES ('outbox', 0), ('account', 0);
+     CREATE TRIGGER outbox_insert AFTER INSERT ON outbox
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER outbox_update AFTER UPDATE ON outbox
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER outbox_delete AFTER DELETE ON outbox
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER outbox_steps_insert AFTER INSERT ON outbox_steps
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER outbox_steps_update AFTER UPDATE ON outbox_steps
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER outbox_steps_delete AFTER DELETE ON outbox_steps
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER api_block_insert AFTER INSERT ON api_block
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER api_block_update AFTER UPDATE ON api_block
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER api_block_delete AFTER DELETE ON api_block
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'outbox'; END;
+     CREATE TRIGGER account_insert AFTER INSERT ON account
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'account'; END;
+     CREATE TRIGGER account_update AFTER UPDATE ON account
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'account'; END;
+     CREATE TRIGGER account_delete AFTER DELETE ON account
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'account'; END;"),
 ];
 
 /// Schema 11 (see [`MIGRATIONS`]).

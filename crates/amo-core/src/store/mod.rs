@@ -10,6 +10,7 @@
 
 mod account;
 mod api_block;
+mod changes;
 mod form_layout;
 pub(crate) mod migrations;
 mod oauth_states;
@@ -19,7 +20,7 @@ mod reference_cache;
 mod settings;
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
@@ -27,6 +28,7 @@ use crate::error::{Error, LocalError, Result};
 
 pub use account::AccountTable;
 pub use api_block::ApiBlock;
+pub use changes::{ChangesTable, Versions};
 pub use form_layout::FormLayoutTable;
 pub use oauth_states::{OAuthStates, StateRecord};
 pub use outbox::{Entry, NewEntry, OutboxRow, OutboxTable, Replan, SummaryCounts};
@@ -36,6 +38,8 @@ pub use settings::{SettingKey, SettingsTable};
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Woken when this process's writes move a change counter (`changes.rs`).
+    changed: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -59,7 +63,16 @@ impl Store {
         // the retention period is really gone from the file.
         conn.pragma_update(None, "secure_delete", "ON")?;
         migrate(&mut conn)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        // The triggers of schema 12 bump `changes` on every write that matters; hearing that
+        // here wakes whoever watches, without waiting for its next look.
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let signal = changed.clone();
+        conn.update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+            if table == "changes" {
+                signal.notify_one();
+            }
+        }));
+        Ok(Store { conn: Mutex::new(conn), changed })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -98,6 +111,16 @@ impl Store {
 
     pub fn form_layouts(&self) -> FormLayoutTable<'_> {
         FormLayoutTable(self)
+    }
+
+    pub fn changes(&self) -> ChangesTable<'_> {
+        ChangesTable(self)
+    }
+
+    /// Notified when a write of this process moved a change counter (one permit is kept for a
+    /// watcher that was not waiting yet).
+    pub fn changed(&self) -> Arc<tokio::sync::Notify> {
+        self.changed.clone()
     }
 }
 
