@@ -386,3 +386,40 @@ async fn a_call_typed_with_the_keyboard_only_becomes_a_lead_with_contact_company
     w.close().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_another_process_queued_appears_by_itself_and_is_fixed_in_history_where_it_is_not_in_amocrm(
+) -> anyhow::Result<()> {
+    let (sim, env) = connected_env().await?;
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    w.click("#nav-history").await?;
+    w.find("#history-empty").await?;
+
+    // A softphone's `amo-connect` queues a contact for a company amoCRM does not have. The window
+    // did nothing: it hears of the entry, sends it, and shows the contact in amoCRM and the
+    // company link refused.
+    let (code, _, err) = env.cli(&["contact", "add", "--name", "Ivan Gromov", "--company-id", "999999", "--no-wait"], None)?;
+    assert_eq!(code, 0, "{err}");
+    w.wait_attr("#history-item-1", "data-state", "attention", 30).await?;
+    let ivan = sim.contacts().into_iter().find(|c| c.first_name == "Ivan").expect("the contact is in amoCRM");
+    w.find("#history-item-1 .step[data-kind='contact'][data-state='done']").await?;
+    w.find("#history-item-1 .step[data-kind='link'][data-state='refused']").await?;
+
+    // One Edit: the contact is locked (it is in amoCRM), the company can change.
+    w.click("#history-item-1 .edit").await?;
+    let first = w.find("#history-item-1 #contact-first").await?;
+    assert_eq!(first.prop("disabled").await?.as_deref(), Some("true"), "the contact in amoCRM is locked");
+    w.click("#history-item-1 #company-detach").await?;
+    w.fill("#history-item-1 #company-name", "Lutik LLC").await?;
+    w.screenshot("20-history-fix-company.png").await?;
+    w.click("#history-item-1 #contact-submit").await?;
+    w.wait_attr("#history-item-1", "data-state", "sent", 30).await?;
+
+    let lutik = sim.companies().into_iter().find(|c| c.name == "Lutik LLC").expect("the new company");
+    let ivans: Vec<_> = sim.contacts().into_iter().filter(|c| c.first_name == "Ivan").collect();
+    assert_eq!(ivans.len(), 1, "the contact was not made again");
+    assert_eq!((ivans[0].id, ivans[0].company_id), (ivan.id, Some(lutik.id)), "now in its company");
+    w.close().await?;
+    Ok(())
+}

@@ -1,4 +1,4 @@
-//! A contact entered alone: `POST /api/v4/contacts` (docs/amocrm-api.md §8.3), with the entry's
+//! A contact entered alone: `POST /api/v4/contacts` (docs/amocrm-api.md §8.5), with the entry's
 //! marker as its `created_at`.
 //!
 //! Found after a lost answer among the contacts created in its second by the connected user,
