@@ -103,6 +103,15 @@ run_demo() {
     return
   fi
 
+  # Something to see in History: a lead sent with its contact, note and task (each a step with
+  # its link), and a contact whose company amoCRM does not have — the contact is in amoCRM, the
+  # company link waits for Edit (docs/outbox.md).
+  echo "==> two entries for History: a lead with its note and task, and a contact to fix with Edit"
+  "$APP" lead add --name "Demo: 3 chairs" --price 15000 --contact-name "Anna Petrova" --phone "+7 916 555-01-03" \
+    --note "Wants delivery on Friday" --task "Call back" --task-due "tomorrow 10:00" --timeout 30 >/dev/null || true
+  "$APP" contact add --name "Ivan Gromov" --company-id 999999 --timeout 30 >/dev/null 2>&1 || true
+  "$APP" outbox
+
   echo "==> opening the window (close it to stop the simulator)"
   if [ -n "${AMO_DEMO_SCREENSHOT:-}" ]; then
     "$APP" &
