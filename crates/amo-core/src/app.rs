@@ -64,7 +64,7 @@ impl AmoConnect {
         let ctx = Arc::new(Ctx { data, store, keychain, amo });
         let session = Arc::new(Session::new(ctx.clone()));
         Ok(AmoConnect {
-            config: Config::new(ctx.clone()),
+            config: Config::new(ctx.clone(), ctx.amo.endpoints().is_overridden()),
             auth: Arc::new(Auth::new(ctx.clone())),
             reference: Reference::new(ctx.clone(), session.clone()),
             outbox: Arc::new(Outbox::new(ctx.clone(), session.clone())),

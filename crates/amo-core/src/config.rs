@@ -15,11 +15,14 @@ use crate::store::SettingKey;
 
 pub struct Config {
     ctx: Arc<Ctx>,
+    /// All amoCRM URLs go to another server (`AMO_CONNECT_SERVER`: the simulator): Settings says
+    /// so. Fixed for the process; the composition root knows it.
+    server_override: bool,
 }
 
 impl Config {
-    pub(crate) fn new(ctx: Arc<Ctx>) -> Config {
-        Config { ctx }
+    pub(crate) fn new(ctx: Arc<Ctx>, server_override: bool) -> Config {
+        Config { ctx, server_override }
     }
 
     pub fn settings(&self) -> Result<Settings> {
@@ -37,7 +40,7 @@ impl Config {
             settings: self.settings()?,
             client_secret_set,
             keychain_problem,
-            server_override: self.ctx.amo.endpoints().is_overridden(),
+            server_override: self.server_override,
         })
     }
 

@@ -432,18 +432,30 @@ impl Window {
 
     /// Waits until `css` exists and its text equals `want`.
     pub async fn wait_text(&self, css: &str, want: &str, secs: u64) -> Result<()> {
+        self.wait_text_where(css, secs, |t| t == want).await.with_context(|| format!("{css} never read {want:?}"))
+    }
+
+    /// Waits until the element's text contains `part` (a status panel that fills in as the
+    /// account's facts arrive).
+    pub async fn wait_text_contains(&self, css: &str, part: &str, secs: u64) -> Result<()> {
+        self.wait_text_where(css, secs, |t| t.contains(part))
+            .await
+            .with_context(|| format!("{css} never held {part:?}"))
+    }
+
+    async fn wait_text_where(&self, css: &str, secs: u64, ok: impl Fn(&str) -> bool) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(secs);
         let mut last = None;
         while Instant::now() < deadline {
             if let Ok(el) = self.client.find(Locator::Css(css)).await {
                 last = el.text().await.ok();
-                if last.as_deref() == Some(want) {
+                if last.as_deref().is_some_and(&ok) {
                     return Ok(());
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("{css} never read {want:?} (last {last:?})")
+        bail!("last read {last:?}")
     }
 
     /// Saves a screenshot of the webview. Waits for two animation frames first: WebKit's

@@ -399,7 +399,8 @@ async fn an_entry_another_process_queued_appears_by_itself_and_is_fixed_in_histo
     // A softphone's `amo-connect` queues a contact for a company amoCRM does not have. The window
     // did nothing: it hears of the entry, sends it, and shows the contact in amoCRM and the
     // company link refused.
-    let (code, _, err) = env.cli(&["contact", "add", "--name", "Ivan Gromov", "--company-id", "999999", "--no-wait"], None)?;
+    let (code, _, err) =
+        env.cli(&["contact", "add", "--name", "Ivan Gromov", "--company-id", "999999", "--no-wait"], None)?;
     assert_eq!(code, 0, "{err}");
     w.wait_attr("#history-item-1", "data-state", "attention", 30).await?;
     let ivan = sim.contacts().into_iter().find(|c| c.first_name == "Ivan").expect("the contact is in amoCRM");
