@@ -1,10 +1,11 @@
 //! Leads and contacts as typed into the forms (or given to `lead add`/`contact add`), and the
 //! amoCRM request bodies made from them. Drafts are generated with `arbitrary`. Runs the real
-//! `Draft::validated`, the JSON the outbox stores, `amocrm::wire`'s bodies and its mapping of
-//! amoCRM's error paths back onto form fields.
+//! `Draft::validated`, the JSON the outbox stores, the plan of steps it makes (`domain::steps`),
+//! `amocrm::wire`'s bodies and its mapping of amoCRM's error paths back onto form fields.
 //!
 //! Checked: validation is idempotent and keeps every stated cap; a draft survives the outbox's
-//! JSON; each body says exactly what the clean draft says; every path amoCRM could name in a
+//! JSON; its plan survives it too and comes out the same when the draft is checked again (the one
+//! edit rule relies on it); each body says exactly what the clean draft says; every path amoCRM could name in a
 //! body maps back to the form field that holds that value; refusals name known fields.
 #![no_main]
 
@@ -18,6 +19,7 @@ use amo_core::domain::draft::{
     CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_EMAILS, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
     MAX_TAGS,
 };
+use amo_core::domain::steps::{plan, StepBody};
 use amo_core::domain::task::TaskDraft;
 use amo_core::domain::phone::{normalize_phone, valid_email, EmailType, PhoneType};
 use amo_core::domain::platform::Platform;
@@ -154,6 +156,7 @@ fuzz_target!(|input: Input| {
         Ok(clean) => {
             assert_eq!(clean.validated(platform).as_ref(), Ok(&clean), "validation is not idempotent");
             survives_json(&clean);
+            plan_is_stable(&clean, platform);
             match &clean {
                 Draft::Lead(l) => lead(l, platform, input.created_at, &input.request_id, &problems),
                 Draft::Contact(c) => {
@@ -177,6 +180,21 @@ fuzz_target!(|input: Input| {
         }
     }
 });
+
+/// The outbox keeps each step as its kind and body (JSON) and reads it back before sending; an
+/// edit plans the draft again, and a step that may be in amoCRM must come out the same — so the
+/// plan of a checked draft is the plan of the same draft checked again, and of its stored copy.
+fn plan_is_stable(d: &Draft, platform: Platform) {
+    let steps = plan(d);
+    assert!(!steps.is_empty() || matches!(d, Draft::Followup(_)), "a lead or contact writes something");
+    for step in &steps {
+        let stored = serde_json::to_value(step).expect("serialise");
+        assert_eq!(stored["kind"], json!(step.kind().as_str()), "stored under its kind");
+        assert_eq!(&serde_json::from_value::<StepBody>(stored).expect("read back"), step);
+    }
+    let again = d.validated(platform).expect("valid again");
+    assert_eq!(plan(&again), steps, "planning again changes a step");
+}
 
 /// The outbox keeps drafts as JSON and reads them back before sending.
 fn survives_json(d: &Draft) {

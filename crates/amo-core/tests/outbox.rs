@@ -105,6 +105,32 @@ async fn invalid_input_is_refused_before_anything_is_queued() {
     assert_eq!(sim.stats().api_requests, before);
 }
 
+/// Many entries at once (an import's batch): all of them in one transaction, or none, each bad
+/// field named with its entry's place; each entry found by its own marker; each sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_queued_together_are_all_kept_or_none_and_each_is_sent_once() {
+    let (_tmp, sim, app) = setup().await;
+    let batch: Vec<Draft> = (1..=3).map(|i| Draft::Lead(lead(&format!("Batch {i}")))).collect();
+    let mut bad = batch.clone();
+    bad[1] = Draft::Lead(LeadDraft { name: " ".into(), ..lead("x") });
+    bad[2] = Draft::Contact(ContactDraft { emails: vec!["x@".into()], ..Default::default() });
+    let err = app.queue_many(&bad).expect_err("one bad entry refuses all");
+    let fields: Vec<_> = err.fields().expect("validation").iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["1.name", "2.first_name", "2.emails.0"]);
+    assert!(app.outbox_list(10).expect("list").is_empty(), "nothing queued");
+
+    let items = app.queue_many(&batch).expect("queued");
+    assert_eq!(items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(), ["Batch 1", "Batch 2", "Batch 3"]);
+    assert!(items.iter().all(|i| i.steps.len() == 2), "each with its lead and note");
+    // Lost answers: each is found again by its own marker, none taken for another's.
+    sim.set_faults(Faults { drop_after_next: 3, ..Faults::default() });
+    drain(&app, 20).await;
+    assert_each_once(&sim, &["Batch 1".into(), "Batch 2".into(), "Batch 3".into()]);
+    let leads: Vec<_> = app.outbox_list(10).expect("list").iter().filter_map(|i| i.lead_id).collect();
+    assert_eq!(leads.len(), 3);
+    assert!(leads[0] != leads[1] && leads[1] != leads[2] && leads[0] != leads[2], "{leads:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_keeps_leads_queued_and_shown_offline_until_amocrm_is_back() {
     let (_tmp, mut sim, app) = setup().await;
