@@ -80,6 +80,10 @@ pub fn run() {
             deep_links::install(app)?;
             // The tray, so the app can keep sending with its window closed. Without one (a desktop
             // with no tray host) the window just closes as usual.
+            // Every change of the outbox and the connection, whoever makes it, reaches the window
+            // from here (a failing keep-alive is told even with the window closed); watched from
+            // before the tray reads the outbox, so nothing falls between.
+            watch::install(app.handle(), core.clone());
             // The first look: what is already sent or waiting is not news.
             notify::show_due(app.handle());
             let summary = core.outbox_summary().unwrap_or_default();
@@ -95,9 +99,6 @@ pub fn run() {
             }
             desktop::install(app.handle());
             updates::check_at_start(app.handle());
-            // Every change of the outbox and the connection, whoever makes it, reaches the window
-            // from here (a failing keep-alive is told even with the window closed).
-            watch::install(app.handle(), core.clone());
             // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
             // start and every hour.
             tauri::async_runtime::spawn(core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY));

@@ -534,13 +534,14 @@ async fn settle(app: &AmoConnect, id: i64, wait: &WaitArgs, io: &mut Io<'_>) -> 
     let item = match app.wait_for_entry(id, Duration::from_secs(wait.timeout)).await {
         Ok(item) => item,
         Err(e) => {
-            // Part of it is in amoCRM already (a contact whose company was refused, a lead whose
-            // task was): say so, so nobody adds it again.
-            let done = |i: amo_core::domain::outbox::OutboxItem| {
-                i.steps.into_iter().find(|s| s.state == StepState::Done).and_then(|s| s.amo_id)
-            };
-            if let Some(amo_id) = app.outbox_item(id).ok().and_then(done) {
-                writeln!(io.err, "{}", text(Msg::PartlyThere { id, amo_id }, io.lang)).map_err(Error::output)?;
+            // It needs the user, and part of it is in amoCRM already (a contact whose company was
+            // refused, a lead whose task was): say which, so nobody adds it again.
+            if !matches!(e, Error::Entry(EntryError::StillQueued { .. })) {
+                if let Some((kind, amo_id)) = app.outbox_item(id).ok().and_then(|i| in_amocrm(&i.steps)) {
+                    let part = amo_core::i18n::step_label(kind, io.lang);
+                    writeln!(io.err, "{}", text(Msg::PartlyThere { id, part, amo_id }, io.lang))
+                        .map_err(Error::output)?;
+                }
             }
             return Err(as_flags(e));
         }
@@ -558,6 +559,17 @@ async fn settle(app: &AmoConnect, id: i64, wait: &WaitArgs, io: &mut Io<'_>) -> 
         writeln!(io.err, "{}", text(Msg::Merged, io.lang)).map_err(Error::output)?;
     }
     Ok(())
+}
+
+/// The part of an entry in amoCRM to name: its lead or contact if done, else what is done first.
+fn in_amocrm(steps: &[amo_core::domain::outbox::StepView]) -> Option<(amo_core::domain::steps::StepKind, i64)> {
+    use amo_core::domain::steps::StepKind;
+    let done = |s: &&amo_core::domain::outbox::StepView| s.state == StepState::Done && s.amo_id.is_some();
+    let main = steps
+        .iter()
+        .filter(done)
+        .find(|s| matches!(s.kind, StepKind::Lead | StepKind::IncomingLead | StepKind::Contact));
+    main.or_else(|| steps.iter().find(done)).and_then(|s| Some((s.kind, s.amo_id?)))
 }
 
 /// A secret from standard input, never argv: one line after a prompt on a terminal, else all of

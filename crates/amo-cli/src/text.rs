@@ -41,6 +41,8 @@ pub enum Msg<'a> {
     /// An entry stopped after part of it reached amoCRM (the lead or contact is there).
     PartlyThere {
         id: i64,
+        /// The part in amoCRM, named ("contact", "сделка").
+        part: String,
         amo_id: i64,
     },
     DueNow {
@@ -126,13 +128,13 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
         Msg::Sending { id } => {
             pick(format!("Запись №{id} в очереди, отправляю…"), format!("Entry #{id} queued; sending…"))
         }
-        Msg::PartlyThere { id, amo_id } => pick(
+        Msg::PartlyThere { id, part, amo_id } => pick(
             format!(
-                "Часть записи уже в amoCRM ({amo_id}). Исправьте остальное: amo-connect outbox edit {id} --field …; \
+                "Часть записи уже в amoCRM: {part} ({amo_id}). Исправьте остальное: amo-connect outbox edit {id} --field …; \
                  не добавляйте её заново, иначе будет дубль."
             ),
             format!(
-                "Part of it is already in amoCRM ({amo_id}). Fix the rest with amo-connect outbox edit {id} --field …; \
+                "Part of it is already in amoCRM: its {part} ({amo_id}). Fix the rest with amo-connect outbox edit {id} --field …; \
                  adding it again would make a duplicate."
             ),
         ),

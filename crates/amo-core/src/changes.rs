@@ -46,12 +46,15 @@ impl Changes {
 
     /// What changed since the last call.
     pub fn check(&self) -> Result<Changed> {
-        let now = self.ctx.store.changes().versions()?;
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let changed = Changed {
-            outbox: now.outbox != seen.outbox,
-            account: now.account != seen.account || self.poked.swap(false, Ordering::AcqRel),
-        };
+        self.since(&mut seen)
+    }
+
+    /// What changed since `seen`, which becomes now.
+    fn since(&self, seen: &mut Versions) -> Result<Changed> {
+        let now = self.ctx.store.changes().versions()?;
+        let poked = self.poked.swap(false, Ordering::AcqRel);
+        let changed = Changed { outbox: now.outbox != seen.outbox, account: now.account != seen.account || poked };
         *seen = now;
         Ok(changed)
     }
@@ -71,7 +74,8 @@ impl Changes {
         poll: Duration,
         on_change: impl Fn(Changed) + Send + Sync + 'static,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let _ = self.check();
+        // Its own baseline: a caller of `check` does not take its events.
+        let mut seen = self.ctx.store.changes().versions().unwrap_or_default();
         let signal = self.ctx.store.changed();
         async move {
             loop {
@@ -79,7 +83,7 @@ impl Changes {
                     _ = signal.notified() => {}
                     _ = tokio::time::sleep(poll) => {}
                 }
-                match self.check() {
+                match self.since(&mut seen) {
                     Ok(c) if c.any() => {
                         on_change(c);
                         tokio::time::sleep(SETTLE).await;

@@ -328,6 +328,8 @@ pub enum NotEditable {
     /// This part of it (a step of its plan: `lead`, `note`, `company`, …) may already be in
     /// amoCRM and would change or go; the parts that have not reached amoCRM can change.
     PartInAmocrm { part: String },
+    /// It is being sent right now (or was just sent): nothing is changed.
+    BeingSent,
 }
 
 /// App updates, by the step that failed. `detail` is the updater's (English) reason.

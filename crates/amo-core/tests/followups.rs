@@ -264,6 +264,60 @@ async fn a_task_amocrm_refuses_needs_attention_on_its_field_and_the_lead_is_not_
 }
 
 /// A contact typed alone with a new company: its fields checked and sent, the contact put in it.
+/// The lead is in amoCRM and its task was refused; meanwhile the admin removed the choice the
+/// lead's field used and made a field required at its stage. The task can still be fixed: what
+/// is in amoCRM is not checked again (nor changed), only what is being sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_task_is_fixed_even_after_the_account_changed_what_the_lead_used() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    app.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
+    // Signed in as a user who may not list users: a task's doer is checked by amoCRM only.
+    sim.set_users_admin(false);
+    app.reference_data(true).await.expect("the account's fields");
+    let source = sim.lead_fields().into_iter().find(|f| f.code.as_deref() == Some("SOURCE")).expect("SOURCE");
+    let (call_id, call) = source.enums.iter().find(|e| e.1 == "Звонок").map(|e| (e.0, e.1.clone())).expect("Звонок");
+    let mut d = full_lead("Поля изменились");
+    d.custom_fields = vec![FieldEntry { field_id: source.id, value: call_id.to_string(), checked: None }];
+    d.task.as_mut().expect("task").responsible_user_id = Some(424_242);
+    let item = app.queue_lead(&d).expect("queue");
+    drain(&app).await;
+    let got = app.outbox_item(item.id).expect("item");
+    assert!(got.field_errors.iter().any(|f| f.field == "task.responsible_user_id"), "{got:?}");
+
+    // The admin removes "Звонок" and requires the city at every stage.
+    let fields = sim
+        .lead_fields()
+        .into_iter()
+        .map(|mut f| {
+            f.enums.retain(|e| e.1 != call);
+            if f.name == "Город" {
+                f.required_statuses =
+                    sim.pipelines().iter().flat_map(|p| p.statuses.iter().map(|s| (p.id, s.id))).collect();
+            }
+            f
+        })
+        .collect();
+    sim.set_lead_fields(fields);
+    app.reference_data(true).await.expect("refreshed");
+
+    let Draft::Lead(mut fixed) = got.draft.clone() else { panic!("a lead") };
+    fixed.task.as_mut().expect("task").responsible_user_id = None;
+    let mut renamed = fixed.clone();
+    renamed.name = "Другое имя".into();
+    let e = app.outbox_update(item.id, Draft::Lead(renamed)).expect_err("the lead is in amoCRM");
+    assert!(
+        e.message(amo_core::Lang::En).contains("its lead may already be there"),
+        "{}",
+        e.message(amo_core::Lang::En)
+    );
+    app.outbox_update(item.id, Draft::Lead(fixed)).expect("only the task is checked, and it is fine");
+    drain(&app).await;
+    assert_eq!(app.outbox_item(item.id).expect("item").state, OutboxState::Sent);
+    assert_eq!(sim.tasks().len(), 1);
+    assert_eq!(sim.leads().iter().filter(|l| l.name == "Поля изменились").count(), 1);
+}
+
 fn contact_with_company(name: &str, company: &str) -> ContactDraft {
     ContactDraft {
         first_name: name.into(),

@@ -84,11 +84,20 @@ async fn entries_half_sent_by_the_previous_version_are_finished_once_after_the_u
     .await;
     let (leads, notes, companies) = (sim.leads().len(), sim.notes().len(), sim.companies().len());
 
-    // The database as the previous version left it: schema 10, the per-kind columns.
+    // The database as the previous version left it: schema 10, the per-kind columns, no steps
+    // and no change counters (schemas 11 and 12 taken back).
     {
         let c = rusqlite::Connection::open(tmp.path().join("amo-connect.sqlite3")).expect("db");
+        let triggers: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("triggers");
+        for t in triggers {
+            c.execute_batch(&format!("DROP TRIGGER {t};")).expect("drop trigger");
+        }
         c.execute_batch(
-            "DROP TABLE outbox_steps;
+            "DROP TABLE changes;
+             DROP TABLE outbox_steps;
              ALTER TABLE outbox ADD COLUMN create_sent INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE outbox ADD COLUMN note_sent INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE outbox ADD COLUMN lead_id INTEGER;

@@ -55,6 +55,13 @@ const lead: LeadDraft = {
 const roundTrip = (d: LeadDraft, r: ReferenceData | null = reference) => leadDraft(leadState(d, r), r);
 
 describe('drafts: each part from a draft to the form and back', () => {
+  test('an incoming lead with no pipeline chosen stays incoming: it goes to the main pipeline', () => {
+    const incoming: LeadDraft = { ...lead, pipeline_id: null, status_id: null, unsorted: true };
+    expect(roundTrip(incoming).unsorted).toBe(true);
+    const notTaken = { ...reference, pipelines: reference.pipelines.map((p) => ({ ...p, is_unsorted_on: false })) };
+    expect(roundTrip(incoming, notTaken).unsorted).toBe(false);
+  });
+
   test('a lead with its new contact, new company, fields, note and task comes back the same', () => {
     expect(roundTrip(lead)).toEqual(lead);
     // The form shows a stored date-time in the account's time, without its offset.

@@ -130,9 +130,13 @@ export const rememberUnsorted = (on: boolean): void => globalThis.localStorage?.
 export const openStages = (r: Ref, pipelineId: number | null): PipelineStatus[] =>
   r?.pipelines.find((p) => p.id === pipelineId)?.statuses.filter((s) => s.kind === 'open') ?? [];
 
+/** The pipeline a lead enters: the chosen one, else the main one (as amoCRM and the core pick). */
+const pipelineOf = (r: Ref, pipelineId: number | null) =>
+  pipelineId === null ? (r?.pipelines.find((p) => p.is_main) ?? r?.pipelines[0]) : r?.pipelines.find((p) => p.id === pipelineId);
+
 /** Incoming leads are offered only where the account and the pipeline take them. */
 export const unsortedOffered = (r: Ref, pipelineId: number | null): boolean =>
-  !!r?.unsorted_on && !!r.pipelines.find((p) => p.id === pipelineId)?.is_unsorted_on;
+  !!r?.unsorted_on && !!pipelineOf(r, pipelineId)?.is_unsorted_on;
 
 /** The lead's custom fields the form draws; a hidden one the stage requires is drawn anyway. */
 export const leadFields = (r: Ref, pipelineId: number | null, statusId: number | null): CustomField[] =>

@@ -343,11 +343,6 @@ pub fn lead_field(d: &LeadDraft, path: &str) -> String {
     match path.split('.').next().unwrap_or_default() {
         "name" => "name".into(),
         "price" => "price".into(),
-        // The task's request, already named by `task_field`.
-        "task" => match path {
-            "task.text" | "task.due" | "task.task_type_id" | "task.responsible_user_id" => path.into(),
-            _ => "form".into(),
-        },
         "pipeline_id" | "status_id" => "status".into(),
         "responsible_user_id" => "responsible_user_id".into(),
         // Entry N's field: the body lists the checked entries in order.

@@ -378,7 +378,7 @@ impl LeadDraft {
 
 impl FollowupDraft {
     /// A lead to add to and at least a note or a task; the task's due time is fixed when queued
-    /// (`Reference::check_draft`).
+    /// (`outbox::check`).
     pub fn validated(&self) -> Result<FollowupDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
         if self.lead_id <= 0 {

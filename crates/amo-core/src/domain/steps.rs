@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::domain::draft::{CompanyDraft, ContactDraft, Draft, LeadDraft};
+use crate::domain::draft::{CompanyDraft, ContactDraft, Draft, DraftKind, LeadDraft};
 use crate::domain::task::TaskDraft;
 
 /// What a step writes to amoCRM.
@@ -124,12 +124,14 @@ impl StepState {
         }
     }
 
+    /// A state this version does not know is read as "may have reached amoCRM": the safe
+    /// reading (it is looked for before anything is sent again).
     pub fn parse(s: &str) -> StepState {
         match s {
-            "maybe_sent" => StepState::MaybeSent,
+            "pending" => StepState::Pending,
             "done" => StepState::Done,
             "refused" => StepState::Refused,
-            _ => StepState::Pending,
+            _ => StepState::MaybeSent,
         }
     }
 
@@ -142,25 +144,57 @@ impl StepState {
 /// What amoCRM made of a step, as recorded when it is done.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Made {
-    /// The record the step made (none for a link).
+    /// The record the step made or went to (none for a link).
     pub id: Option<i64>,
     /// The lead a note or task went on.
     pub lead_id: Option<i64>,
-    /// The contact and the company amoCRM made with a lead.
+    /// The contact and the company of a lead (made with it, or attached).
     pub contact_id: Option<i64>,
     pub company_id: Option<i64>,
     /// amoCRM's duplicate control merged the lead into an existing one.
     pub merged: bool,
+    /// Which of them the step created.
+    pub created: Created,
+}
+
+/// The records a step created — its own: an entry looking for what it made after a lost answer
+/// never takes them. Those it only points at are not: an existing contact, a picked company, the
+/// lead amoCRM merged it into, the lead a note is on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Created {
+    pub record: bool,
+    pub contact: bool,
+    pub company: bool,
 }
 
 impl Made {
+    /// A record the step created.
     pub fn record(id: i64) -> Made {
-        Made { id: Some(id), ..Made::default() }
+        Made { id: Some(id), created: Created { record: true, ..Created::default() }, ..Made::default() }
     }
 
-    /// A note or task `id` on lead `lead_id`.
+    /// A note or task `id` created on lead `lead_id`.
     pub fn on_lead(id: i64, lead_id: i64) -> Made {
-        Made { id: Some(id), lead_id: Some(lead_id), ..Made::default() }
+        Made { lead_id: Some(lead_id), ..Made::record(id) }
+    }
+
+    /// A lead amoCRM made (or merged into another) with what `d` asked for: its new contact and
+    /// company are the step's own unless amoCRM merged the lead into an existing one.
+    pub fn lead(d: &LeadDraft, id: i64, contact_id: Option<i64>, company_id: Option<i64>, merged: bool) -> Made {
+        let new_contact = d.contact.is_some() && d.existing_contact_id.is_none();
+        let new_company = d.company.is_some() && d.existing_company_id.is_none();
+        Made {
+            id: Some(id),
+            lead_id: None,
+            contact_id,
+            company_id,
+            merged,
+            created: Created {
+                record: !merged,
+                contact: !merged && new_contact && contact_id.is_some(),
+                company: !merged && new_company && company_id.is_some(),
+            },
+        }
     }
 }
 
@@ -254,7 +288,8 @@ impl StepBody {
 }
 
 /// The steps that carry out `draft`, in the order they are sent. Every write of an entry is one
-/// of them; an empty plan (a follow-up with nothing in it) is refused before it is queued.
+/// of them. A checked draft always writes something (a follow-up needs a note or a task); the
+/// store refuses an empty plan.
 pub fn plan(draft: &Draft) -> Vec<StepBody> {
     let mut steps = Vec::new();
     match draft {
@@ -294,6 +329,68 @@ pub fn plan(draft: &Draft) -> Vec<StepBody> {
         }
     }
     steps
+}
+
+/// The edited draft with the parts that `locked` steps send taken from `stored` — exactly as they
+/// were queued, so the plan of the result has those steps unchanged (an edit may only change
+/// what has not reached amoCRM). The window sends locked parts back as stored; this makes the
+/// CLI's `outbox edit` and anything else keep the same rule. Drafts of different kinds are
+/// returned as edited (the caller refuses them).
+pub fn keep_locked(stored: &Draft, edited: &Draft, locked: &[StepKind]) -> Draft {
+    let has = |k: StepKind| locked.contains(&k);
+    match (stored, edited) {
+        (Draft::Lead(s), Draft::Lead(e)) => {
+            let mut out = if has(StepKind::Lead) || has(StepKind::IncomingLead) { s.clone() } else { e.clone() };
+            out.note = if has(StepKind::Note) { &s.note } else { &e.note }.clone();
+            out.task = if has(StepKind::Task) { &s.task } else { &e.task }.clone();
+            Draft::Lead(out)
+        }
+        (Draft::Contact(s), Draft::Contact(e)) => {
+            let mut out = if has(StepKind::Contact) { s.clone() } else { e.clone() };
+            // The company is the `company` step's (a new one) and the link's (which one).
+            let company = if has(StepKind::Company) || has(StepKind::Link) { s } else { e };
+            (out.company, out.existing_company_id) = (company.company.clone(), company.existing_company_id);
+            Draft::Contact(out)
+        }
+        (Draft::Followup(s), Draft::Followup(e)) => {
+            let mut out = e.clone();
+            if !locked.is_empty() {
+                (out.lead_id, out.lead_name) = (s.lead_id, s.lead_name.clone());
+            }
+            if has(StepKind::Note) {
+                out.note = s.note.clone();
+            }
+            if has(StepKind::Task) {
+                (out.task, out.responsible_user_id) = (s.task.clone(), s.responsible_user_id);
+            }
+            Draft::Followup(out)
+        }
+        (_, e) => e.clone(),
+    }
+}
+
+/// Whether a field of a draft of `kind` (as a field error names it: `task.due`,
+/// `company.custom_fields.7`) is sent by one of the `locked` steps.
+pub fn field_is_locked(kind: DraftKind, field: &str, locked: &[StepKind]) -> bool {
+    let has = |k: StepKind| locked.contains(&k);
+    let top = field.split('.').next().unwrap_or(field);
+    match kind {
+        DraftKind::Lead => match top {
+            "note" => has(StepKind::Note),
+            "task" => has(StepKind::Task),
+            _ => has(StepKind::Lead) || has(StepKind::IncomingLead),
+        },
+        DraftKind::Contact => match top {
+            "company" => has(StepKind::Company) || has(StepKind::Link),
+            "existing_company_id" => has(StepKind::Link),
+            _ => has(StepKind::Contact),
+        },
+        DraftKind::Followup => match top {
+            "note" => has(StepKind::Note),
+            "task" => has(StepKind::Task),
+            _ => !locked.is_empty(),
+        },
+    }
 }
 
 fn push_note_and_task(
@@ -345,6 +442,46 @@ mod tests {
         assert_eq!(steps[1].targets(), [Target::Step(StepKind::Contact), Target::Id(7)]);
         let StepBody::Contact(ContactStep(c)) = &steps[0] else { panic!("a contact") };
         assert_eq!(c.existing_company_id, None, "the company is the link's business");
+    }
+
+    #[test]
+    fn an_edit_keeps_what_locked_steps_send_and_changes_the_rest() {
+        let task = |text: &str| {
+            Some(TaskDraft { text: text.into(), due: "2026-12-05T10:00:00+03:00".into(), ..Default::default() })
+        };
+        let stored = Draft::Lead(LeadDraft {
+            name: "Chairs".into(),
+            note: "n".into(),
+            task: task("Call"),
+            ..Default::default()
+        });
+        let edited = Draft::Lead(LeadDraft {
+            name: "Tables".into(),
+            note: "m".into(),
+            task: task("Visit"),
+            ..Default::default()
+        });
+        let kept = keep_locked(&stored, &edited, &[StepKind::Lead, StepKind::Note]);
+        let Draft::Lead(k) = &kept else { panic!("a lead") };
+        assert_eq!(
+            (k.name.as_str(), k.note.as_str(), k.task.as_ref().map(|t| t.text.as_str())),
+            ("Chairs", "n", Some("Visit"))
+        );
+        let (before, after) = (plan(&stored), plan(&kept));
+        assert_eq!(&before[..2], &after[..2], "the locked steps come out the same");
+        assert_ne!(before[2], after[2], "the task changed");
+        assert_eq!(keep_locked(&stored, &edited, &[]), edited, "nothing locked: the edit as it is");
+
+        let contact = |name: &str, company: Option<i64>| {
+            Draft::Contact(ContactDraft { first_name: name.into(), existing_company_id: company, ..Default::default() })
+        };
+        let kept = keep_locked(&contact("Ivan", Some(999)), &contact("Petr", Some(7)), &[StepKind::Contact]);
+        assert_eq!(kept, contact("Ivan", Some(7)), "the contact stays, its company changes");
+        assert!(field_is_locked(DraftKind::Contact, "first_name", &[StepKind::Contact]));
+        assert!(!field_is_locked(DraftKind::Contact, "existing_company_id", &[StepKind::Contact]));
+        assert!(field_is_locked(DraftKind::Lead, "custom_fields.701001", &[StepKind::IncomingLead]));
+        assert!(!field_is_locked(DraftKind::Lead, "task.task_type_id", &[StepKind::Lead, StepKind::Note]));
+        assert!(field_is_locked(DraftKind::Followup, "lead_id", &[StepKind::Note]));
     }
 
     #[test]

@@ -537,6 +537,10 @@ fn entry(e: &EntryError, lang: Lang) -> String {
                     "удалить можно только записи, требующие внимания; ожидающие ещё будут отправлены",
                     "only entries needing attention can be removed; waiting ones are still to be sent",
                 ),
+                NotEditable::BeingSent => (
+                    "она отправляется прямо сейчас — посмотрите, чем это закончится, и попробуйте снова",
+                    "it is being sent right now; see how that ends, then try again",
+                ),
                 NotEditable::PartInAmocrm { part } => {
                     let name = |l| StepKind::parse(part).map_or_else(|| part.clone(), |k| super::step_label(k, l));
                     return tr(

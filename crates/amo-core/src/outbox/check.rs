@@ -22,28 +22,21 @@ pub fn check(
     platform: Platform,
     now: i64,
 ) -> Result<Draft, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let checked = match draft.validated(platform) {
-        Ok(Draft::Lead(l)) => Draft::Lead(lead(l, account, now, &mut errors)),
-        Ok(Draft::Contact(c)) => Draft::Contact(contact(c, account, &mut errors)),
-        Ok(Draft::Followup(f)) => {
-            let task = task(f.task.as_ref(), None, account, now, &mut errors);
-            Draft::Followup(FollowupDraft { task, ..f })
-        }
-        Err(e) => {
-            errors = e;
+    let mut errors = match checked(draft, account, platform, now) {
+        Ok((clean, objections)) if objections.is_empty() => return Ok(clean),
+        Ok((_, objections)) => objections,
+        Err(mut own) => {
             // The account's checks too, on what was typed, so one answer names every field.
+            let mut objections = Vec::new();
             match draft {
-                Draft::Lead(l) => drop(lead(l.clone(), account, now, &mut errors)),
-                Draft::Contact(c) => drop(contact(c.clone(), account, &mut errors)),
-                Draft::Followup(f) => drop(task(f.task.as_ref(), None, account, now, &mut errors)),
+                Draft::Lead(l) => drop(lead(l.clone(), account, now, &mut objections)),
+                Draft::Contact(c) => drop(contact(c.clone(), account, &mut objections)),
+                Draft::Followup(f) => drop(task(f.task.as_ref(), None, account, now, &mut objections)),
             }
-            draft.clone()
+            own.append(&mut objections);
+            own
         }
     };
-    if errors.is_empty() {
-        return Ok(checked);
-    }
     // The draft's rules and the account's may name the same field for the same reason.
     let mut seen = Vec::new();
     errors.retain(|e| {
@@ -55,15 +48,36 @@ pub fn check(
     Err(errors)
 }
 
+/// The draft's own rules (`Draft::validated`: their problems are the `Err`), then its fit with
+/// the account: the cleaned draft, with the account's values filled in, and the account's
+/// objections. An edit uses the two apart: an objection to a part already in amoCRM is moot.
+pub(super) fn checked(
+    draft: &Draft,
+    account: Option<&ReferenceData>,
+    platform: Platform,
+    now: i64,
+) -> Result<(Draft, Vec<FieldError>), Vec<FieldError>> {
+    let mut objections = Vec::new();
+    let clean = match draft.validated(platform)? {
+        Draft::Lead(l) => Draft::Lead(lead(l, account, now, &mut objections)),
+        Draft::Contact(c) => Draft::Contact(contact(c, account, &mut objections)),
+        Draft::Followup(f) => {
+            let task = task(f.task.as_ref(), None, account, now, &mut objections);
+            Draft::Followup(FollowupDraft { task, ..f })
+        }
+    };
+    Ok((clean, objections))
+}
+
 fn lead(mut l: LeadDraft, account: Option<&ReferenceData>, now: i64, errors: &mut Vec<FieldError>) -> LeadDraft {
     if let Some(r) = account {
         if l.unsorted && !takes_incoming(&l, r) {
             errors.push(FieldError::new("unsorted", FieldCode::UnsortedOff));
         }
     }
-    l.custom_fields = fields(&l.custom_fields, account, Entity::Lead(lead_stage(&l, account)), "", errors);
+    l.custom_fields = fields(&l.custom_fields, account, Whose::Lead(lead_stage(&l, account)), "", errors);
     if let Some(c) = l.contact.as_mut().filter(|_| l.existing_contact_id.is_none()) {
-        c.custom_fields = fields(&c.custom_fields, account, Entity::Contact, "contact.", errors);
+        c.custom_fields = fields(&c.custom_fields, account, Whose::Contact, "contact.", errors);
     }
     company(l.company.as_mut(), l.existing_company_id, account, errors);
     let responsible = l.task_responsible();
@@ -72,7 +86,7 @@ fn lead(mut l: LeadDraft, account: Option<&ReferenceData>, now: i64, errors: &mu
 }
 
 fn contact(mut c: ContactDraft, account: Option<&ReferenceData>, errors: &mut Vec<FieldError>) -> ContactDraft {
-    c.custom_fields = fields(&c.custom_fields, account, Entity::Contact, "", errors);
+    c.custom_fields = fields(&c.custom_fields, account, Whose::Contact, "", errors);
     company(c.company.as_mut(), c.existing_company_id, account, errors);
     c
 }
@@ -85,12 +99,12 @@ fn company(
     errors: &mut Vec<FieldError>,
 ) {
     if let Some(c) = company.filter(|_| existing.is_none()) {
-        c.custom_fields = fields(&c.custom_fields, account, Entity::Company, "company.", errors);
+        c.custom_fields = fields(&c.custom_fields, account, Whose::Company, "company.", errors);
     }
 }
 
 /// Whose custom fields; a lead's with the stage it enters.
-enum Entity {
+enum Whose {
     Lead(Option<(i64, i64)>),
     Contact,
     Company,
@@ -101,16 +115,16 @@ enum Entity {
 fn fields(
     entries: &[FieldEntry],
     account: Option<&ReferenceData>,
-    entity: Entity,
+    whose: Whose,
     prefix: &str,
     errors: &mut Vec<FieldError>,
 ) -> Vec<FieldEntry> {
     let result = match account {
         Some(r) => {
-            let (defs, stage) = match entity {
-                Entity::Lead(stage) => (&r.lead_fields, stage),
-                Entity::Contact => (&r.contact_fields, None),
-                Entity::Company => (&r.company_fields, None),
+            let (defs, stage) = match whose {
+                Whose::Lead(stage) => (&r.lead_fields, stage),
+                Whose::Contact => (&r.contact_fields, None),
+                Whose::Company => (&r.company_fields, None),
             };
             check_entries(entries, defs, stage, r.timezone_offset_secs)
         }

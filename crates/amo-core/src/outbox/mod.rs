@@ -44,7 +44,7 @@ use crate::domain::draft::{Draft, DraftKind};
 use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use crate::domain::platform::Platform;
 use crate::domain::reference::ReferenceData;
-use crate::domain::steps::plan;
+use crate::domain::steps::{field_is_locked, keep_locked, plan, StepKind};
 use crate::error::{AmoError, EntryError, Error, FieldError, NotEditable, Result};
 use crate::store::{NewEntry, Replan};
 
@@ -199,25 +199,47 @@ impl Outbox {
         Ok(n)
     }
 
-    /// Fixes an entry that waits or needs attention: the edited draft is checked and planned
-    /// again, and replaces what has not reached amoCRM; every step that may be there must come
-    /// out the same (its part of the form is locked), else the edit is refused naming it. The
-    /// entry is queued again.
+    /// Fixes an entry that waits or needs attention: what has not reached amoCRM changes, the
+    /// rest stays exactly as it was queued. The parts of steps that may be in amoCRM are taken
+    /// from the stored draft whatever the edit says (`domain::steps::keep_locked`) and are not
+    /// checked again — the account may have changed since (a choice removed, a field required),
+    /// and what amoCRM may already have cannot be changed from here anyway; the rest is checked
+    /// as when it was queued. The store refuses the edit if a locked step would still change,
+    /// and while the entry is being sent. The entry is queued again.
     pub fn update(&self, id: i64, draft: &Draft, account: Option<&ReferenceData>) -> Result<OutboxItem> {
-        let current = self.item(id)?;
+        let stored = self.ctx.store.outbox().rows(Some(id), 1)?.pop().ok_or(EntryError::NotFound { id })?;
         let not_editable = |why| Error::from(EntryError::EntryNotEditable { id, why });
-        if current.draft.kind() != draft.kind() {
+        if stored.draft.kind() != draft.kind() {
             return Err(not_editable(NotEditable::KindChanges));
         }
-        let draft = check::check(draft, account, self.platform(), now()).map_err(Error::validation)?;
+        // Checked and sent only for the account it was typed for.
+        if let (Some(mine), current) = (&stored.account, self.current()?) {
+            if current.as_ref().is_none_or(|c| !mine.same_as(c)) {
+                return Err(EntryError::OtherAccount { id, domain: mine.domain.clone() }.into());
+            }
+        }
+        let locked: Vec<StepKind> = stored.steps.iter().filter(|s| s.state.locked()).map(|s| s.kind).collect();
+        // An edit of a part that may be in amoCRM is refused, named — never dropped silently.
+        if let Some(k) = locked.iter().find(|k| keep_locked(&stored.draft, draft, &[**k]) != *draft) {
+            return Err(not_editable(NotEditable::PartInAmocrm { part: k.as_str().into() }));
+        }
+        let edited = keep_locked(&stored.draft, draft, &locked);
+        let (clean, objections) =
+            check::checked(&edited, account, self.platform(), now()).map_err(Error::validation)?;
+        let open: Vec<FieldError> =
+            objections.into_iter().filter(|e| !field_is_locked(draft.kind(), &e.field, &locked)).collect();
+        if !open.is_empty() {
+            return Err(Error::validation(open));
+        }
+        let draft = keep_locked(&stored.draft, &clean, &locked);
         match self.ctx.store.outbox().replace_plan(id, &draft, &plan(&draft), now(), now_ms())? {
             Replan::Replaced => {
                 self.wake.notify_one();
                 self.item(id)
             }
             Replan::Locked(step) => Err(not_editable(NotEditable::PartInAmocrm { part: step.as_str().into() })),
-            // Being sent right now (or sent): the edit is refused rather than silently lost.
-            Replan::NotWaiting => Err(not_editable(NotEditable::MayBeInAmocrm)),
+            // Taken by the sender meanwhile (or sent): the edit is refused rather than lost.
+            Replan::NotWaiting => Err(not_editable(NotEditable::BeingSent)),
         }
     }
 

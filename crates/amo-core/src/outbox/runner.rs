@@ -28,6 +28,10 @@ impl Outbox {
     /// Runs every step of `entry` that is not done, in order.
     pub(super) async fn run_entry(&self, entry: &mut Entry) -> std::result::Result<(), Stopped> {
         self.check_bound(entry, None).map_err(|error| Stopped { seq: None, error })?;
+        if entry.steps.is_empty() {
+            // Never "sent" with nothing sent (the store refuses such entries; this is the guard).
+            return Err(Stopped { seq: None, error: Error::internal("an entry without steps") });
+        }
         for i in 0..entry.steps.len() {
             if entry.steps[i].state == StepState::Done {
                 continue;

@@ -234,10 +234,15 @@ fn plans_of_steps(tx: &Transaction<'_>) -> Result<()> {
             contact_id INTEGER,
             company_id INTEGER,
             merged     INTEGER NOT NULL DEFAULT 0,
+            own_record  INTEGER NOT NULL DEFAULT 0,
+            own_contact INTEGER NOT NULL DEFAULT 0,
+            own_company INTEGER NOT NULL DEFAULT 0,
             updated_at INTEGER NOT NULL,
             PRIMARY KEY (entry_id, seq)
          );
-         CREATE INDEX outbox_steps_made ON outbox_steps (entity, amo_id);",
+         CREATE INDEX outbox_steps_made ON outbox_steps (entity, amo_id);
+         CREATE INDEX outbox_steps_contact ON outbox_steps (contact_id);
+         CREATE INDEX outbox_steps_company ON outbox_steps (company_id);",
     )?;
     let old: Vec<(OldColumns, Draft)> = {
         let mut st = tx.prepare(
@@ -319,19 +324,24 @@ impl OldColumns {
             Draft::Followup(f) => Some(f.lead_id).filter(|id| *id > 0).or(self.lead_id),
             _ => self.lead_id,
         };
-        let made = |kind: StepKind| -> Option<Made> {
+        let made_by = |kind: StepKind| -> Option<Made> {
             match kind {
-                StepKind::Lead | StepKind::IncomingLead => self.lead_id.map(|id| Made {
-                    id: Some(id),
-                    contact_id: self.contact_id,
-                    merged: self.merged,
-                    ..Made::default()
-                }),
+                StepKind::Lead | StepKind::IncomingLead => None,
                 StepKind::Contact => self.contact_id.map(Made::record),
                 StepKind::Company => self.company_id.map(Made::record),
-                StepKind::Note => self.note_id.map(|n| Made { id: Some(n), lead_id: lead, ..Made::default() }),
-                StepKind::Task => self.task_id.map(|t| Made { id: Some(t), lead_id: lead, ..Made::default() }),
+                StepKind::Note => self.note_id.map(|n| Made { lead_id: lead, ..Made::record(n) }),
+                StepKind::Task => self.task_id.map(|t| Made { lead_id: lead, ..Made::record(t) }),
                 StepKind::Link => None,
+            }
+        };
+        let made = |kind: StepKind| -> Option<Made> {
+            match (kind, draft) {
+                // A company made with a lead was not recorded then: the lead owns its contact.
+                (StepKind::Lead | StepKind::IncomingLead, Draft::Lead(d)) => {
+                    self.lead_id.map(|id| Made::lead(d, id, self.contact_id, None, self.merged))
+                }
+                (StepKind::Lead | StepKind::IncomingLead, _) => None,
+                _ => made_by(kind),
             }
         };
         let maybe_sent = |kind: StepKind| match kind {
@@ -648,21 +658,23 @@ mod tests {
             c.execute_batch(&format!(
                 "INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms,
                                      lead_id, contact_id, merged, note_id, domain)
-                 VALUES ('lead', '{}', 'sent', 5, 'r', 1, 1, 0, 100, 101, 1, 300, 'acme.amocrm.ru'),
-                        ('followup', '{}', 'sent', 6, 'r', 1, 1, 0, 42, NULL, 0, 301, NULL);",
-                LEAD_NO_TASK.replace('\n', " "),
-                FOLLOWUP
+                 VALUES ('lead', '{}', 'sent', 5, 'r', 1, 1, 0, 100, 101, 0, 300, 'acme.amocrm.ru'),
+                        ('followup', '{}', 'sent', 6, 'r', 1, 1, 0, 42, NULL, 0, 301, NULL),
+                        ('lead', '{}', 'sent', 7, 'r', 1, 1, 0, 102, 103, 1, NULL, NULL);",
+                LEAD.replace('\n', " "),
+                FOLLOWUP,
+                LEAD.replace('\n', " ")
             ))
             .expect("rows");
         }
         let store = Store::open(&path).expect("upgraded");
         let rows = store.outbox().rows(None, 10).expect("rows");
-        let (follow, lead) = (&rows[0], &rows[1]);
+        let (merged, follow, lead) = (&rows[0], &rows[1], &rows[2]);
         assert_eq!(
             (lead.lead_id(), lead.contact_id(), lead.domain.as_deref()),
             (Some(100), Some(101), Some("acme.amocrm.ru"))
         );
-        assert!(lead.made(&[StepKind::Lead]).is_some_and(|m| m.merged));
+        assert!(merged.made(&[StepKind::Lead]).is_some_and(|m| m.merged));
         assert_eq!(lead.made(&[StepKind::Note]).and_then(|m| m.lead_id), Some(100), "the note is on its lead");
         assert_eq!(follow.made(&[StepKind::Note]).and_then(|m| m.lead_id), Some(42));
         let owned = store.outbox_steps();

@@ -5,7 +5,7 @@
 
 use rusqlite::{named_params, params, OptionalExtension, Row, TransactionBehavior};
 
-use super::outbox_steps::{delete_steps, insert_plan, insert_row, purge_bodies, steps_of, StepRow};
+use super::outbox_steps::{delete_steps, insert_plan, insert_row, purge_bodies, steps_of, steps_of_rows, StepRow};
 use super::Store;
 use crate::domain::account::AccountRef;
 use crate::domain::draft::{Draft, DraftKind};
@@ -148,6 +148,10 @@ impl OutboxTable<'_> {
         let mut marker = last.map_or(now, |m| m.saturating_add(1).max(now));
         let mut ids = Vec::with_capacity(entries.len());
         for e in entries {
+            if e.steps.is_empty() {
+                // Nothing to send would be "sent" at once: an entry always writes something.
+                return Err(Error::internal("an entry without steps"));
+            }
             tx.execute(
                 "INSERT INTO outbox (kind, draft, state, marker_at, request_id, created_at, updated_at, next_attempt_ms,
                                      account_id, account_domain)
@@ -171,8 +175,9 @@ impl OutboxTable<'_> {
         ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut rows = st.query_map(params![only, limit], row_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut steps = steps_of_rows(&conn, only, limit)?;
         for row in &mut rows {
-            row.steps = steps_of(&conn, row.id)?;
+            row.steps = steps.remove(&row.id).unwrap_or_default();
         }
         Ok(rows)
     }
@@ -239,12 +244,15 @@ impl OutboxTable<'_> {
             .query_row("SELECT state, marker_at FROM outbox WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((state, marker_at)) = found else { return Ok(Replan::NotWaiting) };
+        if steps.is_empty() {
+            return Err(Error::internal("an entry without steps"));
+        }
         if !matches!(OutboxState::parse(&state), OutboxState::Queued | OutboxState::Attention) {
             return Ok(Replan::NotWaiting);
         }
         let old = steps_of(&tx, id)?;
-        // Each step that may be in amoCRM finds its twin in the new plan (in order), or the edit
-        // is refused: what amoCRM may have cannot change behind its back.
+        // Each step that may be in amoCRM finds an identical twin in the new plan (the first not
+        // taken yet), or the edit is refused: what amoCRM may have cannot change behind its back.
         let mut kept: Vec<Option<&StepRow>> = vec![None; steps.len()];
         for o in old.iter().filter(|o| o.state.locked()) {
             let twin = (0..steps.len()).find(|&i| kept[i].is_none() && o.body.as_ref() == Some(&steps[i]));
@@ -575,12 +583,27 @@ mod tests {
         let steps = store.outbox_steps();
         assert!(!steps.owned_elsewhere(Entity::Leads, 42, a).expect("q"), "the lost lead may still be found as 42");
         assert!(steps.owned_elsewhere(Entity::Notes, 7, a).expect("q"), "the follow-up owns its note");
-        let made = Made { id: Some(42), contact_id: Some(5), ..Made::default() };
+        let typed = LeadDraft { contact: Some(Default::default()), ..LeadDraft::default() };
+        let made = Made::lead(&typed, 42, Some(5), None, false);
         store.outbox_steps().record_done(a, 0, &made, None, 3).expect("a owns it");
         let b = insert(&t, &lead("another"), Some(&acme()), 1, 0);
         assert!(steps.owned_elsewhere(Entity::Leads, 42, b).expect("q"), "a lead entry owns its lead");
         assert!(steps.owned_elsewhere(Entity::Contacts, 5, b).expect("q"), "and the contact made with it");
         assert!(!steps.owned_elsewhere(Entity::Leads, 42, a).expect("q"), "not from itself");
+
+        // A lead for a picked company and an existing contact points at them; it does not own
+        // them (another entry may still be looking for the company it made, whose answer was
+        // lost), and a lead amoCRM merged into an existing one owns nothing.
+        let picked = LeadDraft { existing_company_id: Some(77), existing_contact_id: Some(8), ..LeadDraft::default() };
+        let c = insert(&t, &Draft::Lead(picked.clone()), Some(&acme()), 1, 0);
+        store.outbox_steps().record_done(c, 0, &Made::lead(&picked, 43, Some(8), Some(77), false), None, 4).expect("c");
+        assert!(!steps.owned_elsewhere(Entity::Companies, 77, b).expect("q"));
+        assert!(!steps.owned_elsewhere(Entity::Contacts, 8, b).expect("q"));
+        assert!(steps.owned_elsewhere(Entity::Leads, 43, b).expect("q"), "its own lead it owns");
+        let d = insert(&t, &lead("merged"), Some(&acme()), 1, 0);
+        store.outbox_steps().record_done(d, 0, &Made::lead(&typed, 44, Some(9), None, true), None, 5).expect("d");
+        assert!(!steps.owned_elsewhere(Entity::Leads, 44, b).expect("q"));
+        assert!(!steps.owned_elsewhere(Entity::Contacts, 9, b).expect("q"));
     }
 
     #[test]
@@ -627,10 +650,12 @@ mod tests {
         let (ea, eb) = (t.claim(a, Some(&acme()), 1001).expect("a"), t.claim(b, Some(&acme()), 1001).expect("b"));
         assert_eq!((ea.marker_at, eb.marker_at), (1000, 1001));
         assert_eq!(eb.steps[0].marker_at, 1001, "each step is found by its entry's marker");
-        let both = [
-            NewEntry { draft: &lead("c"), steps: &[], request_id: "r" },
-            NewEntry { draft: &lead("d"), steps: &[], request_id: "r" },
-        ];
+        let (c, d) = (lead("c"), lead("d"));
+        let (pc, pd) = (crate::domain::steps::plan(&c), crate::domain::steps::plan(&d));
+        let both =
+            [NewEntry { draft: &c, steps: &pc, request_id: "r" }, NewEntry { draft: &d, steps: &pd, request_id: "r" }];
+        let none = [NewEntry { draft: &c, steps: &[], request_id: "r" }];
+        assert!(t.insert_many(&none, Some(&acme()), 1000, 1_000_000).is_err(), "an entry always writes something");
         let ids = t.insert_many(&both, Some(&acme()), 1000, 1_000_000).expect("two in one");
         let markers: Vec<i64> = ids.iter().map(|id| t.claim(*id, Some(&acme()), 1002).expect("c").marker_at).collect();
         assert_eq!(markers, [1002, 1003], "entries queued together still differ");

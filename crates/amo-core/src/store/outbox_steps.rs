@@ -7,7 +7,7 @@
 use rusqlite::{named_params, params, Connection, Row};
 
 use super::Store;
-use crate::domain::steps::{Entity, Made, StepBody, StepKind, StepState};
+use crate::domain::steps::{Created, Entity, Made, StepBody, StepKind, StepState};
 use crate::error::{Error, Result};
 
 pub struct OutboxSteps<'a>(pub(super) &'a Store);
@@ -28,8 +28,8 @@ pub struct StepRow {
     pub made: Made,
 }
 
-const STEP_COLUMNS: &str =
-    "entry_id, seq, kind, body, state, marker_at, amo_id, lead_id, contact_id, company_id, merged";
+const STEP_COLUMNS: &str = "entry_id, seq, kind, body, state, marker_at, amo_id, lead_id, contact_id, company_id, \
+     merged, own_record, own_contact, own_company";
 
 /// Writes an entry's planned steps (all pending), inside the caller's transaction.
 pub(super) fn insert_plan(
@@ -62,8 +62,8 @@ pub(super) fn insert_plan(
 pub(super) fn insert_row(conn: &Connection, row: &StepRow, now: i64) -> Result<()> {
     conn.execute(
         "INSERT INTO outbox_steps (entry_id, seq, kind, body, state, marker_at, entity, amo_id, lead_id, contact_id,
-                                   company_id, merged, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                   company_id, merged, own_record, own_contact, own_company, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
             row.entry_id,
             row.seq,
@@ -77,6 +77,9 @@ pub(super) fn insert_row(conn: &Connection, row: &StepRow, now: i64) -> Result<(
             row.made.contact_id,
             row.made.company_id,
             row.made.merged,
+            row.made.created.record,
+            row.made.created.contact,
+            row.made.created.company,
             now
         ],
     )?;
@@ -89,6 +92,26 @@ pub(super) fn steps_of(conn: &Connection, entry_id: i64) -> Result<Vec<StepRow>>
         conn.prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM outbox_steps WHERE entry_id = ?1 ORDER BY seq"))?;
     let rows = st.query_map([entry_id], step_from)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The steps of the newest `limit` entries (or of entry `only`), by entry, in order: one query
+/// for a whole History page.
+pub(super) fn steps_of_rows(
+    conn: &Connection,
+    only: Option<i64>,
+    limit: i64,
+) -> Result<std::collections::HashMap<i64, Vec<StepRow>>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {STEP_COLUMNS} FROM outbox_steps
+         WHERE entry_id IN (SELECT id FROM outbox WHERE (?1 IS NULL OR id = ?1) ORDER BY id DESC LIMIT ?2)
+         ORDER BY entry_id, seq"
+    ))?;
+    let mut out: std::collections::HashMap<i64, Vec<StepRow>> = std::collections::HashMap::new();
+    for row in st.query_map(params![only, limit], step_from)? {
+        let row = row?;
+        out.entry(row.entry_id).or_default().push(row);
+    }
+    Ok(out)
 }
 
 pub(super) fn delete_steps(conn: &Connection, entry_id: i64) -> Result<()> {
@@ -123,9 +146,21 @@ impl OutboxSteps<'_> {
         let tx = conn.transaction()?;
         tx.execute(
             "UPDATE outbox_steps SET state = 'done', amo_id = ?3, lead_id = ?4, contact_id = ?5, company_id = ?6,
-                    merged = ?7, updated_at = ?8
+                    merged = ?7, own_record = ?8, own_contact = ?9, own_company = ?10, updated_at = ?11
              WHERE entry_id = ?1 AND seq = ?2",
-            params![entry_id, seq, made.id, made.lead_id, made.contact_id, made.company_id, made.merged, now],
+            params![
+                entry_id,
+                seq,
+                made.id,
+                made.lead_id,
+                made.contact_id,
+                made.company_id,
+                made.merged,
+                made.created.record,
+                made.created.contact,
+                made.created.company,
+                now
+            ],
         )?;
         tx.execute(
             "UPDATE outbox SET domain = IFNULL(?2, domain), updated_at = ?3 WHERE id = ?1",
@@ -135,15 +170,16 @@ impl OutboxSteps<'_> {
         Ok(())
     }
 
-    /// Whether a step of another entry than `except` made this amoCRM record (reconciliation
-    /// never takes it twice). A note or task only points at its lead; it does not own it.
+    /// Whether a step of another entry than `except` created this amoCRM record
+    /// (reconciliation never takes it twice). What a step only points at — the lead a note is
+    /// on, an existing contact, a picked company, the lead amoCRM merged it into — it does not own.
     pub fn owned_elsewhere(&self, entity: Entity, amo_id: i64, except: i64) -> Result<bool> {
         let n: i64 = self.0.conn().query_row(
             "SELECT COUNT(*) FROM outbox_steps
              WHERE entry_id != :except
-               AND ((entity = :entity AND amo_id = :id)
-                    OR (:entity = 'contacts' AND contact_id = :id)
-                    OR (:entity = 'companies' AND company_id = :id))",
+               AND ((entity = :entity AND amo_id = :id AND own_record)
+                    OR (:entity = 'contacts' AND contact_id = :id AND own_contact)
+                    OR (:entity = 'companies' AND company_id = :id AND own_company))",
             named_params! { ":except": except, ":entity": entity.as_str(), ":id": amo_id },
             |r| r.get(0),
         )?;
@@ -186,6 +222,7 @@ fn step_from(r: &Row<'_>) -> rusqlite::Result<StepRow> {
             contact_id: r.get(8)?,
             company_id: r.get(9)?,
             merged: r.get(10)?,
+            created: Created { record: r.get(11)?, contact: r.get(12)?, company: r.get(13)? },
         },
     })
 }

@@ -16,13 +16,13 @@ use crate::error::Result;
 impl Write for IncomingLeadStep {
     async fn send(&self, cx: &Cx<'_>, at: Access) -> Result<Made> {
         let body = wire::unsorted_form_body(&self.0, cx.marker_at, &cx.entry.request_id);
-        Ok(made_of(cx.api().add_unsorted_form(at, &body).await?))
+        Ok(made_of(&self.0, cx.api().add_unsorted_form(at, &body).await?))
     }
 
     async fn find(&self, cx: &Cx<'_>) -> Result<Lookup> {
         let (api, uid) = (cx.api(), cx.entry.request_id.as_str());
         if let Some(waiting) = cx.read(|a| api.unsorted_by_source_uid(a, uid)).await? {
-            return Ok(Lookup::Found(made_of(waiting)));
+            return Ok(Lookup::Found(made_of(&self.0, waiting)));
         }
         Ok(find_lead(cx, &self.0).await?.map_or(Lookup::NotThere, Lookup::Found))
     }

@@ -19,7 +19,7 @@ use crate::error::Result;
 impl Write for LeadStep {
     async fn send(&self, cx: &Cx<'_>, at: Access) -> Result<Made> {
         let body = wire::complex_lead_body(&self.0, cx.marker_at, &cx.entry.request_id);
-        Ok(made_of(cx.api().add_lead_complex(at, &body).await?))
+        Ok(made_of(&self.0, cx.api().add_lead_complex(at, &body).await?))
     }
 
     async fn find(&self, cx: &Cx<'_>) -> Result<Lookup> {
@@ -32,8 +32,8 @@ impl Write for LeadStep {
 }
 
 /// What amoCRM made of a lead sent with its contact and company.
-pub(super) fn made_of(r: ComplexResult) -> Made {
-    Made { id: Some(r.id), lead_id: None, contact_id: r.contact_id, company_id: r.company_id, merged: r.merged }
+pub(super) fn made_of(d: &LeadDraft, r: ComplexResult) -> Made {
+    Made::lead(d, r.id, r.contact_id, r.company_id, r.merged)
 }
 
 /// The lead this entry made, if its request reached amoCRM (the rules above).
@@ -54,9 +54,6 @@ pub(super) async fn find_lead(cx: &Cx<'_>, d: &LeadDraft) -> Result<Option<Made>
             candidates.push(l);
         }
     }
-    Ok(cx.one(candidates)?.map(|l| Made {
-        id: Some(l.id),
-        contact_id: l.contact_ids.first().copied(),
-        ..Made::default()
-    }))
+    // Found among the leads made in its second by this user: made, not merged.
+    Ok(cx.one(candidates)?.map(|l| Made::lead(d, l.id, l.contact_ids.first().copied(), None, false)))
 }
