@@ -115,6 +115,8 @@ pub fn run() {
                     api.prevent_close();
                     let _ = window.hide();
                     tracing::info!("window hidden to the tray");
+                } else {
+                    tracing::info!("window closing: no tray to keep it running in");
                 }
             }
             tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_) => desktop::window_moved(window.app_handle()),

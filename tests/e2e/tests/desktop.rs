@@ -66,19 +66,28 @@ async fn closing_the_window_with_a_lead_waiting_keeps_the_app_sending_and_autost
 
     // The window manager's close button: the window goes, the app stays and keeps sending.
     assert_eq!(x11::visible_windows().len(), 1, "one window before closing");
-    assert!(x11::request_close()? >= 1);
-    // Once in two cold runs the first close request left the window up; a user clicks the
-    // close button again. A second miss fails with what the window showed then.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !x11::visible_windows().is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    if !x11::visible_windows().is_empty() {
-        eprintln!("desktop: the first close request left the window up; closing again");
-        let asked = w.client.find(fantoccini::Locator::Css("#quit-ask")).await.is_ok();
-        x11::screenshot(&amo_e2e::artifacts_dir().join("close-not-hidden.png"))?;
-        assert!(!asked, "closing asked to quit: the app did not see the tray (screenshot close-not-hidden.png)");
+    // Now and then (one run in five to ten here) a close request leaves the window up, and the
+    // app's log shows it never heard of it: the ClientMessage sent without a window manager does
+    // not reach the window's delete handler. A user would click the close button again; each miss
+    // is reported with the app's log, and a window that four requests cannot hide fails.
+    for attempt in 1..=4 {
         assert!(x11::request_close()? >= 1);
+        let deadline = Instant::now() + Duration::from_secs(4);
+        while !x11::visible_windows().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if x11::visible_windows().is_empty() {
+            break;
+        }
+        let asked = w.client.find(fantoccini::Locator::Css("#quit-ask")).await.is_ok();
+        x11::screenshot(&amo_e2e::artifacts_dir().join(format!("close-not-hidden-{attempt}.png")))?;
+        let log = std::fs::read_to_string(env.data_dir.path().join("logs/amo-connect.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(12).collect();
+        eprintln!(
+            "desktop: close request {attempt} left the window up (quit asked: {asked}); the app's log ends:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+        assert!(!asked, "closing asked to quit: the app did not see the tray (screenshot close-not-hidden-{attempt}.png)");
     }
     until("the window was hidden", 10, || x11::visible_windows().is_empty()).await;
     sim.come_up().await?;
