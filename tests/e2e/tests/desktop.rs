@@ -87,7 +87,10 @@ async fn closing_the_window_with_a_lead_waiting_keeps_the_app_sending_and_autost
             "desktop: close request {attempt} left the window up (quit asked: {asked}); the app's log ends:\n{}",
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
-        assert!(!asked, "closing asked to quit: the app did not see the tray (screenshot close-not-hidden-{attempt}.png)");
+        assert!(
+            !asked,
+            "closing asked to quit: the app did not see the tray (screenshot close-not-hidden-{attempt}.png)"
+        );
     }
     until("the window was hidden", 10, || x11::visible_windows().is_empty()).await;
     sim.come_up().await?;
