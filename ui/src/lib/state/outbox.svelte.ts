@@ -23,6 +23,8 @@ export class OutboxState {
   pending = $derived(this.summary ? this.summary.queued + this.summary.attention : 0);
 
   readonly #options: OutboxOptions;
+  /** Loads started so far: an answer is shown only if no later load was started meanwhile. */
+  #loads = 0;
 
   constructor(options: OutboxOptions) {
     this.#options = options;
@@ -36,11 +38,19 @@ export class OutboxState {
     });
   }
 
+  /**
+   * Re-reads the banner's counts and the History. Changes come in bursts (a send is several
+   * writes, each an event) and the backend answers concurrent reads in any order: an answer older
+   * than the newest read is dropped, so the History never settles on a stale list.
+   */
   load = async (): Promise<void> => {
+    const n = ++this.#loads;
     try {
-      [this.summary, this.items] = await Promise.all([call('outbox_summary'), call('outbox_list', { limit: HISTORY_LIMIT })]);
+      const [summary, items] = await Promise.all([call('outbox_summary'), call('outbox_list', { limit: HISTORY_LIMIT })]);
+      if (n !== this.#loads) return;
+      [this.summary, this.items] = [summary, items];
     } catch (e) {
-      this.#options.onLoadError(errorPayload(e));
+      if (n === this.#loads) this.#options.onLoadError(errorPayload(e));
     }
   };
 
