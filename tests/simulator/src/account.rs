@@ -69,6 +69,10 @@ pub(crate) async fn account(
         "currency": if c.platform == SimPlatform::Amocrm { "RUB" } else { "USD" },
         "_links": {"self": {"href": format!("https://{}/api/v4/account", c.account_host())}},
     });
+    if with.contains(&"is_api_filter_enabled") {
+        // Whether the account has "API filtering (alpha)" (docs/amocrm-api.md §17.2).
+        body["is_api_filter_enabled"] = json!(inner.crm.updated_at_filter);
+    }
     if !embedded.is_empty() {
         body["_embedded"] = serde_json::Value::Object(embedded);
     }

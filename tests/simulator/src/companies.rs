@@ -1,16 +1,18 @@
-//! Companies, as amo-docs `crm_platform/companies-api.md` describes them (docs/amocrm-api.md §8.6):
-//! `GET /api/v4/companies` (`query`, `with=leads,contacts`, `page`, `limit` ≤ 250, 204 when
-//! nothing matches), `GET /api/v4/companies/{id}` (204 when there is none), the batch add
-//! `POST /api/v4/companies`, and the `_embedded.companies` of a complex or unsorted add.
+//! Companies, as amo-docs `crm_platform/companies-api.md` describes them (docs/amocrm-api.md §8.6,
+//! §17.2): `GET /api/v4/companies` (`query`, `with=leads,contacts`, `filter[id]`,
+//! `filter[updated_at]`, `order[id|updated_at]`, `page`, `limit` ≤ 250, 204 when nothing
+//! matches), `GET /api/v4/companies/{id}` (204 when there is none), the batch add
+//! `POST /api/v4/companies`, the `_embedded.companies` of a complex or unsorted add, and deleting
+//! one (a test's control).
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
+use crate::hal::{entity_ref, hal, hal_page, in_range, no_content, sort_by_order, ListQuery, RawParams};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{check_created_at, check_name, check_user, parse_array, validation_failed, ItemErrors};
 use crate::search::{digits, phone_tail, value_texts};
@@ -24,6 +26,10 @@ pub struct SimCompany {
     /// The user whose token created it.
     pub created_by: i64,
     pub created_at: i64,
+    /// Set on create, moved on every change (a link, a contact of it deleted…), never backwards
+    /// (docs/amocrm-api.md §17.2).
+    #[serde(default)]
+    pub updated_at: i64,
     /// As amoCRM returns them: `[{field_id, field_name, field_code, field_type, values}]`
     /// (phones and e-mails included, as multitext values `{value, enum_id, enum_code}`).
     #[serde(default)]
@@ -33,6 +39,10 @@ pub struct SimCompany {
 impl Crm {
     /// Adds a company directly (tests seed existing companies this way; no custom fields).
     pub(crate) fn seed_company(&mut self, name: &str) -> i64 {
+        self.seed_company_at(name, now())
+    }
+
+    pub(crate) fn seed_company_at(&mut self, name: &str, t: i64) -> i64 {
         let id = self.id();
         let admin = self.users[0].id;
         self.companies.push(SimCompany {
@@ -40,11 +50,42 @@ impl Crm {
             name: name.to_string(),
             responsible_user_id: admin,
             created_by: admin,
-            created_at: now(),
+            created_at: t,
+            updated_at: t,
             custom_fields_values: Vec::new(),
         });
         id
     }
+
+    /// Deletes company `id`: its contacts and leads lose it (and change). Whether it existed.
+    pub(crate) fn delete_company(&mut self, id: i64) -> bool {
+        let before = self.companies.len();
+        self.companies.retain(|c| c.id != id);
+        if self.companies.len() == before {
+            return false;
+        }
+        for c in self.contacts.iter_mut().filter(|c| c.company_id == Some(id)) {
+            c.company_id = None;
+            c.updated_at = Crm::bump(c.updated_at);
+        }
+        for l in self.leads.iter_mut().filter(|l| l.company_id == Some(id)) {
+            l.company_id = None;
+            l.updated_at = Crm::bump(l.updated_at);
+        }
+        for u in self.unsorted.iter_mut().filter(|u| u.company_id == Some(id)) {
+            u.company_id = None;
+        }
+        true
+    }
+}
+
+/// A company's phones: the values of its `PHONE` field.
+pub(crate) fn company_phones(c: &SimCompany) -> impl Iterator<Item = &str> {
+    c.custom_fields_values
+        .iter()
+        .filter(|f| f["field_code"] == "PHONE")
+        .flat_map(|f| f["values"].as_array().into_iter().flatten())
+        .filter_map(|v| v["value"].as_str())
 }
 
 /// A company model from a request (amo-docs `companies-api.md`, "Добавление компаний": no field
@@ -59,12 +100,14 @@ pub(crate) fn parse_company(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErro
         crm.timezone.2,
         &mut |code, path, detail| e.push(code, path, detail),
     );
+    let created_at = check_created_at(c, prefix, e);
     SimCompany {
         id: 0,
         name,
         responsible_user_id: check_user(&crm.users, c, prefix, e, responsible),
         created_by: 0,
-        created_at: check_created_at(c, prefix, e),
+        created_at,
+        updated_at: created_at.max(now()),
         custom_fields_values,
     }
 }
@@ -114,7 +157,7 @@ fn company_json(host: &str, account_id: i64, crm: &Crm, c: &SimCompany, q: &List
     }
     json!({
         "id": c.id, "name": c.name, "responsible_user_id": c.responsible_user_id, "group_id": 0,
-        "created_by": c.created_by, "updated_by": c.created_by, "created_at": c.created_at, "updated_at": c.created_at,
+        "created_by": c.created_by, "updated_by": c.created_by, "created_at": c.created_at, "updated_at": c.updated_at,
         "closest_task_at": null, "is_deleted": false,
         "custom_fields_values": if c.custom_fields_values.is_empty() { Value::Null } else { Value::Array(c.custom_fields_values.clone()) },
         "account_id": account_id,
@@ -125,38 +168,53 @@ fn company_json(host: &str, account_id: i64, crm: &Crm, c: &SimCompany, q: &List
 
 /// `query` searches the filled fields (amo-docs `companies-api.md`): the name and every custom
 /// value as text, a phone-like query by the last seven digits, as contacts do (§8.5, §11.8).
+// `q` arrives trimmed and lower-cased (once per request, by the list).
 fn company_matches(c: &SimCompany, q: &str) -> bool {
-    let q = q.trim().to_lowercase();
     if q.is_empty() {
         return true;
     }
-    if let Some(tail) = phone_tail(&q) {
+    if let Some(tail) = phone_tail(q) {
         let phones = c.custom_fields_values.iter().filter(|f| f["field_code"] == "PHONE");
         return value_texts(&phones.cloned().collect::<Vec<_>>()).any(|p| digits(&p).contains(&tail));
     }
-    c.name.to_lowercase().contains(&q) || value_texts(&c.custom_fields_values).any(|t| t.to_lowercase().contains(&q))
+    c.name.to_lowercase().contains(q) || value_texts(&c.custom_fields_values).any(|t| t.to_lowercase().contains(q))
 }
 
-pub(crate) async fn list_companies(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Response {
+pub(crate) async fn list_companies(State(s): State<Shared>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let inner = &mut *s.lock();
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
-    let host = inner.cfg.account_host();
-    let mut found: Vec<SimCompany> = inner
+    let p = RawParams::parse(raw.as_deref());
+    let (q, updated) = match p.entity_list(inner.crm.updated_at_filter) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let ids = p.ints("filter[id]");
+    // Normalised once here, not once per entity: a 50 000-contact base is filtered per page.
+    let text = q.query.as_deref().unwrap_or("").trim().to_lowercase();
+    let mut found: Vec<&SimCompany> = inner
         .crm
         .companies
         .iter()
-        .filter(|c| company_matches(c, q.query.as_deref().unwrap_or("")) && q.created_in_range(c.created_at))
-        .cloned()
+        .filter(|c| {
+            ids.as_ref().is_none_or(|v| v.contains(&c.id))
+                && q.created_in_range(c.created_at)
+                && in_range(updated, c.updated_at)
+                && company_matches(c, &text)
+        })
         .collect();
-    if q.order_id.as_deref() == Some("desc") {
-        found.reverse();
-    }
+    sort_by_order(&mut found, p.order(&["updated_at", "created_at", "id"]), |c, field| {
+        (
+            match field {
+                "updated_at" => c.updated_at,
+                "created_at" => c.created_at,
+                _ => c.id,
+            },
+            c.id,
+        )
+    });
+    let host = inner.cfg.account_host();
     let account_id = inner.cfg.account_id;
     hal_page(&host, "/api/v4/companies", "companies", &found, &q, |c| {
         company_json(&host, account_id, &inner.crm, c, &q)

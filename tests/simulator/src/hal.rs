@@ -58,20 +58,30 @@ impl ListQuery {
     }
 }
 
+/// One page of `items`: (the page's items, page number, effective limit, whether more follow).
+/// A `limit` over `max` falls back to the default 50, as amoCRM does (amocrm-api-php#210: 400
+/// asked, 50 returned); 0 is refused.
 #[allow(clippy::result_large_err)]
-pub(crate) fn page_of<T: Clone>(items: &[T], q: &ListQuery, max: usize) -> Result<(Vec<T>, usize, bool), Response> {
-    let limit = q.limit.unwrap_or(50);
-    if limit == 0 || limit > max {
-        return Err(bad_request(&format!("limit must be between 1 and {max}")));
-    }
+pub(crate) fn page_of<T: Clone>(
+    items: &[T],
+    q: &ListQuery,
+    max: usize,
+) -> Result<(Vec<T>, usize, usize, bool), Response> {
+    let limit = match q.limit {
+        None => 50,
+        Some(0) => return Err(bad_request(&format!("limit must be between 1 and {max}"))),
+        Some(l) if l > max => 50,
+        Some(l) => l,
+    };
     let page = q.page.unwrap_or(1).max(1);
-    let start = (page - 1) * limit;
+    let start = (page - 1).saturating_mul(limit);
     let slice: Vec<T> = items.iter().skip(start).take(limit).cloned().collect();
-    Ok((slice, page, start + limit < items.len()))
+    Ok((slice, page, limit, start.saturating_add(limit) < items.len()))
 }
 
 /// One page of a HAL collection — `_page`, `_links`, `_embedded.<key>` — or 204 when the page
-/// is empty (docs/amocrm-api.md §7.2–7.3); a `limit` over 250 is refused.
+/// is empty (docs/amocrm-api.md §7.2–7.3). Only the page's items are turned into JSON, so a
+/// long list costs its filtering and sorting, not its encoding.
 pub(crate) fn hal_page<T: Clone>(
     host: &str,
     path: &str,
@@ -80,7 +90,7 @@ pub(crate) fn hal_page<T: Clone>(
     q: &ListQuery,
     to_json: impl Fn(&T) -> Value,
 ) -> Response {
-    let (page_items, page, has_next) = match page_of(items, q, 250) {
+    let (page_items, page, limit, has_next) = match page_of(items, q, 250) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -91,7 +101,7 @@ pub(crate) fn hal_page<T: Clone>(
     embedded.insert(key.into(), page_items.iter().map(to_json).collect());
     hal(json!({
         "_page": page,
-        "_links": links(host, path, page, q.limit.unwrap_or(50), has_next),
+        "_links": links(host, path, page, limit, has_next),
         "_embedded": embedded,
     }))
 }
@@ -153,4 +163,99 @@ impl RawParams {
         };
         Ok(ListQuery { page: num("page")?, limit: num("limit")?, ..ListQuery::default() })
     }
+
+    /// Everything [`ListQuery`] holds — paging, `query`, `with`, `order[created_at|id]`,
+    /// `filter[created_at][from|to]` — read from the raw query; a malformed number is a 400.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn list_query(&self) -> Result<ListQuery, Response> {
+        let mut q = self.paging()?;
+        q.query = self.one("query").map(str::to_string);
+        q.with = self.one("with").map(str::to_string);
+        q.order_created_at = self.one("order[created_at]").map(str::to_string);
+        q.order_id = self.one("order[id]").map(str::to_string);
+        if let Some((from, to)) = self.time_range("filter[created_at]")? {
+            (q.created_from, q.created_to) = (from, to);
+        }
+        Ok(q)
+    }
+
+    /// The first of `fields` given as `order[<field>]=asc|desc`, and whether it is descending
+    /// (amo-docs: "Доступные значения для сортировки: asc, desc").
+    pub(crate) fn order(&self, fields: &[&'static str]) -> Option<(&'static str, bool)> {
+        fields
+            .iter()
+            .find_map(|f| self.one(&format!("order[{f}]")).map(|dir| (*f, dir.trim().eq_ignore_ascii_case("desc"))))
+    }
+
+    /// A time filter as amo-docs describes `filter[updated_at]` (events-and-notes, filters-api):
+    /// one timestamp (changed at or after it) or `[from]` / `[to]`, both ends included;
+    /// `None` when absent. A value that is not a number is a 400.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn time_range(&self, key: &str) -> Result<Range, Response> {
+        let num = |k: String| match self.one(&k) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| bad_request(&format!("{k} must be a timestamp"))),
+        };
+        let single = num(key.to_string())?;
+        let (from, to) = (num(format!("{key}[from]"))?, num(format!("{key}[to]"))?);
+        Ok(match (single, from, to) {
+            (None, None, None) => None,
+            (Some(at), None, None) => Some((Some(at), None)),
+            (_, from, to) => Some((from, to)),
+        })
+    }
+
+    /// The list query and `filter[updated_at]` of the leads, contacts and companies lists.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn entity_list(&self, filtering: bool) -> Result<(ListQuery, Range), Response> {
+        Ok((self.list_query()?, self.updated_at(filtering)?))
+    }
+
+    /// Paging and `filter[updated_at]` of the notes lists (not an "API filtering" filter).
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn notes_list(&self) -> Result<(ListQuery, Range), Response> {
+        Ok((self.paging()?, self.time_range("filter[updated_at]")?))
+    }
+
+    /// Whether `key` is given in any form (`key=`, `key[from]=`, `key[]=`).
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key || k.strip_prefix(key).is_some_and(|rest| rest.starts_with('[')))
+    }
+
+    /// `filter[updated_at]` of the leads, contacts and companies lists. amoCRM lists it under
+    /// "Фильтрация (Alpha)", a paid add-on (amo-docs `filters-api.md`); on an account without it
+    /// (`filtering` false) the simulator refuses the filter with a 400 naming it
+    /// (docs/amocrm-api.md §17.2, an assumed shape).
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn updated_at(&self, filtering: bool) -> Result<Range, Response> {
+        const KEY: &str = "filter[updated_at]";
+        if !filtering && self.has(KEY) {
+            return Err(bad_request(
+                "filter[updated_at] is not available: API filtering (alpha) is not enabled for this account",
+            ));
+        }
+        self.time_range(KEY)
+    }
+}
+
+/// Orders a list as `order[<field>]=asc|desc` asks (`key` gives (that field's value, id), so
+/// ties go by id); by id when no order is given.
+pub(crate) fn sort_by_order<T>(
+    items: &mut [&T],
+    order: Option<(&'static str, bool)>,
+    key: impl Fn(&T, &str) -> (i64, i64),
+) {
+    let field = order.map_or("id", |o| o.0);
+    items.sort_by_key(|x| key(x, field));
+    if order.is_some_and(|o| o.1) {
+        items.reverse();
+    }
+}
+
+/// A time range read by [`RawParams::time_range`]: `None` is no filter, else (from, to).
+pub(crate) type Range = Option<(Option<i64>, Option<i64>)>;
+
+/// Whether `t` lies in a range read by [`RawParams::time_range`] (`None`: no filter).
+pub(crate) fn in_range(range: Range, t: i64) -> bool {
+    range.is_none_or(|(from, to)| from.is_none_or(|f| t >= f) && to.is_none_or(|x| t <= x))
 }

@@ -1,18 +1,19 @@
-//! Leads: `GET /api/v4/leads` (`query`, `with=contacts`, `order`, `filter[created_at]`, paging)
-//! and `GET /api/v4/leads/{id}` (docs/amocrm-api.md §8.2), and `POST /api/v4/leads/complex`
+//! Leads: `GET /api/v4/leads` (`query`, `with=contacts`, `filter[id]`, `filter[created_at]`,
+//! `filter[updated_at]`, `order[created_at|updated_at|id]`, paging) and `GET /api/v4/leads/{id}`
+//! (docs/amocrm-api.md §8.2, §17.2), and `POST /api/v4/leads/complex`
 //! (docs/amocrm-api.md §8.4): ≤ 50 leads, each with at most one contact and one company, the
 //! plain-array answer with `request_id` and `merged`, duplicate control, and 400 problem+json
 //! `validation-errors` tied to each item's `request_id` (docs/amocrm-api.md §7.4).
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::contacts::{embedded_contact, ContactRef};
-use crate::hal::{entity_ref, hal, hal_page, no_content, ListQuery};
+use crate::hal::{entity_ref, hal, hal_page, in_range, no_content, sort_by_order, RawParams};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{
     bad_request, check_created_at, check_name, check_price, check_user, parse_array, validation_failed, ItemErrors,
@@ -31,6 +32,9 @@ pub struct SimLead {
     /// The user whose token created it.
     pub created_by: i64,
     pub created_at: i64,
+    /// Set on create, moved when its links change (docs/amocrm-api.md §17.2).
+    #[serde(default)]
+    pub updated_at: i64,
     pub tags: Vec<String>,
     pub contact_ids: Vec<i64>,
     /// As amoCRM returns them: `[{field_id, field_name, field_code, field_type, values}]`.
@@ -58,6 +62,7 @@ impl Crm {
                 responsible_user_id: self.users[0].id,
                 created_by: self.users[0].id,
                 created_at: t + i as i64,
+                updated_at: t + i as i64,
                 tags: Vec::new(),
                 contact_ids: Vec::new(),
                 custom_fields_values: Vec::new(),
@@ -87,7 +92,7 @@ pub(crate) fn lead_json(host: &str, account_id: i64, l: &SimLead, with_contacts:
         "id": l.id, "name": l.name, "price": l.price, "responsible_user_id": l.responsible_user_id, "group_id": 0,
         "status_id": l.status_id, "pipeline_id": l.pipeline_id, "loss_reason_id": null,
         "created_by": l.created_by, "updated_by": l.created_by,
-        "created_at": l.created_at, "updated_at": l.created_at, "closed_at": null, "closest_task_at": null,
+        "created_at": l.created_at, "updated_at": l.updated_at, "closed_at": null, "closest_task_at": null,
         "is_deleted": false,
         "custom_fields_values": if l.custom_fields_values.is_empty() { Value::Null } else { Value::Array(l.custom_fields_values.clone()) }, "score": null, "account_id": account_id, "labor_cost": null,
         "_links": {"self": {"href": format!("https://{host}/api/v4/leads/{}", l.id)}},
@@ -103,12 +108,12 @@ pub(crate) fn tag_names(lead: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+// `q` arrives trimmed and lower-cased (once per request, by the list).
 fn lead_matches(l: &SimLead, q: &str) -> bool {
-    let q = q.trim().to_lowercase();
     q.is_empty()
-        || l.name.to_lowercase().contains(&q)
+        || l.name.to_lowercase().contains(q)
         || l.price.to_string() == q
-        || l.tags.iter().any(|t| t.to_lowercase().contains(&q))
+        || l.tags.iter().any(|t| t.to_lowercase().contains(q))
 }
 
 /// `GET /api/v4/leads/{id}`: one lead with its contacts; 204 when there is none (docs/amocrm-api.md §8.2).
@@ -124,26 +129,42 @@ pub(crate) async fn get_lead(State(s): State<Shared>, headers: HeaderMap, Path(i
     }
 }
 
-pub(crate) async fn list_leads(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+pub(crate) async fn list_leads(State(s): State<Shared>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let inner = &mut *s.lock();
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
-    let host = inner.cfg.account_host();
-    let mut found: Vec<SimLead> = inner
+    let p = RawParams::parse(raw.as_deref());
+    let (q, updated) = match p.entity_list(inner.crm.updated_at_filter) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let ids = p.ints("filter[id]");
+    // Normalised once here, not once per entity: a 50 000-contact base is filtered per page.
+    let text = q.query.as_deref().unwrap_or("").trim().to_lowercase();
+    let mut found: Vec<&SimLead> = inner
         .crm
         .leads
         .iter()
-        .filter(|l| lead_matches(l, q.query.as_deref().unwrap_or("")) && q.created_in_range(l.created_at))
-        .cloned()
+        .filter(|l| {
+            ids.as_ref().is_none_or(|v| v.contains(&l.id))
+                && q.created_in_range(l.created_at)
+                && in_range(updated, l.updated_at)
+                && lead_matches(l, &text)
+        })
         .collect();
-    match q.order_created_at.as_deref() {
-        Some("desc") => found.sort_by_key(|l| (std::cmp::Reverse(l.created_at), std::cmp::Reverse(l.id))),
-        Some("asc") => found.sort_by_key(|l| (l.created_at, l.id)),
-        _ if q.order_id.as_deref() == Some("desc") => found.reverse(),
-        _ => {}
-    }
-    let with_contacts = q.with.as_deref().is_some_and(|w| w.split(',').any(|x| x == "contacts"));
+    sort_by_order(&mut found, p.order(&["created_at", "updated_at", "id"]), |l, field| {
+        (
+            match field {
+                "updated_at" => l.updated_at,
+                "created_at" => l.created_at,
+                _ => l.id,
+            },
+            l.id,
+        )
+    });
+    let host = inner.cfg.account_host();
+    let with_contacts = q.with("contacts");
     let account_id = inner.cfg.account_id;
     hal_page(&host, "/api/v4/leads", "leads", &found, &q, |l| lead_json(&host, account_id, l, with_contacts))
 }
@@ -212,6 +233,7 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
             responsible_user_id: responsible,
             created_by: 0,
             created_at,
+            updated_at: created_at.max(now()),
             tags,
             contact_ids: Vec::new(),
             company_id: None,
@@ -276,7 +298,11 @@ pub(crate) fn store_parties(
     let both_new = matches!((&contact, &company), (ContactRef::New(_), CompanyRef::New(_)));
     let company_id = match company {
         CompanyRef::None => None,
-        CompanyRef::Existing(id) => Some(id),
+        CompanyRef::Existing(id) => {
+            // A new lead linked to it is a change of the company (docs/amocrm-api.md §17.2).
+            inner.crm.touch_company(id);
+            Some(id)
+        }
         CompanyRef::New(c) => {
             let mut c = *c;
             c.id = inner.crm.id();
@@ -289,7 +315,10 @@ pub(crate) fn store_parties(
     };
     let contact_id = match contact {
         ContactRef::None => None,
-        ContactRef::Existing(id) => Some(id),
+        ContactRef::Existing(id) => {
+            inner.crm.touch_contact(id);
+            Some(id)
+        }
         ContactRef::New(c) => {
             let mut c = *c;
             c.id = inner.crm.id();

@@ -9,9 +9,11 @@
 //! - the CRM endpoints of a lead-entry client: pipelines ([`pipelines`]), users ([`users`]),
 //!   contacts ([`contacts`]), leads and the complex add ([`leads`]), notes ([`notes`]), custom
 //!   fields ([`fields`]);
-//! - companies ([`companies`]), tasks ([`tasks`]), incoming (unsorted) form leads
+//! - companies ([`companies`]), tasks ([`tasks`]), incoming (unsorted) form and call leads
 //!   ([`unsorted`]) and entity links ([`links`]), as amo-docs describes them
 //!   (docs/amocrm-api.md §8.6, §8.8, §8.13, §8.14);
+//! - calls filed by phone number ([`calls`]) and notes of leads, contacts and companies
+//!   ([`notes`]) (docs/amocrm-api.md §16–17);
 //! - `/_sim/*` — controls and counters for tests ([`control`]; not part of amoCRM).
 //!
 //! What they share, each in one place: the gate every `/api/v4/*` request passes first — more
@@ -21,6 +23,7 @@
 //! ([`search`]); and the account's state behind one lock ([`state`], configured by [`config`]).
 
 mod account;
+mod calls;
 mod companies;
 mod config;
 mod contacts;
@@ -296,8 +299,55 @@ impl Simulator {
         self.shared.lock().crm.company_fields = fields;
     }
 
+    /// Every note, of leads, contacts and companies.
     pub fn notes(&self) -> Vec<SimNote> {
         self.shared.lock().crm.notes.clone()
+    }
+
+    /// The call notes (`call_in`, `call_out`) — what `POST /api/v4/calls` and a sip incoming
+    /// lead wrote; count one call's notes with [`SimNote::uniq`].
+    pub fn calls(&self) -> Vec<SimNote> {
+        self.shared.lock().crm.notes.iter().filter(|n| n.is_call()).cloned().collect()
+    }
+
+    /// Whether the account has amoCRM's "API filtering (alpha)": off, `filter[updated_at]` on
+    /// leads, contacts and companies is refused with 400 (docs/amocrm-api.md §17.2). On at start.
+    pub fn set_updated_at_filter(&self, enabled: bool) {
+        self.shared.lock().crm.updated_at_filter = enabled;
+    }
+
+    /// Deletes a contact as a user would in amoCRM (its leads lose it); whether it existed.
+    pub fn delete_contact(&self, id: i64) -> bool {
+        self.shared.lock().crm.delete_contact(id)
+    }
+
+    /// Deletes a company (its contacts and leads lose it); whether it existed.
+    pub fn delete_company(&self, id: i64) -> bool {
+        self.shared.lock().crm.delete_company(id)
+    }
+
+    /// Merges contact `gone` into `keep` as amoCRM's duplicate merge does: `gone` disappears, its
+    /// phones, e-mails, leads and notes move to `keep`, whose `updated_at` moves. Whether both
+    /// existed.
+    pub fn merge_contacts(&self, keep: i64, gone: i64) -> bool {
+        self.shared.lock().crm.merge_contacts(keep, gone)
+    }
+
+    /// Renames a contact (moves its `updated_at`); whether it exists.
+    pub fn rename_contact(&self, id: i64, name: &str) -> bool {
+        self.shared.lock().crm.rename_contact(id, name)
+    }
+
+    /// Replaces a contact's phones (moves its `updated_at`); whether it exists.
+    pub fn set_contact_phones(&self, id: i64, phones: Vec<String>) -> bool {
+        self.shared.lock().crm.set_contact_phones(id, phones)
+    }
+
+    /// Adds `count` customers at once — "Customer 00001"…, phones `+7` and ten digits counting
+    /// up from `first_phone`, every 10th with an open lead in the first pipeline, every 20th with
+    /// a company — and returns their ids. 50 000 take well under a second.
+    pub fn seed_contacts(&self, count: usize, first_phone: u64) -> Vec<i64> {
+        self.shared.lock().crm.seed_contacts(count, first_phone)
     }
 
     pub fn pipelines(&self) -> Vec<SimPipeline> {
@@ -357,15 +407,19 @@ fn router(shared: Shared) -> Router {
         .route("/api/v4/tasks/{id}", get(tasks::get_task))
         .route("/api/v4/leads/unsorted", get(unsorted::list_unsorted))
         .route("/api/v4/leads/unsorted/forms", post(unsorted::add_forms))
+        .route("/api/v4/leads/unsorted/sip", post(unsorted::add_sip))
         .route("/api/v4/leads/unsorted/{uid}", get(unsorted::get_unsorted))
         .route("/api/v4/leads", get(leads::list_leads))
         .route("/api/v4/leads/complex", post(leads::add_complex))
         .route("/api/v4/leads/{id}", get(leads::get_lead))
-        .route("/api/v4/leads/notes", post(notes::add_lead_notes))
-        .route("/api/v4/leads/{id}/notes", get(notes::list_notes_for_lead).post(notes::add_notes_for_lead))
+        .route("/api/v4/calls", post(calls::add_calls).get(calls::no_list))
         .route("/api/v4/{entity}/{id}/links", get(links::list))
         .route("/api/v4/{entity}/{id}/link", post(links::link))
-        .route("/api/v4/{entity}/{id}/unlink", post(links::unlink))
+        .route("/api/v4/{entity}/{id}/unlink", post(links::unlink));
+    let api = notes::NOTE_ENTITIES
+        .into_iter()
+        .flat_map(notes::routes)
+        .fold(api, |api, (path, route)| api.route(&path, route))
         .route_layer(axum::middleware::from_fn_with_state(shared.clone(), gate::api_layer));
     Router::new()
         .merge(api)
@@ -380,5 +434,14 @@ fn router(shared: Shared) -> Router {
         .route("/_sim/keys/long-lived", post(control::sim_issue_long_lived))
         .route("/_sim/faults", post(control::sim_faults))
         .route("/_sim/unban", post(control::sim_unban))
+        .route("/_sim/filtering", post(control::sim_filtering))
+        .route("/_sim/contacts/seed", post(control::sim_seed_contacts))
+        .route("/_sim/contacts/merge", post(control::sim_merge_contacts))
+        .route("/_sim/contacts/{id}", axum::routing::delete(control::sim_delete_contact))
+        .route("/_sim/contacts/{id}/name", post(control::sim_rename_contact))
+        .route("/_sim/contacts/{id}/phones", post(control::sim_set_contact_phones))
+        .route("/_sim/companies/{id}", axum::routing::delete(control::sim_delete_company))
+        .route("/_sim/notes", get(control::sim_notes))
+        .route("/_sim/calls", get(control::sim_calls))
         .with_state(shared)
 }

@@ -66,31 +66,31 @@ fn links_of(crm: &Crm, entity: &str, id: i64) -> Vec<Link> {
     out
 }
 
-/// Makes or removes one link, both ways (a contact in a company is also the company's contact).
-fn set_link(crm: &mut Crm, entity: &str, id: i64, to_type: &str, to_id: i64, on: bool, main: bool) {
+/// Makes or removes one link, both ways (a contact in a company is also the company's contact);
+/// whether anything changed.
+fn set_link(crm: &mut Crm, entity: &str, id: i64, to_type: &str, to_id: i64, on: bool, main: bool) -> bool {
     let put = |slot: &mut Option<i64>, value: i64| {
+        let before = *slot;
         if on {
             *slot = Some(value);
         } else if *slot == Some(value) {
             *slot = None;
         }
+        before != *slot
     };
     match (entity, to_type) {
         ("contacts", "companies") | ("companies", "contacts") => {
             let (contact, company) = if entity == "contacts" { (id, to_id) } else { (to_id, id) };
-            if let Some(c) = crm.contacts.iter_mut().find(|c| c.id == contact) {
-                // A contact belongs to one company: a new link replaces the old one.
-                put(&mut c.company_id, company);
-            }
+            // A contact belongs to one company: a new link replaces the old one.
+            crm.contacts.iter_mut().find(|c| c.id == contact).is_some_and(|c| put(&mut c.company_id, company))
         }
         ("leads", "companies") | ("companies", "leads") => {
             let (lead, company) = if entity == "leads" { (id, to_id) } else { (to_id, id) };
-            if let Some(l) = crm.leads.iter_mut().find(|l| l.id == lead) {
-                put(&mut l.company_id, company);
-            }
+            crm.leads.iter_mut().find(|l| l.id == lead).is_some_and(|l| put(&mut l.company_id, company))
         }
-        ("leads", "contacts") => {
-            if let Some(l) = crm.leads.iter_mut().find(|l| l.id == id) {
+        ("leads", "contacts") => match crm.leads.iter_mut().find(|l| l.id == id) {
+            Some(l) => {
+                let before = l.contact_ids.clone();
                 l.contact_ids.retain(|c| *c != to_id);
                 if on {
                     // `is_main` puts it first; otherwise it joins after the others.
@@ -100,8 +100,20 @@ fn set_link(crm: &mut Crm, entity: &str, id: i64, to_type: &str, to_id: i64, on:
                         l.contact_ids.push(to_id);
                     }
                 }
+                before != l.contact_ids
             }
-        }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Stamps both ends of a changed link as changed (docs/amocrm-api.md §17.2).
+fn touch(crm: &mut Crm, kind: &str, id: i64) {
+    match kind {
+        "leads" => crm.touch_lead(id),
+        "contacts" => crm.touch_contact(id),
+        "companies" => crm.touch_company(id),
         _ => {}
     }
 }
@@ -184,7 +196,10 @@ async fn change(s: Shared, headers: HeaderMap, entity: &str, id: i64, body: Byte
         Err(r) => return r,
     };
     for (to_type, to_id, main) in &parsed {
-        set_link(&mut inner.crm, entity, id, to_type, *to_id, on, *main);
+        if set_link(&mut inner.crm, entity, id, to_type, *to_id, on, *main) {
+            touch(&mut inner.crm, entity, id);
+            touch(&mut inner.crm, to_type, *to_id);
+        }
     }
     inner.stats.links_changed += parsed.len() as u64;
     if !on {

@@ -22,3 +22,11 @@ pub(crate) fn value_texts(values: &[Value]) -> impl Iterator<Item = String> + '_
         _ => None,
     })
 }
+
+/// How amoCRM matches a call's number (amo-docs `calls-api.md`: "поиск производится по последним
+/// 10 цифрам номера"): its last 10 digits, so `8 (912) 111-22-33`, `+79121112233` and
+/// `9121112233` are one number; `None` without digits.
+pub(crate) fn phone_key(phone: &str) -> Option<String> {
+    let d = digits(phone);
+    (!d.is_empty()).then(|| d[d.len().saturating_sub(10)..].to_string())
+}

@@ -54,6 +54,12 @@ pub struct Stats {
     /// Links made or removed through `POST …/{id}/link` and `…/unlink`.
     #[serde(default)]
     pub links_changed: u64,
+    /// Calls `POST /api/v4/calls` matched to an entity and wrote as a note.
+    #[serde(default)]
+    pub calls_logged: u64,
+    /// Incoming leads added through `POST /leads/unsorted/sip`.
+    #[serde(default)]
+    pub sip_created: u64,
 }
 
 pub(crate) struct Inner {
@@ -95,6 +101,9 @@ pub(crate) struct Crm {
     pub unsorted: Vec<crate::unsorted::SimUnsorted>,
     /// The account's "Неразобранное" switch (`is_unsorted_on` of `/api/v4/account`).
     pub unsorted_on: bool,
+    /// Whether the account has amoCRM's paid "API filtering (alpha)" (`is_api_filter_enabled`):
+    /// off, `filter[updated_at]` on leads, contacts and companies is refused (docs/amocrm-api.md §17.2).
+    pub updated_at_filter: bool,
     /// The account's task types, as `GET /api/v4/account?with=task_types` lists them: (id, name, code).
     pub task_types: Vec<(i64, String, Option<String>)>,
     pub lead_fields: Vec<crate::fields::SimField>,
@@ -119,6 +128,7 @@ impl Crm {
             tasks: Vec::new(),
             unsorted: Vec::new(),
             unsorted_on: true,
+            updated_at_filter: true,
             task_types: vec![
                 (1, "Связаться".into(), Some("FOLLOW_UP".into())),
                 (2, "Встреча".into(), Some("MEETING".into())),
@@ -144,6 +154,32 @@ impl Crm {
             "companies" => self.companies.iter().any(|c| c.id == id),
             // The simulated account has customers switched off (`customers_mode: disabled`), so none exist.
             _ => false,
+        }
+    }
+
+    /// Stamps a change of a contact, company or lead: now, but always after its last stamp, so
+    /// edits within one second still order strictly and a client re-reading from its last
+    /// `updated_at` sees them (docs/amocrm-api.md §17.2).
+    pub(crate) fn bump(prev: i64) -> i64 {
+        now().max(prev + 1)
+    }
+
+    /// Marks contact `id` changed (a link, a merge, an edit).
+    pub(crate) fn touch_contact(&mut self, id: i64) {
+        if let Some(c) = self.contacts.iter_mut().find(|c| c.id == id) {
+            c.updated_at = Crm::bump(c.updated_at);
+        }
+    }
+
+    pub(crate) fn touch_company(&mut self, id: i64) {
+        if let Some(c) = self.companies.iter_mut().find(|c| c.id == id) {
+            c.updated_at = Crm::bump(c.updated_at);
+        }
+    }
+
+    pub(crate) fn touch_lead(&mut self, id: i64) {
+        if let Some(l) = self.leads.iter_mut().find(|l| l.id == id) {
+            l.updated_at = Crm::bump(l.updated_at);
         }
     }
 

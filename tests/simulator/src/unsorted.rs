@@ -1,7 +1,12 @@
-//! Incoming ("unsorted", "Неразобранное") leads of the forms category, as amo-docs
-//! `crm_platform/unsorted-api.md` describes them (docs/amocrm-api.md §8.13):
-//! `POST /api/v4/leads/unsorted/forms` (a batch; each item one lead with at most one contact and
-//! one company), `GET /api/v4/leads/unsorted` and `GET /api/v4/leads/unsorted/{uid}`.
+//! Incoming ("unsorted", "Неразобранное") leads of the forms and sip categories, as amo-docs
+//! `crm_platform/unsorted-api.md` describes them (docs/amocrm-api.md §8.13, §16.3):
+//! `POST /api/v4/leads/unsorted/forms` and `POST /api/v4/leads/unsorted/sip` (batches; each item
+//! one lead with at most one contact and one company, read by the same code, only `metadata`
+//! differs), `GET /api/v4/leads/unsorted` and `GET /api/v4/leads/unsorted/{uid}`.
+//!
+//! A sip item is an incoming call from an unknown number: its contact gets the caller's phone
+//! (a contact is made for it when none is sent), and with `metadata.is_call_event_needed` the
+//! call is written on the lead as a `call_in` note.
 //!
 //! The lead lands in its pipeline's `type: 1` status. The switches: the account's
 //! `is_unsorted_on` and each pipeline's. Duplicates: amoCRM refuses data already waiting in
@@ -21,12 +26,13 @@ use crate::contacts::{embedded_contact, ContactRef};
 use crate::fields::field_of;
 use crate::hal::{entity_ref, hal, hal_page, no_content, RawParams};
 use crate::leads::{store_parties, tag_names, SimLead};
+use crate::notes::{int_field, store_note, string_field, SimNote};
 use crate::oauth::{api_gate, token_user};
 use crate::problem::{
     bad_request, check_created_at, check_name, check_price, check_user, parse_array, validation_failed, ItemErrors,
 };
 use crate::search::digits;
-use crate::state::{random_hex, Crm, Inner, Shared};
+use crate::state::{now, random_hex, Crm, Inner, Shared};
 
 /// The tag Kommo puts on both leads when an incoming lead repeats one still in unsorted.
 pub const KOMMO_DUPLICATE_TAG: &str = "Duplicate";
@@ -36,11 +42,12 @@ pub struct SimUnsorted {
     pub uid: String,
     pub source_uid: String,
     pub source_name: String,
-    /// Always `forms` here (the only category the simulator adds).
+    /// `forms` or `sip` (the two categories the API can add).
     pub category: String,
     pub pipeline_id: i64,
     pub created_at: i64,
-    /// `{form_id, form_name, form_page, ip, form_sent_at, referer}` as sent.
+    /// Forms: `{form_id, form_name, form_page, ip, form_sent_at, referer, visitor_uid}`; sip:
+    /// `{from, phone, called_at, duration, link, service_code, uniq, call_responsible}` — as sent.
     pub metadata: Value,
     pub lead_id: i64,
     pub contact_id: Option<i64>,
@@ -128,6 +135,112 @@ fn check_metadata(item: &Value, e: &mut ItemErrors) -> Value {
     Value::Object(out)
 }
 
+/// The categories of incoming leads the API can add (amo-docs `unsorted-api.md`: "Через API
+/// доступны для создания только 2 типа неразобранного: формы и звонки").
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Category {
+    Forms,
+    Sip,
+}
+
+impl Category {
+    fn code(self) -> &'static str {
+        match self {
+            Category::Forms => "forms",
+            Category::Sip => "sip",
+        }
+    }
+}
+
+/// `metadata` of the sip category (amo-docs `unsorted-api.md`, "Метаданные неразобранного в
+/// категории sip"). The page calls every field of the item required but `created_at` and
+/// `pipeline_id`, without saying which metadata keys are; the simulator requires the call's
+/// identity and facts — `uniq`, `phone` (a string, or a number as the page's example sends),
+/// `called_at`, `duration`, `service_code` — and takes `from`, `link`, `call_responsible`
+/// (null allowed) and `is_call_event_needed` (a bool, not stored: "не возвращается в API")
+/// when sent (docs/amocrm-api.md §16.3, [inf]). Returns the stored metadata and the flag.
+fn check_sip_metadata(item: &Value, e: &mut ItemErrors) -> (Value, bool) {
+    let Some(m) = item.get("metadata").filter(|v| !v.is_null()) else {
+        e.push("FieldMissing", "metadata", "This field is missing.");
+        return (Value::Null, false);
+    };
+    if !m.is_object() {
+        e.push("InvalidType", "metadata", "This value should be of type object.");
+        return (Value::Null, false);
+    }
+    let uniq = string_field(m, "uniq", "metadata.uniq", true, e);
+    let phone = match m.get("phone") {
+        None | Some(Value::Null) => {
+            e.push("FieldMissing", "metadata.phone", "This field is missing.");
+            Value::Null
+        }
+        Some(Value::String(s)) if digits(s).is_empty() => {
+            e.push("NotBlank", "metadata.phone", "This value should not be blank.");
+            Value::Null
+        }
+        Some(v @ (Value::String(_) | Value::Number(_))) => v.clone(),
+        Some(_) => {
+            e.push("InvalidType", "metadata.phone", "This value should be of type string.");
+            Value::Null
+        }
+    };
+    let called_at = int_field(m, "called_at", "metadata.called_at", true, e);
+    let duration = int_field(m, "duration", "metadata.duration", true, e);
+    let service_code = string_field(m, "service_code", "metadata.service_code", true, e);
+    let mut optional = |key: &str| match m.get(key) {
+        None | Some(Value::Null) => Value::Null,
+        Some(v @ Value::String(_)) => v.clone(),
+        Some(v @ Value::Number(_)) if key == "call_responsible" => v.clone(),
+        Some(_) => {
+            e.push("InvalidType", &format!("metadata.{key}"), "This value should be of type string.");
+            Value::Null
+        }
+    };
+    let (from, link, call_responsible) = (optional("from"), optional("link"), optional("call_responsible"));
+    let event = match m.get("is_call_event_needed") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            e.push("InvalidType", "metadata.is_call_event_needed", "This value should be of type bool.");
+            false
+        }
+    };
+    let stored = json!({"from": from, "phone": phone, "called_at": called_at, "duration": duration, "link": link,
+        "service_code": service_code, "uniq": uniq, "call_responsible": call_responsible});
+    (stored, event)
+}
+
+/// The caller's number of a sip item's metadata, as text.
+fn caller(metadata: &Value) -> String {
+    match &metadata["phone"] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A sip item's contact carries the caller's number: a new contact without phones gets it, and
+/// with no contact sent one is made, named by the number ([inf]: amo-docs does not say what an
+/// item without `_embedded.contacts` gets; amoCRM's card shows the caller's number).
+fn with_caller(crm: &Crm, contact: ContactRef, phone: &str) -> ContactRef {
+    let mut c = match contact {
+        ContactRef::New(c) => c,
+        ContactRef::None => {
+            // An empty contact model: what a contact add defaults to (responsible user, time).
+            let mut e = ItemErrors::new(&Value::Null, 0);
+            let mut c = crate::contacts::parse_contact(crm, &json!({}), "", &mut e);
+            c.name = phone.to_string();
+            Box::new(c)
+        }
+        existing => return existing,
+    };
+    if c.phones.is_empty() {
+        c.phones.push(phone.to_string());
+        c.phone_types.push("WORK".into());
+    }
+    ContactRef::New(c)
+}
+
 /// The phones (digits) and e-mails (lower case) a contact of an item carries, each with the path
 /// of the value in the item, to find the same data already waiting in unsorted.
 fn contact_keys(crm: &Crm, item: &Value, contact: &ContactRef) -> Vec<(String, String)> {
@@ -194,6 +307,9 @@ fn waiting_with(crm: &Crm, keys: &[(String, String)], upto: usize) -> Vec<(usize
 
 struct Parsed {
     request_id: String,
+    category: Category,
+    /// A sip item's `is_call_event_needed`: write the call on the lead.
+    call_event: bool,
     source_uid: String,
     source_name: String,
     pipeline_id: i64,
@@ -206,12 +322,15 @@ struct Parsed {
     keys: Vec<(String, String)>,
 }
 
-fn parse_item(inner: &Inner, item: &Value, index: usize) -> Result<Parsed, ItemErrors> {
+fn parse_item(inner: &Inner, item: &Value, index: usize, category: Category) -> Result<Parsed, ItemErrors> {
     let crm = &inner.crm;
     let mut e = ItemErrors::new(item, index);
     let source_name = required_string(item, "source_name", "source_name", &mut e);
     let source_uid = required_string(item, "source_uid", "source_uid", &mut e);
-    let metadata = check_metadata(item, &mut e);
+    let (metadata, call_event) = match category {
+        Category::Forms => (check_metadata(item, &mut e), false),
+        Category::Sip => check_sip_metadata(item, &mut e),
+    };
     let pipeline_id = match item.get("pipeline_id") {
         None | Some(Value::Null) => Some(crm.main_pipeline().id),
         Some(v) => v.as_i64(),
@@ -249,9 +368,18 @@ fn parse_item(inner: &Inner, item: &Value, index: usize) -> Result<Parsed, ItemE
         &mut |code, path, detail| e.push(code, path, detail),
     );
     let tags = tag_names(&l);
-    let contact = embedded_contact(crm, item, &mut e);
+    let mut contact = embedded_contact(crm, item, &mut e);
     let company = embedded_company(crm, item, &mut e, responsible);
-    let keys = contact_keys(crm, item, &contact);
+    let mut keys = Vec::new();
+    if category == Category::Sip {
+        let phone = caller(&metadata);
+        if !phone.is_empty() {
+            // The caller's number first: a twin call is refused at `metadata.phone`.
+            keys.push((format!("tel:{}", digits(&phone)), "metadata.phone".to_string()));
+            contact = with_caller(crm, contact, &phone);
+        }
+    }
+    keys.extend(contact_keys(crm, item, &contact));
     if e.errors.is_empty() && inner.cfg.platform == SimPlatform::Amocrm {
         if let Some((_, path)) = waiting_with(crm, &keys, crm.unsorted.len()).first() {
             e.push("NotUnique", path, "This value is already used by an incoming lead in unsorted.");
@@ -269,6 +397,7 @@ fn parse_item(inner: &Inner, item: &Value, index: usize) -> Result<Parsed, ItemE
         responsible_user_id: responsible,
         created_by: 0,
         created_at,
+        updated_at: created_at.max(now()),
         tags,
         contact_ids: Vec::new(),
         custom_fields_values,
@@ -276,6 +405,8 @@ fn parse_item(inner: &Inner, item: &Value, index: usize) -> Result<Parsed, ItemE
     };
     Ok(Parsed {
         request_id: e.request_id,
+        category,
+        call_event,
         source_uid,
         source_name,
         pipeline_id: pipeline_id.unwrap_or_default(),
@@ -289,15 +420,25 @@ fn parse_item(inner: &Inner, item: &Value, index: usize) -> Result<Parsed, ItemE
     })
 }
 
-/// `POST /api/v4/leads/unsorted/forms`: answers HAL
+/// `POST /api/v4/leads/unsorted/forms`.
+pub(crate) async fn add_forms(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    add(&s, &headers, &body, Category::Forms)
+}
+
+/// `POST /api/v4/leads/unsorted/sip`.
+pub(crate) async fn add_sip(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    add(&s, &headers, &body, Category::Sip)
+}
+
+/// Both adds answer HAL
 /// `{_total_items, _embedded.unsorted[{uid, account_id, request_id, _links, _embedded{contacts, leads, companies}}]}`,
 /// or 400 `validation-errors` for the whole batch; 400 problem+json when the account has unsorted off.
-pub(crate) async fn add_forms(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+fn add(s: &Shared, headers: &HeaderMap, body: &Bytes, category: Category) -> Response {
     let inner = &mut *s.lock();
-    if let Some(r) = api_gate(inner, &headers) {
+    if let Some(r) = api_gate(inner, headers) {
         return r;
     }
-    let items = match parse_array(&body) {
+    let items = match parse_array(body) {
         Ok(i) => i,
         Err(r) => return r,
     };
@@ -307,7 +448,7 @@ pub(crate) async fn add_forms(State(s): State<Shared>, headers: HeaderMap, body:
     let mut parsed = Vec::new();
     let mut failed = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        match parse_item(inner, item, i) {
+        match parse_item(inner, item, i, category) {
             Ok(p) => parsed.push(p),
             Err(e) => failed.push(e),
         }
@@ -315,7 +456,7 @@ pub(crate) async fn add_forms(State(s): State<Shared>, headers: HeaderMap, body:
     if !failed.is_empty() {
         return validation_failed(failed);
     }
-    let me = token_user(inner, &headers);
+    let me = token_user(inner, headers);
     let host = inner.cfg.account_host();
     let account_id = inner.cfg.account_id;
     let kommo = inner.cfg.platform == SimPlatform::Kommo;
@@ -349,7 +490,7 @@ pub(crate) async fn add_forms(State(s): State<Shared>, headers: HeaderMap, body:
             uid: random_hex(30),
             source_uid: p.source_uid,
             source_name: p.source_name,
-            category: "forms".into(),
+            category: p.category.code().into(),
             pipeline_id: p.pipeline_id,
             created_at: p.created_at,
             metadata: p.metadata,
@@ -362,12 +503,40 @@ pub(crate) async fn add_forms(State(s): State<Shared>, headers: HeaderMap, body:
             "_links": {"self": {"href": format!("https://{host}/api/v4/leads/unsorted/{}", u.uid)}},
             "_embedded": embedded_ids(&host, &u),
         }));
+        if p.call_event {
+            note_call(inner, &u, me);
+        }
         inner.crm.leads.push(lead);
         inner.crm.unsorted.push(u);
         inner.stats.leads_created += 1;
-        inner.stats.unsorted_created += 1;
+        match p.category {
+            Category::Forms => inner.stats.unsorted_created += 1,
+            Category::Sip => inner.stats.sip_created += 1,
+        }
     }
     hal(json!({"_total_items": out.len(), "_embedded": {"unsorted": out}}))
+}
+
+/// The `call_in` note a sip item with `is_call_event_needed` puts on its lead: the call's
+/// metadata as a call note's params, `service_code` as its `source`.
+fn note_call(inner: &mut Inner, u: &SimUnsorted, me: i64) {
+    let m = &u.metadata;
+    let params = json!({"uniq": m["uniq"], "duration": m["duration"], "source": m["service_code"], "link": m["link"],
+        "phone": caller(m), "call_responsible": m["call_responsible"], "call_status": null, "call_result": null});
+    let at = m["called_at"].as_i64().unwrap_or(u.created_at);
+    let note = SimNote {
+        id: 0,
+        entity_id: u.lead_id,
+        entity_type: "leads".into(),
+        note_type: "call_in".into(),
+        text: String::new(),
+        params,
+        created_by: me,
+        created_at: at,
+        updated_at: at.max(now()),
+        responsible_user_id: me,
+    };
+    store_note(inner, note);
 }
 
 /// `GET /api/v4/leads/unsorted` with `filter[uid]` (one or an array), `filter[category][]`,

@@ -103,7 +103,10 @@ async fn companies_are_added_and_found_by_name_or_field_value_and_a_miss_is_204(
     assert_eq!(api.get("/api/v4/companies?query=nobody-by-that-name").await.0, 204);
     assert_eq!(api.get(&format!("/api/v4/companies/{id}")).await.1["name"], "ООО Ромашка");
     assert_eq!(api.get("/api/v4/companies/1").await.0, 204, "amo-docs: 204 for an unknown id");
-    assert_eq!(api.get("/api/v4/companies?limit=251").await.0, 400);
+    let (s, v) = api.get("/api/v4/companies?limit=251").await;
+    assert_eq!(s, 200, "a limit over 250 falls back to 50 (amocrm-api-php#210)");
+    assert!(v["_links"]["self"]["href"].as_str().is_some_and(|h| h.ends_with("limit=50")), "{v}");
+    assert_eq!(api.get("/api/v4/companies?limit=0").await.0, 400);
     let (_, lutik) = api.get("/api/v4/companies?query=%D0%BB%D1%8E%D1%82%D0%B8%D0%BA").await;
     assert_eq!(lutik["_embedded"]["companies"][0]["custom_fields_values"], Value::Null, "null when empty");
 
