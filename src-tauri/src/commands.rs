@@ -4,9 +4,10 @@
 //! `ErrorPayload` (`{code, message, remedy}`), the message in the user's language.
 
 use amo_core::domain::desktop::DesktopView;
-use amo_core::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
+use amo_core::domain::draft::{CallDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::fields::{FormEntity, FormLayout};
 use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
+use amo_core::domain::people::{CopyStatus, CustomerLookup, SyncReport};
 use amo_core::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults};
 use amo_core::domain::settings::SettingsPatch;
 use amo_core::domain::update::{UpdateCheck, UpdateStatus};

@@ -6,6 +6,7 @@
 #![allow(dead_code)] // the contract's list; an event may be unused for a while
 
 use amo_core::domain::outbox::OutboxSummary;
+use amo_core::domain::people::CopyStatus;
 use amo_core::domain::update::{UpdateOffer, UpdateProgress};
 use amo_core::domain::views::{ConnectOutcome, OpenRequest, StatusView};
 use tauri::{AppHandle, Emitter, Runtime};

@@ -8,6 +8,7 @@ mod entries;
 mod events;
 mod handlers;
 mod notify;
+mod people;
 mod state;
 mod tray;
 mod updates;
@@ -104,6 +105,8 @@ pub fn run() {
             tauri::async_runtime::spawn(core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY));
             // The outbox worker: sends queued entries, retries forever.
             tauri::async_runtime::spawn(core.outbox_worker());
+            // The copy of the account's people, for the caller's card: fresh every minute.
+            tauri::async_runtime::spawn(people::keep_fresh(core.clone()));
             Ok(())
         })
         .on_window_event(|window, event| match event {

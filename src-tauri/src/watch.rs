@@ -27,6 +27,12 @@ pub fn install<R: Runtime>(app: &AppHandle<R>, core: Arc<AmoConnect>) {
                 Err(e) => tracing::warn!(code = %e.code(), "could not read the outbox's summary"),
             }
         }
+        if changed.people {
+            match core.people_status() {
+                Ok(s) => events::people_changed(&app, &s),
+                Err(e) => tracing::debug!(code = %e.code(), "no copy status to push"),
+            }
+        }
         if changed.account {
             let (app, core) = (app.clone(), core.clone());
             tauri::async_runtime::spawn(async move { events::status_changed(&app, &core.status().await) });

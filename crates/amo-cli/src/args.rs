@@ -142,6 +142,25 @@ pub enum Command {
         #[command(subcommand)]
         action: ContactAction,
     },
+    /// Log a phone call in amoCRM (for softphones and PBX scripts): amoCRM puts it on the
+    /// customer's card by the number; an unknown caller's inbound call becomes an incoming lead.
+    Call {
+        #[command(subcommand)]
+        action: CallAction,
+    },
+    /// Bring this computer's copy of the account's contacts and companies up to date (the
+    /// caller's card and `contact find` answer from it, offline too). The first run reads the
+    /// whole account; later runs read what changed. Progress on a terminal.
+    Sync {
+        #[command(subcommand)]
+        action: Option<SyncAction>,
+        /// Read the whole account again (drops what amoCRM no longer has: deleted or merged).
+        #[arg(long)]
+        full: bool,
+        /// Print JSON (stable keys) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the outbox (entries waiting, sent, needing attention); retry, resume, edit, discard.
     Outbox {
         #[command(subcommand)]
@@ -360,16 +379,93 @@ pub enum ContactAction {
         #[command(flatten)]
         wait: WaitArgs,
     },
-    /// Find the existing customer: contacts whose phone or e-mail is this one (re-checked on the
-    /// field itself, so +7… and 8… are the same number), with their open leads. Nothing found is
-    /// an empty answer and exit 0.
+    /// Find the existing customer: contacts and companies with this phone (by its last ten
+    /// digits, so +7…, 8… and ten digits are one number), e-mail or name, with their open leads.
+    /// Answers from this computer's copy (see `sync`) and confirms it with amoCRM; without a
+    /// copy, asks amoCRM. Nothing found is an empty answer and exit 0.
     Find {
-        /// A phone number or an e-mail address.
-        phone_or_email: String,
+        /// A phone number, an e-mail address or a name.
+        phone_or_email_or_name: String,
+        /// Never ask amoCRM: the copy's answer, with its age.
+        #[arg(long)]
+        offline: bool,
         /// Print JSON (stable keys) instead of text.
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CallAction {
+    /// Queue the call and wait until amoCRM has it; prints the lead or contact it landed on. The
+    /// same --uniq logged twice is logged once.
+    Log {
+        /// The other side's number.
+        #[arg(long)]
+        phone: String,
+        /// Which way the call went.
+        #[arg(long, value_enum)]
+        direction: Direction,
+        /// How long it lasted, in seconds.
+        #[arg(long, value_name = "SECONDS")]
+        duration: i64,
+        /// How it ended.
+        #[arg(long, value_enum)]
+        status: Option<CallEnd>,
+        /// What came of it, in words.
+        #[arg(long)]
+        result: Option<String>,
+        /// The recording's address (http or https).
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
+        /// When it began: Unix seconds or RFC 3339 (default: now).
+        #[arg(long, value_name = "WHEN")]
+        started: Option<String>,
+        /// The call's id from the softphone or PBX (default: one is made).
+        #[arg(long)]
+        uniq: Option<String>,
+        /// The user who took or made the call (see `users`); default: the connected user.
+        #[arg(long)]
+        responsible: Option<i64>,
+        #[command(flatten)]
+        wait: WaitArgs,
+        /// Print the entry as JSON (stable keys) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A call's direction.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+/// How a call ended (amoCRM's seven call statuses).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallEnd {
+    Talked,
+    NoAnswer,
+    Busy,
+    LeftMessage,
+    CallBack,
+    NotAvailable,
+    WrongNumber,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncAction {
+    /// How big and how fresh the copy is.
+    Status {
+        /// Print JSON (stable keys) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop keeping a copy, and wipe it from this computer.
+    Off,
+    /// Keep a copy again (the next sync fills it).
+    On,
 }
 
 #[derive(Subcommand, Debug)]

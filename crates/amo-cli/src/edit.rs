@@ -114,6 +114,17 @@ fn set(draft: &mut Draft, name: &str, value: &str) -> Result<(), FieldCode> {
             set_company(&mut c.company, &mut c.existing_company_id, name, value)
         }
         Draft::Contact(c) => set_contact(c, name, value),
+        Draft::Call(c) => {
+            match name {
+                "phone" => c.phone = value.to_string(),
+                "result" => c.result = value.to_string(),
+                "link" => c.link = value.to_string(),
+                "duration" => c.duration_secs = value.trim().parse().map_err(|_| FieldCode::InvalidNumber)?,
+                "responsible" => c.responsible_user_id = id(value)?,
+                _ => return Err(FieldCode::UnknownField),
+            }
+            Ok(())
+        }
         Draft::Followup(f) => match name {
             "note" => {
                 f.note = value.to_string();

@@ -3,7 +3,9 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use amo_core::domain::draft::{CompanyDraft, ContactDraft, FollowupDraft, LeadDraft};
+use amo_core::domain::draft::{
+    CallDirection, CallDraft, CallStatus, CompanyDraft, ContactDraft, FollowupDraft, LeadDraft,
+};
 use amo_core::domain::fields::FieldEntry;
 use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::platform::Platform;
@@ -15,7 +17,10 @@ use amo_core::domain::task::TaskDraft;
 use amo_core::error::{EntryError, FieldCode, FieldError, Setting, SettingProblem};
 use amo_core::{AmoConnect, Error, Lang, Result};
 
-use crate::args::{Command, ConfigAction, ConfigKey, ContactAction, LeadAction, OutboxAction, TaskArgs, WaitArgs};
+use crate::args::{
+    CallAction, CallEnd, Command, ConfigAction, ConfigKey, ContactAction, Direction, LeadAction, OutboxAction,
+    SyncAction, TaskArgs, WaitArgs,
+};
 use crate::print::{self, line};
 use crate::text::{text, Msg};
 use crate::Io;
@@ -123,14 +128,98 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             let item = app.queue_contact(&draft).map_err(as_flags)?;
             settle(app, item.id, &wait, io).await
         }
-        Command::Contact { action: ContactAction::Find { phone_or_email, json } } => {
-            let q = phone_or_email.trim();
-            let (phone, email) = if q.contains('@') { ("", q) } else { (q, "") };
-            let found = app.find_duplicates(phone, email).await?;
+        Command::Contact { action: ContactAction::Find { phone_or_email_or_name, offline, json } } => {
+            let found = app.find_customer(&phone_or_email_or_name, offline).await?;
             if json {
                 print::json(io.out, &found)
             } else {
                 print::customers(io.out, &found, app.cached_reference()?.as_ref(), lang)
+            }
+        }
+        Command::Call {
+            action:
+                CallAction::Log { phone, direction, duration, status, result, link, started, uniq, responsible, wait, json },
+        } => {
+            let started_at = match started.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(s) => Some(parse_when(s).ok_or_else(|| {
+                    Error::validation(vec![FieldError::new("--started", FieldCode::InvalidDateTime)])
+                })?),
+            };
+            let draft = CallDraft {
+                phone,
+                direction: match direction {
+                    Direction::In => CallDirection::Inbound,
+                    Direction::Out => CallDirection::Outbound,
+                },
+                duration_secs: duration,
+                status: status.map(|s| match s {
+                    CallEnd::Talked => CallStatus::Talked,
+                    CallEnd::NoAnswer => CallStatus::NoAnswer,
+                    CallEnd::Busy => CallStatus::Busy,
+                    CallEnd::LeftMessage => CallStatus::LeftMessage,
+                    CallEnd::CallBack => CallStatus::CallBack,
+                    CallEnd::NotAvailable => CallStatus::NotAvailable,
+                    CallEnd::WrongNumber => CallStatus::WrongNumber,
+                }),
+                result: result.unwrap_or_default(),
+                link: link.unwrap_or_default(),
+                started_at,
+                uniq: uniq.unwrap_or_default(),
+                responsible_user_id: responsible,
+            };
+            let (item, again) = app.log_call(&draft).map_err(as_flags)?;
+            if again {
+                writeln!(io.err, "{}", text(Msg::CallLoggedAlready { id: item.id }, lang)).map_err(Error::output)?;
+            }
+            if json {
+                let item = if wait.no_wait {
+                    item
+                } else {
+                    app.wait_for_entry(item.id, Duration::from_secs(wait.timeout)).await.map_err(as_flags)?
+                };
+                return print::json(io.out, &item);
+            }
+            settle(app, item.id, &wait, io).await
+        }
+        Command::Sync { action: Some(SyncAction::Status { json }), .. } => {
+            let s = app.people_status()?;
+            if json {
+                print::json(io.out, &s)
+            } else {
+                print::copy_status(io.out, &s, lang)
+            }
+        }
+        Command::Sync { action: Some(SyncAction::Off), .. } => {
+            app.set_people_copy(false)?;
+            line(io.out, &text(Msg::CopyOff, lang))
+        }
+        Command::Sync { action: Some(SyncAction::On), .. } => {
+            app.set_people_copy(true)?;
+            line(io.out, &text(Msg::CopyOn, lang))
+        }
+        Command::Sync { action: None, full, json } => {
+            // Progress goes to a terminal only (a script reads the last line or the JSON).
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let progress = move |s: &amo_core::domain::people::CopyStatus| {
+                if tty {
+                    let m =
+                        Msg::SyncProgress { pages: s.full_pass_pages.unwrap_or(0), people: s.contacts + s.companies };
+                    eprint!("\r{}", text(m, lang));
+                }
+            };
+            let r = app.sync_people(full, &progress).await?;
+            if tty {
+                eprintln!();
+            }
+            if json {
+                print::json(io.out, &r)
+            } else {
+                line(
+                    io.out,
+                    &text(Msg::Synced { full: r.full, pages: r.pages, people: r.people, removed: r.removed }, lang),
+                )?;
+                print::copy_status(io.out, &r.status, lang)
             }
         }
         Command::Outbox { action: Some(OutboxAction::Retry { id, wait }), .. } => {
@@ -507,6 +596,11 @@ fn as_flags(e: Error) -> Error {
                 ["existing_company_id"] => "--company-id".into(),
                 ["lead_id"] => "ID".into(),
                 ["unsorted"] => "--unsorted".into(),
+                ["duration_secs"] => "--duration".into(),
+                ["started_at"] => "--started".into(),
+                ["uniq"] => "--uniq".into(),
+                ["result"] => "--result".into(),
+                ["link"] => "--link".into(),
                 ["note"] if f.code == FieldCode::Required => "--text".into(),
                 ["custom_fields", _] => format!("--field {}", f.label.as_deref().unwrap_or(&f.field)),
                 ["company", "custom_fields", _] => {
@@ -583,4 +677,12 @@ fn read_secret(io: &mut Io<'_>, prompt: &str) -> Result<Secret> {
         io.stdin.take(64 * 1024).read_to_string(&mut value).map_err(Error::input)?;
     }
     Ok(Secret::new(value))
+}
+
+/// `--started`: Unix seconds, or RFC 3339 with its offset.
+fn parse_when(s: &str) -> Option<i64> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n).filter(|n| *n > 0);
+    }
+    amo_core::clock::parse_rfc3339(s)
 }

@@ -7,7 +7,8 @@ use std::io::Write;
 use amo_core::clock::rfc3339;
 use amo_core::domain::fields::CustomField;
 use amo_core::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
-use amo_core::domain::reference::{ContactMatch, LeadSummary, Pipeline, ReferenceData, StageKind};
+use amo_core::domain::people::{CopyStatus, CustomerLookup, PersonKind};
+use amo_core::domain::reference::{LeadSummary, Pipeline, ReferenceData, StageKind};
 use amo_core::domain::views::{SettingsView, StatusView};
 use amo_core::error::{is_bidi_control, AmoError};
 use amo_core::i18n::{step_label, step_state_label};
@@ -124,22 +125,25 @@ pub fn pipelines(out: &mut (dyn Write + Send), pipelines: &[Pipeline], lang: Lan
     Ok(())
 }
 
-/// `contact find`: each contact (id, name, phones and e-mails) and its open leads (id, name,
-/// pipeline · stage, responsible) — names from the account's cached reference data.
+/// `contact find`: each customer (id, name, company, phones and e-mails) and its open leads (id,
+/// name, pipeline · stage, responsible) — names from the account's cached reference data; then
+/// where the answer came from when it is the copy's alone.
 pub fn customers(
     out: &mut (dyn Write + Send),
-    found: &[ContactMatch],
+    found: &CustomerLookup,
     reference: Option<&ReferenceData>,
     lang: Lang,
 ) -> Result<()> {
-    if found.is_empty() {
-        return line(out, &text(Msg::NoCustomer, lang));
+    if found.customers.is_empty() {
+        line(out, &text(Msg::NoCustomer, lang))?;
     }
-    for c in found {
+    for c in &found.customers {
+        let company = c.company_name.as_deref().map(|n| format!("  ({})", clean(n))).unwrap_or_default();
+        let kind = if c.kind == PersonKind::Company { "  [company]" } else { "" };
         line(
             out,
             &format!(
-                "{:<12}{}  {}",
+                "{:<12}{}{kind}{company}  {}",
                 c.id,
                 clean(&c.name),
                 clean(&[c.phones.clone(), c.emails.clone()].concat().join(", "))
@@ -158,7 +162,26 @@ pub fn customers(
             line(out, &format!("  {:<12}{}  [{}]  {}", l.id, clean(&l.name), clean(&where_), clean(&who)))?;
         }
     }
+    if let Some(secs) = found.copy_age_secs {
+        line(out, &text(Msg::FromCopy { mins: secs / 60 }, lang))?;
+    }
     Ok(())
+}
+
+/// `sync status`: the copy's size and freshness.
+pub fn copy_status(out: &mut (dyn Write + Send), s: &CopyStatus, lang: Lang) -> Result<()> {
+    if !s.enabled {
+        return line(out, &text(Msg::CopyOff, lang));
+    }
+    let kib = s.bytes / 1024;
+    line(out, &text(Msg::Copy { contacts: s.contacts, companies: s.companies, open_leads: s.open_leads, kib }, lang))?;
+    if let Some(pages) = s.full_pass_pages {
+        line(out, &text(Msg::CopyPassUnderWay { pages }, lang))?;
+    }
+    match s.fresh_at {
+        Some(at) => line(out, &text(Msg::CopyFresh { mins: (amo_core::clock::now() - at).max(0) / 60 }, lang)),
+        None => line(out, &text(Msg::CopyNeverSynced, lang)),
+    }
 }
 
 /// `fields`: one line per field (id, type, code, name, `*` when only integrations set it), its

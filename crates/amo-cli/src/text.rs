@@ -66,6 +66,41 @@ pub enum Msg<'a> {
         status: i64,
     },
     NoCustomer,
+    /// `call log` with a call id already queued: that entry, not a second call.
+    CallLoggedAlready {
+        id: i64,
+    },
+    /// The copy of the account's people: its size, and how fresh.
+    Copy {
+        contacts: i64,
+        companies: i64,
+        open_leads: i64,
+        kib: i64,
+    },
+    CopyFresh {
+        mins: i64,
+    },
+    CopyNeverSynced,
+    CopyPassUnderWay {
+        pages: i64,
+    },
+    CopyOff,
+    CopyOn,
+    /// A lookup answered from the copy, this many minutes old.
+    FromCopy {
+        mins: i64,
+    },
+    /// A sync ran: pages read, people written, dropped.
+    Synced {
+        full: bool,
+        pages: i64,
+        people: i64,
+        removed: i64,
+    },
+    SyncProgress {
+        pages: i64,
+        people: i64,
+    },
 }
 
 pub fn text(m: Msg<'_>, lang: Lang) -> String {
@@ -158,6 +193,52 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             "Only amoCRM admins may list users; showing only you.".into(),
         ),
         Msg::NoCustomer => pick("Такого клиента в amoCRM нет.".into(), "No such customer in amoCRM.".into()),
+        Msg::CallLoggedAlready { id } => pick(
+            format!("Этот звонок уже в очереди (запись №{id}): второй раз он не записывается."),
+            format!("This call is queued already (entry #{id}): it is not logged twice."),
+        ),
+        Msg::Copy { contacts, companies, open_leads, kib } => pick(
+            format!("Копия на этом компьютере: контактов {contacts}, компаний {companies}, сделок в работе {open_leads}, около {kib} КиБ."),
+            format!("Copy on this computer: {contacts} contacts, {companies} companies, {open_leads} open leads, about {kib} KiB."),
+        ),
+        Msg::CopyFresh { mins } => pick(
+            format!("Сверена с amoCRM {mins} мин назад."),
+            format!("Caught up with amoCRM {mins} min ago."),
+        ),
+        Msg::CopyNeverSynced => pick(
+            "Ещё не заполнена: выполните amo-connect sync.".into(),
+            "Not filled yet: run amo-connect sync.".into(),
+        ),
+        Msg::CopyPassUnderWay { pages } => pick(
+            format!("Идёт полное чтение аккаунта: прочитано страниц {pages} (продолжится после перезапуска)."),
+            format!("A full read of the account is under way: {pages} pages so far (it resumes after a restart)."),
+        ),
+        Msg::CopyOff => pick(
+            "Копия выключена и удалена с этого компьютера.".into(),
+            "The copy is off and wiped from this computer.".into(),
+        ),
+        Msg::CopyOn => pick(
+            "Копия включена: её заполнит следующая синхронизация.".into(),
+            "The copy is on: the next sync fills it.".into(),
+        ),
+        Msg::FromCopy { mins } => pick(
+            format!("(из копии на этом компьютере, {mins} мин назад; amoCRM сейчас не ответил)"),
+            format!("(from this computer's copy, {mins} min old; amoCRM did not answer just now)"),
+        ),
+        Msg::Synced { full, pages, people, removed } => pick(
+            format!(
+                "{}: страниц {pages}, записано контактов и компаний {people}, убрано {removed}.",
+                if full { "Полная синхронизация" } else { "Синхронизация" }
+            ),
+            format!(
+                "{}: {pages} pages, {people} contacts and companies written, {removed} removed.",
+                if full { "Full sync" } else { "Sync" }
+            ),
+        ),
+        Msg::SyncProgress { pages, people } => pick(
+            format!("страниц {pages}, контактов и компаний {people}…"),
+            format!("{pages} pages, {people} contacts and companies…"),
+        ),
         Msg::RequiredIn { pipeline, status } => pick(
             format!("обязательно на этапе {status} воронки {pipeline}"),
             format!("required in stage {status} of pipeline {pipeline}"),

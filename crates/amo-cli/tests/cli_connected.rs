@@ -325,7 +325,8 @@ fn contact_find_shows_the_existing_customer_with_open_leads_and_nothing_found_is
     let r = desk.run(&["contact", "find", "8 (916) 555-01-02", "--json"]);
     assert_eq!(r.code, 0, "{}", r.err);
     let found: serde_json::Value = serde_json::from_str(&r.out).expect("json");
-    let list = found.as_array().expect("list");
+    assert_eq!(found["copy_age_secs"], serde_json::Value::Null, "no copy yet: amoCRM answered");
+    let list = found["customers"].as_array().expect("list");
     assert_eq!(list.len(), 2, "the seeded contact and the one made with the lead: {}", r.out);
     let with_lead =
         list.iter().find(|c| !c["open_leads"].as_array().expect("leads").is_empty()).expect("one has a lead");
@@ -343,7 +344,8 @@ fn contact_find_shows_the_existing_customer_with_open_leads_and_nothing_found_is
         r.out
     );
     let r = desk.run(&["contact", "find", "+7 999 000-00-00", "--json"]);
-    assert_eq!((r.code, r.out.trim()), (0, "[]"));
+    assert_eq!(r.code, 0);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.out).expect("json")["customers"], serde_json::json!([]));
     let r = desk.run(&["contact", "find", "nobody@example.com"]);
     assert_eq!(r.code, 0);
     assert!(r.out.starts_with("No such customer"), "{}", r.out);
@@ -501,4 +503,64 @@ fn contact_add_puts_the_contact_in_a_new_or_an_existing_company() {
     assert_ne!(r.code, 0);
     assert!(r.err.contains("--company-id"), "{}", r.err);
     assert_eq!(desk.sim.stats().api_requests, before, "nothing sent");
+}
+
+#[test]
+fn sync_fills_the_copy_contact_find_answers_offline_and_call_log_logs_one_call_per_uniq() {
+    let desk = Desk::connected();
+    let olga = desk.sim.seed_contact("Olga", "Smirnova", Some("+79165550102"), None);
+    desk.sim.seed_contacts(300, 9_200_000_000);
+    let r = desk.run(&["sync", "status"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("Not filled yet"), "{}", r.out);
+    let r = desk.run(&["sync", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let report: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    assert_eq!((report["full"].as_bool(), report["status"]["contacts"].as_i64()), (Some(true), Some(301)));
+    let r = desk.run(&["sync", "status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    assert!(status["fresh_at"].is_i64() && status["bytes"].as_i64() > Some(0), "{status}");
+
+    // From the copy alone: the number however it is written, and it says it is the copy.
+    let r = desk.run(&["contact", "find", "8 (916) 555-01-02", "--offline"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("Olga Smirnova") && r.out.contains("from this computer's copy"), "{}", r.out);
+    let r = desk.run(&["contact", "find", "9165550102", "--offline", "--json"]);
+    let found: serde_json::Value = serde_json::from_str(&r.out).expect("json");
+    assert_eq!(found["customers"][0]["id"].as_i64(), Some(olga));
+
+    // The softphone's hook runs twice for one call: one call in amoCRM.
+    let log = [
+        "call",
+        "log",
+        "--phone",
+        "8 916 555 01 02",
+        "--direction",
+        "in",
+        "--duration",
+        "42",
+        "--status",
+        "talked",
+        "--uniq",
+        "sip-77",
+    ];
+    let first = desk.run(&log);
+    assert_eq!(first.code, 0, "{}", first.err);
+    assert_eq!(first.out.lines().next(), Some(olga.to_string().as_str()), "the contact it landed on: {}", first.out);
+    let again = desk.run(&log);
+    assert_eq!(again.code, 0, "{}", again.err);
+    assert!(again.err.contains("not logged twice"), "{}", again.err);
+    assert_eq!(desk.sim.calls().iter().filter(|n| n.uniq() == Some("sip-77")).count(), 1);
+
+    // Bad input names the option.
+    let r = desk.run(&["call", "log", "--phone", "12", "--direction", "out", "--duration=-5"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("--phone") && r.err.contains("--duration:"), "{}", r.err);
+    assert!(!r.err.contains("duration_secs"), "{}", r.err);
+
+    let r = desk.run(&["sync", "off"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let r = desk.run(&["contact", "find", "9165550102", "--offline"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("turned off"), "{}", r.err);
 }

@@ -16,9 +16,10 @@ use crate::changes::{Changed, Changes};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::domain::account::AccountRef;
-use crate::domain::draft::{ContactDraft, Draft, FollowupDraft, LeadDraft};
+use crate::domain::draft::{CallDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use crate::domain::lang::Lang;
 use crate::domain::outbox::{OutboxItem, OutboxSummary};
+use crate::domain::people::{CopyStatus, Customer, CustomerLookup, SyncReport};
 use crate::domain::platform::Platform;
 use crate::domain::reference::{ContactMatch, LeadSummary, ReferenceData};
 use crate::domain::settings::{Settings, SettingsPatch};
@@ -30,6 +31,7 @@ use crate::keychain::{Keychain, SecretStore};
 use crate::notices::Notices;
 use crate::outbox::{Outbox, RetryTiming};
 use crate::paths::DataDir;
+use crate::people::People;
 use crate::reference::Reference;
 use crate::store::Store;
 
@@ -39,6 +41,7 @@ pub struct AmoConnect {
     auth: Arc<Auth>,
     session: Arc<Session>,
     reference: Reference,
+    people: Arc<People>,
     outbox: Arc<Outbox>,
     notices: Notices,
     changes: Arc<Changes>,
@@ -67,6 +70,7 @@ impl AmoConnect {
             config: Config::new(ctx.clone(), ctx.amo.endpoints().is_overridden()),
             auth: Arc::new(Auth::new(ctx.clone())),
             reference: Reference::new(ctx.clone(), session.clone()),
+            people: Arc::new(People::new(ctx.clone(), session.clone())),
             outbox: Arc::new(Outbox::new(ctx.clone(), session.clone())),
             notices: Notices::new(ctx.clone()),
             changes: Arc::new(Changes::new(ctx.clone())),
@@ -87,6 +91,50 @@ impl AmoConnect {
     /// The language messages are rendered in right now.
     pub fn lang(&self) -> Lang {
         self.ctx.lang()
+    }
+
+    // ---- the copy of the account's people (people)
+
+    /// Brings the copy of the account's contacts and companies up to date (`sync`);
+    /// `progress` hears its status after every page.
+    pub async fn sync_people(&self, full: bool, progress: &(dyn Fn(&CopyStatus) + Send + Sync)) -> Result<SyncReport> {
+        self.people.sync(full, progress).await
+    }
+
+    pub fn people_status(&self) -> Result<CopyStatus> {
+        self.people.status()
+    }
+
+    /// Turns the copy on or off (off wipes it).
+    pub fn set_people_copy(&self, on: bool) -> Result<CopyStatus> {
+        self.people.set_enabled(on)
+    }
+
+    /// The customers with this phone, e-mail or name: from the copy at once, confirmed online
+    /// unless `offline`. With no copy (off, or not filled yet) amoCRM's search answers instead,
+    /// re-checked as the duplicate check does — unless `offline`.
+    pub async fn find_customer(&self, query: &str, offline: bool) -> Result<CustomerLookup> {
+        match self.people.find(query, offline).await {
+            Err(e) if !offline && e.code() == crate::error::ErrorCode::NoCopy => {
+                let q = query.trim();
+                let found = if crate::domain::people::looks_like_phone(q) {
+                    self.reference.find_duplicates(q, "").await?
+                } else if q.contains('@') {
+                    self.reference.find_duplicates("", q).await?
+                } else {
+                    let key = crate::domain::people::name_key(q);
+                    let hits = self.reference.search_amocrm(q).await?.contacts;
+                    hits.into_iter()
+                        .filter(|c| key.split(' ').all(|w| crate::domain::people::name_key(&c.name).contains(w)))
+                        .collect()
+                };
+                Ok(CustomerLookup {
+                    customers: found.into_iter().map(Customer::from_match).collect(),
+                    copy_age_secs: None,
+                })
+            }
+            r => r,
+        }
     }
 
     // ---- settings (config)
@@ -260,6 +308,11 @@ impl AmoConnect {
     /// Checks the contact (with its custom fields, against the account's) and queues it.
     pub fn queue_contact(&self, draft: &ContactDraft) -> Result<OutboxItem> {
         self.queue(&Draft::Contact(draft.clone()))
+    }
+
+    /// Queues a call to log in amoCRM, once per call id (`true`: it was queued already).
+    pub fn log_call(&self, draft: &CallDraft) -> Result<(OutboxItem, bool)> {
+        self.outbox.log_call(draft, self.reference.cached()?.as_ref())
     }
 
     /// Checks any entry against the connected account's shape and queues it.

@@ -23,11 +23,13 @@ pub struct Changed {
     pub outbox: bool,
     /// The connection: the status panel.
     pub account: bool,
+    /// The copy of the account's people (a sync's progress, its end, a wipe): Settings.
+    pub people: bool,
 }
 
 impl Changed {
     pub fn any(&self) -> bool {
-        self.outbox || self.account
+        self.outbox || self.account || self.people
     }
 }
 
@@ -54,7 +56,11 @@ impl Changes {
     fn since(&self, seen: &mut Versions) -> Result<Changed> {
         let now = self.ctx.store.changes().versions()?;
         let poked = self.poked.swap(false, Ordering::AcqRel);
-        let changed = Changed { outbox: now.outbox != seen.outbox, account: now.account != seen.account || poked };
+        let changed = Changed {
+            outbox: now.outbox != seen.outbox,
+            account: now.account != seen.account || poked,
+            people: now.people != seen.people,
+        };
         *seen = now;
         Ok(changed)
     }

@@ -286,6 +286,10 @@ pub enum LocalError {
     /// A bug or an impossible condition; `detail` is for developers.
     #[error("internal error: {detail}")]
     Internal { detail: String },
+    /// This computer keeps no copy of the account's people to answer from: it is turned off,
+    /// or no sync has filled it yet (docs/people-copy.md).
+    #[error("no copy of the account's people on this computer (turned off: {off})")]
+    NoCopy { off: bool },
 }
 
 /// Entries typed by the user and the outbox that keeps them.
@@ -431,6 +435,9 @@ pub enum FieldCode {
     DueInPast,
     /// The account or the chosen pipeline does not take incoming (unsorted) leads.
     UnsortedOff,
+    /// amoCRM has no contact or company with this number, and an outbound call cannot make one:
+    /// the contact must be added first (docs/amocrm-api.md §16).
+    UnknownCaller,
 }
 
 /// An error as the window receives it (and `--json` output shows it): the code the UI switches
@@ -509,6 +516,7 @@ pub enum ErrorCode {
     Output,
     Input,
     Internal,
+    NoCopy,
     Validation,
     EntryNotEditable,
     StillQueued,
@@ -577,7 +585,7 @@ code_names! {
             Network => "network", KeychainUnavailable => "keychain_unavailable", KeychainLocked => "keychain_locked",
             KeychainCorrupt => "keychain_corrupt", KeychainRefused => "keychain_refused", Storage => "storage",
             DataDir => "data_dir", LockFile => "lock_file", Output => "output", Input => "input",
-            Internal => "internal", Validation => "validation", EntryNotEditable => "entry_not_editable",
+            Internal => "internal", NoCopy => "no_copy", Validation => "validation", EntryNotEditable => "entry_not_editable",
             StillQueued => "still_queued", EntryNeedsAttention => "entry_needs_attention", NotFound => "not_found",
             ReconcileAmbiguous => "reconcile_ambiguous", OtherAccount => "other_account",
             UpdateNotConfigured => "update_not_configured", UpdateCheckFailed => "update_check_failed",
@@ -630,6 +638,7 @@ impl ErrorCode {
             | C::Output
             | C::Input
             | C::Internal
+            | C::NoCopy
             | C::Validation
             | C::EntryNotEditable
             | C::StillQueued
@@ -714,6 +723,7 @@ impl Error {
                 LocalError::Output { .. } => C::Output,
                 LocalError::Input { .. } => C::Input,
                 LocalError::Internal { .. } => C::Internal,
+                LocalError::NoCopy { .. } => C::NoCopy,
             },
             Error::Entry(e) => match e {
                 EntryError::Validation(_) => C::Validation,
@@ -850,6 +860,7 @@ pub(crate) mod tests {
             LocalError::LockFile { detail: "permission denied".into() }.into(),
             LocalError::Output { detail: "broken pipe".into() }.into(),
             LocalError::Input { detail: "stream did not contain valid UTF-8".into() }.into(),
+            LocalError::NoCopy { off: false }.into(),
             Error::internal("impossible"),
             Error::validation(vec![FieldError::new("name", FieldCode::Required)]),
             EntryError::EntryNotEditable { id: 7, why: NotEditable::MayBeInAmocrm }.into(),

@@ -8,7 +8,7 @@
 //! - `keychain` — the OS keychain; the only code that reads or writes secrets.
 //! - `amocrm` — all outbound network to amoCRM (API, token endpoint, limiter, JSON).
 //! - `auth` — signing in (incl. the loopback listener, the only inbound socket) and `session`.
-//! - `config`, `reference`, `outbox`, `notices`, `changes` — services over the shared context
+//! - `config`, `reference`, `outbox`, `people`, `notices`, `changes` — services over the shared context
 //!   (`context`).
 //! - `error` + `i18n` — stable codes, and text rendered from them when shown.
 //! - `ipc` — the window's command and event contract, exported to TypeScript.
@@ -30,6 +30,7 @@ pub mod logging;
 pub mod notices;
 pub mod outbox;
 pub mod paths;
+pub mod people;
 pub mod reference;
 pub mod store;
 

@@ -319,6 +319,8 @@ const ROOM_IMPORTS: &[(&str, &[&str])] = &[
     ("auth", &["amocrm", "clock", "context", "domain", "error", "i18n", "store"]),
     ("reference", &["auth", "clock", "context", "domain", "error"]),
     ("outbox", &["amocrm", "auth", "clock", "context", "domain", "error", "store"]),
+    // The copy of the account's people: reads only (the house rule below keeps writes in outbox).
+    ("people", &["amocrm", "auth", "clock", "context", "domain", "error", "store"]),
     ("notices", &["context", "domain", "error"]),
     ("changes", &["context", "error", "store"]),
 ];
@@ -457,6 +459,7 @@ const CTX_REACH: &[(&str, &[&str])] = &[
     ("reference", &["store", "amo.api"]),
     // `data`: the outbox's lock file in the data directory.
     ("outbox", &["data", "store", "amo.api"]),
+    ("people", &["store", "amo.api"]),
     ("notices", &["store"]),
     ("changes", &["store"]),
 ];

@@ -1,5 +1,5 @@
-//! Changes seen across processes: a window learns of every change to the outbox and the
-//! connection, whoever made it — here a second app on the same data directory, as a CLI
+//! Changes seen across processes: a window learns of every change to the outbox, the
+//! connection and the copy of the account's people, whoever made it — here a second app on the same data directory, as a CLI
 //! command or a softphone's `amo-connect` is (its own SQLite connection) — and of its own writes
 //! at once.
 
@@ -25,7 +25,11 @@ async fn the_window_hears_what_another_process_did_and_what_it_did_itself() {
     let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
     let (sim, window) = common::connected(keychain.clone(), tmp.path()).await;
     let window = Arc::new(window);
-    assert_eq!(window.changes().expect("look"), Changed { outbox: false, account: true }, "signing in changed it");
+    assert_eq!(
+        window.changes().expect("look"),
+        Changed { outbox: false, account: true, people: false },
+        "signing in changed it"
+    );
     assert_eq!(window.changes().expect("look"), Changed::default(), "nothing since");
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -42,6 +46,11 @@ async fn the_window_hears_what_another_process_did_and_what_it_did_itself() {
         assert!(next(&mut rx).await.outbox, "…and sent");
     }
     assert!(window.outbox_item(item.id).expect("item").lead_url.is_some());
+
+    // The CLI fills the copy of the account's people: Settings hears its progress.
+    cli.sync_people(false, &|_| {}).await.expect("sync");
+    while !next(&mut rx).await.people {}
+    assert!(window.people_status().expect("copy").fresh_at.is_some());
 
     // The CLI disconnects: the window's status panel hears it.
     cli.disconnect(false).await.expect("disconnect");

@@ -1,7 +1,8 @@
 //! Property test of the step runner (the real outbox, a real SQLite file, the simulator): random
 //! plans of steps — leads with or without a contact, a new or a picked company, a note, a task, to
 //! Incoming leads; contacts with a new or a picked company; notes and tasks for an existing lead;
-//! some with a task amoCRM refuses — sent under random faults: answers lost after amoCRM acted,
+//! calls from known customers, unknown callers and to unknown numbers; some with a task amoCRM
+//! refuses — sent under random faults: answers lost after amoCRM acted,
 //! 5xx and 429 before it acted, an outage, an expired token, and the process killed at a random
 //! moment (between any two of its statements: every store write happens between two awaits, and
 //! the kill drops the pass at an await) and started again.
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use amo_core::domain::draft::{CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
+use amo_core::domain::draft::{CallDirection, CallDraft, CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::outbox::{OutboxItem, OutboxState};
 use amo_core::domain::steps::{StepKind, StepState};
 use amo_core::domain::task::TaskDraft;
@@ -38,9 +39,28 @@ enum Company {
 
 #[derive(Debug, Clone)]
 enum Plan {
-    Lead { contact: bool, company: Company, note: bool, task: bool, unsorted: bool, bad_task: bool },
-    Contact { company: Company },
-    Followup { note: bool, task: bool, bad_task: bool },
+    Lead {
+        contact: bool,
+        company: Company,
+        note: bool,
+        task: bool,
+        unsorted: bool,
+        bad_task: bool,
+    },
+    Contact {
+        company: Company,
+    },
+    Followup {
+        note: bool,
+        task: bool,
+        bad_task: bool,
+    },
+    /// A call from or to a known customer, an unknown caller (an incoming lead) or an unknown
+    /// number called (refused: the contact must be added first).
+    Call {
+        known: bool,
+        inbound: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +97,7 @@ fn plan() -> impl Strategy<Value = Plan> {
         2 => company().prop_map(|company| Plan::Contact { company }),
         2 => (any::<bool>(), prop::bool::weighted(0.15))
             .prop_map(|(note, bad_task)| Plan::Followup { note, task: !note || bad_task, bad_task }),
+        2 => (prop::bool::weighted(0.6), any::<bool>()).prop_map(|(known, inbound)| Plan::Call { known, inbound }),
     ]
 }
 
@@ -125,6 +146,8 @@ struct World {
     sim: Simulator,
     /// A lead the follow-ups go to, and a company the picks join.
     open_lead: i64,
+    /// A customer's number, for the known callers.
+    caller: String,
     picked_company: i64,
     bad_task_type: i64,
 }
@@ -154,10 +177,7 @@ fn draft(p: &Plan, token: &str, w: &World) -> Draft {
                 // Incoming leads already has (docs/amocrm-api.md §8.13) — a refusal, not a fault.
                 contact: contact.then(|| ContactDraft {
                     first_name: format!("P {token}"),
-                    phones: vec![format!(
-                        "+7 912 {:03} 45 67",
-                        token.trim_start_matches('e').parse::<u32>().unwrap_or(0)
-                    )],
+                    phones: vec![format!("+7 912 {:03} 45 67", token_number(token))],
                     ..Default::default()
                 }),
                 company,
@@ -177,6 +197,14 @@ fn draft(p: &Plan, token: &str, w: &World) -> Draft {
                 ..Default::default()
             })
         }
+        // The call's id is the entry's token: its note carries it.
+        Plan::Call { known, inbound } => Draft::Call(CallDraft {
+            phone: if *known { w.caller.clone() } else { format!("+7 913 {:03} 45 67", token_number(token)) },
+            direction: if *inbound { CallDirection::Inbound } else { CallDirection::Outbound },
+            duration_secs: 30,
+            uniq: token.to_string(),
+            ..Default::default()
+        }),
         Plan::Followup { note, task: t, bad_task } => Draft::Followup(FollowupDraft {
             lead_id: w.open_lead,
             note: if *note { format!("N {token}") } else { String::new() },
@@ -184,6 +212,11 @@ fn draft(p: &Plan, token: &str, w: &World) -> Draft {
             ..Default::default()
         }),
     }
+}
+
+/// The entry's number in its token (`e12` → 12).
+fn token_number(token: &str) -> u32 {
+    token.trim_start_matches('e').parse::<u32>().unwrap_or(0)
 }
 
 fn open(dir: &Path, keychain: &Arc<MemoryStore>, sim: &Simulator) -> AmoConnect {
@@ -205,8 +238,10 @@ async fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
     drop(first);
     sim.set_unsorted_on(true);
     sim.seed_leads(1, "Open lead");
+    sim.seed_contact("Known", "Caller", Some("+79150001122"), None);
     let mut w = World {
         open_lead: sim.leads()[0].id,
+        caller: "8 915 000-11-22".into(),
         picked_company: sim.seed_company("Horns and Hooves"),
         bad_task_type: 999_999,
         sim,
@@ -295,6 +330,8 @@ fn in_amocrm(w: &World, kind: StepKind, token: &str) -> usize {
             let contact = sim.contacts().into_iter().find(|c| has(&c.first_name));
             usize::from(contact.is_some_and(|c| c.company_id.is_some()))
         }
+        // A call's note (on the customer's card, or on the incoming lead an unknown caller made).
+        StepKind::Call => sim.calls().iter().filter(|n| n.uniq() == Some(token)).count(),
     }
 }
 
@@ -335,9 +372,11 @@ fn check(app: &AmoConnect, w: &World, known: &[Known], end: bool) -> Result<(), 
                     k.plan,
                     Plan::Lead { bad_task: true, task: true, .. } | Plan::Followup { bad_task: true, task: true, .. }
                 );
+                let unknown_called = matches!(k.plan, Plan::Call { known: false, inbound: false });
                 prop_assert!(
-                    bad && item.steps[stop].kind == StepKind::Task,
-                    "only the bad task is refused: {:?}",
+                    (bad && item.steps[stop].kind == StepKind::Task)
+                        || (unknown_called && item.steps[stop].kind == StepKind::Call),
+                    "only the bad task, or a call to an unknown number, is refused: {:?}",
                     item
                 );
             }

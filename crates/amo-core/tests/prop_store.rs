@@ -292,6 +292,7 @@ fn empty_like(d: &Draft) -> Draft {
         Draft::Lead(_) => Draft::Lead(LeadDraft::default()),
         Draft::Contact(_) => Draft::Contact(ContactDraft::default()),
         Draft::Followup(_) => Draft::Followup(Default::default()),
+        Draft::Call(_) => Draft::Call(Default::default()),
     }
 }
 

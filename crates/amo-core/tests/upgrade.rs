@@ -85,7 +85,7 @@ async fn entries_half_sent_by_the_previous_version_are_finished_once_after_the_u
     let (leads, notes, companies) = (sim.leads().len(), sim.notes().len(), sim.companies().len());
 
     // The database as the previous version left it: schema 10, the per-kind columns, no steps
-    // and no change counters (schemas 11 and 12 taken back).
+    // and no change counters (schemas 11 to 13 taken back).
     {
         let c = rusqlite::Connection::open(tmp.path().join("amo-connect.sqlite3")).expect("db");
         let triggers: Vec<String> = c
@@ -98,6 +98,13 @@ async fn entries_half_sent_by_the_previous_version_are_finished_once_after_the_u
         c.execute_batch(
             "DROP TABLE changes;
              DROP TABLE outbox_steps;
+             DROP INDEX outbox_call_uniq;
+             DROP TABLE people;
+             DROP TABLE people_phones;
+             DROP TABLE people_emails;
+             DROP TABLE people_lead_links;
+             DROP TABLE people_leads;
+             DROP TABLE people_sync;
              ALTER TABLE outbox ADD COLUMN create_sent INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE outbox ADD COLUMN note_sent INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE outbox ADD COLUMN lead_id INTEGER;

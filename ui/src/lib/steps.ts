@@ -10,7 +10,7 @@ import type { StepState } from './bindings/StepState';
 import type { StepView } from './bindings/StepView';
 
 /** The parts of the forms, each written by one step (or one group of steps). */
-export type PartName = 'deal' | 'caller' | 'company' | 'note' | 'task';
+export type PartName = 'deal' | 'caller' | 'company' | 'note' | 'task' | 'call';
 
 /** A part that may already be in amoCRM: shown as it is, with its step's link. */
 export type Lock = { step: StepView; open: () => void };
@@ -31,6 +31,7 @@ const WRITERS: Record<Draft['kind'], Partial<Record<PartName, readonly StepKind[
   lead: { deal: LEAD, caller: LEAD, company: LEAD, note: ['note'], task: ['task'] },
   contact: { caller: ['contact'], company: ['company', 'link'] },
   followup: { note: ['note'], task: ['task'] },
+  call: { call: ['call'] },
 };
 
 /** The step that locks `part` of the entry, if any. */
@@ -56,5 +57,8 @@ export function stepRecord(item: OutboxItem, step: StepView): { kind: RecordKind
       return of('lead', lead);
     case 'link':
       return null;
+    case 'call':
+      // The card the call landed on: its lead, else the contact.
+      return lead !== null ? of('lead', lead) : of('contact', item.contact_id);
   }
 }

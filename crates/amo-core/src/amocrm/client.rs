@@ -16,6 +16,7 @@ use super::limiter::RateLimiter;
 use super::wire;
 use crate::domain::account::AccountInfo;
 use crate::domain::fields::CustomField;
+use crate::domain::people::{Person, PersonKind};
 use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Pipeline, User};
 use crate::domain::secret::Secret;
 use crate::domain::task::TaskType;
@@ -51,6 +52,23 @@ pub struct ComplexResult {
     pub merged: bool,
     #[serde(default)]
     pub request_id: Vec<String>,
+}
+
+/// Where `POST /api/v4/calls` put a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallLanding {
+    /// The call note's id, and the card it is on (`leads`, `contacts`, `companies`).
+    Logged { note_id: i64, entity: String, entity_id: i64 },
+    /// amoCRM has no contact or company with the number.
+    UnknownNumber,
+}
+
+/// A call note, as a lost call is looked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallNote {
+    pub id: i64,
+    pub entity_id: i64,
+    pub uniq: String,
 }
 
 /// A note on a lead.
@@ -317,6 +335,50 @@ impl ApiClient {
         Ok((leads, has_next))
     }
 
+    /// One page (`MAX_PAGE` rows) of the account's contacts or companies with their leads'
+    /// ids, in `order` (`order[id]=asc`, `order[updated_at]=desc`); whether there is a next
+    /// page (docs/people-copy.md).
+    pub async fn people_page(
+        &self,
+        at: Access,
+        kind: PersonKind,
+        page: i64,
+        order: &str,
+    ) -> Result<(Vec<Person>, bool)> {
+        let entity = kind.entity();
+        let path = format!("/api/v4/{entity}?with=leads&page={page}&limit={MAX_PAGE}&{order}");
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else {
+            return Ok((Vec::new(), false));
+        };
+        let has_next = v.pointer("/_links/next").is_some();
+        let people = embedded::<Value>(v, entity)?.iter().filter_map(|p| wire::person(p, kind)).collect();
+        Ok((people, has_next))
+    }
+
+    /// One page of leads, the most recently changed first, each with its `updated_at` (the
+    /// copy's quick poll, docs/people-copy.md).
+    pub async fn leads_by_update(&self, at: Access, page: i64) -> Result<(Vec<(LeadSummary, i64)>, bool)> {
+        let path = format!("/api/v4/leads?with=contacts&page={page}&limit={MAX_PAGE}&order[updated_at]=desc");
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else {
+            return Ok((Vec::new(), false));
+        };
+        let has_next = v.pointer("/_links/next").is_some();
+        let leads = embedded::<Value>(v, "leads")?
+            .iter()
+            .filter_map(|l| Some((wire::lead_summary(l)?, l.get("updated_at").and_then(Value::as_i64).unwrap_or(0))))
+            .collect();
+        Ok((leads, has_next))
+    }
+
+    /// The leads with these ids (at most `MAX_PAGE`), with their contacts.
+    pub async fn leads_by_ids(&self, at: Access, ids: &[i64]) -> Result<Vec<LeadSummary>> {
+        let filter: Vec<String> = ids.iter().take(MAX_PAGE).map(|id| format!("filter[id][]={id}")).collect();
+        if filter.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.leads_page(at, 1, MAX_PAGE, &filter.join("&")).await?.0)
+    }
+
     /// Up to `limit` newest leads, page after page (`lead list`). Every page is asked for with
     /// the same `limit`: amoCRM's offset is `(page − 1) × limit`, so a smaller last page would
     /// overlap the one before it (docs/amocrm-api.md §7.2).
@@ -379,13 +441,109 @@ impl ApiClient {
         })
     }
 
+    /// `POST /api/v4/calls` with one call: the call note amoCRM wrote and the card it is on, or
+    /// that amoCRM has no contact or company with the number (400 "Entity not found",
+    /// docs/amocrm-api.md §16).
+    pub async fn add_call(&self, at: Access, call: &Value) -> Result<CallLanding> {
+        let body = Value::Array(vec![call.clone()]);
+        let a = self.send(&at.domain, at.token.expose(), Method::POST, "/api/v4/calls", Some(&body)).await?;
+        let unknown = |v: &Value| {
+            v.get("errors").and_then(Value::as_array).is_some_and(|e| {
+                e.iter().any(|x| {
+                    x.get("title").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("Entity not found"))
+                })
+            })
+        };
+        match a.status {
+            200 | 201 => {
+                let v = parse(&a.body)?;
+                let Some(call) = v.pointer("/_embedded/calls/0") else {
+                    return if unknown(&v) {
+                        Ok(CallLanding::UnknownNumber)
+                    } else {
+                        Err(Error::unexpected("no call in the answer"))
+                    };
+                };
+                let id = call.get("id").and_then(Value::as_i64).ok_or_else(|| Error::unexpected("no call note id"))?;
+                let entity_id = call
+                    .get("entity_id")
+                    .and_then(Value::as_i64)
+                    .or_else(|| call.pointer("/_embedded/entity/id").and_then(Value::as_i64))
+                    .ok_or_else(|| Error::unexpected("no card for the call"))?;
+                // amoCRM's example names the card in the singular (`contact`); its PHP library
+                // takes both: so does this.
+                let entity = match call.get("entity_type").and_then(Value::as_str).unwrap_or("contact") {
+                    "lead" | "leads" => "leads",
+                    "company" | "companies" => "companies",
+                    _ => "contacts",
+                }
+                .to_string();
+                Ok(CallLanding::Logged { note_id: id, entity, entity_id })
+            }
+            400 if serde_json::from_str::<Value>(&a.body).is_ok_and(|v| unknown(&v)) => Ok(CallLanding::UnknownNumber),
+            _ => Err(classify(a.status, &a.content_type, &a.body)),
+        }
+    }
+
+    /// `POST /api/v4/leads/unsorted/sip` with one call (docs/amocrm-api.md §16): the incoming
+    /// lead and contact it made.
+    pub async fn add_unsorted_sip(&self, at: Access, item: &Value) -> Result<ComplexResult> {
+        let v = self
+            .post_json(&at.domain, at.token.expose(), "/api/v4/leads/unsorted/sip", &Value::Array(vec![item.clone()]))
+            .await?;
+        let made = v
+            .pointer("/_embedded/unsorted/0/_embedded")
+            .ok_or_else(|| Error::unexpected("no incoming lead in the answer"))?;
+        let id_of = |key: &str| made.pointer(&format!("/{key}/0/id")).and_then(Value::as_i64);
+        Ok(ComplexResult {
+            id: id_of("leads").ok_or_else(|| Error::unexpected("no lead id in the incoming lead"))?,
+            contact_id: id_of("contacts"),
+            company_id: id_of("companies"),
+            merged: false,
+            request_id: Vec::new(),
+        })
+    }
+
+    /// Call notes (`call_in`, `call_out`) on `entity` (`leads`, `contacts`, `companies`) changed
+    /// since `since`, with the call id each carries (to find a call whose answer was lost:
+    /// calls cannot be read back, their notes can, docs/amocrm-api.md §16).
+    pub async fn call_notes_since(&self, at: Access, entity: &str, since: i64) -> Result<Vec<CallNote>> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_RECONCILE_PAGES {
+            let path = format!(
+                "/api/v4/{entity}/notes?filter%5Bnote_type%5D%5B%5D=call_in&filter%5Bnote_type%5D%5B%5D=call_out\
+                 &filter%5Bupdated_at%5D%5Bfrom%5D={since}&page={page}&limit={MAX_PAGE}"
+            );
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
+            let has_next = v.pointer("/_links/next").is_some();
+            for n in embedded::<Value>(v, "notes")? {
+                let (Some(id), Some(entity_id)) =
+                    (n.get("id").and_then(Value::as_i64), n.get("entity_id").and_then(Value::as_i64))
+                else {
+                    continue;
+                };
+                let uniq = n.pointer("/params/uniq").and_then(Value::as_str).unwrap_or_default().to_string();
+                out.push(CallNote { id, entity_id, uniq });
+            }
+            if !has_next {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// The incoming lead this app sent with `source_uid` (the entry's request id), if it still
     /// waits in the account's Incoming leads: looked for among the newest (docs/amocrm-api.md
     /// §8.13), to reconcile a form whose answer was lost.
-    pub async fn unsorted_by_source_uid(&self, at: Access, source_uid: &str) -> Result<Option<ComplexResult>> {
+    pub async fn unsorted_by_source_uid(
+        &self,
+        at: Access,
+        category: &str,
+        source_uid: &str,
+    ) -> Result<Option<ComplexResult>> {
         for page in 1..=MAX_RECONCILE_PAGES {
             let path = format!(
-                "/api/v4/leads/unsorted?filter%5Bcategory%5D=forms&order%5Bcreated_at%5D=desc&page={page}&limit={MAX_PAGE}"
+                "/api/v4/leads/unsorted?filter%5Bcategory%5D={category}&order%5Bcreated_at%5D=desc&page={page}&limit={MAX_PAGE}"
             );
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(None) };
             let has_next = v.pointer("/_links/next").is_some();

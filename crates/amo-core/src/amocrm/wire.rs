@@ -6,8 +6,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::domain::draft::{CompanyDraft, ContactDraft, LeadDraft};
+use crate::domain::draft::{CallDirection, CallDraft, CompanyDraft, ContactDraft, LeadDraft};
 use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
+use crate::domain::people::{Person, PersonKind};
 use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
 use crate::domain::task::TaskDraft;
 use crate::error::{shown, FieldCode, FieldError};
@@ -168,6 +169,61 @@ pub fn unsorted_form_body(d: &LeadDraft, created_at: i64, request_id: &str) -> V
         body["pipeline_id"] = json!(id);
     }
     body
+}
+
+/// One call for `POST /api/v4/calls` (docs/amocrm-api.md §16): optional fields left out, never
+/// `null` (amoCRM refuses a null). `created_at` is when the call began.
+pub fn call_body(c: &CallDraft, created_at: i64, request_id: &str) -> Value {
+    let mut body = json!({
+        "direction": match c.direction { CallDirection::Inbound => "inbound", CallDirection::Outbound => "outbound" },
+        "duration": c.duration_secs,
+        "source": UNSORTED_SOURCE,
+        "phone": c.phone,
+        "uniq": c.uniq,
+        "created_at": c.started_at.unwrap_or(created_at),
+        "request_id": request_id,
+    });
+    if let Some(s) = c.status {
+        body["call_status"] = json!(s.code());
+    }
+    if !c.result.is_empty() {
+        body["call_result"] = json!(c.result);
+    }
+    if !c.link.is_empty() {
+        body["link"] = json!(c.link);
+    }
+    if let Some(u) = c.responsible_user_id {
+        body["responsible_user_id"] = json!(u);
+    }
+    body
+}
+
+/// An unknown caller's inbound call as an incoming lead (`POST /api/v4/leads/unsorted/sip`,
+/// docs/amocrm-api.md §16): found again by `source_uid`, the call's own id.
+pub fn sip_body(c: &CallDraft, created_at: i64) -> Value {
+    let called_at = c.started_at.unwrap_or(created_at);
+    let mut metadata = json!({
+        "is_call_event_needed": true,
+        "uniq": c.uniq,
+        "duration": c.duration_secs,
+        "service_code": "amo_connect",
+        "phone": c.phone,
+        "from": c.phone,
+        "called_at": called_at,
+    });
+    if !c.link.is_empty() {
+        metadata["link"] = json!(c.link);
+    }
+    json!({
+        "source_name": UNSORTED_SOURCE,
+        "source_uid": c.uniq,
+        "created_at": called_at,
+        "metadata": metadata,
+        "_embedded": {"contacts": [{
+            "name": c.phone,
+            "custom_fields_values": [{"field_code": "PHONE", "values": [{"value": c.phone, "enum_code": "WORK"}]}],
+        }]},
+    })
 }
 
 /// `custom_fields_values` for checked entries (docs/amocrm-api.md §13), in the entries' order,
@@ -442,6 +498,25 @@ pub fn contact_match(c: &Value) -> Option<ContactMatch> {
         phones: multitext(c, "PHONE"),
         emails: multitext(c, "EMAIL"),
         open_leads: Vec::new(),
+    })
+}
+
+/// A contact or company of a list (`with=leads`) as the copy of the account keeps it.
+pub fn person(v: &Value, kind: PersonKind) -> Option<Person> {
+    let int = |k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
+    Some(Person {
+        kind,
+        id: v.get("id")?.as_i64()?,
+        name: v.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        responsible_user_id: int("responsible_user_id"),
+        updated_at: int("updated_at"),
+        company_id: v
+            .pointer("/_embedded/companies")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find_map(|c| c.get("id").and_then(Value::as_i64))),
+        phones: multitext(v, "PHONE"),
+        emails: multitext(v, "EMAIL"),
+        lead_ids: embedded_lead_ids(v),
     })
 }
 

@@ -112,6 +112,129 @@ pub struct FollowupDraft {
     pub responsible_user_id: Option<i64>,
 }
 
+/// Which way a call went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CallDirection {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+/// How a call ended, as amoCRM's `call_status` numbers them (docs/amocrm-api.md §16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CallStatus {
+    LeftMessage,
+    CallBack,
+    NotAvailable,
+    Talked,
+    WrongNumber,
+    NoAnswer,
+    Busy,
+}
+
+impl CallStatus {
+    pub const ALL: [CallStatus; 7] = [
+        CallStatus::LeftMessage,
+        CallStatus::CallBack,
+        CallStatus::NotAvailable,
+        CallStatus::Talked,
+        CallStatus::WrongNumber,
+        CallStatus::NoAnswer,
+        CallStatus::Busy,
+    ];
+
+    /// amoCRM's number for it (1–7).
+    pub fn code(self) -> i64 {
+        CallStatus::ALL.iter().position(|s| *s == self).map_or(4, |i| i as i64 + 1)
+    }
+}
+
+/// A phone call to log in amoCRM (the phone desk). amoCRM puts it on the customer's card by the
+/// number; an unknown caller's inbound call becomes an incoming lead.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS, PartialEq, Eq)]
+#[ts(export)]
+#[serde(default)]
+pub struct CallDraft {
+    /// The other side's number, as the softphone gave it.
+    pub phone: String,
+    pub direction: CallDirection,
+    #[ts(type = "number")]
+    pub duration_secs: i64,
+    pub status: Option<CallStatus>,
+    /// What came of it, in words.
+    pub result: String,
+    /// The recording, if the PBX keeps one (http or https).
+    pub link: String,
+    /// When the call began (Unix seconds); none: when it is logged.
+    #[ts(type = "number | null")]
+    pub started_at: Option<i64>,
+    /// The call's own id (the softphone's, or one the app makes): the same call logged twice
+    /// is logged once, and a lost answer is found again by it.
+    pub uniq: String,
+    #[ts(type = "number | null")]
+    pub responsible_user_id: Option<i64>,
+}
+
+/// A call longer than a day is a typing mistake.
+pub const MAX_CALL_SECS: i64 = 24 * 3600;
+/// amoCRM keeps a call's result as short text.
+pub const MAX_CALL_RESULT: usize = 1000;
+/// A call id longer than this is not an id.
+pub const MAX_CALL_UNIQ: usize = 128;
+
+impl CallDraft {
+    /// A number with a customer's digits (not an extension), in international form when it
+    /// reads as one; the rest as described on the fields.
+    pub fn validated(&self, platform: Platform) -> Result<CallDraft, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let raw = self.phone.trim();
+        let phone = if crate::domain::people::phone_tail(raw).is_none() {
+            errors.push(FieldError::new(
+                "phone",
+                if raw.is_empty() { FieldCode::Required } else { FieldCode::InvalidPhone },
+            ));
+            String::new()
+        } else {
+            // amoCRM matches calls by the last ten digits: a number that does not read as an
+            // international one is sent as its digits rather than refused.
+            crate::domain::phone::normalize_phone(raw, platform)
+                .unwrap_or_else(|_| raw.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect())
+        };
+        if !(0..=MAX_CALL_SECS).contains(&self.duration_secs) {
+            errors.push(FieldError::new("duration_secs", FieldCode::InvalidNumber));
+        }
+        let result = self.result.trim().to_string();
+        if too_long(&result, MAX_CALL_RESULT) {
+            errors.push(FieldError::new("result", FieldCode::TooLong));
+        }
+        let link = self.link.trim().to_string();
+        let is_url = |l: &str| {
+            (l.starts_with("https://") || l.starts_with("http://")) && l.len() > 8 && !l.contains(char::is_whitespace)
+        };
+        if !link.is_empty() && !is_url(&link) {
+            errors.push(FieldError::new("link", FieldCode::InvalidUrl));
+        }
+        let uniq = self.uniq.trim().to_string();
+        if uniq.is_empty() {
+            errors.push(FieldError::new("uniq", FieldCode::Required));
+        } else if too_long(&uniq, MAX_CALL_UNIQ) || uniq.chars().any(char::is_control) {
+            errors.push(FieldError::new("uniq", FieldCode::TooLong));
+        }
+        if self.started_at.is_some_and(|t| t <= 0) {
+            errors.push(FieldError::new("started_at", FieldCode::InvalidDateTime));
+        }
+        if errors.is_empty() {
+            Ok(CallDraft { phone, result, link, uniq, ..self.clone() })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// What was typed: a lead (with its optional contact and note) or a contact alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", content = "draft", rename_all = "snake_case")]
@@ -123,6 +246,7 @@ pub enum Draft {
     Lead(LeadDraft),
     Contact(ContactDraft),
     Followup(FollowupDraft),
+    Call(CallDraft),
 }
 
 impl Draft {
@@ -131,6 +255,7 @@ impl Draft {
             Draft::Lead(_) => DraftKind::Lead,
             Draft::Contact(_) => DraftKind::Contact,
             Draft::Followup(_) => DraftKind::Followup,
+            Draft::Call(_) => DraftKind::Call,
         }
     }
 
@@ -140,6 +265,7 @@ impl Draft {
             Draft::Contact(c) => c.display_name(),
             Draft::Followup(f) if f.lead_name.trim().is_empty() => format!("#{}", f.lead_id),
             Draft::Followup(f) => f.lead_name.clone(),
+            Draft::Call(c) => c.phone.clone(),
         }
     }
 
@@ -149,6 +275,7 @@ impl Draft {
             Draft::Lead(l) => Draft::Lead(l.validated(platform)?),
             Draft::Contact(c) => Draft::Contact(c.validated("", platform)?),
             Draft::Followup(f) => Draft::Followup(f.validated()?),
+            Draft::Call(c) => Draft::Call(c.validated(platform)?),
         })
     }
 }
@@ -158,6 +285,7 @@ pub enum DraftKind {
     Lead,
     Contact,
     Followup,
+    Call,
 }
 
 impl DraftKind {
@@ -166,6 +294,7 @@ impl DraftKind {
             DraftKind::Lead => "lead",
             DraftKind::Contact => "contact",
             DraftKind::Followup => "followup",
+            DraftKind::Call => "call",
         }
     }
 }

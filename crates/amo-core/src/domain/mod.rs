@@ -9,6 +9,7 @@ pub mod fields;
 pub mod lang;
 pub mod notice;
 pub mod outbox;
+pub mod people;
 pub mod phone;
 pub mod platform;
 pub mod reference;

@@ -3,7 +3,7 @@
 //!
 //! A lead is `lead` (or `incoming_lead`), then `note`, then `task`; a contact alone is `contact`,
 //! then `company` (a new one), then `link` (the contact put in the company); a note and/or task
-//! for an existing lead is `note`, `task`. The plan is made once, when the entry is queued (and
+//! for an existing lead is `note`, `task`; a call is `call`. The plan is made once, when the entry is queued (and
 //! again when it is edited: the steps already done must come out the same). How each kind of
 //! step is sent and found again after a lost answer is the outbox's business
 //! (`outbox/steps/`); this file only says what the steps are.
@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::domain::draft::{CompanyDraft, ContactDraft, Draft, DraftKind, LeadDraft};
+use crate::domain::draft::{CallDraft, CompanyDraft, ContactDraft, Draft, DraftKind, LeadDraft};
 use crate::domain::task::TaskDraft;
 
 /// What a step writes to amoCRM.
@@ -33,6 +33,9 @@ pub enum StepKind {
     Note,
     /// A follow-up task on a lead.
     Task,
+    /// A phone call logged on the customer's card (`POST /api/v4/calls`), or — an unknown
+    /// caller's inbound call — an incoming lead (`POST /api/v4/leads/unsorted/sip`).
+    Call,
 }
 
 impl StepKind {
@@ -45,6 +48,7 @@ impl StepKind {
             StepKind::Link => "link",
             StepKind::Note => "note",
             StepKind::Task => "task",
+            StepKind::Call => "call",
         }
     }
 
@@ -57,6 +61,7 @@ impl StepKind {
             StepKind::Link,
             StepKind::Note,
             StepKind::Task,
+            StepKind::Call,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -72,6 +77,8 @@ impl StepKind {
             StepKind::Link => None,
             StepKind::Note => Some(Entity::Notes),
             StepKind::Task => Some(Entity::Tasks),
+            // What amoCRM answers for a call is the id of the call note it wrote.
+            StepKind::Call => Some(Entity::Notes),
         }
     }
 }
@@ -221,6 +228,7 @@ pub enum StepBody {
     Link(LinkStep),
     Note(NoteStep),
     Task(TaskStep),
+    Call(CallStep),
 }
 
 /// A lead without its note and task (those are steps of their own).
@@ -263,6 +271,10 @@ pub struct TaskStep {
     pub responsible_user_id: Option<i64>,
 }
 
+/// A call, as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallStep(pub CallDraft);
+
 impl StepBody {
     pub fn kind(&self) -> StepKind {
         match self {
@@ -273,6 +285,7 @@ impl StepBody {
             StepBody::Link(_) => StepKind::Link,
             StepBody::Note(_) => StepKind::Note,
             StepBody::Task(_) => StepKind::Task,
+            StepBody::Call(_) => StepKind::Call,
         }
     }
 
@@ -306,6 +319,7 @@ pub fn plan(draft: &Draft) -> Vec<StepBody> {
         Draft::Followup(f) => {
             push_note_and_task(&mut steps, Target::Id(f.lead_id), &f.note, f.task.as_ref(), f.responsible_user_id);
         }
+        Draft::Call(c) => steps.push(StepBody::Call(CallStep(c.clone()))),
         Draft::Contact(c) => {
             steps.push(StepBody::Contact(ContactStep(ContactDraft {
                 company: None,
@@ -390,6 +404,7 @@ pub fn field_is_locked(kind: DraftKind, field: &str, locked: &[StepKind]) -> boo
             "task" => has(StepKind::Task),
             _ => !locked.is_empty(),
         },
+        DraftKind::Call => has(StepKind::Call),
     }
 }
 

@@ -504,6 +504,16 @@ fn local(e: &LocalError, lang: Lang) -> String {
             "Внутренняя ошибка приложения. Подробности — в журнале приложения.",
             format!("Internal error: {detail}"),
         ),
+        LocalError::NoCopy { off: true } => tr(
+            lang,
+            "Копия клиентов аккаунта на этом компьютере выключена (Настройки). Поиск идёт только в amoCRM.",
+            "The copy of the account's customers on this computer is turned off (Settings). Search amoCRM instead.",
+        ),
+        LocalError::NoCopy { off: false } => tr(
+            lang,
+            "На этом компьютере ещё нет копии клиентов аккаунта: она заполнится после первой синхронизации (кнопка «Обновить» в Настройках).",
+            "This computer has no copy of the account's customers yet: the first sync fills it (Refresh in Settings).",
+        ),
     }
 }
 

@@ -106,6 +106,11 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
             "в этой воронке выключено «Неразобранное»: выберите этап",
             "this pipeline does not take incoming leads: choose a stage",
         ),
+        FieldCode::UnknownCaller => tr(
+            lang,
+            "в amoCRM нет контакта с этим номером: сначала добавьте контакт",
+            "amoCRM has no contact with this number: add the contact first",
+        ),
         FieldCode::ReadOnlyField => tr(
             lang,
             "это поле можно заполнить только в amoCRM",

@@ -237,6 +237,7 @@ pub(crate) mod tests {
             FieldCode::InvalidDue,
             FieldCode::DueInPast,
             FieldCode::UnsortedOff,
+            FieldCode::UnknownCaller,
         ] {
             let f = FieldError {
                 amo_code: Some("SomethingElse".into()),

@@ -16,6 +16,7 @@ pub fn step_label(kind: StepKind, lang: Lang) -> String {
         StepKind::Link => ("привязка контакта к компании", "contact put in its company"),
         StepKind::Note => ("примечание", "note"),
         StepKind::Task => ("задача", "task"),
+        StepKind::Call => ("звонок", "call"),
     };
     tr(lang, ru, en)
 }

@@ -38,6 +38,17 @@ macro_rules! for_each_command {
             reference_data(refresh: bool) -> ReferenceData;
             /// Existing contacts with this phone or e-mail (re-checked).
             find_duplicates(phone: String, email: String) -> Vec<ContactMatch>;
+            /// Customers with this phone, e-mail or name: from this computer's copy at once,
+            /// confirmed with amoCRM unless `offline` (without a copy, amoCRM's search).
+            find_customer(query: String, offline: bool) -> CustomerLookup;
+            /// The copy of the account's people: its size and freshness.
+            people_status() -> CopyStatus;
+            /// Brings the copy up to date now (`full`: reads the whole account again).
+            sync_people(full: bool) -> SyncReport;
+            /// Keeps a copy, or stops and wipes it.
+            set_people_copy(on: bool) -> CopyStatus;
+            /// Queues a call to log in amoCRM (once per call id).
+            log_call(draft: CallDraft) -> OutboxItem;
             /// Leads and contacts amoCRM finds for a name, phone or e-mail.
             search_amocrm(query: String) -> SearchResults;
             /// The newest leads in amoCRM (at most 250).
@@ -102,6 +113,8 @@ macro_rules! for_each_event {
             connect_finished = "connect-finished": ConnectOutcome;
             /// The outbox changed.
             outbox_changed = "outbox-changed": OutboxSummary;
+            /// The copy of the account's people changed (a sync's page, its end, a wipe).
+            people_changed = "people-changed": CopyStatus;
             /// The check at start found a newer version.
             update_available = "update-available": UpdateOffer;
             /// Check for updates… in macOS's app menu.

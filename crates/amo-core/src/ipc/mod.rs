@@ -12,9 +12,10 @@ use ts_rs::TS;
 #[allow(unused_imports)] // every type named in the contract must be in scope here
 use crate::domain::{
     desktop::DesktopView,
-    draft::{ContactDraft, Draft, FollowupDraft, LeadDraft},
+    draft::{CallDraft, ContactDraft, Draft, FollowupDraft, LeadDraft},
     fields::{FormEntity, FormLayout},
     outbox::{OutboxItem, OutboxSummary},
+    people::{CopyStatus, CustomerLookup, SyncReport},
     reference::{CompanyMatch, ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults},
     settings::SettingsPatch,
     update::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStatus},

@@ -32,6 +32,7 @@ pub fn check(
                 Draft::Lead(l) => drop(lead(l.clone(), account, now, &mut objections)),
                 Draft::Contact(c) => drop(contact(c.clone(), account, &mut objections)),
                 Draft::Followup(f) => drop(task(f.task.as_ref(), None, account, now, &mut objections)),
+                Draft::Call(c) => responsible(c.responsible_user_id, "responsible_user_id", account, &mut objections),
             }
             own.append(&mut objections);
             own
@@ -64,6 +65,10 @@ pub(super) fn checked(
         Draft::Followup(f) => {
             let task = task(f.task.as_ref(), None, account, now, &mut objections);
             Draft::Followup(FollowupDraft { task, ..f })
+        }
+        Draft::Call(c) => {
+            responsible(c.responsible_user_id, "responsible_user_id", account, &mut objections);
+            Draft::Call(c)
         }
     };
     Ok((clean, objections))
@@ -196,6 +201,15 @@ fn lead_stage(d: &LeadDraft, r: Option<&ReferenceData>) -> Option<(i64, i64)> {
         None => pipeline.statuses.iter().find(|s| s.kind.takes_new_leads())?.id,
     };
     Some((pipeline.id, status))
+}
+
+/// A responsible user the account has (when its users are known).
+fn responsible(id: Option<i64>, field: &str, account: Option<&ReferenceData>, errors: &mut Vec<FieldError>) {
+    if let (Some(id), Some(r)) = (id, account) {
+        if !r.users_restricted && !r.users.is_empty() && !r.users.iter().any(|u| u.id == id) {
+            errors.push(FieldError::new(field, FieldCode::NotAChoice));
+        }
+    }
 }
 
 #[cfg(test)]

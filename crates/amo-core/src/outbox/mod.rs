@@ -40,7 +40,7 @@ use crate::auth::session::Session;
 use crate::clock::{now, now_ms};
 use crate::context::Ctx;
 use crate::domain::account::AccountRef;
-use crate::domain::draft::{Draft, DraftKind};
+use crate::domain::draft::{CallDraft, Draft, DraftKind};
 use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use crate::domain::platform::Platform;
 use crate::domain::reference::ReferenceData;
@@ -96,11 +96,35 @@ impl Outbox {
         items.pop().ok_or_else(|| Error::internal("one entry queued"))
     }
 
+    /// Queues a call to log — once per call id: a call logged again (the softphone's hook ran
+    /// twice, two processes at once) is the entry already queued, and `true` says so. A call
+    /// with no id gets one.
+    pub fn log_call(&self, draft: &CallDraft, account: Option<&ReferenceData>) -> Result<(OutboxItem, bool)> {
+        let Some(current) = self.current()? else { return Err(AmoError::NotConnected.into()) };
+        let mut call = draft.clone();
+        if call.uniq.trim().is_empty() {
+            call.uniq = random_request_id();
+        }
+        let uniq = call.uniq.trim().to_string();
+        let table = self.ctx.store.outbox();
+        if let Some(id) = table.call_entry(&uniq, Some(&current.domain))? {
+            return Ok((self.item(id)?, true));
+        }
+        match self.queue(&Draft::Call(call), account) {
+            Ok(item) => Ok((item, false)),
+            // Another process queued it between the look and the insert (the unique index).
+            Err(e) => match table.call_entry(&uniq, Some(&current.domain))? {
+                Some(id) if e.code() == crate::error::ErrorCode::Storage => Ok((self.item(id)?, true)),
+                _ => Err(e),
+            },
+        }
+    }
+
     /// Queues several entries in one transaction: every one of them, or — if any is invalid —
     /// none (the fields are named `<n>.<field>`, `n` counting from 0).
     pub fn queue_many(&self, drafts: &[Draft], account: Option<&ReferenceData>) -> Result<Vec<OutboxItem>> {
         let current = self.current()?;
-        if current.is_none() && drafts.iter().any(|d| d.kind() == DraftKind::Followup) {
+        if current.is_none() && drafts.iter().any(|d| matches!(d.kind(), DraftKind::Followup | DraftKind::Call)) {
             return Err(AmoError::NotConnected.into());
         }
         let (platform, now) = (self.platform(), now());

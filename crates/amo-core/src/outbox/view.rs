@@ -31,6 +31,10 @@ pub(super) fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> Ou
                 StepKind::Company => link(RecordKind::Company, s.made.id),
                 StepKind::Note | StepKind::Task => link(RecordKind::Lead, s.made.lead_id),
                 StepKind::Link => None,
+                // The card the call landed on.
+                StepKind::Call => link(RecordKind::Lead, s.made.lead_id)
+                    .or_else(|| link(RecordKind::Contact, s.made.contact_id))
+                    .or_else(|| link(RecordKind::Company, s.made.company_id)),
             };
             StepView { kind: s.kind, state: s.state, amo_id: s.made.id, url: url.filter(|_| done) }
         })

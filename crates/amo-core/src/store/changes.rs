@@ -1,5 +1,5 @@
 //! Table `changes`: one counter per topic (`outbox` — entries, their steps, a ban; `account` —
-//! the connection), bumped by triggers on every write to those tables, by any process on this
+//! the connection; `people` — the copy of the account's people), bumped by triggers on every write to those tables, by any process on this
 //! data directory (schema 12). Reading the counters is how a window learns that a CLI command
 //! sent an entry or finished a sign-in. This process's own writes are heard at once: the store's
 //! connection signals [`Store::changed`] whenever a counter moves.
@@ -14,6 +14,8 @@ pub struct ChangesTable<'a>(pub(super) &'a Store);
 pub struct Versions {
     pub outbox: i64,
     pub account: i64,
+    /// The copy of the account's people (`people_sync`: a sync's progress, an end, a wipe).
+    pub people: i64,
 }
 
 impl ChangesTable<'_> {
@@ -25,6 +27,7 @@ impl ChangesTable<'_> {
             match row? {
                 (t, n) if t == "outbox" => v.outbox = n,
                 (t, n) if t == "account" => v.account = n,
+                (t, n) if t == "people" => v.people = n,
                 _ => {}
             }
         }

@@ -216,6 +216,82 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'account'; END;
      CREATE TRIGGER account_delete AFTER DELETE ON account
         BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'account'; END;"),
+    // 13: this computer's copy of each account's people (the phone desk, docs/people-copy.md):
+    // contacts and companies, every phone by its last ten digits, every e-mail, the leads still
+    // in work and which customer each belongs to, and how far the sync got. Keyed by the
+    // account's host: one account's customers are never offered for another. A write to
+    // `people_sync` bumps the `people` topic, so a window shows the progress of a CLI's sync.
+    // And a call is queued once per account and call id, whichever process logs it.
+    Sql("CREATE TABLE people (
+        account     TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('contact', 'company')),
+        id          INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        name_key    TEXT NOT NULL,
+        company_id  INTEGER,
+        responsible_user_id INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        pass        INTEGER NOT NULL,
+        PRIMARY KEY (account, kind, id)
+     ) WITHOUT ROWID;
+     CREATE TABLE people_phones (
+        account TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        id      INTEGER NOT NULL,
+        tail    TEXT NOT NULL,
+        phone   TEXT NOT NULL
+     );
+     CREATE INDEX people_phones_tail ON people_phones (account, tail);
+     CREATE INDEX people_phones_owner ON people_phones (account, kind, id);
+     CREATE TABLE people_emails (
+        account TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        id      INTEGER NOT NULL,
+        email   TEXT NOT NULL
+     );
+     CREATE INDEX people_emails_email ON people_emails (account, email);
+     CREATE INDEX people_emails_owner ON people_emails (account, kind, id);
+     CREATE TABLE people_lead_links (
+        account TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        id      INTEGER NOT NULL,
+        lead_id INTEGER NOT NULL,
+        PRIMARY KEY (account, kind, id, lead_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX people_lead_links_lead ON people_lead_links (account, lead_id);
+     CREATE TABLE people_leads (
+        account     TEXT NOT NULL,
+        id          INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        price       INTEGER NOT NULL,
+        pipeline_id INTEGER NOT NULL,
+        status_id   INTEGER NOT NULL,
+        responsible_user_id INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (account, id)
+     ) WITHOUT ROWID;
+     CREATE TABLE people_sync (
+        account        TEXT PRIMARY KEY NOT NULL,
+        enabled        INTEGER NOT NULL DEFAULT 1,
+        pass           INTEGER NOT NULL DEFAULT 0,
+        full_kind      TEXT,
+        full_page      INTEGER,
+        full_pages     INTEGER NOT NULL DEFAULT 0,
+        full_started_at INTEGER,
+        full_done_at   INTEGER,
+        fresh_at       INTEGER,
+        people_mark    INTEGER NOT NULL DEFAULT 0,
+        leads_mark     INTEGER NOT NULL DEFAULT 0
+     );
+     INSERT INTO changes (topic, version) VALUES ('people', 0);
+     CREATE UNIQUE INDEX outbox_call_uniq ON outbox (IFNULL(account_domain, ''), json_extract(draft, '$.uniq'))
+        WHERE kind = 'call';
+     CREATE TRIGGER people_sync_insert AFTER INSERT ON people_sync
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'people'; END;
+     CREATE TRIGGER people_sync_update AFTER UPDATE ON people_sync
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'people'; END;
+     CREATE TRIGGER people_sync_delete AFTER DELETE ON people_sync
+        BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'people'; END;"),
 ];
 
 /// Schema 11 (see [`MIGRATIONS`]).
@@ -331,7 +407,7 @@ impl OldColumns {
                 StepKind::Company => self.company_id.map(Made::record),
                 StepKind::Note => self.note_id.map(|n| Made { lead_id: lead, ..Made::record(n) }),
                 StepKind::Task => self.task_id.map(|t| Made { lead_id: lead, ..Made::record(t) }),
-                StepKind::Link => None,
+                StepKind::Link | StepKind::Call => None,
             }
         };
         let made = |kind: StepKind| -> Option<Made> {
@@ -349,7 +425,7 @@ impl OldColumns {
             StepKind::Company => self.company_sent,
             StepKind::Note => self.note_sent,
             StepKind::Task => self.task_sent,
-            StepKind::Link => false,
+            StepKind::Link | StepKind::Call => false,
         };
         let planned: Vec<(StepKind, Option<StepBody>)> = if self.purged {
             // Only ids are left: the steps they show, without what was typed.
@@ -357,6 +433,7 @@ impl OldColumns {
                 Draft::Lead(_) => &[StepKind::Lead, StepKind::Note, StepKind::Task],
                 Draft::Contact(_) => &[StepKind::Contact, StepKind::Company],
                 Draft::Followup(_) => &[StepKind::Note, StepKind::Task],
+                Draft::Call(_) => &[StepKind::Call],
             };
             kinds.iter().filter(|k| made(**k).is_some()).map(|k| (*k, None)).collect()
         } else {

@@ -6,7 +6,8 @@
 //! `store.account()`, …) whose methods each take the connection lock for one statement or one
 //! transaction and give it back before returning. Nothing outside this module holds the lock, so
 //! no caller can call back into the store while holding it. It holds settings, hashed OAuth
-//! states, account facts, the outbox and cached reference data — never a token or a secret.
+//! states, account facts, the outbox, cached reference data and the copy of the account's people — never a token or a
+//! secret.
 
 mod account;
 mod api_block;
@@ -16,6 +17,7 @@ pub(crate) mod migrations;
 mod oauth_states;
 mod outbox;
 mod outbox_steps;
+mod people;
 mod reference_cache;
 mod settings;
 
@@ -33,6 +35,7 @@ pub use form_layout::FormLayoutTable;
 pub use oauth_states::{OAuthStates, StateRecord};
 pub use outbox::{Entry, NewEntry, OutboxRow, OutboxTable, Replan, SummaryCounts};
 pub use outbox_steps::{OutboxSteps, StepRow};
+pub use people::{PeopleTable, SyncState};
 pub use reference_cache::ReferenceCache;
 pub use settings::{SettingKey, SettingsTable};
 
@@ -99,6 +102,10 @@ impl Store {
 
     pub fn outbox_steps(&self) -> OutboxSteps<'_> {
         OutboxSteps(self)
+    }
+
+    pub fn people(&self) -> PeopleTable<'_> {
+        PeopleTable(self)
     }
 
     pub fn reference_cache(&self) -> ReferenceCache<'_> {

@@ -59,22 +59,22 @@ impl OutboxRow {
         self.steps.iter().find(|s| s.state == StepState::Done && kinds.contains(&s.kind)).map(|s| &s.made)
     }
 
-    /// The lead it made, or the one its note and task went to.
+    /// The lead it made, or the one its note, task or call went to.
     pub fn lead_id(&self) -> Option<i64> {
         self.made(&[StepKind::Lead, StepKind::IncomingLead])
             .and_then(|m| m.id)
-            .or_else(|| self.made(&[StepKind::Note, StepKind::Task]).and_then(|m| m.lead_id))
+            .or_else(|| self.made(&[StepKind::Note, StepKind::Task, StepKind::Call]).and_then(|m| m.lead_id))
             .or(match &self.draft {
                 Draft::Followup(f) if f.lead_id > 0 => Some(f.lead_id),
                 _ => None,
             })
     }
 
-    /// The contact it made (alone, or with its lead).
+    /// The contact it made (alone, or with its lead), or the one its call went to.
     pub fn contact_id(&self) -> Option<i64> {
         self.made(&[StepKind::Contact])
             .and_then(|m| m.id)
-            .or_else(|| self.made(&[StepKind::Lead, StepKind::IncomingLead]).and_then(|m| m.contact_id))
+            .or_else(|| self.made(&[StepKind::Lead, StepKind::IncomingLead, StepKind::Call]).and_then(|m| m.contact_id))
     }
 }
 
@@ -213,6 +213,21 @@ impl OutboxTable<'_> {
             sent: count("state = 'sent'")?,
             last_error: last,
         })
+    }
+
+    /// The entry that logs call `uniq` for the account at `domain` (`None`: an entry queued
+    /// with no account connected), if there is one.
+    pub fn call_entry(&self, uniq: &str, domain: Option<&str>) -> Result<Option<i64>> {
+        Ok(self
+            .0
+            .conn()
+            .query_row(
+                "SELECT id FROM outbox WHERE kind = 'call' AND IFNULL(account_domain, '') = ?1
+                    AND json_extract(draft, '$.uniq') = ?2",
+                params![domain.unwrap_or_default(), uniq],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     pub fn exists(&self, id: i64) -> Result<bool> {
@@ -448,6 +463,7 @@ fn draft_json(d: &Draft) -> Result<String> {
         Draft::Lead(l) => serde_json::to_string(l),
         Draft::Contact(c) => serde_json::to_string(c),
         Draft::Followup(f) => serde_json::to_string(f),
+        Draft::Call(c) => serde_json::to_string(c),
     }
     .map_err(Error::internal)
 }
@@ -463,6 +479,8 @@ pub(super) fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Resul
         serde_json::from_str(&json).map(Draft::Contact)
     } else if kind == DraftKind::Followup.as_str() {
         serde_json::from_str(&json).map(Draft::Followup)
+    } else if kind == DraftKind::Call.as_str() {
+        serde_json::from_str(&json).map(Draft::Call)
     } else {
         serde_json::from_str(&json).map(Draft::Lead)
     };

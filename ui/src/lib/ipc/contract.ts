@@ -1,10 +1,13 @@
 // Generated from crates/amo-core/src/ipc/contract.rs by the core's tests
 // (`cargo test -p amo-core ipc`). Do not edit: change the contract and rerun.
+import type { CallDraft } from '../bindings/CallDraft';
 import type { CompanyMatch } from '../bindings/CompanyMatch';
 import type { ConnectOutcome } from '../bindings/ConnectOutcome';
 import type { ConnectStarted } from '../bindings/ConnectStarted';
 import type { ContactDraft } from '../bindings/ContactDraft';
 import type { ContactMatch } from '../bindings/ContactMatch';
+import type { CopyStatus } from '../bindings/CopyStatus';
+import type { CustomerLookup } from '../bindings/CustomerLookup';
 import type { DesktopView } from '../bindings/DesktopView';
 import type { Draft } from '../bindings/Draft';
 import type { FollowupDraft } from '../bindings/FollowupDraft';
@@ -21,6 +24,7 @@ import type { SearchResults } from '../bindings/SearchResults';
 import type { SettingsPatch } from '../bindings/SettingsPatch';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { StatusView } from '../bindings/StatusView';
+import type { SyncReport } from '../bindings/SyncReport';
 import type { UpdateCheck } from '../bindings/UpdateCheck';
 import type { UpdateOffer } from '../bindings/UpdateOffer';
 import type { UpdateProgress } from '../bindings/UpdateProgress';
@@ -52,6 +56,16 @@ export interface Commands {
   reference_data: { args: { refresh: boolean }; result: ReferenceData };
   /** Existing contacts with this phone or e-mail (re-checked). */
   find_duplicates: { args: { phone: string; email: string }; result: Array<ContactMatch> };
+  /** Customers with this phone, e-mail or name: from this computer's copy at once, confirmed with amoCRM unless `offline` (without a copy, amoCRM's search). */
+  find_customer: { args: { query: string; offline: boolean }; result: CustomerLookup };
+  /** The copy of the account's people: its size and freshness. */
+  people_status: { args: Record<string, never>; result: CopyStatus };
+  /** Brings the copy up to date now (`full`: reads the whole account again). */
+  sync_people: { args: { full: boolean }; result: SyncReport };
+  /** Keeps a copy, or stops and wipes it. */
+  set_people_copy: { args: { on: boolean }; result: CopyStatus };
+  /** Queues a call to log in amoCRM (once per call id). */
+  log_call: { args: { draft: CallDraft }; result: OutboxItem };
   /** Leads and contacts amoCRM finds for a name, phone or e-mail. */
   search_amocrm: { args: { query: string }; result: SearchResults };
   /** The newest leads in amoCRM (at most 250). */
@@ -112,6 +126,8 @@ export interface Events {
   'connect-finished': ConnectOutcome;
   /** The outbox changed. */
   'outbox-changed': OutboxSummary;
+  /** The copy of the account's people changed (a sync's page, its end, a wipe). */
+  'people-changed': CopyStatus;
   /** The check at start found a newer version. */
   'update-available': UpdateOffer;
   /** Check for updates… in macOS's app menu. */
@@ -131,6 +147,7 @@ export const EVENT = {
   statusChanged: 'status-changed',
   connectFinished: 'connect-finished',
   outboxChanged: 'outbox-changed',
+  peopleChanged: 'people-changed',
   updateAvailable: 'update-available',
   updateCheckRequested: 'update-check-requested',
   updateProgress: 'update-progress',

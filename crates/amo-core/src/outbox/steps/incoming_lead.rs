@@ -21,7 +21,7 @@ impl Write for IncomingLeadStep {
 
     async fn find(&self, cx: &Cx<'_>) -> Result<Lookup> {
         let (api, uid) = (cx.api(), cx.entry.request_id.as_str());
-        if let Some(waiting) = cx.read(|a| api.unsorted_by_source_uid(a, uid)).await? {
+        if let Some(waiting) = cx.read(|a| api.unsorted_by_source_uid(a, "forms", uid)).await? {
             return Ok(Lookup::Found(made_of(&self.0, waiting)));
         }
         Ok(find_lead(cx, &self.0).await?.map_or(Lookup::NotThere, Lookup::Found))

@@ -10,6 +10,7 @@
 //! A new kind of write: a body in `domain::steps` (and its place in `plan`), a file here with
 //! its [`Write`], and one line in [`each_kind!`].
 
+mod call;
 mod company;
 mod contact;
 mod incoming_lead;
@@ -63,6 +64,7 @@ macro_rules! each_kind {
             StepBody::Link($s) => $e,
             StepBody::Note($s) => $e,
             StepBody::Task($s) => $e,
+            StepBody::Call($s) => $e,
         }
     };
 }
