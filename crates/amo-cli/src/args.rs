@@ -284,6 +284,10 @@ pub enum LeadAction {
         /// Attach the lead to this existing contact instead of creating one.
         #[arg(long, conflicts_with_all = ["contact_name", "phones", "emails"])]
         contact_id: Option<i64>,
+        /// Create the new contact although a contact in amoCRM has one of its phones or e-mails
+        /// (otherwise that is refused, naming the contact: use --contact-id to attach to it).
+        #[arg(long, conflicts_with = "contact_id")]
+        allow_duplicate: bool,
         /// A note added to the lead.
         #[arg(long)]
         note: Option<String>,
@@ -376,6 +380,10 @@ pub enum ContactAction {
         /// amoCRM).
         #[arg(long)]
         company_id: Option<i64>,
+        /// Create it although a contact in amoCRM has one of its phones or e-mails (otherwise
+        /// that is refused, naming the contact; `contact find` shows it).
+        #[arg(long)]
+        allow_duplicate: bool,
         #[command(flatten)]
         wait: WaitArgs,
     },

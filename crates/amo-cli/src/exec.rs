@@ -108,7 +108,18 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
         }
         Command::Contact {
             action:
-                ContactAction::Add { name, phones, emails, responsible, fields, company, company_fields, company_id, wait },
+                ContactAction::Add {
+                    name,
+                    phones,
+                    emails,
+                    responsible,
+                    fields,
+                    company,
+                    company_fields,
+                    company_id,
+                    allow_duplicate,
+                    wait,
+                },
         } => {
             let (first_name, last_name) = split_name(&name);
             let custom_fields = if fields.is_empty() {
@@ -123,6 +134,7 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 custom_fields,
                 company: company_draft(app, company, &company_fields).await?,
                 existing_company_id: company_id,
+                allow_duplicate,
                 ..typed_contact(&phones, &emails)
             };
             let item = app.queue_contact(&draft).map_err(as_flags)?;
@@ -357,6 +369,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
                 phones,
                 emails,
                 contact_id,
+                allow_duplicate,
                 note,
                 fields,
                 contact_fields,
@@ -379,7 +392,13 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
     let typed = contact_name.is_some() || !phones.is_empty() || !emails.is_empty() || !contact_custom.is_empty();
     let contact = typed.then(|| {
         let (first_name, last_name) = split_name(contact_name.as_deref().unwrap_or_default());
-        ContactDraft { first_name, last_name, custom_fields: contact_custom, ..typed_contact(&phones, &emails) }
+        ContactDraft {
+            first_name,
+            last_name,
+            custom_fields: contact_custom,
+            allow_duplicate,
+            ..typed_contact(&phones, &emails)
+        }
     });
     let draft = LeadDraft {
         name,

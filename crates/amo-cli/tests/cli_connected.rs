@@ -506,7 +506,7 @@ fn contact_add_puts_the_contact_in_a_new_or_an_existing_company() {
 }
 
 #[test]
-fn sync_fills_the_copy_contact_find_answers_offline_and_call_log_logs_one_call_per_uniq() {
+fn sync_fills_the_copy_contact_find_answers_offline_call_log_logs_one_call_per_uniq_and_duplicates_are_refused() {
     let desk = Desk::connected();
     let olga = desk.sim.seed_contact("Olga", "Smirnova", Some("+79165550102"), None);
     desk.sim.seed_contacts(300, 9_200_000_000);
@@ -557,6 +557,26 @@ fn sync_fills_the_copy_contact_find_answers_offline_and_call_log_logs_one_call_p
     assert_ne!(r.code, 0);
     assert!(r.err.contains("--phone") && r.err.contains("--duration:"), "{}", r.err);
     assert!(!r.err.contains("duration_secs"), "{}", r.err);
+
+    // No silent duplicates: the existing contact is named; the user chooses.
+    let r = desk.run(&["contact", "add", "--name", "Olga Two", "--phone", "+7 916 555 01 02", "--no-wait"]);
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("--phone #1") && r.err.contains(&format!("Olga Smirnova (#{olga})")), "{}", r.err);
+    let r = desk.run(&["lead", "add", "--name", "Sofa", "--phone", "89165550102", "--no-wait"]);
+    assert!(r.code != 0 && r.err.contains("Olga Smirnova"), "{}", r.err);
+    let r = desk.run(&["lead", "add", "--name", "Sofa", "--contact-id", &olga.to_string(), "--no-wait"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let r = desk.run(&[
+        "contact",
+        "add",
+        "--name",
+        "Olga Two",
+        "--phone",
+        "+7 916 555 01 02",
+        "--allow-duplicate",
+        "--no-wait",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.err);
 
     let r = desk.run(&["sync", "off"]);
     assert_eq!(r.code, 0, "{}", r.err);

@@ -438,6 +438,9 @@ pub enum FieldCode {
     /// amoCRM has no contact or company with this number, and an outbound call cannot make one:
     /// the contact must be added first (docs/amocrm-api.md §16).
     UnknownCaller,
+    /// A contact in amoCRM has this phone or e-mail (`detail` names it): attach to it, or
+    /// create the new one anyway.
+    DuplicateContact,
 }
 
 /// An error as the window receives it (and `--json` output shows it): the code the UI switches

@@ -160,3 +160,37 @@ async fn offline_the_copy_answers_with_its_age_online_it_is_confirmed_and_turned
     assert_eq!(e.code().as_str(), "no_copy");
     assert!(app.set_people_copy(true).expect("on").enabled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_contact_with_a_known_phone_or_email_is_refused_naming_the_first_unless_chosen() {
+    use amo_core::domain::draft::{ContactDraft, LeadDraft};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    let olga = sim.seed_contact("Olga", "Smirnova", Some("+79165550102"), Some("olga@example.com"));
+    // Without a copy nothing is refused here (the window's offer asks amoCRM).
+    let twin = ContactDraft { first_name: "Olga".into(), phones: vec!["8 916 555-01-02".into()], ..Default::default() };
+    app.sync_people(false, &quiet).await.expect("sync");
+
+    let e = app.queue_contact(&twin).expect_err("a duplicate");
+    let fields = e.fields().expect("fields");
+    assert_eq!(fields.len(), 1);
+    assert_eq!((fields[0].field.as_str(), fields[0].code), ("phones.0", amo_core::error::FieldCode::DuplicateContact));
+    assert_eq!(fields[0].detail.as_deref(), Some(format!("Olga Smirnova (#{olga})").as_str()));
+    assert!(e.message(amo_core::Lang::En).contains("Olga Smirnova"), "{}", e.message(amo_core::Lang::En));
+
+    let lead = LeadDraft {
+        name: "Sofa".into(),
+        contact: Some(ContactDraft {
+            first_name: "O".into(),
+            emails: vec!["OLGA@example.com".into()],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let e = app.queue_lead(&lead).expect_err("a lead's new contact too");
+    assert_eq!(e.fields().expect("f")[0].field, "contact.emails.0");
+    // Chosen: attached to the existing contact, or created anyway.
+    app.queue_lead(&LeadDraft { contact: None, existing_contact_id: Some(olga), ..lead.clone() }).expect("attached");
+    app.queue_contact(&ContactDraft { allow_duplicate: true, ..twin }).expect("created anyway");
+    assert_eq!(app.outbox_summary().expect("s").queued, 2);
+}

@@ -151,3 +151,31 @@ describe('CopySettings', () => {
     expect(argsOf(calls, 'set_people_copy')).toEqual({ on: false });
   });
 });
+
+describe('No silent duplicates', () => {
+  test('a contact refused as a duplicate is created only when the user chooses so', async () => {
+    const { default: ContactForm } = await import('../components/ContactForm.svelte');
+    i18n.lang = 'en';
+    let n = 0;
+    const calls = backend({
+      find_duplicates: () => [],
+      queue_contact: () =>
+        n++ === 0
+          ? fail({
+              code: 'validation', message: 'x', remedy: 'none',
+              fields: [{ field: 'phones.0', code: 'duplicate_contact', amo_code: null, message: 'Olga Smirnova (#501) in amoCRM already has this', label: 'Phone 1' }],
+            })
+          : { ...queued(8), kind: 'contact' as const, draft: { first_name: 'Olga', last_name: '', phones: [], phone_types: [], emails: [], email_types: [], custom_fields: [], responsible_user_id: null, company: null, existing_company_id: null } },
+    });
+    const { container } = render(ContactForm, { reference, phone: '+79121112233' });
+    expect((container.querySelector('#c-phone') as HTMLInputElement).value).toBe('+79121112233');
+    await fireEvent.input(container.querySelector('#c-first') as HTMLInputElement, { target: { value: 'Olga' } });
+    await fireEvent.submit(container.querySelector('form') as HTMLFormElement);
+    await waitFor(() => expect(container.querySelector('#c-dup-anyway')).not.toBeNull());
+    expect(container.textContent).toContain('Olga Smirnova (#501)');
+    expect(argsOf(calls, 'queue_contact', 0)?.draft.allow_duplicate).toBeUndefined();
+    await fireEvent.click(container.querySelector('#c-dup-anyway') as HTMLButtonElement);
+    await fireEvent.submit(container.querySelector('form') as HTMLFormElement);
+    await waitFor(() => expect(argsOf(calls, 'queue_contact', 1)?.draft.allow_duplicate).toBe(true));
+  });
+});

@@ -48,6 +48,8 @@ export type CallerState = {
   cf: Typed;
   /** The amoCRM contact a lead is attached to instead of a new one (the duplicate offer). */
   existing: { id: number; name: string } | null;
+  /** "Create a new contact anyway" although amoCRM has one with this phone or e-mail. */
+  allowDuplicate: boolean;
 };
 
 /** The contact's fields a form draws (phones and e-mails have their rows). */
@@ -71,16 +73,25 @@ export function callerState(c: ContactDraft | null, r: Ref, existingId: number |
     emailTypes,
     cf: typed(r?.contact_fields ?? [], c?.custom_fields ?? []),
     existing: existingId === null ? null : { id: existingId, name: `#${existingId}` },
+    allowDuplicate: c?.allow_duplicate ?? false,
   };
 }
 
-type CallerValues = Pick<ContactDraft, 'first_name' | 'last_name' | 'phones' | 'phone_types' | 'emails' | 'email_types' | 'custom_fields'>;
+type CallerValues = Pick<
+  ContactDraft,
+  'first_name' | 'last_name' | 'phones' | 'phone_types' | 'emails' | 'email_types' | 'custom_fields' | 'allow_duplicate'
+>;
 
 /** The contact's own values (no responsible user, no company: those belong to the entry). */
 export function callerValues(s: CallerState, r: Ref): CallerValues {
   const [phones, phone_types] = typedRows(s.phones, s.phoneTypes, phoneType);
   const [emails, email_types] = typedRows(s.emails, s.emailTypes, emailType);
-  return { first_name: s.first, last_name: s.last, phones, phone_types, emails, email_types, custom_fields: entries(contactFields(r), s.cf, offset(r)) };
+  return {
+    first_name: s.first, last_name: s.last, phones, phone_types, emails, email_types,
+    custom_fields: entries(contactFields(r), s.cf, offset(r)),
+    // Only when chosen: a draft without it is one that refuses a duplicate.
+    ...(s.allowDuplicate ? { allow_duplicate: true } : {}),
+  };
 }
 
 /** Whether anything of a new contact was typed (a lead without one has no contact). */

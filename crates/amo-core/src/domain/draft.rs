@@ -47,6 +47,10 @@ pub struct ContactDraft {
     /// A contact entered alone: put it in this existing amoCRM company.
     #[ts(type = "number | null")]
     pub existing_company_id: Option<i64>,
+    /// The user chose to create it although a contact in amoCRM has one of its phones or
+    /// e-mails (without this, queueing it is refused naming that contact: no silent duplicates).
+    #[ts(as = "Option<bool>", optional)]
+    pub allow_duplicate: bool,
 }
 
 /// A lead as typed. `price` is the text the user typed, checked here.
@@ -394,6 +398,7 @@ impl ContactDraft {
                 responsible_user_id: self.responsible_user_id,
                 company,
                 existing_company_id,
+                allow_duplicate: self.allow_duplicate,
             })
         } else {
             Err(errors)

@@ -111,6 +111,14 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
             "в amoCRM нет контакта с этим номером: сначала добавьте контакт",
             "amoCRM has no contact with this number: add the contact first",
         ),
+        FieldCode::DuplicateContact => {
+            let who = f.detail.clone().unwrap_or_default();
+            tr(
+                lang,
+                format!("этот номер или адрес уже есть у контакта {who} в amoCRM: привяжите к нему или создайте новый всё равно"),
+                format!("{who} in amoCRM already has this: attach to that contact, or create a new one anyway"),
+            )
+        }
         FieldCode::ReadOnlyField => tr(
             lang,
             "это поле можно заполнить только в amoCRM",

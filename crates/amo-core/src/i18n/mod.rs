@@ -238,10 +238,14 @@ pub(crate) mod tests {
             FieldCode::DueInPast,
             FieldCode::UnsortedOff,
             FieldCode::UnknownCaller,
+            FieldCode::DuplicateContact,
         ] {
             let f = FieldError {
                 amo_code: Some("SomethingElse".into()),
-                detail: Some("This value is not valid.".into()),
+                // A duplicate's detail names the contact (a name as typed in amoCRM).
+                detail: Some(
+                    if code == FieldCode::DuplicateContact { "Ольга (#5)" } else { "This value is not valid." }.into(),
+                ),
                 ..FieldError::new("name", code)
             };
             let (ru, en) = (field_message(&f, Lang::Ru), field_message(&f, Lang::En));

@@ -42,10 +42,11 @@ use crate::context::Ctx;
 use crate::domain::account::AccountRef;
 use crate::domain::draft::{CallDraft, Draft, DraftKind};
 use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
+use crate::domain::people::PersonKind;
 use crate::domain::platform::Platform;
 use crate::domain::reference::ReferenceData;
 use crate::domain::steps::{field_is_locked, keep_locked, plan, StepKind};
-use crate::error::{AmoError, EntryError, Error, FieldError, NotEditable, Result};
+use crate::error::{AmoError, EntryError, Error, FieldCode, FieldError, NotEditable, Result};
 use crate::store::{NewEntry, Replan};
 
 pub use worker::{RetryTiming, POISON_AFTER};
@@ -131,7 +132,17 @@ impl Outbox {
         let mut clean = Vec::with_capacity(drafts.len());
         let mut errors: Vec<FieldError> = Vec::new();
         for (i, d) in drafts.iter().enumerate() {
-            match check::check(d, account, platform, now) {
+            let found =
+                check::check(d, account, platform, now).and_then(|c| match self.duplicates(&c, current.as_ref()) {
+                    Ok(dups) if dups.is_empty() => Ok(c),
+                    Ok(dups) => Err(dups),
+                    Err(e) => {
+                        // The copy could not be read: the entry is not held back for it.
+                        tracing::warn!(code = %e.code(), "the duplicate check could not read the copy");
+                        Ok(c)
+                    }
+                });
+            match found {
                 Ok(c) => clean.push(c),
                 Err(e) if drafts.len() == 1 => errors = e,
                 Err(e) => errors.extend(e.into_iter().map(|f| FieldError { field: format!("{i}.{}", f.field), ..f })),
@@ -154,6 +165,46 @@ impl Outbox {
         }
         self.wake.notify_one();
         ids.into_iter().map(|id| self.item(id)).collect()
+    }
+
+    /// No silent duplicates: a new contact (alone, or a lead's) with a phone or e-mail that a
+    /// contact in the copy of the account's people already has is refused, naming that contact,
+    /// unless the user chose to create it anyway (`allow_duplicate`). Without a copy (off, not
+    /// filled yet) nothing is refused here; the window's duplicate offer still asks amoCRM.
+    fn duplicates(&self, draft: &Draft, current: Option<&AccountRef>) -> Result<Vec<FieldError>> {
+        let (contact, prefix) = match draft {
+            Draft::Contact(c) => (c, ""),
+            Draft::Lead(l) if l.existing_contact_id.is_none() => match &l.contact {
+                Some(c) => (c, "contact."),
+                None => return Ok(Vec::new()),
+            },
+            _ => return Ok(Vec::new()),
+        };
+        let Some(account) = current else { return Ok(Vec::new()) };
+        if contact.allow_duplicate {
+            return Ok(Vec::new());
+        }
+        let key = account.domain.to_ascii_lowercase();
+        let people = self.ctx.store.people();
+        let mut errors = Vec::new();
+        let mut refuse = |field: String, found: Vec<(PersonKind, i64)>| -> Result<()> {
+            let Some(id) = found.into_iter().find(|(k, _)| *k == PersonKind::Contact).map(|(_, id)| id) else {
+                return Ok(());
+            };
+            let name = people.customer(&key, PersonKind::Contact, id)?.map(|c| c.name).unwrap_or_default();
+            errors.push(FieldError {
+                detail: Some(format!("{} (#{id})", name.trim())),
+                ..FieldError::new(field, FieldCode::DuplicateContact)
+            });
+            Ok(())
+        };
+        for (i, p) in contact.phones.iter().enumerate() {
+            refuse(format!("{prefix}phones.{i}"), people.by_phone(&key, p)?)?;
+        }
+        for (i, e) in contact.emails.iter().enumerate() {
+            refuse(format!("{prefix}emails.{i}"), people.by_email(&key, e)?)?;
+        }
+        Ok(errors)
     }
 
     pub fn item(&self, id: i64) -> Result<OutboxItem> {

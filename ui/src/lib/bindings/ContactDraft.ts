@@ -34,4 +34,9 @@ company: CompanyDraft | null,
 /**
  * A contact entered alone: put it in this existing amoCRM company.
  */
-existing_company_id: number | null, };
+existing_company_id: number | null, 
+/**
+ * The user chose to create it although a contact in amoCRM has one of its phones or
+ * e-mails (without this, queueing it is refused naming that contact: no silent duplicates).
+ */
+allow_duplicate?: boolean, };

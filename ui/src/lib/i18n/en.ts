@@ -209,6 +209,7 @@ export const en = {
   'dup.found': "Already in amoCRM: {name} ({phones})",
   'dup.attach': "Attach the lead to this contact",
   'dup.attached': "The lead will be attached to {name}.",
+  'dup.createAnyway': "Create a new contact anyway",
   'dup.detach': "Create a new contact instead",
   'dup.contactExists': "A contact with this phone or email already exists: {name}.",
   'history.heading': "Recent entries",

@@ -211,6 +211,7 @@ export const ru: Record<MessageKey, string> = {
   'dup.found': "Уже есть в amoCRM: {name} ({phones})",
   'dup.attach': "Привязать сделку к этому контакту",
   'dup.attached': "Сделка будет привязана к контакту {name}.",
+  'dup.createAnyway': "Всё равно создать новый контакт",
   'dup.detach': "Создать новый контакт",
   'dup.contactExists': "Контакт с таким телефоном или email уже есть: {name}.",
   'history.heading': "Последние записи",
