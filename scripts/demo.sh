@@ -110,11 +110,24 @@ run_demo() {
   "$APP" lead add --name "Demo: 3 chairs" --price 15000 --contact-name "Anna Petrova" --phone "+7 916 555-01-03" \
     --note "Wants delivery on Friday" --task "Call back" --task-due "tomorrow 10:00" --timeout 30 >/dev/null || true
   "$APP" contact add --name "Ivan Gromov" --company-id 999999 --timeout 30 >/dev/null 2>&1 || true
+
+  # The phone desk: 500 customers in the account (phones +7 916 555-01-00 on), this computer's copy
+  # of them, a call logged once although its hook ran twice, and — below — the window opened by a
+  # ringing phone, showing the caller's card (docs/people-copy.md).
+  echo "==> the phone desk: 500 customers, their copy on this computer, a logged call"
+  curl -fs -X POST -H 'content-type: application/json' -d '{"count":500,"first_phone":9165550100}' \
+    "http://127.0.0.1:$SIM_PORT/_sim/contacts/seed" >/dev/null
+  "$APP" sync
+  for _ in 1 2; do
+    "$APP" call log --phone "8 916 555-01-00" --direction in --duration 95 --status talked \
+      --result "Asked for the price list" --uniq demo-call-1 --timeout 30 >/dev/null 2>&1 || true
+  done
+  "$APP" contact find "+7 916 555 01 01" --offline
   "$APP" outbox
 
   echo "==> opening the window (close it to stop the simulator)"
   if [ -n "${AMO_DEMO_SCREENSHOT:-}" ]; then
-    "$APP" &
+    "$APP" new --phone "+7 916 555-01-01" &
     local app=$!
     xdotool search --sync --onlyvisible --name '^Amo Connect$' >/dev/null
     sleep 3
@@ -122,7 +135,8 @@ run_demo() {
     echo "screenshot: $AMO_DEMO_SCREENSHOT"
     kill "$app"
   else
-    "$APP"
+    # As a softphone would on a ringing call: the window opens with the caller's card.
+    "$APP" new --phone "+7 916 555-01-01"
   fi
 }
 

@@ -1,7 +1,8 @@
 //! Lead entry in the real window and with the real binary's CLI, against the simulator: type a
 //! lead with contact and note and see it in History with its amoCRM link; amoCRM down → the lead
 //! is kept and the window says offline → amoCRM back → sent once; a phone already in amoCRM is
-//! offered as the existing contact.
+//! offered as the existing contact; the caller's card opens from this computer's copy with
+//! amoCRM down, and a timed call is logged once.
 
 use amo_e2e::*;
 use fantoccini::key::Key;
@@ -422,6 +423,48 @@ async fn an_entry_another_process_queued_appears_by_itself_and_is_fixed_in_histo
     let ivans: Vec<_> = sim.contacts().into_iter().filter(|c| c.first_name == "Ivan").collect();
     assert_eq!(ivans.len(), 1, "the contact was not made again");
     assert_eq!((ivans[0].id, ivans[0].company_id), (ivan.id, Some(lutik.id)), "now in its company");
+    w.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_card_opens_from_the_copy_with_amocrm_down_and_a_timed_call_is_logged_once() -> anyhow::Result<()> {
+    let (mut sim, env) = connected_env().await?;
+    let olga = sim.seed_contact("Olga", "Smirnova", Some("+7 916 555-01-02"), None);
+    sim.seed_contacts(40, 9_300_000_000);
+    let (code, out, err) = env.cli(&["sync"], None)?;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("41 contacts"), "{out}");
+
+    // The phone rings while amoCRM is unreachable: the softphone runs `amo-connect new --phone`.
+    sim.go_down().await;
+    let w = Window::open_with(&env, &["new", "--phone", "8 916 555 01 02"]).await?;
+    w.wait_text_contains("#caller-customers", "Olga Smirnova", 20).await?;
+    w.wait_text_contains("#caller-source", "did not answer", 60).await?;
+    w.screenshot("20-caller-card-offline.png").await?;
+
+    // amoCRM is back; the next ring of the same number is confirmed online.
+    sim.come_up().await?;
+    let (code, _, err) = env.cli(&["new", "--phone", "+79165550102"], None)?;
+    assert_eq!(code, 0, "{err}");
+    w.wait_text_contains("#caller-source", "Checked with amoCRM", 30).await?;
+    w.screenshot("21-caller-card-online.png").await?;
+
+    // The call is timed; at its end its result is logged.
+    w.wait_text("#call-timer", "00:02", 10).await?;
+    w.click("#call-end").await?;
+    w.click("#call-status option[value='talked']").await?;
+    w.fill("#call-result", "Wants a second sofa").await?;
+    w.screenshot("22-call-result.png").await?;
+    w.click("#call-submit").await?;
+    w.find("#call-notice").await?;
+    w.click("#nav-history").await?;
+    w.wait_attr("#history-item-1", "data-state", "sent", 30).await?;
+    let calls = sim.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!((calls[0].note_type.as_str(), calls[0].entity_id), ("call_in", olga));
+    assert!(calls[0].params["duration"].as_i64() >= Some(2), "{:?}", calls[0].params);
+    assert_eq!(calls[0].params["call_result"].as_str(), Some("Wants a second sofa"));
     w.close().await?;
     Ok(())
 }
