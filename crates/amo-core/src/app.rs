@@ -281,8 +281,16 @@ impl AmoConnect {
         self.reference.data(refresh).await
     }
 
+    /// Existing contacts with this phone or e-mail (the forms' duplicate offer): from this
+    /// computer's copy of the account's people at once when it has them — offline too — else
+    /// amoCRM's search, re-checked (a contact made minutes ago may not be in the copy yet).
     pub async fn find_duplicates(&self, phone: &str, email: &str) -> Result<Vec<ContactMatch>> {
-        self.reference.find_duplicates(phone, email).await
+        let local = self.people.contacts_with(phone, email);
+        match local {
+            Ok(Some(found)) if !found.is_empty() => Ok(found),
+            Ok(Some(none)) => Ok(self.reference.find_duplicates(phone, email).await.unwrap_or(none)),
+            Ok(None) | Err(_) => self.reference.find_duplicates(phone, email).await,
+        }
     }
 
     pub async fn list_leads(&self, limit: usize) -> Result<Vec<LeadSummary>> {

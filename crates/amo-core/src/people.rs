@@ -18,7 +18,7 @@ use crate::clock::now;
 use crate::context::Ctx;
 use crate::domain::people::{looks_like_phone, CopyStatus, Customer, CustomerLookup, PersonKind, SyncReport};
 use crate::domain::phone::valid_email;
-use crate::domain::reference::{LeadSummary, LOST_STATUS_ID, WON_STATUS_ID};
+use crate::domain::reference::{ContactMatch, LeadSummary, LOST_STATUS_ID, WON_STATUS_ID};
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, Error, LocalError, Result};
 use crate::store::SyncState;
@@ -254,5 +254,38 @@ impl People {
             }
         }
         Ok(out)
+    }
+
+    /// The copy's contacts with this phone or e-mail, as the duplicate offer shows them; `None`
+    /// when there is no copy to answer from.
+    pub fn contacts_with(&self, phone: &str, email: &str) -> Result<Option<Vec<ContactMatch>>> {
+        let account = self.account()?;
+        let state = self.ctx.store.people().state(&account)?;
+        if !state.enabled || state.fresh_at.is_none() {
+            return Ok(None);
+        }
+        let table = self.ctx.store.people();
+        let mut ids = Vec::new();
+        if looks_like_phone(phone) {
+            ids.extend(table.by_phone(&account, phone)?);
+        }
+        if valid_email(&email.trim().to_lowercase()) {
+            ids.extend(table.by_email(&account, email)?);
+        }
+        let mut out: Vec<ContactMatch> = Vec::new();
+        for (kind, id) in ids.into_iter().filter(|(k, _)| *k == PersonKind::Contact) {
+            if let Some(c) = table.customer(&account, kind, id)? {
+                if !out.iter().any(|o| o.id == c.id) {
+                    out.push(ContactMatch {
+                        id: c.id,
+                        name: c.name,
+                        phones: c.phones,
+                        emails: c.emails,
+                        open_leads: c.open_leads,
+                    });
+                }
+            }
+        }
+        Ok(Some(out))
     }
 }

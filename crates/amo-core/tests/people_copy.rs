@@ -150,6 +150,9 @@ async fn offline_the_copy_answers_with_its_age_online_it_is_confirmed_and_turned
     let offline = app.find_customer("+7 912 555-00-00", false).await.expect("from the copy");
     assert_eq!(offline.customers[0].id, olga);
     assert!(offline.copy_age_secs.is_some(), "offline the answer says how old it is");
+    // The forms' duplicate offer answers from the copy too, offline.
+    let dups = app.find_duplicates("8 912 555 00 00", "").await.expect("from the copy");
+    assert_eq!(dups.iter().map(|c| c.id).collect::<Vec<_>>(), [olga]);
     sim.come_up().await.expect("up");
 
     let off = app.set_people_copy(false).expect("off");

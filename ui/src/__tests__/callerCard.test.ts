@@ -179,3 +179,24 @@ describe('No silent duplicates', () => {
     await waitFor(() => expect(argsOf(calls, 'queue_contact', 1)?.draft.allow_duplicate).toBe(true));
   });
 });
+
+describe('The duplicate offer', () => {
+  test('a number typed in the second phone row offers the existing customer too', async () => {
+    const { default: LeadForm } = await import('../components/LeadForm.svelte');
+    i18n.lang = 'en';
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    const calls = backend({
+      find_duplicates: ({ phone }) =>
+        phone === '+7 912 555 00 11' ? [{ id: 42, name: 'Second Row', phones: ['+79125550011'], emails: [], open_leads: [] }] : [],
+    });
+    const { container } = render(LeadForm, { reference, onSaved: vi.fn() });
+    await fireEvent.input(container.querySelector('#contact-phone') as HTMLInputElement, { target: { value: '+7 900 000 00 01' } });
+    await fireEvent.click(container.querySelector('#contact-phone-add') as HTMLButtonElement);
+    await fireEvent.input(container.querySelector('#contact-phone-2') as HTMLInputElement, { target: { value: '+7 912 555 00 11' } });
+    await vi.advanceTimersByTimeAsync(500);
+    await waitFor(() => expect(container.querySelector('#dup-offer-42')?.textContent).toContain('Second Row'));
+    const asked = calls.filter((c) => c.cmd === 'find_duplicates').map((c) => (c.args as { phone: string }).phone);
+    expect(asked).toContain('+7 900 000 00 01');
+    expect(asked).toContain('+7 912 555 00 11');
+  });
+});
