@@ -5,6 +5,8 @@
 //! Afterwards every lead of each desk is in amoCRM exactly once, with its contact and exactly one
 //! note and one follow-up task; neither desk took the other's lead for its own. Contacts typed
 //! alone with a new company, queued between the leads, are each there once, in their one company.
+//! Calls logged between them — a known customer's, an unknown caller's (an incoming lead) — are
+//! each in amoCRM once (amoCRM does not de-duplicate calls: the app's own id does).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use rand::Rng;
 
 mod common;
 
-use amo_core::domain::draft::{CompanyDraft, ContactDraft, LeadDraft};
+use amo_core::domain::draft::{CallDirection, CallDraft, CompanyDraft, ContactDraft, LeadDraft};
 use amo_core::domain::task::TaskDraft;
 use amo_core::keychain::memory::MemoryStore;
 use amo_core::outbox::RetryTiming;
@@ -45,6 +47,21 @@ fn lone_contact(i: usize) -> ContactDraft {
     ContactDraft {
         first_name: format!("Lone client {i}"),
         company: Some(CompanyDraft { name: format!("Kill test company {i}"), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// A call to log: a known customer's (`known`), or an unknown caller's, who becomes an incoming lead.
+fn call(i: usize, known: bool) -> CallDraft {
+    CallDraft {
+        phone: if known {
+            "+7 915 000-11-22".into()
+        } else {
+            format!("+7 901 {:03} {:02} {:02}", i, i % 100, (i * 3) % 100)
+        },
+        direction: CallDirection::Inbound,
+        duration_secs: 60,
+        uniq: format!("kill-call-{i}-{known}"),
         ..Default::default()
     }
 }
@@ -86,6 +103,7 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
     .await;
     // The parent only queues, as the window's form does; children send.
     let queuer = open(&data, &store_dir, &sim.url());
+    sim.seed_contact("Known", "Caller", Some("+79150001122"), None);
     // The colleague's desk, signed in as another user, sending as it goes.
     let colleague = SimConfig::default().user_id + 1;
     sim.sign_in_as(colleague);
@@ -111,6 +129,9 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
     let spec = format!("{}|{}|{}", data.display(), store_dir.display(), sim.url());
     let mut queued = 0;
     let mut lone = 0;
+    let mut calls: Vec<String> = Vec::new();
+    let mut calls_b: Vec<String> = Vec::new();
+    let mut unknown_callers = 0;
     let mut killed_running = 0;
     for round in 0..KILLS {
         if round % 3 == 0 {
@@ -133,6 +154,16 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
                 twin.first_name = format!("Colleague's lone client {lone}");
                 desk_b.queue_contact(&twin).expect("queue contact b");
                 lone += 1;
+            }
+            if queued % 3 == 0 {
+                let known = queued % 2 == 0;
+                queuer.log_call(&call(queued, known)).expect("log call");
+                calls.push(call(queued, known).uniq);
+                // The colleague logs a call of theirs the same second (keeps the desks in step).
+                let theirs = CallDraft { uniq: format!("kill-call-b-{queued}"), ..call(queued, true) };
+                desk_b.log_call(&theirs).expect("log call b");
+                calls_b.push(theirs.uniq);
+                unknown_callers += usize::from(!known);
             }
             queued += 1;
         }
@@ -184,13 +215,19 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
     sender_b.abort();
 
     let summary = queuer.outbox_summary().expect("summary");
-    assert_eq!((summary.queued, summary.attention, summary.sent as usize), (0, 0, queued + lone));
+    assert_eq!((summary.queued, summary.attention, summary.sent as usize), (0, 0, queued + lone + calls.len()));
     let summary_b = desk_b.outbox_summary().expect("summary b");
-    assert_eq!((summary_b.queued, summary_b.attention, summary_b.sent as usize), (0, 0, queued + lone));
+    assert_eq!((summary_b.queued, summary_b.attention, summary_b.sent as usize), (0, 0, queued + lone + calls_b.len()));
     let me = SimConfig::default().user_id;
     let leads = sim.leads();
-    let notes = sim.notes();
+    let notes: Vec<_> = sim.notes().into_iter().filter(|n| n.note_type == "common").collect();
     let tasks = sim.tasks();
+    let call_notes = sim.calls();
+    for uniq in calls.iter().chain(&calls_b) {
+        let n = call_notes.iter().filter(|c| c.uniq() == Some(uniq.as_str())).count();
+        assert_eq!(n, 1, "call {uniq} is in amoCRM {n} times");
+    }
+    assert_eq!(call_notes.len(), calls.len() + calls_b.len(), "no stray calls");
     let mut same_second = 0;
     for i in 0..queued {
         // The Salesbot renamed every lead that arrived before the faults were healed.
@@ -223,8 +260,9 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
         }
     }
     assert_eq!(companies.len(), 2 * lone, "no stray companies");
-    assert_eq!(leads.len(), 2 * queued, "no stray leads");
-    assert_eq!(contacts.len(), 2 * (queued + lone), "no stray contacts");
+    // An unknown caller becomes an incoming lead with a contact; the known caller was seeded.
+    assert_eq!(leads.len(), 2 * queued + unknown_callers, "no stray leads");
+    assert_eq!(contacts.len(), 2 * (queued + lone) + 1 + unknown_callers, "no stray contacts");
     assert_eq!(notes.len(), queued, "no stray notes");
     assert_eq!(tasks.len(), queued, "no stray tasks");
     assert!(same_second >= queued / 3, "the desks must often collide in one second ({same_second} of {queued})");
@@ -238,9 +276,11 @@ async fn every_lead_is_in_amocrm_exactly_once_after_sixty_kills() {
         "kill test: {KILLS} kills ({killed_running} while the sender was running), {queued} leads queued on each of \
          two desks ({same_second} pairs in the same second, {renamed} leads renamed by a bot), {} in amoCRM, each \
          once with one contact (and ours with one note and one task: {} tasks); {lone} contacts with a new company, \
-         on each desk, each once in its own company; {} complex requests, {} answers dropped or failed",
+         on each desk, each once in its own company; {} calls ({unknown_callers} from unknown callers, now \
+         incoming leads), each once; {} complex requests, {} answers dropped or failed",
         leads.len(),
         tasks.len(),
+        calls.len() + calls_b.len(),
         s.complex_requests,
         s.faults_injected
     );
