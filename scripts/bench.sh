@@ -18,8 +18,23 @@
 # worker and three CLI processes on one data directory, (b) three data directories on one account. Targets
 # (issue 13 §11): launch ≤ 1.15×, memory ≤ 1.15×, JS ≤ 60 kB gzipped, .deb ≤ 6 MiB, idle CPU ≈ 0.
 #
+# The copy of the account's people (docs/people-copy.md), by crates/amo-core/examples/people_bench.rs
+# in release mode against a simulator at amoCRM's real 7 requests/s, each beside a baseline of the
+# same run:
+#   first sync of 50 000 contacts   pages per second against the rate the app's limiter grants
+#                                   answers that take no time (amocrm::limiter: 5 in any 1.1 s,
+#                                   in front of amocrm::budget's 6 in any 1.2 s: ≈ 4.55/s) —
+#                                   target ≥ 0.85×; the 429s the simulator answered — target 0
+#   lookup from the copy            p95 of an offline find by phone in-process (500 random seeded
+#                                   numbers) at 50 000 contacts, beside the same at 1 000 — target
+#                                   ≤ 50 ms; `contact find NUMBER --offline` as a whole process
+#                                   (median of 20) beside `--version`
+#   disk                            the SQLite file after the sync minus a freshly opened empty
+#                                   database — target ≤ 60 MiB
+#
 #   scripts/bench.sh            build, measure, print; the table also goes to artifacts/bench/
 #   BENCH_RUNS=9 scripts/bench.sh
+#   BENCH_ONLY=people scripts/bench.sh   only the people copy (builds the binary, no window; ~2 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -140,6 +155,63 @@ if [ "${1:-}" = "--measure" ]; then
   exit 0
 fi
 
+# ------------------------------------------------------------------ shared by both modes
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { awk -v v="$1" -v max="$2" 'BEGIN { if (v == "n/a") print "?"; else print (v + 0 <= max + 0 ? "ok" : "OVER") }'; }
+at_least() { awk -v v="$1" -v min="$2" 'BEGIN { if (v == "n/a") print "?"; else print (v + 0 >= min + 0 ? "ok" : "UNDER") }'; }
+mib() { awk -v b="$1" 'BEGIN { if (b == b + 0 && b != "") printf "%.1f", b / 1048576; else print "n/a" }'; }
+row() { printf '%-28s %12s %12s %8s %10s %s\n' "$@"; }
+
+# The copy of the account's people: crates/amo-core/examples/people_bench.rs prints key=value
+# lines (people_*); the CLI it times is $1.
+people_measure() {
+  echo "==> the copy of the account's people: 50 000 contacts against a 7 requests/s simulator (~1.5 min)"
+  if cargo run --release -q -p amo-core --example people_bench -- --cli "$1" >"$OUT/people.env" 2>"$OUT/people.err"; then
+    # shellcheck disable=SC1091
+    . "$OUT/people.env"
+  else
+    tail -n 20 "$OUT/people.err"
+    echo "people: the bench failed (log: $OUT/people.err)"
+  fi
+}
+people_rows() {
+  if [ -z "${people_sync_pps:-}" ]; then
+    echo "people copy: not measured (the bench failed, see $OUT/people.err)"
+    return
+  fi
+  local r_sync r_budget r_lookup delta
+  r_sync=$(ratio "$people_sync_pps" "$people_ceiling_rps")
+  r_budget=$(ratio "$people_sync_pps" 5)
+  r_lookup=$(ratio "$people_lookup_p95_ms" "$people_lookup_small_p95_ms")
+  delta=$((people_db_bytes - people_db_empty_bytes))
+  row "people copy, $people_contacts contacts" "baseline" "measured" ratio target ""
+  row "first sync, pages/s" "$people_ceiling_rps" "$people_sync_pps" "$r_sync" ">= 0.85x" \
+    "$(at_least "$r_sync" 0.85) (baseline: the limiter's own rate; $people_sync_pages pages in $people_sync_s s; ${r_budget}x the budget's 6/1.2 s)"
+  row "first sync, 429s" "" "$people_sync_429s" "" "0" \
+    "$(verdict "$people_sync_429s" 0) (highest second at the simulator: $people_sync_max_second of 7)"
+  row "lookup in copy p95, ms" "$people_lookup_small_p95_ms" "$people_lookup_p95_ms" "$r_lookup" "<= 50" \
+    "$(verdict "$people_lookup_p95_ms" 50) (baseline: a copy of 1 000; p50 $people_lookup_p50_ms ms; $people_lookups lookups)"
+  if [ -n "${people_cli_find_ms:-}" ]; then
+    row "CLI contact find --offline" "$people_cli_version_ms" "$people_cli_find_ms" \
+      "$(ratio "$people_cli_find_ms" "$people_cli_version_ms")" "" "(ms, median of 20; baseline: --version)"
+  fi
+  row "copy on disk, MiB" "$(mib "$people_db_empty_bytes")" "$(mib "$delta")" "" "<= 60" \
+    "$(verdict "$(mib "$delta")" 60) (baseline: an empty database; the file $(mib "$people_db_bytes") MiB, the copy's own estimate $(mib "$people_copy_estimate_bytes") MiB)"
+}
+
+if [ "${BENCH_ONLY:-}" = people ]; then
+  mkdir -p "$OUT"
+  echo "==> building amo-connect (release profile)"
+  cargo build --release -p amo-connect --features tauri/custom-protocol >"$OUT/build.log" 2>&1 ||
+    { tail -n 30 "$OUT/build.log"; exit 1; }
+  people_measure "$ROOT/target/release/amo-connect"
+  {
+    echo "Amo Connect: the copy of the account's people, $(date -u +%Y-%m-%d), $(nproc) cores"
+    people_rows
+  } | tee "$OUT/people.txt"
+  exit 0
+fi
+
 # ------------------------------------------------------------------ build both, same profile
 mkdir -p "$OUT"
 echo "==> building Amo Connect (.deb) and the empty Tauri app (release profile)"
@@ -165,6 +237,8 @@ echo "==> the shared request budget: processes and desks against a 7 requests/s 
 limiter=$(cargo test --release -p amo-core --test limiter_processes -- --nocapture --test-threads=1 2>&1 |
   grep '^limiter (' || echo "limiter: the test failed (run it to see why)")
 
+people_measure "$APP"
+
 gz_sum() {
   local sum=0 f
   for f in ui/dist/assets/*."$1"; do [ -f "$f" ] && sum=$((sum + $(gzip -9 -c "$f" | wc -c))); done
@@ -176,8 +250,6 @@ deb=$(stat -c %s "$DEB")
 bin_app=$(stat -c %s "$APP")
 bin_empty=$(stat -c %s "$EMPTY")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f", a / b; else print "n/a" }'; }
-verdict() { awk -v v="$1" -v max="$2" 'BEGIN { if (v == "n/a") print "?"; else print (v + 0 <= max + 0 ? "ok" : "OVER") }'; }
 r_paint=$(ratio "$paint_app" "$paint_empty")
 r_ui=$(ratio "$ui_app" "$paint_empty")
 r_pss=$(ratio "$pss_app" "$pss_empty")
@@ -198,4 +270,5 @@ js_kb=$(awk -v b="$js" 'BEGIN { printf "%.1f", b / 1000 }')
   printf '%-28s %12s %12s %8s %10s %s\n' "CLI status --json, ms" "" "$(awk -v u="$cli_status_us" 'BEGIN { printf "%.1f", u / 1000 }')" \
     "" "" "(--version: $(awk -v u="$cli_version_us" 'BEGIN { printf "%.1f", u / 1000 }') ms)"
   echo "$limiter"
+  people_rows
 } | tee "$OUT/latest.txt"

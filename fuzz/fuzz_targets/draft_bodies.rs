@@ -13,10 +13,10 @@ mod common;
 
 use amo_core::amocrm::wire::{
     company_body, company_field, company_link_body, complex_lead_body, contact_body, contact_field, field_errors,
-    lead_field, note_body, task_body, task_field, unsorted_form_body, AmoFieldProblem,
+    call_body, lead_field, note_body, sip_body, task_body, task_field, unsorted_form_body, AmoFieldProblem,
 };
 use amo_core::domain::draft::{
-    CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_EMAILS, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
+    CallDirection, CallDraft, CallStatus, CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_EMAILS, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
     MAX_TAGS,
 };
 use amo_core::domain::steps::{plan, StepBody};
@@ -40,6 +40,7 @@ struct Contact {
     responsible_user_id: Option<i64>,
     company: Option<String>,
     existing_company_id: Option<i64>,
+    allow_duplicate: bool,
 }
 
 #[derive(Debug, Arbitrary)]
@@ -76,10 +77,24 @@ struct Followup {
 }
 
 #[derive(Debug, Arbitrary)]
+struct Call {
+    phone: String,
+    outbound: bool,
+    duration_secs: i64,
+    status: Option<u8>,
+    result: String,
+    link: String,
+    started_at: Option<i64>,
+    uniq: String,
+    responsible_user_id: Option<i64>,
+}
+
+#[derive(Debug, Arbitrary)]
 enum Typed {
     Lead(Lead),
     Contact(Contact),
     Followup(Followup),
+    Call(Call),
 }
 
 impl From<Task> for TaskDraft {
@@ -111,6 +126,7 @@ impl From<Contact> for ContactDraft {
             responsible_user_id: c.responsible_user_id,
             company: c.company.map(|name| CompanyDraft { name, custom_fields: Vec::new() }),
             existing_company_id: c.existing_company_id,
+            allow_duplicate: c.allow_duplicate,
         }
     }
 }
@@ -147,6 +163,17 @@ fuzz_target!(|input: Input| {
             task: f.task.map(Into::into),
             responsible_user_id: None,
         }),
+        Typed::Call(c) => Draft::Call(CallDraft {
+            phone: c.phone,
+            direction: if c.outbound { CallDirection::Outbound } else { CallDirection::Inbound },
+            duration_secs: c.duration_secs,
+            status: c.status.map(|s| CallStatus::ALL[usize::from(s) % CallStatus::ALL.len()]),
+            result: c.result,
+            link: c.link,
+            started_at: c.started_at,
+            uniq: c.uniq,
+            responsible_user_id: c.responsible_user_id,
+        }),
     };
     let platform = if input.kommo { Platform::Kommo } else { Platform::Amocrm };
     survives_json(&draft);
@@ -169,6 +196,7 @@ fuzz_target!(|input: Input| {
                     lone_contacts_company(c, input.created_at, &input.request_id, &problems);
                 }
                 Draft::Followup(f) => followup(f, input.created_at, &input.request_id, &problems),
+                Draft::Call(c) => call(c, input.created_at, &input.request_id),
             }
         }
         Err(errors) => {
@@ -186,7 +214,7 @@ fuzz_target!(|input: Input| {
 /// plan of a checked draft is the plan of the same draft checked again, and of its stored copy.
 fn plan_is_stable(d: &Draft, platform: Platform) {
     let steps = plan(d);
-    assert!(!steps.is_empty() || matches!(d, Draft::Followup(_)), "a lead or contact writes something");
+    assert!(!steps.is_empty() || matches!(d, Draft::Followup(_)), "a lead, contact or call writes something");
     for step in &steps {
         let stored = serde_json::to_value(step).expect("serialise");
         assert_eq!(stored["kind"], json!(step.kind().as_str()), "stored under its kind");
@@ -194,6 +222,24 @@ fn plan_is_stable(d: &Draft, platform: Platform) {
     }
     let again = d.validated(platform).expect("valid again");
     assert_eq!(plan(&again), steps, "planning again changes a step");
+}
+
+/// A checked call's request: amoCRM's required fields always, never a `null` (amoCRM refuses
+/// one), the status as amoCRM's 1–7; the unknown caller's incoming lead found again by the
+/// call's own id.
+fn call(c: &CallDraft, created_at: i64, request_id: &str) {
+    let body = call_body(c, created_at, request_id);
+    for key in ["direction", "duration", "source", "phone", "uniq", "created_at"] {
+        assert!(body.get(key).is_some_and(|v| !v.is_null()), "{key} missing: {body}");
+    }
+    assert!(body.as_object().expect("object").values().all(|v| !v.is_null()), "a null: {body}");
+    if let Some(s) = body.get("call_status") {
+        assert!((1..=7).contains(&s.as_i64().expect("int")), "{body}");
+    }
+    assert!(amo_core::domain::people::phone_tail(&c.phone).is_some(), "a checked number has a customer's digits");
+    let sip = sip_body(c, created_at);
+    assert_eq!(sip["source_uid"], json!(c.uniq));
+    assert_eq!(sip["metadata"]["uniq"], json!(c.uniq));
 }
 
 /// The outbox keeps drafts as JSON and reads them back before sending.
@@ -208,6 +254,7 @@ fn survives_json(d: &Draft) {
         Draft::Followup(f) => {
             serde_json::from_str::<FollowupDraft>(&serde_json::to_string(f).expect("s")).map(Draft::Followup)
         }
+        Draft::Call(c) => serde_json::from_str::<CallDraft>(&serde_json::to_string(c).expect("s")).map(Draft::Call),
     };
     assert_eq!(&inner.expect("read back"), d);
 }
@@ -494,6 +541,12 @@ fn known_field(f: &str) -> bool {
             | "task.due"
             | "task.task_type_id"
             | "task.responsible_user_id"
+            | "duration_secs"
+            | "result"
+            | "link"
+            | "uniq"
+            | "started_at"
+            | "phone"
     ) || ["phones.", "emails."].iter().any(|p| {
         f.strip_prefix(p).is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
     })

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::auth::session::Session;
 use crate::clock::now;
 use crate::context::Ctx;
-use crate::domain::people::{looks_like_phone, CopyStatus, Customer, CustomerLookup, PersonKind, SyncReport};
+use crate::domain::people::{looks_like_phone, newer, CopyStatus, Customer, CustomerLookup, PersonKind, SyncReport};
 use crate::domain::phone::valid_email;
 use crate::domain::reference::{ContactMatch, LeadSummary, LOST_STATUS_ID, WON_STATUS_ID};
 use crate::domain::tokens::Access;
@@ -32,6 +32,8 @@ pub const POLL_OVERLAP_SECS: i64 = 5 * 60;
 pub const MAX_POLL_PAGES: i64 = 20;
 /// The window's background sync looks this often.
 pub const POLL_EVERY_SECS: u64 = 60;
+/// The newest note and call are read for this many customers (and as many of their leads).
+pub const MAX_CARDS_WITH_NOTES: usize = 2;
 /// At most this many customers a name lookup shows.
 pub const MAX_NAME_MATCHES: usize = 20;
 
@@ -231,9 +233,34 @@ impl People {
         if !have_copy {
             return Err(LocalError::NoCopy { off: !state.enabled }.into());
         }
-        let customers = self.find_in_copy(&account, query)?;
+        let mut customers = self.find_in_copy(&account, query)?;
+        if confirmed {
+            self.add_latest_notes(&account, &mut customers).await;
+        }
         let fresh_at = self.ctx.store.people().state(&account)?.fresh_at.unwrap_or(0);
         Ok(CustomerLookup { customers, copy_age_secs: (!confirmed).then(|| (now() - fresh_at).max(0)) })
+    }
+
+    /// The newest note and call of the first few customers (their card and their leads in work):
+    /// best effort — a card that cannot be read shows without them.
+    async fn add_latest_notes(&self, account: &str, customers: &mut [Customer]) {
+        let api = self.ctx.amo.api();
+        for c in customers.iter_mut().take(MAX_CARDS_WITH_NOTES) {
+            let mut cards = vec![(c.kind.entity(), c.id)];
+            cards.extend(c.open_leads.iter().take(MAX_CARDS_WITH_NOTES).map(|l| ("leads", l.id)));
+            for (entity, id) in cards {
+                match self.read(account, |a| api.latest_notes(a, entity, id)).await {
+                    Ok((note, call)) => {
+                        c.last_note = newer(c.last_note.take(), note, |n| n.created_at);
+                        c.last_call = newer(c.last_call.take(), call, |n| n.created_at);
+                    }
+                    Err(e) => {
+                        tracing::info!(code = %e.code(), "a card's notes could not be read");
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     /// The copy's answer alone (no network): phone, e-mail or name.

@@ -142,6 +142,24 @@ async fn offline_the_copy_answers_with_its_age_online_it_is_confirmed_and_turned
     app.sync_people(false, &quiet).await.expect("sync");
     let confirmed = app.find_customer("+79125550000", false).await.expect("confirmed");
     assert_eq!((confirmed.customers[0].id, confirmed.copy_age_secs), (olga, None), "confirmed online");
+    // Confirmed online, the card shows the newest call (on the contact: no lead in work).
+    let call = amo_core::domain::draft::CallDraft {
+        phone: "+79125550000".into(),
+        duration_secs: 42,
+        result: "Asked for a catalogue".into(),
+        uniq: "card-1".into(),
+        ..Default::default()
+    };
+    let (item, _) = app.log_call(&call).expect("call");
+    app.wait_for_entry(item.id, std::time::Duration::from_secs(20)).await.expect("logged");
+    let card = app.find_customer("+79125550000", false).await.expect("card").customers.remove(0);
+    let last = card.last_call.expect("the newest call");
+    assert_eq!((last.inbound, last.duration_secs, last.result.as_str()), (true, 42, "Asked for a catalogue"));
+    assert!(card.last_note.is_none());
+    assert!(
+        app.find_customer("+79125550000", true).await.expect("offline").customers[0].last_call.is_none(),
+        "the copy keeps no notes"
+    );
     // A number added in amoCRM after the sync: the confirming poll brings it.
     let late = sim.seed_contact("Late", "Caller", Some("+79125550001"), None);
     assert_eq!(app.find_customer("+79125550001", false).await.expect("late").customers[0].id, late);

@@ -37,8 +37,11 @@ describe('CallerCard', () => {
     expect(container.querySelector('.open-lead')?.textContent).toBe('Sofa — Sales · Negotiation — Anna');
     expect(argsOf(calls, 'find_customer', 0)).toEqual({ query: '8 912 111-22-33', offline: true });
     expect(argsOf(calls, 'find_customer', 1)).toEqual({ query: '8 912 111-22-33', offline: false });
-    confirm({ customers: [olga, ivan], copy_age_secs: null });
+    const lastCall = { inbound: true, created_at: 1_764_842_400, duration_secs: 95, result: 'Wants a quote' };
+    confirm({ customers: [{ ...olga, last_call: lastCall, last_note: { text: 'Prefers mornings', created_at: 1_764_800_000 } }, ivan], copy_age_secs: null });
     await waitFor(() => expect(container.querySelector('#caller-source')?.textContent).toContain('Checked with amoCRM'));
+    expect(container.querySelector('.last-call')?.textContent).toMatch(/Last call: Incoming, .*, 95 s — Wants a quote/);
+    expect(container.querySelector('.last-note')?.textContent).toContain('Prefers mornings');
     expect(container.querySelectorAll('.customer')).toHaveLength(2);
     expect(container.querySelector('#caller-several')).not.toBeNull();
   });

@@ -13,10 +13,10 @@ use serde_json::Value;
 use super::endpoints::Endpoints;
 use super::http::{is_html_ban, send_limited, Answer, LazyClient, Problem};
 use super::limiter::RateLimiter;
-use super::wire;
+use super::wire::{self, embedded, from_value, parse};
 use crate::domain::account::AccountInfo;
 use crate::domain::fields::CustomField;
-use crate::domain::people::{Person, PersonKind};
+use crate::domain::people::{CallBrief, NoteBrief, Person, PersonKind};
 use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Pipeline, User};
 use crate::domain::secret::Secret;
 use crate::domain::task::TaskType;
@@ -330,9 +330,7 @@ impl ApiClient {
         let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else {
             return Ok((Vec::new(), false));
         };
-        let has_next = v.pointer("/_links/next").is_some();
-        let leads = embedded::<Value>(v, "leads")?.iter().filter_map(wire::lead_summary).collect();
-        Ok((leads, has_next))
+        wire::leads_page(v)
     }
 
     /// One page (`MAX_PAGE` rows) of the account's contacts or companies with their leads'
@@ -350,9 +348,7 @@ impl ApiClient {
         let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else {
             return Ok((Vec::new(), false));
         };
-        let has_next = v.pointer("/_links/next").is_some();
-        let people = embedded::<Value>(v, entity)?.iter().filter_map(|p| wire::person(p, kind)).collect();
-        Ok((people, has_next))
+        wire::people_page(v, kind)
     }
 
     /// One page of leads, the most recently changed first, each with its `updated_at` (the
@@ -362,12 +358,7 @@ impl ApiClient {
         let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else {
             return Ok((Vec::new(), false));
         };
-        let has_next = v.pointer("/_links/next").is_some();
-        let leads = embedded::<Value>(v, "leads")?
-            .iter()
-            .filter_map(|l| Some((wire::lead_summary(l)?, l.get("updated_at").and_then(Value::as_i64).unwrap_or(0))))
-            .collect();
-        Ok((leads, has_next))
+        wire::leads_by_update_page(v)
     }
 
     /// The leads with these ids (at most `MAX_PAGE`), with their contacts.
@@ -447,42 +438,7 @@ impl ApiClient {
     pub async fn add_call(&self, at: Access, call: &Value) -> Result<CallLanding> {
         let body = Value::Array(vec![call.clone()]);
         let a = self.send(&at.domain, at.token.expose(), Method::POST, "/api/v4/calls", Some(&body)).await?;
-        let unknown = |v: &Value| {
-            v.get("errors").and_then(Value::as_array).is_some_and(|e| {
-                e.iter().any(|x| {
-                    x.get("title").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("Entity not found"))
-                })
-            })
-        };
-        match a.status {
-            200 | 201 => {
-                let v = parse(&a.body)?;
-                let Some(call) = v.pointer("/_embedded/calls/0") else {
-                    return if unknown(&v) {
-                        Ok(CallLanding::UnknownNumber)
-                    } else {
-                        Err(Error::unexpected("no call in the answer"))
-                    };
-                };
-                let id = call.get("id").and_then(Value::as_i64).ok_or_else(|| Error::unexpected("no call note id"))?;
-                let entity_id = call
-                    .get("entity_id")
-                    .and_then(Value::as_i64)
-                    .or_else(|| call.pointer("/_embedded/entity/id").and_then(Value::as_i64))
-                    .ok_or_else(|| Error::unexpected("no card for the call"))?;
-                // amoCRM's example names the card in the singular (`contact`); its PHP library
-                // takes both: so does this.
-                let entity = match call.get("entity_type").and_then(Value::as_str).unwrap_or("contact") {
-                    "lead" | "leads" => "leads",
-                    "company" | "companies" => "companies",
-                    _ => "contacts",
-                }
-                .to_string();
-                Ok(CallLanding::Logged { note_id: id, entity, entity_id })
-            }
-            400 if serde_json::from_str::<Value>(&a.body).is_ok_and(|v| unknown(&v)) => Ok(CallLanding::UnknownNumber),
-            _ => Err(classify(a.status, &a.content_type, &a.body)),
-        }
+        call_landing(a.status, &a.content_type, &a.body)
     }
 
     /// `POST /api/v4/leads/unsorted/sip` with one call (docs/amocrm-api.md §16): the incoming
@@ -515,16 +471,8 @@ impl ApiClient {
                  &filter%5Bupdated_at%5D%5Bfrom%5D={since}&page={page}&limit={MAX_PAGE}"
             );
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
-            let has_next = v.pointer("/_links/next").is_some();
-            for n in embedded::<Value>(v, "notes")? {
-                let (Some(id), Some(entity_id)) =
-                    (n.get("id").and_then(Value::as_i64), n.get("entity_id").and_then(Value::as_i64))
-                else {
-                    continue;
-                };
-                let uniq = n.pointer("/params/uniq").and_then(Value::as_str).unwrap_or_default().to_string();
-                out.push(CallNote { id, entity_id, uniq });
-            }
+            let (notes, has_next) = call_notes_page(v)?;
+            out.extend(notes);
             if !has_next {
                 break;
             }
@@ -665,6 +613,19 @@ impl ApiClient {
         Ok(out)
     }
 
+    /// The newest text note and call note on one card (`entity`: `leads`, `contacts`,
+    /// `companies`), from its newest notes (the caller's card, docs/people-copy.md).
+    pub async fn latest_notes(
+        &self,
+        at: Access,
+        entity: &str,
+        id: i64,
+    ) -> Result<(Option<NoteBrief>, Option<CallBrief>)> {
+        let path = format!("/api/v4/{entity}/{id}/notes?order%5Bupdated_at%5D=desc&limit=50");
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok((None, None)) };
+        Ok(wire::latest_notes(&embedded::<Value>(v, "notes")?))
+    }
+
     /// Asks amoCRM where the account lives now (its subdomain may have been renamed). Must be
     /// called on the `api_domain` host from the access token, with the still-valid refresh token
     /// (docs/amocrm-api.md §6.3).
@@ -683,24 +644,70 @@ impl ApiClient {
     }
 }
 
-fn parse(body: &str) -> Result<Value> {
-    serde_json::from_str(body).map_err(|e| Error::unexpected(format!("the answer is not JSON ({e})")))
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn from_value<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
-    serde_json::from_value(v).map_err(|e| Error::unexpected(format!("{what} is not the expected JSON ({e})")))
-}
-
-/// `_embedded.{key}` of a HAL collection.
-fn embedded<T: serde::de::DeserializeOwned>(mut v: Value, key: &str) -> Result<Vec<T>> {
-    match v.pointer_mut(&format!("/_embedded/{key}")) {
-        Some(list) => from_value(list.take(), key),
-        None => Err(Error::unexpected(format!("no _embedded.{key} in the answer"))),
+/// Where `POST /api/v4/calls` put the call, from its answer (`ApiClient::add_call`): the call
+/// note and its card, or that amoCRM has no contact or company with the number — a 200 whose
+/// list holds no call but an "Entity not found" error, or a 400 saying so (docs/amocrm-api.md
+/// §16); any other answer is an error as [`classify`] reads it. Public for the fuzz target
+/// `calls_answer`.
+pub fn call_landing(status: u16, content_type: &str, body: &str) -> Result<CallLanding> {
+    let unknown = |v: &Value| {
+        v.get("errors").and_then(Value::as_array).is_some_and(|e| {
+            e.iter().any(|x| {
+                x.get("title").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("Entity not found"))
+            })
+        })
+    };
+    match status {
+        200 | 201 => {
+            let v = parse(body)?;
+            let Some(call) = v.pointer("/_embedded/calls/0") else {
+                return if unknown(&v) {
+                    Ok(CallLanding::UnknownNumber)
+                } else {
+                    Err(Error::unexpected("no call in the answer"))
+                };
+            };
+            let id = call.get("id").and_then(Value::as_i64).ok_or_else(|| Error::unexpected("no call note id"))?;
+            let entity_id = call
+                .get("entity_id")
+                .and_then(Value::as_i64)
+                .or_else(|| call.pointer("/_embedded/entity/id").and_then(Value::as_i64))
+                .ok_or_else(|| Error::unexpected("no card for the call"))?;
+            // amoCRM's example names the card in the singular (`contact`); its PHP library
+            // takes both: so does this.
+            let entity = match call.get("entity_type").and_then(Value::as_str).unwrap_or("contact") {
+                "lead" | "leads" => "leads",
+                "company" | "companies" => "companies",
+                _ => "contacts",
+            }
+            .to_string();
+            Ok(CallLanding::Logged { note_id: id, entity, entity_id })
+        }
+        400 if serde_json::from_str::<Value>(body).is_ok_and(|v| unknown(&v)) => Ok(CallLanding::UnknownNumber),
+        _ => Err(classify(status, content_type, body)),
     }
 }
 
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+/// One page of call notes (`ApiClient::call_notes_since`): each note with an id and a card, with
+/// the call id it carries (empty when none); whether there is a next page. Public for the fuzz
+/// target `calls_answer`.
+pub fn call_notes_page(v: Value) -> Result<(Vec<CallNote>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let mut out = Vec::new();
+    for n in embedded::<Value>(v, "notes")? {
+        let (Some(id), Some(entity_id)) =
+            (n.get("id").and_then(Value::as_i64), n.get("entity_id").and_then(Value::as_i64))
+        else {
+            continue;
+        };
+        let uniq = n.pointer("/params/uniq").and_then(Value::as_str).unwrap_or_default().to_string();
+        out.push(CallNote { id, entity_id, uniq });
+    }
+    Ok((out, has_next))
 }
 
 /// Maps a failed API response to a specific error.

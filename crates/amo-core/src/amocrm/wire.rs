@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 
 use crate::domain::draft::{CallDirection, CallDraft, CompanyDraft, ContactDraft, LeadDraft};
 use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
-use crate::domain::people::{Person, PersonKind};
+use crate::domain::people::{newer, CallBrief, NoteBrief, Person, PersonKind};
 use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
 use crate::domain::task::TaskDraft;
-use crate::error::{shown, FieldCode, FieldError};
+use crate::error::{shown, Error, FieldCode, FieldError, Result};
 
 /// The contact model for `POST /contacts` or inside `/leads/complex`: phones and e-mails as
 /// `PHONE`/`EMAIL` multitext values, each with its type's enum code (`MOB`, `PRIV`, …).
@@ -501,6 +501,52 @@ pub fn contact_match(c: &Value) -> Option<ContactMatch> {
     })
 }
 
+/// An answer's body as JSON.
+pub fn parse(body: &str) -> Result<Value> {
+    serde_json::from_str(body).map_err(|e| Error::unexpected(format!("the answer is not JSON ({e})")))
+}
+
+/// `v` as a `T`; anything else is an unexpected answer, naming `what`.
+pub fn from_value<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| Error::unexpected(format!("{what} is not the expected JSON ({e})")))
+}
+
+/// `_embedded.{key}` of a HAL collection.
+pub fn embedded<T: serde::de::DeserializeOwned>(mut v: Value, key: &str) -> Result<Vec<T>> {
+    match v.pointer_mut(&format!("/_embedded/{key}")) {
+        Some(list) => from_value(list.take(), key),
+        None => Err(Error::unexpected(format!("no _embedded.{key} in the answer"))),
+    }
+}
+
+/// One page of contacts or companies (`with=leads`) as the copy's sync reads it
+/// (`ApiClient::people_page`): those with an id, and whether there is a next page. The fuzz
+/// target `sync_pages` feeds it any JSON.
+pub fn people_page(v: Value, kind: PersonKind) -> Result<(Vec<Person>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let people = embedded::<Value>(v, kind.entity())?.iter().filter_map(|p| person(p, kind)).collect();
+    Ok((people, has_next))
+}
+
+/// One page of leads (`with=contacts`, `ApiClient::leads_page`): those with an id, and whether
+/// there is a next page.
+pub fn leads_page(v: Value) -> Result<(Vec<LeadSummary>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let leads = embedded::<Value>(v, "leads")?.iter().filter_map(lead_summary).collect();
+    Ok((leads, has_next))
+}
+
+/// One page of leads with each one's `updated_at` (0 when absent), as the copy's quick poll
+/// reads it (`ApiClient::leads_by_update`).
+pub fn leads_by_update_page(v: Value) -> Result<(Vec<(LeadSummary, i64)>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let leads = embedded::<Value>(v, "leads")?
+        .iter()
+        .filter_map(|l| Some((lead_summary(l)?, l.get("updated_at").and_then(Value::as_i64).unwrap_or(0))))
+        .collect();
+    Ok((leads, has_next))
+}
+
 /// A contact or company of a list (`with=leads`) as the copy of the account keeps it.
 pub fn person(v: &Value, kind: PersonKind) -> Option<Person> {
     let int = |k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
@@ -518,6 +564,31 @@ pub fn person(v: &Value, kind: PersonKind) -> Option<Person> {
         emails: multitext(v, "EMAIL"),
         lead_ids: embedded_lead_ids(v),
     })
+}
+
+/// The newest text note and the newest call note of a card's notes (any order).
+pub fn latest_notes(notes: &[Value]) -> (Option<NoteBrief>, Option<CallBrief>) {
+    let (mut note, mut call) = (None, None);
+    for n in notes {
+        let at = n.get("created_at").and_then(Value::as_i64).unwrap_or(0);
+        match n.get("note_type").and_then(Value::as_str) {
+            Some("common") => {
+                let text = n.pointer("/params/text").and_then(Value::as_str).unwrap_or_default().to_string();
+                note = newer(note, Some(NoteBrief { text, created_at: at }), |b| b.created_at);
+            }
+            Some(t @ ("call_in" | "call_out")) => {
+                let brief = CallBrief {
+                    inbound: t == "call_in",
+                    created_at: at,
+                    duration_secs: n.pointer("/params/duration").and_then(Value::as_i64).unwrap_or(0),
+                    result: n.pointer("/params/call_result").and_then(Value::as_str).unwrap_or_default().to_string(),
+                };
+                call = newer(call, Some(brief), |b| b.created_at);
+            }
+            _ => {}
+        }
+    }
+    (note, call)
 }
 
 /// The ids of a contact's leads (`with=leads`), newest (highest id) first.

@@ -104,6 +104,42 @@ pub struct Customer {
     pub company_name: Option<String>,
     /// Its leads still in work (not won or lost), newest first.
     pub open_leads: Vec<LeadSummary>,
+    /// The newest text note and call on the customer's card or their leads in work, when amoCRM
+    /// was asked just now (the copy does not keep notes).
+    #[ts(optional = nullable)]
+    pub last_note: Option<NoteBrief>,
+    #[ts(optional = nullable)]
+    pub last_call: Option<CallBrief>,
+}
+
+/// A text note as the caller's card shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NoteBrief {
+    pub text: String,
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+/// A logged call as the caller's card shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CallBrief {
+    pub inbound: bool,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    #[ts(type = "number")]
+    pub duration_secs: i64,
+    /// What came of it, as logged (may be empty).
+    pub result: String,
+}
+
+/// The newer of two (by `created_at`).
+pub fn newer<T, F: Fn(&T) -> i64>(a: Option<T>, b: Option<T>, at: F) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if at(&b) > at(&a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
 }
 
 impl Customer {
@@ -119,6 +155,8 @@ impl Customer {
             company_id: None,
             company_name: None,
             open_leads: c.open_leads,
+            last_note: None,
+            last_call: None,
         }
     }
 }

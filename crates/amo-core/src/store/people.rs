@@ -203,6 +203,12 @@ impl PeopleTable<'_> {
                     l.created_at
                 ],
             )?;
+            // The lead's contacts as amoCRM lists them now (`with=contacts`): a lead moved to
+            // another customer leaves the first one's card.
+            tx.prepare_cached(
+                "DELETE FROM people_lead_links WHERE account = ?1 AND lead_id = ?2 AND kind = 'contact'",
+            )?
+            .execute(params![account, l.id])?;
             for c in &l.contact_ids {
                 tx.execute(
                     "INSERT OR IGNORE INTO people_lead_links (account, kind, id, lead_id)
@@ -259,12 +265,22 @@ impl PeopleTable<'_> {
     /// Contacts and companies with a phone whose last ten digits are `tail`'s.
     pub fn by_phone(&self, account: &str, raw: &str) -> Result<Vec<(PersonKind, i64)>> {
         let Some(tail) = phone_tail(raw) else { return Ok(Vec::new()) };
-        self.ids("SELECT DISTINCT kind, id FROM people_phones WHERE account = ?1 AND tail = ?2", account, &tail)
+        // By the tail's index: the planner would otherwise walk the owner index for DISTINCT,
+        // every phone of the account (repeats are dropped in `ids`).
+        self.ids(
+            "SELECT kind, id FROM people_phones INDEXED BY people_phones_tail WHERE account = ?1 AND tail = ?2",
+            account,
+            &tail,
+        )
     }
 
     pub fn by_email(&self, account: &str, email: &str) -> Result<Vec<(PersonKind, i64)>> {
         let email = email.trim().to_lowercase();
-        self.ids("SELECT DISTINCT kind, id FROM people_emails WHERE account = ?1 AND email = ?2", account, &email)
+        self.ids(
+            "SELECT kind, id FROM people_emails INDEXED BY people_emails_email WHERE account = ?1 AND email = ?2",
+            account,
+            &email,
+        )
     }
 
     /// Names containing every word typed, at most `limit`, contacts first.
@@ -312,6 +328,7 @@ impl PeopleTable<'_> {
             }
         }
         out.sort_by_key(|(k, id)| (*k == PersonKind::Company, std::cmp::Reverse(*id)));
+        out.dedup();
         Ok(out)
     }
 
@@ -350,8 +367,9 @@ impl PeopleTable<'_> {
             None => None,
         };
         let mut st = conn.prepare_cached(
+            // CROSS JOIN: from the customer's links (their primary key), not every lead.
             "SELECT l.id, l.name, l.price, l.pipeline_id, l.status_id, l.responsible_user_id, l.created_at
-             FROM people_lead_links k JOIN people_leads l ON l.account = k.account AND l.id = k.lead_id
+             FROM people_lead_links k CROSS JOIN people_leads l ON l.account = k.account AND l.id = k.lead_id
              WHERE k.account = ?1 AND k.kind = ?2 AND k.id = ?3 ORDER BY l.id DESC",
         )?;
         let open_leads = st
@@ -369,7 +387,19 @@ impl PeopleTable<'_> {
                 })
             })?
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(Some(Customer { kind, id, name, phones, emails, responsible_user_id, company_id, company_name, open_leads }))
+        Ok(Some(Customer {
+            kind,
+            id,
+            name,
+            phones,
+            emails,
+            responsible_user_id,
+            company_id,
+            company_name,
+            open_leads,
+            last_note: None,
+            last_call: None,
+        }))
     }
 
     pub fn status(&self, account: &str) -> Result<CopyStatus> {

@@ -238,6 +238,8 @@ export const en = {
   'card.several': "Several customers have this number — pick the right one:",
   'card.company': "company",
   'card.noCopy': "No copy of the account's customers on this computer yet (Settings → Customers on this computer).",
+  'card.lastCall': "Last call: {dir}, {when}, {secs} s",
+  'card.lastNote': "Last note ({when}):",
   'card.timer': "Call time",
   'card.endCall': "End call",
   'call.heading': "How did the call go?",

@@ -240,6 +240,8 @@ export const ru: Record<MessageKey, string> = {
   'card.several': "Этот номер у нескольких клиентов — выберите нужного:",
   'card.company': "компания",
   'card.noCopy': "Копии клиентов аккаунта на этом компьютере ещё нет (Настройки → Клиенты на этом компьютере).",
+  'card.lastCall': "Последний звонок: {dir}, {when}, {secs} с",
+  'card.lastNote': "Последнее примечание ({when}):",
   'card.timer': "Длительность звонка",
   'card.endCall': "Звонок окончен",
   'call.heading': "Чем закончился звонок?",
