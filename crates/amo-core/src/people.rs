@@ -6,8 +6,8 @@
 //! pages contacts then companies by id (resumable: each page is written with the place to go on
 //! from), then reads which of their leads are still in work; between passes a quick poll reads
 //! what changed most recently (`order[updated_at]=desc`) until it meets what the copy already
-//! has. `filter[updated_at]` is not used: it needs amoCRM's paid filtering on some accounts
-//! (docs/amocrm-api.md §17). Deletions and merges leave no trace in that order: the periodic
+//! has — with `filter[updated_at]` where the account takes it (amoCRM's paid filtering), by the
+//! order alone where it is refused (docs/amocrm-api.md §17). Deletions and merges leave no trace in that order: the periodic
 //! full pass drops what it did not see — unless it saw much less than the copy holds, which is a
 //! partial read, not a purge.
 
@@ -20,7 +20,7 @@ use crate::domain::people::{looks_like_phone, newer, CopyStatus, Customer, Custo
 use crate::domain::phone::valid_email;
 use crate::domain::reference::{ContactMatch, LeadSummary, LOST_STATUS_ID, WON_STATUS_ID};
 use crate::domain::tokens::Access;
-use crate::error::{AmoError, Error, LocalError, Result};
+use crate::error::{AmoError, Error, ErrorCode, LocalError, Result};
 use crate::store::SyncState;
 
 /// A full pass runs again after this long (deletions and merges are caught then).
@@ -170,12 +170,31 @@ impl People {
         let api = self.ctx.amo.api();
         let started = now();
         let mut people_mark = state.people_mark;
+        let mut filter = state.updated_filter != Some(false);
         for kind in [PersonKind::Contact, PersonKind::Company] {
             let since = state.people_mark - POLL_OVERLAP_SECS;
             let mut page = 1;
             loop {
-                let (people, has_next) =
-                    self.read(account, |a| api.people_page(a, kind, page, "order[updated_at]=desc")).await?;
+                // Where the account takes `filter[updated_at]`, amoCRM leaves out what did not
+                // change; where it refuses it (400), the order alone does, and the refusal is
+                // remembered (docs/people-copy.md).
+                let query = if filter {
+                    format!("order[updated_at]=desc&filter[updated_at][from]={since}")
+                } else {
+                    "order[updated_at]=desc".to_string()
+                };
+                let (people, has_next) = match self.read(account, |a| api.people_page(a, kind, page, &query)).await {
+                    Err(e) if filter && e.code() == ErrorCode::RequestRefused => {
+                        tracing::info!("the account does not take filter[updated_at]; polling by order alone");
+                        table.set_updated_filter(account, false)?;
+                        filter = false;
+                        continue;
+                    }
+                    r => r?,
+                };
+                if filter && state.updated_filter.is_none() {
+                    table.set_updated_filter(account, true)?;
+                }
                 report.pages += 1;
                 let fresh: Vec<_> = people.iter().filter(|p| p.updated_at >= since).cloned().collect();
                 people_mark = people.iter().map(|p| p.updated_at).fold(people_mark, i64::max);

@@ -84,6 +84,7 @@ async fn the_poll_picks_up_changes_and_the_full_pass_drops_the_deleted_and_the_m
 
     let r = app.sync_people(false, &quiet).await.expect("poll");
     assert!(!r.full, "a quick poll: {r:?}");
+    assert_eq!(r.status.updated_filter, Some(true), "the simulator's account takes filter[updated_at]");
     let renamed = app.find_customer("Renamed", true).await.expect("by name").customers;
     assert_eq!(renamed.len(), 3, "{renamed:?}");
     for id in added {
@@ -94,6 +95,15 @@ async fn the_poll_picks_up_changes_and_the_full_pass_drops_the_deleted_and_the_m
     // still in the copy until a full pass, and is shown beside it rather than hidden.
     let by_gone = app.find_customer(&gone_phone, true).await.expect("find").customers;
     assert!(by_gone.iter().any(|c| c.id == ids[12]), "{by_gone:?}");
+
+    // An account without amoCRM's paid filtering refuses filter[updated_at]: the poll goes on by
+    // the order alone, and remembers.
+    sim.set_updated_at_filter(false);
+    assert!(sim.rename_contact(ids[5], "Changed without filtering"));
+    let r = app.sync_people(false, &quiet).await.expect("poll without the filter");
+    assert_eq!(r.status.updated_filter, Some(false));
+    assert_eq!(app.find_customer("without filtering", true).await.expect("name").customers[0].id, ids[5]);
+    sim.set_updated_at_filter(true);
 
     let r = app.sync_people(true, &quiet).await.expect("full again");
     assert_eq!(r.removed, 2, "the deleted and the merged-away: {r:?}");

@@ -128,7 +128,7 @@ describe('calls', () => {
 describe('CopySettings', () => {
   const status: CopyStatus = {
     enabled: true, contacts: 50000, companies: 2500, open_leads: 5000, full_pass_pages: null,
-    fresh_at: null, full_pass_at: null, bytes: 12 * 1024 * 1024,
+    fresh_at: null, full_pass_at: null, bytes: 12 * 1024 * 1024, updated_filter: null,
   };
 
   test('shows size and freshness, follows a sync by its events, and is turned off', async () => {

@@ -196,6 +196,10 @@ pub struct CopyStatus {
     /// Bytes the copy takes in the database file (about).
     #[ts(type = "number")]
     pub bytes: i64,
+    /// Whether the account takes `filter[updated_at]` for the quick poll (amoCRM's paid API
+    /// filtering); `None` until tried. Without it the poll reads newest first until it meets
+    /// what the copy has.
+    pub updated_filter: Option<bool>,
 }
 
 /// What one run of the sync did.

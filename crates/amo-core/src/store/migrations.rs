@@ -281,7 +281,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         full_done_at   INTEGER,
         fresh_at       INTEGER,
         people_mark    INTEGER NOT NULL DEFAULT 0,
-        leads_mark     INTEGER NOT NULL DEFAULT 0
+        leads_mark     INTEGER NOT NULL DEFAULT 0,
+        updated_filter INTEGER
      );
      INSERT INTO changes (topic, version) VALUES ('people', 0);
      CREATE UNIQUE INDEX outbox_call_uniq ON outbox (IFNULL(account_domain, ''), json_extract(draft, '$.uniq'))

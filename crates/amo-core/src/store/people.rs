@@ -30,6 +30,9 @@ pub struct SyncState {
     /// The newest `updated_at` of contacts/companies and of leads the copy has caught up with.
     pub people_mark: i64,
     pub leads_mark: i64,
+    /// Whether the account takes `filter[updated_at]` (amoCRM's paid "filtering"): unknown
+    /// until the poll has tried it.
+    pub updated_filter: Option<bool>,
 }
 
 impl PeopleTable<'_> {
@@ -38,7 +41,7 @@ impl PeopleTable<'_> {
         let row = conn
             .query_row(
                 "SELECT enabled, pass, full_kind, full_page, full_pages, full_done_at, fresh_at, people_mark, leads_mark,
-                    full_started_at
+                    full_started_at, updated_filter
                  FROM people_sync WHERE account = ?1",
                 [account],
                 |r| {
@@ -54,6 +57,7 @@ impl PeopleTable<'_> {
                         people_mark: r.get(7)?,
                         leads_mark: r.get(8)?,
                         full_started_at: r.get(9)?,
+                        updated_filter: r.get::<_, Option<i64>>(10)?.map(|v| v != 0),
                     })
                 },
             )
@@ -230,6 +234,14 @@ impl PeopleTable<'_> {
                 people_mark = MAX(people_mark, ?3), leads_mark = MAX(leads_mark, ?4)",
             params![account, at, people_mark, leads_mark],
         )?;
+        Ok(())
+    }
+
+    /// Records whether the account takes `filter[updated_at]`.
+    pub fn set_updated_filter(&self, account: &str, works: bool) -> Result<()> {
+        self.0
+            .conn()
+            .execute("UPDATE people_sync SET updated_filter = ?2 WHERE account = ?1", params![account, works as i64])?;
         Ok(())
     }
 
@@ -431,6 +443,7 @@ impl PeopleTable<'_> {
             full_pass_pages: state.full_at.map(|_| state.full_pages),
             fresh_at: state.fresh_at,
             full_pass_at: state.full_done_at,
+            updated_filter: state.updated_filter,
             bytes,
         })
     }

@@ -19,4 +19,10 @@ fresh_at: number | null, full_pass_at: number | null,
 /**
  * Bytes the copy takes in the database file (about).
  */
-bytes: number, };
+bytes: number, 
+/**
+ * Whether the account takes `filter[updated_at]` for the quick poll (amoCRM's paid API
+ * filtering); `None` until tried. Without it the poll reads newest first until it meets
+ * what the copy has.
+ */
+updated_filter: boolean | null, };
