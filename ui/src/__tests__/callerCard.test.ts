@@ -115,6 +115,33 @@ describe('CallerCard', () => {
   });
 });
 
+describe('A note with the call', () => {
+  test("goes on the customer's one lead in work, as a follow-up beside the call", async () => {
+    i18n.lang = 'en';
+    const calls = backend({
+      find_customer: () => ({ customers: [olga], copy_age_secs: null }),
+      log_call: () => ({ ...queued(40), kind: 'call', draft: callDraft(newCall('+79121112233')) }),
+      queue_followup: () => ({ ...queued(41), kind: 'followup', draft: { lead_id: 77, lead_name: 'Sofa', note: 'x', task: null, responsible_user_id: 7 } }),
+    });
+    const { container } = render(CallerCard, { phone: '+79121112233', reference });
+    await waitFor(() => expect(container.querySelector('.customer')).not.toBeNull());
+    await fireEvent.click(container.querySelector('#call-end') as HTMLButtonElement);
+    await fireEvent.input(container.querySelector('#call-note') as HTMLTextAreaElement, { target: { value: 'Send the catalogue' } });
+    await fireEvent.submit(container.querySelector('#call-form') as HTMLFormElement);
+    await waitFor(() => expect(container.querySelector('#call-notice')?.textContent).toContain('#41'));
+    expect(argsOf(calls, 'queue_followup')?.draft).toMatchObject({ lead_id: 77, lead_name: 'Sofa', note: 'Send the catalogue', task: null, responsible_user_id: 7 });
+  });
+
+  test('is not offered when the customer has no single lead in work', async () => {
+    i18n.lang = 'en';
+    backend({ find_customer: () => ({ customers: [olga, ivan], copy_age_secs: null }) });
+    const { container } = render(CallerCard, { phone: '+79121112233', reference });
+    await waitFor(() => expect(container.querySelectorAll('.customer')).toHaveLength(2));
+    await fireEvent.click(container.querySelector('#call-end') as HTMLButtonElement);
+    expect(container.querySelector('#call-note')).toBeNull();
+  });
+});
+
 describe('calls', () => {
   test('a duration that is not whole seconds goes as -1 for the core to name; clocks read as m:s', () => {
     expect(callDraft({ ...newCall('1'), duration: '1:30' }).duration_secs).toBe(-1);

@@ -261,6 +261,8 @@ export const en = {
   'call.link': "Recording link",
   'call.save': "Log the call in amoCRM",
   'call.queued': "The call is saved (entry #{id}) and goes to amoCRM.",
+  'call.noteOn': "A note on the lead “{lead}”",
+  'call.queuedWithNote': "The call (entry #{id}) and the note on “{lead}” (entry #{note}) are saved and go to amoCRM.",
   'call.addContact': "Add this contact",
   'copy.heading': "Customers on this computer",
   'copy.hint': "A copy of the account's contacts and companies, so the caller's card opens at once — offline too. It stays on this computer, for this account only.",
