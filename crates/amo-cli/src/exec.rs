@@ -137,7 +137,7 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 allow_duplicate,
                 ..typed_contact(&phones, &emails)
             };
-            let item = app.queue_contact(&draft).map_err(as_flags)?;
+            let item = app.queue_contact(&draft).map_err(|e| duplicate_hint(e, io))?;
             settle(app, item.id, &wait, io).await
         }
         Command::Contact { action: ContactAction::Find { phone_or_email_or_name, offline, json } } => {
@@ -145,7 +145,7 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             if json {
                 print::json(io.out, &found)
             } else {
-                print::customers(io.out, &found, app.cached_reference()?.as_ref(), lang)
+                print::customers(io.out, &found, app.cached_reference()?.as_ref(), offline, lang)
             }
         }
         Command::Call {
@@ -420,7 +420,7 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
         task: task_draft(app, task).await?,
         unsorted,
     };
-    let item = app.queue_lead(&draft).map_err(as_flags)?;
+    let item = app.queue_lead(&draft).map_err(|e| duplicate_hint(e, io))?;
     settle(app, item.id, &wait, io).await
 }
 
@@ -590,6 +590,15 @@ async fn company_draft(app: &AmoConnect, name: Option<String>, fields: &[String]
 }
 
 /// Field errors named as the CLI's flags rather than the form's fields.
+/// `as_flags`, and — when a new contact was refused because amoCRM has one with its phone or
+/// e-mail — the options that choose, on stderr.
+fn duplicate_hint(e: Error, io: &mut Io<'_>) -> Error {
+    if e.fields().is_some_and(|f| f.iter().any(|f| f.code == FieldCode::DuplicateContact)) {
+        let _ = writeln!(io.err, "{}", text(Msg::DuplicateHint, io.lang));
+    }
+    as_flags(e)
+}
+
 fn as_flags(e: Error) -> Error {
     let Some(fields) = e.fields() else { return e };
     let renamed = fields

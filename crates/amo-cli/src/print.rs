@@ -132,6 +132,7 @@ pub fn customers(
     out: &mut (dyn Write + Send),
     found: &CustomerLookup,
     reference: Option<&ReferenceData>,
+    offline: bool,
     lang: Lang,
 ) -> Result<()> {
     if found.customers.is_empty() {
@@ -163,7 +164,7 @@ pub fn customers(
         }
     }
     if let Some(secs) = found.copy_age_secs {
-        line(out, &text(Msg::FromCopy { mins: secs / 60 }, lang))?;
+        line(out, &text(Msg::FromCopy { mins: secs / 60, asked: !offline }, lang))?;
     }
     Ok(())
 }

@@ -89,7 +89,11 @@ pub enum Msg<'a> {
     /// A lookup answered from the copy, this many minutes old.
     FromCopy {
         mins: i64,
+        /// amoCRM was asked and did not answer (not `--offline`).
+        asked: bool,
     },
+    /// A new contact refused because amoCRM has one with its phone or e-mail.
+    DuplicateHint,
     /// A sync ran: pages read, people written, dropped.
     Synced {
         full: bool,
@@ -221,9 +225,17 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             "Копия включена: её заполнит следующая синхронизация.".into(),
             "The copy is on: the next sync fills it.".into(),
         ),
-        Msg::FromCopy { mins } => pick(
+        Msg::FromCopy { mins, asked: true } => pick(
             format!("(из копии на этом компьютере, {mins} мин назад; amoCRM сейчас не ответил)"),
             format!("(from this computer's copy, {mins} min old; amoCRM did not answer just now)"),
+        ),
+        Msg::FromCopy { mins, asked: false } => pick(
+            format!("(из копии на этом компьютере, {mins} мин назад)"),
+            format!("(from this computer's copy, {mins} min old)"),
+        ),
+        Msg::DuplicateHint => pick(
+            "Привязать к нему: --contact-id ID (lead add); всё равно создать новый: --allow-duplicate.".into(),
+            "To attach to it: --contact-id ID (lead add); to create a new one anyway: --allow-duplicate.".into(),
         ),
         Msg::Synced { full, pages, people, removed } => pick(
             format!(

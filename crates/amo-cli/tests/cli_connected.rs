@@ -525,6 +525,7 @@ fn sync_fills_the_copy_contact_find_answers_offline_call_log_logs_one_call_per_u
     let r = desk.run(&["contact", "find", "8 (916) 555-01-02", "--offline"]);
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(r.out.contains("Olga Smirnova") && r.out.contains("from this computer's copy"), "{}", r.out);
+    assert!(!r.out.contains("did not answer"), "--offline never asked amoCRM: {}", r.out);
     let r = desk.run(&["contact", "find", "9165550102", "--offline", "--json"]);
     let found: serde_json::Value = serde_json::from_str(&r.out).expect("json");
     assert_eq!(found["customers"][0]["id"].as_i64(), Some(olga));
@@ -562,6 +563,7 @@ fn sync_fills_the_copy_contact_find_answers_offline_call_log_logs_one_call_per_u
     let r = desk.run(&["contact", "add", "--name", "Olga Two", "--phone", "+7 916 555 01 02", "--no-wait"]);
     assert_ne!(r.code, 0);
     assert!(r.err.contains("--phone #1") && r.err.contains(&format!("Olga Smirnova (#{olga})")), "{}", r.err);
+    assert!(r.err.contains("--allow-duplicate"), "the way to choose is named: {}", r.err);
     let r = desk.run(&["lead", "add", "--name", "Sofa", "--phone", "89165550102", "--no-wait"]);
     assert!(r.code != 0 && r.err.contains("Olga Smirnova"), "{}", r.err);
     let r = desk.run(&["lead", "add", "--name", "Sofa", "--contact-id", &olga.to_string(), "--no-wait"]);
