@@ -155,6 +155,80 @@ if [ "${1:-}" = "--measure" ]; then
   exit 0
 fi
 
+# ------------------------------------------------------------------ the caller's card, in Xvfb
+# `--measure-card APP DATA`: DATA holds a connected account's 50 000-contact copy (no tokens:
+# the lookup answers offline, from the copy). Prints card_ms (from exec of `amo-connect new
+# --phone N` until the window changes: the card drawn), switch_ms (the same for `amo-connect new`,
+# the tab switch alone: the baseline), and the idle PSS of the app with the copy beside an empty
+# data directory.
+if [ "${1:-}" = "--measure-card" ]; then
+  APP=$2 DATA=$3
+  export NO_AT_BRIDGE=1 AMO_CONNECT_LANG=en
+  tree_pss() {
+    local all=" $1 " added=1 sum=0 p v
+    while [ $added = 1 ]; do
+      added=0
+      while read -r pid ppid; do
+        if [[ "$all" == *" $ppid "* && "$all" != *" $pid "* ]]; then all+="$pid "; added=1; fi
+      done < <(ps -e -o pid=,ppid=)
+    done
+    for p in $all; do
+      v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+      sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+  }
+  now_ms() { date +%s%3N; }
+  median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+  # Until the window differs from SHOT (ms since T0), or "nan" after 10 s.
+  changed_after() {
+    local wid=$1 before=$2 t0=$3 now
+    now=$(mktemp)
+    while :; do
+      import -silent -window "$wid" png:"$now" 2>/dev/null || true
+      if ! compare -metric AE "$before" "$now" null: 2>/dev/null; then echo $(( $(now_ms) - t0 )); break; fi
+      if [ $(( $(now_ms) - t0 )) -gt 10000 ]; then echo nan; break; fi
+    done
+    rm -f "$now"
+  }
+  # One run: the app on DATA (a fresh copy of it), settled on its first screen; then ARGS.
+  one() {
+    local dir pid wid before t0
+    dir=$(mktemp -d)
+    cp "$DATA"/* "$dir"/
+    AMO_CONNECT_DATA_DIR=$dir "$APP" >/dev/null 2>&1 &
+    pid=$!
+    wid=$(timeout 30 xdotool search --sync --onlyvisible --name '^Amo Connect$' | head -n 1)
+    sleep 3
+    before=$(mktemp)
+    import -silent -window "$wid" png:"$before"
+    t0=$(now_ms)
+    AMO_CONNECT_DATA_DIR=$dir "$APP" "$@" >/dev/null 2>&1 || true
+    changed_after "$wid" "$before" "$t0"
+    rm -f "$before"
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+    rm -rf "$dir"
+  }
+  : >"$OUT/card"; : >"$OUT/switch"
+  for _ in $(seq "${BENCH_RUNS:-5}"); do
+    one new --phone "+7 916 555-01-10" >>"$OUT/card"
+    one new >>"$OUT/switch"
+  done
+  echo "card_ms=$(median <"$OUT/card")"
+  echo "switch_ms=$(median <"$OUT/switch")"
+  for which in empty copy; do
+    dir=$(mktemp -d)
+    [ $which = copy ] && cp "$DATA"/* "$dir"/
+    AMO_CONNECT_DATA_DIR=$dir "$APP" >/dev/null 2>&1 &
+    pid=$!
+    sleep 10
+    echo "pss_${which}_kib=$(tree_pss "$pid")"
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+    rm -rf "$dir"
+  done
+  exit 0
+fi
+
 # ------------------------------------------------------------------ shared by both modes
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a == a + 0) printf "%.2f", a / b; else print "n/a" }'; }
 verdict() { awk -v v="$1" -v max="$2" 'BEGIN { if (v == "n/a") print "?"; else print (v + 0 <= max + 0 ? "ok" : "OVER") }'; }
@@ -166,9 +240,19 @@ row() { printf '%-28s %12s %12s %8s %10s %s\n' "$@"; }
 # lines (people_*); the CLI it times is $1.
 people_measure() {
   echo "==> the copy of the account's people: 50 000 contacts against a 7 requests/s simulator (~1.5 min)"
-  if cargo run --release -q -p amo-core --example people_bench -- --cli "$1" >"$OUT/people.env" 2>"$OUT/people.err"; then
+  rm -rf "$OUT/people-copy"
+  if cargo run --release -q -p amo-core --example people_bench -- --cli "$1" --keep "$OUT/people-copy" \
+    >"$OUT/people.env" 2>"$OUT/people.err"; then
     # shellcheck disable=SC1091
     . "$OUT/people.env"
+    echo "==> the caller's card and idle memory with the copy, in Xvfb"
+    if xvfb-run -a -s "-screen 0 1280x800x24" "$ROOT/scripts/with-keyring.sh" \
+      env OUT="$OUT" bash "$ROOT/scripts/bench.sh" --measure-card "$1" "$OUT/people-copy" >"$OUT/card.env" 2>"$OUT/card.err"; then
+      # shellcheck disable=SC1091
+      . "$OUT/card.env"
+    else
+      tail -n 20 "$OUT/card.err"
+    fi
   else
     tail -n 20 "$OUT/people.err"
     echo "people: the bench failed (log: $OUT/people.err)"
@@ -194,6 +278,14 @@ people_rows() {
   if [ -n "${people_cli_find_ms:-}" ]; then
     row "CLI contact find --offline" "$people_cli_version_ms" "$people_cli_find_ms" \
       "$(ratio "$people_cli_find_ms" "$people_cli_version_ms")" "" "(ms, median of 20; baseline: --version)"
+  fi
+  if [ -n "${card_ms:-}" ]; then
+    local own
+    own=$(awk -v a="$card_ms" -v b="$switch_ms" 'BEGIN { if (a == a + 0 && b == b + 0) print a - b; else print "n/a" }')
+    row "caller's card drawn, ms" "$switch_ms" "$card_ms" "$(ratio "$card_ms" "$switch_ms")" "+<= 100" \
+      "$(verdict "$own" 100) (from exec of new --phone; baseline: new alone, the tab switch; the card's own ${own} ms)"
+    row "idle memory with copy, MiB" "$((pss_empty_kib / 1024))" "$((pss_copy_kib / 1024))" \
+      "$(ratio "$pss_copy_kib" "$pss_empty_kib")" "<= 1.15x" "$(verdict "$(ratio "$pss_copy_kib" "$pss_empty_kib")" 1.15) (baseline: the app on an empty data directory)"
   fi
   row "copy on disk, MiB" "$(mib "$people_db_empty_bytes")" "$(mib "$delta")" "" "<= 60" \
     "$(verdict "$(mib "$delta")" 60) (baseline: an empty database; the file $(mib "$people_db_bytes") MiB, the copy's own estimate $(mib "$people_copy_estimate_bytes") MiB)"

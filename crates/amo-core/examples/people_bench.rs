@@ -49,10 +49,13 @@ struct Args {
     contacts: usize,
     lookups: usize,
     cli: Option<PathBuf>,
+    /// Keep the big copy's data directory here (the window's card and memory are measured on
+    /// it by scripts/bench.sh).
+    keep: Option<PathBuf>,
 }
 
 fn args() -> Args {
-    let mut a = Args { contacts: 50_000, lookups: 500, cli: None };
+    let mut a = Args { contacts: 50_000, lookups: 500, cli: None, keep: None };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let mut v = || it.next().unwrap_or_else(|| panic!("{k} needs a value"));
@@ -60,6 +63,7 @@ fn args() -> Args {
             "--contacts" => a.contacts = v().parse().expect("--contacts N"),
             "--lookups" => a.lookups = v().parse().expect("--lookups N"),
             "--cli" => a.cli = Some(PathBuf::from(v())),
+            "--keep" => a.keep = Some(PathBuf::from(v())),
             _ => panic!("unknown argument {k}"),
         }
     }
@@ -277,6 +281,15 @@ async fn main() {
         cli_times(cli, &big_dir, a.contacts)
     });
     drop(sim);
+    if let Some(keep) = &a.keep {
+        std::fs::create_dir_all(keep).expect("keep dir");
+        for e in std::fs::read_dir(&big_dir).expect("big dir").flatten() {
+            if e.path().is_file() {
+                std::fs::copy(e.path(), keep.join(e.file_name())).expect("keep the copy");
+            }
+        }
+        println!("people_kept={}", keep.display());
+    }
 
     println!("people_contacts={}", a.contacts);
     println!("people_companies={}", status.companies);
