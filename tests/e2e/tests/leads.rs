@@ -73,8 +73,10 @@ async fn leads_typed_in_the_window_reach_amocrm_once_also_across_an_outage() -> 
     w.click(&format!("{offer} .dup-attach")).await?;
     w.find("#dup-attached").await?;
     w.click("#lead-submit").await?;
+    // Saved (the form says so) before History is opened: a failed save is named here.
+    w.wait_text_contains("#lead-notice", "#3", 10).await?;
     w.click("#nav-history").await?;
-    w.wait_attr("#history-item-3", "data-state", "sent", 20).await?;
+    w.wait_attr("#history-item-3", "data-state", "sent", 30).await?;
     let repeat = sim.leads().into_iter().find(|l| l.name == "Repeat customer").expect("lead");
     assert_eq!(repeat.contact_ids, vec![known]);
     assert_eq!(sim.contacts().len(), contacts_before, "no second contact");
