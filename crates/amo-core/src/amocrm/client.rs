@@ -416,9 +416,14 @@ impl ApiClient {
     /// `POST /api/v4/leads/unsorted/forms` with one incoming lead (docs/amocrm-api.md §8.13): the
     /// ids of the lead, contact and company it made.
     pub async fn add_unsorted_form(&self, at: Access, item: &Value) -> Result<ComplexResult> {
-        let v = self
-            .post_json(&at.domain, at.token.expose(), "/api/v4/leads/unsorted/forms", &Value::Array(vec![item.clone()]))
-            .await?;
+        self.add_unsorted(at, "forms", item).await
+    }
+
+    /// One incoming lead of `category` (`forms`, `sip`): `POST /api/v4/leads/unsorted/{category}`
+    /// answers both the same way (docs/amocrm-api.md §8.13, §16).
+    async fn add_unsorted(&self, at: Access, category: &str, item: &Value) -> Result<ComplexResult> {
+        let path = format!("/api/v4/leads/unsorted/{category}");
+        let v = self.post_json(&at.domain, at.token.expose(), &path, &Value::Array(vec![item.clone()])).await?;
         let made = v
             .pointer("/_embedded/unsorted/0/_embedded")
             .ok_or_else(|| Error::unexpected("no incoming lead in the answer"))?;
@@ -444,20 +449,7 @@ impl ApiClient {
     /// `POST /api/v4/leads/unsorted/sip` with one call (docs/amocrm-api.md §16): the incoming
     /// lead and contact it made.
     pub async fn add_unsorted_sip(&self, at: Access, item: &Value) -> Result<ComplexResult> {
-        let v = self
-            .post_json(&at.domain, at.token.expose(), "/api/v4/leads/unsorted/sip", &Value::Array(vec![item.clone()]))
-            .await?;
-        let made = v
-            .pointer("/_embedded/unsorted/0/_embedded")
-            .ok_or_else(|| Error::unexpected("no incoming lead in the answer"))?;
-        let id_of = |key: &str| made.pointer(&format!("/{key}/0/id")).and_then(Value::as_i64);
-        Ok(ComplexResult {
-            id: id_of("leads").ok_or_else(|| Error::unexpected("no lead id in the incoming lead"))?,
-            contact_id: id_of("contacts"),
-            company_id: id_of("companies"),
-            merged: false,
-            request_id: Vec::new(),
-        })
+        self.add_unsorted(at, "sip", item).await
     }
 
     /// Call notes (`call_in`, `call_out`) on `entity` (`leads`, `contacts`, `companies`) changed
