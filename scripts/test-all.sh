@@ -232,11 +232,16 @@ fi
 check actionlint -- "$TOOLS/venv/bin/actionlint" -no-color -oneline
 # Every action pinned to a full commit SHA: a movable tag could change what runs next to the keys.
 check actions-pinned -- bash -c '! grep -nE "^\s*(- )?uses:\s*[^ ]+@" .github/workflows/*.yml | grep -vE "@[0-9a-f]{40}( |$)"'
-# The signing keys reach no build job: only one step of the sign job names each.
-check signing-keys-only-in-sign-steps -- bash -c 'for key in TAURI_SIGNING_PRIVATE_KEY RPM_SIGNING_KEY; do
-    [ "$(grep -c "secrets.$key }}" .github/workflows/release.yml)" = 1 ] || exit 1
+# The signing keys reach no build job: only one step names each (the update and RPM keys the
+# sign job's, Apple's the macOS bundling step's), nothing secret goes through GITHUB_ENV (every
+# later step would see it), and the sign job runs in the protected `release` environment.
+check signing-keys-only-in-sign-steps -- bash -c 'w=.github/workflows/release.yml
+  for key in TAURI_SIGNING_PRIVATE_KEY RPM_SIGNING_KEY APPLE_CERTIFICATE APPLE_CERTIFICATE_PASSWORD \
+             APPLE_SIGNING_IDENTITY APPLE_ID APPLE_PASSWORD APPLE_TEAM_ID; do
+    [ "$(grep -cE "secrets\.$key( \|\||\s*\}\})" $w)" = 1 ] || { echo "$key: not named by exactly one step"; exit 1; }
   done
-  ! grep -qE "GITHUB_ENV.*(TAURI|RPM)_SIGNING|(TAURI|RPM)_SIGNING.*GITHUB_ENV" .github/workflows/release.yml' 
+  ! grep -vE "^\s*#" $w | grep -n GITHUB_ENV || { echo "GITHUB_ENV used"; exit 1; }
+  awk "/^  sign:/{s=1} s&&/^    environment: release\$/{ok=1} END{exit !ok}" $w || { echo "sign job not in the release environment"; exit 1; }'
 
 # ---------------------------------------------------------------- summary
 echo
