@@ -192,16 +192,8 @@ impl ApiClient {
         for page in 1..=20 {
             let path = format!("/api/v4/{entity}/custom_fields?page={page}&limit={MAX_PAGE}");
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
-            let has_next = v.pointer("/_links/next").is_some();
-            // One field amoCRM describes oddly is left out, not the whole list.
-            let raw: Vec<Value> = embedded(v, "custom_fields")?;
-            all.extend(raw.into_iter().filter_map(|f| match serde_json::from_value::<wire::RawCustomField>(f) {
-                Ok(f) => Some(CustomField::from(f)),
-                Err(e) => {
-                    tracing::warn!("a custom field was left out: {e}");
-                    None
-                }
-            }));
+            let (fields, has_next) = custom_fields_page(v)?;
+            all.extend(fields);
             if !has_next {
                 break;
             }
@@ -424,17 +416,7 @@ impl ApiClient {
     async fn add_unsorted(&self, at: Access, category: &str, item: &Value) -> Result<ComplexResult> {
         let path = format!("/api/v4/leads/unsorted/{category}");
         let v = self.post_json(&at.domain, at.token.expose(), &path, &Value::Array(vec![item.clone()])).await?;
-        let made = v
-            .pointer("/_embedded/unsorted/0/_embedded")
-            .ok_or_else(|| Error::unexpected("no incoming lead in the answer"))?;
-        let id_of = |key: &str| made.pointer(&format!("/{key}/0/id")).and_then(Value::as_i64);
-        Ok(ComplexResult {
-            id: id_of("leads").ok_or_else(|| Error::unexpected("no lead id in the incoming lead"))?,
-            contact_id: id_of("contacts"),
-            company_id: id_of("companies"),
-            merged: false,
-            request_id: Vec::new(),
-        })
+        unsorted_made(&v)
     }
 
     /// `POST /api/v4/calls` with one call: the call note amoCRM wrote and the card it is on, or
@@ -486,20 +468,9 @@ impl ApiClient {
                 "/api/v4/leads/unsorted?filter%5Bcategory%5D={category}&order%5Bcreated_at%5D=desc&page={page}&limit={MAX_PAGE}"
             );
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(None) };
-            let has_next = v.pointer("/_links/next").is_some();
-            for u in embedded::<Value>(v, "unsorted")? {
-                if u.get("source_uid").and_then(Value::as_str) != Some(source_uid) {
-                    continue;
-                }
-                let id_of = |key: &str| u.pointer(&format!("/_embedded/{key}/0/id")).and_then(Value::as_i64);
-                let Some(id) = id_of("leads") else { continue };
-                return Ok(Some(ComplexResult {
-                    id,
-                    contact_id: id_of("contacts"),
-                    company_id: id_of("companies"),
-                    merged: false,
-                    request_id: Vec::new(),
-                }));
+            let (found, has_next) = unsorted_page(v, source_uid)?;
+            if found.is_some() {
+                return Ok(found);
             }
             if !has_next {
                 break;
@@ -535,16 +506,8 @@ impl ApiClient {
                 "/api/v4/tasks?filter%5Bentity_type%5D=leads&filter%5Bentity_id%5D%5B%5D={lead_id}&page={page}&limit={MAX_PAGE}"
             );
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
-            let has_next = v.pointer("/_links/next").is_some();
-            out.extend(embedded::<Value>(v, "tasks")?.iter().filter_map(|t| {
-                Some(TaskSummary {
-                    id: t.get("id")?.as_i64()?,
-                    text: t.get("text").and_then(Value::as_str).unwrap_or_default().to_string(),
-                    complete_till: t.get("complete_till")?.as_i64()?,
-                    created_by: t.get("created_by").and_then(Value::as_i64).unwrap_or_default(),
-                    created_at: t.get("created_at").and_then(Value::as_i64).unwrap_or_default(),
-                })
-            }));
+            let (tasks, has_next) = tasks_page(v)?;
+            out.extend(tasks);
             if !has_next {
                 break;
             }
@@ -579,7 +542,7 @@ impl ApiClient {
     pub async fn search_companies(&self, at: Access, query: &str) -> Result<Vec<CompanyMatch>> {
         let path = format!("/api/v4/companies?limit=20&query={}", urlencode(query));
         let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
-        Ok(embedded::<Value>(v, "companies")?.iter().filter_map(wire::company_match).collect())
+        company_matches(v)
     }
 
     /// The notes on a lead (to reconcile a note whose answer was lost).
@@ -588,16 +551,8 @@ impl ApiClient {
         for page in 1..=20 {
             let path = format!("/api/v4/leads/{lead_id}/notes?page={page}&limit={MAX_PAGE}");
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
-            let has_next = v.pointer("/_links/next").is_some();
-            out.extend(embedded::<Value>(v, "notes")?.iter().filter_map(|n| {
-                Some(NoteSummary {
-                    id: n.get("id")?.as_i64()?,
-                    note_type: n.get("note_type")?.as_str()?.to_string(),
-                    text: n.pointer("/params/text").and_then(Value::as_str).unwrap_or_default().to_string(),
-                    created_by: n.get("created_by").and_then(Value::as_i64).unwrap_or_default(),
-                    created_at: n.get("created_at").and_then(Value::as_i64).unwrap_or_default(),
-                })
-            }));
+            let (notes, has_next) = notes_page(v)?;
+            out.extend(notes);
             if !has_next {
                 break;
             }
@@ -700,6 +655,108 @@ pub fn call_notes_page(v: Value) -> Result<(Vec<CallNote>, bool)> {
         out.push(CallNote { id, entity_id, uniq });
     }
     Ok((out, has_next))
+}
+
+/// One page of custom field definitions (`GET /api/v4/{entity}/custom_fields`, docs/amocrm-api.md
+/// §8.11, §13), as [`ApiClient::custom_fields`] reads each page: the fields described as the app
+/// expects, in amoCRM's order — one described oddly is left out (and logged), not the whole list —
+/// and whether there is a next page. Public for the fuzz target `custom_fields`.
+pub fn custom_fields_page(v: Value) -> Result<(Vec<CustomField>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let raw: Vec<Value> = embedded(v, "custom_fields")?;
+    let fields = raw
+        .into_iter()
+        .filter_map(|f| match serde_json::from_value::<wire::RawCustomField>(f) {
+            Ok(f) => Some(CustomField::from(f)),
+            Err(e) => {
+                tracing::warn!("a custom field was left out: {e}");
+                None
+            }
+        })
+        .collect();
+    Ok((fields, has_next))
+}
+
+/// The companies of a search answer (`GET /api/v4/companies?query=…`, docs/amocrm-api.md §8.6),
+/// as [`ApiClient::search_companies`] offers them: each with an id and a name, in amoCRM's order.
+/// Public for the fuzz target `company_matches`.
+pub fn company_matches(v: Value) -> Result<Vec<CompanyMatch>> {
+    Ok(embedded::<Value>(v, "companies")?.iter().filter_map(wire::company_match).collect())
+}
+
+/// One page of a lead's tasks (`GET /api/v4/tasks?filter[entity_id]…`, docs/amocrm-api.md §8.8),
+/// as [`ApiClient::lead_tasks`] reads it to reconcile a task: each task with an id and a due time,
+/// and whether there is a next page. Public for the fuzz target `task_note_lists`.
+pub fn tasks_page(v: Value) -> Result<(Vec<TaskSummary>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let tasks = embedded::<Value>(v, "tasks")?
+        .iter()
+        .filter_map(|t| {
+            Some(TaskSummary {
+                id: t.get("id")?.as_i64()?,
+                text: t.get("text").and_then(Value::as_str).unwrap_or_default().to_string(),
+                complete_till: t.get("complete_till")?.as_i64()?,
+                created_by: t.get("created_by").and_then(Value::as_i64).unwrap_or_default(),
+                created_at: t.get("created_at").and_then(Value::as_i64).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok((tasks, has_next))
+}
+
+/// One page of a lead's notes (`GET /api/v4/leads/{id}/notes`, docs/amocrm-api.md §8.7), as
+/// [`ApiClient::lead_notes`] reads it to reconcile a note: each note with an id and a type, and
+/// whether there is a next page. Public for the fuzz target `task_note_lists`.
+pub fn notes_page(v: Value) -> Result<(Vec<NoteSummary>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let notes = embedded::<Value>(v, "notes")?
+        .iter()
+        .filter_map(|n| {
+            Some(NoteSummary {
+                id: n.get("id")?.as_i64()?,
+                note_type: n.get("note_type")?.as_str()?.to_string(),
+                text: n.pointer("/params/text").and_then(Value::as_str).unwrap_or_default().to_string(),
+                created_by: n.get("created_by").and_then(Value::as_i64).unwrap_or_default(),
+                created_at: n.get("created_at").and_then(Value::as_i64).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok((notes, has_next))
+}
+
+/// The ids an incoming lead's `_embedded` names (`{leads:[{id}], contacts:[{id}], companies:[{id}]}`,
+/// docs/amocrm-api.md §8.13): `None` without a lead id.
+fn incoming_ids(made: &Value) -> Option<ComplexResult> {
+    let id_of = |key: &str| made.pointer(&format!("/{key}/0/id")).and_then(Value::as_i64);
+    Some(ComplexResult {
+        id: id_of("leads")?,
+        contact_id: id_of("contacts"),
+        company_id: id_of("companies"),
+        merged: false,
+        request_id: Vec::new(),
+    })
+}
+
+/// What `POST /api/v4/leads/unsorted/{forms|sip}` made, from its 200 answer (docs/amocrm-api.md
+/// §8.13, §16.3): the lead, contact and company of the first incoming lead. Public for the fuzz
+/// target `unsorted_answer`.
+pub fn unsorted_made(v: &Value) -> Result<ComplexResult> {
+    let made = v
+        .pointer("/_embedded/unsorted/0/_embedded")
+        .ok_or_else(|| Error::unexpected("no incoming lead in the answer"))?;
+    incoming_ids(made).ok_or_else(|| Error::unexpected("no lead id in the incoming lead"))
+}
+
+/// The first incoming lead sent with `source_uid` on one page of `GET /api/v4/leads/unsorted`
+/// (docs/amocrm-api.md §8.13) that names its lead, as [`ApiClient::unsorted_by_source_uid`] looks
+/// for it; whether there is a next page. Public for the fuzz target `unsorted_answer`.
+pub fn unsorted_page(v: Value, source_uid: &str) -> Result<(Option<ComplexResult>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let found = embedded::<Value>(v, "unsorted")?
+        .iter()
+        .filter(|u| u.get("source_uid").and_then(Value::as_str) == Some(source_uid))
+        .find_map(|u| incoming_ids(u.get("_embedded")?));
+    Ok((found, has_next))
 }
 
 /// Maps a failed API response to a specific error.
