@@ -100,9 +100,10 @@ pub enum Replan {
 pub struct SummaryCounts {
     /// Queued or sending, for the connected account.
     pub waiting: u32,
-    /// Queued for another account than the one connected (or while none is): not sent until
-    /// that account is connected again.
+    /// Waiting or needing attention for another account than the one connected (or while none
+    /// is): not sent (nor fixed) until that account is connected again.
     pub other_account: u32,
+    /// Needing attention, for the connected account.
     pub attention: u32,
     pub sent: u32,
     /// The newest failure of a waiting entry.
@@ -208,8 +209,10 @@ impl OutboxTable<'_> {
             .flatten();
         Ok(SummaryCounts {
             waiting: count(&format!("state IN ('queued', 'sending') AND {FOR_ACCOUNT}"))?,
-            other_account: count(&format!("state IN ('queued', 'sending') AND NOT {FOR_ACCOUNT}"))?,
-            attention: count("state = 'attention'")?,
+            // Another account's entries are all "for another account", refused ones too: they
+            // are fixed and sent only while that account is connected (History says so).
+            other_account: count(&format!("state IN ('queued', 'sending', 'attention') AND NOT {FOR_ACCOUNT}"))?,
+            attention: count(&format!("state = 'attention' AND {FOR_ACCOUNT}"))?,
             sent: count("state = 'sent'")?,
             last_error: last,
         })
@@ -657,6 +660,33 @@ mod tests {
         // ... and disconnecting acme with "discard" removes what waits for it, not what was sent.
         assert_eq!(t.discard_waiting(&acme()).expect("dw"), 1);
         assert_eq!(t.rows(None, 10).expect("rows").len(), 2);
+    }
+
+    /// The banner, the tray and the Disconnect question say "needs attention" of the connected
+    /// account's entries only: another account's refused entry waits for that account (History
+    /// shows it as such), it is counted with the other account's.
+    #[test]
+    fn only_the_connected_accounts_entries_need_its_attention() {
+        let store = Store::open_in_memory().expect("db");
+        let t = store.outbox();
+        let beta = account(Some(2), "beta.amocrm.ru");
+        let refused = |id| {
+            let e = Error::validation(vec![FieldError::new("name", FieldCode::Required)]);
+            t.record_attention(id, &e, &[], None, 2).expect("attention");
+        };
+        refused(insert(&t, &lead("acme's"), Some(&acme()), 1, 0));
+        refused(insert(&t, &lead("beta's"), Some(&beta), 1, 0));
+        refused(insert(&t, &lead("beta's too"), Some(&beta), 1, 0));
+        // Queued while none was connected: whichever account is connected owns it.
+        refused(insert(&t, &lead("unbound"), None, 1, 0));
+        insert(&t, &lead("beta's, waiting"), Some(&beta), 1, 0);
+
+        let c = t.counts(Some(&acme())).expect("counts");
+        assert_eq!((c.attention, c.other_account, c.waiting), (2, 3, 0), "acme connected: {c:?}");
+        let c = t.counts(Some(&beta)).expect("counts");
+        assert_eq!((c.attention, c.other_account, c.waiting), (3, 1, 1), "beta connected: {c:?}");
+        let c = t.counts(None).expect("counts");
+        assert_eq!((c.attention, c.other_account), (1, 4), "none connected: {c:?}");
     }
 
     #[test]
