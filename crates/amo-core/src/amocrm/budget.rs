@@ -23,6 +23,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// At most this many requests in any rolling second, for all processes of a desk together
@@ -36,6 +37,14 @@ pub const CREEP_EVERY_MS: i64 = 20_000;
 /// one delayed on the way — a busy machine, a slow hop), and amoCRM counts arrivals. On a loaded
 /// 2-core machine 1.1 s still let 7 arrive within a second now and then; 1.2 s did not.
 const WINDOW_MS: i64 = 1_200;
+
+/// No pause is longer: amoCRM asks for seconds (`limiter::BACK_OFF_ON_429`); a longer one in the
+/// file is from a clock set back, or damage.
+const MAX_PAUSE_MS: i64 = 60_000;
+/// No time in the file is later than the year 9999 (nor before 1970): anything else is damage.
+const LATEST_MS: i64 = 253_402_300_799_999;
+/// No second holds more grants than this (the ceiling, with room).
+const MAX_GRANTS: usize = 64;
 
 /// What the file holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,23 +71,69 @@ impl State {
         if self.last_429_ms == 0 || now < self.last_429_ms {
             return CEILING;
         }
-        let crept = ((now - self.last_429_ms) / CREEP_EVERY_MS) as f64;
+        let crept = (now.saturating_sub(self.last_429_ms) / CREEP_EVERY_MS) as f64;
         (self.rate_at_429 + crept).min(CEILING)
     }
 
-    fn parse(text: &str) -> State {
-        let mut parts = text.split_ascii_whitespace();
-        if parts.next() != Some("v1") {
-            return State::default();
+    /// The file's state, or a fresh budget and what was wrong with it. Every value is
+    /// range-checked: a damaged line (a crash mid-write, a disk error, another program) must not
+    /// hold every process of the desk forever — a grant at the far end of time never leaves the
+    /// window, a pause that never ends never lets anyone send. So one bad value makes the whole
+    /// line read as absent (a fresh budget is at worst one second of six requests too many).
+    fn parse(text: &str) -> (State, Option<&'static str>) {
+        match Self::parse_checked(text) {
+            Ok(s) => (s, None),
+            Err(why) => (State::default(), Some(why)),
         }
-        let mut num = || parts.next().and_then(|p| p.parse::<f64>().ok());
-        let (Some(rate), Some(last), Some(paused)) = (num(), num(), num()) else { return State::default() };
-        let grants: Vec<i64> = std::iter::from_fn(&mut num).map(|g| g as i64).take(64).collect();
-        State {
-            rate_at_429: if rate.is_finite() { rate.clamp(FLOOR, CEILING) } else { CEILING },
-            last_429_ms: last as i64,
-            paused_until_ms: paused as i64,
-            grants,
+    }
+
+    fn parse_checked(text: &str) -> Result<State, &'static str> {
+        let mut parts = text.split_ascii_whitespace();
+        match parts.next() {
+            // An empty file is a new budget, not a damaged one.
+            None => return Ok(State::default()),
+            Some("v1") => {}
+            Some(_) => return Err("not a v1 budget line"),
+        }
+        let rate = parts.next().and_then(|p| p.parse::<f64>().ok()).ok_or("the rate is missing or not a number")?;
+        if !(FLOOR..=CEILING).contains(&rate) {
+            // Also NaN and the infinities: `contains` is false for them.
+            return Err("the rate is out of range");
+        }
+        let mut stamp = || -> Result<i64, &'static str> {
+            let p = parts.next().ok_or("a time is missing")?;
+            let ms = p.parse::<i64>().map_err(|_| "a time is not whole milliseconds")?;
+            if (0..=LATEST_MS).contains(&ms) {
+                Ok(ms)
+            } else {
+                Err("a time is out of range")
+            }
+        };
+        let (last_429_ms, paused_until_ms) = (stamp()?, stamp()?);
+        let mut grants = Vec::new();
+        for p in parts.by_ref().take(MAX_GRANTS) {
+            let g = p.parse::<i64>().map_err(|_| "a grant is not whole milliseconds")?;
+            if !(0..=LATEST_MS).contains(&g) {
+                return Err("a grant is out of range");
+            }
+            grants.push(g);
+        }
+        if parts.next().is_some() {
+            return Err("more grants than any second can hold");
+        }
+        Ok(State { rate_at_429: rate, last_429_ms, paused_until_ms, grants })
+    }
+
+    /// What cannot be true at `now` is forgotten: grants and a 429 "in the future" (a clock set
+    /// back, or a line written by a clock far ahead), a pause longer than any amoCRM asks for;
+    /// and grants older than the window, which no longer count.
+    fn forget_the_impossible(&mut self, now: i64) {
+        self.grants.retain(|&g| g <= now && now.saturating_sub(g) < WINDOW_MS);
+        if self.last_429_ms > now {
+            (self.last_429_ms, self.rate_at_429) = (0, CEILING);
+        }
+        if self.paused_until_ms > now.saturating_add(MAX_PAUSE_MS) {
+            self.paused_until_ms = 0;
         }
     }
 
@@ -90,10 +145,7 @@ impl State {
     /// One more request at `now`, or how long to wait for one.
     fn take(&mut self, now: i64) -> Result<i64, Duration> {
         // Forget what is older than the window, and what lies in the future (a clock set back).
-        self.grants.retain(|&g| now - g < WINDOW_MS && g <= now);
-        if self.paused_until_ms > now + 60_000 {
-            self.paused_until_ms = now; // from a clock set back; no pause is that long
-        }
+        self.forget_the_impossible(now);
         if self.paused_until_ms > now {
             return Err(Duration::from_millis((self.paused_until_ms - now) as u64));
         }
@@ -127,11 +179,13 @@ impl State {
     /// amoCRM answered 429 at `now`: everyone pauses `pause`, and this desk's rate halves (once
     /// per pause: the 429s of requests already under way are the same event).
     fn on_429(&mut self, now: i64, pause: Duration) {
+        self.forget_the_impossible(now);
         if now >= self.paused_until_ms {
             self.rate_at_429 = (self.rate(now) / 2.0).max(FLOOR);
             self.last_429_ms = now;
         }
-        self.paused_until_ms = self.paused_until_ms.max(now + pause.as_millis() as i64);
+        let pause = i64::try_from(pause.as_millis()).unwrap_or(MAX_PAUSE_MS).min(MAX_PAUSE_MS);
+        self.paused_until_ms = self.paused_until_ms.max(now.saturating_add(pause));
     }
 }
 
@@ -172,19 +226,29 @@ impl SharedBudget {
     fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> std::io::Result<T> {
         let mut file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&self.path)?;
         file.lock()?;
-        let result = Self::update(&mut file, f);
+        let result = self.update(&mut file, f);
         let _ = file.unlock();
         result
     }
 
-    fn update<T>(file: &mut File, f: impl FnOnce(&mut State) -> T) -> std::io::Result<T> {
-        let mut text = String::new();
-        // A file of another format or damaged reads as a fresh budget.
-        let _ = file.take(4096).read_to_string(&mut text);
-        let mut state = State::parse(&text);
+    fn update<T>(&self, file: &mut File, f: impl FnOnce(&mut State) -> T) -> std::io::Result<T> {
+        let mut bytes = Vec::new();
+        // A file of another format or damaged reads as a fresh budget, and is written anew.
+        let read = file.take(4096).read_to_end(&mut bytes);
+        let (mut state, problem) = match (read, std::str::from_utf8(&bytes)) {
+            (Ok(_), Ok(text)) => State::parse(text),
+            _ => (State::default(), Some("the file cannot be read as text")),
+        };
+        if let Some(why) = problem {
+            // Once per process: a budget damaged for good would otherwise fill the log.
+            static TOLD: AtomicBool = AtomicBool::new(false);
+            if !TOLD.swap(true, Ordering::Relaxed) {
+                tracing::warn!(path = %self.path.display(), why, "the shared request budget was damaged; starting it afresh");
+            }
+        }
         let before = state.clone();
         let out = f(&mut state);
-        if state != before {
+        if state != before || problem.is_some() {
             file.seek(SeekFrom::Start(0))?;
             file.set_len(0)?;
             file.write_all(state.render().as_bytes())?;
@@ -272,6 +336,53 @@ mod tests {
         // Twenty seconds per step back up, never above the ceiling.
         assert_eq!(b.rate(t + 19_000 + CREEP_EVERY_MS), 2.5);
         assert_eq!(b.rate(t + 19_000 + 10 * CREEP_EVERY_MS), CEILING);
+    }
+
+    /// Lines a crash mid-write, a disk error or another program can leave: every value out of
+    /// range. Each must read as a fresh budget (once past the pause it may hold), never as a
+    /// budget that holds every process forever.
+    #[test]
+    fn every_value_read_from_the_file_is_range_checked() {
+        let now: i64 = 1_700_000_000_000;
+        let min = i64::MIN.to_string();
+        let damaged = [
+            // Grants at the far end of time: "older than the window" overflows.
+            format!("v1 6 0 0 {min} {min} {min} {min} {min} {min}"),
+            // A 429 met before time began: the creep back overflows.
+            format!("v1 1 {min} 0"),
+            format!("v1 1 -5 0"),
+            // A pause that never ends, as a float and as an integer.
+            "v1 6 0 1e300".into(),
+            "v1 6 0 9223372036854775807".into(),
+            format!("v1 6 0 {}", now + 3_600_000),
+            // NaN, infinities and fractions where whole milliseconds belong.
+            "v1 NaN NaN NaN NaN".into(),
+            "v1 6 inf -inf".into(),
+            format!("v1 6 0 0 {now}.5"),
+            // Grants from a clock far ahead, and garbage after good values.
+            format!("v1 6 0 0 {} {} {} {} {} {}", now + 1, now + 2, now + 3, now + 4, now + 5, now + 6),
+            format!("v1 6 0 0 {now} garbage"),
+            "v1 -3 0 0".into(),
+            "v1 1e308 0 0".into(),
+        ];
+        for line in damaged {
+            let tmp = tempfile::tempdir().expect("tmp");
+            let path = tmp.path().join("budget");
+            std::fs::write(&path, &line).expect("write");
+            let b = SharedBudget::at(&path);
+            assert_eq!(b.rate(now), CEILING, "{line}");
+            // Six requests go at once, as from a fresh budget, and the file is whole again.
+            let times = drain(&b, now, 6);
+            assert_eq!(times, vec![now; 6], "{line}");
+            let text = std::fs::read_to_string(&path).expect("read");
+            assert!(State::parse(&text).1.is_none(), "rewritten whole after {line}: {text}");
+        }
+        // A good line is read as written.
+        let good = format!("v1 3 {} {} {}", now - 1_000, now + 1_500, now - 100);
+        let (state, problem) = State::parse(&good);
+        assert_eq!(problem, None);
+        assert_eq!(state.grants, vec![now - 100]);
+        assert_eq!((state.rate_at_429, state.paused_until_ms), (3.0, now + 1_500));
     }
 
     #[test]

@@ -21,6 +21,8 @@ use super::budget::SharedBudget;
 pub const DEFAULT_PER_SECOND: usize = 5;
 /// After a 429 every caller (of the process, and of the data directory) pauses this long.
 pub const BACK_OFF_ON_429: Duration = Duration::from_secs(2);
+/// The longest a grant waits for the shared budget at one go before asking it again.
+const MAX_SHARED_WAIT: Duration = Duration::from_secs(60);
 /// The window is a little longer than a second, for the same reason.
 const WINDOW: Duration = Duration::from_millis(1_100);
 
@@ -94,8 +96,10 @@ impl RateLimiter {
                                     st.granted.push_back(now);
                                     return Grant { shared_at: Some(at) };
                                 }
-                                // Another process took the shared second, or a 429 pauses us all.
-                                Some(Err(wait)) => wait,
+                                // Another process took the shared second, or a 429 pauses us all
+                                // (never longer than any pause amoCRM asks for: `budget` checks
+                                // what it reads, and this holds even if it did not).
+                                Some(Err(wait)) => wait.min(MAX_SHARED_WAIT),
                             }
                         } else {
                             let oldest = st.granted.front().copied().unwrap_or(now);
@@ -184,6 +188,23 @@ mod tests {
         assert_eq!(early, 4, "a newcomer overtook a waiting caller: {served:?}");
         let waited = served.iter().map(|(_, at)| at.duration_since(start)).max().expect("served");
         assert!(waited <= WINDOW * 6 + Duration::from_millis(10), "the last caller waited {waited:?}");
+    }
+
+    /// A budget file damaged by a crash or a disk error (grants at the far end of time) is read
+    /// as a fresh one: the process sends, it is not held forever.
+    #[tokio::test(start_paused = true)]
+    async fn a_damaged_shared_budget_does_not_hold_requests() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("budget");
+        let min = i64::MIN;
+        std::fs::write(&path, format!("v1 1 {min} 0 {min} {min} {min} {min} {min} {min}")).expect("write");
+        let limiter = RateLimiter::with_budget(5, SharedBudget::at(&path));
+        let start = Instant::now();
+        for _ in 0..5 {
+            let grant = tokio::time::timeout(Duration::from_secs(5), limiter.acquire()).await.expect("not held");
+            limiter.finished(grant);
+        }
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
     }
 
     #[tokio::test(start_paused = true)]
