@@ -1,6 +1,7 @@
 // English UI strings. ru.ts must have exactly the same keys (the type checker enforces it).
 export const en = {
   'app.title': 'Amo Connect',
+  'app.view_load_failed': 'This part of the window could not be loaded ({detail}). Reinstalling Amo Connect should mend it.',
   'app.simulator': 'Demo mode: talking to the local amoCRM simulator, not to amoCRM.',
   'nav.connection': 'Connection',
   'nav.settings': 'Settings',

@@ -3,6 +3,7 @@ import type { MessageKey, PluralKey } from './en';
 // Russian UI strings: the same keys as en.ts, checked by the type system.
 export const ru: Record<MessageKey, string> = {
   'app.title': 'Amo Connect',
+  'app.view_load_failed': 'Эту часть окна не удалось загрузить ({detail}). Переустановка Amo Connect должна это исправить.',
   'app.simulator': 'Демо-режим: приложение работает с локальным симулятором amoCRM, а не с amoCRM.',
   'nav.connection': 'Подключение',
   'nav.settings': 'Настройки',
