@@ -4,7 +4,7 @@
 # "N passed, N failed" summary over all tiers.
 #
 # Tiers (docs/architecture.md ("Tests"); recipe: docs/testing-on-linux.md §1):
-#   lint      rustfmt, clippy, svelte-check; generated TS types, IPC contract and package files
+#   lint      rustfmt, clippy, svelte-check, cargo-deny; generated TS types, IPC contract and package files
 #             (man pages, changelog, copyright) up to date
 #   core      amo-core, amo-cli and simulator tests (no WebKit; real SQLite files; in-memory keychain)
 #   node      the bounce page's rule and the updater manifest (node --test, beside those files)
@@ -100,6 +100,10 @@ must npm-ci -- npm --prefix ui ci --no-audit --no-fund
 if ! [ -x "$TOOLS/bin/tauri-driver" ]; then
   must tauri-driver -- cargo install tauri-driver --version '^2' --locked --root "$TOOLS"
 fi
+# cargo-deny from crates.io, built here like tauri-driver (deny.toml; docs/supply-chain.md).
+if ! [ -x "$TOOLS/bin/cargo-deny" ]; then
+  must cargo-deny-install -- cargo install cargo-deny --version '^0.20' --locked --root "$TOOLS"
+fi
 # The app as users get it: the Tauri CLI builds the UI (svelte-check + vite), the release binary
 # with the UI embedded, and the .deb and .rpm (AppImage needs downloads: release workflow only).
 # The packages trust a throwaway update key and a loopback update source (tauri.test.json), so
@@ -138,6 +142,9 @@ check updater-key-mismatch-refused -- bash -c "out=\$(TAURI_SIGNING_PRIVATE_KEY=
 
 # ---------------------------------------------------------------- lint
 check rustfmt -- cargo fmt --all --check
+# Licenses, refused duplicate majors and crate sources, from Cargo.lock alone (no advisory
+# database download: that needs GitHub).
+check cargo-deny -- "$TOOLS/bin/cargo-deny" deny --offline --locked check bans licenses sources
 check clippy -- cargo clippy --release --workspace --all-targets --features tauri/custom-protocol -- -D warnings
 
 # ---------------------------------------------------------------- core (no WebKit)
