@@ -9,7 +9,7 @@ use crate::domain::fields::FieldEntry;
 use crate::domain::phone::{normalize_phone, valid_email, EmailType, PhoneType};
 use crate::domain::platform::Platform;
 use crate::domain::task::TaskDraft;
-use crate::error::{FieldCode, FieldError};
+use crate::error::{is_bidi_control, FieldCode, FieldError};
 
 pub const MAX_NAME: usize = 255;
 pub const MAX_NOTE: usize = 10_000;
@@ -211,7 +211,7 @@ impl CallDraft {
         if !(0..=MAX_CALL_SECS).contains(&self.duration_secs) {
             errors.push(FieldError::new("duration_secs", FieldCode::InvalidNumber));
         }
-        let result = self.result.trim().to_string();
+        let result = clean_note(&self.result);
         if too_long(&result, MAX_CALL_RESULT) {
             errors.push(FieldError::new("result", FieldCode::TooLong));
         }
@@ -307,6 +307,38 @@ fn too_long(s: &str, max: usize) -> bool {
     s.chars().count() > max
 }
 
+/// A name or a tag as it is kept and sent: one line, trimmed, without control characters (an
+/// escape sequence pasted with it would rewrite a terminal, a NUL cut it short) or direction
+/// overrides and isolates (`Order\u{202e}fdp.exe` shows as `Orderexe.pdf`). Line breaks and
+/// tabs become spaces: a name on two lines looks like two rows wherever it is listed.
+pub fn clean_name(s: &str) -> String {
+    let kept: String = s
+        .chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => Some(' '),
+            c if c.is_control() || is_bidi_control(c) => None,
+            c => Some(c),
+        })
+        .collect();
+    kept.trim().to_string()
+}
+
+/// A note (or a call's result) as it is kept and sent: its lines (Windows' and old Mac line
+/// ends become `\n`), trimmed, without any other control character; a tab becomes a space.
+pub fn clean_note(s: &str) -> String {
+    let kept: String = s
+        .replace("\r\n", "\n")
+        .chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' => Some('\n'),
+            '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect();
+    kept.trim().to_string()
+}
+
 impl ContactDraft {
     pub fn is_empty(&self) -> bool {
         self.first_name.trim().is_empty()
@@ -325,8 +357,8 @@ impl ContactDraft {
     pub fn validated(&self, prefix: &str, platform: Platform) -> Result<ContactDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
         let err = |field: &str, code| FieldError::new(format!("{prefix}{field}"), code);
-        let mut first_name = self.first_name.trim().to_string();
-        let last_name = self.last_name.trim().to_string();
+        let mut first_name = clean_name(&self.first_name);
+        let last_name = clean_name(&self.last_name);
         let nameless = first_name.is_empty() && last_name.is_empty();
         for (field, v) in [("first_name", &first_name), ("last_name", &last_name)] {
             if too_long(v, MAX_NAME) {
@@ -411,7 +443,7 @@ impl CompanyDraft {
     /// is typed (fields typed without a name are refused: they would be dropped with it).
     fn checked(c: Option<&CompanyDraft>, existing: Option<i64>, errors: &mut Vec<FieldError>) -> Option<CompanyDraft> {
         let c = c.filter(|_| existing.is_none())?;
-        let name = c.name.trim().to_string();
+        let name = clean_name(&c.name);
         if too_long(&name, MAX_NAME) {
             errors.push(FieldError::new("company.name", FieldCode::TooLong));
         }
@@ -427,7 +459,7 @@ impl LeadDraft {
     /// optional, but once any of its fields is typed it needs a name.
     pub fn validated(&self, platform: Platform) -> Result<LeadDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let name = self.name.trim().to_string();
+        let name = clean_name(&self.name);
         if name.is_empty() {
             errors.push(FieldError::new("name", FieldCode::Required));
         } else if too_long(&name, MAX_NAME) {
@@ -442,14 +474,14 @@ impl LeadDraft {
         if self.status_id.is_some() && self.pipeline_id.is_none() {
             errors.push(FieldError::new("status", FieldCode::Required));
         }
-        let tags: Vec<String> = self.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+        let tags: Vec<String> = self.tags.iter().map(|t| clean_name(t)).filter(|t| !t.is_empty()).collect();
         if tags.len() > MAX_TAGS {
             errors.push(FieldError::new("tags", FieldCode::TooMany));
         }
         if tags.iter().any(|t| too_long(t, MAX_TAG) || t.contains(',')) {
             errors.push(FieldError::new("tags", FieldCode::InvalidTag));
         }
-        let note = self.note.trim().to_string();
+        let note = clean_note(&self.note);
         if too_long(&note, MAX_NOTE) {
             errors.push(FieldError::new("note", FieldCode::TooLong));
         }
@@ -518,7 +550,7 @@ impl FollowupDraft {
         if self.lead_id <= 0 {
             errors.push(FieldError::new("lead_id", FieldCode::Required));
         }
-        let note = self.note.trim().to_string();
+        let note = clean_note(&self.note);
         if too_long(&note, MAX_NOTE) {
             errors.push(FieldError::new("note", FieldCode::TooLong));
         }
@@ -530,7 +562,7 @@ impl FollowupDraft {
         if errors.is_empty() {
             Ok(FollowupDraft {
                 lead_id: self.lead_id,
-                lead_name: self.lead_name.trim().to_string(),
+                lead_name: clean_name(&self.lead_name),
                 note,
                 task,
                 responsible_user_id: self.responsible_user_id,
@@ -614,6 +646,52 @@ mod tests {
         for bad in ["12.5", "12,5", "-1", "1e3", "99999999999"] {
             assert!(ok(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A name pasted from a web page or a chat can carry escape sequences, NULs and direction
+    /// overrides (`Order\u{202e}fdp.exe` shows as `Orderexe.pdf`); a line break in a name makes
+    /// one lead look like two rows in a list. amoCRM keeps what it is sent, so they go here.
+    #[test]
+    fn names_tags_and_notes_lose_control_and_direction_characters() {
+        let d = LeadDraft {
+            name: " Order\u{202e}fdp.exe\u{1b}[2J\u{7}\u{0} ".into(),
+            tags: vec!["vip\u{2066}".into(), "\u{200f}\u{200e}".into(), "h\u{9b}ot\u{202a}".into()],
+            note: "line 1\r\nline 2\u{1b}[31m\u{85}\nend\u{7f}\ttab\u{0}\n".into(),
+            contact: Some(ContactDraft {
+                first_name: "Anna\u{202d}\u{2069}".into(),
+                last_name: "Li\n12345  forged row".into(),
+                ..Default::default()
+            }),
+            company: Some(CompanyDraft { name: "\u{2067}Acme\u{2069}\r".into(), ..Default::default() }),
+            ..Default::default()
+        }
+        .validated(Platform::Amocrm)
+        .expect("valid");
+        assert_eq!(d.name, "Orderfdp.exe[2J");
+        assert_eq!(d.tags, ["vip", "hot"], "a tag of nothing but marks is no tag");
+        assert_eq!(d.note, "line 1\nline 2[31m\nend tab", "a note keeps its lines, nothing else");
+        let c = d.contact.as_ref().expect("contact");
+        assert_eq!((c.first_name.as_str(), c.last_name.as_str()), ("Anna", "Li 12345  forged row"));
+        assert_eq!(d.company.as_ref().map(|c| c.name.as_str()), Some("Acme"));
+        assert_eq!(d.validated(Platform::Amocrm).as_ref(), Ok(&d), "idempotent");
+        // A name of nothing but marks is no name; a follow-up and a call are cleaned alike.
+        let marks = LeadDraft { name: "\u{202e}\u{1b}".into(), ..Default::default() };
+        assert_eq!(marks.validated(Platform::Amocrm).expect_err("empty")[0].code, FieldCode::Required);
+        let f = FollowupDraft {
+            lead_id: 1,
+            lead_name: "L\u{202e}1".into(),
+            note: "a\u{1b}]0;x\u{7}\nb".into(),
+            ..Default::default()
+        };
+        let f = f.validated().expect("valid");
+        assert_eq!((f.lead_name.as_str(), f.note.as_str()), ("L1", "a]0;x\nb"));
+        let call = CallDraft {
+            phone: "+79121234567".into(),
+            result: "ok\u{1b}[2K\r\nnext".into(),
+            uniq: "u".into(),
+            ..Default::default()
+        };
+        assert_eq!(call.validated(Platform::Amocrm).expect("valid").result, "ok[2K\nnext");
     }
 
     #[test]
