@@ -138,7 +138,7 @@ impl Reference {
 
     /// The connected account's platform (decides how phones without a country code are read).
     pub fn platform(&self) -> Platform {
-        self.ctx.store.account().load().ok().flatten().map(|r| r.platform).unwrap_or_default()
+        Platform::for_phones_in(&self.ctx.store)
     }
 
     /// What the cache holds, without asking amoCRM. An unreadable cache (an older format) is

@@ -81,7 +81,9 @@ impl EmailType {
 /// A phone number in international form (`+` and 8–15 digits). Spaces, dashes, dots and
 /// brackets are dropped; `00` means `+`. Numbers without a country code are accepted only where
 /// the account's country makes them unambiguous: on amoCRM.ru, `8 912 …` and `912 …` (ten
-/// digits) are Russian numbers (`+7`).
+/// digits) are Russian numbers (`+7`). Which platform's rule applies is
+/// [`Platform::for_phones`]'s to say: Kommo's (a country code needed) whenever the account is
+/// not known to be an amoCRM.ru one.
 pub fn normalize_phone(raw: &str, platform: Platform) -> Result<String, FieldCode> {
     let t = raw.trim();
     let (plus, rest) = match t.strip_prefix('+') {

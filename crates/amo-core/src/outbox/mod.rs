@@ -77,7 +77,7 @@ impl Outbox {
 
     /// The connected account's platform (decides how phones without a country code are read).
     fn platform(&self) -> Platform {
-        self.ctx.store.account().load().ok().flatten().map(|r| r.platform).unwrap_or_default()
+        Platform::for_phones_in(&self.ctx.store)
     }
 
     /// The account connected now, if any: the one entries are queued for and sent to.
