@@ -19,9 +19,6 @@ use std::sync::Arc;
 use amo_core::{AmoConnect, Lang};
 use tauri::Manager;
 
-/// How often the window checks whether the tokens need a keep-alive refresh.
-const KEEP_ALIVE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-
 use state::AppState;
 
 pub fn run() {
@@ -100,9 +97,9 @@ pub fn run() {
             }
             desktop::install(app.handle());
             updates::check_at_start(app.handle());
-            // Keep a quiet connection alive (refresh tokens die after 3 months unused): check at
-            // start and every hour.
-            tauri::async_runtime::spawn(core.keep_alive_loop(KEEP_ALIVE_CHECK_EVERY));
+            // Keep a quiet connection alive (refresh tokens die after 3 months unused; the access
+            // token is refreshed before it expires): the core's loop, which `outbox run` runs too.
+            tauri::async_runtime::spawn(core.keep_alive_loop(amo_core::keep_alive::CHECK_EVERY));
             // The outbox worker: sends queued entries, retries forever.
             tauri::async_runtime::spawn(core.outbox_worker());
             // The copy of the account's people, for the caller's card: fresh every minute.

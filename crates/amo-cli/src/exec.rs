@@ -328,6 +328,7 @@ fn config_patch(key: ConfigKey, value: &str) -> Result<SettingsPatch> {
             })?)
         }
         ConfigKey::Notifications => p.notifications = Some(on_off(Setting::Notifications, value)?),
+        ConfigKey::NotificationDetails => p.notification_details = Some(on_off(Setting::NotificationDetails, value)?),
         ConfigKey::CloseToTray => p.close_to_tray = Some(on_off(Setting::CloseToTray, value)?),
         ConfigKey::QuickEntryShortcut => p.quick_entry_shortcut = Some(value.to_string()),
         ConfigKey::Language => {
@@ -541,14 +542,13 @@ async fn wait_all(app: &AmoConnect, io: &mut Io<'_>, wait: &WaitArgs) -> Result<
     print::outbox_summary(io.out, &app.outbox_summary()?, io.lang)
 }
 
-/// `outbox run`: keep-alive, then the worker — until nothing waits (`until_empty`) or forever.
-/// Each change of the counts is printed as a summary line.
+/// `outbox run`: the worker — until nothing waits (`until_empty`) or forever — with the
+/// connection kept alive beside it. Each change of the counts is printed as a summary line.
 async fn outbox_run(app: &AmoConnect, io: &mut Io<'_>, until_empty: bool, timeout: Duration) -> Result<()> {
-    // A quiet connection dies after three months without a refresh; a headless machine running
-    // only this command keeps it alive too.
-    if let Err(e) = app.keep_alive().await {
-        tracing::warn!(code = %e.code(), "keep-alive before sending failed: {e}");
-    }
+    // A headless machine may run only this command, for months: it keeps the connection alive
+    // exactly as the window does (the same loop in the core) — the tokens refreshed before they
+    // expire and before the refresh token's three months run out — not only once at its start.
+    let _keep_alive = AbortOnDrop(tokio::spawn(app.keep_alive_loop(amo_core::keep_alive::CHECK_EVERY)));
     let deadline = Instant::now() + timeout;
     let mut shown = None;
     loop {
@@ -573,6 +573,15 @@ async fn outbox_run(app: &AmoConnect, io: &mut Io<'_>, until_empty: bool, timeou
             return Err(EntryError::StillQueued { id, cause: None }.into());
         }
         tokio::time::sleep(pause.min(Duration::from_secs(1))).await;
+    }
+}
+
+/// Stops a task spawned beside a command when the command returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -233,11 +233,13 @@ impl AmoConnect {
         self.session.keep_alive().await
     }
 
-    /// Keep-alive now and then every `every` (see `Session::keep_alive_loop`); a refresh, or a
-    /// keep-alive that starts or stops failing, is a change of the connection for the watcher.
+    /// Keeps the connection alive while the process runs — the window's timer and the CLI's
+    /// `outbox run` alike (`keep_alive`, with [`crate::keep_alive::CHECK_EVERY`]): a look now,
+    /// then at each token's refresh point or after `every`. A refresh, or a keep-alive that
+    /// starts or stops failing, is a change of the connection for the watcher.
     pub fn keep_alive_loop(&self, every: Duration) -> impl Future<Output = ()> + Send + 'static {
         let changes = self.changes.clone();
-        self.session.clone().keep_alive_loop(every, move || changes.poke())
+        crate::keep_alive::run(self.ctx.clone(), self.session.clone(), every, move || changes.poke())
     }
 
     /// What changed in the outbox and the connection since the last look, whoever changed it.

@@ -25,6 +25,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod ipc;
+pub mod keep_alive;
 pub mod keychain;
 pub mod logging;
 pub mod notices;

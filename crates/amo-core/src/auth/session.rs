@@ -113,6 +113,15 @@ impl Session {
         self.keep_alive_failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Records how the last keep-alive went (`crate::keep_alive`); true when that is a change
+    /// (it started or stopped failing, or fails for another reason now).
+    pub(crate) fn note_keep_alive(&self, failure: Option<Error>) -> bool {
+        let mut last = self.keep_alive_failure.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = last.as_ref().map(Error::code) != failure.as_ref().map(Error::code);
+        *last = failure;
+        changed
+    }
+
     /// Why refreshed tokens are only in memory (the keychain refused them), if they are.
     pub fn unsaved_problem(&self) -> Option<Error> {
         self.unsaved.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|u| u.error.clone())
