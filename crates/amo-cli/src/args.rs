@@ -565,6 +565,9 @@ pub enum ConfigKey {
     BouncePort,
     /// System notifications of the window: on or off.
     Notifications,
+    /// Notifications name the customer and the lead (on), or only count (off: for a lock screen
+    /// others can see).
+    NotificationDetails,
     /// Closing the window always keeps the app in the tray (on), or only while entries wait (off).
     CloseToTray,
     /// The window's global key combination for a new lead, e.g. Ctrl+Alt+N; "off" turns it off.

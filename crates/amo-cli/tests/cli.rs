@@ -203,6 +203,23 @@ fn notifications_are_switched_on_and_off_and_a_bad_value_is_named() {
 }
 
 #[test]
+fn customer_details_in_notifications_are_hidden_and_shown_again() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(MemoryStore::new());
+    let d = tmp.path();
+    let show = |store: &Arc<MemoryStore>| run(d, store, &["config", "show"], "").out;
+    assert!(show(&store).contains("notification-details on"), "shown by default");
+    assert_eq!(run(d, &store, &["config", "set", "notification-details", "off"], "").code, 0);
+    assert!(show(&store).contains("notification-details off"));
+    let json: serde_json::Value =
+        serde_json::from_str(&run(d, &store, &["config", "show", "--json"], "").out).expect("json");
+    assert_eq!(json["settings"]["notification_details"], false);
+    let r = run(d, &store, &["config", "set", "notification-details", "sometimes"], "");
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("Customer details in notifications"), "{}", r.err);
+}
+
+#[test]
 fn the_quick_entry_shortcut_and_close_to_tray_are_set_and_a_bad_value_is_named() {
     let tmp = tempfile::tempdir().expect("tmp");
     let store = Arc::new(MemoryStore::new());

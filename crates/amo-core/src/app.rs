@@ -441,6 +441,7 @@ impl AmoConnect {
             .iter()
             .map(|n| crate::i18n::notice_text(n, lang))
             .collect())
+        let details = self.ctx.store.settings().load()?.notification_details;
     }
 
     /// The outbox worker, to spawn: sends until the process ends (what it changes reaches the

@@ -79,6 +79,9 @@ impl Config {
         if let Some(on) = patch.notifications {
             changes.push((SettingKey::Notifications, Some(if on { "on" } else { "off" }.into())));
         }
+        if let Some(on) = patch.notification_details {
+            changes.push((SettingKey::NotificationDetails, Some(if on { "on" } else { "off" }.into())));
+        }
         if let Some(on) = patch.close_to_tray {
             changes.push((SettingKey::CloseToTray, Some(if on { "on" } else { "off" }.into())));
         }

@@ -59,6 +59,8 @@ pub enum Setting {
     BounceVia,
     BouncePort,
     Notifications,
+    /// Customer details in notifications (shown or hidden).
+    NotificationDetails,
     CloseToTray,
     QuickEntryShortcut,
     /// Starting with the computer (the OS's autostart entry).

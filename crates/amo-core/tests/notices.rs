@@ -1,6 +1,6 @@
 //! What the system notifications say, against the simulator: a burst of leads that waited for
 //! amoCRM is one notice; a lead sent at once is none; a ban and a refused entry are told once;
-//! nothing when notifications are off.
+//! no customer named when details are hidden; nothing when notifications are off.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,6 +65,18 @@ async fn leads_that_waited_are_one_notice_per_burst_and_nothing_else_is_repeated
     assert_eq!(notices[0].0, "Sent to amoCRM");
     assert!(notices[0].1.starts_with("Single order\nhttps://acme.amocrm.ru/leads/detail/"), "{}", notices[0].1);
 
+    // Customer details hidden (Settings, for the lock screen): counted, never named.
+    app.save_settings(SettingsPatch { notification_details: Some(false), ..Default::default() }).await.expect("hide");
+    sim.go_down().await;
+    app.queue_lead(&lead("Private order")).expect("q");
+    app.outbox_pass().await;
+    sim.come_up().await.expect("up");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drain(&app).await;
+    let notices = app.notices().expect("n");
+    assert_eq!(notices, [("1 entry reached amoCRM".to_string(), "See History for details.".to_string())]);
+    app.save_settings(SettingsPatch { notification_details: Some(true), ..Default::default() }).await.expect("show");
+
     // A ban: told once.
     sim.ban();
     app.queue_lead(&lead("During the ban")).expect("q");
@@ -79,5 +91,5 @@ async fn leads_that_waited_are_one_notice_per_burst_and_nothing_else_is_repeated
     app.outbox_resume().expect("resume");
     drain(&app).await;
     assert!(app.notices().expect("n").is_empty());
-    assert_eq!(sim.leads().len(), 6);
+    assert_eq!(sim.leads().len(), 7);
 }

@@ -77,6 +77,24 @@ describe('App', () => {
     expect(container.querySelector('#bounce-port')).not.toBeNull();
   });
 
+  test('Settings hides customer details in notifications, and shows the stored choice', async () => {
+    const calls = backend({
+      settings_view: () => settingsView({ language: 'en', notification_details: false }),
+      status: () => disconnected,
+      save_settings: ({ patch }) => settingsView({ language: 'en', notification_details: patch.notification_details ?? true }),
+    });
+    const { container } = render(App);
+    await waitFor(() => expect(container.querySelector('#nav-settings')).not.toBeNull());
+    await fireEvent.click(container.querySelector('#nav-settings') as HTMLElement);
+    await waitFor(() => expect(container.querySelector('#settings-form')).not.toBeNull());
+    const hidden = container.querySelector('#notification-details-hidden') as HTMLInputElement;
+    expect(hidden.checked).toBe(true);
+    await fireEvent.click(hidden);
+    await fireEvent.submit(container.querySelector('#settings-form') as HTMLFormElement);
+    await waitFor(() => expect(container.querySelector('#settings-saved')).not.toBeNull());
+    expect(argsOf(calls, 'save_settings')?.patch.notification_details).toBe(true);
+  });
+
   test('Settings sends the Secret key only when typed, and shows field errors from the backend', async () => {
     let saveCount = 0;
     const calls = backend({

@@ -90,6 +90,9 @@ pub struct Settings {
     /// System notifications (a queued lead reached amoCRM, an entry needs attention, a ban, a
     /// reconnect needed). On by default.
     pub notifications: bool,
+    /// Notifications name the customer and the lead (on, the default); off, they only count —
+    /// for a screen others can see (the lock screen shows notifications).
+    pub notification_details: bool,
     /// Closing the window always keeps the app running in the tray; off: only while entries
     /// wait to be sent.
     pub close_to_tray: bool,
@@ -113,6 +116,7 @@ impl Default for Settings {
             bounce_via: BounceVia::default(),
             bounce_port: DEFAULT_LOOPBACK_PORT,
             notifications: true,
+            notification_details: true,
             close_to_tray: false,
             quick_entry_shortcut: crate::domain::desktop::DEFAULT_SHORTCUT.to_string(),
             autostart_offer_answered: false,
@@ -168,6 +172,8 @@ pub struct SettingsPatch {
     pub bounce_port: Option<u16>,
     #[ts(optional)]
     pub notifications: Option<bool>,
+    #[ts(optional)]
+    pub notification_details: Option<bool>,
     #[ts(optional)]
     pub close_to_tray: Option<bool>,
     /// Like `Ctrl+Alt+N`; "" or "off" turns it off.

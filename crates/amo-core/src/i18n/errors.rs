@@ -83,6 +83,13 @@ pub(crate) fn setting_name(s: Setting, lang: Lang) -> &'static str {
                 "Notifications"
             }
         }
+        Setting::NotificationDetails => {
+            if ru {
+                "Подробности в уведомлениях"
+            } else {
+                "Customer details in notifications"
+            }
+        }
         Setting::CloseToTray => {
             if ru {
                 "Оставаться в трее при закрытии окна"

@@ -4,9 +4,28 @@ use super::{plural, tr};
 use crate::domain::lang::Lang;
 use crate::domain::notice::Notice;
 
-/// The notification's summary line and body.
-pub fn notice_text(n: &Notice, lang: Lang) -> (String, String) {
+/// The notification's summary line and body. Without `details` (Settings: "Hide customer details
+/// in notifications") no customer's name, lead title or link is in it: notifications show on the
+/// lock screen, and to whoever stands at the desk.
+pub fn notice_text(n: &Notice, lang: Lang, details: bool) -> (String, String) {
     match n {
+        Notice::Sent { .. } | Notice::SentMany { .. } if !details => {
+            let count = match n {
+                Notice::SentMany { count, .. } => u64::from(*count),
+                _ => 1,
+            };
+            (
+                tr(
+                    lang,
+                    format!(
+                        "{count} {} в amoCRM",
+                        plural(lang, count, ("запись отправлена", "записи отправлены", "записей отправлено"))
+                    ),
+                    format!("{count} {} amoCRM", plural(lang, count, ("entry reached", "", "entries reached"))),
+                ),
+                tr(lang, "Подробности — в «Истории».", "See History for details."),
+            )
+        }
         Notice::Sent { title, url } => (
             tr(lang, "Отправлено в amoCRM", "Sent to amoCRM"),
             match url {
@@ -77,11 +96,41 @@ mod tests {
     #[test]
     fn a_burst_is_one_notice_counted_in_each_language() {
         let n = Notice::SentMany { count: 5, titles: vec!["A".into(), "B".into(), "C".into()] };
-        assert_eq!(notice_text(&n, Lang::En), ("5 entries reached amoCRM".into(), "A, B, C, …".into()));
-        assert_eq!(notice_text(&n, Lang::Ru).0, "5 записей отправлено в amoCRM");
+        assert_eq!(notice_text(&n, Lang::En, true), ("5 entries reached amoCRM".into(), "A, B, C, …".into()));
+        assert_eq!(notice_text(&n, Lang::Ru, true).0, "5 записей отправлено в amoCRM");
         let two = Notice::SentMany { count: 2, titles: vec!["A".into(), "B".into()] };
-        assert_eq!(notice_text(&two, Lang::Ru), ("2 записи отправлены в amoCRM".into(), "A, B".into()));
+        assert_eq!(notice_text(&two, Lang::Ru, true), ("2 записи отправлены в amoCRM".into(), "A, B".into()));
         let one = Notice::Attention { count: 1 };
-        assert_eq!(notice_text(&one, Lang::En).1, "amoCRM refused 1 entry; see History.");
+        assert_eq!(notice_text(&one, Lang::En, true).1, "amoCRM refused 1 entry; see History.");
+    }
+
+    #[test]
+    fn hidden_details_leave_no_name_title_or_link_in_any_notice() {
+        let secret = "Anna Petrova, +7 912 111-22-33";
+        let url = "https://example.amocrm.ru/leads/detail/42";
+        let notices = [
+            Notice::Sent { title: secret.into(), url: Some(url.into()) },
+            Notice::SentMany { count: 3, titles: vec![secret.into(), "B".into()] },
+            Notice::Attention { count: 2 },
+            Notice::Banned,
+            Notice::ReconnectNeeded,
+        ];
+        for lang in [Lang::En, Lang::Ru] {
+            for n in &notices {
+                let (summary, body) = notice_text(n, lang, false);
+                for text in [&summary, &body] {
+                    assert!(
+                        !text.contains("Anna") && !text.contains("912") && !text.contains("amocrm.ru/"),
+                        "{n:?}: {text}"
+                    );
+                }
+                assert!(!summary.is_empty() && !body.is_empty(), "{n:?} says nothing");
+            }
+        }
+        let (summary, body) = notice_text(&notices[0], Lang::En, false);
+        assert_eq!((summary.as_str(), body.as_str()), ("1 entry reached amoCRM", "See History for details."));
+        assert_eq!(notice_text(&notices[1], Lang::Ru, false).0, "3 записи отправлены в amoCRM");
+        // With details, the name and link are what the notice is for.
+        assert_eq!(notice_text(&notices[0], Lang::En, true).1, format!("{secret}\n{url}"));
     }
 }

@@ -23,6 +23,7 @@ pub enum SettingKey {
     BounceVia,
     BouncePort,
     Notifications,
+    NotificationDetails,
     CloseToTray,
     QuickEntryShortcut,
     AutostartOfferAnswered,
@@ -41,6 +42,7 @@ impl SettingKey {
             SettingKey::BounceVia => "bounce_via",
             SettingKey::BouncePort => "bounce_port",
             SettingKey::Notifications => "notifications",
+            SettingKey::NotificationDetails => "notification_details",
             SettingKey::CloseToTray => "close_to_tray",
             SettingKey::QuickEntryShortcut => "quick_entry_shortcut",
             SettingKey::AutostartOfferAnswered => "autostart_offer_answered",
@@ -72,6 +74,7 @@ impl SettingsTable<'_> {
             bounce_via: get(SettingKey::BounceVia)?.map(|v| BounceVia::parse(&v)).unwrap_or_default(),
             bounce_port: get(SettingKey::BouncePort)?.and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_LOOPBACK_PORT),
             notifications: get(SettingKey::Notifications)?.is_none_or(|v| v != "off"),
+            notification_details: get(SettingKey::NotificationDetails)?.is_none_or(|v| v != "off"),
             close_to_tray: get(SettingKey::CloseToTray)?.is_some_and(|v| v == "on"),
             quick_entry_shortcut: get(SettingKey::QuickEntryShortcut)?
                 .unwrap_or_else(|| crate::domain::desktop::DEFAULT_SHORTCUT.to_string()),

@@ -27,6 +27,11 @@ bounce_port: number,
  */
 notifications: boolean, 
 /**
+ * Notifications name the customer and the lead (on, the default); off, they only count —
+ * for a screen others can see (the lock screen shows notifications).
+ */
+notification_details: boolean, 
+/**
  * Closing the window always keeps the app running in the tray; off: only while entries
  * wait to be sent.
  */

@@ -296,6 +296,8 @@ export const en = {
   'desktop.closeToTrayHint': 'Off: the app stays in the tray only while entries wait to be sent, and quits otherwise.',
   'desktop.noTray': 'This desktop has no tray: closing the window quits the app (waiting entries are sent at the next start).',
   'desktop.autostart': 'Start with the computer',
+  'settings.hideNotificationDetails': 'Hide customer details in notifications',
+  'settings.hideNotificationDetailsHint': 'Notifications then only count entries, without names, lead titles or links — notifications also show on the lock screen.',
   'desktop.autostartHint': 'Starts hidden in the tray, sends what waits and keeps the connection alive.',
   'desktop.shortcut': 'Quick-entry shortcut (opens a new lead from any program)',
   'desktop.shortcutActive': '{shortcut} opens the lead form. Empty turns it off.',
