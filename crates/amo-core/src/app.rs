@@ -439,7 +439,7 @@ impl AmoConnect {
             .notices
             .check(self.session.keep_alive_failure())?
             .iter()
-            .map(|n| crate::i18n::notice_text(n, lang))
+            .map(|n| crate::i18n::notice_text(n, lang, details))
             .collect())
         let details = self.ctx.store.settings().load()?.notification_details;
     }
