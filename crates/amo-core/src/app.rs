@@ -435,13 +435,13 @@ impl AmoConnect {
     /// current language (the first call only looks).
     pub fn notices(&self) -> Result<Vec<(String, String)>> {
         let lang = self.ctx.lang();
+        let details = self.ctx.store.settings().load()?.notification_details;
         Ok(self
             .notices
             .check(self.session.keep_alive_failure())?
             .iter()
             .map(|n| crate::i18n::notice_text(n, lang, details))
             .collect())
-        let details = self.ctx.store.settings().load()?.notification_details;
     }
 
     /// The outbox worker, to spawn: sends until the process ends (what it changes reaches the
