@@ -123,9 +123,9 @@ pub async fn take_open_request(_app: &AppHandle, state: &AppState) -> Result<Opt
 }
 
 /// "Quit anyway": the user confirmed quitting with entries still waiting (they are sent at the
-/// next start).
+/// next start). Quits as every quit does — after a token refresh in flight (`quit.rs`).
 pub async fn quit_app(app: &AppHandle, _state: &AppState) -> Result<()> {
     tracing::info!("quitting with entries still waiting, as the user confirmed");
-    app.exit(0);
+    crate::quit::request(app, amo_core::quit::QuitCause::Confirmed);
     Ok(())
 }

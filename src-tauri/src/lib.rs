@@ -9,6 +9,7 @@ mod events;
 mod handlers;
 mod notify;
 mod people;
+mod quit;
 mod state;
 mod tray;
 mod updates;
@@ -63,7 +64,10 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(updates::UpdateState::default())
-        .on_menu_event(|app, event| updates::on_menu_event(app, event.id().as_ref()))
+        .on_menu_event(|app, event| {
+            updates::on_menu_event(app, event.id().as_ref());
+            quit::on_menu_event(app, event.id().as_ref());
+        })
         .setup(move |app| {
             // The version users and the updater see (tauri.conf.json; the core's tests keep it
             // equal to Cargo's).
@@ -96,6 +100,8 @@ pub fn run() {
                 tracing::info!("started hidden in the tray");
             }
             desktop::install(app.handle());
+            // A logout or shutdown ends the app through the same quit as its menus.
+            quit::on_session_end(app.handle());
             updates::check_at_start(app.handle());
             // Keep a quiet connection alive (refresh tokens die after 3 months unused; the access
             // token is refreshed before it expires): the core's loop, which `outbox run` runs too.
@@ -109,14 +115,18 @@ pub fn run() {
         .on_window_event(|window, event| match event {
             // Closing the window while entries wait (or always, if chosen in Settings) hides it
             // to the tray: the worker and keep-alive go on; the tray's Quit (or Open) is there.
+            // Otherwise closing is quitting, and goes the one way every quit goes: the window
+            // stays to ask while entries wait (with no tray host, say), and a refresh in flight
+            // is waited for.
             tauri::WindowEvent::CloseRequested { api, .. } => {
                 desktop::save_window_state(window.app_handle());
+                api.prevent_close();
                 if tray::keeps_running_hidden(window.app_handle()) {
-                    api.prevent_close();
                     let _ = window.hide();
                     tracing::info!("window hidden to the tray");
                 } else {
                     tracing::info!("window closing: no tray to keep it running in");
+                    quit::request(window.app_handle(), amo_core::quit::QuitCause::WindowClosed);
                 }
             }
             tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_) => desktop::window_moved(window.app_handle()),
@@ -125,12 +135,15 @@ pub fn run() {
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!());
     match result {
-        Ok(app) => app.run(|_handle, _event| {
+        Ok(app) => app.run(|handle, event| match event {
+            // The last window gone without a close the app could answer: decided as a quit.
+            tauri::RunEvent::ExitRequested { code, api, .. } => quit::on_exit_requested(handle, code, &api),
+            // Whatever ended the app, a token refresh in flight is not cut in half.
+            tauri::RunEvent::Exit => quit::at_exit(),
             // macOS: a click on the Dock icon of an app whose window is hidden brings it back.
             #[cfg(target_os = "macos")]
-            if let tauri::RunEvent::Reopen { .. } = _event {
-                tray::raise(_handle);
-            }
+            tauri::RunEvent::Reopen { .. } => tray::raise(handle),
+            _ => {}
         }),
         Err(e) => {
             tracing::error!("the window could not start: {e}");

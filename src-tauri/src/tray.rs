@@ -137,19 +137,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 Err(e) => tracing::warn!(code = %e.code(), "tray: send now failed"),
             }
         }
-        QUIT => quit(app),
+        QUIT => crate::quit::request(app, amo_core::quit::QuitCause::TrayQuit),
         _ => {}
-    }
-}
-
-/// Quit: at once when nothing waits; otherwise the window asks first (`quit-requested`), since
-/// waiting entries are sent only while the app runs.
-fn quit<R: Runtime>(app: &AppHandle<R>) {
-    let waiting = app.state::<AppState>().core().outbox_summary().map(|s| s.queued).unwrap_or(0);
-    if waiting == 0 {
-        app.exit(0);
-    } else {
-        raise(app);
-        events::quit_requested(app, &waiting);
     }
 }

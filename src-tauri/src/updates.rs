@@ -130,7 +130,8 @@ pub fn menu<R: Runtime>(app: &AppHandle<R>, ru: bool) -> tauri::Result<Menu<R>> 
             &PredefinedMenuItem::separator(app)?,
             &PredefinedMenuItem::hide(app, None)?,
             &PredefinedMenuItem::separator(app)?,
-            &PredefinedMenuItem::quit(app, None)?,
+            // Its own Quit, not the system's: it asks while entries wait (`quit.rs`).
+            &crate::quit::app_menu_item(app, ru)?,
         ],
     )?;
     let edit = Submenu::with_items(

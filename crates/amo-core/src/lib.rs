@@ -32,6 +32,7 @@ pub mod notices;
 pub mod outbox;
 pub mod paths;
 pub mod people;
+pub mod quit;
 pub mod reference;
 pub mod store;
 
