@@ -13,6 +13,7 @@ mod account;
 mod api_block;
 mod changes;
 mod form_layout;
+mod marker;
 pub(crate) mod migrations;
 mod oauth_states;
 mod outbox;

@@ -145,8 +145,7 @@ impl OutboxTable<'_> {
         let (aid, adomain) = account_params(account);
         let mut conn = self.0.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last: Option<i64> = tx.query_row("SELECT MAX(marker_at) FROM outbox", [], |r| r.get(0))?;
-        let mut marker = last.map_or(now, |m| m.saturating_add(1).max(now));
+        let mut marker = super::marker::first_free(&tx, now, entries.len())?;
         let mut ids = Vec::with_capacity(entries.len());
         for e in entries {
             if e.steps.is_empty() {
