@@ -129,6 +129,9 @@ export type DealState = {
   cf: Typed;
   /** To the pipeline's Incoming leads (where the account and the pipeline take them). */
   unsorted: boolean;
+  /** An entry being fixed went to Incoming leads: that choice is its own, kept while the form
+   * cannot tell whether they are offered (the account's shape not read yet). */
+  keepsUnsorted: boolean;
 };
 
 /** The form's "to Incoming leads" choice for new leads, remembered on this computer. */
@@ -153,8 +156,10 @@ export const unsortedOffered = (r: Ref, pipelineId: number | null): boolean =>
 export const leadFields = (r: Ref, pipelineId: number | null, statusId: number | null): CustomField[] =>
   formFields(r?.lead_fields ?? [], r?.lead_layout, (f) => requiredFor(f, pipelineId, statusId));
 
-/** Whether the lead goes to Incoming leads: chosen, where they are offered. */
-export const toUnsorted = (s: DealState, r: Ref): boolean => s.unsorted && unsortedOffered(r, s.pipelineId);
+/** Whether the lead goes to Incoming leads: chosen, where they are offered — an entry's own
+ * choice as stored while the account's shape is not known. */
+export const toUnsorted = (s: DealState, r: Ref): boolean =>
+  s.unsorted && (r === null ? s.keepsUnsorted : unsortedOffered(r, s.pipelineId));
 
 /** The stage whose required fields apply: none when the lead goes to Incoming leads. */
 export const stageOf = (s: DealState, r: Ref): number | null => (toUnsorted(s, r) ? null : s.statusId);
@@ -168,7 +173,9 @@ export function dealState(d: LeadDraft | null, r: Ref, unsorted: boolean): DealS
     responsibleId: d?.responsible_user_id ?? null,
     tags: d?.tags.join(', ') ?? '',
     cf: typed(r?.lead_fields ?? [], d?.custom_fields ?? []),
-    unsorted: d?.unsorted ?? unsorted,
+    // An entry's choice is its own, never this computer's remembered one.
+    unsorted: d ? d.unsorted : unsorted,
+    keepsUnsorted: !!d?.unsorted,
   };
 }
 
