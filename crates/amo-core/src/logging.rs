@@ -13,11 +13,12 @@ use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::paths::DataDir;
+use crate::paths::{open_file, DataDir};
 
 pub const MAX_LOG_BYTES: u64 = 5 * 1024 * 1024;
 
-/// A log file that starts over (keeping one previous file) when it grows past its limit.
+/// A log file that starts over (keeping one previous file) when it grows past its limit. Opened
+/// without following a symlink planted in its place (`paths::open_file`).
 pub struct RotatingFile {
     path: PathBuf,
     file: File,
@@ -27,7 +28,7 @@ pub struct RotatingFile {
 
 impl RotatingFile {
     pub fn open(path: PathBuf, max: u64) -> std::io::Result<RotatingFile> {
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = open_file(&path, OpenOptions::new().create(true).append(true))?;
         let size = file.metadata()?.len();
         let mut f = RotatingFile { path, file, size, max };
         if f.size > f.max {
@@ -40,7 +41,7 @@ impl RotatingFile {
         let mut old = self.path.clone().into_os_string();
         old.push(".1");
         fs::rename(&self.path, old)?;
-        self.file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        self.file = open_file(&self.path, OpenOptions::new().create(true).append(true))?;
         self.size = 0;
         Ok(())
     }
@@ -102,5 +103,20 @@ mod tests {
         let f = RotatingFile::open(path.clone(), 1000).expect("reopen");
         assert_eq!(f.size, 0);
         assert_eq!(fs::metadata(tmp.path().join("a.log.1")).expect("old").len(), 2000);
+    }
+
+    /// A symlink planted in place of the log is not followed (the log would write wherever it
+    /// points, as the user): the log is not opened, and the file pointed to is untouched.
+    /// (Rotating renames the log and makes a new file: a link planted meanwhile is renamed.)
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_in_place_of_the_log_is_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let target = tmp.path().join("elsewhere");
+        fs::write(&target, "precious").expect("write");
+        let path = tmp.path().join("a.log");
+        std::os::unix::fs::symlink(&target, &path).expect("symlink");
+        assert!(RotatingFile::open(path, 1000).is_err());
+        assert_eq!(fs::read_to_string(&target).expect("read"), "precious");
     }
 }

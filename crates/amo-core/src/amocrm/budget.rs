@@ -224,7 +224,11 @@ impl SharedBudget {
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> std::io::Result<T> {
-        let mut file = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&self.path)?;
+        // Never through a symlink planted in its place: every process would write where it points.
+        let mut file = crate::paths::open_file(
+            &self.path,
+            OpenOptions::new().create(true).truncate(false).read(true).write(true),
+        )?;
         file.lock()?;
         let result = self.update(&mut file, f);
         let _ = file.unlock();
@@ -383,6 +387,22 @@ mod tests {
         assert_eq!(problem, None);
         assert_eq!(state.grants, vec![now - 100]);
         assert_eq!((state.rate_at_429, state.paused_until_ms), (3.0, now + 1_500));
+    }
+
+    /// A symlink planted in place of the budget is not followed (every process would write
+    /// where it points): requests still go, held by each process's own limiter.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_in_place_of_the_budget_is_not_followed() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let target = tmp.path().join("elsewhere");
+        std::fs::write(&target, "precious").expect("write");
+        let path = tmp.path().join("budget");
+        std::os::unix::fs::symlink(&target, &path).expect("symlink");
+        let b = SharedBudget::at(&path);
+        assert_eq!(b.take(10_000), Ok(10_000));
+        b.on_429(10_000, Duration::from_secs(2));
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "precious");
     }
 
     #[test]

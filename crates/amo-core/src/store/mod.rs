@@ -25,7 +25,7 @@ mod settings;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, LocalError, Result};
 
@@ -47,9 +47,22 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens (or creates) the database at `path`, never through a symlink planted in its place
+    /// or in place of its journal (SQLite's `NOFOLLOW` for the file itself; the journals are
+    /// looked at first, in a directory only the user can write to — `paths::DataDir`).
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path)
-            .map_err(|e| Error::from(LocalError::Storage { detail: format!("cannot open {}: {e}", path.display()) }))?;
+        let fail = |detail: String| Error::from(LocalError::Storage { detail });
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let p = std::path::PathBuf::from(p);
+            if crate::paths::is_symlink(&p) {
+                return Err(fail(crate::paths::symlink_refused(&p).to_string()));
+            }
+        }
+        let flags = OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| fail(format!("cannot open {}: {e}", path.display())))?;
         Store::init(conn)
     }
 
@@ -169,6 +182,27 @@ mod tests {
         let uv: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).expect("uv");
         assert_eq!(uv as usize, migrations::MIGRATIONS.len());
         assert_ne!(store.settings().load().expect("load"), Settings::default());
+    }
+
+    /// A symlink planted where the database or its journal goes is refused, not followed: the
+    /// file it points to is left as it was.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_in_place_of_the_database_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let target = tmp.path().join("elsewhere");
+        std::fs::write(&target, "precious").expect("write");
+        for planted in ["t.sqlite3", "t.sqlite3-wal", "t.sqlite3-shm", "t.sqlite3-journal"] {
+            let dir = tmp.path().join(planted.replace('.', "_"));
+            std::fs::create_dir(&dir).expect("mkdir");
+            std::os::unix::fs::symlink(&target, dir.join(planted)).expect("symlink");
+            let err = Store::open(&dir.join("t.sqlite3")).err().expect("refused");
+            assert_eq!(err.code().as_str(), "storage", "{planted}");
+            assert!(err.to_string().contains(planted), "{planted}: {err}");
+            assert_eq!(std::fs::read_to_string(&target).expect("read"), "precious", "{planted}");
+        }
+        // A plain file is opened as before.
+        Store::open(&tmp.path().join("plain.sqlite3")).expect("plain");
     }
 
     #[test]
