@@ -20,6 +20,9 @@ pub enum OutboxState {
     Sent,
     /// Only the user can fix it (amoCRM refused a field, say); editable and resendable.
     Attention,
+    /// Its row cannot be read (a damaged file, a newer version's entry): listed by its id, not
+    /// sent, discardable. Never stored: History's word for a row it could not decode.
+    Damaged,
 }
 
 impl OutboxState {
@@ -29,6 +32,7 @@ impl OutboxState {
             OutboxState::Sending => "sending",
             OutboxState::Sent => "sent",
             OutboxState::Attention => "attention",
+            OutboxState::Damaged => "damaged",
         }
     }
 

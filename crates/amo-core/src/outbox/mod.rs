@@ -359,7 +359,8 @@ impl Outbox {
                 OutboxState::Attention if !row.field_errors.is_empty() => {
                     return Err(Error::validation(row.field_errors));
                 }
-                OutboxState::Attention => {
+                // (`Damaged` is History's word, never a stored state.)
+                OutboxState::Attention | OutboxState::Damaged => {
                     return Err(EntryError::EntryNeedsAttention { id, cause: row.last_error.map(Box::new) }.into());
                 }
                 OutboxState::Queued | OutboxState::Sending => {}

@@ -8,11 +8,15 @@ use crate::domain::lang::Lang;
 use crate::domain::outbox::{OutboxItem, OutboxState, StepView};
 use crate::domain::reference::{record_url, RecordKind};
 use crate::domain::steps::{StepKind, StepState};
+use crate::error::Error;
 use crate::store::OutboxRow;
 
 /// One row as History shows it. The connected account (`current`) builds links for entries
 /// sent before the domain was recorded with them.
 pub(super) fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
+    if let Some(why) = r.damaged.clone() {
+        return damaged(r, &why, current, lang);
+    }
     let other_account = match (&r.account, current) {
         (Some(mine), Some(now)) => !mine.same_as(now),
         (Some(_), None) => true,
@@ -71,4 +75,22 @@ pub(super) fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> Ou
         other_account,
         draft: r.draft,
     }
+}
+
+/// A row that cannot be read (`OutboxRow::damaged`): named by its id, its failure the reason
+/// (the detail is in the log and the payload's English text), never editable. It is not sent
+/// (the worker sets it aside) and may be discarded unless it was sent; what it made in amoCRM
+/// still has its links.
+fn damaged(r: OutboxRow, why: &str, current: Option<&AccountRef>, lang: Lang) -> OutboxItem {
+    let mut readable = OutboxRow { damaged: None, ..r };
+    let state = readable.state;
+    readable.last_error = Some(Error::storage(format!("entry #{} cannot be read: {why}", readable.id)));
+    readable.field_errors.clear();
+    let mut item = view(readable, current, lang);
+    item.title = format!("#{}", item.id);
+    item.state = OutboxState::Damaged;
+    item.editable = false;
+    item.locked = item.locked || state == OutboxState::Sent;
+    item.next_attempt_at = None;
+    item
 }

@@ -9,7 +9,8 @@
 //! jitter, forever; the whole worker waits that long (an outage costs one request per back-off,
 //! not one per entry). A 401 has already been through the session's refresh-and-retry. Field
 //! errors from amoCRM put the entry in `attention`. A 403 HTML ban stops all sending to that
-//! account.
+//! account. A row that cannot be read (damaged draft or step) is set aside in `attention` too,
+//! and the entries after it are sent.
 //!
 //! Only the connected account's entries are taken, and each request checks again that the
 //! token in hand is that account's: an entry typed for account A is never sent to account B,
@@ -126,6 +127,12 @@ impl Outbox {
                     .map(|ms| Duration::from_millis(ms as u64));
                 return Ok(next.map_or(IDLE_POLL, |n| n.min(IDLE_POLL)));
             };
+            // A row that cannot be read is set aside for the user, not sent — and not where
+            // the outbox stops: the entries after it go on.
+            if let Some(why) = self.ctx.store.outbox_steps().damage_of(due)? {
+                self.set_aside(due, &why)?;
+                continue;
+            }
             let mut entry = store.claim(due, current.as_ref(), now())?;
             let outcome = match self.run_entry(&mut entry).await {
                 Ok(()) => {
@@ -181,6 +188,14 @@ impl Outbox {
                 Ok(Outcome::Retry(wait))
             }
         }
+    }
+
+    /// Puts an entry whose row cannot be read before the user (needing attention: History shows
+    /// it as damaged, by its id, with discard), so the worker does not stop at it every pass.
+    fn set_aside(&self, id: i64, why: &str) -> Result<()> {
+        tracing::error!(id, "outbox entry cannot be read; set aside, not sent: {why}");
+        let e = Error::storage(format!("entry #{id} cannot be read: {why}"));
+        self.ctx.store.outbox().record_attention(id, &e, &[], None, now())
     }
 
     /// No entry is scheduled further ahead than this: the longest back-off with its jitter,

@@ -51,6 +51,10 @@ pub struct OutboxRow {
     /// The account it was typed for (see [`Entry::account`]).
     pub account: Option<AccountRef>,
     pub steps: Vec<StepRow>,
+    /// Why the row cannot be read (its kind, draft or a step), if it cannot: History shows it as
+    /// damaged. Its `draft` is then an empty one of its kind (a lead's if the kind is unknown)
+    /// and `steps` holds only the steps that could be read.
+    pub damaged: Option<String>,
 }
 
 impl OutboxRow {
@@ -175,9 +179,13 @@ impl OutboxTable<'_> {
         ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut rows = st.query_map(params![only, limit], row_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut steps = steps_of_rows(&conn, only, limit)?;
+        // One unreadable row does not fail the page: it comes back marked `damaged`.
+        let mut page = steps_of_rows(&conn, only, limit)?;
         for row in &mut rows {
-            row.steps = steps.remove(&row.id).unwrap_or_default();
+            row.steps = page.steps.remove(&row.id).unwrap_or_default();
+            if let Some(why) = page.damaged.remove(&row.id) {
+                row.damaged.get_or_insert(why);
+            }
         }
         Ok(rows)
     }
@@ -489,6 +497,29 @@ pub(super) fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Resul
     parsed.map_err(|e| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e)))
 }
 
+/// A stored draft of entry kind `kind`, strictly: an unknown kind or JSON that is not a draft
+/// of its kind is why the row is damaged.
+pub(super) fn read_draft(kind: &str, json: &str) -> std::result::Result<Draft, String> {
+    let parsed = match kind {
+        k if k == DraftKind::Lead.as_str() => serde_json::from_str(json).map(Draft::Lead),
+        k if k == DraftKind::Contact.as_str() => serde_json::from_str(json).map(Draft::Contact),
+        k if k == DraftKind::Followup.as_str() => serde_json::from_str(json).map(Draft::Followup),
+        k if k == DraftKind::Call.as_str() => serde_json::from_str(json).map(Draft::Call),
+        other => return Err(format!("unknown entry kind {:?}", crate::error::shown(other, 40))),
+    };
+    parsed.map_err(|e| format!("draft: {e}"))
+}
+
+/// An empty draft of entry kind `kind` (a lead's if the kind is unknown): a damaged row's.
+fn empty_draft(kind: &str) -> Draft {
+    match kind {
+        k if k == DraftKind::Contact.as_str() => Draft::Contact(Default::default()),
+        k if k == DraftKind::Followup.as_str() => Draft::Followup(Default::default()),
+        k if k == DraftKind::Call.as_str() => Draft::Call(Default::default()),
+        _ => Draft::Lead(Default::default()),
+    }
+}
+
 fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
         id: r.get(0)?,
@@ -518,9 +549,13 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         }
         other => other,
     };
+    let (draft, damaged) = match read_draft(&kind, &r.get::<_, String>(1)?) {
+        Ok(d) => (d, None),
+        Err(why) => (empty_draft(&kind), Some(why)),
+    };
     Ok(OutboxRow {
         id: r.get(0)?,
-        draft: draft_from(r, 1, &kind)?,
+        draft,
         state: OutboxState::parse(&r.get::<_, String>(3)?),
         created_at: r.get(4)?,
         updated_at: r.get(5)?,
@@ -533,6 +568,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
         purged: r.get(13)?,
         account: account_from(r, 14)?,
         steps: Vec::new(),
+        damaged,
     })
 }
 

@@ -4,7 +4,7 @@
 //! one transaction through the functions here); the handle below changes one step at a time
 //! as the outbox's runner sends it.
 
-use rusqlite::{named_params, params, Connection, Row};
+use rusqlite::{named_params, params, Connection, OptionalExtension, Row};
 
 use super::Store;
 use crate::domain::steps::{Created, Entity, Made, StepBody, StepKind, StepState};
@@ -94,24 +94,44 @@ pub(super) fn steps_of(conn: &Connection, entry_id: i64) -> Result<Vec<StepRow>>
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// The steps of the newest `limit` entries (or of entry `only`), by entry, in order: one query
-/// for a whole History page.
-pub(super) fn steps_of_rows(
-    conn: &Connection,
-    only: Option<i64>,
-    limit: i64,
-) -> Result<std::collections::HashMap<i64, Vec<StepRow>>> {
+/// The steps of a History page, by entry, in order — and the entries with a step that cannot
+/// be read, with why (History shows them as damaged; the rest of the page is read as usual).
+#[derive(Default)]
+pub(super) struct PageSteps {
+    pub steps: std::collections::HashMap<i64, Vec<StepRow>>,
+    pub damaged: std::collections::HashMap<i64, String>,
+}
+
+/// The steps of the newest `limit` entries (or of entry `only`): one query for a whole History
+/// page. A step that cannot be read marks its entry damaged instead of failing the page.
+pub(super) fn steps_of_rows(conn: &Connection, only: Option<i64>, limit: i64) -> Result<PageSteps> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {STEP_COLUMNS} FROM outbox_steps
          WHERE entry_id IN (SELECT id FROM outbox WHERE (?1 IS NULL OR id = ?1) ORDER BY id DESC LIMIT ?2)
          ORDER BY entry_id, seq"
     ))?;
-    let mut out: std::collections::HashMap<i64, Vec<StepRow>> = std::collections::HashMap::new();
-    for row in st.query_map(params![only, limit], step_from)? {
-        let row = row?;
-        out.entry(row.entry_id).or_default().push(row);
+    let mut page = PageSteps::default();
+    let mut rows = st.query(params![only, limit])?;
+    while let Some(r) = rows.next()? {
+        let entry_id: i64 = r.get(0)?;
+        match step_from(r) {
+            Ok(step) => page.steps.entry(entry_id).or_default().push(step),
+            Err(e) => {
+                page.damaged.entry(entry_id).or_insert_with(|| step_damage(r, &e));
+            }
+        }
     }
-    Ok(out)
+    Ok(page)
+}
+
+/// Why a step row could not be read, for the log and History's error ("step 2: …").
+fn step_damage(r: &Row<'_>, e: &rusqlite::Error) -> String {
+    let seq = r.get::<_, i64>(1).map_or_else(|_| "?".to_string(), |s| s.to_string());
+    let why = match e {
+        rusqlite::Error::FromSqlConversionFailure(_, _, inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    format!("step {seq}: {why}")
 }
 
 pub(super) fn delete_steps(conn: &Connection, entry_id: i64) -> Result<()> {
@@ -129,6 +149,29 @@ pub(super) fn purge_bodies(conn: &Connection) -> Result<usize> {
 }
 
 impl OutboxSteps<'_> {
+    /// Why entry `entry_id` cannot be read — its kind, its draft or one of its steps — if it
+    /// cannot (`None` also when it is gone). The worker sets such an entry aside instead of
+    /// stopping at it.
+    pub fn damage_of(&self, entry_id: i64) -> Result<Option<String>> {
+        let conn = self.0.conn();
+        let found: Option<(String, String)> = conn
+            .query_row("SELECT kind, draft FROM outbox WHERE id = ?1", [entry_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((kind, draft)) = found else { return Ok(None) };
+        if let Err(why) = super::outbox::read_draft(&kind, &draft) {
+            return Ok(Some(why));
+        }
+        let mut st =
+            conn.prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM outbox_steps WHERE entry_id = ?1 ORDER BY seq"))?;
+        let mut rows = st.query([entry_id])?;
+        while let Some(r) = rows.next()? {
+            if let Err(e) = step_from(r) {
+                return Ok(Some(step_damage(r, &e)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Moves a step that is not done to `state` (`maybe_sent` before its request leaves,
     /// `pending` when amoCRM certainly never processed it, `refused` when it refused it).
     pub fn set_state(&self, entry_id: i64, seq: i64, state: StepState, now: i64) -> Result<()> {

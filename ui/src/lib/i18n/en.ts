@@ -289,6 +289,7 @@ export const en = {
   'state.sending': "sending",
   'state.sent': "sent",
   'state.attention': "needs attention",
+  'state.damaged': "damaged",
   'outbox.banned': "amoCRM has blocked this account’s API after too many requests. Nothing is sent until amoCRM support lifts the block; your entries are kept.",
   'outbox.lifted': "Support lifted the block — resume",
   'history.otherAccount': "For {domain}: sent only there, when that account is connected again.",

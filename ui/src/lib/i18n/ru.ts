@@ -291,6 +291,7 @@ export const ru: Record<MessageKey, string> = {
   'state.sending': "отправляется",
   'state.sent': "отправлено",
   'state.attention': "требует внимания",
+  'state.damaged': "повреждена",
   'outbox.banned': "amoCRM заблокировал API аккаунта из-за превышения лимита запросов. Ничего не отправляется, пока поддержка amoCRM не снимет блокировку; записи сохранены.",
   'outbox.lifted': "Поддержка сняла блокировку — продолжить",
   'history.otherAccount': 'Для {domain}: уйдёт только туда, когда этот аккаунт снова будет подключён.',
