@@ -265,6 +265,10 @@ pub enum KeychainError {
     /// The keychain refused to store a value (too long for the platform).
     #[error("keychain refused the value: {detail}")]
     KeychainRefused { detail: String },
+    /// The keychain did not answer within `secs` seconds (a Secret Service that hangs, an
+    /// unlock prompt nobody answered): the call is given up on, the app goes on.
+    #[error("keychain did not answer within {secs} s")]
+    KeychainTimeout { secs: u64 },
 }
 
 /// This machine: the database, the data directory, lock files, the terminal. Each says which.
@@ -515,6 +519,7 @@ pub enum ErrorCode {
     KeychainLocked,
     KeychainCorrupt,
     KeychainRefused,
+    KeychainTimeout,
     Storage,
     DataDir,
     LockFile,
@@ -588,7 +593,8 @@ code_names! {
             Forbidden => "forbidden", AmoNotFound => "amo_not_found", RequestRefused => "request_refused",
             UnexpectedResponse => "unexpected_response",
             Network => "network", KeychainUnavailable => "keychain_unavailable", KeychainLocked => "keychain_locked",
-            KeychainCorrupt => "keychain_corrupt", KeychainRefused => "keychain_refused", Storage => "storage",
+            KeychainCorrupt => "keychain_corrupt", KeychainRefused => "keychain_refused",
+            KeychainTimeout => "keychain_timeout", Storage => "storage",
             DataDir => "data_dir", LockFile => "lock_file", Output => "output", Input => "input",
             Internal => "internal", NoCopy => "no_copy", Validation => "validation", EntryNotEditable => "entry_not_editable",
             StillQueued => "still_queued", EntryNeedsAttention => "entry_needs_attention", NotFound => "not_found",
@@ -609,7 +615,7 @@ impl ErrorCode {
             | C::InvalidClientSecret
             | C::RedirectUriMismatch
             | C::PortInUse => Remedy::Settings,
-            C::KeychainUnavailable | C::KeychainLocked | C::KeychainRefused => Remedy::Keychain,
+            C::KeychainUnavailable | C::KeychainLocked | C::KeychainRefused | C::KeychainTimeout => Remedy::Keychain,
             // A damaged entry is replaced by signing in again.
             C::TokenRevoked | C::Unauthorized | C::NotConnected | C::KeychainCorrupt => Remedy::Reconnect,
             C::Network | C::ServerError | C::RateLimited | C::UpdateCheckFailed | C::UpdateDownloadFailed => {
@@ -720,6 +726,7 @@ impl Error {
                 KeychainError::KeychainLocked { .. } => C::KeychainLocked,
                 KeychainError::KeychainCorrupt { .. } => C::KeychainCorrupt,
                 KeychainError::KeychainRefused { .. } => C::KeychainRefused,
+                KeychainError::KeychainTimeout { .. } => C::KeychainTimeout,
             },
             Error::Local(e) => match e {
                 LocalError::Storage { .. } => C::Storage,
@@ -860,6 +867,7 @@ pub(crate) mod tests {
             KeychainError::KeychainLocked { detail: "IsLocked".into() }.into(),
             KeychainError::KeychainCorrupt { detail: "part 2 of 3 missing".into() }.into(),
             KeychainError::KeychainRefused { detail: "too long".into() }.into(),
+            KeychainError::KeychainTimeout { secs: 30 }.into(),
             Error::storage("disk I/O error"),
             LocalError::DataDir { path: Some("/nope".into()), detail: "permission denied".into() }.into(),
             LocalError::LockFile { detail: "permission denied".into() }.into(),

@@ -470,6 +470,11 @@ fn keychain(e: &KeychainError, lang: Lang) -> String {
             "Запись Amo Connect в системном хранилище паролей повреждена. Переподключитесь, чтобы записать её заново.",
             "Amo Connect's entry in the system keychain is damaged. Reconnect to write it again.",
         ),
+        KeychainError::KeychainTimeout { secs } => tr(
+            lang,
+            format!("Системное хранилище паролей не ответило за {secs} с. Возможно, оно ждёт разблокировки или зависло; разблокируйте его или перезапустите сеанс и повторите."),
+            format!("The system keychain did not answer within {secs} s. It may be waiting to be unlocked, or stuck; unlock it or restart the session, and try again."),
+        ),
         KeychainError::KeychainRefused { detail } => tr(
             lang,
             "Системное хранилище паролей не приняло значение.",
