@@ -447,6 +447,10 @@ pub enum FieldCode {
     /// A contact in amoCRM has this phone or e-mail (`detail` names it): attach to it, or
     /// create the new one anyway.
     DuplicateContact,
+    /// An amoCRM id (pipeline, stage, user, contact, company) that is not the connected
+    /// account's: typed in a form still showing another account's choices, or while no account
+    /// is connected (it would reach whichever account is connected next).
+    NotInAccount,
 }
 
 /// An error as the window receives it (and `--json` output shows it): the code the UI switches

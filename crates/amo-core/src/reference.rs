@@ -49,6 +49,10 @@ struct Cached {
     task_types: Vec<TaskType>,
     #[serde(default)]
     unsorted_on: bool,
+    /// amoCRM's id of the account these were read from (absent in caches written before it
+    /// was kept: those are the host's).
+    #[serde(default)]
+    account_id: Option<i64>,
 }
 
 /// The cache as versions before stage kinds wrote it (stages with amoCRM's `type`): still read,
@@ -115,6 +119,7 @@ impl From<LegacyCached> for Cached {
             timezone_offset_secs: 0,
             task_types: Vec::new(),
             unsorted_on: false,
+            account_id: None,
         }
     }
 }
@@ -148,6 +153,13 @@ impl Reference {
         let key = lead_form_key(&account.domain);
         let Some((json, fetched_at)) = self.ctx.store.reference_cache().get(&key)? else { return Ok(None) };
         let Some(c) = parse_cache(&json) else { return Ok(None) };
+        // Another account under the same host (an admin gave the subdomain to a new account):
+        // its pipelines and users are not this one's.
+        if let (Some(theirs), Some(mine)) = (c.account_id, account.account_id) {
+            if theirs != mine {
+                return Ok(None);
+            }
+        }
         Ok(Some(ReferenceData {
             pipelines: c.pipelines,
             users: c.users,
@@ -163,6 +175,8 @@ impl Reference {
             contact_layout: self.ctx.store.form_layouts().get(&account.domain, FormEntity::Contacts)?,
             fetched_at: rfc3339(fetched_at),
             stale: now() - fetched_at > FRESH_SECS,
+            account_domain: Some(account.domain.clone()),
+            account_id: c.account_id.or(account.account_id),
         }))
     }
 
@@ -258,10 +272,17 @@ impl Reference {
             timezone_offset_secs,
             task_types,
             unsorted_on,
+            account_id: account.account_id,
         };
         let t = now();
         let json = serde_json::to_string(&cached).map_err(Error::internal)?;
-        self.ctx.store.reference_cache().put(&lead_form_key(&account.domain), &json, t)?;
+        let whose = crate::domain::account::AccountRef::of(&account);
+        if !self.ctx.store.reference_cache().put_for(&whose, &lead_form_key(&account.domain), &json, t)? {
+            // Disconnected, or another account signed in, while this was read: answered as the
+            // account asked about (the window drops it, not being the connected one's), kept as
+            // nobody's.
+            tracing::info!("reference data: the account changed while they were read; not cached");
+        }
         Ok(ReferenceData {
             pipelines: cached.pipelines,
             users: cached.users,
@@ -277,6 +298,8 @@ impl Reference {
             contact_layout: self.ctx.store.form_layouts().get(&account.domain, FormEntity::Contacts)?,
             fetched_at: rfc3339(t),
             stale: false,
+            account_domain: Some(account.domain.clone()),
+            account_id: account.account_id,
         })
     }
 

@@ -116,6 +116,15 @@ pub struct ReferenceData {
     pub fetched_at: String,
     /// The data are older than the cache's freshness (or amoCRM could not be asked just now).
     pub stale: bool,
+    /// Whose shape this is: the account's host and amoCRM's id (once known). The outbox checks
+    /// a draft only against the shape of the account it is queued for, and the window drops
+    /// another account's (after Disconnect, or another account connected).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub account_domain: Option<String>,
+    #[serde(default)]
+    #[ts(optional, type = "number | null")]
+    pub account_id: Option<i64>,
 }
 
 /// What amoCRM record a link opens.

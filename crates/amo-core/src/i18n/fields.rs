@@ -119,6 +119,11 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
                 format!("{who} in amoCRM already has this: attach to that contact, or create a new one anyway"),
             )
         }
+        FieldCode::NotInAccount => tr(
+            lang,
+            "этого варианта нет в подключённом аккаунте amoCRM (форма показывала другой аккаунт, или ни один не подключён): выберите заново",
+            "the connected amoCRM account has no such choice (the form showed another account's, or none is connected): choose again",
+        ),
         FieldCode::ReadOnlyField => tr(
             lang,
             "это поле можно заполнить только в amoCRM",
@@ -155,6 +160,8 @@ pub fn field_label(field: &str, lang: Lang) -> String {
         ["name"] => tr(lang, "Название", "Name"),
         ["price"] => tr(lang, "Бюджет", "Price"),
         ["status"] => tr(lang, "Этап", "Stage"),
+        ["pipeline"] => tr(lang, "Воронка", "Pipeline"),
+        ["existing_contact_id"] => tr(lang, "Контакт", "Contact"),
         ["responsible_user_id"] => tr(lang, "Ответственный", "Responsible"),
         ["tags"] => tr(lang, "Теги", "Tags"),
         ["note"] => tr(lang, "Примечание", "Note"),

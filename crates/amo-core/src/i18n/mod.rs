@@ -239,6 +239,7 @@ pub(crate) mod tests {
             FieldCode::UnsortedOff,
             FieldCode::UnknownCaller,
             FieldCode::DuplicateContact,
+            FieldCode::NotInAccount,
         ] {
             let f = FieldError {
                 amo_code: Some("SomethingElse".into()),

@@ -23,12 +23,15 @@
 //! (`domain::account::AccountRef`).
 //!
 //! The rooms: this file is the front (queue, list, edit, retry, wait); `check` what is checked
-//! before queueing; `worker` the sending loop; `runner` one entry's steps; `steps/` each kind of
-//! write; `reconcile` what finding a lost write shares; `view` an entry as History shows it.
+//! before queueing; `shape` whose shape a draft is checked against (the connected account's
+//! only) and its amoCRM ids held to it; `worker` the sending loop; `runner` one entry's steps;
+//! `steps/` each kind of write; `reconcile` what finding a lost write shares; `view` an entry as
+//! History shows it.
 
 mod check;
 mod reconcile;
 mod runner;
+mod shape;
 mod steps;
 mod view;
 mod worker;
@@ -48,6 +51,7 @@ use crate::domain::reference::ReferenceData;
 use crate::domain::steps::{field_is_locked, keep_locked, plan, StepKind};
 use crate::error::{AmoError, EntryError, Error, FieldCode, FieldError, NotEditable, Result};
 use crate::store::{NewEntry, Replan};
+use shape::Shape;
 
 pub use worker::{RetryTiming, POISON_AFTER};
 
@@ -129,19 +133,29 @@ impl Outbox {
             return Err(AmoError::NotConnected.into());
         }
         let (platform, now) = (self.platform(), now());
+        // Only the connected account's shape; ids typed against another's are refused below.
+        let shape = Shape::of(account, current.as_ref());
         let mut clean = Vec::with_capacity(drafts.len());
         let mut errors: Vec<FieldError> = Vec::new();
         for (i, d) in drafts.iter().enumerate() {
-            let found =
-                check::check(d, account, platform, now).and_then(|c| match self.duplicates(&c, current.as_ref()) {
-                    Ok(dups) if dups.is_empty() => Ok(c),
-                    Ok(dups) => Err(dups),
-                    Err(e) => {
-                        // The copy could not be read: the entry is not held back for it.
-                        tracing::warn!(code = %e.code(), "the duplicate check could not read the copy");
-                        Ok(c)
-                    }
-                });
+            let foreign = shape.foreign_ids(d);
+            let checked = match check::check(d, shape.reference(), platform, now) {
+                Ok(c) if foreign.is_empty() => Ok(c),
+                Ok(_) => Err(foreign),
+                Err(mut e) => {
+                    e.extend(foreign.into_iter().filter(|f| !e.contains(f)).collect::<Vec<_>>());
+                    Err(e)
+                }
+            };
+            let found = checked.and_then(|c| match self.duplicates(&c, current.as_ref()) {
+                Ok(dups) if dups.is_empty() => Ok(c),
+                Ok(dups) => Err(dups),
+                Err(e) => {
+                    // The copy could not be read: the entry is not held back for it.
+                    tracing::warn!(code = %e.code(), "the duplicate check could not read the copy");
+                    Ok(c)
+                }
+            });
             match found {
                 Ok(c) => clean.push(c),
                 Err(e) if drafts.len() == 1 => errors = e,
@@ -288,19 +302,22 @@ impl Outbox {
             return Err(not_editable(NotEditable::KindChanges));
         }
         // Checked and sent only for the account it was typed for.
-        if let (Some(mine), current) = (&stored.account, self.current()?) {
+        let current = self.current()?;
+        if let Some(mine) = &stored.account {
             if current.as_ref().is_none_or(|c| !mine.same_as(c)) {
                 return Err(EntryError::OtherAccount { id, domain: mine.domain.clone() }.into());
             }
         }
+        let shape = Shape::of(account, current.as_ref());
         let locked: Vec<StepKind> = stored.steps.iter().filter(|s| s.state.locked()).map(|s| s.kind).collect();
         // An edit of a part that may be in amoCRM is refused, named — never dropped silently.
         if let Some(k) = locked.iter().find(|k| keep_locked(&stored.draft, draft, &[**k]) != *draft) {
             return Err(not_editable(NotEditable::PartInAmocrm { part: k.as_str().into() }));
         }
         let edited = keep_locked(&stored.draft, draft, &locked);
-        let (clean, objections) =
-            check::checked(&edited, account, self.platform(), now()).map_err(Error::validation)?;
+        let (clean, mut objections) =
+            check::checked(&edited, shape.reference(), self.platform(), now()).map_err(Error::validation)?;
+        objections.extend(shape.foreign_ids(&edited));
         let open: Vec<FieldError> =
             objections.into_iter().filter(|e| !field_is_locked(draft.kind(), &e.field, &locked)).collect();
         if !open.is_empty() {

@@ -50,4 +50,11 @@ fetched_at: string,
 /**
  * The data are older than the cache's freshness (or amoCRM could not be asked just now).
  */
-stale: boolean, };
+stale: boolean, 
+/**
+ * Whose shape this is: the account's host and amoCRM's id (once known). The outbox checks
+ * a draft only against the shape of the account it is queued for, and the window drops
+ * another account's (after Disconnect, or another account connected).
+ */
+account_domain?: string | null, account_id?: number | null, };
+
