@@ -276,6 +276,22 @@ export function clearedLead(s: LeadState): LeadState {
   return { ...fresh, deal: { ...fresh.deal, pipelineId, statusId, responsibleId } };
 }
 
+/**
+ * The form after the account's shape changed (Disconnect, another account connected): what was
+ * typed stays, every choice of the account's — pipeline, stage, users, task type, custom field
+ * values (by the account's field ids), an attached contact or picked company — goes, so none
+ * reaches the next account as its own. A new form then starts on the new account's main
+ * pipeline and user again.
+ */
+export function withoutAccount(s: LeadState): LeadState {
+  return {
+    caller: { ...s.caller, cf: {}, existing: null },
+    company: { ...s.company, picked: null, cf: {} },
+    deal: { ...s.deal, pipelineId: null, statusId: null, responsibleId: null, cf: {} },
+    next: { ...s.next, task: { ...s.next.task, typeId: null, responsibleId: null } },
+  };
+}
+
 export type ContactState = { caller: CallerState; company: CompanyState };
 
 export const contactState = (d: ContactDraft | null, r: Ref): ContactState => ({

@@ -228,6 +228,7 @@ export const en = {
   'history.changed.closed': "This entry can no longer be fixed here: what you typed was not saved.",
   'history.changed.gone': "Entry #{id} is no longer in the outbox (removed or sent elsewhere): what you typed here was not saved.",
   'history.closeEditor': "Close",
+  'lead.shapeOther': "The form's pipelines and users were another account's: choose them again.",
   'step.lead': "lead",
   'step.incoming_lead': "lead in Incoming leads",
   'step.contact': "contact",

@@ -230,6 +230,7 @@ export const ru: Record<MessageKey, string> = {
   'history.changed.closed': "Эту запись здесь больше не исправить: введённое не сохранено.",
   'history.changed.gone': "Записи №{id} больше нет в очереди (удалена или отправлена в другом месте): введённое здесь не сохранено.",
   'history.closeEditor': "Закрыть",
+  'lead.shapeOther': "Воронки и пользователи в форме были из другого аккаунта: выберите их заново.",
   'step.lead': "сделка",
   'step.incoming_lead': "сделка в «Неразобранном»",
   'step.contact': "контакт",
