@@ -1,8 +1,8 @@
 //! Living on the desktop: starting with the computer (autostart plugin: an XDG autostart entry,
-//! a login item, a Run key), the global quick-entry shortcut (global-shortcut plugin; X11,
-//! Windows, macOS — not Wayland), and remembering the window's size and place (window-state
-//! plugin). What is allowed and when to offer it is decided in `amo_core::domain::desktop`;
-//! docs/tauri-platform.md §7 has the platform facts.
+//! a login item, a Run key), the global quick-entry shortcut (X11: our own listener,
+//! `hotkey_x11`; Windows, macOS: the global-shortcut plugin; not Wayland), and remembering the
+//! window's size and place (window-state plugin). What is allowed and when to offer it is
+//! decided in `amo_core::domain::desktop`; docs/tauri-platform.md §7 has the platform facts.
 
 use std::sync::Mutex;
 
@@ -13,10 +13,16 @@ use amo_core::error::{Setting, SettingProblem};
 use amo_core::{Error, Result};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_autostart::ManagerExt;
+#[cfg(not(target_os = "linux"))]
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, ShortcutState};
 
 use crate::state::AppState;
 use crate::tray;
+
+/// The shortcut on X11 (docs/tauri-platform.md §11); it lives in src/hotkey_x11.rs.
+#[cfg(target_os = "linux")]
+#[path = "hotkey_x11.rs"]
+mod hotkey_x11;
 
 /// The argument the autostart entry starts the app with: straight to the tray, no window.
 pub const HIDDEN_ARG: &str = "--hidden";
@@ -34,25 +40,36 @@ struct Registered {
 
 /// The plugins, in the order they must be added.
 pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder
-        .plugin(tauri_plugin_autostart::Builder::new().args([HIDDEN_ARG]).build())
-        .plugin(
-            tauri_plugin_global_shortcut::Builder::new()
-                .with_handler(|app, _shortcut, event| {
-                    if event.state == ShortcutState::Pressed {
-                        tracing::info!("quick-entry shortcut pressed");
-                        tray::open(app, &OpenRequest { screen: Screen::NewLead, phone: None });
-                    }
-                })
-                .build(),
-        )
-        // Size, maximised and position; never visibility — the app decides that (`--hidden`).
-        .plugin(tauri_plugin_window_state::Builder::new().with_state_flags(window_state_flags()).build())
+    let builder = builder.plugin(tauri_plugin_autostart::Builder::new().args([HIDDEN_ARG]).build());
+    // Not on Linux, where its X11 loop wakes 20 times a second: `hotkey_x11` (in `install`).
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(
+        tauri_plugin_global_shortcut::Builder::new()
+            .with_handler(|app, _shortcut, event| {
+                if event.state == ShortcutState::Pressed {
+                    open_lead_form(app);
+                }
+            })
+            .build(),
+    );
+    // Size, maximised and position; never visibility — the app decides that (`--hidden`).
+    builder.plugin(tauri_plugin_window_state::Builder::new().with_state_flags(window_state_flags()).build())
+}
+
+/// What the quick-entry shortcut does.
+fn open_lead_form<R: Runtime>(app: &AppHandle<R>) {
+    tracing::info!("quick-entry shortcut pressed");
+    tray::open(app, &OpenRequest { screen: Screen::NewLead, phone: None });
 }
 
 /// At start: register the saved shortcut (a failure is shown in Settings, not fatal).
 pub fn install<R: Runtime>(app: &AppHandle<R>) {
     app.manage(ShortcutStatus::default());
+    #[cfg(target_os = "linux")]
+    {
+        let handle = app.clone();
+        app.manage(hotkey_x11::Hotkeys::new(move || open_lead_form(&handle)));
+    }
     sync_shortcut(app);
 }
 
@@ -63,7 +80,7 @@ fn sync_shortcut<R: Runtime>(app: &AppHandle<R>) -> Registered {
     let status = app.state::<ShortcutStatus>();
     let mut current = status.0.lock().unwrap_or_else(|p| p.into_inner());
     if current.shortcut != saved
-        || (current.problem.is_none() && !saved.is_empty() && !app.global_shortcut().is_registered(saved.as_str()))
+        || (current.problem.is_none() && !saved.is_empty() && !shortcuts(app).is_registered(saved.as_str()))
     {
         let problem = register(app, &saved).err();
         if let Some(p) = problem {
@@ -76,25 +93,54 @@ fn sync_shortcut<R: Runtime>(app: &AppHandle<R>) -> Registered {
 
 /// Replaces the registered shortcut with `shortcut` (canonical form, "" = none).
 fn register<R: Runtime>(app: &AppHandle<R>, shortcut: &str) -> std::result::Result<(), ShortcutProblem> {
-    let gs = app.global_shortcut();
-    if let Err(e) = gs.unregister_all() {
-        tracing::warn!("could not release the old shortcut: {e}");
-    }
+    let keys = shortcuts(app);
+    keys.unregister_all();
     if shortcut.is_empty() {
         return Ok(());
     }
     if is_wayland() {
         return Err(ShortcutProblem::Unavailable);
     }
-    gs.register(shortcut).map_err(|e| {
-        let e = e.to_string();
-        if e.contains("already registered") {
-            ShortcutProblem::Taken
-        } else {
-            tracing::warn!("the shortcut could not be registered: {e}");
-            ShortcutProblem::Unavailable
+    keys.register(shortcut)
+}
+
+/// The global shortcuts behind the same three calls: `hotkey_x11` on Linux, the plugin elsewhere.
+#[cfg(target_os = "linux")]
+fn shortcuts<R: Runtime>(app: &AppHandle<R>) -> tauri::State<'_, hotkey_x11::Hotkeys> {
+    app.state()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn shortcuts<R: Runtime>(app: &AppHandle<R>) -> PluginShortcuts<'_, R> {
+    PluginShortcuts(app.global_shortcut())
+}
+
+#[cfg(not(target_os = "linux"))]
+struct PluginShortcuts<'a, R: Runtime>(&'a tauri_plugin_global_shortcut::GlobalShortcut<R>);
+
+#[cfg(not(target_os = "linux"))]
+impl<R: Runtime> PluginShortcuts<'_, R> {
+    fn is_registered(&self, shortcut: &str) -> bool {
+        self.0.is_registered(shortcut)
+    }
+
+    fn unregister_all(&self) {
+        if let Err(e) = self.0.unregister_all() {
+            tracing::warn!("could not release the old shortcut: {e}");
         }
-    })
+    }
+
+    fn register(&self, shortcut: &str) -> std::result::Result<(), ShortcutProblem> {
+        self.0.register(shortcut).map_err(|e| {
+            let e = e.to_string();
+            if e.contains("already registered") {
+                ShortcutProblem::Taken
+            } else {
+                tracing::warn!("the shortcut could not be registered: {e}");
+                ShortcutProblem::Unavailable
+            }
+        })
+    }
 }
 
 /// A Wayland session: programs cannot grab keys there (the X11 grab of XWayland sees only keys
