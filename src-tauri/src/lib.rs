@@ -10,27 +10,20 @@ mod handlers;
 mod notify;
 mod people;
 mod quit;
+mod startup;
 mod state;
 mod tray;
 mod updates;
 mod watch;
 
-use std::sync::Arc;
-
-use amo_core::{AmoConnect, Lang};
 use tauri::Manager;
 
 use state::AppState;
 
 pub fn run() {
-    let core = match AmoConnect::open_default() {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            // Nothing can work without the data directory; say why where it can be seen.
-            eprintln!("error[{}]: {}", e.code(), e.message(Lang::from_env()));
-            std::process::exit(1);
-        }
-    };
+    // Nothing can work without the data: if it cannot be opened, say what and where in a
+    // dialog (and the log, and stderr), then exit (startup.rs).
+    let core = startup::open_or_explain();
     amo_core::logging::init(core.data_dir());
     if let Err(e) = core.cleanup_states() {
         tracing::warn!(code = %e.code(), "cleanup of expired states at start failed");
@@ -78,7 +71,7 @@ pub fn run() {
             // window would hold two items that Settings → Updates already has, and adding it
             // delayed the window's first paint by ~90 ms (docs/tauri-platform.md §10).
             #[cfg(target_os = "macos")]
-            app.set_menu(updates::menu(app.handle(), core.lang() == Lang::Ru)?)?;
+            app.set_menu(updates::menu(app.handle(), core.lang() == amo_core::Lang::Ru)?)?;
             deep_links::install(app)?;
             // The tray, so the app can keep sending with its window closed. Without one (a desktop
             // with no tray host) the window just closes as usual.

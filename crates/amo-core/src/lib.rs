@@ -34,6 +34,7 @@ pub mod paths;
 pub mod people;
 pub mod quit;
 pub mod reference;
+pub mod startup;
 pub mod store;
 
 pub use app::AmoConnect;
