@@ -12,8 +12,10 @@ use tauri::{AppHandle, Runtime};
 
 use crate::{events, notify, tray};
 
-/// How often another process's writes are looked for (this process's are heard at once).
-const POLL: Duration = Duration::from_secs(1);
+/// Another process's writes are heard when the OS reports them (`amo_core::changes`); this look
+/// is only the safety net for a file system that reports nothing. An idle window reads nothing
+/// in between (README, "Budgets": idle CPU).
+const POLL: Duration = Duration::from_secs(30);
 
 pub fn install<R: Runtime>(app: &AppHandle<R>, core: Arc<AmoConnect>) {
     let (app, watching) = (app.clone(), core.clone());

@@ -247,8 +247,8 @@ impl AmoConnect {
         self.changes.check()
     }
 
-    /// The watcher, to spawn: `on_change` with what changed, after each write of this process
-    /// and at least every `poll` (another process's writes).
+    /// The watcher, to spawn: `on_change` with what changed, after each write of this process,
+    /// after the OS reports another process's write to the database, and at least every `poll`.
     pub fn watch_changes(
         &self,
         poll: Duration,

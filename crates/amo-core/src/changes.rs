@@ -4,10 +4,19 @@
 //! counters (`store::changes`, bumped by triggers in every process), and of a change that leaves
 //! no row behind (the keep-alive starting or stopping to fail) from [`Changes::poke`]. One watcher
 //! turns them into what the shell pushes to the window.
+//!
+//! When to look: this process's writes signal at once (the store's update hook); another
+//! process's writes reach the database file, and the OS says so (`notify`: inotify, FSEvents,
+//! ReadDirectoryChangesW on the file's folder) — so an idle window reads nothing and wakes for
+//! nothing. The caller's `poll` stays as a safety net (a file system that reports no changes,
+//! such as some network shares) and is the only way when the folder cannot be watched.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use notify::Watcher;
 
 use crate::context::Ctx;
 use crate::error::Result;
@@ -15,6 +24,10 @@ use crate::store::Versions;
 
 /// At most this many looks a second after this process's own writes (a send is a burst of them).
 const SETTLE: Duration = Duration::from_millis(100);
+
+/// After the OS reports a write to the database file: when to look (from the report, then from
+/// the look before) until a change is seen.
+const FILE_LOOKS: [Duration; 2] = [Duration::from_millis(30), Duration::from_millis(300)];
 
 /// What changed since the last look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,9 +85,10 @@ impl Changes {
         self.ctx.store.changed().notify_one();
     }
 
-    /// Looks after each write of this process and at least every `poll` (another process's),
-    /// and calls `on_change` with what changed since this call (what happened before is what the
-    /// watcher starts from, not news). The future runs until the process ends.
+    /// Looks after each write of this process, after the OS reports a write to the database file
+    /// (another process's), and at least every `poll`, and calls `on_change` with what changed
+    /// since this call (what happened before is what the watcher starts from, not news). The
+    /// future runs until the process ends.
     pub fn watch(
         self: Arc<Self>,
         poll: Duration,
@@ -83,21 +97,62 @@ impl Changes {
         // Its own baseline: a caller of `check` does not take its events.
         let mut seen = self.ctx.store.changes().versions().unwrap_or_default();
         let signal = self.ctx.store.changed();
+        // Set up now, not at the first poll of the future: a write right after this call is heard.
+        let file_signal = Arc::new(tokio::sync::Notify::new());
+        let file_watch = self.ctx.store.changes().file().and_then(|f| watch_file(&f, file_signal.clone()));
         async move {
+            // Kept for as long as the loop runs: dropping it stops the OS's reports.
+            let _file_watch = file_watch;
             loop {
-                tokio::select! {
-                    _ = signal.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
-                }
-                match self.since(&mut seen) {
-                    Ok(c) if c.any() => {
-                        on_change(c);
-                        tokio::time::sleep(SETTLE).await;
+                let looks: &[Duration] = tokio::select! {
+                    _ = signal.notified() => &[Duration::ZERO],
+                    // The OS reports the log's bytes written before the writer marks its
+                    // transaction committed (in the shared-memory index, which makes no event):
+                    // look a moment later, and once more if that was still too early.
+                    _ = file_signal.notified() => &FILE_LOOKS,
+                    _ = tokio::time::sleep(poll) => &[Duration::ZERO],
+                };
+                for wait in looks {
+                    tokio::time::sleep(*wait).await;
+                    match self.since(&mut seen) {
+                        Ok(c) if c.any() => {
+                            on_change(c);
+                            tokio::time::sleep(SETTLE).await;
+                            break;
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(code = %e.code(), "could not read what changed"),
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(code = %e.code(), "could not read what changed"),
                 }
             }
+        }
+    }
+}
+
+/// Wakes `signal` whenever the OS reports a change to the database file or its write-ahead log
+/// (`amo-connect.db`, `amo-connect.db-wal`): the folder is watched, since SQLite writes the log and
+/// replaces neither file. `None` (logged) when the folder cannot be watched — the poll then
+/// does the work.
+fn watch_file(db: &Path, signal: Arc<tokio::sync::Notify>) -> Option<notify::RecommendedWatcher> {
+    let dir = db.parent()?.to_path_buf();
+    let name = db.file_name()?.to_string_lossy().into_owned();
+    let handler = move |event: notify::Result<notify::Event>| {
+        let ours = |p: &std::path::PathBuf| {
+            p.file_name().map(|f| f.to_string_lossy()).is_some_and(|f| f == name || f == format!("{name}-wal"))
+        };
+        if let Ok(e) = event {
+            if !matches!(e.kind, notify::EventKind::Access(_)) && e.paths.iter().any(ours) {
+                signal.notify_one();
+            }
+        }
+    };
+    let started = notify::recommended_watcher(handler)
+        .and_then(|mut w| w.watch(&dir, notify::RecursiveMode::NonRecursive).map(|()| w));
+    match started {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::info!("the data folder cannot be watched ({e}); other processes' changes are read every poll");
+            None
         }
     }
 }

@@ -72,3 +72,22 @@ async fn the_window_hears_what_another_process_did_and_what_it_did_itself() {
     assert!(next(&mut rx).await.outbox);
     watcher.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_processs_write_wakes_the_window_without_its_poll() {
+    // An hour between looks: only the OS's report of the write to the database file can wake
+    // the watcher in time (an idle window reads nothing — README, "Budgets": idle CPU).
+    let tmp = tempfile::tempdir().expect("tmp");
+    let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+    let (sim, window) = common::connected(keychain.clone(), tmp.path()).await;
+    let window = Arc::new(window);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = tokio::spawn(window.watch_changes(Duration::from_secs(3600), move |c| {
+        let _ = tx.send(c);
+    }));
+    let cli = common::open(tmp.path(), keychain.clone(), &sim.url());
+    cli.queue_lead(&LeadDraft { name: "Queued by a softphone's command".into(), ..Default::default() })
+        .expect("queued");
+    assert!(next(&mut rx).await.outbox, "the window hears the other process's entry");
+    watcher.abort();
+}

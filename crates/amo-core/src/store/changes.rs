@@ -33,4 +33,10 @@ impl ChangesTable<'_> {
         }
         Ok(v)
     }
+
+    /// The database file other processes write (`None` in memory): watching it tells when to
+    /// read the counters again (`changes.rs`).
+    pub fn file(&self) -> Option<std::path::PathBuf> {
+        self.0.conn().path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from)
+    }
 }
