@@ -43,8 +43,13 @@ struct Cached {
     contact_fields: Vec<CustomField>,
     #[serde(default)]
     company_fields: Vec<CustomField>,
+    /// The account's time zone as amoCRM named it, and its offset when asked (docs/amocrm-api.md
+    /// §11.14). Absent in caches written before the name was kept: read as unknown — and asked
+    /// again — since their `timezone_offset_secs` may be a failed read's stand-in 0.
     #[serde(default)]
-    timezone_offset_secs: i32,
+    timezone: Option<String>,
+    #[serde(default)]
+    utc_offset_secs: Option<i32>,
     #[serde(default)]
     task_types: Vec<TaskType>,
     #[serde(default)]
@@ -116,7 +121,8 @@ impl From<LegacyCached> for Cached {
             lead_fields: Vec::new(),
             contact_fields: Vec::new(),
             company_fields: Vec::new(),
-            timezone_offset_secs: 0,
+            timezone: None,
+            utc_offset_secs: None,
             task_types: Vec::new(),
             unsorted_on: false,
             account_id: None,
@@ -131,14 +137,35 @@ fn parse_cache(json: &str) -> Option<Cached> {
         .or_else(|| serde_json::from_str::<LegacyCached>(json).ok().map(Cached::from))
 }
 
+/// How often a fresh cache without the account's time zone is read again in full for it.
+const ZONE_RETRY_SECS: u64 = 60;
+
 pub struct Reference {
     ctx: Arc<Ctx>,
     session: Arc<Session>,
+    /// When a fresh cache was last refreshed only because it lacked the time zone.
+    zone_retried: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Reference {
     pub(crate) fn new(ctx: Arc<Ctx>, session: Arc<Session>) -> Reference {
-        Reference { ctx, session }
+        Reference { ctx, session, zone_retried: std::sync::Mutex::new(None) }
+    }
+
+    /// Whether a fresh cache is read again because it does not know the account's time zone
+    /// (its first read failed, or it predates zone names): the form would otherwise use this
+    /// computer's zone for the cache's ten minutes. At most once a minute, so an account that
+    /// never says its zone does not cost a full read per form.
+    fn retry_zone(&self, c: &ReferenceData) -> bool {
+        if c.zone() != crate::domain::zone::Zone::Local {
+            return false;
+        }
+        let mut last = self.zone_retried.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let due = last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(ZONE_RETRY_SECS));
+        if due {
+            *last = Some(std::time::Instant::now());
+        }
+        due
     }
 
     /// The connected account's platform (decides how phones without a country code are read).
@@ -168,7 +195,8 @@ impl Reference {
             lead_fields: c.lead_fields,
             contact_fields: c.contact_fields,
             company_fields: c.company_fields,
-            timezone_offset_secs: c.timezone_offset_secs,
+            timezone: c.timezone,
+            timezone_offset_secs: c.utc_offset_secs,
             task_types: c.task_types,
             unsorted_on: c.unsorted_on,
             lead_layout: self.ctx.store.form_layouts().get(&account.domain, FormEntity::Leads)?,
@@ -186,7 +214,7 @@ impl Reference {
     pub async fn data(&self, refresh: bool) -> Result<ReferenceData> {
         let cached = self.cached()?;
         if let Some(c) = &cached {
-            if !refresh && !c.stale {
+            if !refresh && !c.stale && !self.retry_zone(c) {
                 return Ok(c.clone());
             }
         }
@@ -249,13 +277,20 @@ impl Reference {
                 before.as_ref().map(|b| b.company_fields.clone()).unwrap_or_default()
             }
         };
-        let (timezone_offset_secs, task_types, unsorted_on) =
+        // A zone not read is unknown — the last known one, or none — never UTC (docs/amocrm-api.md
+        // §11.14): a failed first read must not put every date of an eastern account a day early.
+        let last_zone = || before.as_ref().map_or((None, None), |b| (b.timezone.clone(), b.timezone_offset_secs));
+        let ((timezone, utc_offset_secs), task_types, unsorted_on) =
             match self.session.with_token(|a| api.account_settings(a)).await {
-                Ok(s) => (s.timezone_offset_secs, s.task_types, s.unsorted_on),
+                Ok(s) if s.timezone.is_none() && s.timezone_offset_secs.is_none() => {
+                    tracing::warn!("amoCRM did not say the account's time zone; keeping the last known");
+                    (last_zone(), s.task_types, s.unsorted_on)
+                }
+                Ok(s) => ((s.timezone, s.timezone_offset_secs), s.task_types, s.unsorted_on),
                 Err(e) => {
                     tracing::warn!(code = %e.code(), "time zone and task types not read; keeping the last known");
                     (
-                        before.as_ref().map_or(0, |b| b.timezone_offset_secs),
+                        last_zone(),
                         before.as_ref().map(|b| b.task_types.clone()).unwrap_or_default(),
                         before.as_ref().is_some_and(|b| b.unsorted_on),
                     )
@@ -269,7 +304,8 @@ impl Reference {
             lead_fields,
             contact_fields,
             company_fields,
-            timezone_offset_secs,
+            timezone,
+            utc_offset_secs,
             task_types,
             unsorted_on,
             account_id: account.account_id,
@@ -291,7 +327,8 @@ impl Reference {
             lead_fields: cached.lead_fields,
             contact_fields: cached.contact_fields,
             company_fields: cached.company_fields,
-            timezone_offset_secs: cached.timezone_offset_secs,
+            timezone: cached.timezone,
+            timezone_offset_secs: cached.utc_offset_secs,
             task_types: cached.task_types,
             unsorted_on: cached.unsorted_on,
             lead_layout: self.ctx.store.form_layouts().get(&account.domain, FormEntity::Leads)?,
@@ -423,5 +460,17 @@ mod tests {
         let now = serde_json::to_string(&c).expect("json");
         assert!(parse_cache(&now).is_some(), "the current format reads back");
         assert!(parse_cache("{}").is_none());
+    }
+
+    #[test]
+    fn a_cache_without_the_zones_name_reads_as_an_unknown_zone_not_utc() {
+        // Written before zone names were kept — after a failed settings read, its 0 was a stand-in.
+        let before = r#"{"pipelines":[],"users":[],"users_restricted":false,"current_user_id":5,
+            "timezone_offset_secs":0,"task_types":[],"unsorted_on":true}"#;
+        let c = parse_cache(before).expect("read");
+        assert_eq!((c.timezone.as_deref(), c.utc_offset_secs), (None, None));
+        let kept = Cached { timezone: Some("Europe/Berlin".into()), utc_offset_secs: Some(7200), ..c };
+        let again = parse_cache(&serde_json::to_string(&kept).expect("json")).expect("read back");
+        assert_eq!((again.timezone.as_deref(), again.utc_offset_secs), (Some("Europe/Berlin"), Some(7200)));
     }
 }

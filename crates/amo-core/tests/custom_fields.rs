@@ -60,7 +60,7 @@ async fn every_writable_type_reaches_amocrm_in_its_shape_and_a_date_stays_the_da
     let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
     let r = app.reference_data(true).await.expect("reference");
     assert_eq!(r.lead_fields.len(), sim.lead_fields().len(), "every page read");
-    assert_eq!(r.timezone_offset_secs, 3 * 3600, "Europe/Moscow");
+    assert_eq!((r.timezone.as_deref(), r.timezone_offset_secs), (Some("Europe/Moscow"), Some(3 * 3600)));
     let smart = r.lead_fields.iter().find(|f| f.id == SMART_ADDRESS).expect("smart_address");
     assert_eq!(smart.field_type, FieldType::Other, "kept, shown read-only");
     assert!(r.lead_fields.iter().any(|f| f.is_api_only), "api-only fields are listed (the form hides them)");
@@ -181,7 +181,7 @@ async fn on_an_account_west_of_utc_a_date_is_still_the_day_typed() {
     let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
     sim.set_timezone("America/Sao_Paulo", "-03:00", -3 * 3600);
     let r = app.reference_data(true).await.expect("reference");
-    assert_eq!(r.timezone_offset_secs, -3 * 3600);
+    assert_eq!(r.timezone_offset_secs, Some(-3 * 3600));
     let draft = LeadDraft {
         name: "Delivery in Sao Paulo".into(),
         custom_fields: vec![entry(DELIVERY_DATE, "2026-12-01"), entry(CITY, "São Paulo")],
@@ -227,8 +227,10 @@ async fn a_contacts_own_fields_reach_amocrm_on_the_contact_and_a_bad_one_is_name
         |id: i64| c.custom_fields_values.iter().find(|f| f["field_id"] == id).map(|f| f["values"][0]["value"].clone());
     assert_eq!(value(POSITION), Some(json!("Закупщик")));
     let birthday = value(BIRTHDAY).and_then(|v| v.as_i64()).expect("a timestamp");
-    assert_eq!(local_day(birthday, 3 * 3600), (1990, 5, 1), "the day typed, in the account's zone");
-    assert_eq!((birthday + 3 * 3600) % 86_400, 0, "midnight there");
+    // Europe/Moscow by its rules: in May 1990 Moscow was on summer time, UTC+4 (docs/amocrm-api.md §11.14).
+    let moscow = amo_core::domain::zone::Zone::named("Europe/Moscow").expect("known");
+    assert_eq!(local_day(birthday, moscow), (1990, 5, 1), "the day typed, in the account's zone");
+    assert_eq!(moscow.rfc3339(birthday), "1990-05-01T00:00:00+04:00", "midnight there");
     assert_eq!(c.phones, ["+79165550109"], "the phone still goes first");
 
     use amo_core::error::FieldCode;

@@ -1,5 +1,5 @@
 //! The account: `GET /api/v4/account`, HAL JSON with the `with=datetime_settings,task_types`
-//! parts (docs/amocrm-api.md §8.1), and `GET https://{api_domain}/oauth2/account/current/subdomain`,
+//! parts (docs/amocrm-api.md §8.1, the time zone §11.14), and `GET https://{api_domain}/oauth2/account/current/subdomain`,
 //! where an account whose subdomain changed lives now (docs/amocrm-api.md §6.3).
 
 use std::collections::HashMap;
@@ -36,8 +36,16 @@ pub(crate) async fn account(
     }
     let me = token_user(&inner, &headers);
     let with: Vec<&str> = q.get("with").map(|w| w.split(',').collect()).unwrap_or_default();
+    if with.contains(&"datetime_settings") && inner.cfg.datetime_settings_failures > 0 {
+        // A test's outage of this one read (`SimConfig::datetime_settings_failures`).
+        inner.cfg.datetime_settings_failures -= 1;
+        return (StatusCode::SERVICE_UNAVAILABLE, "<html><body>upstream error</body></html>").into_response();
+    }
     let mut embedded = serde_json::Map::new();
     if with.contains(&"datetime_settings") {
+        // Both as amo-docs' example has them: the zone's IANA name and its offset as the
+        // account gives it now — a test sets the two (`Simulator::set_timezone`), e.g. Berlin's
+        // summer "+02:00" (docs/amocrm-api.md §8.1, §11.14).
         let (zone, offset, _) = inner.crm.timezone;
         embedded.insert(
             "datetime_settings".into(),

@@ -97,7 +97,7 @@ pub(crate) fn parse_company(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErro
         &crm.company_fields,
         c.get("custom_fields_values"),
         prefix,
-        crm.timezone.2,
+        crm.timezone,
         &mut |code, path, detail| e.push(code, path, detail),
     );
     let created_at = check_created_at(c, prefix, e);

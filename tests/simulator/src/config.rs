@@ -41,6 +41,9 @@ pub struct SimConfig {
     pub code_ttl: i64,
     pub decision: Decision,
     pub rate_limit_per_sec: usize,
+    /// The first this many `GET /api/v4/account?with=datetime_settings…` answer 503 (the rest of
+    /// the API answers): the account's time zone not read while the form's other data are.
+    pub datetime_settings_failures: u32,
 }
 
 impl Default for SimConfig {
@@ -58,6 +61,7 @@ impl Default for SimConfig {
             code_ttl: 20 * 60,
             decision: Decision::Manual,
             rate_limit_per_sec: 7,
+            datetime_settings_failures: 0,
         }
     }
 }

@@ -247,7 +247,7 @@ pub(crate) fn parse_contact(crm: &Crm, c: &Value, prefix: &str, e: &mut ItemErro
         &crm.contact_fields,
         c.get("custom_fields_values"),
         prefix,
-        crm.timezone.2,
+        crm.timezone,
         &mut |code, path, detail| e.push(code, path, detail),
     );
     let (mut phones, mut phone_types, mut emails, mut email_types, mut others) =

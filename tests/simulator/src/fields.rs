@@ -5,7 +5,9 @@
 //! A `date` or `birthday` value is stored as the midnight, in the account's time zone, of the
 //! local day the sent instant falls on (amocrm-api-php#402): on a UTC−3 account a UTC midnight
 //! is still the previous evening there, so it is stored as the previous day; on a UTC+3 account
-//! it is the right day, but read back as UTC it shows the day before.
+//! it is the right day, but read back as UTC it shows the day before. The midnight follows the
+//! zone's rules when the account's zone has a name (summer time, and the zone's history: Moscow
+//! was UTC+4 in the summer of 1990), else the fixed offset (docs/amocrm-api.md §11.14).
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -198,7 +200,7 @@ pub fn check_values(
     fields: &[SimField],
     raw: Option<&Value>,
     prefix: &str,
-    offset_secs: i64,
+    zone: (&str, &str, i64),
     push: &mut dyn FnMut(&str, &str, &str),
 ) -> Vec<Value> {
     let Some(list) = raw.filter(|v| !v.is_null()) else { return Vec::new() };
@@ -211,7 +213,7 @@ pub fn check_values(
     }
     list.iter()
         .enumerate()
-        .filter_map(|(i, cf)| check_entry(fields, cf, &format!("{prefix}custom_fields_values.{i}"), offset_secs, push))
+        .filter_map(|(i, cf)| check_entry(fields, cf, &format!("{prefix}custom_fields_values.{i}"), zone, push))
         .collect()
 }
 
@@ -225,12 +227,27 @@ pub(crate) fn field_of<'a>(fields: &'a [SimField], cf: &Value) -> Option<&'a Sim
     by_id.or(by_code)
 }
 
+/// The midnight of the day `t` falls on in the account's zone `(name, offset, offset_secs)`, as
+/// amoCRM keeps a `date` value: by the zone's rules when the name is one the zone database knows
+/// (a skipped midnight is the day's first moment), else at the fixed offset.
+fn midnight_of(t: i64, zone: (&str, &str, i64)) -> i64 {
+    use chrono::TimeZone;
+    let by_rules = zone.0.parse::<chrono_tz::Tz>().ok().and_then(|tz| {
+        let day = chrono::DateTime::from_timestamp(t, 0)?.with_timezone(&tz).date_naive();
+        let midnight = day.and_hms_opt(0, 0, 0)?;
+        (0..=24 * 4).find_map(|q| {
+            tz.from_local_datetime(&(midnight + chrono::Duration::minutes(15 * q))).earliest().map(|m| m.timestamp())
+        })
+    });
+    by_rules.unwrap_or_else(|| (t + zone.2).div_euclid(86_400) * 86_400 - zone.2)
+}
+
 /// One `{field_id | field_code, values}` entry at `at` (`…custom_fields_values.N`).
 fn check_entry(
     fields: &[SimField],
     cf: &Value,
     at: &str,
-    offset_secs: i64,
+    zone: (&str, &str, i64),
     push: &mut dyn FnMut(&str, &str, &str),
 ) -> Option<Value> {
     let Some(f) = field_of(fields, cf) else {
@@ -279,9 +296,7 @@ fn check_entry(
                 });
                 match ts {
                     // A date is the midnight of its day where the account is (amocrm-api-php#402).
-                    Some(t) if f.field_type != "date_time" => {
-                        stored.push(json!({"value": (t + offset_secs).div_euclid(86_400) * 86_400 - offset_secs}))
-                    }
+                    Some(t) if f.field_type != "date_time" => stored.push(json!({"value": midnight_of(t, zone)})),
                     Some(t) => stored.push(json!({"value": t})),
                     None => push("InvalidType", &format!("{vat}.value"), "This value should be of type int."),
                 }

@@ -215,12 +215,12 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
         let tags = tag_names(item);
         let contact = embedded_contact(crm, item, &mut e);
         let company = crate::companies::embedded_company(crm, item, &mut e, responsible);
-        let offset = inner.crm.timezone.2;
+        let zone = inner.crm.timezone;
         let custom_fields_values = crate::fields::check_values(
             &crm.lead_fields,
             item.get("custom_fields_values"),
             "",
-            offset,
+            zone,
             &mut |code, path, detail| e.push(code, path, detail),
         );
         let lead = SimLead {

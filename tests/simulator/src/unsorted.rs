@@ -364,7 +364,7 @@ fn parse_item(inner: &Inner, item: &Value, index: usize, category: Category) -> 
         &crm.lead_fields,
         l.get("custom_fields_values"),
         AT,
-        crm.timezone.2,
+        crm.timezone,
         &mut |code, path, detail| e.push(code, path, detail),
     );
     let tags = tag_names(&l);

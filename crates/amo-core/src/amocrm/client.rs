@@ -94,7 +94,12 @@ pub struct TaskSummary {
 /// What the forms take from `/api/v4/account`: the time zone and the task types.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountSettings {
-    pub timezone_offset_secs: i32,
+    /// `datetime_settings.timezone`, the IANA name ("Europe/Berlin"), when amoCRM gave a
+    /// plausible one (docs/amocrm-api.md §11.14).
+    pub timezone: Option<String>,
+    /// `datetime_settings.timezone_offset` ("+02:00") in seconds — the offset in force when
+    /// asked, summer or winter — when amoCRM gave one. None is "not said", never 0.
+    pub timezone_offset_secs: Option<i32>,
     pub task_types: Vec<TaskType>,
     /// `is_unsorted_on`: the account takes incoming leads.
     pub unsorted_on: bool,
@@ -202,25 +207,13 @@ impl ApiClient {
         Ok(all)
     }
 
-    /// The account's UTC offset in seconds (`datetime_settings.timezone_offset`, "+03:00"):
-    /// `date` fields are midnight there (docs/amocrm-api.md §13). 0 when amoCRM does not say.
+    /// The account's time zone (`datetime_settings`: its IANA name and today's offset — `date`
+    /// fields are midnight there, docs/amocrm-api.md §13, §11.14), task types and whether it
+    /// takes incoming leads. What amoCRM does not say stays unknown, never "UTC".
     pub async fn account_settings(&self, at: Access) -> Result<AccountSettings> {
         let v =
             self.get_json(&at.domain, at.token.expose(), "/api/v4/account?with=datetime_settings,task_types").await?;
-        let offset =
-            v.as_ref().and_then(|v| v.pointer("/_embedded/datetime_settings/timezone_offset")).and_then(Value::as_str);
-        let task_types = v
-            .as_ref()
-            .and_then(|v| v.pointer("/_embedded/task_types"))
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|t| serde_json::from_value::<TaskType>(t.clone()).ok()).collect())
-            .unwrap_or_default();
-        let unsorted_on = v.as_ref().and_then(|v| v.get("is_unsorted_on")).and_then(Value::as_bool).unwrap_or(false);
-        Ok(AccountSettings {
-            timezone_offset_secs: offset.and_then(wire::parse_utc_offset).unwrap_or(0),
-            task_types,
-            unsorted_on,
-        })
+        Ok(account_settings_answer(v.as_ref()))
     }
 
     /// Users of the account (admins only: others get 403 → `forbidden`, docs/amocrm-api.md §8.10).
@@ -655,6 +648,26 @@ pub fn call_notes_page(v: Value) -> Result<(Vec<CallNote>, bool)> {
         out.push(CallNote { id, entity_id, uniq });
     }
     Ok((out, has_next))
+}
+
+/// What [`ApiClient::account_settings`] takes from `GET /api/v4/account?with=datetime_settings,
+/// task_types` (docs/amocrm-api.md §8.1, §11.14): the zone's name if it looks like an IANA name,
+/// the offset if it parses, task types amoCRM describes as expected, `is_unsorted_on`. A missing
+/// or garbled part is unknown (`None`, empty, false), never a made-up UTC. Public for fuzzing.
+pub fn account_settings_answer(v: Option<&Value>) -> AccountSettings {
+    let settings = v.and_then(|v| v.pointer("/_embedded/datetime_settings"));
+    let text = |key: &str| settings.and_then(|s| s.get(key)).and_then(Value::as_str);
+    let task_types = v
+        .and_then(|v| v.pointer("/_embedded/task_types"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|t| serde_json::from_value::<TaskType>(t.clone()).ok()).collect())
+        .unwrap_or_default();
+    AccountSettings {
+        timezone: text("timezone").and_then(wire::zone_name),
+        timezone_offset_secs: text("timezone_offset").and_then(wire::parse_utc_offset),
+        task_types,
+        unsorted_on: v.and_then(|v| v.get("is_unsorted_on")).and_then(Value::as_bool).unwrap_or(false),
+    }
 }
 
 /// One page of custom field definitions (`GET /api/v4/{entity}/custom_fields`, docs/amocrm-api.md

@@ -296,6 +296,18 @@ impl From<RawCustomField> for CustomField {
     }
 }
 
+/// `datetime_settings.timezone` as kept: an IANA-shaped name ("Europe/Berlin",
+/// "America/Argentina/Buenos_Aires", "Etc/GMT-3"; ASCII letters, digits, `/ _ - +`, at most 64),
+/// trimmed. Anything else is no name at all: it is shown nowhere and read by nothing. Whether
+/// the zone database knows it is `domain::zone`'s question (docs/amocrm-api.md §11.14).
+pub fn zone_name(s: &str) -> Option<String> {
+    let s = s.trim();
+    let shaped = (1..=64).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
+    shaped.then(|| s.to_string())
+}
+
 /// "+03:00" / "-04:30" / "+0300" → seconds east of UTC.
 pub fn parse_utc_offset(s: &str) -> Option<i32> {
     let s = s.trim();

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::domain::zone::Zone;
 use crate::error::{FieldCode, FieldError};
 
 /// amoCRM refuses longer text values in text-like fields (the UI accepts them; the API does not).
@@ -230,14 +231,16 @@ pub fn field_key(id: i64) -> String {
 }
 
 /// Checks every entry against the account's fields; fills in `checked`, drops empty values,
-/// and adds the fields `pipeline_id`/`status_id` requires that are missing. `offset_secs` is
-/// the account's UTC offset (date fields are midnight there, docs/amocrm-api.md §13).
+/// and adds the fields `pipeline_id`/`status_id` requires that are missing. `zone` is the
+/// account's time zone (date fields are midnight there, a date-time typed without an offset is
+/// read there — each at that day's offset, docs/amocrm-api.md §13, §11.14).
 pub fn check_entries(
     entries: &[FieldEntry],
     fields: &[CustomField],
     stage: Option<(i64, i64)>,
-    offset_secs: i32,
+    zone: impl Into<Zone>,
 ) -> Result<Vec<FieldEntry>, Vec<FieldError>> {
+    let zone = zone.into();
     let mut errors = Vec::new();
     let mut out: Vec<FieldEntry> = Vec::new();
     let err = |f: &CustomField, code| {
@@ -257,9 +260,9 @@ pub fn check_entries(
         if entry.value.trim().is_empty() {
             continue;
         }
-        match check_value(field, &entry.value, offset_secs) {
+        match check_value(field, &entry.value, zone) {
             Ok(v) => {
-                let value = canonical(&v, &entry.value, offset_secs);
+                let value = canonical(&v, &entry.value, zone);
                 out.push(FieldEntry { field_id: field.id, value, checked: Some(v) })
             }
             Err(code) => errors.push(err(field, code)),
@@ -289,22 +292,24 @@ pub fn check_entries(
 /// The value as the window's inputs hold it, whatever way it was typed (a CLI's `да`, a choice
 /// by its text, `01.12.2026`): choices by id, `true`/`false`, dates `YYYY-MM-DD` — so an entry
 /// queued from the command line shows right when it is edited in the window.
-fn canonical(v: &FieldValue, raw: &str, offset_secs: i32) -> String {
+fn canonical(v: &FieldValue, raw: &str, zone: Zone) -> String {
     match v {
         FieldValue::Text(t) | FieldValue::Number(t) => t.clone(),
         FieldValue::Flag(b) => b.to_string(),
         FieldValue::Choice(id) => id.to_string(),
         FieldValue::Choices(ids) => ids.iter().map(i64::to_string).collect::<Vec<_>>().join("|"),
-        // A date is its day; a date-time keeps the offset it was typed with.
+        // A date is its day; a date-time keeps the offset it was typed with, or gets the
+        // account's offset of that moment when typed without one.
         FieldValue::Instant(t) if parse_date(raw.trim()).is_some() => {
-            let (y, m, d) = local_day(*t, offset_secs);
+            let (y, m, d) = local_day(*t, zone);
             format!("{y:04}-{m:02}-{d:02}")
         }
+        FieldValue::Instant(t) if crate::clock::parse_rfc3339(raw.trim()).is_none() => zone.rfc3339(*t),
         FieldValue::Instant(_) => raw.trim().to_string(),
     }
 }
 
-fn check_value(field: &CustomField, raw: &str, offset_secs: i32) -> Result<FieldValue, FieldCode> {
+fn check_value(field: &CustomField, raw: &str, zone: Zone) -> Result<FieldValue, FieldCode> {
     let v = raw.trim();
     match field.field_type {
         FieldType::Text | FieldType::Textarea | FieldType::Url | FieldType::Streetaddress => {
@@ -335,8 +340,8 @@ fn check_value(field: &CustomField, raw: &str, offset_secs: i32) -> Result<Field
             }
             Ok(FieldValue::Choices(ids))
         }
-        FieldType::Date | FieldType::Birthday => local_midnight(v, offset_secs).map(FieldValue::Instant),
-        FieldType::DateTime => date_time(v).map(FieldValue::Instant),
+        FieldType::Date | FieldType::Birthday => local_midnight(v, zone).map(FieldValue::Instant),
+        FieldType::DateTime => date_time(v, zone).map(FieldValue::Instant),
         FieldType::Multitext | FieldType::Other => Err(FieldCode::ReadOnlyField),
     }
 }
@@ -361,10 +366,12 @@ fn number(v: &str) -> Result<String, FieldCode> {
     }
 }
 
-/// `YYYY-MM-DD` (also `DD.MM.YYYY`) → that day's midnight at `offset_secs` from UTC.
-fn local_midnight(v: &str, offset_secs: i32) -> Result<i64, FieldCode> {
+/// `YYYY-MM-DD` (also `DD.MM.YYYY`) → that day's first moment in the account's zone, at that
+/// day's own offset: a January date typed in July is January's midnight (docs/amocrm-api.md §11.14).
+fn local_midnight(v: &str, zone: Zone) -> Result<i64, FieldCode> {
     let (y, m, d) = parse_date(v).ok_or(FieldCode::InvalidDate)?;
-    Ok(days_from_civil(y, m, d) * 86_400 - i64::from(offset_secs))
+    let date = chrono::NaiveDate::from_ymd_opt(i32::try_from(y).map_err(|_| FieldCode::InvalidDate)?, m, d);
+    date.and_then(|date| zone.midnight(date)).ok_or(FieldCode::InvalidDate)
 }
 
 fn parse_date(v: &str) -> Option<(i64, u32, u32)> {
@@ -385,25 +392,27 @@ fn parse_date(v: &str) -> Option<(i64, u32, u32)> {
     ((1900..=2200).contains(&y) && (1..=days_in_month).contains(&d)).then_some((y, m, d))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// RFC 3339 with an offset (`2026-12-01T10:00:00+03:00` or `…Z`) → Unix seconds; without an
+/// offset (`2026-12-01T10:00`, `2026-12-01 10:00:00`: the window's date-time input) it is read
+/// in the account's zone at that moment's offset, a skipped or repeated time as `Zone::moment`
+/// reads it.
+fn date_time(v: &str, zone: Zone) -> Result<i64, FieldCode> {
+    if let Some(t) = crate::clock::parse_rfc3339(v) {
+        return Ok(t);
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+        .filter(|t| (1900..=2200).contains(&chrono::Datelike::year(t)))
+        .and_then(|t| zone.moment(t))
+        .ok_or(FieldCode::InvalidDateTime)
 }
 
-/// RFC 3339 with an offset (`2026-12-01T10:00:00+03:00` or `…Z`) → Unix seconds.
-fn date_time(v: &str) -> Result<i64, FieldCode> {
-    crate::clock::parse_rfc3339(v).ok_or(FieldCode::InvalidDateTime)
-}
-
-/// The day a stored `date` value is, in the account's time zone: `(year, month, day)`.
-pub fn local_day(unix: i64, offset_secs: i32) -> (i64, u32, u32) {
-    let days = (unix + i64::from(offset_secs)).div_euclid(86_400);
+/// The day a stored `date` value is, in the account's time zone (at that moment's offset):
+/// `(year, month, day)`.
+pub fn local_day(unix: i64, zone: impl Into<Zone>) -> (i64, u32, u32) {
+    let offset = zone.into().offset_at(unix).local_minus_utc();
+    let days = unix.saturating_add(i64::from(offset)).div_euclid(86_400);
     // civil_from_days (Howard Hinnant)
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -491,6 +500,51 @@ mod tests {
         assert_eq!(one(FieldType::Date, "2026-02-30"), Err(FieldCode::InvalidDate));
         assert_eq!(one(FieldType::DateTime, "2026-12-01T10:00:00+03:00"), Ok(FieldValue::Instant(1_796_108_400)));
         assert_eq!(one(FieldType::DateTime, "tomorrow"), Err(FieldCode::InvalidDateTime));
+    }
+
+    /// A Europe/Berlin account as the app knows it when its settings were read in July: CEST,
+    /// +02:00 now, CET (+01:00) in winter.
+    fn berlin() -> Zone {
+        Zone::of_account(Some("Europe/Berlin"), Some(2 * 3600))
+    }
+
+    fn date_in(zone: Zone, t: FieldType, v: &str) -> (i64, String) {
+        let f = field(7, t);
+        let mut e = check_entries(&[FieldEntry { field_id: 7, value: v.into(), checked: None }], &[f], None, zone)
+            .expect("valid");
+        let e = e.remove(0);
+        match e.checked {
+            Some(FieldValue::Instant(t)) => (t, e.value),
+            other => panic!("not a moment: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_winter_date_typed_in_summer_is_its_own_days_midnight() {
+        // 2027-01-15 00:00 CET (+01:00) is 2027-01-14 23:00 UTC, whatever the offset is today.
+        assert_eq!(date_in(berlin(), FieldType::Date, "15.01.2027"), (1_799_967_600, "2027-01-15".into()));
+        assert_eq!(date_in(berlin(), FieldType::Birthday, "2027-01-15").0, 1_799_967_600);
+        // A summer day's midnight is at +02:00: 2027-07-15 00:00 CEST is 2027-07-14 22:00 UTC.
+        assert_eq!(date_in(berlin(), FieldType::Date, "2027-07-15").0, 1_815_602_400);
+        // Read back, each stored midnight is the day typed.
+        assert_eq!(local_day(1_799_967_600, berlin()), (2027, 1, 15));
+        assert_eq!(local_day(1_815_602_400, berlin()), (2027, 7, 15));
+        // A date-time typed without an offset (the window's input) is read at its own offset.
+        let jan_ten = (1_800_003_600, "2027-01-15T10:00:00+01:00".to_string());
+        assert_eq!(date_in(berlin(), FieldType::DateTime, "2027-01-15T10:00"), jan_ten);
+        assert_eq!(date_in(berlin(), FieldType::DateTime, "2027-01-15 10:00:00"), jan_ten);
+        // …and one typed with an offset keeps it.
+        let typed = date_in(berlin(), FieldType::DateTime, "2027-01-15T10:00:00+03:00");
+        assert_eq!(typed, (1_799_996_400, "2027-01-15T10:00:00+03:00".into()));
+        assert_eq!(one(FieldType::DateTime, "2027-01-15T25:00"), Err(FieldCode::InvalidDateTime));
+    }
+
+    #[test]
+    fn a_zone_this_build_does_not_know_falls_back_to_amocrms_offset() {
+        let unknown = Zone::of_account(Some("Mars/Olympus_Mons"), Some(2 * 3600));
+        // 2027-01-15 00:00 +02:00: the offset amoCRM gave, the best there is without the rules.
+        assert_eq!(date_in(unknown, FieldType::Date, "2027-01-15").0, 1_799_964_000);
+        assert_eq!(local_day(1_799_964_000, unknown), (2027, 1, 15));
     }
 
     #[test]

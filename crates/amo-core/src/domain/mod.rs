@@ -20,3 +20,4 @@ pub mod task;
 pub mod tokens;
 pub mod update;
 pub mod views;
+pub mod zone;

@@ -103,9 +103,17 @@ pub struct ReferenceData {
     pub lead_layout: crate::domain::fields::FormLayout,
     #[serde(default)]
     pub contact_layout: crate::domain::fields::FormLayout,
-    /// The account's UTC offset in seconds: `date` fields are midnight there, task presets
-    /// are read there.
-    pub timezone_offset_secs: i32,
+    /// The account's time zone by name (`datetime_settings.timezone`, IANA: "Europe/Berlin"):
+    /// `date` fields are midnight there and due times are read there, by its summer-time rules
+    /// (see [`ReferenceData::zone`], docs/amocrm-api.md §11.14). None while not read.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub timezone: Option<String>,
+    /// The account's UTC offset in seconds as amoCRM gave it when asked
+    /// (`datetime_settings.timezone_offset`: that day's, summer or winter) — used only when
+    /// `timezone` is not a zone this app knows. None while not read: never a stand-in 0.
+    #[serde(default)]
+    pub timezone_offset_secs: Option<i32>,
     /// The account's task types (built-in and its own).
     #[serde(default)]
     pub task_types: Vec<crate::domain::task::TaskType>,
@@ -125,6 +133,14 @@ pub struct ReferenceData {
     #[serde(default)]
     #[ts(optional, type = "number | null")]
     pub account_id: Option<i64>,
+}
+
+impl ReferenceData {
+    /// The rules the account's dates and due times are read by: its named zone, else its
+    /// offset, else — settings not read yet — this computer's zone (`domain::zone` says why).
+    pub fn zone(&self) -> crate::domain::zone::Zone {
+        crate::domain::zone::Zone::of_account(self.timezone.as_deref(), self.timezone_offset_secs)
+    }
 }
 
 /// What amoCRM record a link opens.

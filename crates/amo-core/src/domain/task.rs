@@ -4,12 +4,16 @@
 //!
 //! A due time is typed as a preset or a date; it becomes one exact moment when the entry is
 //! queued (`resolve_due`), so "tomorrow 10:00" means the tomorrow of the call, however late the
-//! outbox sends it. The canonical form kept in the draft is RFC 3339 with the account's offset.
+//! outbox sends it. The canonical form kept in the draft is RFC 3339 with the account's offset
+//! *at the due moment* — its zone's rules, summer time included (`domain::zone`,
+//! docs/amocrm-api.md §11.14): "2027-01-15 10:00" typed in July on a Berlin account is
+//! `2027-01-15T10:00:00+01:00`.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::domain::zone::Zone;
 use crate::error::{FieldCode, FieldError};
 
 /// amoCRM's limit on a task's text is not documented; notes take long texts, a task is a line.
@@ -87,9 +91,10 @@ impl TaskDraft {
         }
     }
 
-    /// Checks the task and fixes its due time: `now` (Unix seconds) and the account's UTC
-    /// offset read the presets. Errors are named `{prefix}text`, `{prefix}due`, ….
-    pub fn resolved(&self, prefix: &str, now: i64, offset_secs: i32) -> Result<TaskDraft, Vec<FieldError>> {
+    /// Checks the task and fixes its due time: `now` (Unix seconds) and the account's time zone
+    /// read the presets. Errors are named `{prefix}text`, `{prefix}due`, ….
+    pub fn resolved(&self, prefix: &str, now: i64, zone: impl Into<Zone>) -> Result<TaskDraft, Vec<FieldError>> {
+        let zone = zone.into();
         let mut errors = Vec::new();
         let text = self.text.trim().to_string();
         if text.is_empty() {
@@ -102,7 +107,7 @@ impl TaskDraft {
                 errors.push(FieldError::new(format!("{prefix}due"), FieldCode::Required));
                 None
             }
-            typed => match resolve_due(typed, now, offset_secs) {
+            typed => match resolve_due(typed, now, zone) {
                 // A time already fixed (RFC 3339 with its offset: an entry queued earlier, being
                 // edited) is kept as it is; amoCRM takes an overdue task.
                 Ok(t) if t < now - PAST_SLACK_SECS && DateTime::parse_from_rfc3339(typed).is_err() => {
@@ -119,7 +124,7 @@ impl TaskDraft {
         match due {
             Some(t) if errors.is_empty() => Ok(TaskDraft {
                 text,
-                due: due_rfc3339(t, offset_secs),
+                due: due_rfc3339(t, zone),
                 task_type_id: self.task_type_id,
                 responsible_user_id: self.responsible_user_id,
             }),
@@ -133,14 +138,10 @@ impl TaskDraft {
     }
 }
 
-fn zone(offset_secs: i32) -> FixedOffset {
-    FixedOffset::east_opt(offset_secs).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
-}
-
-/// `t` as RFC 3339 in the account's zone (`2026-11-29T10:00:00+03:00`).
-pub fn due_rfc3339(t: i64, offset_secs: i32) -> String {
-    let z = zone(offset_secs);
-    z.timestamp_opt(t, 0).single().map(|d| d.to_rfc3339()).unwrap_or_default()
+/// `t` as RFC 3339 in the account's zone, with the offset in force at `t`
+/// (`2026-11-29T10:00:00+03:00`).
+pub fn due_rfc3339(t: i64, zone: impl Into<Zone>) -> String {
+    zone.into().rfc3339(t)
 }
 
 /// A due time as typed → Unix seconds. Understands:
@@ -148,18 +149,20 @@ pub fn due_rfc3339(t: i64, offset_secs: i32) -> String {
 /// - `today 18:00`, `tomorrow 10:00` (also `сегодня`, `завтра`), `tomorrow` alone is 10:00;
 /// - `next week`: Monday of next week at 10:00 (`следующая неделя`);
 /// - `2026-12-01 10:00`, `2026-12-01T10:00`, `01.12.2026 10:00`, a date alone at 10:00 — in the
-///   account's zone;
+///   account's zone, at that day's offset;
 /// - RFC 3339 with its own offset.
-pub fn resolve_due(typed: &str, now: i64, offset_secs: i32) -> Result<i64, FieldCode> {
+///
+/// A day's wall-clock time follows the zone's rules: "tomorrow 10:00" on the eve of a summer-time
+/// switch is 10:00 of the new offset, `+1h` is an hour of real time, and a time the switch skips
+/// or repeats resolves as `Zone::moment` documents (a skipped 02:30 is the moment the clock shows
+/// 03:30; a repeated one is the first).
+pub fn resolve_due(typed: &str, now: i64, zone: impl Into<Zone>) -> Result<i64, FieldCode> {
     let s = typed.trim().to_lowercase();
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let z = zone(offset_secs);
-    let local_now = z.timestamp_opt(now, 0).single().ok_or(FieldCode::InvalidDue)?;
+    let z = zone.into();
+    let local_now = z.at(now).ok_or(FieldCode::InvalidDue)?;
     let at = |date: NaiveDate, time: NaiveTime| -> Result<i64, FieldCode> {
-        z.from_local_datetime(&NaiveDateTime::new(date, time))
-            .single()
-            .map(|d| d.timestamp())
-            .ok_or(FieldCode::InvalidDue)
+        z.moment(NaiveDateTime::new(date, time)).ok_or(FieldCode::InvalidDue)
     };
     let ten = NaiveTime::from_hms_opt(10, 0, 0).expect("10:00");
     if let Some(rest) = s.strip_prefix('+') {
@@ -219,7 +222,7 @@ fn parse_time(t: &str) -> Option<NaiveTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
+    use chrono::{TimeZone, Utc};
 
     const MSK: i32 = 3 * 3600;
     /// Friday 2026-11-27 21:30 in Moscow (18:30 UTC).
@@ -258,6 +261,63 @@ mod tests {
         for bad in ["soon", "+0h", "+1y", "tomorrow 25:00", "2026-13-01", "+h", "next"] {
             assert_eq!(resolve_due(bad, now, MSK), Err(FieldCode::InvalidDue), "{bad}");
         }
+    }
+
+    /// A Europe/Berlin account as the app knows it when its settings were read in July: CEST,
+    /// +02:00 now, CET (+01:00) in winter; the EU switches on the last Sundays of March and
+    /// October at 01:00 UTC.
+    fn berlin() -> Zone {
+        Zone::of_account(Some("Europe/Berlin"), Some(2 * 3600))
+    }
+
+    fn at(rfc3339: &str) -> i64 {
+        DateTime::parse_from_rfc3339(rfc3339).expect("valid").timestamp()
+    }
+
+    #[test]
+    fn a_winter_due_time_typed_in_summer_is_read_at_its_own_offset() {
+        let july = at("2026-07-15T12:00:00+02:00");
+        let t = resolve_due("2027-01-15 10:00", july, berlin()).expect("valid");
+        assert_eq!(t, at("2027-01-15T09:00:00Z"));
+        assert_eq!(due_rfc3339(t, berlin()), "2027-01-15T10:00:00+01:00");
+        let r = TaskDraft { text: "Call".into(), due: "15.01.2027 10:00".into(), ..Default::default() };
+        assert_eq!(r.resolved("task.", july, berlin()).expect("valid").due, "2027-01-15T10:00:00+01:00");
+        // A zone name this build does not know: amoCRM's offset, as it was given.
+        let unknown = Zone::of_account(Some("Mars/Olympus_Mons"), Some(2 * 3600));
+        let t = resolve_due("2027-01-15 10:00", july, unknown).expect("valid");
+        assert_eq!(due_rfc3339(t, unknown), "2027-01-15T10:00:00+02:00");
+    }
+
+    #[test]
+    fn tomorrow_is_right_across_the_summer_time_switches() {
+        // Saturday 2027-03-27 13:00 CET: tomorrow 10:00 is Sunday 10:00 CEST, 08:00 UTC.
+        let t = resolve_due("tomorrow 10:00", at("2027-03-27T13:00:00+01:00"), berlin()).expect("valid");
+        assert_eq!(due_rfc3339(t, berlin()), "2027-03-28T10:00:00+02:00");
+        // Saturday 2027-10-30 14:00 CEST: tomorrow 10:00 is Sunday 10:00 CET, 09:00 UTC.
+        let t = resolve_due("tomorrow 10:00", at("2027-10-30T14:00:00+02:00"), berlin()).expect("valid");
+        assert_eq!(t, at("2027-10-31T09:00:00Z"));
+        assert_eq!(due_rfc3339(t, berlin()), "2027-10-31T10:00:00+01:00");
+        // Next week from the Friday before the autumn switch: Monday 10:00 CET.
+        let t = resolve_due("next week", at("2027-10-29T18:00:00+02:00"), berlin()).expect("valid");
+        assert_eq!(due_rfc3339(t, berlin()), "2027-11-01T10:00:00+01:00");
+        // "+1h" is an hour of real time, also over the switch: 01:30 CET → 03:30 CEST.
+        let now = at("2027-03-28T01:30:00+01:00");
+        let t = resolve_due("+1h", now, berlin()).expect("valid");
+        assert_eq!((t - now, due_rfc3339(t, berlin()).as_str()), (3600, "2027-03-28T03:30:00+02:00"));
+    }
+
+    #[test]
+    fn a_time_the_switch_skips_or_repeats_resolves_one_way() {
+        let now = at("2027-03-01T12:00:00Z");
+        // 02:30 on 2027-03-28 does not exist in Berlin (02:00 CET jumps to 03:00 CEST): it is read
+        // with the offset before the gap, +01:00 — the moment the clock shows 03:30.
+        let t = resolve_due("2027-03-28 02:30", now, berlin()).expect("valid");
+        assert_eq!(t, at("2027-03-28T01:30:00Z"));
+        assert_eq!(due_rfc3339(t, berlin()), "2027-03-28T03:30:00+02:00");
+        // 02:30 on 2027-10-31 happens twice (03:00 CEST falls back to 02:00 CET): the first one.
+        let t = resolve_due("2027-10-31 02:30", now, berlin()).expect("valid");
+        assert_eq!(due_rfc3339(t, berlin()), "2027-10-31T02:30:00+02:00");
+        assert_eq!(t, at("2027-10-31T00:30:00Z"));
     }
 
     #[test]

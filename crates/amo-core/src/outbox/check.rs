@@ -11,6 +11,7 @@ use crate::domain::fields::{check_entries, FieldEntry};
 use crate::domain::platform::Platform;
 use crate::domain::reference::ReferenceData;
 use crate::domain::task::TaskDraft;
+use crate::domain::zone::Zone;
 use crate::error::{FieldCode, FieldError};
 
 /// The draft as it is queued, or every field's problem. `account` is the connected account's
@@ -131,7 +132,7 @@ fn fields(
                 Whose::Contact => (&r.contact_fields, None),
                 Whose::Company => (&r.company_fields, None),
             };
-            check_entries(entries, defs, stage, r.timezone_offset_secs)
+            check_entries(entries, defs, stage, r.zone())
         }
         None if entries.iter().any(|e| !e.value.trim().is_empty()) => {
             Err(vec![FieldError::new("custom_fields", FieldCode::FieldsNotLoaded)])
@@ -144,9 +145,11 @@ fn fields(
     })
 }
 
-/// A task's due time fixed in the account's zone (the computer's when the account's is not
-/// known yet), its type and responsible user checked against the account's. `responsible` is
-/// who does it when the task names nobody (a lead's responsible user).
+/// A task's due time fixed in the account's zone, by its summer-time rules — this computer's
+/// zone while the account's is not known (none cached, or its settings not read yet:
+/// `domain::zone` says why that beats refusing or assuming UTC) — its type and responsible
+/// user checked against the account's. `responsible` is who does it when the task names nobody
+/// (a lead's responsible user).
 fn task(
     task: Option<&TaskDraft>,
     responsible: Option<i64>,
@@ -155,9 +158,9 @@ fn task(
     errors: &mut Vec<FieldError>,
 ) -> Option<TaskDraft> {
     let t = task.filter(|t| !t.is_empty())?;
-    let offset = account.map_or_else(|| chrono::Local::now().offset().local_minus_utc(), |r| r.timezone_offset_secs);
+    let zone = account.map_or(Zone::Local, ReferenceData::zone);
     let before = errors.len();
-    let resolved = t.resolved("task.", now, offset).map_err(|mut e| errors.append(&mut e)).ok();
+    let resolved = t.resolved("task.", now, zone).map_err(|mut e| errors.append(&mut e)).ok();
     if let Some(r) = account {
         if let Some(id) = t.task_type_id {
             if !r.task_types.is_empty() && !r.task_types.iter().any(|tt| tt.id == id) {

@@ -31,10 +31,17 @@ company_fields: Array<CustomField>,
  */
 lead_layout: FormLayout, contact_layout: FormLayout, 
 /**
- * The account's UTC offset in seconds: `date` fields are midnight there, task presets
- * are read there.
+ * The account's time zone by name (`datetime_settings.timezone`, IANA: "Europe/Berlin"):
+ * `date` fields are midnight there and due times are read there, by its summer-time rules
+ * (see [`ReferenceData::zone`], docs/amocrm-api.md §11.14). None while not read.
  */
-timezone_offset_secs: number, 
+timezone?: string | null, 
+/**
+ * The account's UTC offset in seconds as amoCRM gave it when asked
+ * (`datetime_settings.timezone_offset`: that day's, summer or winter) — used only when
+ * `timezone` is not a zone this app knows. None while not read: never a stand-in 0.
+ */
+timezone_offset_secs: number | null, 
 /**
  * The account's task types (built-in and its own).
  */
@@ -57,4 +64,3 @@ stale: boolean,
  * another account's (after Disconnect, or another account connected).
  */
 account_domain?: string | null, account_id?: number | null, };
-
