@@ -1,6 +1,6 @@
 //! What the CLI prints: status, settings, leads, the outbox. Text from amoCRM (names of leads and
 //! accounts) is cleaned before it reaches the terminal, so a lead named with escape sequences
-//! cannot rewrite the screen.
+//! cannot rewrite the screen, nor one named with a line break add a row ([`cell`]).
 
 use std::io::Write;
 
@@ -21,6 +21,24 @@ pub fn clean(s: &str) -> String {
     s.chars().filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c)).collect()
 }
 
+/// One cell of a table row (a name, a title, a message on a row): [`clean`], and line breaks,
+/// tabs and line separators shown as `\n`, `\t`, `\u{2028}` — a lead named with a line break
+/// would otherwise print as two rows, the second one forged.
+pub fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{85}' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if c.is_control() || is_bidi_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Every line written goes through here: a closed pipe becomes an `output` error.
 pub fn line(out: &mut (dyn Write + Send), s: &str) -> Result<()> {
     writeln!(out, "{s}").map_err(Error::output)
@@ -31,8 +49,8 @@ pub fn json<T: serde::Serialize>(out: &mut (dyn Write + Send), v: &T) -> Result<
 }
 
 pub fn connected(out: &mut (dyn Write + Send), s: &StatusView, lang: Lang) -> Result<()> {
-    let name = clean(s.account_name.as_deref().unwrap_or("?"));
-    let domain = clean(s.domain.as_deref().unwrap_or_default());
+    let name = cell(s.account_name.as_deref().unwrap_or("?"));
+    let domain = cell(s.domain.as_deref().unwrap_or_default());
     line(out, &text(Msg::Connected { name: &name, domain: &domain }, lang))
 }
 
@@ -63,8 +81,8 @@ pub fn status(out: &mut (dyn Write + Send), s: &StatusView, lang: Lang) -> Resul
     line(out, &format!("{:<14}{}", l(Label::Connected), l(if s.connected { Label::Yes } else { Label::No })))?;
     if let Some(domain) = &s.domain {
         let id = s.account_id.map(|i| format!(" (id {i})")).unwrap_or_default();
-        line(out, &format!("{:<14}{}{id}", l(Label::Account), clean(&dash(&s.account_name))))?;
-        line(out, &format!("{:<14}{}", l(Label::Domain), clean(domain)))?;
+        line(out, &format!("{:<14}{}{id}", l(Label::Account), cell(&dash(&s.account_name))))?;
+        line(out, &format!("{:<14}{}", l(Label::Domain), cell(domain)))?;
         line(out, &format!("{:<14}{}", l(Label::Auth), s.auth_kind.map(|k| k.as_str()).unwrap_or("-")))?;
         line(out, &format!("{:<14}{}", l(Label::Token), dash(&s.access_token_masked)))?;
         let state = if s.is_expired {
@@ -79,7 +97,7 @@ pub fn status(out: &mut (dyn Write + Send), s: &StatusView, lang: Lang) -> Resul
         line(out, &format!("{:<14}{}", l(Label::Updated), dash(&s.updated_at)))?;
     }
     if let Some(p) = &s.problem {
-        line(out, &format!("{:<14}[{}] {}", l(Label::Problem), p.code, clean(&p.message)))?;
+        line(out, &format!("{:<14}[{}] {}", l(Label::Problem), p.code, cell(&p.message)))?;
     }
     Ok(())
 }
@@ -94,7 +112,7 @@ pub fn leads(out: &mut (dyn Write + Send), leads: &[LeadSummary], lang: Lang) ->
         &format!("{:<12}{:<22}{:>12}  {}", "id", l(Label::CreatedColumn), l(Label::PriceColumn), l(Label::NameColumn)),
     )?;
     for x in leads {
-        line(out, &format!("{:<12}{:<22}{:>12}  {}", x.id, rfc3339(x.created_at), x.price, clean(&x.name)))?;
+        line(out, &format!("{:<12}{:<22}{:>12}  {}", x.id, rfc3339(x.created_at), x.price, cell(&x.name)))?;
     }
     Ok(())
 }
@@ -111,7 +129,7 @@ pub fn pipelines(out: &mut (dyn Write + Send), pipelines: &[Pipeline], lang: Lan
     for p in pipelines {
         line(
             out,
-            &format!("{:<12}{:<12}{:<10}  {}{}", p.id, "", "", clean(&p.name), if p.is_main { " *" } else { "" }),
+            &format!("{:<12}{:<12}{:<10}  {}{}", p.id, "", "", cell(&p.name), if p.is_main { " *" } else { "" }),
         )?;
         for s in &p.statuses {
             let kind = match s.kind {
@@ -120,7 +138,7 @@ pub fn pipelines(out: &mut (dyn Write + Send), pipelines: &[Pipeline], lang: Lan
                 StageKind::Won => "won",
                 StageKind::Lost => "lost",
             };
-            line(out, &format!("{:<12}{:<12}{:<10}  {}", "", s.id, kind, clean(&s.name)))?;
+            line(out, &format!("{:<12}{:<12}{:<10}  {}", "", s.id, kind, cell(&s.name)))?;
         }
     }
     Ok(())
@@ -140,15 +158,15 @@ pub fn customers(
         line(out, &text(Msg::NoCustomer, lang))?;
     }
     for c in &found.customers {
-        let company = c.company_name.as_deref().map(|n| format!("  ({})", clean(n))).unwrap_or_default();
+        let company = c.company_name.as_deref().map(|n| format!("  ({})", cell(n))).unwrap_or_default();
         let kind = if c.kind == PersonKind::Company { "  [company]" } else { "" };
         line(
             out,
             &format!(
                 "{:<12}{}{kind}{company}  {}",
                 c.id,
-                clean(&c.name),
-                clean(&[c.phones.clone(), c.emails.clone()].concat().join(", "))
+                cell(&c.name),
+                cell(&[c.phones.clone(), c.emails.clone()].concat().join(", "))
             ),
         )?;
         for l in &c.open_leads {
@@ -161,7 +179,7 @@ pub fn customers(
             let who = reference
                 .and_then(|r| r.users.iter().find(|u| u.id == l.responsible_user_id))
                 .map_or_else(|| l.responsible_user_id.to_string(), |u| u.name.clone());
-            line(out, &format!("  {:<12}{}  [{}]  {}", l.id, clean(&l.name), clean(&where_), clean(&who)))?;
+            line(out, &format!("  {:<12}{}  [{}]  {}", l.id, cell(&l.name), cell(&where_), cell(&who)))?;
         }
     }
     if let Some(secs) = found.copy_age_secs {
@@ -203,14 +221,14 @@ pub fn custom_fields(out: &mut (dyn Write + Send), fields: &[CustomField], lang:
                 "{:<12}{:<16}{:<16}  {}{api_only}",
                 f.id,
                 t,
-                clean(f.code.as_deref().unwrap_or("-")),
-                clean(&f.name)
+                cell(f.code.as_deref().unwrap_or("-")),
+                cell(&f.name)
             ),
         )?;
         for e in &f.enums {
             line(
                 out,
-                &format!("{:<12}{:<16}{:<16}    {}", "", e.id, clean(e.code.as_deref().unwrap_or("")), clean(&e.value)),
+                &format!("{:<12}{:<16}{:<16}    {}", "", e.id, cell(e.code.as_deref().unwrap_or("")), cell(&e.value)),
             )?;
         }
         for r in &f.required_statuses {
@@ -230,7 +248,7 @@ pub fn users(out: &mut (dyn Write + Send), r: &ReferenceData, lang: Lang) -> Res
     line(out, &format!("{:<12}{:<30}  {}", "id", label(Label::NameColumn, lang), label(Label::Email, lang)))?;
     for u in &r.users {
         let mark = if Some(u.id) == r.current_user_id { " *" } else { "" };
-        line(out, &format!("{:<12}{:<30}  {}{mark}", u.id, clean(&u.name), clean(u.email.as_deref().unwrap_or("-"))))?;
+        line(out, &format!("{:<12}{:<30}  {}{mark}", u.id, cell(&u.name), cell(u.email.as_deref().unwrap_or("-"))))?;
     }
     Ok(())
 }
@@ -240,7 +258,7 @@ pub fn outbox_summary(out: &mut (dyn Write + Send), s: &OutboxSummary, lang: Lan
     if s.banned {
         line(out, &Error::from(AmoError::AccountBanned).message(lang))
     } else if let Some(e) = &s.last_error {
-        line(out, &format!("[{}] {}", e.code, clean(&e.message)))
+        line(out, &format!("[{}] {}", e.code, cell(&e.message)))
     } else {
         Ok(())
     }
@@ -255,9 +273,9 @@ pub fn outbox_items(out: &mut (dyn Write + Send), items: &[OutboxItem], lang: La
             .error
             .as_ref()
             .filter(|_| i.state != OutboxState::Sent)
-            .map(|e| format!(" [{}] {}", e.code, clean(&e.message)))
+            .map(|e| format!(" [{}] {}", e.code, cell(&e.message)))
             .unwrap_or_default();
-        line(out, &format!("#{:<5}{:<10}{:<30} {link}{why}", i.id, i.state.as_str(), clean(&i.title)))?;
+        line(out, &format!("#{:<5}{:<10}{:<30} {link}{why}", i.id, i.state.as_str(), cell(&i.title)))?;
         if i.state != OutboxState::Sent && !i.steps.is_empty() {
             let steps: Vec<String> = i
                 .steps
@@ -276,6 +294,28 @@ pub fn outbox_items(out: &mut (dyn Write + Send), items: &[OutboxItem], lang: La
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lead named with a line break would print as two rows, the second one forged.
+    #[test]
+    fn a_name_cannot_forge_rows() {
+        let forged = LeadSummary {
+            id: 7,
+            name: "Real\n999         2026-01-01T00:00:00Z            0  Forged\r\tx\u{2028}y\u{85}z".into(),
+            price: 0,
+            pipeline_id: 1,
+            status_id: 2,
+            responsible_user_id: 3,
+            created_by: 3,
+            created_at: 0,
+            contact_ids: Vec::new(),
+        };
+        let mut out = Vec::new();
+        leads(&mut out, &[forged], Lang::En).expect("print");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert_eq!(text.lines().count(), 2, "the header and one row: {text}");
+        assert!(text.contains(r"Real\n999 ") && text.contains(r"Forged\r\tx\u{2028}y\u{85}z"), "{text}");
+        assert_eq!(cell("Order\u{1b}[2J \u{202e}1"), "Order[2J 1", "and what clean drops");
+    }
 
     #[test]
     fn terminal_text_loses_escape_sequences_and_direction_overrides() {
