@@ -45,6 +45,9 @@ pub struct Faults {
     /// A Salesbot renames every lead right after it is created (`"{name} — бот"`), before the
     /// client hears back.
     pub bot_renames: bool,
+    /// The one fault of the token endpoint: a refresh is carried out (the old refresh token is
+    /// spent) and answered with a new access token but no `refresh_token`.
+    pub refresh_without_refresh_token: bool,
 }
 
 /// The gate's state: the rate window, the faults a test switched on, and the ban.

@@ -236,6 +236,11 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn issue_tokens(inner: &mut Inner, user_id: i64) -> Response {
+    Json(token_answer(inner, user_id)).into_response()
+}
+
+/// Issues an access and a refresh token acting for `user_id`: the token endpoint's 200 answer.
+fn token_answer(inner: &mut Inner, user_id: i64) -> serde_json::Value {
     let t = now();
     let access = jwt(&inner.cfg, user_id, t, t + inner.cfg.access_token_ttl);
     let refresh = format!("def50200{}", random_hex(512 + rand::thread_rng().gen_range(0..32)));
@@ -243,14 +248,13 @@ fn issue_tokens(inner: &mut Inner, user_id: i64) -> Response {
     inner.refresh_tokens.insert(refresh.clone(), false);
     inner.token_users.insert(access.clone(), user_id);
     inner.token_users.insert(refresh.clone(), user_id);
-    Json(json!({
+    json!({
         "token_type": "Bearer",
         "expires_in": inner.cfg.access_token_ttl,
         "server_time": t,
         "access_token": access,
         "refresh_token": refresh,
-    }))
-    .into_response()
+    })
 }
 
 pub(crate) async fn access_token(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -318,7 +322,14 @@ fn token_grant(inner: &mut Inner, headers: &HeaderMap, body: &Bytes) -> Response
                 Some(used) => {
                     *used = true;
                     let user = inner.token_users.get(&token).copied().unwrap_or(inner.cfg.user_id);
-                    issue_tokens(inner, user)
+                    let mut answer = token_answer(inner, user);
+                    if inner.gate.faults.refresh_without_refresh_token {
+                        // The access token stays valid, but nothing can renew it.
+                        if let Some(o) = answer.as_object_mut() {
+                            o.remove("refresh_token");
+                        }
+                    }
+                    Json(answer).into_response()
                 }
             }
         }

@@ -324,7 +324,9 @@ impl Session {
         if row.auth_kind == AuthKind::LongLived {
             return Err(AmoError::Unauthorized.into());
         }
-        let refresh_token = tokens.refresh_token.clone().ok_or(AmoError::Unauthorized)?;
+        let Some(refresh_token) = tokens.refresh_token.clone() else {
+            return self.without_refresh_token(need, row.domain, tokens.access_token, t);
+        };
         let settings = self.ctx.store.settings().load()?;
         let creds = ClientCredentials {
             client_id: settings.client_id.ok_or(Error::not_configured(Setting::ClientId))?,
@@ -370,6 +372,11 @@ impl Session {
                 self.keep(&domain, &new).await;
                 self.ctx.store.account().mark_refreshed(new.expires_at, t)?;
                 tracing::info!(?need, "tokens refreshed");
+                if new.refresh_token.is_none() {
+                    tracing::warn!(
+                        "the refresh answer had no refresh token: the connection ends with this access token"
+                    );
+                }
                 Ok(Access { domain, token: new.access_token })
             }
             Err(e) if refusal_means_reconnect(&e) => {
@@ -378,6 +385,24 @@ impl Session {
                 Err(e)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// An OAuth connection whose last token answer carried no refresh token (amoCRM left it
+    /// out): the access token it has is used as long as amoCRM accepts it; once amoCRM refuses
+    /// it, only a new sign-in helps — "reconnect needed", never a bare `unauthorized` that every
+    /// later call repeats. The status warns beforehand (`expires_soon`).
+    fn without_refresh_token(&self, need: Need, domain: String, token: Secret, t: i64) -> Result<Access> {
+        match need {
+            Need::Rejected => {
+                tracing::warn!("access token refused and no refresh token to renew it; reconnect needed");
+                self.ctx.store.account().set_reconnect_needed(t)?;
+                Err(SignInError::TokenRevoked { hint: None }.into())
+            }
+            // "Refresh now": nothing to refresh with — say what helps; the token still works.
+            Need::Forced => Err(SignInError::TokenRevoked { hint: None }.into()),
+            // Before expiry and for the keep-alive: the token as it is, until amoCRM refuses it.
+            Need::IfExpiring | Need::OlderThan(_) => Ok(Access { domain, token }),
         }
     }
 
@@ -401,16 +426,22 @@ impl Session {
     /// Takes the data directory's refresh lock (an OS advisory lock, released when the file
     /// handle drops — also when a process dies holding it).
     async fn lock_file(&self) -> Result<File> {
-        let path = self.ctx.data.root().join("refresh.lock");
-        tokio::task::spawn_blocking(move || -> Result<File> {
-            let file =
-                OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(Error::lock_file)?;
-            file.lock().map_err(Error::lock_file)?;
-            Ok(file)
-        })
-        .await
-        .map_err(Error::internal)?
+        lock_refresh_file(&self.ctx).await
     }
+}
+
+/// The data directory's refresh lock, also taken while a new sign-in stores its tokens and
+/// account row (`auth`), so a refresh of the old connection never writes over them. Released
+/// when the handle drops.
+pub(crate) async fn lock_refresh_file(ctx: &Ctx) -> Result<File> {
+    let path = ctx.data.root().join("refresh.lock");
+    tokio::task::spawn_blocking(move || -> Result<File> {
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(Error::lock_file)?;
+        file.lock().map_err(Error::lock_file)?;
+        Ok(file)
+    })
+    .await
+    .map_err(Error::internal)?
 }
 
 /// A 4xx from the token endpoint: the refresh token (or the client) is no longer accepted.
