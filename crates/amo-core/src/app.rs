@@ -170,6 +170,12 @@ impl AmoConnect {
         self.auth.complete_deep_link(url).await
     }
 
+    /// Ends this process's sign-ins waiting for an app link whose 15 minutes are over (the
+    /// window calls it every second with the clock); the error to show when one ended.
+    pub fn time_out_sign_ins(&self, now: i64) -> Result<Option<crate::Error>> {
+        self.auth.time_out_sign_ins(now)
+    }
+
     pub async fn connect_with_code(&self, code: &str, domain: &str) -> Result<StatusView> {
         self.auth.connect_with_code(code, domain).await
     }

@@ -6,6 +6,7 @@
 pub mod callback;
 pub mod loopback;
 pub mod session;
+mod signins;
 pub mod state;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use crate::error::{AmoError, CallbackProblem, Error, Result, Setting, SignInErro
 use crate::store::SettingKey;
 use callback::CallbackQuery;
 use loopback::{LoopbackListener, LoopbackTarget, Verdict};
+use signins::{SignIn, SignIns};
 use state::STATE_TTL_SECS;
 
 /// How long a sign-in waits for amoCRM's redirect: as long as a state lives.
@@ -34,11 +36,15 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(STATE_TTL_SECS as u64)
 /// The sign-in service.
 pub struct Auth {
     ctx: Arc<Ctx>,
+    /// The sign-ins this process started and that have not ended (see [`signins`]).
+    sign_ins: SignIns,
+    /// One new connection stored at a time in this process: tokens and account row together.
+    storing: tokio::sync::Mutex<()>,
 }
 
 impl Auth {
     pub(crate) fn new(ctx: Arc<Ctx>) -> Auth {
-        Auth { ctx }
+        Auth { ctx, sign_ins: SignIns::default(), storing: tokio::sync::Mutex::new(()) }
     }
 
     /// Removes OAuth states whose 15 minutes are over.
@@ -77,10 +83,12 @@ impl Auth {
             ),
         };
         let t = now();
-        let states = self.ctx.store.oauth_states();
-        states.supersede_unused(t)?;
+        // A new sign-in replaces this process's earlier ones (the window shows one at a time);
+        // another process's — a CLI `connect` beside the window — stay valid.
+        self.end_own(SignInError::Cancelled, t)?;
         let state = state::new_state(&prefix);
-        states.insert(&state, &redirect_uri, t, STATE_TTL_SECS)?;
+        self.ctx.store.oauth_states().insert(&state, &redirect_uri, t, STATE_TTL_SECS)?;
+        let sign_in = self.sign_ins.start(&state, t.saturating_add(STATE_TTL_SECS), listener.is_none());
         let authorize_url = self.ctx.amo.endpoints().authorize_url(s.platform, &client_id, &state)?;
         tracing::info!(platform = s.platform.as_str(), mode = ?mode, "sign-in started");
         Ok(PendingConnect {
@@ -91,23 +99,70 @@ impl Auth {
             started_at: t,
             platform: s.platform,
             creds: ClientCredentials { client_id, client_secret, redirect_uri },
+            sign_in,
         })
     }
 
+    /// Ends every sign-in this process started that has not ended: its state becomes unusable
+    /// (recorded with `why`, so a process waiting on it stops) and a code exchange under way
+    /// for it stores nothing. Returns how many were still open.
+    fn end_own(&self, why: SignInError, t: i64) -> Result<usize> {
+        let open = self.sign_ins.abandon_all();
+        let why = Error::from(why);
+        for s in &open {
+            self.ctx.store.oauth_states().end_unused(s.state(), t, &why)?;
+        }
+        Ok(open.len())
+    }
+
+    /// Ends this process's sign-ins that wait for a deep link once their state's 15 minutes
+    /// are over — what the loopback listener's own timeout does for the others — so the window
+    /// stops waiting. Their states are spent: a link that comes later is refused. `now` is
+    /// passed in (the window's timer gives the clock; tests a later one). Returns the error to
+    /// show when one ended.
+    pub fn time_out_sign_ins(&self, now: i64) -> Result<Option<Error>> {
+        let timeout = Error::from(SignInError::ConnectTimeout);
+        let mut ended = 0;
+        for s in self.sign_ins.overdue(now) {
+            // A state already used is being completed (its link came in time, and its end
+            // forgets it): not timed out.
+            if self.ctx.store.oauth_states().end_unused(s.state(), now, &timeout)? {
+                s.abandon();
+                self.sign_ins.forget(&s);
+                ended += 1;
+            }
+        }
+        if ended > 0 {
+            tracing::info!(ended, "sign-in timed out waiting for the app link");
+        }
+        Ok((ended > 0).then_some(timeout))
+    }
+
     /// A deep link `amoconnect://oauth/callback?…` (from a running or a cold-started app).
-    /// `Reject`: not ours, forged, replayed or expired — it changes nothing and is only logged.
-    /// `Finish`: a valid state; the sign-in ends here, connected or with its error.
-    pub async fn complete_deep_link(&self, url: &str) -> Verdict<StatusView> {
+    /// `Reject`: not ours, forged, replayed or expired, or amoCRM's error without a state — it
+    /// changes nothing; the window shows why. `Finish`: a valid state; the sign-in ends here,
+    /// connected or with its error.
+    pub async fn complete_deep_link(self: &Arc<Self>, url: &str) -> Verdict<StatusView> {
         let parsed = match Url::parse(url) {
             Ok(u) if u.scheme() == "amoconnect" && u.host_str() == Some("oauth") && u.path() == "/callback" => u,
             _ => return Verdict::Reject(SignInError::CallbackInvalid { problem: CallbackProblem::NotOurLink }.into()),
         };
         let q = CallbackQuery::parse(parsed.query().unwrap_or(""));
-        let Some(state) = q.state.as_deref() else { return Verdict::Reject(SignInError::StateUnknown.into()) };
+        let Some(state) = q.state.as_deref() else {
+            // amoCRM's own error (a denial, a failure on its side) says more than "no state"; it
+            // is only shown — without a state it belongs to no sign-in and ends none.
+            let why = match q.error {
+                Some(_) => callback::authorize(&q, Platform::Amocrm).err(),
+                None => None,
+            };
+            return Verdict::Reject(why.unwrap_or_else(|| SignInError::StateUnknown.into()));
+        };
         let record = match self.ctx.store.oauth_states().consume(state, now()) {
             Ok(r) => r,
             Err(e) => return Verdict::Reject(e),
         };
+        // This process's own sign-in (Cancel here can still stop it), or another's.
+        let sign_in = self.sign_ins.find(state).unwrap_or_else(|| SignIn::unlisted(state));
         let result = async {
             let settings = self.ctx.store.settings().load()?;
             let creds = ClientCredentials {
@@ -115,9 +170,10 @@ impl Auth {
                 client_secret: self.client_secret().await?,
                 redirect_uri: record.redirect_uri,
             };
-            self.complete_authorization(&q, settings.platform, &creds).await
+            self.complete_authorization(&q, settings.platform, &creds, &sign_in).await
         }
         .await;
+        self.sign_ins.forget(&sign_in);
         if let Err(e) = &result {
             // A CLI `connect` waiting on this sign-in stops with the same error.
             if let Err(store_err) = self.ctx.store.oauth_states().record_failure(state, e) {
@@ -127,11 +183,12 @@ impl Auth {
         Verdict::Finish(result)
     }
 
-    /// Cancel: the sign-in waiting for amoCRM can no longer complete — its state is spent, so a
-    /// link or callback that arrives later is refused (`state_replayed`) instead of connecting
-    /// after the user said no. Returns how many waiting sign-ins were cancelled.
+    /// Cancel: this process's sign-in waiting for amoCRM can no longer complete — its state is
+    /// spent, so a link or callback that arrives later is refused (`state_replayed`) instead of
+    /// connecting after the user said no, and a code exchange under way stores nothing. Another
+    /// process's sign-in is not this Cancel's. Returns how many sign-ins were cancelled.
     pub fn cancel_connect(&self) -> Result<usize> {
-        let n = self.ctx.store.oauth_states().supersede_unused(now())?;
+        let n = self.end_own(SignInError::Cancelled, now())?;
         tracing::info!(cancelled = n, "sign-in cancelled");
         Ok(n)
     }
@@ -139,11 +196,12 @@ impl Auth {
     /// Checks one callback query against the sign-in in progress and the state store; on success
     /// exchanges the code. A listener accepts only its own sign-in's state.
     async fn handle_callback(
-        &self,
+        self: &Arc<Self>,
         query: &str,
         expected_state: &str,
         pending_platform: Platform,
         creds: &ClientCredentials,
+        sign_in: &Arc<SignIn>,
     ) -> Verdict<StatusView> {
         let q = CallbackQuery::parse(query);
         let Some(state) = q.state.as_deref() else {
@@ -163,33 +221,55 @@ impl Auth {
             Err(e) => return Verdict::Reject(e),
         };
         let creds = ClientCredentials { redirect_uri: record.redirect_uri, ..creds.clone() };
-        Verdict::Finish(self.complete_authorization(&q, pending_platform, &creds).await)
+        Verdict::Finish(self.complete_authorization(&q, pending_platform, &creds, sign_in).await)
     }
 
-    /// After a valid state: denial or code → tokens (keychain first) → account facts (SQLite).
+    /// After a valid state: denial or code → tokens (keychain first) → account facts (SQLite),
+    /// for `sign_in` only: see [`Auth::store_for`].
     async fn complete_authorization(
-        &self,
+        self: &Arc<Self>,
         q: &CallbackQuery,
         platform: Platform,
         creds: &ClientCredentials,
+        sign_in: &Arc<SignIn>,
     ) -> Result<StatusView> {
         let auth = callback::authorize(q, platform)?;
         let tokens = self.ctx.amo.tokens().exchange_code(&auth.domain, creds, &auth.code, now()).await?;
-        self.store_connection(&auth.domain, auth.platform, AuthKind::Oauth, &tokens, Some(&creds.redirect_uri)).await
+        let new = NewConnection {
+            domain: auth.domain,
+            platform: auth.platform,
+            kind: AuthKind::Oauth,
+            tokens,
+            redirect_uri: Some(creds.redirect_uri.clone()),
+        };
+        self.store_for(sign_in, new).await
+    }
+
+    /// Stores the connection a sign-in's code exchange (or a pasted code or token) produced —
+    /// if that sign-in is still wanted: cancelled or replaced while amoCRM answered, its tokens
+    /// are dropped, and the keychain and the account stay as they were. Once claimed, the store
+    /// runs to its end in a task of its own, so a caller that stops waiting (the window aborts
+    /// a listener on Cancel) cannot leave new tokens beside the old account's row.
+    async fn store_for(self: &Arc<Self>, sign_in: &Arc<SignIn>, new: NewConnection) -> Result<StatusView> {
+        if !sign_in.claim() {
+            tracing::info!("the sign-in ended while amoCRM answered; its tokens are dropped");
+            return Err(SignInError::Cancelled.into());
+        }
+        let auth = self.clone();
+        tokio::spawn(async move { auth.store_connection(new).await }).await.map_err(Error::internal)?
     }
 
     /// Persists a new connection: tokens to the keychain before anything uses them, then the
     /// account row, then the account's name and id from `/api/v4/account`. (Cached pipelines
-    /// and users are kept per account: another account's are not offered.)
-    async fn store_connection(
-        &self,
-        domain: &str,
-        platform: Platform,
-        kind: AuthKind,
-        tokens: &TokenSet,
-        redirect_uri: Option<&str>,
-    ) -> Result<StatusView> {
-        self.ctx.keychain.save_tokens(tokens).await?;
+    /// and users are kept per account: another account's are not offered.) Tokens and row are
+    /// written under the refresh lock, so a refresh of the old connection in flight (here or in
+    /// another process) cannot write its tokens over these or mark this row afterwards.
+    async fn store_connection(&self, new: NewConnection) -> Result<StatusView> {
+        let NewConnection { domain, platform, kind, tokens, redirect_uri } = new;
+        let (domain, redirect_uri) = (domain.as_str(), redirect_uri.as_deref());
+        let storing = self.storing.lock().await;
+        let refreshes = session::lock_refresh_file(&self.ctx).await?;
+        self.ctx.keychain.save_tokens(&tokens).await?;
         let t = now();
         let accounts = self.ctx.store.account();
         let mut row = Account {
@@ -210,6 +290,7 @@ impl Auth {
         accounts.save(&row)?;
         // Settings shows the account's address (and a pasted code or token defaults to it).
         self.ctx.store.settings().set(SettingKey::Domain, Some(domain))?;
+        drop((refreshes, storing));
         let at = Access { domain: domain.to_string(), token: tokens.access_token.clone() };
         match self.ctx.amo.api().account(at).await {
             Ok(info) => {
@@ -229,7 +310,7 @@ impl Auth {
 
     /// Connects with a code copied from the integration's Keys tab (amoCRM's "easy auth"; valid
     /// 20 minutes, single use). The exchange repeats the Redirect URI from Settings exactly.
-    pub async fn connect_with_code(&self, code: &str, domain: &str) -> Result<StatusView> {
+    pub async fn connect_with_code(self: &Arc<Self>, code: &str, domain: &str) -> Result<StatusView> {
         let code = validate_pasted_code(code)?;
         let domain = validate_domain(domain)?;
         let s = self.ctx.store.settings().load()?;
@@ -241,12 +322,14 @@ impl Auth {
         let platform = Platform::of_host(&domain).unwrap_or(s.platform);
         let tokens = self.ctx.amo.tokens().exchange_code(&domain, &creds, &Secret::new(code), now()).await?;
         tracing::info!(domain = domain.as_str(), "connected with a pasted code");
-        self.store_connection(&domain, platform, AuthKind::Oauth, &tokens, Some(&creds.redirect_uri)).await
+        let new =
+            NewConnection { domain, platform, kind: AuthKind::Oauth, tokens, redirect_uri: Some(creds.redirect_uri) };
+        self.store_for(&SignIn::unlisted(""), new).await
     }
 
     /// Connects with a long-lived token pasted by an admin (1 day to 5 years, no refresh token).
     /// Its expiry comes from the JWT `exp`; it is checked with amoCRM before it is stored.
-    pub async fn connect_with_long_lived_token(&self, token: &str, domain: &str) -> Result<StatusView> {
+    pub async fn connect_with_long_lived_token(self: &Arc<Self>, token: &str, domain: &str) -> Result<StatusView> {
         let token = token.trim();
         let domain = validate_domain(domain)?;
         let claims = jwt_claims(token).ok_or(SignInError::TokenInvalid { problem: TokenProblem::NotAJwt })?;
@@ -266,7 +349,8 @@ impl Auth {
         };
         let platform = Platform::of_host(&domain).unwrap_or(self.ctx.store.settings().load()?.platform);
         tracing::info!(domain = domain.as_str(), "connected with a long-lived token");
-        self.store_connection(&domain, platform, AuthKind::LongLived, &tokens, None).await
+        let new = NewConnection { domain, platform, kind: AuthKind::LongLived, tokens, redirect_uri: None };
+        self.store_for(&SignIn::unlisted(""), new).await
     }
 
     /// The status panel. Never fails: what could not be read is reported in `problem`.
@@ -321,7 +405,20 @@ impl Auth {
     }
 }
 
-/// A sign-in waiting for amoCRM's redirect. Dropping it closes the listener.
+/// What a finished sign-in stores.
+struct NewConnection {
+    /// The account host the tokens are for.
+    domain: String,
+    platform: Platform,
+    kind: AuthKind,
+    tokens: TokenSet,
+    /// The Redirect URI its code was exchanged with (none for a long-lived token).
+    redirect_uri: Option<String>,
+}
+
+/// A sign-in waiting for amoCRM's redirect. Dropping it closes the listener; its state stays
+/// valid (a deep link can still complete it) until it is used, expires, or this process starts
+/// another sign-in or cancels.
 pub struct PendingConnect {
     auth: Arc<Auth>,
     authorize_url: Url,
@@ -331,6 +428,7 @@ pub struct PendingConnect {
     started_at: i64,
     platform: Platform,
     creds: ClientCredentials,
+    sign_in: Arc<SignIn>,
 }
 
 impl PendingConnect {
@@ -347,13 +445,36 @@ impl PendingConnect {
     /// Waits for the one valid callback (forged and replayed ones are refused and the wait goes
     /// on), completes the connection and returns the new status. Without a listener (deep link),
     /// waits until the instance that receives the link has connected — possibly another process.
+    /// However the wait ends — done, timed out, or dropped (the window's Cancel aborts it) — the
+    /// sign-in ends with it: its state is spent and an exchange not yet stored stores nothing.
     pub async fn wait(self, timeout: Duration) -> Result<StatusView> {
-        let PendingConnect { auth, listener, platform, creds, state, started_at, .. } = self;
+        let PendingConnect { auth, listener, platform, creds, state, started_at, sign_in, .. } = self;
+        let _ends = EndsWithTheWait { auth: auth.clone(), sign_in: sign_in.clone() };
         let Some(listener) = listener else {
             return wait_for_connection(&auth, &state, started_at, timeout).await;
         };
-        let (auth, creds, state) = (&auth, &creds, state.as_str());
-        listener.serve(timeout, |query| async move { auth.handle_callback(&query, state, platform, creds).await }).await
+        let (auth, creds, state, sign_in) = (&auth, &creds, state.as_str(), &sign_in);
+        listener
+            .serve(timeout, |query| async move { auth.handle_callback(&query, state, platform, creds, sign_in).await })
+            .await
+    }
+}
+
+/// Ends a sign-in when whoever waits for it stops waiting (see [`PendingConnect::wait`]).
+struct EndsWithTheWait {
+    auth: Arc<Auth>,
+    sign_in: Arc<SignIn>,
+}
+
+impl Drop for EndsWithTheWait {
+    fn drop(&mut self) {
+        if self.sign_in.abandon() {
+            let cancelled = Error::from(SignInError::Cancelled);
+            if let Err(e) = self.auth.ctx.store.oauth_states().end_unused(self.sign_in.state(), now(), &cancelled) {
+                tracing::warn!(code = %e.code(), "could not spend the state of a sign-in nobody waits for");
+            }
+        }
+        self.auth.sign_ins.forget(&self.sign_in);
     }
 }
 

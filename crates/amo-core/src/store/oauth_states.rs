@@ -71,6 +71,18 @@ impl OAuthStates<'_> {
         )?)
     }
 
+    /// Ends one sign-in whose state has not been used, expired or not: the state becomes
+    /// unusable and `outcome` says why (a process waiting on it stops with that error). Whether
+    /// it was still unused. (`auth` ends only the sign-ins of its own process this way.)
+    pub fn end_unused(&self, state: &str, now: i64, outcome: &Error) -> Result<bool> {
+        let json = serde_json::to_string(outcome).map_err(Error::internal)?;
+        let n = self.0.conn().execute(
+            "UPDATE oauth_states SET used_at = ?2, outcome = ?3 WHERE state_hash = ?1 AND used_at IS NULL",
+            params![hash(state), now, json],
+        )?;
+        Ok(n == 1)
+    }
+
     /// Records why the sign-in of a used `state` did not connect.
     pub fn record_failure(&self, state: &str, error: &Error) -> Result<()> {
         let json = serde_json::to_string(error).map_err(Error::internal)?;
