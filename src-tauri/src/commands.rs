@@ -15,7 +15,11 @@ use amo_core::domain::views::{ConnectStarted, OpenRequest, SettingsView, StatusV
 use amo_core::ErrorPayload;
 use tauri::{AppHandle, State};
 
-use crate::handlers;
+/// The contract's handlers: `handlers.rs`, and the sign-in link's own (`deep_links.rs`).
+mod handlers {
+    pub use crate::deep_links::take_link_problem;
+    pub use crate::handlers::*;
+}
 use crate::state::AppState;
 
 #[macro_use]

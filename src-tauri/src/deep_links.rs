@@ -1,16 +1,59 @@
 //! `amoconnect://oauth/callback?…` links, from a running app (forwarded by single-instance) or
 //! at a cold start. Every link is checked by the core (scheme, path, single-use unexpired state);
-//! anything else is ignored with a logged reason — never the URL itself, which holds a code.
+//! a refused one changes nothing, and the window is told why (`link-refused`, and
+//! `take_link_problem` for a link that came before the window listened) — the log gets the code,
+//! never the URL itself, which holds a code.
+//!
+//! A sign-in that waits for a link has no listener to time out: the timer here ends the
+//! window's once its state's 15 minutes are over (`connect-finished` with `connect_timeout`),
+//! as the loopback listener does for the others.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use amo_core::auth::loopback::Verdict;
 use amo_core::domain::views::ConnectOutcome;
+use amo_core::{Error, ErrorPayload, Result};
 use tauri::{App, AppHandle, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::events;
 use crate::state::AppState;
 
-pub fn install(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
+/// How often the window looks for a sign-in whose time is up.
+const TIMEOUT_CHECK: Duration = Duration::from_secs(1);
+
+/// What the last link went wrong with, until the window takes it.
+#[derive(Default)]
+struct LinkProblems {
+    last: Mutex<Option<Error>>,
+    /// The window has asked once: it listens to events from now on.
+    window_asked: AtomicBool,
+}
+
+impl LinkProblems {
+    /// A refused link: kept (the window may not be on the Connection tab, or not loaded yet).
+    fn refused(&self, e: &Error) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+    }
+
+    /// A sign-in the link finished without connecting: its `connect-finished` reaches a
+    /// window that listens; kept only for one that never asked yet (a cold start).
+    fn failed(&self, e: &Error) {
+        if !self.window_asked.load(Ordering::Acquire) {
+            self.refused(e);
+        }
+    }
+
+    fn take(&self) -> Option<Error> {
+        self.window_asked.store(true, Ordering::Release);
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+pub fn install(app: &mut App) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    app.manage(LinkProblems::default());
     // The .deb/.rpm desktop entry and the Windows/macOS installers register the scheme. Builds
     // no installer placed — dev builds, and the AppImage — register it at run time
     // (docs/tauri-platform.md §2.4), so an installed app never rewrites the user's MIME defaults.
@@ -32,21 +75,58 @@ pub fn install(app: &mut App) -> Result<(), Box<dyn std::error::Error>> {
             handle_link(app.handle().clone(), url.to_string());
         }
     }
+    watch_timeouts(app.handle().clone());
     Ok(())
+}
+
+/// Why the last link was refused (or, at a cold start, why the sign-in it finished failed),
+/// once; in the current language.
+pub async fn take_link_problem(app: &AppHandle, state: &AppState) -> Result<Option<ErrorPayload>> {
+    let lang = state.core().lang();
+    Ok(app.try_state::<LinkProblems>().and_then(|p| p.take()).map(|e| e.to_payload(lang)))
 }
 
 fn handle_link(app: AppHandle, url: String) {
     let core = app.state::<AppState>().core().clone();
     tauri::async_runtime::spawn(async move {
         match core.complete_deep_link(&url).await {
-            Verdict::Reject(e) => tracing::warn!(code = %e.code(), "deep link ignored"),
+            Verdict::Reject(e) => {
+                tracing::warn!(code = %e.code(), "deep link refused");
+                app.state::<LinkProblems>().refused(&e);
+                events::link_refused(&app, &e.to_payload(core.lang()));
+            }
             Verdict::Finish(result) => {
                 app.state::<AppState>().forget_pending();
                 let outcome = match result {
                     Ok(status) => ConnectOutcome { status, error: None },
-                    Err(e) => ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) },
+                    Err(e) => {
+                        app.state::<LinkProblems>().failed(&e);
+                        ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) }
+                    }
                 };
                 events::connect_finished(&app, &outcome);
+            }
+        }
+    });
+}
+
+/// Every second: has a sign-in of this window that waits for a link run out of time? Then the
+/// window stops waiting and says so.
+fn watch_timeouts(app: AppHandle) {
+    let core = app.state::<AppState>().core().clone();
+    tauri::async_runtime::spawn(async move {
+        let mut ticks = tokio::time::interval(TIMEOUT_CHECK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match core.time_out_sign_ins(amo_core::clock::now()) {
+                Ok(None) => {}
+                Ok(Some(e)) => {
+                    let outcome =
+                        ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) };
+                    events::connect_finished(&app, &outcome);
+                }
+                Err(e) => tracing::warn!(code = %e.code(), "could not look for a timed-out sign-in"),
             }
         }
     });

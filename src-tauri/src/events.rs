@@ -9,6 +9,7 @@ use amo_core::domain::outbox::OutboxSummary;
 use amo_core::domain::people::CopyStatus;
 use amo_core::domain::update::{UpdateOffer, UpdateProgress};
 use amo_core::domain::views::{ConnectOutcome, OpenRequest, StatusView};
+use amo_core::ErrorPayload;
 use tauri::{AppHandle, Emitter, Runtime};
 
 #[macro_use]

@@ -88,6 +88,9 @@ macro_rules! for_each_command {
             /// What the window was started to show (`amo-connect new …`), once; later requests
             /// arrive as `open-requested`.
             take_open_request() -> Option<OpenRequest>;
+            /// Why the last sign-in link was refused (or, before the window first asked, why the
+            /// sign-in it finished failed), once; later ones also arrive as `link-refused`.
+            take_link_problem() -> Option<ErrorPayload>;
             /// Quits although entries still wait (the user confirmed `quit-requested`).
             quit_app() -> ();
             /// Tray, autostart and the quick-entry shortcut as they are on this desktop.
@@ -111,6 +114,9 @@ macro_rules! for_each_event {
             status_changed = "status-changed": StatusView;
             /// A sign-in ended, however it ended.
             connect_finished = "connect-finished": ConnectOutcome;
+            /// An `amoconnect://` sign-in link was refused (not ours, forged, used, expired, or
+            /// amoCRM's error): why, to show.
+            link_refused = "link-refused": ErrorPayload;
             /// The outbox changed.
             outbox_changed = "outbox-changed": OutboxSummary;
             /// The copy of the account's people changed (a sync's page, its end, a wipe).

@@ -21,6 +21,8 @@ use crate::domain::{
     update::{UpdateCheck, UpdateOffer, UpdateProgress, UpdateStatus},
     views::{ConnectOutcome, ConnectStarted, OpenRequest, SettingsView, StatusView},
 };
+#[allow(unused_imports)]
+use crate::error::ErrorPayload;
 
 include!("contract.rs");
 

@@ -10,6 +10,7 @@ import type { CopyStatus } from '../bindings/CopyStatus';
 import type { CustomerLookup } from '../bindings/CustomerLookup';
 import type { DesktopView } from '../bindings/DesktopView';
 import type { Draft } from '../bindings/Draft';
+import type { ErrorPayload } from '../bindings/ErrorPayload';
 import type { FollowupDraft } from '../bindings/FollowupDraft';
 import type { FormEntity } from '../bindings/FormEntity';
 import type { FormLayout } from '../bindings/FormLayout';
@@ -104,6 +105,8 @@ export interface Commands {
   install_update: { args: Record<string, never>; result: null };
   /** What the window was started to show (`amo-connect new …`), once; later requests arrive as `open-requested`. */
   take_open_request: { args: Record<string, never>; result: OpenRequest | null };
+  /** Why the last sign-in link was refused (or, before the window first asked, why the sign-in it finished failed), once; later ones also arrive as `link-refused`. */
+  take_link_problem: { args: Record<string, never>; result: ErrorPayload | null };
   /** Quits although entries still wait (the user confirmed `quit-requested`). */
   quit_app: { args: Record<string, never>; result: null };
   /** Tray, autostart and the quick-entry shortcut as they are on this desktop. */
@@ -124,6 +127,8 @@ export interface Events {
   'status-changed': StatusView;
   /** A sign-in ended, however it ended. */
   'connect-finished': ConnectOutcome;
+  /** An `amoconnect://` sign-in link was refused (not ours, forged, used, expired, or amoCRM's error): why, to show. */
+  'link-refused': ErrorPayload;
   /** The outbox changed. */
   'outbox-changed': OutboxSummary;
   /** The copy of the account's people changed (a sync's page, its end, a wipe). */
@@ -146,6 +151,7 @@ export type EventName = keyof Events;
 export const EVENT = {
   statusChanged: 'status-changed',
   connectFinished: 'connect-finished',
+  linkRefused: 'link-refused',
   outboxChanged: 'outbox-changed',
   peopleChanged: 'people-changed',
   updateAvailable: 'update-available',
