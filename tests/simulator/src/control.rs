@@ -1,8 +1,9 @@
 //! `/_sim/*`: controls and counters for tests, over HTTP (not part of amoCRM) — the counters,
 //! the authorize page's decision, expiring access tokens, a code or long-lived token as the
 //! Keys tab gives them, faults, lifting a ban, the account's API filtering, and what a user does
-//! to contacts in amoCRM meanwhile (delete, merge, rename, new phones, a big seeded base), and
-//! the notes and calls written; the same knobs [`crate::Simulator`] has.
+//! to contacts in amoCRM meanwhile (delete, merge, rename, new phones, a big seeded base), leads
+//! added while a list is paged, and the notes and calls written; the same knobs
+//! [`crate::Simulator`] has.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -138,6 +139,18 @@ pub(crate) struct Filtering {
 /// `POST /_sim/filtering` `{"updated_at": false}`: the account without API filtering.
 pub(crate) async fn sim_filtering(State(s): State<Shared>, Json(f): Json<Filtering>) -> StatusCode {
     s.lock().crm.updated_at_filter = f.updated_at;
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BetweenPages {
+    count: usize,
+}
+
+/// `POST /_sim/leads/between-pages` `{"count": N}`: N new leads after every page of leads read
+/// (0: none), as colleagues adding leads while a list is paged.
+pub(crate) async fn sim_leads_between_pages(State(s): State<Shared>, Json(q): Json<BetweenPages>) -> StatusCode {
+    s.lock().crm.leads_added_per_page = q.count;
     StatusCode::NO_CONTENT
 }
 

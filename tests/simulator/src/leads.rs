@@ -72,6 +72,34 @@ impl Crm {
     }
 }
 
+impl Crm {
+    /// Adds `n` leads newer than every other (created now, or a second after the newest), as a
+    /// colleague adding leads meanwhile (`leads_added_per_page`).
+    pub fn add_newest_leads(&mut self, n: usize) {
+        let main = self.main_pipeline().clone();
+        let status_id = main.statuses.iter().find(|s| s.kind == 0 && s.id != 142 && s.id != 143).map_or(0, |s| s.id);
+        for _ in 0..n {
+            let newest = self.leads.iter().map(|l| l.created_at).max().unwrap_or(0);
+            let (id, at) = (self.id(), now().max(newest + 1));
+            self.leads.push(SimLead {
+                id,
+                name: format!("Added meanwhile {id}"),
+                price: 0,
+                pipeline_id: main.id,
+                status_id,
+                responsible_user_id: self.users[0].id,
+                created_by: self.users[0].id,
+                created_at: at,
+                updated_at: at,
+                tags: Vec::new(),
+                contact_ids: Vec::new(),
+                custom_fields_values: Vec::new(),
+                company_id: None,
+            });
+        }
+    }
+}
+
 pub(crate) fn lead_json(host: &str, account_id: i64, l: &SimLead, with_contacts: bool) -> Value {
     let mut embedded = json!({
         "tags": l.tags.iter().enumerate().map(|(i, t)| json!({"id": 500 + i, "name": t, "color": null})).collect::<Vec<_>>(),
@@ -166,7 +194,12 @@ pub(crate) async fn list_leads(State(s): State<Shared>, headers: HeaderMap, RawQ
     let host = inner.cfg.account_host();
     let with_contacts = q.with("contacts");
     let account_id = inner.cfg.account_id;
-    hal_page(&host, "/api/v4/leads", "leads", &found, &q, |l| lead_json(&host, account_id, l, with_contacts))
+    let page =
+        hal_page(&host, "/api/v4/leads", "leads", &found, &q, |l| lead_json(&host, account_id, l, with_contacts));
+    // A test's hook: leads added by someone else before the next page is asked for.
+    let added = inner.crm.leads_added_per_page;
+    inner.crm.add_newest_leads(added);
+    page
 }
 
 /// `POST /api/v4/leads/complex` (docs/amocrm-api.md §8.4): ≤ 50 leads, each with at most one contact (new, or an

@@ -221,6 +221,12 @@ impl Simulator {
         self.shared.lock().crm.seed_leads(n, prefix)
     }
 
+    /// From now on, `n` new leads are added after every page of `GET /api/v4/leads` is read (as
+    /// colleagues adding leads while a list is paged; `POST /_sim/leads/between-pages`).
+    pub fn add_leads_between_pages(&self, n: usize) {
+        self.shared.lock().crm.leads_added_per_page = n;
+    }
+
     /// The leads' custom fields as the account's admin has them now (tests change them to
     /// play an admin editing fields after the app cached them).
     pub fn lead_fields(&self) -> Vec<SimField> {
@@ -436,6 +442,7 @@ fn router(shared: Shared) -> Router {
         .route("/_sim/unban", post(control::sim_unban))
         .route("/_sim/filtering", post(control::sim_filtering))
         .route("/_sim/contacts/seed", post(control::sim_seed_contacts))
+        .route("/_sim/leads/between-pages", post(control::sim_leads_between_pages))
         .route("/_sim/contacts/merge", post(control::sim_merge_contacts))
         .route("/_sim/contacts/{id}", axum::routing::delete(control::sim_delete_contact))
         .route("/_sim/contacts/{id}/name", post(control::sim_rename_contact))

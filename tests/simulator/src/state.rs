@@ -111,6 +111,9 @@ pub(crate) struct Crm {
     pub company_fields: Vec<crate::fields::SimField>,
     /// The account's time zone (`datetime_settings`): UTC+3, Europe/Moscow, as most amoCRM accounts.
     pub timezone: (&'static str, &'static str, i64),
+    /// A test's hook, not amoCRM: after each page of `GET /api/v4/leads` this many new leads
+    /// are added, as colleagues adding leads while a list is paged (`leads::add_newest_leads`).
+    pub leads_added_per_page: usize,
     next_id: i64,
 }
 
@@ -137,6 +140,7 @@ impl Crm {
             contact_fields: crate::fields::contact_fields(),
             company_fields: crate::fields::company_fields(),
             timezone: ("Europe/Moscow", "+03:00", 3 * 3600),
+            leads_added_per_page: 0,
             next_id: 20_000_000,
         }
     }

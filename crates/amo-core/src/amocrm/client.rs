@@ -355,17 +355,28 @@ impl ApiClient {
         Ok(self.leads_page(at, 1, MAX_PAGE, &filter.join("&")).await?.0)
     }
 
-    /// Up to `limit` newest leads, page after page (`lead list`). Every page is asked for with
-    /// the same `limit`: amoCRM's offset is `(page − 1) × limit`, so a smaller last page would
-    /// overlap the one before it (docs/amocrm-api.md §7.2).
+    /// Up to `limit` newest leads, page after page (`lead list`), each once. Every page is asked
+    /// for with the same `limit`: amoCRM's offset is `(page − 1) × limit`, so a smaller last page
+    /// would overlap the one before it (docs/amocrm-api.md §7.2). Newest by id, which only grows
+    /// and has no ties (leads made in one second keep one order between pages). A lead added
+    /// while the list is read pushes the rows down, so a page can start with leads already
+    /// read: they are dropped and the reading goes on — never listed twice. Filtering by id or
+    /// time would avoid the shift, but it is amoCRM's paid add-on (§8.2, §17.2).
     pub async fn list_leads(&self, at: Access, limit: usize) -> Result<Vec<LeadSummary>> {
         let page_size = limit.clamp(1, MAX_PAGE);
+        // Enough pages for `limit` and for a busy account's shifts, never an endless read.
+        let max_pages = limit.div_ceil(page_size).saturating_mul(2).saturating_add(2);
+        let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         let mut page = 1;
-        while out.len() < limit {
-            let (leads, has_next) = self.leads_page(at.clone(), page, page_size, "order[created_at]=desc").await?;
+        while out.len() < limit && page <= max_pages {
+            let (leads, has_next) = self.leads_page(at.clone(), page, page_size, "order[id]=desc").await?;
             let n = leads.len();
-            out.extend(leads.into_iter().take(limit - out.len()));
+            for l in leads {
+                if out.len() < limit && seen.insert(l.id) {
+                    out.push(l);
+                }
+            }
             if !has_next || n == 0 {
                 break;
             }
