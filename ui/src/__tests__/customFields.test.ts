@@ -6,7 +6,7 @@ import ContactForm from '../components/ContactForm.svelte';
 import FormFieldsSettings from '../components/FormFieldsSettings.svelte';
 import type { CustomField } from '../lib/bindings/CustomField';
 import type { ReferenceData } from '../lib/bindings/ReferenceData';
-import { formFields, offsetText, toEntryValue } from '../lib/customFields';
+import { entries, formFields, fromEntryValue } from '../lib/customFields';
 import { i18n } from '../lib/i18n.svelte';
 import { argsOf, backend, fail } from './backend';
 
@@ -109,17 +109,19 @@ describe('custom fields in the lead form', () => {
       { field_id: 102, value: '1|2' },
       { field_id: 103, value: '1 500' },
       { field_id: 104, value: 'true' },
-      { field_id: 106, value: '2026-12-01T10:00:00+03:00' },
+      { field_id: 106, value: '2026-12-01T10:00' },
     ]);
     expect(q(container, '#lead-name').value).toBe('Sofa');
   });
 
-  test('a date-time is sent in the account\'s time zone', () => {
-    const field = f(1, 'x', 'date_time');
-    expect(offsetText(10800)).toBe('+03:00');
-    expect(offsetText(-16200)).toBe('-04:30');
-    expect(toEntryValue(field, '2026-12-01T10:00', -16200)).toBe('2026-12-01T10:00:00-04:30');
-    expect(toEntryValue(f(2, 'y', 'text'), '2026-12-01T10:00', 0)).toBe('2026-12-01T10:00');
+  test('a date-time is sent as its wall-clock time: the core reads it in the account\'s zone, summer or winter', () => {
+    const values = { 1: '2027-01-15T10:00', 2: '2027-01-15T10:00', 3: ' ' };
+    expect(entries([f(1, 'x', 'date_time'), f(2, 'y', 'text'), f(3, 'z', 'date_time')], values)).toEqual([
+      { field_id: 1, value: '2027-01-15T10:00' },
+      { field_id: 2, value: '2027-01-15T10:00' },
+    ]);
+    // A stored one (RFC 3339 with the offset the core fixed) shows as its wall-clock time.
+    expect(fromEntryValue(f(1, 'x', 'date_time'), '2027-01-15T10:00:00+01:00')).toBe('2027-01-15T10:00');
   });
 
   test('the contact\'s own custom fields: in the lead form\'s caller part and in the contact form, errors on their field', async () => {

@@ -46,7 +46,7 @@ const contact: ContactDraft = {
 const lead: LeadDraft = {
   name: 'Sofa', price: '1500', pipeline_id: 10, status_id: 3, responsible_user_id: 7, tags: ['phone', 'vip'],
   contact, existing_contact_id: null, note: 'Wants a green one\nby Friday',
-  custom_fields: [{ field_id: 101, value: '2' }, { field_id: 102, value: '1|2' }, { field_id: 106, value: '2026-12-01T10:00:00+03:00' }],
+  custom_fields: [{ field_id: 101, value: '2' }, { field_id: 102, value: '1|2' }, { field_id: 106, value: '2026-12-01T10:00' }],
   company: { name: 'Romashka', custom_fields: [{ field_id: 301, value: 'https://romashka.example' }] }, existing_company_id: null,
   task: { text: 'Call back', due: '2026-12-01T10:00:00+03:00', task_type_id: 2, responsible_user_id: 7 },
   unsorted: false,
@@ -64,8 +64,12 @@ describe('drafts: each part from a draft to the form and back', () => {
 
   test('a lead with its new contact, new company, fields, note and task comes back the same', () => {
     expect(roundTrip(lead)).toEqual(lead);
-    // The form shows a stored date-time in the account's time, without its offset.
-    expect(leadState(lead, reference).deal.cf[106]).toBe('2026-12-01T10:00');
+    // The form shows a stored date-time (RFC 3339 with the offset the core fixed) in the account's
+    // time, without its offset, and sends that wall-clock time back: the core reads it in the
+    // account's zone again, at that day's offset (docs/amocrm-api.md §11.14).
+    const stored: LeadDraft = { ...lead, custom_fields: [{ field_id: 106, value: '2027-01-15T10:00:00+01:00' }] };
+    expect(leadState(stored, reference).deal.cf[106]).toBe('2027-01-15T10:00');
+    expect(roundTrip(stored).custom_fields).toEqual([{ field_id: 106, value: '2027-01-15T10:00' }]);
     expect(leadState(lead, reference).next.task).toMatchObject({ when: 'custom', custom: '2026-12-01T10:00' });
   });
 

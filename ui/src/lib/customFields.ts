@@ -55,25 +55,8 @@ export function requiredFor(f: CustomField, pipelineId: number | null, statusId:
   return f.required_statuses.some((r) => r.pipeline_id === pipelineId && r.status_id === statusId);
 }
 
-/** "+03:00" for 10800. */
-export function offsetText(secs: number): string {
-  const sign = secs < 0 ? '-' : '+';
-  const a = Math.abs(secs);
-  const hh = String(Math.floor(a / 3600)).padStart(2, '0');
-  const mm = String(Math.floor((a % 3600) / 60)).padStart(2, '0');
-  return `${sign}${hh}:${mm}`;
-}
-
-/**
- * The value sent for an input's text: a `datetime-local` value ("2026-12-01T10:00") becomes
- * RFC 3339 in the account's time zone; everything else is sent as typed.
- */
-export function toEntryValue(f: CustomField, raw: string, offsetSecs: number): string {
-  if (f.type === 'date_time' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(raw)) return `${raw}:00${offsetText(offsetSecs)}`;
-  return raw;
-}
-
-/** The input's text for a stored value (editing an entry): the inverse of `toEntryValue`. */
+/** The input's text for a stored value (editing an entry): a date-time (RFC 3339 with the offset
+ * the core fixed for it) as its wall-clock time in the account's zone. */
 export function fromEntryValue(f: CustomField, value: string): string {
   if (f.type === 'date_time') {
     const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}):\d{2}([+-]\d{2}:\d{2}|Z)$/.exec(value);
@@ -82,11 +65,16 @@ export function fromEntryValue(f: CustomField, value: string): string {
   return value;
 }
 
-/** The entries of a form's values (empty ones left out). */
-export function entries(fields: readonly CustomField[], values: Record<number, string>, offsetSecs: number): FieldEntry[] {
+/**
+ * The entries of a form's values (empty ones left out), each sent as typed. A `datetime-local`
+ * value ("2027-01-15T10:00") is a wall-clock time the core reads in the account's time zone at
+ * that day's own offset, summer or winter (docs/amocrm-api.md §11.14): the window does no
+ * time-zone arithmetic of its own.
+ */
+export function entries(fields: readonly CustomField[], values: Record<number, string>): FieldEntry[] {
   return fields
     .filter((f) => (values[f.id] ?? '').trim() !== '')
-    .map((f) => ({ field_id: f.id, value: toEntryValue(f, values[f.id] ?? '', offsetSecs) }));
+    .map((f) => ({ field_id: f.id, value: values[f.id] ?? '' }));
 }
 
 /** A new company's fields in the lead and contact forms; its phone and e-mail (multitext) are

@@ -24,8 +24,6 @@ type Ref = ReferenceData | null;
 /** Custom fields' values as typed, by field id. */
 export type Typed = Record<number, string>;
 
-const offset = (r: Ref) => r?.timezone_offset_secs ?? 0;
-
 /** Stored entries as the inputs show them (a date-time without its offset). */
 function typed(fields: readonly CustomField[], list: readonly FieldEntry[]): Typed {
   const out: Typed = {};
@@ -88,7 +86,7 @@ export function callerValues(s: CallerState, r: Ref): CallerValues {
   const [emails, email_types] = typedRows(s.emails, s.emailTypes, emailType);
   return {
     first_name: s.first, last_name: s.last, phones, phone_types, emails, email_types,
-    custom_fields: entries(contactFields(r), s.cf, offset(r)),
+    custom_fields: entries(contactFields(r), s.cf),
     // Only when chosen: a draft without it is one that refuses a duplicate.
     ...(s.allowDuplicate ? { allow_duplicate: true } : {}),
   };
@@ -112,7 +110,7 @@ export function companyState(company: CompanyDraft | null, existingId: number | 
 
 export function companyValues(s: CompanyState, r: Ref): { company: CompanyDraft | null; existing_company_id: number | null } {
   return {
-    company: !s.picked && s.name.trim() ? { name: s.name, custom_fields: entries(companyFormFields(r), s.cf, offset(r)) } : null,
+    company: !s.picked && s.name.trim() ? { name: s.name, custom_fields: entries(companyFormFields(r), s.cf) } : null,
     existing_company_id: s.picked?.id ?? null,
   };
 }
@@ -190,7 +188,7 @@ export function dealValues(s: DealState, r: Ref): DealValues {
     status_id: s.pipelineId === null || unsorted ? null : (s.statusId ?? openStages(r, s.pipelineId)[0]?.id ?? null),
     responsible_user_id: s.responsibleId,
     tags: s.tags.split(',').map((x) => x.trim()).filter((x) => x !== ''),
-    custom_fields: entries(leadFields(r, s.pipelineId, stageOf(s, r)), s.cf, offset(r)),
+    custom_fields: entries(leadFields(r, s.pipelineId, stageOf(s, r)), s.cf),
     unsorted,
   };
 }
