@@ -32,8 +32,13 @@ pub async fn settings_view(_app: &AppHandle, state: &AppState) -> Result<Setting
     state.core().settings_view().await
 }
 
-pub async fn save_settings(_app: &AppHandle, state: &AppState, patch: SettingsPatch) -> Result<SettingsView> {
-    state.core().save_settings(patch).await
+pub async fn save_settings(app: &AppHandle, state: &AppState, patch: SettingsPatch) -> Result<SettingsView> {
+    let language = patch.language.is_some();
+    let view = state.core().save_settings(patch).await?;
+    if language {
+        crate::tray::language_changed(app);
+    }
+    Ok(view)
 }
 
 /// Opens `url` in the system browser unless `AMO_CONNECT_NO_BROWSER=1`; whether it opened.

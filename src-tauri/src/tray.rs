@@ -1,7 +1,10 @@
 //! The tray icon: the app keeps running — sending the outbox, keeping the connection alive —
 //! with its window closed. On Linux the tray shows only its menu (click events are not emitted,
 //! docs/tauri-platform.md §7), so everything is in the menu: New lead, the outbox's counts (opens
-//! History), Send now, Open, Quit. Labels follow the app's language at start.
+//! History), Send now, Open, Quit. Labels follow the app's language, also when it is switched
+//! while the app runs (Settings, or `amo-connect config set language` — seen at the next outbox change).
+
+use std::sync::Mutex;
 
 use amo_core::domain::outbox::OutboxSummary;
 use amo_core::domain::views::{OpenRequest, Screen};
@@ -20,29 +23,45 @@ const SEND_NOW: &str = "tray-send-now";
 const OPEN: &str = "tray-open";
 const QUIT: &str = "tray-quit";
 
-/// The menu item showing the outbox's counts, changed as the outbox changes.
+/// The menu's items, relabelled when the language or the outbox changes.
 pub struct TrayStatus<R: Runtime> {
-    outbox: MenuItem<R>,
-    lang: Lang,
+    items: Vec<(&'static str, MenuItem<R>)>,
+    /// The language the labels are in now.
+    lang: Mutex<Lang>,
+}
+
+/// Every item's label in `lang`, by item id: what the menu shows.
+fn labels(lang: Lang, summary: &OutboxSummary) -> [(&'static str, String); 5] {
+    [
+        (NEW_LEAD, tray_label(TrayItem::NewLead, lang)),
+        (OUTBOX, tray_outbox_line(summary, lang)),
+        (SEND_NOW, tray_label(TrayItem::SendNow, lang)),
+        (OPEN, tray_label(TrayItem::Open, lang)),
+        (QUIT, tray_label(TrayItem::Quit, lang)),
+    ]
+}
+
+/// The items whose text differs between what is shown (`shown`) and `lang`: after a language
+/// switch all of them; after an outbox change in the same language only the counts line.
+fn to_relabel(shown: Lang, lang: Lang, summary: &OutboxSummary) -> Vec<(&'static str, String)> {
+    labels(lang, summary).into_iter().filter(|(id, _)| shown != lang || *id == OUTBOX).collect()
 }
 
 /// Builds the tray icon and its menu. An error means no tray on this desktop: the window then
 /// closes as usual instead of hiding where nobody could find it (`keeps_running_hidden`).
 pub fn install<R: Runtime>(app: &AppHandle<R>, lang: Lang, summary: &OutboxSummary) -> tauri::Result<()> {
-    let item = |id: &str, what: TrayItem| MenuItem::with_id(app, id, tray_label(what, lang), true, None::<&str>);
-    let new_lead = item(NEW_LEAD, TrayItem::NewLead)?;
-    let outbox = MenuItem::with_id(app, OUTBOX, tray_outbox_line(summary, lang), true, None::<&str>)?;
-    let send_now = item(SEND_NOW, TrayItem::SendNow)?;
-    let open = item(OPEN, TrayItem::Open)?;
-    let quit = item(QUIT, TrayItem::Quit)?;
-    let menu =
-        Menu::with_items(app, &[&new_lead, &outbox, &send_now, &PredefinedMenuItem::separator(app)?, &open, &quit])?;
+    let mut items = Vec::new();
+    for (id, text) in labels(lang, summary) {
+        items.push((id, MenuItem::with_id(app, id, text, true, None::<&str>)?));
+    }
+    let [new_lead, outbox, send_now, open, quit] = [0, 1, 2, 3, 4].map(|i| &items[i].1);
+    let menu = Menu::with_items(app, &[new_lead, outbox, send_now, &PredefinedMenuItem::separator(app)?, open, quit])?;
     let mut tray = TrayIconBuilder::with_id("main").menu(&menu).tooltip("Amo Connect").show_menu_on_left_click(true);
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }
     tray.on_menu_event(|app, event| on_menu(app, event.id().as_ref())).build(app)?;
-    app.manage(TrayStatus { outbox, lang });
+    app.manage(TrayStatus { items, lang: Mutex::new(lang) });
     Ok(())
 }
 
@@ -101,12 +120,26 @@ pub fn keeps_running_hidden<R: Runtime>(app: &AppHandle<R>) -> bool {
     exists(app) && (core.settings().is_ok_and(|s| s.close_to_tray) || core.outbox_summary().is_ok_and(|s| s.queued > 0))
 }
 
-/// The outbox's counts in the menu.
+/// The outbox's counts in the menu — and every label, when the language changed since.
 pub fn outbox_changed<R: Runtime>(app: &AppHandle<R>, summary: &OutboxSummary) {
-    if let Some(status) = app.try_state::<TrayStatus<R>>() {
-        if let Err(e) = status.outbox.set_text(tray_outbox_line(summary, status.lang)) {
-            tracing::warn!("could not update the tray menu: {e}");
+    let Some(status) = app.try_state::<TrayStatus<R>>() else { return };
+    let lang = app.state::<AppState>().core().lang();
+    let mut shown = status.lang.lock().unwrap_or_else(|p| p.into_inner());
+    for (id, text) in to_relabel(*shown, lang, summary) {
+        if let Some((_, item)) = status.items.iter().find(|(i, _)| *i == id) {
+            if let Err(e) = item.set_text(text) {
+                tracing::warn!("could not update the tray menu: {e}");
+            }
         }
+    }
+    *shown = lang;
+}
+
+/// The language was switched in this window: the menu follows at once.
+pub fn language_changed<R: Runtime>(app: &AppHandle<R>) {
+    match app.state::<AppState>().core().outbox_summary() {
+        Ok(summary) => outbox_changed(app, &summary),
+        Err(e) => tracing::warn!(code = %e.code(), "could not relabel the tray menu"),
     }
 }
 
@@ -139,5 +172,26 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
         }
         QUIT => crate::quit::request(app, amo_core::quit::QuitCause::TrayQuit),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(queued: u32) -> OutboxSummary {
+        OutboxSummary { queued, ..Default::default() }
+    }
+
+    #[test]
+    fn a_language_switch_relabels_every_item_and_an_outbox_change_only_the_counts() {
+        let switched = to_relabel(Lang::En, Lang::Ru, &summary(2));
+        assert_eq!(switched.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [NEW_LEAD, OUTBOX, SEND_NOW, OPEN, QUIT]);
+        assert_eq!(switched[0].1, "Новая сделка");
+        assert_eq!(switched[4].1, "Выйти");
+        assert_eq!(switched[1].1, tray_outbox_line(&summary(2), Lang::Ru));
+
+        let same = to_relabel(Lang::Ru, Lang::Ru, &summary(3));
+        assert_eq!(same, [(OUTBOX, tray_outbox_line(&summary(3), Lang::Ru))]);
     }
 }
