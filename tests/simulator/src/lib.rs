@@ -28,6 +28,7 @@ mod companies;
 mod config;
 mod contacts;
 mod control;
+pub mod demo;
 mod fields;
 mod gate;
 mod hal;
@@ -442,6 +443,7 @@ fn router(shared: Shared) -> Router {
         .route("/_sim/unban", post(control::sim_unban))
         .route("/_sim/filtering", post(control::sim_filtering))
         .route("/_sim/contacts/seed", post(control::sim_seed_contacts))
+        .route("/_sim/demo/seed", post(demo::sim_seed_demo))
         .route("/_sim/leads/between-pages", post(control::sim_leads_between_pages))
         .route("/_sim/contacts/merge", post(control::sim_merge_contacts))
         .route("/_sim/contacts/{id}", axum::routing::delete(control::sim_delete_contact))

@@ -1,9 +1,10 @@
 //! `amo-sim`: run the amoCRM simulator on its own, for the demo or by hand.
 //!
 //! ```text
-//! amo-sim --port 8765 [--auto approve|deny] [--platform amocrm|kommo] [--subdomain acme]
+//! amo-sim --port 8765 [--auto approve|deny] [--platform amocrm|kommo] [--subdomain acme] [--demo-account]
 //! ```
 //! It prints its base URL (give it to the app as `AMO_CONNECT_SERVER`) and runs until killed.
+//! `--demo-account` starts it with the demo's customers, leads, notes and tasks (`amo_sim::demo`).
 
 use clap::Parser;
 
@@ -36,6 +37,13 @@ struct Args {
     /// Access token lifetime in seconds.
     #[arg(long, default_value_t = 86_400)]
     access_token_ttl: i64,
+    /// Start with a furniture shop's account: 300 customers, 40 companies, leads in both
+    /// pipelines, notes and calls, tasks due today, overdue and done (the demo's data).
+    #[arg(long)]
+    demo_account: bool,
+    /// The demo account's seed: the same seed gives the same account.
+    #[arg(long, default_value_t = amo_sim::demo::DEMO_SEED, requires = "demo_account")]
+    demo_seed: u64,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -58,6 +66,15 @@ async fn main() -> anyhow::Result<()> {
     };
     let host = cfg.account_host();
     let sim = Simulator::start(cfg, a.port).await?;
+    // Seeded before this task first yields (a current-thread runtime), so no request is answered
+    // from an account still being filled.
+    if a.demo_account {
+        let d = sim.seed_demo_account(a.demo_seed)?;
+        eprintln!(
+            "amo-sim: demo account: {} contacts, {} companies, {} leads, {} notes; tasks: {} due today, {} overdue, {} later, {} done",
+            d.contacts, d.companies, d.leads, d.notes, d.tasks_due_today, d.tasks_overdue, d.tasks_later, d.tasks_completed
+        );
+    }
     println!("{}", sim.url());
     eprintln!("amo-sim: amoCRM simulator for account {host} listening on {} (Ctrl+C to stop)", sim.url());
     tokio::signal::ctrl_c().await?;
