@@ -4,9 +4,11 @@
 # command.
 #
 # What it does: installs the system packages, the UI's npm packages and builds the app with the
-# Tauri CLI; starts the simulator on 127.0.0.1:8765 (it answers amoCRM's authorize page with
-# "Allow" by itself); configures a separate demo profile (its own data directory and keychain
-# namespace, never your real one); connects it through the CLI; opens the window. Press
+# Tauri CLI; starts the simulator on 127.0.0.1:8765 with the demo account (a furniture shop: 300
+# customers, 40 companies, leads in two pipelines, notes, calls, tasks due today and overdue —
+# tests/simulator/src/demo.rs) and answering amoCRM's authorize page with "Allow" by itself;
+# configures a separate demo profile (its own data directory and keychain namespace, never your
+# real one); connects it through the CLI; prints commands to try; opens the window. Press
 # Reconnect in the window to watch the browser round trip. Closing the window stops the simulator.
 #
 # Without a display (a server, CI) it runs the window under Xvfb with a private keyring, saves a
@@ -45,6 +47,32 @@ DESKTOP
   echo "==> amoconnect:// opens the demo build (registered in $DEMO_DATA only)"
 }
 
+# What to try next against the demo account, printed as commands and never run here: a code or
+# token the simulator issues goes from curl straight into the app, never to the screen or a log.
+print_try_these() {
+  local sim=http://127.0.0.1:$SIM_PORT returning
+  # Дмитрий Соколов's id, for --contact-id (the first id of `contact find --json`).
+  returning=$("$APP" contact find "+7 916 555-01-02" --json 2>/dev/null |
+    sed -n 's/^ *"id": \([0-9][0-9]*\),$/\1/p' | head -n 1 || true)
+  cat <<TRY
+==> try these in another terminal while the window is open (closing it stops the simulator):
+  export AMO_CONNECT_DATA_DIR='$DEMO_DATA' AMO_CONNECT_SERVER=$sim
+  alias amo-connect='$APP'
+  amo-connect new --phone "+7 916 555-01-00"    # a ringing phone: Игорь Смирнов, ООО «Северный ветер»
+  amo-connect new --phone "+7 916 555-01-50"    # a caller the account does not know
+  amo-connect contact find "Смирнов"            # Find by name (Смирнов and Смирнова)
+  amo-connect lead add --name "Кресло «Берген»" --phone "+7 916 555-01-02"
+      # an existing customer's number: refused, naming Дмитрий Соколов; then on him:
+  amo-connect lead add --name "Кресло «Берген»" --price 42000 --contact-id ${returning:-<his id from contact find>}
+  amo-connect outbox
+  Sign in without the browser, with what the integration's Keys tab gives (here: the simulator):
+  curl -fs -X POST $sim/_sim/keys/code | sed 's/.*"code":"\([^"]*\)".*/\1/' |
+    amo-connect connect --code-stdin --domain acme.amocrm.ru
+  curl -fs -X POST '$sim/_sim/keys/long-lived?seconds=86400' | sed 's/.*"token":"\([^"]*\)".*/\1/' |
+    amo-connect connect --long-lived-token-stdin --domain acme.amocrm.ru
+TRY
+}
+
 run_demo() {
   export AMO_CONNECT_DATA_DIR=$DEMO_DATA AMO_CONNECT_SERVER=http://127.0.0.1:$SIM_PORT
   local redirect=http://127.0.0.1:53682/callback
@@ -52,7 +80,7 @@ run_demo() {
     redirect=amoconnect://oauth/callback
     register_demo_link_handler
   fi
-  "$ROOT/target/release/amo-sim" --port "$SIM_PORT" --auto approve --redirect-uri "$redirect" >/dev/null &
+  "$ROOT/target/release/amo-sim" --port "$SIM_PORT" --auto approve --redirect-uri "$redirect" --demo-account >/dev/null &
   SIM_PID=$!
   trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 50); do curl -fs "http://127.0.0.1:$SIM_PORT/_sim/stats" >/dev/null && break; sleep 0.1; done
@@ -98,6 +126,8 @@ run_demo() {
       import -window root "$AMO_DEMO_SCREENSHOT"
       echo "screenshot: $AMO_DEMO_SCREENSHOT"
       kill "$(xdotool getwindowpid "$win")"
+    else
+      print_try_these
     fi
     wait "$opened" 2>/dev/null || true
     return
@@ -111,12 +141,11 @@ run_demo() {
     --note "Wants delivery on Friday" --task "Call back" --task-due "tomorrow 10:00" --timeout 30 >/dev/null || true
   "$APP" contact add --name "Ivan Gromov" --company-id 999999 --timeout 30 >/dev/null 2>&1 || true
 
-  # The phone desk: 500 customers in the account (phones +7 916 555-01-00 on), this computer's copy
-  # of them, a call logged once although its hook ran twice, and — below — the window opened by a
-  # ringing phone, showing the caller's card (docs/people-copy.md).
-  echo "==> the phone desk: 500 customers, their copy on this computer, a logged call"
-  curl -fs -X POST -H 'content-type: application/json' -d '{"count":500,"first_phone":9165550100}' \
-    "http://127.0.0.1:$SIM_PORT/_sim/contacts/seed" >/dev/null
+  # The phone desk: the demo account's customers (+7 916 555-01-00 is Игорь Смирнов, -01 Ольга
+  # Кузнецова, -02 Дмитрий Соколов), this computer's copy of them, a call logged once although its
+  # hook ran twice, and — below — the window opened by a ringing phone, showing the caller's card
+  # (docs/people-copy.md).
+  echo "==> the phone desk: the demo account's customers, their copy on this computer, a logged call"
   "$APP" sync
   for _ in 1 2; do
     "$APP" call log --phone "8 916 555-01-00" --direction in --duration 95 --status talked \
@@ -124,6 +153,7 @@ run_demo() {
   done
   "$APP" contact find "+7 916 555 01 01" --offline
   "$APP" outbox
+  print_try_these
 
   echo "==> opening the window (close it to stop the simulator)"
   if [ -n "${AMO_DEMO_SCREENSHOT:-}" ]; then
