@@ -703,12 +703,14 @@ fn in_amocrm(steps: &[amo_core::domain::outbox::StepView]) -> Option<(amo_core::
     main.or_else(|| steps.iter().find(done)).and_then(|s| Some((s.kind, s.amo_id?)))
 }
 
-/// A secret from standard input, never argv: one line after a prompt on a terminal, else all of
-/// it (at most 64 KiB) from a pipe. Trimming and validation are the core's.
+/// A secret from standard input, never argv: one line after a prompt on a terminal, not shown
+/// as it is typed (`tty`), else all of it (at most 64 KiB) from a pipe. Trimming and validation
+/// are the core's.
 fn read_secret(io: &mut Io<'_>, prompt: &str) -> Result<Secret> {
     let mut value = String::new();
     if io.stdin_is_terminal {
         write!(io.err, "{prompt}").map_err(Error::output)?;
+        let _echo_off = crate::tty::EchoOff::on_stdin();
         io.stdin.read_line(&mut value).map_err(Error::input)?;
     } else {
         io.stdin.take(64 * 1024).read_to_string(&mut value).map_err(Error::input)?;

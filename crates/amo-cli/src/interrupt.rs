@@ -14,6 +14,7 @@ pub async fn exit_when_safe() {
     while amo_core::auth::session::refresh_in_flight() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    crate::tty::restore_echo(); // a secret being typed: the terminal echoes again
     std::process::exit(code);
 }
 

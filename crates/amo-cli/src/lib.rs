@@ -16,6 +16,7 @@ mod exec;
 mod interrupt;
 mod print;
 mod text;
+mod tty;
 
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal, Write};
