@@ -354,7 +354,7 @@ mod tests {
             format!("v1 6 0 0 {min} {min} {min} {min} {min} {min}"),
             // A 429 met before time began: the creep back overflows.
             format!("v1 1 {min} 0"),
-            format!("v1 1 -5 0"),
+            "v1 1 -5 0".into(),
             // A pause that never ends, as a float and as an integer.
             "v1 6 0 1e300".into(),
             "v1 6 0 9223372036854775807".into(),
