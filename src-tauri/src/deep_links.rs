@@ -10,7 +10,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use amo_core::auth::loopback::Verdict;
 use amo_core::domain::views::ConnectOutcome;
@@ -20,9 +19,6 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::events;
 use crate::state::AppState;
-
-/// How often the window looks for a sign-in whose time is up.
-const TIMEOUT_CHECK: Duration = Duration::from_secs(1);
 
 /// What the last link went wrong with, until the window takes it.
 #[derive(Default)]
@@ -110,24 +106,17 @@ fn handle_link(app: AppHandle, url: String) {
     });
 }
 
-/// Every second: has a sign-in of this window that waits for a link run out of time? Then the
-/// window stops waiting and says so.
+/// When a sign-in of this window that waits for a link runs out of time, the window stops
+/// waiting and says so. The core's timer sleeps until that deadline (and not at all while no
+/// sign-in waits): the idle window does not wake for it.
 fn watch_timeouts(app: AppHandle) {
     let core = app.state::<AppState>().core().clone();
-    tauri::async_runtime::spawn(async move {
-        let mut ticks = tokio::time::interval(TIMEOUT_CHECK);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            match core.time_out_sign_ins(amo_core::clock::now()) {
-                Ok(None) => {}
-                Ok(Some(e)) => {
-                    let outcome =
-                        ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) };
-                    events::connect_finished(&app, &outcome);
-                }
-                Err(e) => tracing::warn!(code = %e.code(), "could not look for a timed-out sign-in"),
-            }
-        }
+    let timer = core.watch_sign_in_timeouts(move |e| {
+        let (app, core) = (app.clone(), app.state::<AppState>().core().clone());
+        tauri::async_runtime::spawn(async move {
+            let outcome = ConnectOutcome { status: core.status().await, error: Some(e.to_payload(core.lang())) };
+            events::connect_finished(&app, &outcome);
+        });
     });
+    tauri::async_runtime::spawn(timer);
 }

@@ -170,10 +170,20 @@ impl AmoConnect {
         self.auth.complete_deep_link(url).await
     }
 
-    /// Ends this process's sign-ins waiting for an app link whose 15 minutes are over (the
-    /// window calls it every second with the clock); the error to show when one ended.
+    /// Ends this process's sign-ins waiting for an app link whose 15 minutes are over; the
+    /// error to show when one ended.
     pub fn time_out_sign_ins(&self, now: i64) -> Result<Option<crate::Error>> {
         self.auth.time_out_sign_ins(now)
+    }
+
+    /// The window's timer for sign-ins waiting for an app link, to spawn: `on_timeout` when one
+    /// runs out of time. It sleeps until the earliest deadline, and without any open sign-in it
+    /// does not wake at all.
+    pub fn watch_sign_in_timeouts(
+        &self,
+        on_timeout: impl Fn(crate::Error) + Send + Sync + 'static,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        self.auth.clone().watch_sign_in_timeouts(on_timeout)
     }
 
     pub async fn connect_with_code(&self, code: &str, domain: &str) -> Result<StatusView> {

@@ -120,6 +120,33 @@ impl Auth {
     /// stops waiting. Their states are spent: a link that comes later is refused. `now` is
     /// passed in (the window's timer gives the clock; tests a later one). Returns the error to
     /// show when one ended.
+    /// Runs until the process ends: sleeps until the earliest deadline of this process's
+    /// sign-ins waiting for an app link (or until a new sign-in starts), then ends the overdue
+    /// ones and tells `on_timeout`. With none open it waits without waking (the idle window).
+    pub async fn watch_sign_in_timeouts(self: Arc<Self>, on_timeout: impl Fn(Error) + Send + Sync + 'static) {
+        loop {
+            match self.sign_ins.next_link_deadline() {
+                None => self.sign_ins.started().await,
+                Some(deadline) => {
+                    let wait = u64::try_from(deadline.saturating_sub(crate::clock::now())).unwrap_or(0);
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(wait)) => {}
+                        _ = self.sign_ins.started() => continue,
+                    }
+                    match self.time_out_sign_ins(crate::clock::now()) {
+                        Ok(Some(e)) => on_timeout(e),
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(code = %e.code(), "could not look for a timed-out sign-in");
+                            // Not at once again: a store that fails now fails on the next look too.
+                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub fn time_out_sign_ins(&self, now: i64) -> Result<Option<Error>> {
         let timeout = Error::from(SignInError::ConnectTimeout);
         let mut ended = 0;

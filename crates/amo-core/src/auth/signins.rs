@@ -84,9 +84,10 @@ impl SignIn {
     }
 }
 
-/// The sign-ins of this process that have not ended.
+/// The sign-ins of this process that have not ended, and a signal for each new one (whoever
+/// waits for the next deadline waits for that too: nothing ticks while none is open).
 #[derive(Default)]
-pub(crate) struct SignIns(Mutex<Vec<Arc<SignIn>>>);
+pub(crate) struct SignIns(Mutex<Vec<Arc<SignIn>>>, tokio::sync::Notify);
 
 impl SignIns {
     fn list(&self) -> std::sync::MutexGuard<'_, Vec<Arc<SignIn>>> {
@@ -97,7 +98,18 @@ impl SignIns {
     pub(crate) fn start(&self, state: &str, deadline: i64, by_link: bool) -> Arc<SignIn> {
         let s = Arc::new(SignIn::new(state, deadline, by_link));
         self.list().push(s.clone());
+        self.1.notify_one();
         s
+    }
+
+    /// The earliest deadline of an open sign-in waiting for a link (`None`: none waits).
+    pub(crate) fn next_link_deadline(&self) -> Option<i64> {
+        self.list().iter().filter(|s| s.by_link && *s.phase() == Phase::Open).map(|s| s.deadline).min()
+    }
+
+    /// Resolves when a sign-in starts after the last call (or started since, unheard).
+    pub(crate) async fn started(&self) {
+        self.1.notified().await
     }
 
     /// This process's sign-in with `state`, if it started it and it has not ended.
@@ -155,5 +167,25 @@ mod tests {
         // Abandoning all returns the open ones and forgets every one.
         assert_eq!(list.abandon_all().len(), 1, "the listening one; the claimed one is storing");
         assert!(list.find("loopback").is_none() && list.find("claimed").is_none());
+    }
+
+    #[tokio::test]
+    async fn the_timer_waits_for_the_earliest_open_link_deadline_and_hears_a_new_sign_in() {
+        let list = Arc::new(SignIns::default());
+        assert_eq!(list.next_link_deadline(), None, "nothing to wait for: the timer sleeps on the signal");
+        let waiting = {
+            let list = list.clone();
+            tokio::spawn(async move { list.started().await })
+        };
+        tokio::task::yield_now().await;
+        let late = list.start("late", 300, true);
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await.expect("heard").expect("task");
+        let _loopback = list.start("loopback", 100, false);
+        let early = list.start("early", 200, true);
+        assert_eq!(list.next_link_deadline(), Some(200), "a loopback sign-in has its own listener's timeout");
+        assert!(early.claim());
+        assert_eq!(list.next_link_deadline(), Some(300), "a claimed one is being stored, not waiting");
+        list.forget(&late);
+        assert_eq!(list.next_link_deadline(), None);
     }
 }
