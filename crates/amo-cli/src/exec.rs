@@ -145,7 +145,14 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             if json {
                 print::json(io.out, &found)
             } else {
-                print::customers(io.out, &found, app.cached_reference()?.as_ref(), offline, lang)
+                // Pipelines, stages and users by name: the account's shape as last read, or read
+                // now (not with --offline, which never asks amoCRM; ids are shown then).
+                let reference = match app.cached_reference()? {
+                    Some(r) => Some(r),
+                    None if !offline => app.reference_data(false).await.ok(),
+                    None => None,
+                };
+                print::customers(io.out, &found, reference.as_ref(), offline, lang)
             }
         }
         Command::Call {
@@ -223,6 +230,11 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             let r = app.sync_people(full, &progress).await?;
             if tty {
                 eprintln!();
+            }
+            // The account's shape beside its people, so `contact find --offline` names stages and
+            // users (read only when the cached one is stale; a failure here loses nothing).
+            if let Err(e) = app.reference_data(false).await {
+                tracing::info!(code = %e.code(), "the account's pipelines and users were not read with the copy");
             }
             if json {
                 print::json(io.out, &r)

@@ -529,6 +529,12 @@ fn sync_fills_the_copy_contact_find_answers_offline_call_log_logs_one_call_per_u
     let r = desk.run(&["contact", "find", "9165550102", "--offline", "--json"]);
     let found: serde_json::Value = serde_json::from_str(&r.out).expect("json");
     assert_eq!(found["customers"][0]["id"].as_i64(), Some(olga));
+    // A customer's open lead is named by its pipeline and stage, also offline: `sync` keeps the
+    // account's shape on this computer with the copy (no id pairs a person cannot read).
+    let r = desk.run(&["contact", "find", "+7 920 000-00-09", "--offline"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let main = desk.sim.pipelines().into_iter().find(|p| p.is_main).expect("main pipeline");
+    assert!(r.out.contains(&format!("{} · ", main.name)), "stage named: {}", r.out);
 
     // The softphone's hook runs twice for one call: one call in amoCRM.
     let log = [
