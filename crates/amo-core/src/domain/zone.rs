@@ -65,9 +65,15 @@ impl Zone {
         off.timestamp_opt(unix, 0).single()
     }
 
-    /// `unix` as RFC 3339 with the zone's offset then (`2027-01-15T10:00:00+01:00`).
+    /// `unix` as RFC 3339 with the zone's offset then (`2027-01-15T10:00:00+01:00`). RFC 3339
+    /// writes whole minutes: an offset with seconds (local mean time, before a zone's first
+    /// standard offset) is written rounded up to the minute, with the clock that goes with it,
+    /// so the text still names `unix`, its clock less than a minute after the zone's (a day's
+    /// midnight stays on its day).
     pub fn rfc3339(&self, unix: i64) -> String {
-        self.at(unix).map(|d| d.to_rfc3339()).unwrap_or_default()
+        let secs = self.offset_at(unix).local_minus_utc();
+        let minute = FixedOffset::east_opt(secs.div_euclid(60) * 60 + if secs % 60 == 0 { 0 } else { 60 });
+        minute.and_then(|o| o.timestamp_opt(unix, 0).single()).map(|d| d.to_rfc3339()).unwrap_or_default()
     }
 
     /// The day `unix` falls on in the zone.
@@ -171,5 +177,21 @@ mod tests {
         let apia = Zone::named("Pacific/Apia").expect("known");
         let gone = apia.midnight(NaiveDate::from_ymd_opt(2011, 12, 30).expect("date")).expect("a moment");
         assert_eq!(apia.rfc3339(gone), "2011-12-31T00:00:00+14:00");
+    }
+
+    /// Found by fuzz/fuzz_targets/account_settings.rs (corpus/account_settings/monrovia_lmt): before
+    /// a zone's first standard offset its clock is local mean time, an offset with seconds
+    /// (Monrovia −0:44:30 until 1972), which RFC 3339 cannot write — the text said "-00:45" and
+    /// named a moment 30 s from the one meant.
+    #[test]
+    fn an_offset_with_seconds_is_written_so_the_text_names_the_moment() {
+        let monrovia = Zone::named("Africa/Monrovia").expect("known");
+        let day = NaiveDate::from_ymd_opt(1960, 1, 1).expect("date");
+        let midnight = monrovia.midnight(day).expect("a moment");
+        assert_eq!(monrovia.offset_at(midnight).local_minus_utc(), -(44 * 60 + 30));
+        let text = monrovia.rfc3339(midnight);
+        assert_eq!(at(&text), midnight, "{text}");
+        // The clock it shows is within the minute after the zone's, on the same day.
+        assert_eq!(text, "1960-01-01T00:00:30-00:44");
     }
 }
