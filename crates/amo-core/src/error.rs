@@ -340,6 +340,9 @@ pub enum NotEditable {
     PartInAmocrm { part: String },
     /// It is being sent right now (or was just sent): nothing is changed.
     BeingSent,
+    /// Its stored copy cannot be read (History shows it damaged): an edit would start from an
+    /// empty form and lose what was typed; it can only be discarded and typed again.
+    Damaged,
 }
 
 /// App updates, by the step that failed. `detail` is the updater's (English) reason.

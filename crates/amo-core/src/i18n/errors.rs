@@ -563,6 +563,10 @@ fn entry(e: &EntryError, lang: Lang) -> String {
                     "она отправляется прямо сейчас — посмотрите, чем это закончится, и попробуйте снова",
                     "it is being sent right now; see how that ends, then try again",
                 ),
+                NotEditable::Damaged => (
+                    "её сохранённую копию не удаётся прочитать — удалите её и введите заново",
+                    "its stored copy cannot be read; discard it and type it again",
+                ),
                 NotEditable::PartInAmocrm { part } => {
                     let name = |l| StepKind::parse(part).map_or_else(|| part.clone(), |k| super::step_label(k, l));
                     return tr(

@@ -298,6 +298,10 @@ impl Outbox {
     pub fn update(&self, id: i64, draft: &Draft, account: Option<&ReferenceData>) -> Result<OutboxItem> {
         let stored = self.ctx.store.outbox().rows(Some(id), 1)?.pop().ok_or(EntryError::NotFound { id })?;
         let not_editable = |why| Error::from(EntryError::EntryNotEditable { id, why });
+        // A damaged row's draft is an empty stand-in: editing it would send an empty form.
+        if stored.damaged.is_some() {
+            return Err(not_editable(NotEditable::Damaged));
+        }
         if stored.draft.kind() != draft.kind() {
             return Err(not_editable(NotEditable::KindChanges));
         }
