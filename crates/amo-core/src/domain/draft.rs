@@ -323,8 +323,9 @@ pub fn clean_name(s: &str) -> String {
     kept.trim().to_string()
 }
 
-/// A note (or a call's result) as it is kept and sent: its lines (Windows' and old Mac line
-/// ends become `\n`), trimmed, without any other control character; a tab becomes a space.
+/// A note, a task's text or a call's result as it is kept and sent: its lines (Windows' and old
+/// Mac line ends become `\n`), trimmed, without any other control character and without direction
+/// overrides and isolates (text shown reversed); a tab becomes a space.
 pub fn clean_note(s: &str) -> String {
     let kept: String = s
         .replace("\r\n", "\n")
@@ -332,7 +333,7 @@ pub fn clean_note(s: &str) -> String {
         .filter_map(|c| match c {
             '\n' | '\r' | '\u{2028}' | '\u{2029}' => Some('\n'),
             '\t' => Some(' '),
-            c if c.is_control() => None,
+            c if c.is_control() || is_bidi_control(c) => None,
             c => Some(c),
         })
         .collect();
@@ -656,7 +657,7 @@ mod tests {
         let d = LeadDraft {
             name: " Order\u{202e}fdp.exe\u{1b}[2J\u{7}\u{0} ".into(),
             tags: vec!["vip\u{2066}".into(), "\u{200f}\u{200e}".into(), "h\u{9b}ot\u{202a}".into()],
-            note: "line 1\r\nline 2\u{1b}[31m\u{85}\nend\u{7f}\ttab\u{0}\n".into(),
+            note: "line 1\r\nline 2\u{1b}[31m\u{85}\nend\u{7f}\ttab\u{0}\u{202e}\n".into(),
             contact: Some(ContactDraft {
                 first_name: "Anna\u{202d}\u{2069}".into(),
                 last_name: "Li\n12345  forged row".into(),

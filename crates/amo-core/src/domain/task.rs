@@ -75,7 +75,7 @@ impl TaskDraft {
     /// named `{prefix}text`, `{prefix}due`.
     pub fn checked(&self, prefix: &str) -> Result<TaskDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let (text, due) = (self.text.trim().to_string(), self.due.trim().to_string());
+        let (text, due) = (crate::domain::draft::clean_note(&self.text), self.due.trim().to_string());
         if text.is_empty() {
             errors.push(FieldError::new(format!("{prefix}text"), FieldCode::Required));
         } else if text.chars().count() > MAX_TASK_TEXT {
@@ -96,7 +96,7 @@ impl TaskDraft {
     pub fn resolved(&self, prefix: &str, now: i64, zone: impl Into<Zone>) -> Result<TaskDraft, Vec<FieldError>> {
         let zone = zone.into();
         let mut errors = Vec::new();
-        let text = self.text.trim().to_string();
+        let text = crate::domain::draft::clean_note(&self.text);
         if text.is_empty() {
             errors.push(FieldError::new(format!("{prefix}text"), FieldCode::Required));
         } else if text.chars().count() > MAX_TASK_TEXT {
@@ -225,6 +225,21 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     const MSK: i32 = 3 * 3600;
+
+    #[test]
+    fn a_tasks_text_loses_control_and_direction_characters_and_keeps_its_lines() {
+        let t = TaskDraft {
+            text: " Call\u{202e}back\u{1b}[2J\r\nabout\u{7} the sofa ".into(),
+            due: "tomorrow 10:00".into(),
+            ..Default::default()
+        };
+        assert_eq!(t.checked("task.").expect("checked").text, "Callback[2J\nabout the sofa");
+        let r = t.resolved("task.", 1_800_000_000, MSK).expect("resolved");
+        assert_eq!(r.text, "Callback[2J\nabout the sofa");
+        let only_marks =
+            TaskDraft { text: "\u{202e}\u{1b}".into(), due: "tomorrow 10:00".into(), ..Default::default() };
+        assert_eq!(only_marks.checked("task.").unwrap_err()[0].code, FieldCode::Required);
+    }
     /// Friday 2026-11-27 21:30 in Moscow (18:30 UTC).
     fn friday_evening() -> i64 {
         Utc.with_ymd_and_hms(2026, 11, 27, 18, 30, 0).single().expect("valid").timestamp()
