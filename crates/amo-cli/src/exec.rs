@@ -643,6 +643,8 @@ fn as_flags(e: Error) -> Error {
                 ["task", "responsible_user_id"] => "--task-responsible".into(),
                 ["company", "name"] => "--company".into(),
                 ["existing_company_id"] => "--company-id".into(),
+                ["existing_contact_id"] => "--contact-id".into(),
+                ["pipeline"] | ["pipeline_id"] => "--pipeline".into(),
                 ["lead_id"] => "ID".into(),
                 ["unsorted"] => "--unsorted".into(),
                 ["duration_secs"] => "--duration".into(),
@@ -736,4 +738,20 @@ fn parse_when(s: &str) -> Option<i64> {
         return Some(n).filter(|n| *n > 0);
     }
     amo_core::clock::parse_rfc3339(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_attached_contact_or_pipeline_is_named_by_its_flag() {
+        let e = Error::validation(vec![
+            FieldError::new("existing_contact_id", FieldCode::NotInAccount),
+            FieldError::new("pipeline", FieldCode::NotInAccount),
+            FieldError::new("existing_company_id", FieldCode::NotInAccount),
+        ]);
+        let named: Vec<String> = as_flags(e).fields().expect("fields").iter().map(|f| f.field.clone()).collect();
+        assert_eq!(named, ["--contact-id", "--pipeline", "--company-id"]);
+    }
 }
