@@ -98,7 +98,7 @@ pub fn run() {
             updates::check_at_start(app.handle());
             // Keep a quiet connection alive (refresh tokens die after 3 months unused; the access
             // token is refreshed before it expires): the core's loop, which `outbox run` runs too.
-            tauri::async_runtime::spawn(core.keep_alive_loop(amo_core::keep_alive::CHECK_EVERY));
+            tauri::async_runtime::spawn(core.keep_alive_loop(amo_core::auth::keep_alive::CHECK_EVERY));
             // The outbox worker: sends queued entries, retries forever.
             tauri::async_runtime::spawn(core.outbox_worker());
             // The copy of the account's people, for the caller's card: fresh every minute.

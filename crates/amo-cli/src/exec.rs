@@ -560,7 +560,7 @@ async fn outbox_run(app: &AmoConnect, io: &mut Io<'_>, until_empty: bool, timeou
     // A headless machine may run only this command, for months: it keeps the connection alive
     // exactly as the window does (the same loop in the core) — the tokens refreshed before they
     // expire and before the refresh token's three months run out — not only once at its start.
-    let _keep_alive = AbortOnDrop(tokio::spawn(app.keep_alive_loop(amo_core::keep_alive::CHECK_EVERY)));
+    let _keep_alive = AbortOnDrop(tokio::spawn(app.keep_alive_loop(amo_core::auth::keep_alive::CHECK_EVERY)));
     let deadline = Instant::now() + timeout;
     let mut shown = None;
     loop {

@@ -250,12 +250,12 @@ impl AmoConnect {
     }
 
     /// Keeps the connection alive while the process runs — the window's timer and the CLI's
-    /// `outbox run` alike (`keep_alive`, with [`crate::keep_alive::CHECK_EVERY`]): a look now,
+    /// `outbox run` alike (`keep_alive`, with [`crate::auth::keep_alive::CHECK_EVERY`]): a look now,
     /// then at each token's refresh point or after `every`. A refresh, or a keep-alive that
     /// starts or stops failing, is a change of the connection for the watcher.
     pub fn keep_alive_loop(&self, every: Duration) -> impl Future<Output = ()> + Send + 'static {
         let changes = self.changes.clone();
-        crate::keep_alive::run(self.ctx.clone(), self.session.clone(), every, move || changes.poke())
+        crate::auth::keep_alive::run(self.ctx.clone(), self.session.clone(), every, move || changes.poke())
     }
 
     /// What changed in the outbox and the connection since the last look, whoever changed it.

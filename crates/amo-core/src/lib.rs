@@ -7,7 +7,9 @@
 //! - `store` — the SQLite file; the only code that runs SQL.
 //! - `keychain` — the OS keychain; the only code that reads or writes secrets.
 //! - `amocrm` — all outbound network to amoCRM (API, token endpoint, limiter, JSON).
-//! - `auth` — signing in (incl. the loopback listener, the only inbound socket) and `session`.
+//! - `auth` — signing in (incl. the loopback listener, the only inbound socket), `session` and
+//!   its `keep_alive` loop.
+//! - `quit` — what quitting waits for; `startup` — what a window that cannot open its data says.
 //! - `config`, `reference`, `outbox`, `people`, `notices`, `changes` — services over the shared context
 //!   (`context`).
 //! - `error` + `i18n` — stable codes, and text rendered from them when shown.
@@ -25,7 +27,6 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod ipc;
-pub mod keep_alive;
 pub mod keychain;
 pub mod logging;
 pub mod notices;

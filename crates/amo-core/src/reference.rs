@@ -170,7 +170,7 @@ impl Reference {
 
     /// The connected account's platform (decides how phones without a country code are read).
     pub fn platform(&self) -> Platform {
-        Platform::for_phones_in(&self.ctx.store)
+        self.ctx.store.platform_for_phones()
     }
 
     /// What the cache holds, without asking amoCRM. An unreadable cache (an older format) is

@@ -305,13 +305,20 @@ const ROOM_IMPORTS: &[(&str, &[&str])] = &[
     ("error", &[]),
     ("clock", &[]),
     ("domain", &["error", "clock"]),
-    ("store", &["domain", "error", "clock"]),
+    // `paths`: where the data directory's files are and how they are opened (never through a
+    // symlink) — the database (store) and the shared request budget (amocrm) alike.
+    ("store", &["domain", "error", "clock", "paths"]),
     ("keychain", &["domain", "error"]),
-    ("amocrm", &["domain", "error", "clock"]),
+    ("amocrm", &["domain", "error", "clock", "paths"]),
     ("i18n", &["domain", "error"]),
     ("paths", &["error"]),
     ("logging", &["paths"]),
-    ("ipc", &["domain"]),
+    // `error`: the window receives errors as `ErrorPayload` (a refused sign-in link's event).
+    ("ipc", &["domain", "error"]),
+    // What a window that cannot open its data says (a pure mapping, before anything runs).
+    ("startup", &["domain", "error", "i18n"]),
+    // Quitting waits for a token refresh in flight (the session's flag), nothing else.
+    ("quit", &["auth"]),
     ("context", &["amocrm", "domain", "keychain", "paths", "store"]),
     // Services: the shared context and the lower rooms; of each other, the outbox and the
     // reference service use only the session (for tokens).

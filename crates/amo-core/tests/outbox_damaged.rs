@@ -67,7 +67,9 @@ async fn a_damaged_row_is_listed_as_damaged_set_aside_and_discardable_while_the_
     assert!(notices.iter().any(|(summary, _)| summary.contains("attention")), "{notices:?}");
 
     // An edit is refused, named (`outbox edit`, the window): it would start from an empty form.
-    let e = app.outbox_update(bad_draft, amo_core::domain::draft::Draft::Lead(lead("Typed again"))).unwrap_err();
+    let Err(e) = app.outbox_update(bad_draft, amo_core::domain::draft::Draft::Lead(lead("Typed again"))) else {
+        panic!("a damaged entry was edited");
+    };
     assert_eq!(e.code().as_str(), "entry_not_editable", "{e:?}");
     assert!(e.message(amo_core::Lang::En).contains("cannot be read"), "{}", e.message(amo_core::Lang::En));
     assert!(sim.leads().iter().all(|l| l.name != "Typed again"));

@@ -4,6 +4,7 @@
 //! place that hands out access tokens. amoCRM documents no PKCE, so `state` is the CSRF guard.
 
 pub mod callback;
+pub mod keep_alive;
 pub mod loopback;
 pub mod session;
 mod signins;

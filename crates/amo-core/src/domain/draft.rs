@@ -9,7 +9,8 @@ use crate::domain::fields::FieldEntry;
 use crate::domain::phone::{normalize_phone, valid_email, EmailType, PhoneType};
 use crate::domain::platform::Platform;
 use crate::domain::task::TaskDraft;
-use crate::error::{is_bidi_control, FieldCode, FieldError};
+use crate::domain::text::{clean_name, clean_note};
+use crate::error::{FieldCode, FieldError};
 
 pub const MAX_NAME: usize = 255;
 pub const MAX_NOTE: usize = 10_000;
@@ -305,39 +306,6 @@ impl DraftKind {
 
 fn too_long(s: &str, max: usize) -> bool {
     s.chars().count() > max
-}
-
-/// A name or a tag as it is kept and sent: one line, trimmed, without control characters (an
-/// escape sequence pasted with it would rewrite a terminal, a NUL cut it short) or direction
-/// overrides and isolates (`Order\u{202e}fdp.exe` shows as `Orderexe.pdf`). Line breaks and
-/// tabs become spaces: a name on two lines looks like two rows wherever it is listed.
-pub fn clean_name(s: &str) -> String {
-    let kept: String = s
-        .chars()
-        .filter_map(|c| match c {
-            '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => Some(' '),
-            c if c.is_control() || is_bidi_control(c) => None,
-            c => Some(c),
-        })
-        .collect();
-    kept.trim().to_string()
-}
-
-/// A note, a task's text or a call's result as it is kept and sent: its lines (Windows' and old
-/// Mac line ends become `\n`), trimmed, without any other control character and without direction
-/// overrides and isolates (text shown reversed); a tab becomes a space.
-pub fn clean_note(s: &str) -> String {
-    let kept: String = s
-        .replace("\r\n", "\n")
-        .chars()
-        .filter_map(|c| match c {
-            '\n' | '\r' | '\u{2028}' | '\u{2029}' => Some('\n'),
-            '\t' => Some(' '),
-            c if c.is_control() || is_bidi_control(c) => None,
-            c => Some(c),
-        })
-        .collect();
-    kept.trim().to_string()
 }
 
 impl ContactDraft {

@@ -17,6 +17,7 @@ pub mod secret;
 pub mod settings;
 pub mod steps;
 pub mod task;
+pub mod text;
 pub mod tokens;
 pub mod update;
 pub mod views;

@@ -58,14 +58,6 @@ impl Platform {
         }
     }
 
-    /// [`Platform::for_phones`] for what `store` holds now.
-    pub(crate) fn for_phones_in(store: &crate::store::Store) -> Platform {
-        match store.account().load().ok().flatten() {
-            Some(a) => Platform::for_phones(Some((a.platform, &a.domain)), None),
-            None => Platform::for_phones(None, store.settings().load().ok().and_then(|s| s.domain).as_deref()),
-        }
-    }
-
     /// The platform an account host belongs to, if it is an amoCRM/Kommo host at all.
     pub fn of_host(host: &str) -> Option<Platform> {
         if host.ends_with(".amocrm.ru") {

@@ -75,7 +75,7 @@ impl TaskDraft {
     /// named `{prefix}text`, `{prefix}due`.
     pub fn checked(&self, prefix: &str) -> Result<TaskDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let (text, due) = (crate::domain::draft::clean_note(&self.text), self.due.trim().to_string());
+        let (text, due) = (crate::domain::text::clean_note(&self.text), self.due.trim().to_string());
         if text.is_empty() {
             errors.push(FieldError::new(format!("{prefix}text"), FieldCode::Required));
         } else if text.chars().count() > MAX_TASK_TEXT {
@@ -96,7 +96,7 @@ impl TaskDraft {
     pub fn resolved(&self, prefix: &str, now: i64, zone: impl Into<Zone>) -> Result<TaskDraft, Vec<FieldError>> {
         let zone = zone.into();
         let mut errors = Vec::new();
-        let text = crate::domain::draft::clean_note(&self.text);
+        let text = crate::domain::text::clean_note(&self.text);
         if text.is_empty() {
             errors.push(FieldError::new(format!("{prefix}text"), FieldCode::Required));
         } else if text.chars().count() > MAX_TASK_TEXT {
@@ -238,7 +238,8 @@ mod tests {
         assert_eq!(r.text, "Callback[2J\nabout the sofa");
         let only_marks =
             TaskDraft { text: "\u{202e}\u{1b}".into(), due: "tomorrow 10:00".into(), ..Default::default() };
-        assert_eq!(only_marks.checked("task.").unwrap_err()[0].code, FieldCode::Required);
+        let Err(errors) = only_marks.checked("task.") else { panic!("a text of marks alone is empty") };
+        assert_eq!(errors[0].code, FieldCode::Required);
     }
     /// Friday 2026-11-27 21:30 in Moscow (18:30 UTC).
     fn friday_evening() -> i64 {

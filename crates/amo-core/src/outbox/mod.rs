@@ -81,7 +81,7 @@ impl Outbox {
 
     /// The connected account's platform (decides how phones without a country code are read).
     fn platform(&self) -> Platform {
-        Platform::for_phones_in(&self.ctx.store)
+        self.ctx.store.platform_for_phones()
     }
 
     /// The account connected now, if any: the one entries are queued for and sent to.

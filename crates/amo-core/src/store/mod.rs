@@ -138,6 +138,16 @@ impl Store {
         ChangesTable(self)
     }
 
+    /// How phones typed without a country code are read ([`Platform::for_phones`]) for what this
+    /// store holds now: the connected account, else the account address configured in Settings.
+    pub fn platform_for_phones(&self) -> crate::domain::platform::Platform {
+        use crate::domain::platform::Platform;
+        match self.account().load().ok().flatten() {
+            Some(a) => Platform::for_phones(Some((a.platform, &a.domain)), None),
+            None => Platform::for_phones(None, self.settings().load().ok().and_then(|s| s.domain).as_deref()),
+        }
+    }
+
     /// Notified when a write of this process moved a change counter (one permit is kept for a
     /// watcher that was not waiting yet).
     pub fn changed(&self) -> Arc<tokio::sync::Notify> {
