@@ -53,7 +53,8 @@ pub fn plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             .build(),
     );
     // Size, maximised and position; never visibility — the app decides that (`--hidden`).
-    builder.plugin(tauri_plugin_window_state::Builder::new().with_state_flags(window_state_flags()).build())
+    builder
+        .plugin(tauri_plugin_window_state::Builder::new().with_state_flags(crate::window::window_state_flags()).build())
 }
 
 /// What the quick-entry shortcut does.
@@ -98,7 +99,7 @@ fn register<R: Runtime>(app: &AppHandle<R>, shortcut: &str) -> std::result::Resu
     if shortcut.is_empty() {
         return Ok(());
     }
-    if is_wayland() {
+    if crate::window::is_wayland() {
         return Err(ShortcutProblem::Unavailable);
     }
     keys.register(shortcut)
@@ -141,14 +142,6 @@ impl<R: Runtime> PluginShortcuts<'_, R> {
             }
         })
     }
-}
-
-/// A Wayland session: programs cannot grab keys there (the X11 grab of XWayland sees only keys
-/// typed into X11 windows), so the desktop's own shortcut settings run `amo-connect new`.
-fn is_wayland() -> bool {
-    cfg!(target_os = "linux")
-        && (std::env::var("XDG_SESSION_TYPE").is_ok_and(|v| v == "wayland")
-            || (std::env::var_os("WAYLAND_DISPLAY").is_some() && std::env::var_os("DISPLAY").is_none()))
 }
 
 fn view<R: Runtime>(app: &AppHandle<R>) -> Result<DesktopView> {
@@ -218,47 +211,4 @@ pub async fn set_quick_entry_shortcut(app: &AppHandle, state: &AppState, shortcu
     *app.state::<ShortcutStatus>().0.lock().unwrap_or_else(|p| p.into_inner()) =
         Registered { shortcut: wanted, problem: None };
     view(app)
-}
-
-/// The window's size or place changed: save it a moment later (once per burst of changes), so a
-/// crash or a power cut keeps it too — the plugin alone saves only when the app exits.
-pub fn window_moved<R: Runtime>(app: &AppHandle<R>) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static SCHEDULED: AtomicBool = AtomicBool::new(false);
-    if SCHEDULED.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        SCHEDULED.store(false, Ordering::SeqCst);
-        // On the main thread, like the plugin's own saving: saving reads the window (which
-        // waits for the main thread) while holding the plugin's cache lock, and the main thread
-        // takes that lock on a close request — from here it would deadlock the app on a close
-        // that comes while a save is under way.
-        let handle = app.clone();
-        if let Err(e) = app.run_on_main_thread(move || save_window_state(&handle)) {
-            tracing::warn!("could not save the window's size and place: {e}");
-        }
-    });
-}
-
-/// What is remembered of the window: its size, whether maximised, and its position — except on
-/// Wayland, where a position reads as (0,0) and cannot be set (docs/tauri-platform.md §7).
-fn window_state_flags() -> tauri_plugin_window_state::StateFlags {
-    use tauri_plugin_window_state::StateFlags;
-    let flags = StateFlags::SIZE | StateFlags::MAXIMIZED;
-    if is_wayland() {
-        flags
-    } else {
-        flags | StateFlags::POSITION
-    }
-}
-
-/// Writes the window's size and place now.
-pub fn save_window_state<R: Runtime>(app: &AppHandle<R>) {
-    use tauri_plugin_window_state::AppHandleExt;
-    if let Err(e) = app.save_window_state(window_state_flags()) {
-        tracing::warn!("could not save the window's size and place: {e}");
-    }
 }

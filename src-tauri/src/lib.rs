@@ -15,6 +15,7 @@ mod state;
 mod tray;
 mod updates;
 mod watch;
+mod window;
 
 use tauri::Manager;
 
@@ -47,7 +48,7 @@ pub fn run() {
                 Some(request) => tray::open(app, &request),
                 // The autostart entry while the app already runs: leave it where it is.
                 None if argv.get(1).is_some_and(|a| a == desktop::HIDDEN_ARG) => {}
-                None => tray::raise(app),
+                None => window::raise(app),
             }
         }));
     }
@@ -88,7 +89,7 @@ pub fn run() {
             // The window is made hidden (tauri.conf.json) so a start to the tray never flashes
             // it; shown now unless started to the tray — and always when there is no tray.
             if !(start_hidden && tray::exists(app.handle())) {
-                tray::raise(app.handle());
+                window::raise(app.handle());
             } else {
                 tracing::info!("started hidden in the tray");
             }
@@ -112,7 +113,7 @@ pub fn run() {
             // stays to ask while entries wait (with no tray host, say), and a refresh in flight
             // is waited for.
             tauri::WindowEvent::CloseRequested { api, .. } => {
-                desktop::save_window_state(window.app_handle());
+                window::save_window_state(window.app_handle());
                 api.prevent_close();
                 if tray::keeps_running_hidden(window.app_handle()) {
                     let _ = window.hide();
@@ -122,7 +123,7 @@ pub fn run() {
                     quit::request(window.app_handle(), amo_core::quit::QuitCause::WindowClosed);
                 }
             }
-            tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_) => desktop::window_moved(window.app_handle()),
+            tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_) => window::window_moved(window.app_handle()),
             _ => {}
         })
         .invoke_handler(commands::handler())
@@ -135,7 +136,7 @@ pub fn run() {
             tauri::RunEvent::Exit => quit::at_exit(),
             // macOS: a click on the Dock icon of an app whose window is hidden brings it back.
             #[cfg(target_os = "macos")]
-            tauri::RunEvent::Reopen { .. } => tray::raise(handle),
+            tauri::RunEvent::Reopen { .. } => window::raise(handle),
             _ => {}
         }),
         Err(e) => {

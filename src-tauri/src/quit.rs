@@ -12,7 +12,7 @@ use amo_core::quit::{decide, wait_for_refresh, wait_for_refresh_blocking, QuitCa
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::state::AppState;
-use crate::{desktop, events, tray};
+use crate::{events, window};
 
 /// The macOS app menu's Quit (its own item, so it asks like the tray's Quit; the system's
 /// predefined item would end the app without a word).
@@ -29,7 +29,7 @@ pub fn request<R: Runtime>(app: &AppHandle<R>, cause: QuitCause) {
     match decide(cause, waiting, window) {
         QuitStep::Ask { waiting } => {
             tracing::info!(?cause, waiting, "quit asked while entries wait");
-            tray::raise(app);
+            window::raise(app);
             events::quit_requested(app, &waiting);
         }
         QuitStep::Exit => exit(app, cause),
@@ -51,7 +51,7 @@ fn exit<R: Runtime>(app: &AppHandle<R>, cause: QuitCause) {
             tracing::warn!("quitting with a token refresh still in flight after {REFRESH_WAIT_LIMIT:?}");
         }
         let handle = app.clone();
-        let _ = app.run_on_main_thread(move || desktop::save_window_state(&handle));
+        let _ = app.run_on_main_thread(move || window::save_window_state(&handle));
         app.exit(0);
     });
 }

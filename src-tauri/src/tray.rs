@@ -143,18 +143,9 @@ pub fn language_changed<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Shows, unminimises and focuses the main window.
-pub fn raise<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.show();
-        let _ = w.unminimize();
-        let _ = w.set_focus();
-    }
-}
-
 /// Raises the window on `request`'s screen.
 pub fn open<R: Runtime>(app: &AppHandle<R>, request: &OpenRequest) {
-    raise(app);
+    crate::window::raise(app);
     events::open_requested(app, request);
 }
 
@@ -162,7 +153,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         NEW_LEAD => open(app, &OpenRequest { screen: Screen::NewLead, phone: None }),
         OUTBOX => open(app, &OpenRequest { screen: Screen::History, phone: None }),
-        OPEN => raise(app),
+        OPEN => crate::window::raise(app),
         SEND_NOW => {
             let core = app.state::<AppState>().core().clone();
             match core.outbox_retry(None) {

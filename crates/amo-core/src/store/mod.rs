@@ -12,6 +12,7 @@
 mod account;
 mod api_block;
 mod changes;
+mod draft_column;
 mod form_layout;
 mod marker;
 pub(crate) mod migrations;

@@ -5,6 +5,7 @@
 
 use rusqlite::{named_params, params, OptionalExtension, Row, TransactionBehavior};
 
+use super::draft_column::{empty_draft, read_draft};
 use super::outbox_steps::{delete_steps, insert_plan, insert_row, purge_bodies, steps_of, steps_of_rows, StepRow};
 use super::Store;
 use crate::domain::account::AccountRef;
@@ -495,29 +496,6 @@ pub(super) fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Resul
         serde_json::from_str(&json).map(Draft::Lead)
     };
     parsed.map_err(|e| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e)))
-}
-
-/// A stored draft of entry kind `kind`, strictly: an unknown kind or JSON that is not a draft
-/// of its kind is why the row is damaged.
-pub(super) fn read_draft(kind: &str, json: &str) -> std::result::Result<Draft, String> {
-    let parsed = match kind {
-        k if k == DraftKind::Lead.as_str() => serde_json::from_str(json).map(Draft::Lead),
-        k if k == DraftKind::Contact.as_str() => serde_json::from_str(json).map(Draft::Contact),
-        k if k == DraftKind::Followup.as_str() => serde_json::from_str(json).map(Draft::Followup),
-        k if k == DraftKind::Call.as_str() => serde_json::from_str(json).map(Draft::Call),
-        other => return Err(format!("unknown entry kind {:?}", crate::error::shown(other, 40))),
-    };
-    parsed.map_err(|e| format!("draft: {e}"))
-}
-
-/// An empty draft of entry kind `kind` (a lead's if the kind is unknown): a damaged row's.
-fn empty_draft(kind: &str) -> Draft {
-    match kind {
-        k if k == DraftKind::Contact.as_str() => Draft::Contact(Default::default()),
-        k if k == DraftKind::Followup.as_str() => Draft::Followup(Default::default()),
-        k if k == DraftKind::Call.as_str() => Draft::Call(Default::default()),
-        _ => Draft::Lead(Default::default()),
-    }
 }
 
 fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {

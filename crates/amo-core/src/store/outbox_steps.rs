@@ -158,7 +158,7 @@ impl OutboxSteps<'_> {
             .query_row("SELECT kind, draft FROM outbox WHERE id = ?1", [entry_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((kind, draft)) = found else { return Ok(None) };
-        if let Err(why) = super::outbox::read_draft(&kind, &draft) {
+        if let Err(why) = super::draft_column::read_draft(&kind, &draft) {
             return Ok(Some(why));
         }
         let mut st =
