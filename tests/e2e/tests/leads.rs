@@ -470,3 +470,33 @@ async fn the_callers_card_opens_from_the_copy_with_amocrm_down_and_a_timed_call_
     w.close().await?;
     Ok(())
 }
+
+/// The demo's first run (`scripts/demo.sh`, `amo-sim --demo-account`): the realistic account
+/// shows itself at once — a known caller's card from this computer's copy with the company and
+/// the leads in work named by stage, and Find with the account's newest leads and its customers
+/// found by a Cyrillic surname.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_account_shows_the_callers_card_and_find_on_first_run() -> anyhow::Result<()> {
+    let (sim, env) = connected_env().await?;
+    let summary = sim.seed_demo_account(amo_sim::demo::DEMO_SEED).map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert!(summary.contacts >= 200 && summary.pipelines.len() >= 2, "{summary:?}");
+    let (code, _, err) = env.cli(&["sync"], None)?;
+    assert_eq!(code, 0, "{err}");
+
+    // A known customer rings: the card names them, their company and a lead in work by its stage.
+    let w = Window::open_with(&env, &["new", "--phone", amo_sim::demo::DEMO_CUSTOMER_PHONES[0]]).await?;
+    w.wait_text_contains("#caller-customers", "Игорь Смирнов", 20).await?;
+    w.wait_text_contains("#caller-customers", "Северный ветер", 20).await?;
+    w.wait_text_contains("#caller-source", "Checked with amoCRM", 30).await?;
+    w.screenshot("23-demo-caller-card.png").await?;
+
+    // Find: the newest leads at once, and the customers with a surname.
+    w.click("#nav-find").await?;
+    w.find("#recent-leads li").await?;
+    w.fill("#find-query", "Смирнов").await?;
+    w.click("#find-submit").await?;
+    w.wait_text_contains("#found-contacts", "Смирнов", 30).await?;
+    w.screenshot("24-demo-find.png").await?;
+    w.close().await?;
+    Ok(())
+}
