@@ -1,29 +1,34 @@
 //! The account's settings and time zone (docs/amocrm-api.md §8.1, §11.14): any bytes as the body
 //! of `GET /api/v4/account?with=datetime_settings,task_types` (an empty body stands for 204),
-//! with a day and a wall-clock time typed into a form. Runs the real `amocrm::wire::parse`,
-//! `amocrm::client::account_settings_answer` (what `ApiClient::account_settings` makes of the
-//! answer) and `domain::zone::Zone::of_account` (the rules the account's dates and due times are
-//! read by), then puts the typed day's midnight and the typed time on that zone's clock.
+//! with a day and a wall-clock time typed into a form and one zone of the database by index. Runs
+//! the real `amocrm::wire::parse`, `amocrm::client::account_settings_answer` (what
+//! `ApiClient::account_settings` makes of the answer), `amocrm::wire::zone_name` and
+//! `domain::zone::Zone::of_account` and `Zone::named` (the rules the account's dates and due times
+//! are read by), then puts the typed day's midnight and the typed time on the account zone's clock
+//! and on the clock of the zone the index picks.
 //!
 //! Checked: no panic; a body that is not JSON is `unexpected_response`; the zone's name is kept
 //! only when it is IANA-shaped (ASCII letters first, then letters, digits, `/ _ - +`, at most 64),
 //! trimmed, and then exactly as given; an offset is read only from a sign and four digits (`HH:MM`
 //! or `HHMM`), up to ±14:59, and every such offset is read; task types are exactly those described
 //! as expected; `is_unsorted_on` as given; what amoCRM does not say — a 204, no settings — is
-//! unknown, never UTC. The zone is the named one when this build knows the name, else exactly
-//! amoCRM's offset, else this computer's; a day's midnight is a moment of that day (or, for a day
-//! the zone skipped, the first moment after it), never before it, and days follow each other; a
-//! typed time is that time on the zone's clock, or the first moment after a gap it falls in;
-//! the RFC 3339 text the app stores names each moment exactly.
+//! unknown, never UTC; every zone of the database is IANA-shaped and known by its name. The zone
+//! is the named one when this build knows the name, else exactly amoCRM's offset, else this
+//! computer's; a day's midnight is a moment of that day (or, for a day the zone skipped, the first
+//! moment after it), never before it, and days follow each other; a typed time is that time on the
+//! zone's clock, or the first moment after a gap it falls in; the RFC 3339 text the app stores
+//! names each moment exactly (`corpus/account_settings/monrovia_lmt`: it did not, before
+//! `Zone::rfc3339` wrote an offset with seconds rounded up to the minute).
 #![no_main]
 
 mod common;
 
 use amo_core::amocrm::client::{account_settings_answer, AccountSettings};
-use amo_core::amocrm::wire::parse;
+use amo_core::amocrm::wire::{parse, zone_name};
 use amo_core::domain::task::TaskType;
 use amo_core::domain::zone::Zone;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::{Tz, TZ_VARIANTS};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -31,15 +36,17 @@ use serde_json::Value;
 const LONGEST_GAP: Duration = Duration::hours(25);
 
 /// The input: the typed day (two bytes, big-endian, days from 2000-01-01: 1910–2089), the typed
-/// time (two bytes, big-endian, minutes of the day modulo 1 440), then the body — plain text after
-/// four bytes, so seeds are readable.
-fn read(data: &[u8]) -> Option<(NaiveDate, NaiveDateTime, String)> {
-    let &[d0, d1, m0, m1] = data.first_chunk::<4>()?;
+/// time (two bytes, big-endian, minutes of the day modulo 1 440), a zone of this build's database
+/// (two bytes, big-endian, an index into `chrono_tz::TZ_VARIANTS`), then the body — plain text
+/// after six bytes, so seeds are readable.
+fn read(data: &[u8]) -> Option<(NaiveDate, NaiveDateTime, Tz, String)> {
+    let &[d0, d1, m0, m1, z0, z1] = data.first_chunk::<6>()?;
     let epoch = NaiveDate::from_ymd_opt(2000, 1, 1)?;
     let day = epoch.checked_add_signed(Duration::days(i64::from(i16::from_be_bytes([d0, d1]))))?;
     let minutes = i64::from(u16::from_be_bytes([m0, m1]) % 1440);
     let typed = day.and_hms_opt(0, 0, 0)? + Duration::minutes(minutes);
-    Some((day, typed, String::from_utf8_lossy(&data[4..]).into_owned()))
+    let tz = TZ_VARIANTS[usize::from(u16::from_be_bytes([z0, z1])) % TZ_VARIANTS.len()];
+    Some((day, typed, tz, String::from_utf8_lossy(&data[6..]).into_owned()))
 }
 
 /// An IANA-shaped name, as the module docs of `account_settings_answer` describe it.
@@ -130,7 +137,8 @@ fn wall_clock(zone: &Zone, unix: i64) -> NaiveDateTime {
     clock
 }
 
-fn check_zone(s: &AccountSettings, day: NaiveDate, typed: NaiveDateTime) {
+/// The zone the account's settings choose.
+fn account_zone(s: &AccountSettings) -> (Zone, bool) {
     let zone = Zone::of_account(s.timezone.as_deref(), s.timezone_offset_secs);
     let fixed = match (s.timezone.as_deref().and_then(Zone::named), s.timezone_offset_secs) {
         (Some(named), _) => {
@@ -147,7 +155,11 @@ fn check_zone(s: &AccountSettings, day: NaiveDate, typed: NaiveDateTime) {
             false
         }
     };
+    (zone, fixed)
+}
 
+/// A typed day and time on `zone`'s clock; `fixed`: the zone is one offset.
+fn check_zone(zone: Zone, fixed: bool, day: NaiveDate, typed: NaiveDateTime) {
     // The typed day's midnight: a moment of that day, or the first one after it when skipped.
     let midnight = zone.midnight(day).unwrap_or_else(|| panic!("no midnight for {day} in {zone:?}"));
     let start = day.and_hms_opt(0, 0, 0).expect("midnight");
@@ -171,7 +183,15 @@ fn check_zone(s: &AccountSettings, day: NaiveDate, typed: NaiveDateTime) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((day, typed, body)) = read(data) else { return };
+    let Some((day, typed, tz, body)) = read(data) else { return };
+
+    // Any zone of the database, as amoCRM would name it: kept by the decoder, known by name.
+    let name = tz.name();
+    assert_eq!(zone_name(name).as_deref(), Some(name), "a zone of the database is not IANA-shaped");
+    let named = Zone::named(name).unwrap_or_else(|| panic!("{name} is not known by name"));
+    assert_eq!(named, Zone::from(tz));
+    check_zone(named, false, day, typed);
+
     let v = if body.is_empty() {
         None // 204: amoCRM said nothing.
     } else {
@@ -193,5 +213,6 @@ fuzz_target!(|data: &[u8]| {
     if v.is_none() {
         assert_eq!(s, AccountSettings::default(), "a 204 read as something");
     }
-    check_zone(&s, day, typed);
+    let (zone, fixed) = account_zone(&s);
+    check_zone(zone, fixed, day, typed);
 });
