@@ -179,10 +179,11 @@ mod tests {
         assert_eq!(apia.rfc3339(gone), "2011-12-31T00:00:00+14:00");
     }
 
-    /// Found by fuzz/fuzz_targets/account_settings.rs (corpus/account_settings/monrovia_lmt): before
-    /// a zone's first standard offset its clock is local mean time, an offset with seconds
-    /// (Monrovia −0:44:30 until 1972), which RFC 3339 cannot write — the text said "-00:45" and
-    /// named a moment 30 s from the one meant.
+    /// Found with fuzz/fuzz_targets/account_settings.rs (its input written by hand,
+    /// corpus/account_settings/monrovia_lmt; the target now reaches every zone): before a zone's
+    /// first standard offset its clock is local mean time, an offset with seconds (Monrovia
+    /// −0:44:30 until 1972), which RFC 3339 cannot write — the text said "-00:45" and named a
+    /// moment 30 s from the one meant.
     #[test]
     fn an_offset_with_seconds_is_written_so_the_text_names_the_moment() {
         let monrovia = Zone::named("Africa/Monrovia").expect("known");
