@@ -325,9 +325,10 @@ xvfb-run -a -s "-screen 0 1280x800x24" "$ROOT/scripts/with-keyring.sh" \
 . "$OUT/measure.env"
 
 echo "==> the shared request budget: processes and desks against a 7 requests/s simulator"
-# crates/amo-core/tests/limiter_processes.rs prints the highest second and the 429s it saw.
+# crates/amo-core/tests/limiter_processes.rs prints the highest second and the 429s it saw (after
+# the test's name on the same line: libtest prints "test NAME ... " before the test's output).
 limiter=$(cargo test --release -p amo-core --test limiter_processes -- --nocapture --test-threads=1 2>&1 |
-  grep '^limiter (' || echo "limiter: the test failed (run it to see why)")
+  grep -o 'limiter (.*' || echo "limiter: the test failed (run it to see why)")
 
 people_measure "$APP"
 
