@@ -143,8 +143,9 @@ check updater-key-mismatch-refused -- bash -c "out=\$(TAURI_SIGNING_PRIVATE_KEY=
 # ---------------------------------------------------------------- lint
 check rustfmt -- cargo fmt --all --check
 # Licenses, refused duplicate majors and crate sources, from Cargo.lock alone (no advisory
-# database download: that needs GitHub).
-check cargo-deny -- "$TOOLS/bin/cargo-deny" deny --offline --locked check bans licenses sources
+# database download: that needs GitHub). The graph covers every platform we ship, so the crates
+# only Windows and macOS build are fetched first (from crates.io; the builds here fetch Linux's).
+check cargo-deny -- bash -c "cargo fetch --locked -q && '$TOOLS/bin/cargo-deny' deny --offline --locked check bans licenses sources"
 check clippy -- cargo clippy --release --workspace --all-targets --features tauri/custom-protocol -- -D warnings
 
 # ---------------------------------------------------------------- core (no WebKit)
