@@ -77,7 +77,8 @@ struct Input {
 
 thread_local! {
     static RUNTIME: tokio::runtime::Runtime =
-        tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        // With timers: every keychain call runs under its timeout (keychain/mod.rs).
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
 }
 
 fn bytes(v: Value) -> Vec<u8> {
