@@ -58,7 +58,11 @@ run_cargo_tier() {
   # it belongs to (the last `test NAME ...` line before it), so a cold run's failure is named.
   # A test that returns an error prints "Error: …" instead of panicking. with-keyring's own
   # FAILED lines (the keyring ended mid-run: when, how, what ran) are shown as they are.
-  awk '/^test [^ ]+ \.\.\. /{t=$2} /panicked at|^Error: /{print "!! in " t ":"; n=6} n>0{print "   " $0; n--}' "$log" | head -n 60
+  # With --nocapture libtest prints "test NAME ... " before the test runs, so a test that fails
+  # with nothing printed has its "Error: …" on that same line: it is matched anywhere in a line.
+  # The names under the closing "failures:" list are printed too, so a failure is always named.
+  awk '/^test [^ ]+ \.\.\. /{t=$2} /panicked at|(^|\.\.\. )Error: /{print "!! in " t ":"; n=6} n>0{print "   " $0; n--}' "$log" | head -n 60
+  awk '/^failures:$/{s=1; next} s && /^    [^ ]+$/{print "!! failed: " $1; next} s && !/^$/{s=0}' "$log" | sort -u
   grep -A 40 -E '^with-keyring: FAILED' "$log" | grep -E '^(with-keyring: |    )' | head -n 50
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=1; echo "!! $name failed before reporting test results; last lines of $log:"; tail -n 40 "$log"
