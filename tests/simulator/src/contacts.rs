@@ -111,6 +111,9 @@ impl Crm {
                     contact_ids: vec![id],
                     custom_fields_values: Vec::new(),
                     company_id,
+                    updated_by: None,
+                    loss_reason_id: None,
+                    closed_at: None,
                 });
             }
             self.contacts.push(SimContact {

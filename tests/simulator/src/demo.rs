@@ -279,6 +279,10 @@ struct Funnels {
     wholesale: (i64, Vec<i64>),
 }
 
+/// The loss reasons the demo account adds to the account's own.
+const DEMO_LOSS_REASONS: [&str; 4] =
+    ["Дорого", "Не устроили сроки доставки", "Нет нужного размера", "Купил в другом салоне"];
+
 const WON: i64 = 142;
 const LOST: i64 = 143;
 const DAY: i64 = 86_400;
@@ -349,6 +353,7 @@ impl<'a> Builder<'a> {
 
     fn build(mut self) -> Result<DemoSummary, DemoError> {
         let funnels = self.funnels();
+        self.loss_reasons();
         for (i, c) in COMPANIES.iter().enumerate() {
             self.company(i, c)?;
         }
@@ -415,6 +420,27 @@ impl<'a> Builder<'a> {
         let main = self.crm.main_pipeline().clone();
         let other = self.crm.pipelines.iter().find(|p| p.id != main.id).cloned().unwrap_or_else(|| main.clone());
         Funnels { retail: open(&main), wholesale: open(&other) }
+    }
+
+    /// A furniture shop's reasons for a lost deal, added to those the account has (by name), so
+    /// the lost leads carry one and the "lost" dialog has a list to offer.
+    fn loss_reasons(&mut self) {
+        let at = self.now - 400 * DAY;
+        for name in DEMO_LOSS_REASONS {
+            if self.crm.loss_reasons.iter().any(|r| r.name == name) {
+                continue;
+            }
+            // Not from the account's id counter, so every other entity keeps its id.
+            let id = self.crm.loss_reasons.iter().map(|r| r.id).max().unwrap_or(4_203_747) + 1;
+            let sort = self.crm.loss_reasons.iter().map(|r| r.sort).max().unwrap_or(100_000) + 10;
+            self.crm.loss_reasons.push(crate::loss_reasons::SimLossReason {
+                id,
+                name: name.to_string(),
+                sort,
+                created_at: at,
+                updated_at: at,
+            });
+        }
     }
 
     /// A phone nobody in the account has (by its last ten digits), clear of the demo's block.
@@ -785,11 +811,22 @@ impl<'a> Builder<'a> {
                 contact_ids: vec![contact_id],
                 custom_fields_values,
                 company_id: None,
+                updated_by: None,
+                loss_reason_id: None,
+                closed_at: None,
             }
         })?;
         lead.id = self.crm.id();
         lead.company_id = company.map(|i| self.companies[i]);
         lead.updated_at = plan.created_at + self.rng.between(0, self.now - plan.created_at);
+        if plan.closed.is_some() {
+            lead.closed_at = Some(lead.updated_at);
+        }
+        if plan.closed == Some(LOST) && !self.crm.loss_reasons.is_empty() {
+            // Picked by the lead's id, not the generator, so the rest of the account stays as it was.
+            let reasons = &self.crm.loss_reasons;
+            lead.loss_reason_id = Some(reasons[lead.id.unsigned_abs() as usize % reasons.len()].id);
+        }
         let id = lead.id;
         self.crm.leads.push(lead);
         self.leads.push(id);
@@ -1099,9 +1136,13 @@ impl<'a> Builder<'a> {
                 is_completed: done,
                 duration: if meeting { 3_600 } else { 0 },
                 result_text,
+                updated_at: 0,
+                updated_by: None,
             }
         })?;
-        let task = SimTask { id: self.crm.id(), ..task };
+        // Last changed when it was done (about its due time), else when it was set.
+        let updated_at = if done { due.clamp(task.created_at, self.now) } else { task.created_at };
+        let task = SimTask { id: self.crm.id(), updated_at, ..task };
         self.crm.tasks.push(task);
         Ok(())
     }

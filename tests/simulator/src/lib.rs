@@ -24,6 +24,7 @@
 
 mod account;
 mod calls;
+mod colleague;
 mod companies;
 mod config;
 mod contacts;
@@ -34,6 +35,7 @@ mod gate;
 mod hal;
 mod leads;
 mod links;
+mod loss_reasons;
 mod notes;
 mod oauth;
 mod pipelines;
@@ -50,6 +52,7 @@ pub use contacts::SimContact;
 pub use fields::SimField;
 pub use gate::Faults;
 pub use leads::SimLead;
+pub use loss_reasons::SimLossReason;
 pub use notes::SimNote;
 pub use pipelines::{SimPipeline, SimStatus};
 pub use state::Stats;
@@ -365,6 +368,78 @@ impl Simulator {
         self.shared.lock().crm.users.clone()
     }
 
+    /// The account's loss reasons (`GET /api/v4/leads/loss_reasons`).
+    pub fn loss_reasons(&self) -> Vec<SimLossReason> {
+        self.shared.lock().crm.loss_reasons.clone()
+    }
+
+    /// Replaces the account's loss reasons (none: the list answers 204 and every
+    /// `loss_reason_id` is refused).
+    pub fn set_loss_reasons(&self, reasons: Vec<SimLossReason>) {
+        self.shared.lock().crm.loss_reasons = reasons;
+    }
+
+    /// Whether `PATCH /api/v4/leads` refuses a move into a stage whose required fields are empty
+    /// (on at start; amoCRM's behaviour is not documented, docs/amocrm-api.md §18.2).
+    pub fn set_required_fields_enforced(&self, on: bool) {
+        self.shared.lock().crm.required_fields_enforced = on;
+    }
+
+    /// Whether `GET /api/v4/tasks` honours `filter[complete_till][from|to]`, which amo-docs does
+    /// not list (off at start: ignored like any unknown filter; docs/amocrm-api.md §18.1).
+    pub fn set_task_due_filter(&self, on: bool) {
+        self.shared.lock().crm.task_due_filter = on;
+    }
+
+    /// The colleague [`Simulator::change_task_as_colleague`] acts as: the first user who is not
+    /// the admin.
+    pub fn colleague_id(&self) -> i64 {
+        let inner = self.shared.lock();
+        inner.crm.users.iter().map(|u| u.id).find(|id| *id != inner.cfg.user_id).unwrap_or(inner.cfg.user_id)
+    }
+
+    /// Changes task `id` as a colleague would in amoCRM meanwhile: `patch` is what a `PATCH` of
+    /// the task takes, checked the same way; `updated_by` becomes the colleague, `updated_at`
+    /// moves. `Ok(updated_at)`, or `Err` with the status and body the API would have answered.
+    pub async fn change_task_as_colleague(&self, id: i64, patch: serde_json::Value) -> Result<i64, String> {
+        self.change_as(colleague::Kind::Task, id, patch, None).await
+    }
+
+    /// Changes lead `id` as a colleague would (see [`Simulator::change_task_as_colleague`]).
+    pub async fn change_lead_as_colleague(&self, id: i64, patch: serde_json::Value) -> Result<i64, String> {
+        self.change_as(colleague::Kind::Lead, id, patch, None).await
+    }
+
+    /// Changes lead `id` as user `user_id` (one of [`Simulator::users`]).
+    pub async fn change_lead_as(&self, user_id: i64, id: i64, patch: serde_json::Value) -> Result<i64, String> {
+        self.change_as(colleague::Kind::Lead, id, patch, Some(user_id)).await
+    }
+
+    /// Changes task `id` as user `user_id` (one of [`Simulator::users`]).
+    pub async fn change_task_as(&self, user_id: i64, id: i64, patch: serde_json::Value) -> Result<i64, String> {
+        self.change_as(colleague::Kind::Task, id, patch, Some(user_id)).await
+    }
+
+    async fn change_as(
+        &self,
+        kind: colleague::Kind,
+        id: i64,
+        patch: serde_json::Value,
+        user_id: Option<i64>,
+    ) -> Result<i64, String> {
+        let answer = colleague::change(&mut self.shared.lock(), kind, id, patch, user_id);
+        let status = answer.status();
+        let body = axum::body::to_bytes(answer.into_body(), usize::MAX).await.map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&body).into_owned();
+        if !status.is_success() {
+            return Err(format!("{status}: {text}"));
+        }
+        serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["updated_at"].as_i64())
+            .ok_or_else(|| format!("unreadable answer: {text}"))
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -410,15 +485,17 @@ fn router(shared: Shared) -> Router {
         .route("/api/v4/contacts", get(contacts::list_contacts).post(contacts::add_contacts))
         .route("/api/v4/companies", get(companies::list_companies).post(companies::add_companies))
         .route("/api/v4/companies/{id}", get(companies::get_company))
-        .route("/api/v4/tasks", get(tasks::list_tasks).post(tasks::add_tasks))
-        .route("/api/v4/tasks/{id}", get(tasks::get_task))
+        .route("/api/v4/tasks", get(tasks::list_tasks).post(tasks::add_tasks).patch(tasks::patch_task_list))
+        .route("/api/v4/tasks/{id}", get(tasks::get_task).patch(tasks::patch_task))
         .route("/api/v4/leads/unsorted", get(unsorted::list_unsorted))
         .route("/api/v4/leads/unsorted/forms", post(unsorted::add_forms))
         .route("/api/v4/leads/unsorted/sip", post(unsorted::add_sip))
         .route("/api/v4/leads/unsorted/{uid}", get(unsorted::get_unsorted))
-        .route("/api/v4/leads", get(leads::list_leads))
+        .route("/api/v4/leads", get(leads::list_leads).patch(leads::patch_lead_list))
+        .route("/api/v4/leads/loss_reasons", get(loss_reasons::list))
+        .route("/api/v4/leads/loss_reasons/{id}", get(loss_reasons::get_one))
         .route("/api/v4/leads/complex", post(leads::add_complex))
-        .route("/api/v4/leads/{id}", get(leads::get_lead))
+        .route("/api/v4/leads/{id}", get(leads::get_lead).patch(leads::patch_lead))
         .route("/api/v4/calls", post(calls::add_calls).get(calls::no_list))
         .route("/api/v4/{entity}/{id}/links", get(links::list))
         .route("/api/v4/{entity}/{id}/link", post(links::link))
@@ -452,5 +529,7 @@ fn router(shared: Shared) -> Router {
         .route("/_sim/companies/{id}", axum::routing::delete(control::sim_delete_company))
         .route("/_sim/notes", get(control::sim_notes))
         .route("/_sim/calls", get(control::sim_calls))
+        .route("/_sim/tasks/{id}/as-colleague", post(colleague::sim_task_as_colleague))
+        .route("/_sim/leads/{id}/as-colleague", post(colleague::sim_lead_as_colleague))
         .with_state(shared)
 }

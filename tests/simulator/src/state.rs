@@ -114,6 +114,15 @@ pub(crate) struct Crm {
     /// A test's hook, not amoCRM: after each page of `GET /api/v4/leads` this many new leads
     /// are added, as colleagues adding leads while a list is paged (`leads::add_newest_leads`).
     pub leads_added_per_page: usize,
+    /// The account's loss reasons (`GET /api/v4/leads/loss_reasons`), the only ids a lead's
+    /// `loss_reason_id` may take (docs/amocrm-api.md §18.3).
+    pub loss_reasons: Vec<crate::loss_reasons::SimLossReason>,
+    /// Whether `PATCH /api/v4/leads` refuses a move into a stage whose required custom fields
+    /// (`required_statuses`) stay empty; amoCRM's own behaviour is not documented (§18.2).
+    pub required_fields_enforced: bool,
+    /// Whether `GET /api/v4/tasks` honours `filter[complete_till][from|to]`, which amoCRM does not
+    /// document; off, it is ignored as an unknown filter (docs/amocrm-api.md §18.1).
+    pub task_due_filter: bool,
     next_id: i64,
 }
 
@@ -141,6 +150,9 @@ impl Crm {
             company_fields: crate::fields::company_fields(),
             timezone: ("Europe/Moscow", "+03:00", 3 * 3600),
             leads_added_per_page: 0,
+            loss_reasons: crate::loss_reasons::default_loss_reasons(),
+            required_fields_enforced: true,
+            task_due_filter: false,
             next_id: 20_000_000,
         }
     }

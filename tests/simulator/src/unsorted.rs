@@ -402,6 +402,9 @@ fn parse_item(inner: &Inner, item: &Value, index: usize, category: Category) -> 
         contact_ids: Vec::new(),
         custom_fields_values,
         company_id: None,
+        updated_by: None,
+        loss_reason_id: None,
+        closed_at: None,
     };
     Ok(Parsed {
         request_id: e.request_id,
