@@ -595,6 +595,8 @@ pub(crate) fn store_lead(crm: &mut Crm, mut l: SimLead, user: i64) -> i64 {
 /// the 400 `validation-errors` (per item `request_id`, the batch untouched), or — for a
 /// `loss_reason_id` on a lead that is not lost — the body amocrm-api-php#88 shows:
 /// `{"errors": {"<lead id>": "Loss reason can be specified only for lost lead"}, …, "detail": "Invalid request body"}`.
+// A refusal is an axum Response, returned straight to the client; its size does not matter here.
+#[allow(clippy::result_large_err)]
 pub(crate) fn patch_leads(crm: &mut Crm, items: &[Value], user: i64) -> Result<Vec<(i64, i64)>, Response> {
     let mut parsed = Vec::new();
     let mut failed = Vec::new();

@@ -14,7 +14,10 @@
 //!   (docs/amocrm-api.md §8.6, §8.8, §8.13, §8.14);
 //! - calls filed by phone number ([`calls`]) and notes of leads, contacts and companies
 //!   ([`notes`]) (docs/amocrm-api.md §16–17);
-//! - `/_sim/*` — controls and counters for tests ([`control`]; not part of amoCRM).
+//! - `PATCH` of tasks and leads, loss reasons ([`loss_reasons`]) and `updated_at` / `updated_by`
+//!   kept on every change (docs/amocrm-api.md §18);
+//! - `/_sim/*` — controls and counters for tests ([`control`]; not part of amoCRM), and a
+//!   colleague's change of a task or lead ([`colleague`]).
 //!
 //! What they share, each in one place: the gate every `/api/v4/*` request passes first — more
 //! than 7 API requests in a second → 429, the 403 HTML ban after repeated 429s, injected faults
