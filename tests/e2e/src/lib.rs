@@ -458,8 +458,12 @@ impl Window {
         bail!("last read {last:?}")
     }
 
-    /// Saves a screenshot of the webview. Waits for two animation frames first: WebKit's
-    /// snapshot can otherwise show the frame before the last DOM change.
+    /// Saves a screenshot of the app's window as the X server shows it (what a user sees), after
+    /// two animation frames so the last DOM change is drawn.
+    ///
+    /// Not WebDriver's screenshot: that asks WebKit for a snapshot of the web view, which never
+    /// answers when the app draws without accelerated compositing (as it does on Linux, see
+    /// src-tauri/src/main.rs and docs/tauri-platform.md).
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         self.client
             .execute_async(
@@ -468,7 +472,9 @@ impl Window {
             )
             .await?;
         let path = artifacts_dir().join(name);
-        std::fs::write(&path, self.client.screenshot().await?)?;
+        let windows = x11::visible_windows();
+        let [window] = windows[..] else { bail!("screenshot {name}: {} app windows shown, not one", windows.len()) };
+        x11::screenshot_window(window, &path)?;
         Ok(path)
     }
 
@@ -607,6 +613,13 @@ pub mod x11 {
     pub fn screenshot(path: &std::path::Path) -> Result<()> {
         let ok = Command::new("import").args(["-window", "root"]).arg(path).status()?.success();
         anyhow::ensure!(ok, "import -window root failed");
+        Ok(())
+    }
+
+    /// One window's contents as a PNG (ImageMagick's `import -window ID`).
+    pub fn screenshot_window(window: u32, path: &std::path::Path) -> Result<()> {
+        let ok = Command::new("import").args(["-window", &window.to_string()]).arg(path).status()?.success();
+        anyhow::ensure!(ok, "import -window {window} failed");
         Ok(())
     }
 
