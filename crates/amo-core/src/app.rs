@@ -319,6 +319,21 @@ impl AmoConnect {
         self.reference.platform()
     }
 
+    /// The open tasks of the connected user (everyone's the token may see with `all`) that
+    /// `scope` keeps, soonest first, each in its pile — overdue, today, tomorrow, this week,
+    /// later — by the account's time zone, its type and responsible user named from the
+    /// account's reference data.
+    pub async fn my_tasks(
+        &self,
+        all: bool,
+        scope: crate::domain::my_tasks::DueScope,
+    ) -> Result<crate::domain::my_tasks::TaskList> {
+        let account = self.reference.data(false).await?;
+        crate::my_tasks::MyTasks::new(self.ctx.clone(), self.session.clone())
+            .list(all, scope, &account, crate::clock::now())
+            .await
+    }
+
     // ---- entries (outbox)
 
     /// Checks the lead (with its custom fields, against the account's) and queues it.

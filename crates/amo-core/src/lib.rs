@@ -29,6 +29,7 @@ pub mod i18n;
 pub mod ipc;
 pub mod keychain;
 pub mod logging;
+pub mod my_tasks;
 pub mod notices;
 pub mod outbox;
 pub mod paths;

@@ -16,6 +16,7 @@ use super::limiter::RateLimiter;
 use super::wire::{self, embedded, from_value, parse};
 use crate::domain::account::AccountInfo;
 use crate::domain::fields::CustomField;
+use crate::domain::my_tasks::OpenTask;
 use crate::domain::people::{CallBrief, NoteBrief, Person, PersonKind};
 use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Pipeline, User};
 use crate::domain::secret::Secret;
@@ -517,6 +518,25 @@ impl ApiClient {
             }
         }
         Ok(out)
+    }
+
+    /// One page of open tasks, soonest due first (docs/amocrm-api.md §18.1): `responsible`'s,
+    /// or everyone's the token may see with `None`. No due-time filter: amoCRM documents none,
+    /// so the caller sorts the days itself.
+    pub async fn open_tasks_page(
+        &self,
+        at: Access,
+        page: usize,
+        responsible: Option<i64>,
+    ) -> Result<(Vec<OpenTask>, bool)> {
+        let whose = responsible.map(|id| format!("&filter[responsible_user_id]={id}")).unwrap_or_default();
+        let path = format!(
+            "/api/v4/tasks?filter[is_completed]=0&order[complete_till]=asc&page={page}&limit={MAX_PAGE}{whose}"
+        );
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else {
+            return Ok((Vec::new(), false));
+        };
+        wire::open_tasks_page(v)
     }
 
     /// `POST /api/v4/companies` with one company; its new id (docs/amocrm-api.md §8.6).

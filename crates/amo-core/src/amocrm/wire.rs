@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::domain::draft::{CallDirection, CallDraft, CompanyDraft, ContactDraft, LeadDraft};
 use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
+use crate::domain::my_tasks::OpenTask;
 use crate::domain::people::{newer, CallBrief, NoteBrief, Person, PersonKind};
 use crate::domain::reference::{CompanyMatch, ContactMatch, LeadSummary, Pipeline, PipelineStatus, StageKind};
 use crate::domain::task::TaskDraft;
@@ -559,6 +560,31 @@ pub fn leads_by_update_page(v: Value) -> Result<(Vec<(LeadSummary, i64)>, bool)>
     Ok((leads, has_next))
 }
 
+/// One page of `GET /api/v4/tasks?filter[is_completed]=0` (docs/amocrm-api.md §8.8, §18.1), as
+/// "my tasks" reads it (`ApiClient::open_tasks_page`): the tasks with an id, a due time and a
+/// responsible user, and whether there is a next page. A done task is left out even if amoCRM
+/// sent one (the filter is the only thing asking for open ones). A missing type is amoCRM's
+/// "Call" (1), as on create.
+pub fn open_tasks_page(v: Value) -> Result<(Vec<OpenTask>, bool)> {
+    let has_next = v.pointer("/_links/next").is_some();
+    let tasks = embedded::<Value>(v, "tasks")?
+        .iter()
+        .filter(|t| t.get("is_completed").and_then(Value::as_bool) != Some(true))
+        .filter_map(|t| {
+            Some(OpenTask {
+                id: t.get("id")?.as_i64()?,
+                text: t.get("text").and_then(Value::as_str).unwrap_or_default().to_string(),
+                task_type_id: t.get("task_type_id").and_then(Value::as_i64).unwrap_or(1),
+                complete_till: t.get("complete_till")?.as_i64()?,
+                entity_type: t.get("entity_type").and_then(Value::as_str).map(str::to_string),
+                entity_id: t.get("entity_id").and_then(Value::as_i64),
+                responsible_user_id: t.get("responsible_user_id")?.as_i64()?,
+            })
+        })
+        .collect();
+    Ok((tasks, has_next))
+}
+
 /// A contact or company of a list (`with=leads`) as the copy of the account keeps it.
 pub fn person(v: &Value, kind: PersonKind) -> Option<Person> {
     let int = |k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
@@ -781,5 +807,49 @@ mod tests {
         let p = raw.into_pipeline();
         let kinds: Vec<StageKind> = p.statuses.iter().map(|s| s.kind).collect();
         assert_eq!(kinds, [StageKind::Unsorted, StageKind::Open, StageKind::Lost]);
+    }
+
+    #[test]
+    fn an_open_tasks_page_keeps_tasks_with_an_id_a_due_time_and_a_responsible_user() {
+        let page = json!({
+            "_links": {"next": {"href": "https://x/api/v4/tasks?page=2"}},
+            "_embedded": {"tasks": [
+                {"id": 1, "text": "Call", "task_type_id": 2, "complete_till": 1_800_000_000,
+                 "entity_type": "leads", "entity_id": 55, "responsible_user_id": 7, "is_completed": false},
+                {"id": 2, "text": "No type, on nothing", "complete_till": 1_800_000_100, "responsible_user_id": 7,
+                 "entity_type": null, "entity_id": null},
+                {"id": 3, "text": "Done", "complete_till": 1_800_000_200, "responsible_user_id": 7, "is_completed": true},
+                {"id": 4, "text": "No due time", "responsible_user_id": 7},
+                {"text": "No id", "complete_till": 1_800_000_300, "responsible_user_id": 7}
+            ]}
+        });
+        let (tasks, has_next) = open_tasks_page(page).expect("page");
+        assert!(has_next);
+        assert_eq!(
+            tasks,
+            [
+                OpenTask {
+                    id: 1,
+                    text: "Call".into(),
+                    task_type_id: 2,
+                    complete_till: 1_800_000_000,
+                    entity_type: Some("leads".into()),
+                    entity_id: Some(55),
+                    responsible_user_id: 7,
+                },
+                OpenTask {
+                    id: 2,
+                    text: "No type, on nothing".into(),
+                    task_type_id: 1,
+                    complete_till: 1_800_000_100,
+                    entity_type: None,
+                    entity_id: None,
+                    responsible_user_id: 7,
+                },
+            ]
+        );
+        let (_, has_next) = open_tasks_page(json!({"_embedded": {"tasks": []}})).expect("last page");
+        assert!(!has_next);
+        assert!(open_tasks_page(json!({"_embedded": {}})).is_err(), "no tasks key is not an empty page");
     }
 }

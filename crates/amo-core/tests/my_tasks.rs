@@ -1,0 +1,165 @@
+//! "My tasks" against the simulator (issue 21, docs/amocrm-api.md §18.1): the connected user's
+//! open tasks — not a colleague's, not done ones — or everyone's with `all`, read 250 a page
+//! (204: none), each in its pile by the account's time zone (the simulator's account is
+//! Europe/Moscow, UTC+3; the tests run on whatever zone the machine has, usually UTC), named by
+//! the account's task types and users. Not connected and amoCRM unreachable are their own errors.
+
+use std::sync::Arc;
+
+mod common;
+
+use amo_core::domain::my_tasks::{DueBucket, DueScope, MyTask};
+use amo_core::keychain::memory::MemoryStore;
+use amo_core::AmoConnect;
+use amo_sim::Simulator;
+use chrono::{Datelike, Duration, FixedOffset, NaiveDate, TimeZone};
+use serde_json::{json, Value};
+
+/// Moscow: UTC+3 all year since 2014.
+fn msk() -> FixedOffset {
+    FixedOffset::east_opt(3 * 3600).expect("offset")
+}
+
+/// `date` `h:m` in Moscow, as Unix seconds.
+fn msk_at(date: NaiveDate, h: u32, m: u32) -> i64 {
+    msk().from_local_datetime(&date.and_hms_opt(h, m, 0).expect("time")).single().expect("moment").timestamp()
+}
+
+/// Adds `tasks` to the simulator as amoCRM's API would (`POST /api/v4/tasks`); their ids in order.
+async fn add_tasks(sim: &Simulator, app: &AmoConnect, tasks: Vec<Value>) -> Vec<i64> {
+    let token = app.access().await.expect("token").token.expose().to_string();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v4/tasks", sim.url()))
+        .bearer_auth(token)
+        .json(&Value::Array(tasks))
+        .send()
+        .await
+        .expect("request");
+    assert!(r.status().is_success(), "{}", r.status());
+    let v: Value = r.json().await.expect("json");
+    v["_embedded"]["tasks"].as_array().expect("tasks").iter().map(|t| t["id"].as_i64().expect("id")).collect()
+}
+
+fn shown(t: &MyTask) -> (i64, DueBucket, &str, Option<&str>) {
+    (t.id, t.bucket, t.task_type.as_str(), t.responsible_name.as_deref())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mine_by_default_everyones_with_all_each_in_its_pile_by_the_accounts_zone() {
+    // Moscow's day must not end while the test runs (the piles are read against the clock).
+    let left = 86_400 - (amo_core::clock::now() + 3 * 3600).rem_euclid(86_400);
+    if left < 300 {
+        tokio::time::sleep(std::time::Duration::from_secs(left as u64 + 1)).await;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    let (me, colleague) = (sim.config().user_id, sim.colleague_id());
+    let today = msk().timestamp_opt(amo_core::clock::now(), 0).single().expect("now").date_naive();
+    let (yesterday, tomorrow) = (today - Duration::days(1), today + Duration::days(1));
+    let after_tomorrow = today + Duration::days(2);
+    let sunday = today + Duration::days(6 - i64::from(today.weekday().num_days_from_monday()));
+    sim.seed_leads(1, "Sofa");
+    let lead = sim.leads()[0].id;
+    let task = |text: &str, due: i64, extra: Value| -> Value {
+        let mut v = json!({"text": text, "complete_till": due, "entity_type": "leads", "entity_id": lead});
+        for (k, x) in extra.as_object().expect("object") {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let ids = add_tasks(
+        &sim,
+        &app,
+        vec![
+            task("Later: in eight days", msk_at(today + Duration::days(8), 10, 0), json!({})),
+            task("Yesterday's call", msk_at(yesterday, 10, 0), json!({})),
+            // 00:30 in Moscow is 21:30 UTC the day before: by UTC's calendar still today.
+            task("Just after Moscow's midnight", msk_at(tomorrow, 0, 30), json!({})),
+            task("Meeting tonight", msk_at(today, 23, 59), json!({"task_type_id": 2})),
+            task("The day after tomorrow", msk_at(after_tomorrow, 12, 0), json!({})),
+            task("Done already", msk_at(today, 23, 0), json!({"is_completed": true})),
+            task("Boris's call", msk_at(today, 23, 30), json!({"responsible_user_id": colleague})),
+        ],
+    )
+    .await;
+    let [later, overdue, after_midnight, tonight, day_after, _done, boris] = ids[..] else { panic!("{ids:?}") };
+    let day_after_pile = if after_tomorrow <= sunday { DueBucket::ThisWeek } else { DueBucket::Later };
+
+    let mine = app.my_tasks(false, DueScope::All).await.expect("my tasks");
+    assert!(!mine.truncated);
+    let anna = Some("Анна Смирнова");
+    let got: Vec<_> = mine.tasks.iter().map(shown).collect();
+    assert_eq!(
+        got,
+        [
+            (overdue, DueBucket::Overdue, "Связаться", anna),
+            (tonight, DueBucket::Today, "Встреча", anna),
+            (after_midnight, DueBucket::Tomorrow, "Связаться", anna),
+            (day_after, day_after_pile, "Связаться", anna),
+            (later, DueBucket::Later, "Связаться", anna),
+        ],
+        "{:#?}",
+        mine.tasks
+    );
+    let t = &mine.tasks[2];
+    assert_eq!(t.complete_till, msk_at(tomorrow, 0, 30));
+    assert_eq!(t.due, format!("{}T00:30:00+03:00", tomorrow.format("%Y-%m-%d")), "due in the account's zone");
+    assert_eq!((t.text.as_str(), t.responsible_user_id, t.task_type_id), ("Just after Moscow's midnight", me, 1));
+    assert_eq!((t.entity_type.as_deref(), t.entity_id), (Some("leads"), Some(lead)));
+
+    // What must be done today: the overdue call and tonight's meeting; only the overdue one.
+    let today_list = app.my_tasks(false, DueScope::Today).await.expect("today");
+    assert_eq!(today_list.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), [overdue, tonight]);
+    let overdue_list = app.my_tasks(false, DueScope::Overdue).await.expect("overdue");
+    assert_eq!(overdue_list.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), [overdue]);
+
+    // Everyone's: Boris's task too, with his name; still no done task.
+    let all = app.my_tasks(true, DueScope::All).await.expect("all tasks");
+    let ids: Vec<i64> = all.tasks.iter().map(|t| t.id).collect();
+    assert_eq!(ids, [overdue, boris, tonight, after_midnight, day_after, later]);
+    let b = &all.tasks[1];
+    assert_eq!(shown(b), (boris, DueBucket::Today, "Связаться", Some("Борис Петров")));
+    assert_eq!(b.responsible_user_id, colleague);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn none_is_an_empty_list_and_more_than_a_page_is_read_whole_250_a_page() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    // No task at all: amoCRM answers 204.
+    let none = app.my_tasks(false, DueScope::All).await.expect("none");
+    assert!(none.tasks.is_empty() && !none.truncated, "{none:?}");
+
+    // 260 tasks, the first made due last: the list is by due time, not by id.
+    let base = amo_core::clock::now() + 30 * 86_400;
+    let tasks =
+        (0..260).map(|i| json!({"text": format!("Task {i}"), "complete_till": base + (260 - i) * 60})).collect();
+    let ids = add_tasks(&sim, &app, tasks).await;
+    let before = sim.stats().api_requests;
+    let list = app.my_tasks(false, DueScope::All).await.expect("list");
+    // The reference data are cached since the first call: two pages of tasks, nothing else.
+    assert_eq!(sim.stats().api_requests - before, 2, "250 a page: two requests for 260 tasks");
+    assert_eq!(list.tasks.len(), 260);
+    let got: Vec<i64> = list.tasks.iter().map(|t| t.id).collect();
+    let want: Vec<i64> = ids.iter().rev().copied().collect();
+    assert_eq!(got, want, "soonest first, every task once");
+    assert_eq!(list.tasks[0].text, "Task 259");
+    assert_eq!(list.tasks[0].complete_till, base + 60);
+    assert!(list.tasks.iter().all(|t| t.bucket == DueBucket::Later));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_connected_and_amocrm_unreachable_are_said_as_such() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let app = common::open(tmp.path(), Arc::new(MemoryStore::new()), "http://127.0.0.1:9");
+    let e = app.my_tasks(false, DueScope::All).await.expect_err("not connected");
+    assert_eq!(e.code().as_str(), "not_connected", "{e:?}");
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (mut sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    app.my_tasks(false, DueScope::All).await.expect("online");
+    sim.go_down().await;
+    // The account's shape is cached; the tasks themselves are not: the network is named.
+    let e = app.my_tasks(false, DueScope::All).await.expect_err("offline");
+    assert_eq!(e.code().as_str(), "network", "{e:?}");
+}
