@@ -137,6 +137,11 @@ pub enum Command {
         #[command(subcommand)]
         action: LeadAction,
     },
+    /// Your open tasks in amoCRM (everyone's with --all).
+    Task {
+        #[command(subcommand)]
+        action: TaskAction,
+    },
     /// Add a contact (through the outbox).
     Contact {
         #[command(subcommand)]
@@ -344,6 +349,37 @@ pub enum LeadAction {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         limit: u64,
         /// Print JSON (stable keys) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TaskAction {
+    /// Your open tasks, soonest first, each marked overdue, today, tomorrow, this week or later
+    /// by the account's time zone (weeks run Monday to Sunday); with its type, due time, what it
+    /// is on (a lead, contact or company id) and who does it. Without a flag, every open task.
+    /// Each flag lists what must be done by then, so an overdue task, still to do, is in
+    /// --today and --week too.
+    #[command(group(clap::ArgGroup::new("due_by").args(["overdue", "today", "week"]).multiple(false)))]
+    List {
+        /// Only the overdue tasks (due before now).
+        #[arg(long)]
+        overdue: bool,
+        /// What must be done today: the overdue tasks and those due by midnight.
+        #[arg(long)]
+        today: bool,
+        /// What must be done this week: the overdue tasks and those due by Sunday midnight
+        /// (tomorrow's when tomorrow is in this week).
+        #[arg(long)]
+        week: bool,
+        /// Everyone's open tasks you may see in amoCRM, not only yours.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON (stable keys) instead of text: an array of tasks, each with id, text,
+        /// task_type_id, task_type (its name), complete_till (Unix seconds), due (RFC 3339 in the
+        /// account's time zone), bucket (overdue, today, tomorrow, this_week, later),
+        /// entity_type, entity_id, responsible_user_id and responsible_name (null when unknown).
         #[arg(long)]
         json: bool,
     },

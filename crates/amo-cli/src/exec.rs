@@ -3,10 +3,12 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use amo_core::amocrm::client::MAX_PAGE;
 use amo_core::domain::draft::{
     CallDirection, CallDraft, CallStatus, CompanyDraft, ContactDraft, FollowupDraft, LeadDraft,
 };
 use amo_core::domain::fields::FieldEntry;
+use amo_core::domain::my_tasks::{DueScope, MAX_TASK_PAGES};
 use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::platform::Platform;
 use amo_core::domain::secret::Secret;
@@ -19,7 +21,7 @@ use amo_core::{AmoConnect, Error, Lang, Result};
 
 use crate::args::{
     CallAction, CallEnd, Command, ConfigAction, ConfigKey, ContactAction, Direction, LeadAction, OutboxAction,
-    SyncAction, TaskArgs, WaitArgs,
+    SyncAction, TaskAction, TaskArgs, WaitArgs,
 };
 use crate::print::{self, line};
 use crate::text::{text, Msg};
@@ -104,6 +106,25 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 print::json(io.out, &leads)
             } else {
                 print::leads(io.out, &leads, lang)
+            }
+        }
+        Command::Task { action: TaskAction::List { overdue, today, week, all, json } } => {
+            let scope = match (overdue, today, week) {
+                (true, _, _) => DueScope::Overdue,
+                (_, true, _) => DueScope::Today,
+                (_, _, true) => DueScope::Week,
+                _ => DueScope::All,
+            };
+            let list = app.my_tasks(all, scope).await?;
+            if list.truncated {
+                // Said on stderr, so `--json` stays one array on stdout.
+                writeln!(io.err, "{}", text(Msg::TasksTruncated { n: MAX_TASK_PAGES * MAX_PAGE }, lang))
+                    .map_err(Error::output)?;
+            }
+            if json {
+                print::json(io.out, &list.tasks)
+            } else {
+                print::tasks(io.out, &list.tasks, lang)
             }
         }
         Command::Contact {

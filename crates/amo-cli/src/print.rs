@@ -6,6 +6,7 @@ use std::io::Write;
 
 use amo_core::clock::rfc3339;
 use amo_core::domain::fields::CustomField;
+use amo_core::domain::my_tasks::{DueBucket, MyTask};
 use amo_core::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use amo_core::domain::people::{CopyStatus, CustomerLookup, PersonKind};
 use amo_core::domain::reference::{LeadSummary, Pipeline, ReferenceData, StageKind};
@@ -113,6 +114,57 @@ pub fn leads(out: &mut (dyn Write + Send), leads: &[LeadSummary], lang: Lang) ->
     )?;
     for x in leads {
         line(out, &format!("{:<12}{:<22}{:>12}  {}", x.id, rfc3339(x.created_at), x.price, cell(&x.name)))?;
+    }
+    Ok(())
+}
+
+/// `task list`: one row per task — id, its pile, when it is due (the account's wall clock),
+/// type, what it is on, who does it, its text — soonest first.
+pub fn tasks(out: &mut (dyn Write + Send), tasks: &[MyTask], lang: Lang) -> Result<()> {
+    if tasks.is_empty() {
+        return line(out, &text(Msg::NoTasks, lang));
+    }
+    let l = |x| label(x, lang);
+    let row = |id: &str, when: &str, due: &str, kind: &str, on: &str, who: &str, what: &str| {
+        format!("{id:<12}{when:<12}{due:<18}{kind:<14}{on:<18}{who:<22}{what}")
+    };
+    line(
+        out,
+        &row(
+            "id",
+            l(Label::WhenColumn),
+            l(Label::DueColumn),
+            l(Label::TypeColumn),
+            l(Label::OnColumn),
+            l(Label::ResponsibleColumn),
+            l(Label::TextColumn),
+        ),
+    )?;
+    for t in tasks {
+        let when = match t.bucket {
+            DueBucket::Overdue => Label::Overdue,
+            DueBucket::Today => Label::Today,
+            DueBucket::Tomorrow => Label::Tomorrow,
+            DueBucket::ThisWeek => Label::ThisWeek,
+            DueBucket::Later => Label::Later,
+        };
+        // RFC 3339 in the account's zone; its date and time are the account's wall clock.
+        let due = t.due.get(..16).map_or_else(|| t.due.clone(), |d| d.replacen('T', " ", 1));
+        let on = match (t.entity_type.as_deref(), t.entity_id) {
+            (Some(kind), Some(id)) => {
+                let kind = match kind {
+                    "leads" => l(Label::LeadEntity),
+                    "contacts" => l(Label::ContactEntity),
+                    "companies" => l(Label::CompanyEntity),
+                    "customers" => l(Label::CustomerEntity),
+                    other => other,
+                };
+                format!("{} {id}", cell(kind))
+            }
+            _ => "-".into(),
+        };
+        let who = t.responsible_name.as_deref().map_or_else(|| t.responsible_user_id.to_string(), cell);
+        line(out, &row(&t.id.to_string(), l(when), &due, &cell(&t.task_type), &on, &who, &cell(&t.text)))?;
     }
     Ok(())
 }

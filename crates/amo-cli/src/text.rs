@@ -105,6 +105,12 @@ pub enum Msg<'a> {
         pages: i64,
         people: i64,
     },
+    /// `task list` with nothing to show.
+    NoTasks,
+    /// `task list` read as many tasks as it reads (`n`); later ones are left out.
+    TasksTruncated {
+        n: usize,
+    },
 }
 
 pub fn text(m: Msg<'_>, lang: Lang) -> String {
@@ -259,6 +265,11 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             format!("В очереди: {waiting}, требуют внимания: {attention}, отправлено: {sent}"),
             format!("Waiting: {waiting}, needing attention: {attention}, sent: {sent}"),
         ),
+        Msg::NoTasks => pick("Открытых задач нет.".into(), "No open tasks.".into()),
+        Msg::TasksTruncated { n } => pick(
+            format!("Открытых задач больше {n}: показаны {n} ближайших по сроку, остальные не прочитаны."),
+            format!("More than {n} open tasks: the {n} due soonest are shown, the rest were not read."),
+        ),
     }
 }
 
@@ -288,6 +299,22 @@ pub enum Label {
     Stage,
     Kind,
     Email,
+    // `task list`: its columns, its piles, what a task is on.
+    WhenColumn,
+    DueColumn,
+    TypeColumn,
+    OnColumn,
+    ResponsibleColumn,
+    TextColumn,
+    Overdue,
+    Today,
+    Tomorrow,
+    ThisWeek,
+    Later,
+    LeadEntity,
+    ContactEntity,
+    CompanyEntity,
+    CustomerEntity,
 }
 
 pub fn label(l: Label, lang: Lang) -> &'static str {
@@ -318,6 +345,21 @@ pub fn label(l: Label, lang: Lang) -> &'static str {
         Label::Stage => pick("этап", "stage"),
         Label::Kind => pick("вид", "kind"),
         Label::Email => pick("почта", "email"),
+        Label::WhenColumn => pick("когда", "when"),
+        Label::DueColumn => pick("срок", "due"),
+        Label::TypeColumn => pick("тип", "type"),
+        Label::OnColumn => pick("к чему", "on"),
+        Label::ResponsibleColumn => pick("ответственный", "responsible"),
+        Label::TextColumn => pick("текст", "text"),
+        Label::Overdue => pick("просрочена", "overdue"),
+        Label::Today => pick("сегодня", "today"),
+        Label::Tomorrow => pick("завтра", "tomorrow"),
+        Label::ThisWeek => pick("на неделе", "this week"),
+        Label::Later => pick("позже", "later"),
+        Label::LeadEntity => pick("сделка", "lead"),
+        Label::ContactEntity => pick("контакт", "contact"),
+        Label::CompanyEntity => pick("компания", "company"),
+        Label::CustomerEntity => pick("покупатель", "customer"),
     }
 }
 
