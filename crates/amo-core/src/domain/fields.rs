@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::domain::text::{clean_name, clean_note};
 use crate::domain::zone::Zone;
 use crate::error::{FieldCode, FieldError};
 
@@ -257,12 +258,13 @@ pub fn check_entries(
             errors.push(err(field, FieldCode::TooMany));
             continue;
         }
-        if entry.value.trim().is_empty() {
+        let raw = cleaned(field.field_type, &entry.value);
+        if raw.trim().is_empty() {
             continue;
         }
-        match check_value(field, &entry.value, zone) {
+        match check_value(field, &raw, zone) {
             Ok(v) => {
-                let value = canonical(&v, &entry.value, zone);
+                let value = canonical(&v, &raw, zone);
                 out.push(FieldEntry { field_id: field.id, value, checked: Some(v) })
             }
             Err(code) => errors.push(err(field, code)),
@@ -306,6 +308,17 @@ fn canonical(v: &FieldValue, raw: &str, zone: Zone) -> String {
         }
         FieldValue::Instant(t) if crate::clock::parse_rfc3339(raw.trim()).is_none() => zone.rfc3339(*t),
         FieldValue::Instant(_) => raw.trim().to_string(),
+    }
+}
+
+/// A text value as names and notes are kept (`domain::text`): no control character or direction
+/// override reaches amoCRM; a text area keeps its lines, every other text field is one line.
+/// Other types are read by their own rules, which refuse such characters anyway.
+fn cleaned(field_type: FieldType, raw: &str) -> String {
+    match field_type {
+        FieldType::Textarea => clean_note(raw),
+        FieldType::Text | FieldType::Url | FieldType::Streetaddress => clean_name(raw),
+        _ => raw.to_string(),
     }
 }
 
@@ -450,6 +463,28 @@ mod tests {
         check_entries(&[FieldEntry { field_id: 7, value: v.into(), checked: None }], &[f], None, 3 * 3600)
             .map(|mut e| e.remove(0).checked.expect("checked"))
             .map_err(|e| e[0].code)
+    }
+
+    /// A text field's value is kept as the names and notes are (`domain::text`): an escape
+    /// sequence or a direction override pasted into "Source" never reaches amoCRM, and a
+    /// one-line field stays on one line; a text area keeps its lines.
+    #[test]
+    fn text_values_lose_control_characters_and_direction_overrides() {
+        assert_eq!(
+            one(FieldType::Text, "Insta\u{1b}[2Jgram\u{202e}fdp"),
+            Ok(FieldValue::Text("Insta[2Jgramfdp".into()))
+        );
+        assert_eq!(one(FieldType::Text, "two\nlines"), Ok(FieldValue::Text("two lines".into())));
+        assert_eq!(one(FieldType::Streetaddress, "Main St\r\n1"), Ok(FieldValue::Text("Main St 1".into())));
+        assert_eq!(one(FieldType::Textarea, "first\r\nsecond\u{0}"), Ok(FieldValue::Text("first\nsecond".into())));
+        assert_eq!(
+            one(FieldType::Url, "https://x.example/\u{202e}"),
+            Ok(FieldValue::Text("https://x.example/".into()))
+        );
+        // Only control characters: nothing is left, as if nothing had been typed.
+        let f = field(7, FieldType::Text);
+        let only_controls = FieldEntry { field_id: 7, value: "\u{1b}\u{7}".into(), checked: None };
+        assert_eq!(check_entries(&[only_controls], &[f], None, 0), Ok(vec![]));
     }
 
     #[test]

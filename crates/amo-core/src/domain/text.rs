@@ -7,9 +7,11 @@ use crate::error::is_bidi_control;
 /// A name or a tag as it is kept and sent: one line, trimmed, without control characters (an
 /// escape sequence pasted with it would rewrite a terminal, a NUL cut it short) or direction
 /// overrides and isolates (`Order\u{202e}fdp.exe` shows as `Orderexe.pdf`). Line breaks and
-/// tabs become spaces: a name on two lines looks like two rows wherever it is listed.
+/// tabs become spaces (a Windows line end one space): a name on two lines looks like two rows
+/// wherever it is listed.
 pub fn clean_name(s: &str) -> String {
     let kept: String = s
+        .replace("\r\n", "\n")
         .chars()
         .filter_map(|c| match c {
             '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => Some(' '),
