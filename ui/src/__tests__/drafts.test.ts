@@ -73,6 +73,15 @@ describe('drafts: each part from a draft to the form and back', () => {
     expect(leadState(lead, reference).next.task).toMatchObject({ when: 'custom', custom: '2026-12-01T10:00' });
   });
 
+  test("edited before the account's data loaded, a lead keeps every stored custom value", () => {
+    // No reference yet: the form cannot show the fields, and saving must not drop their values
+    // (the core checks them against the account when the entry is queued again).
+    const kept = roundTrip(lead, null);
+    expect(kept.custom_fields).toEqual(lead.custom_fields);
+    expect(kept.contact?.custom_fields).toEqual(contact.custom_fields);
+    expect(kept.company?.custom_fields).toEqual(lead.company?.custom_fields);
+  });
+
   test('Incoming leads, an existing contact and company, a preset or no task', () => {
     expect(roundTrip({ ...lead, status_id: null, unsorted: true })).toEqual({ ...lead, status_id: null, unsorted: true });
     const attached = { ...lead, contact: null, existing_contact_id: 99, company: null, existing_company_id: 77 };

@@ -34,6 +34,16 @@ function typed(fields: readonly CustomField[], list: readonly FieldEntry[]): Typ
   return out;
 }
 
+/** The custom values to send: those of the form's `fields` once the account's data are loaded;
+ * while they are not (`r` null: no field can be shown), every stored value as it is, so an entry
+ * edited then keeps them — the core checks them against the account when it is queued again. */
+function values(fields: readonly CustomField[], typedValues: Typed, r: Ref): FieldEntry[] {
+  if (r) return entries(fields, typedValues);
+  return Object.entries(typedValues)
+    .filter(([, v]) => v.trim() !== '')
+    .map(([id, v]) => ({ field_id: Number(id), value: v }));
+}
+
 // ── The caller: a lead's new contact, or a contact entered alone ─────────────────────────────
 
 export type CallerState = {
@@ -86,7 +96,7 @@ export function callerValues(s: CallerState, r: Ref): CallerValues {
   const [emails, email_types] = typedRows(s.emails, s.emailTypes, emailType);
   return {
     first_name: s.first, last_name: s.last, phones, phone_types, emails, email_types,
-    custom_fields: entries(contactFields(r), s.cf),
+    custom_fields: values(contactFields(r), s.cf, r),
     // Only when chosen: a draft without it is one that refuses a duplicate.
     ...(s.allowDuplicate ? { allow_duplicate: true } : {}),
   };
@@ -110,7 +120,7 @@ export function companyState(company: CompanyDraft | null, existingId: number | 
 
 export function companyValues(s: CompanyState, r: Ref): { company: CompanyDraft | null; existing_company_id: number | null } {
   return {
-    company: !s.picked && s.name.trim() ? { name: s.name, custom_fields: entries(companyFormFields(r), s.cf) } : null,
+    company: !s.picked && s.name.trim() ? { name: s.name, custom_fields: values(companyFormFields(r), s.cf, r) } : null,
     existing_company_id: s.picked?.id ?? null,
   };
 }
@@ -188,7 +198,7 @@ export function dealValues(s: DealState, r: Ref): DealValues {
     status_id: s.pipelineId === null || unsorted ? null : (s.statusId ?? openStages(r, s.pipelineId)[0]?.id ?? null),
     responsible_user_id: s.responsibleId,
     tags: s.tags.split(',').map((x) => x.trim()).filter((x) => x !== ''),
-    custom_fields: entries(leadFields(r, s.pipelineId, stageOf(s, r)), s.cf),
+    custom_fields: values(leadFields(r, s.pipelineId, stageOf(s, r)), s.cf, r),
     unsorted,
   };
 }
