@@ -12,6 +12,7 @@ mod people;
 mod quit;
 mod startup;
 mod state;
+mod tasks;
 mod tray;
 mod updates;
 mod watch;

@@ -55,6 +55,9 @@ macro_rules! for_each_command {
             list_leads(limit: u32) -> Vec<LeadSummary>;
             /// Opens a lead or contact of the connected account in amoCRM; whether a browser opened.
             open_amocrm_record(kind: RecordKind, id: i64) -> bool;
+            /// The open tasks of the connected user (everyone's with `all`), soonest first, each in
+            /// its pile (overdue, today, tomorrow, this week, later) by the account's time zone.
+            my_tasks(all: bool) -> TaskList;
             /// Checks and queues a lead.
             queue_lead(draft: LeadDraft) -> OutboxItem;
             /// Checks and queues a contact.

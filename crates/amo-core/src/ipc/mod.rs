@@ -14,6 +14,7 @@ use crate::domain::{
     desktop::DesktopView,
     draft::{CallDraft, ContactDraft, Draft, FollowupDraft, LeadDraft},
     fields::{FormEntity, FormLayout},
+    my_tasks::TaskList,
     outbox::{OutboxItem, OutboxSummary},
     people::{CopyStatus, CustomerLookup, SyncReport},
     reference::{CompanyMatch, ContactMatch, LeadSummary, RecordKind, ReferenceData, SearchResults},

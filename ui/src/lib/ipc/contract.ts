@@ -26,6 +26,7 @@ import type { SettingsPatch } from '../bindings/SettingsPatch';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { StatusView } from '../bindings/StatusView';
 import type { SyncReport } from '../bindings/SyncReport';
+import type { TaskList } from '../bindings/TaskList';
 import type { UpdateCheck } from '../bindings/UpdateCheck';
 import type { UpdateOffer } from '../bindings/UpdateOffer';
 import type { UpdateProgress } from '../bindings/UpdateProgress';
@@ -73,6 +74,8 @@ export interface Commands {
   list_leads: { args: { limit: number }; result: Array<LeadSummary> };
   /** Opens a lead or contact of the connected account in amoCRM; whether a browser opened. */
   open_amocrm_record: { args: { kind: RecordKind; id: number }; result: boolean };
+  /** The open tasks of the connected user (everyone's with `all`), soonest first, each in its pile (overdue, today, tomorrow, this week, later) by the account's time zone. */
+  my_tasks: { args: { all: boolean }; result: TaskList };
   /** Checks and queues a lead. */
   queue_lead: { args: { draft: LeadDraft }; result: OutboxItem };
   /** Checks and queues a contact. */

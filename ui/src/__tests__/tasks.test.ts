@@ -1,0 +1,156 @@
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import { clearMocks } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, test } from 'vitest';
+import TasksView from '../components/TasksView.svelte';
+import type { DueBucket } from '../lib/bindings/DueBucket';
+import type { MyTask } from '../lib/bindings/MyTask';
+import { i18n } from '../lib/i18n.svelte';
+import { formatDue, taskRecord } from '../lib/tasks';
+import { argsOf, backend, fail, names } from './backend';
+
+afterEach(() => clearMocks());
+
+const task = (id: number, bucket: DueBucket, due: string, over: Partial<MyTask> = {}): MyTask => ({
+  id,
+  text: `Call back ${id}`,
+  task_type_id: 1,
+  task_type: 'Follow-up',
+  complete_till: Math.floor(new Date(due).getTime() / 1000),
+  due,
+  bucket,
+  entity_type: 'leads',
+  entity_id: 500 + id,
+  responsible_user_id: 7,
+  responsible_name: 'Anna',
+  ...over,
+});
+
+/** The piles as drawn: each section's data-bucket with its tasks' ids, top to bottom. */
+const drawn = (root: HTMLElement) =>
+  [...root.querySelectorAll('#tasks-list section[data-bucket]')].map((s) => [
+    s.getAttribute('data-bucket'),
+    [...s.querySelectorAll('li.task')].map((li) => Number(li.getAttribute('data-task-id'))),
+  ]);
+
+describe('My tasks', () => {
+  test('draws the piles in order, overdue first and marked, each task with its due time, text, type, record and responsible', async () => {
+    i18n.lang = 'en';
+    // Given in the core's order (soonest first); the tab groups them by pile, in pile order.
+    const tasks = [
+      task(1, 'overdue', '2026-12-01T10:00:00+03:00'),
+      task(2, 'today', '2026-12-02T18:30:00+03:00', { entity_type: 'contacts', entity_id: 900, responsible_name: null }),
+      task(3, 'tomorrow', '2026-12-03T10:00:00+03:00'),
+      task(4, 'this_week', '2026-12-05T10:00:00+03:00', { entity_type: null, entity_id: null }),
+      task(5, 'later', '2027-01-10T09:00:00+03:00', { entity_type: 'customers', entity_id: 77 }),
+    ];
+    const calls = backend({ my_tasks: () => ({ tasks, truncated: false }), open_amocrm_record: () => true });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelectorAll('li.task').length).toBe(5));
+    expect(argsOf(calls, 'my_tasks')).toEqual({ all: false });
+    expect(drawn(container)).toEqual([
+      ['overdue', [1]],
+      ['today', [2]],
+      ['tomorrow', [3]],
+      ['week', [4]],
+      ['later', [5]],
+    ]);
+    expect(container.querySelector('section[data-bucket="overdue"]')?.classList.contains('overdue')).toBe(true);
+    expect(container.querySelector('section[data-bucket="today"]')?.classList.contains('overdue')).toBe(false);
+    expect(container.querySelector('section[data-bucket="week"] h3')?.textContent).toContain('This week');
+
+    const first = container.querySelector('li.task[data-task-id="1"]') as HTMLElement;
+    // The account's wall clock as written in `due` (10:00 in Moscow), whatever this machine's zone.
+    expect(first.querySelector('.due')?.textContent).toBe(formatDue('2026-12-01T10:00:00+03:00', 'en'));
+    expect(first.querySelector('.due')?.textContent).toContain('10:00');
+    expect(first.textContent).toContain('Call back 1');
+    expect(first.textContent).toContain('Follow-up');
+    expect(first.textContent).toContain('Lead #501');
+    expect(first.textContent).toContain('Anna');
+    const second = container.querySelector('li.task[data-task-id="2"]') as HTMLElement;
+    expect(second.textContent).toContain('Contact #900');
+    expect(second.textContent).toContain('User 7');
+    expect(second.querySelector('.due')?.textContent).toContain('18:30');
+    // A task on nothing names nothing; a buyer is named but cannot be opened here.
+    expect(container.querySelector('li.task[data-task-id="4"] .on')).toBeNull();
+    expect(container.querySelector('li.task[data-task-id="5"] .on')?.textContent).toBe('Record #77');
+    expect(container.querySelector('li.task[data-task-id="5"] button.on')).toBeNull();
+
+    await fireEvent.click(second.querySelector('button.on') as HTMLElement);
+    await waitFor(() => expect(argsOf(calls, 'open_amocrm_record')).toEqual({ kind: 'contact', id: 900 }));
+    expect(container.querySelector('#tasks-empty')).toBeNull();
+  });
+
+  test('"Everyone\'s tasks" reads with all=true, Refresh reads again with the box as it is', async () => {
+    i18n.lang = 'en';
+    const mine = [task(1, 'today', '2026-12-02T18:00:00+03:00')];
+    const colleague = task(2, 'today', '2026-12-02T19:00:00+03:00', { responsible_user_id: 8, responsible_name: 'Boris' });
+    const calls = backend({ my_tasks: ({ all }) => ({ tasks: all ? [...mine, colleague] : mine, truncated: false }) });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(drawn(container)).toEqual([['today', [1]]]));
+
+    await fireEvent.click(container.querySelector('#tasks-all') as HTMLInputElement);
+    await waitFor(() => expect(drawn(container)).toEqual([['today', [1, 2]]]));
+    expect(argsOf(calls, 'my_tasks', 1)).toEqual({ all: true });
+    expect(container.querySelector('li.task[data-task-id="2"]')?.textContent).toContain('Boris');
+
+    await fireEvent.click(container.querySelector('#tasks-refresh') as HTMLElement);
+    await waitFor(() => expect(names(calls).filter((n) => n === 'my_tasks').length).toBe(3));
+    expect(argsOf(calls, 'my_tasks', 2)).toEqual({ all: true });
+
+    await fireEvent.click(container.querySelector('#tasks-all') as HTMLInputElement);
+    await waitFor(() => expect(drawn(container)).toEqual([['today', [1]]]));
+    expect(argsOf(calls, 'my_tasks', 3)).toEqual({ all: false });
+  });
+
+  test('no open task: "Nothing due", in the current language', async () => {
+    i18n.lang = 'ru';
+    backend({ my_tasks: () => ({ tasks: [], truncated: false }) });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('#tasks-empty')?.textContent).toBe('Задач нет.'));
+    expect(container.querySelector('#tasks-list')).toBeNull();
+    expect(container.querySelector('#nav-tasks')).toBeNull();
+    i18n.lang = 'en';
+  });
+
+  test('a failure is shown by its code; a refresh that succeeds clears it', async () => {
+    i18n.lang = 'en';
+    let online = false;
+    backend({
+      my_tasks: () =>
+        online
+          ? { tasks: [task(1, 'overdue', '2026-12-01T10:00:00+03:00')], truncated: true }
+          : fail({ code: 'network', message: 'amoCRM cannot be reached.', remedy: 'network' }),
+    });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('#tasks-error')?.getAttribute('data-code')).toBe('network'));
+    expect(container.querySelector('#tasks-error')?.textContent).toContain('amoCRM cannot be reached.');
+    expect(container.querySelector('#tasks-list')).toBeNull();
+    expect(container.querySelector('#tasks-empty')).toBeNull();
+
+    online = true;
+    await fireEvent.click(container.querySelector('#tasks-refresh') as HTMLElement);
+    await waitFor(() => expect(drawn(container)).toEqual([['overdue', [1]]]));
+    expect(container.querySelector('#tasks-error')).toBeNull();
+    expect(container.querySelector('#tasks-truncated')).not.toBeNull();
+  });
+
+  test('not connected: the error by its code, nothing drawn as if there were no tasks', async () => {
+    i18n.lang = 'en';
+    backend({ my_tasks: () => fail({ code: 'not_connected', message: 'Not connected to amoCRM.', remedy: 'settings' }) });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('#tasks-error')?.getAttribute('data-code')).toBe('not_connected'));
+    expect(container.querySelector('#tasks-empty')).toBeNull();
+  });
+
+  test('a due time is the account clock written in it, in the chosen language; records by kind', () => {
+    // 23:30 in Moscow is 20:30 UTC and would be another hour (or day) in most machine zones.
+    expect(formatDue('2026-12-05T23:30:00+03:00', 'en')).toMatch(/Sat.*5.*Dec.*23:30/);
+    expect(formatDue('2026-12-05T23:30:00+03:00', 'ru')).toMatch(/сб.*5.*дек.*23:30/);
+    expect(formatDue('not a date', 'en')).toBe('not a date');
+    const base = task(1, 'today', '2026-12-02T18:00:00+03:00');
+    expect(taskRecord(base)).toEqual({ kind: 'lead', id: 501 });
+    expect(taskRecord({ ...base, entity_type: 'companies', entity_id: 3 })).toEqual({ kind: 'company', id: 3 });
+    expect(taskRecord({ ...base, entity_type: 'customers', entity_id: 3 })).toBeNull();
+    expect(taskRecord({ ...base, entity_type: null, entity_id: null })).toBeNull();
+  });
+});
