@@ -334,6 +334,16 @@ impl AmoConnect {
             .await
     }
 
+    /// The card of lead `id` (issue 21): its stage, responsible user, loss reason, tags, custom
+    /// fields, contacts, newest notes and open tasks, named from the account's reference data and
+    /// dated in its zone. A lead amoCRM does not have is `lead_not_found`.
+    pub async fn lead_card(&self, id: i64) -> Result<crate::domain::lead_card::LeadCard> {
+        let account = self.reference.data(false).await?;
+        crate::lead_card::LeadCards::new(self.ctx.clone(), self.session.clone())
+            .show(id, &account, crate::clock::now())
+            .await
+    }
+
     // ---- entries (outbox)
 
     /// Checks the lead (with its custom fields, against the account's) and queues it.

@@ -238,6 +238,10 @@ pub enum AmoError {
     UnexpectedResponse { detail: String },
     #[error("network error: {problem:?}")]
     Network { problem: NetworkProblem },
+    /// A lead read by id (the lead card) that amoCRM does not have: deleted, merged, or a
+    /// mistyped id (204 on `GET /api/v4/leads/{id}`, docs/amocrm-api.md §8.2).
+    #[error("amoCRM has no lead {id}")]
+    LeadNotFound { id: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -548,6 +552,7 @@ pub enum ErrorCode {
     UpdateInstallFailed,
     NoUpdate,
     UpdateInProgress,
+    LeadNotFound,
 }
 
 /// What the user can do about an error; the window shows the matching hint and button.
@@ -609,7 +614,7 @@ code_names! {
             UpdateNotConfigured => "update_not_configured", UpdateCheckFailed => "update_check_failed",
             UpdateDownloadFailed => "update_download_failed", UpdateSignatureInvalid => "update_signature_invalid",
             UpdateInstallFailed => "update_install_failed", NoUpdate => "no_update",
-            UpdateInProgress => "update_in_progress",
+            UpdateInProgress => "update_in_progress", LeadNotFound => "lead_not_found",
 }
 
 impl ErrorCode {
@@ -665,7 +670,8 @@ impl ErrorCode {
             | C::ReconcileAmbiguous
             | C::OtherAccount
             | C::NoUpdate
-            | C::UpdateInProgress => Remedy::None,
+            | C::UpdateInProgress
+            | C::LeadNotFound => Remedy::None,
         }
     }
 }
@@ -727,6 +733,7 @@ impl Error {
                 AmoError::RequestRefused { .. } => C::RequestRefused,
                 AmoError::UnexpectedResponse { .. } => C::UnexpectedResponse,
                 AmoError::Network { .. } => C::Network,
+                AmoError::LeadNotFound { .. } => C::LeadNotFound,
             },
             Error::Keychain(e) => match e {
                 KeychainError::KeychainUnavailable { .. } => C::KeychainUnavailable,
@@ -896,6 +903,7 @@ pub(crate) mod tests {
             UpdateError::UpdateInstallFailed { detail: "pkexec".into() }.into(),
             UpdateError::NoUpdate.into(),
             UpdateError::UpdateInProgress.into(),
+            AmoError::LeadNotFound { id: 7 }.into(),
         ]
     }
 

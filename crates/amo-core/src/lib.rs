@@ -28,6 +28,7 @@ pub mod error;
 pub mod i18n;
 pub mod ipc;
 pub mod keychain;
+pub mod lead_card;
 pub mod logging;
 pub mod my_tasks;
 pub mod notices;

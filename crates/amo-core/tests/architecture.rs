@@ -332,6 +332,8 @@ const ROOM_IMPORTS: &[(&str, &[&str])] = &[
     ("changes", &["context", "error", "store"]),
     // "My tasks": reads only, through the session's tokens; the piles are domain's.
     ("my_tasks", &["auth", "context", "domain", "error"]),
+    // The lead card: reads only, through the session's tokens; naming and showing are domain's.
+    ("lead_card", &["auth", "context", "domain", "error"]),
 ];
 
 /// The rooms a file imports (the first segment of each path into the crate).
@@ -407,8 +409,9 @@ fn there_are_no_import_cycles_between_rooms() {
 /// The services use only the session of `auth`, nothing else of each other.
 #[test]
 fn services_use_each_other_only_through_the_session() {
-    for (rel, text) in
-        files().iter().filter(|(rel, _)| matches!(room(rel).as_str(), "outbox" | "reference" | "my_tasks"))
+    for (rel, text) in files()
+        .iter()
+        .filter(|(rel, _)| matches!(room(rel).as_str(), "outbox" | "reference" | "my_tasks" | "lead_card"))
     {
         for p in crate_paths(rel, text).into_iter().filter(|p| p[0] == "auth") {
             assert!(p.len() >= 3 && p[..3] == ["auth", "session", "Session"], "{rel} uses crate::{}", p.join("::"));
@@ -475,6 +478,8 @@ const CTX_REACH: &[(&str, &[&str])] = &[
     ("changes", &["store"]),
     // `store`: who is signed in now (the account row); `amo.api`: the task list.
     ("my_tasks", &["store", "amo.api"]),
+    // `amo.api`: the lead, its notes, tasks and contacts.
+    ("lead_card", &["amo.api"]),
 ];
 
 /// What `Ctx` offers, read from context.rs: its fields, and for each of its methods the fields it

@@ -255,6 +255,60 @@ impl ApiClient {
         Ok(v.as_ref().and_then(wire::lead_summary))
     }
 
+    /// The lead card's lead: `GET /api/v4/leads/{id}?with=contacts,loss_reason`
+    /// (docs/amocrm-api.md §8.2, §18.3); `None` when there is no such lead (204; amoCRM's 404
+    /// is `amo_not_found` as everywhere).
+    pub async fn lead_card(&self, at: Access, id: i64) -> Result<Option<crate::domain::lead_card::RawLead>> {
+        let path = format!("/api/v4/leads/{id}?with=contacts,loss_reason");
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(None) };
+        wire::lead_card(&v).map(Some).ok_or_else(|| Error::unexpected("no lead id in the answer"))
+    }
+
+    /// A lead's `limit` newest notes, one request (`order[updated_at]=desc`, docs/amocrm-api.md §16.2).
+    pub async fn lead_recent_notes(
+        &self,
+        at: Access,
+        lead_id: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::lead_card::RawNote>> {
+        let path = format!(
+            "/api/v4/leads/{lead_id}/notes?order%5Bupdated_at%5D=desc&page=1&limit={}",
+            limit.clamp(1, MAX_PAGE)
+        );
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
+        wire::card_notes(v)
+    }
+
+    /// A lead's open tasks, soonest first, every page up to [`MAX_RECONCILE_PAGES`]
+    /// (`filter[entity_type]=leads&filter[entity_id][]=…&filter[is_completed]=0`, docs/amocrm-api.md §8.8).
+    pub async fn lead_open_tasks(&self, at: Access, lead_id: i64) -> Result<Vec<OpenTask>> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_RECONCILE_PAGES {
+            let path = format!(
+                "/api/v4/tasks?filter%5Bentity_type%5D=leads&filter%5Bentity_id%5D%5B%5D={lead_id}&filter%5Bis_completed%5D=0&order%5Bcomplete_till%5D=asc&page={page}&limit={MAX_PAGE}"
+            );
+            let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
+            let (tasks, has_next) = wire::open_tasks_page(v)?;
+            let empty = tasks.is_empty();
+            out.extend(tasks);
+            if !has_next || empty {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The contacts with these ids (at most `MAX_PAGE`), by `filter[id][]` (docs/amocrm-api.md §8.5).
+    pub async fn contacts_by_ids(&self, at: Access, ids: &[i64]) -> Result<Vec<ContactMatch>> {
+        let filter: Vec<String> = ids.iter().take(MAX_PAGE).map(|id| format!("filter%5Bid%5D%5B%5D={id}")).collect();
+        if filter.is_empty() {
+            return Ok(Vec::new());
+        }
+        let path = format!("/api/v4/contacts?limit={MAX_PAGE}&{}", filter.join("&"));
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { return Ok(Vec::new()) };
+        Ok(embedded::<Value>(v, "contacts")?.iter().filter_map(wire::contact_match).collect())
+    }
+
     /// Leads amoCRM's full-text `query` finds (name, price, tags, custom fields), newest first.
     pub async fn search_leads(&self, at: Access, query: &str) -> Result<Vec<LeadSummary>> {
         let extra = format!("order[created_at]=desc&query={}", urlencode(query));

@@ -721,6 +721,116 @@ impl RawPipeline {
     }
 }
 
+/// The lead of `GET /api/v4/leads/{id}?with=contacts,loss_reason` (docs/amocrm-api.md §8.2,
+/// §18.3) as the lead card reads it: `None` without an id. Every custom field value is kept in
+/// the shape it came (text, whole number, flag, choice id) for `domain::lead_card` to show;
+/// `updated_by` reads `created_by` when amoCRM leaves it out.
+pub fn lead_card(l: &Value) -> Option<crate::domain::lead_card::RawLead> {
+    use crate::domain::lead_card::{RawFieldValues, RawLead};
+    let int = |k: &str| l.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let names = |key: &str| -> Vec<String> {
+        l.pointer(&format!("/_embedded/{key}"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    // One reason in a one-item list (amo-docs' example); an object is read the same way.
+    let reason = l.pointer("/_embedded/loss_reason").map(|r| r.get(0).unwrap_or(r));
+    let fields = l
+        .get("custom_fields_values")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| {
+                    Some(RawFieldValues {
+                        field_id: f.get("field_id")?.as_i64()?,
+                        field_name: f.get("field_name").and_then(Value::as_str).map(str::to_string),
+                        field_type: f.get("field_type").and_then(|t| serde_json::from_value(t.clone()).ok()),
+                        values: f
+                            .get("values")
+                            .and_then(Value::as_array)
+                            .map(|vs| vs.iter().map(raw_value).collect())
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(RawLead {
+        id: l.get("id")?.as_i64()?,
+        name: l.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        price: int("price"),
+        pipeline_id: int("pipeline_id"),
+        status_id: int("status_id"),
+        responsible_user_id: int("responsible_user_id"),
+        loss_reason_id: l
+            .get("loss_reason_id")
+            .and_then(Value::as_i64)
+            .or_else(|| reason.and_then(|r| r.get("id")).and_then(Value::as_i64)),
+        loss_reason_name: reason.and_then(|r| r.get("name")).and_then(Value::as_str).map(str::to_string),
+        tags: names("tags"),
+        fields,
+        contact_ids: l
+            .pointer("/_embedded/contacts")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|c| c.get("id").and_then(Value::as_i64)).collect())
+            .unwrap_or_default(),
+        created_by: int("created_by"),
+        created_at: int("created_at"),
+        updated_by: l.get("updated_by").and_then(Value::as_i64).unwrap_or_else(|| int("created_by")),
+        updated_at: int("updated_at"),
+    })
+}
+
+/// One `values[]` item of a custom field: `{value}` (a string, a number, a flag, or an object
+/// such as a legal entity's, whose text parts are joined), `{enum_id}` for a choice.
+fn raw_value(v: &Value) -> crate::domain::lead_card::RawValue {
+    use crate::domain::lead_card::RawValue;
+    let enum_id = v.get("enum_id").and_then(Value::as_i64);
+    let mut out = RawValue { enum_id, ..Default::default() };
+    match v.get("value") {
+        Some(Value::String(s)) => out.text = Some(s.clone()),
+        Some(Value::Bool(b)) => out.flag = Some(*b),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => out.number = Some(i),
+            None => out.text = Some(n.to_string()),
+        },
+        Some(Value::Object(o)) => {
+            let parts: Vec<&str> = o.values().filter_map(Value::as_str).filter(|s| !s.trim().is_empty()).collect();
+            out.text = (!parts.is_empty()).then(|| parts.join(", "));
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The notes of `GET /api/v4/leads/{id}/notes?order[updated_at]=desc` as the lead card shows them
+/// (docs/amocrm-api.md §8.7, §16.2): each with an id and a type; the text of a common note,
+/// a service message or an SMS is `params.text`, a call's is its phone and length.
+pub fn card_notes(v: Value) -> Result<Vec<crate::domain::lead_card::RawNote>> {
+    use crate::domain::lead_card::{call_text, RawNote};
+    Ok(embedded::<Value>(v, "notes")?
+        .iter()
+        .filter_map(|n| {
+            let note_type = n.get("note_type")?.as_str()?.to_string();
+            let text = match note_type.as_str() {
+                "call_in" | "call_out" => call_text(
+                    n.pointer("/params/phone").and_then(Value::as_str),
+                    n.pointer("/params/duration").and_then(Value::as_i64),
+                ),
+                _ => n.pointer("/params/text").and_then(Value::as_str).unwrap_or_default().to_string(),
+            };
+            Some(RawNote {
+                id: n.get("id")?.as_i64()?,
+                note_type,
+                text,
+                created_by: n.get("created_by").and_then(Value::as_i64).unwrap_or_default(),
+                created_at: n.get("created_at").and_then(Value::as_i64).unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -851,5 +961,92 @@ mod tests {
         let (_, has_next) = open_tasks_page(json!({"_embedded": {"tasks": []}})).expect("last page");
         assert!(!has_next);
         assert!(open_tasks_page(json!({"_embedded": {}})).is_err(), "no tasks key is not an empty page");
+    }
+
+    #[test]
+    fn a_lead_card_reads_every_custom_field_shape_its_loss_reason_and_tags() {
+        use crate::domain::lead_card::{RawFieldValues, RawValue};
+        let v = json!({
+            "id": 31, "name": "Sofa", "price": 1500, "pipeline_id": 10, "status_id": 143,
+            "responsible_user_id": 7, "loss_reason_id": 3, "created_by": 7, "created_at": 100,
+            "updated_by": 8, "updated_at": 200,
+            "custom_fields_values": [
+                {"field_id": 1, "field_name": "Note", "field_type": "text", "values": [{"value": "call after 6"}]},
+                {"field_id": 2, "field_type": "numeric", "values": [{"value": "12.5"}]},
+                {"field_id": 3, "field_type": "checkbox", "values": [{"value": true}]},
+                {"field_id": 4, "field_type": "select", "values": [{"value": "Blue", "enum_id": 22, "enum_code": null}]},
+                {"field_id": 5, "field_type": "multiselect", "values": [{"value": "A", "enum_id": 31}, {"value": "B", "enum_id": 32}]},
+                {"field_id": 6, "field_type": "date", "values": [{"value": 1_773_090_000}]},
+                {"field_id": 7, "field_type": "date_time", "values": [{"value": "2026-03-10T09:30:00+03:00"}]},
+                {"field_id": 8, "field_type": "legal_entity", "values": [{"value": {"name": "OOO Mebel", "vat_id": "7701", "kpp": null}}]},
+                {"field_id": 9, "field_type": "price", "values": [{"value": 99.5}]},
+                {"field_id": 10, "field_type": "something_new", "values": [{"value": null}]},
+                {"field_name": "no id", "values": [{"value": "x"}]}
+            ],
+            "_embedded": {
+                "tags": [{"id": 500, "name": "vip"}, {"id": 501, "name": "repeat"}],
+                "contacts": [{"id": 40, "is_main": true}, {"id": 41, "is_main": false}],
+                "loss_reason": [{"id": 3, "name": "Too expensive"}]
+            }
+        });
+        let l = lead_card(&v).expect("lead");
+        assert_eq!((l.id, l.name.as_str(), l.price, l.status_id), (31, "Sofa", 1500, 143));
+        assert_eq!((l.loss_reason_id, l.loss_reason_name.as_deref()), (Some(3), Some("Too expensive")));
+        assert_eq!(l.tags, ["vip", "repeat"]);
+        assert_eq!(l.contact_ids, [40, 41]);
+        assert_eq!((l.updated_by, l.updated_at, l.created_by), (8, 200, 7));
+        let text = |s: &str| RawValue { text: Some(s.into()), ..Default::default() };
+        let f = |id: i64, name: Option<&str>, t: Option<FieldType>, values: Vec<RawValue>| RawFieldValues {
+            field_id: id,
+            field_name: name.map(str::to_string),
+            field_type: t,
+            values,
+        };
+        assert_eq!(
+            l.fields,
+            [
+                f(1, Some("Note"), Some(FieldType::Text), vec![text("call after 6")]),
+                f(2, None, Some(FieldType::Numeric), vec![text("12.5")]),
+                f(3, None, Some(FieldType::Checkbox), vec![RawValue { flag: Some(true), ..Default::default() }]),
+                f(4, None, Some(FieldType::Select), vec![RawValue { enum_id: Some(22), ..text("Blue") }]),
+                f(
+                    5,
+                    None,
+                    Some(FieldType::Multiselect),
+                    vec![RawValue { enum_id: Some(31), ..text("A") }, RawValue { enum_id: Some(32), ..text("B") }]
+                ),
+                f(6, None, Some(FieldType::Date), vec![RawValue { number: Some(1_773_090_000), ..Default::default() }]),
+                f(7, None, Some(FieldType::DateTime), vec![text("2026-03-10T09:30:00+03:00")]),
+                f(8, None, Some(FieldType::Other), vec![text("OOO Mebel, 7701")]),
+                f(9, None, Some(FieldType::Price), vec![text("99.5")]),
+                f(10, None, Some(FieldType::Other), vec![RawValue::default()]),
+            ]
+        );
+        // A lead without a reason, tags, fields or an `updated_by`: none, and its creator.
+        let bare = lead_card(&json!({"id": 2, "created_by": 5, "custom_fields_values": null})).expect("lead");
+        assert_eq!((bare.loss_reason_id, bare.loss_reason_name, bare.updated_by), (None, None, 5));
+        assert!(bare.tags.is_empty() && bare.fields.is_empty() && bare.contact_ids.is_empty());
+        assert!(lead_card(&json!({"name": "no id"})).is_none());
+    }
+
+    #[test]
+    fn card_notes_read_the_text_of_common_notes_and_the_phone_and_length_of_calls() {
+        let v = json!({"_embedded": {"notes": [
+            {"id": 3, "note_type": "call_in", "created_by": 7, "created_at": 30,
+             "params": {"uniq": "u", "duration": 65, "source": "sip", "phone": "+79161234567"}},
+            {"id": 2, "note_type": "service_message", "created_at": 20, "params": {"service": "bot", "text": "Form sent"}},
+            {"id": 1, "note_type": "common", "created_by": 8, "created_at": 10, "params": {"text": "Wants blue"}},
+            {"note_type": "common", "params": {"text": "no id"}}
+        ]}});
+        let notes: Vec<(i64, String, String, i64)> =
+            card_notes(v).expect("notes").into_iter().map(|n| (n.id, n.note_type, n.text, n.created_by)).collect();
+        assert_eq!(
+            notes,
+            [
+                (3, "call_in".into(), "+79161234567, 1:05".into(), 7),
+                (2, "service_message".into(), "Form sent".into(), 0),
+                (1, "common".into(), "Wants blue".into(), 8),
+            ]
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod desktop;
 pub mod draft;
 pub mod fields;
 pub mod lang;
+pub mod lead_card;
 pub mod my_tasks;
 pub mod notice;
 pub mod outbox;

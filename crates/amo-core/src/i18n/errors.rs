@@ -450,6 +450,11 @@ fn amo(e: &AmoError, lang: Lang) -> String {
                 format!("Cannot reach amoCRM: {why}. Check the internet connection."),
             )
         }
+        AmoError::LeadNotFound { id } => tr(
+            lang,
+            format!("В amoCRM нет сделки {id}: её удалили, объединили с другой или номер набран с ошибкой."),
+            format!("amoCRM has no lead {id}: it was deleted, merged into another, or the id is mistyped."),
+        ),
     }
 }
 
