@@ -500,3 +500,59 @@ async fn the_demo_account_shows_the_callers_card_and_find_on_first_run() -> anyh
     w.close().await?;
     Ok(())
 }
+
+/// My tasks (issue 21): a task due today for the connected user is in the window's Today pile,
+/// a colleague's is not — until "Everyone's tasks" is ticked. Both tasks reach amoCRM the app's
+/// own way (`lead add --task`, through the outbox); the piles are by the account's zone (Moscow).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_tasks_shows_todays_task_of_the_connected_user_and_a_colleagues_only_when_asked() -> anyhow::Result<()> {
+    use chrono::{FixedOffset, Utc};
+    let msk = FixedOffset::east_opt(3 * 3600).expect("+3");
+    // Today 23:59 in Moscow must still be ahead while the test runs (not overdue, not tomorrow).
+    let now = Utc::now().with_timezone(&msk);
+    let left = 86_400 - i64::from(chrono::Timelike::num_seconds_from_midnight(&now));
+    if left < 10 * 60 {
+        tokio::time::sleep(std::time::Duration::from_secs(left as u64 + 1)).await;
+    }
+    // With its offset: a CLI run before the account's settings were first read takes a bare
+    // date and time in this computer's zone (outbox/check.rs), and the machine is usually UTC.
+    let due = format!("{}T23:59:00+03:00", Utc::now().with_timezone(&msk).date_naive());
+    let (sim, env) = connected_env().await?;
+    let colleague = sim.colleague_id();
+    let (code, _, err) =
+        env.cli(&["lead", "add", "--name", "Sofa for Olga", "--task", "Call Olga back", "--task-due", &due], None)?;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = env.cli(
+        &[
+            "lead",
+            "add",
+            "--name",
+            "Boris's chairs",
+            "--task",
+            "Boris sends the offer",
+            "--task-due",
+            &due,
+            "--task-responsible",
+            &colleague.to_string(),
+        ],
+        None,
+    )?;
+    assert_eq!(code, 0, "{err}");
+    let tasks = sim.tasks();
+    assert_eq!(tasks.len(), 2, "{tasks:?}");
+
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    w.click("#nav-tasks").await?;
+    w.wait_text_contains("section[data-bucket='today'] li.task", "Call Olga back", 30).await?;
+    let today = w.text("section[data-bucket='today']").await?;
+    assert!(today.contains("23:59"), "{today}");
+    assert!(!w.text("#tasks-list").await?.contains("Boris sends the offer"), "not the colleague's");
+
+    w.click("#tasks-all").await?;
+    w.wait_text_contains("section[data-bucket='today']", "Boris sends the offer", 30).await?;
+    assert!(w.text("section[data-bucket='today']").await?.contains("Борис Петров"));
+    w.screenshot("25-my-tasks.png").await?;
+    w.close().await?;
+    Ok(())
+}
