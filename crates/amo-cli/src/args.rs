@@ -343,6 +343,24 @@ pub enum LeadAction {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// One lead as amoCRM has it now: its pipeline and stage (open, won or lost), responsible
+    /// user, loss reason, tags, custom fields, contacts, its newest notes and its open tasks,
+    /// with dates and due times in the account's time zone.
+    Show {
+        /// The lead's id in amoCRM.
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        id: i64,
+        /// Print JSON (stable keys) instead of text: one object with id, name, price,
+        /// pipeline_id, pipeline_name, status_id, status_name, stage_kind (open, unsorted, won,
+        /// lost), responsible_user_id, responsible_name, loss_reason_id, loss_reason, tags,
+        /// fields [{field_id, name, field_type, value, checked}], contacts [{id, name}],
+        /// created_at, created, updated_at, updated, updated_by, updated_by_name, notes [{id,
+        /// note_type, text, created_at, created, created_by, created_by_name}] (newest first) and
+        /// tasks (as `task list --json` prints them); names are null when unknown, times are Unix
+        /// seconds, and their RFC 3339 twins are in the account's zone.
+        #[arg(long)]
+        json: bool,
+    },
     /// The newest leads in amoCRM.
     List {
         /// How many leads, newest first (1–10000).

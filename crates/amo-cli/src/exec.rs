@@ -100,6 +100,14 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             }
             lead_followup(app, io, id, String::new(), task, &wait).await
         }
+        Command::Lead { action: LeadAction::Show { id, json } } => {
+            let card = app.lead_card(id).await?;
+            if json {
+                print::json(io.out, &card)
+            } else {
+                print::lead_card(io.out, &card, lang)
+            }
+        }
         Command::Lead { action: LeadAction::List { limit, json } } => {
             let leads = app.list_leads(usize::try_from(limit).unwrap_or(usize::MAX)).await?;
             if json {

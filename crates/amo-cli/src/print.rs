@@ -6,6 +6,7 @@ use std::io::Write;
 
 use amo_core::clock::rfc3339;
 use amo_core::domain::fields::CustomField;
+use amo_core::domain::lead_card::LeadCard;
 use amo_core::domain::my_tasks::{DueBucket, MyTask};
 use amo_core::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use amo_core::domain::people::{CopyStatus, CustomerLookup, PersonKind};
@@ -165,6 +166,76 @@ pub fn tasks(out: &mut (dyn Write + Send), tasks: &[MyTask], lang: Lang) -> Resu
         };
         let who = t.responsible_name.as_deref().map_or_else(|| t.responsible_user_id.to_string(), cell);
         line(out, &row(&t.id.to_string(), l(when), &due, &cell(&t.task_type), &on, &who, &cell(&t.text)))?;
+    }
+    Ok(())
+}
+
+/// An RFC 3339 moment in the account's zone as its wall clock, `YYYY-MM-DD HH:MM`.
+fn wall_clock(rfc3339: &str) -> String {
+    rfc3339.get(..16).map_or_else(|| rfc3339.to_string(), |d| d.replacen('T', " ", 1))
+}
+
+/// `lead show`: one `label: value` line per property, then the fields, the newest notes and the
+/// open tasks, each indented on its own line. Everything from amoCRM goes through [`cell`] (a
+/// text area's lines too: a field cannot forge a line of the card).
+pub fn lead_card(out: &mut (dyn Write + Send), c: &LeadCard, lang: Lang) -> Result<()> {
+    let l = |x| label(x, lang);
+    let row = |what: Label, value: &str| format!("{:<16}{value}", format!("{}:", l(what)));
+    let named = |name: &Option<String>, id: i64| name.as_deref().map_or_else(|| id.to_string(), cell);
+    line(out, &row(Label::CardLead, &format!("{} {}", c.id, cell(&c.name))))?;
+    line(out, &row(Label::CardPrice, &c.price.to_string()))?;
+    line(out, &row(Label::CardPipeline, &named(&c.pipeline_name, c.pipeline_id)))?;
+    let kind = match c.stage_kind {
+        StageKind::Open => Label::StageOpen,
+        StageKind::Unsorted => Label::StageUnsorted,
+        StageKind::Won => Label::StageWon,
+        StageKind::Lost => Label::StageLost,
+    };
+    line(out, &row(Label::CardStage, &format!("{} ({})", named(&c.status_name, c.status_id), l(kind))))?;
+    line(out, &row(Label::CardResponsible, &named(&c.responsible_name, c.responsible_user_id)))?;
+    match (&c.loss_reason, c.loss_reason_id) {
+        (Some(reason), _) => line(out, &row(Label::CardLossReason, &cell(reason)))?,
+        (None, Some(id)) => line(out, &row(Label::CardLossReason, &id.to_string()))?,
+        (None, None) => {}
+    }
+    if !c.tags.is_empty() {
+        let tags: Vec<String> = c.tags.iter().map(|t| cell(t)).collect();
+        line(out, &row(Label::CardTags, &tags.join(", ")))?;
+    }
+    if !c.contacts.is_empty() {
+        let contacts: Vec<String> = c
+            .contacts
+            .iter()
+            .map(|x| x.name.as_deref().map_or_else(|| x.id.to_string(), |n| format!("{} {}", x.id, cell(n))))
+            .collect();
+        line(out, &row(Label::CardContacts, &contacts.join(", ")))?;
+    }
+    line(out, &row(Label::Created, &wall_clock(&c.created)))?;
+    let by = named(&c.updated_by_name, c.updated_by);
+    line(out, &row(Label::Updated, &format!("{}, {by}", wall_clock(&c.updated))))?;
+    if !c.fields.is_empty() {
+        line(out, &format!("{}:", l(Label::CardFields)))?;
+        for f in &c.fields {
+            let value = match f.checked {
+                Some(on) => l(if on { Label::Yes } else { Label::No }).to_string(),
+                None => cell(&f.value),
+            };
+            line(out, &format!("  {}: {value}", cell(&f.name)))?;
+        }
+    }
+    if !c.notes.is_empty() {
+        line(out, &format!("{}:", l(Label::CardNotes)))?;
+        for n in &c.notes {
+            let who = named(&n.created_by_name, n.created_by);
+            line(out, &format!("  {}  {who}  [{}]  {}", wall_clock(&n.created), cell(&n.note_type), cell(&n.text)))?;
+        }
+    }
+    if !c.tasks.is_empty() {
+        line(out, &format!("{}:", l(Label::CardOpenTasks)))?;
+        for t in &c.tasks {
+            let who = t.responsible_name.as_deref().map_or_else(|| t.responsible_user_id.to_string(), cell);
+            line(out, &format!("  {}  {}  {who}  {}", wall_clock(&t.due), cell(&t.task_type), cell(&t.text)))?;
+        }
     }
     Ok(())
 }

@@ -315,6 +315,22 @@ pub enum Label {
     ContactEntity,
     CompanyEntity,
     CustomerEntity,
+    // `lead show`: its labels and the stage kinds.
+    CardLead,
+    CardPrice,
+    CardPipeline,
+    CardStage,
+    CardResponsible,
+    CardLossReason,
+    CardTags,
+    CardContacts,
+    CardFields,
+    CardNotes,
+    CardOpenTasks,
+    StageOpen,
+    StageUnsorted,
+    StageWon,
+    StageLost,
 }
 
 pub fn label(l: Label, lang: Lang) -> &'static str {
@@ -360,6 +376,21 @@ pub fn label(l: Label, lang: Lang) -> &'static str {
         Label::ContactEntity => pick("контакт", "contact"),
         Label::CompanyEntity => pick("компания", "company"),
         Label::CustomerEntity => pick("покупатель", "customer"),
+        Label::CardLead => pick("Сделка", "Lead"),
+        Label::CardPrice => pick("Бюджет", "Price"),
+        Label::CardPipeline => pick("Воронка", "Pipeline"),
+        Label::CardStage => pick("Этап", "Stage"),
+        Label::CardResponsible => pick("Ответственный", "Responsible"),
+        Label::CardLossReason => pick("Причина отказа", "Loss reason"),
+        Label::CardTags => pick("Теги", "Tags"),
+        Label::CardContacts => pick("Контакты", "Contacts"),
+        Label::CardFields => pick("Поля", "Fields"),
+        Label::CardNotes => pick("Примечания", "Notes"),
+        Label::CardOpenTasks => pick("Открытые задачи", "Open tasks"),
+        Label::StageOpen => pick("в работе", "open"),
+        Label::StageUnsorted => pick("неразобранное", "incoming"),
+        Label::StageWon => pick("успешно", "won"),
+        Label::StageLost => pick("отказ", "lost"),
     }
 }
 

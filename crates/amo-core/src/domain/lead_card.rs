@@ -154,6 +154,8 @@ pub struct LeadCard {
     pub contacts: Vec<CardContact>,
     #[ts(type = "number")]
     pub created_at: i64,
+    /// The account's zone's wall clock, RFC 3339.
+    pub created: String,
     #[ts(type = "number")]
     pub updated_at: i64,
     /// The account's zone's wall clock, RFC 3339.
@@ -213,6 +215,7 @@ pub fn lead_card(
             })
             .collect(),
         created_at: lead.created_at,
+        created: zone.rfc3339(lead.created_at),
         updated_at: lead.updated_at,
         updated: zone.rfc3339(lead.updated_at),
         updated_by: lead.updated_by,
@@ -431,6 +434,7 @@ mod tests {
             (card.updated_by_name.as_deref(), card.updated.as_str()),
             (Some("Anna"), "2026-03-10T00:00:00+03:00")
         );
+        assert_eq!(card.created, "2026-03-09T23:58:20+03:00");
         let fields: Vec<(i64, &str, &str, Option<bool>)> =
             card.fields.iter().map(|f| (f.field_id, f.name.as_str(), f.value.as_str(), f.checked)).collect();
         assert_eq!(

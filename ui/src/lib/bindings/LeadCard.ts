@@ -20,7 +20,11 @@ stage_kind: StageKind, responsible_user_id: number, responsible_name: string | n
 /**
  * In the account's field order; fields the account does not list last, as amoCRM sent them.
  */
-fields: Array<CardField>, contacts: Array<CardContact>, created_at: number, updated_at: number, 
+fields: Array<CardField>, contacts: Array<CardContact>, created_at: number, 
+/**
+ * The account's zone's wall clock, RFC 3339.
+ */
+created: string, updated_at: number, 
 /**
  * The account's zone's wall clock, RFC 3339.
  */
