@@ -113,8 +113,8 @@ if [ "${1:-}" = "--measure" ]; then
   median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
   # Launches alternate between the two apps so drift on the machine hits both alike.
-  # The app's tab strip, in its 960×700 window (the header's nav: right of the title).
-  TABS=470x40+230+10
+  # The app's tab strip, in its 960×700 window (the header's nav: the line under the title).
+  TABS=620x30+60+54
   : >"$OUT/paint-empty" ; : >"$OUT/paint-app" ; : >"$OUT/ui-app"
   first_paint_ms "$EMPTY" "Empty Tauri App" >/dev/null # warm the page cache for both
   first_paint_ms "$APP" "Amo Connect" "$TABS" >/dev/null
