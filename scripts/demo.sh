@@ -65,6 +65,9 @@ print_try_these() {
       # an existing customer's number: refused, naming Дмитрий Соколов; then on him:
   amo-connect lead add --name "Кресло «Берген»" --price 42000 --contact-id ${returning:-<his id from contact find>}
   amo-connect outbox
+  amo-connect task list --today                 # My tasks: what is due today, overdue first
+  amo-connect lead show \$(amo-connect task list --json | sed -n 's/^ *"entity_id": \([0-9][0-9]*\),\{0,1\}$/\1/p' | head -n 1)
+      # the card of the lead the first task is on: stage, fields, notes, open tasks
   Sign in without the browser, with what the integration's Keys tab gives (here: the simulator):
   curl -fs -X POST $sim/_sim/keys/code | sed 's/.*"code":"\([^"]*\)".*/\1/' |
     amo-connect connect --code-stdin --domain acme.amocrm.ru
