@@ -6,6 +6,7 @@
 use amo_core::domain::desktop::DesktopView;
 use amo_core::domain::draft::{CallDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::fields::{FormEntity, FormLayout};
+use amo_core::domain::lead_card::LeadCard;
 use amo_core::domain::my_tasks::TaskList;
 use amo_core::domain::outbox::{OutboxItem, OutboxSummary};
 use amo_core::domain::people::{CopyStatus, CustomerLookup, SyncReport};

@@ -16,6 +16,7 @@ pub use crate::entries::{
     save_form_layout, search_amocrm, search_companies,
 };
 pub use crate::people::{find_customer, log_call, people_status, set_people_copy, sync_people};
+pub use crate::lead_cards::lead_card;
 pub use crate::tasks::my_tasks;
 pub use crate::updates::{check_for_update, install_update, update_status};
 

@@ -7,6 +7,7 @@ mod desktop;
 mod entries;
 mod events;
 mod handlers;
+mod lead_cards;
 mod notify;
 mod people;
 mod quit;

@@ -58,6 +58,9 @@ macro_rules! for_each_command {
             /// The open tasks of the connected user (everyone's with `all`), soonest first, each in
             /// its pile (overdue, today, tomorrow, this week, later) by the account's time zone.
             my_tasks(all: bool) -> TaskList;
+            /// The card of one lead: stage and its kind, price, responsible, loss reason, tags,
+            /// custom fields, contacts, newest notes and open tasks, named by the account's data.
+            lead_card(id: i64) -> LeadCard;
             /// Checks and queues a lead.
             queue_lead(draft: LeadDraft) -> OutboxItem;
             /// Checks and queues a contact.

@@ -14,6 +14,7 @@ use crate::domain::{
     desktop::DesktopView,
     draft::{CallDraft, ContactDraft, Draft, FollowupDraft, LeadDraft},
     fields::{FormEntity, FormLayout},
+    lead_card::LeadCard,
     my_tasks::TaskList,
     outbox::{OutboxItem, OutboxSummary},
     people::{CopyStatus, CustomerLookup, SyncReport},

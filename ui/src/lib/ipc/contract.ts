@@ -14,6 +14,7 @@ import type { ErrorPayload } from '../bindings/ErrorPayload';
 import type { FollowupDraft } from '../bindings/FollowupDraft';
 import type { FormEntity } from '../bindings/FormEntity';
 import type { FormLayout } from '../bindings/FormLayout';
+import type { LeadCard } from '../bindings/LeadCard';
 import type { LeadDraft } from '../bindings/LeadDraft';
 import type { LeadSummary } from '../bindings/LeadSummary';
 import type { OpenRequest } from '../bindings/OpenRequest';
@@ -76,6 +77,8 @@ export interface Commands {
   open_amocrm_record: { args: { kind: RecordKind; id: number }; result: boolean };
   /** The open tasks of the connected user (everyone's with `all`), soonest first, each in its pile (overdue, today, tomorrow, this week, later) by the account's time zone. */
   my_tasks: { args: { all: boolean }; result: TaskList };
+  /** The card of one lead: stage and its kind, price, responsible, loss reason, tags, custom fields, contacts, newest notes and open tasks, named by the account's data. */
+  lead_card: { args: { id: number }; result: LeadCard };
   /** Checks and queues a lead. */
   queue_lead: { args: { draft: LeadDraft }; result: OutboxItem };
   /** Checks and queues a contact. */
