@@ -556,3 +556,70 @@ async fn my_tasks_shows_todays_task_of_the_connected_user_and_a_colleagues_only_
     w.close().await?;
     Ok(())
 }
+
+/// The lead card (issue 21) in the real window: opened from My tasks by the Card button of a task
+/// on a lead, it shows the lead as amoCRM has it — its name, its stage (named as `lead show`
+/// names it, with its kind as a word) and a custom field's value — and Escape closes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lead_card_opens_from_a_task_on_the_lead_with_its_stage_and_fields() -> anyhow::Result<()> {
+    use chrono::{Duration, FixedOffset, Utc};
+    let msk = FixedOffset::east_opt(3 * 3600).expect("+3");
+    // Two days ahead at noon in Moscow: in a pile whatever the hour the test runs.
+    let due = format!("{}T12:00:00+03:00", (Utc::now().with_timezone(&msk) + Duration::days(2)).date_naive());
+    let (sim, env) = connected_env().await?;
+    let (code, _, err) = env.cli(
+        &[
+            "lead",
+            "add",
+            "--name",
+            "Sofa for Olga",
+            "--price",
+            "15000",
+            "--field",
+            "Город=Kazan",
+            "--task",
+            "Call Olga back",
+            "--task-due",
+            &due,
+        ],
+        None,
+    )?;
+    assert_eq!(code, 0, "{err}");
+    let lead = sim.leads().into_iter().find(|l| l.name == "Sofa for Olga").expect("lead in amoCRM");
+    // What the stage is called, as the core names it (the CLI's card of the same lead).
+    let (code, out, err) = env.cli(&["lead", "show", &lead.id.to_string(), "--json"], None)?;
+    assert_eq!(code, 0, "{err}");
+    let shown: serde_json::Value = serde_json::from_str(&out)?;
+    let stage = shown["status_name"].as_str().expect("stage named").to_string();
+
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    w.click("#nav-tasks").await?;
+    w.wait_text_contains("#tasks-list li.task", "Call Olga back", 30).await?;
+    w.click("#tasks-list li.task button.task-card").await?;
+    w.wait_text("#lead-card-heading", "Sofa for Olga", 30).await?;
+    assert_eq!(w.find("#lead-card").await?.attr("data-lead-id").await?, Some(lead.id.to_string()));
+    let stage_text = w.text("#lead-card-stage").await?;
+    assert!(stage_text.contains(&stage), "{stage_text} names {stage}");
+    // The kind as a word in the window's language (English here), never amoCRM's id.
+    assert_eq!(w.text("#lead-card-stage .kind").await?, "open", "{stage_text}");
+    let fields = w.text("#lead-card-fields").await?;
+    assert!(fields.contains("Город") && fields.contains("Kazan"), "{fields}");
+    assert!(w.text("#lead-card-tasks").await?.contains("Call Olga back"));
+    w.screenshot("26-lead-card.png").await?;
+
+    w.keys(&Key::Escape.to_string()).await?;
+    let open = "return document.querySelector('#lead-card') !== null";
+    let mut still = true;
+    for _ in 0..50 {
+        still = w.client.execute(open, vec![]).await?.as_bool().unwrap_or(true);
+        if !still {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!still, "Escape closes the card");
+    w.find("#tasks-list li.task").await?;
+    w.close().await?;
+    Ok(())
+}
