@@ -15,8 +15,8 @@ pub use crate::entries::{
     outbox_retry, outbox_summary, outbox_update, queue_contact, queue_followup, queue_lead, reference_data,
     save_form_layout, search_amocrm, search_companies,
 };
-pub use crate::people::{find_customer, log_call, people_status, set_people_copy, sync_people};
 pub use crate::lead_cards::lead_card;
+pub use crate::people::{find_customer, log_call, people_status, set_people_copy, sync_people};
 pub use crate::tasks::my_tasks;
 pub use crate::updates::{check_for_update, install_update, update_status};
 
