@@ -16,7 +16,9 @@
 //! in force just before the gap, so 02:30 on the spring switch day in Berlin is the moment the
 //! clock shows 03:30, and a skipped midnight is the first moment of that day.
 
-use chrono::{DateTime, Duration, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 /// The rules a local date and time are read by.
@@ -69,11 +71,16 @@ impl Zone {
     /// writes whole minutes: an offset with seconds (local mean time, before a zone's first
     /// standard offset) is written rounded up to the minute, with the clock that goes with it,
     /// so the text still names `unix`, its clock less than a minute after the zone's (a day's
-    /// midnight stays on its day).
+    /// midnight stays on its day). Empty for a moment RFC 3339 cannot write: a year outside
+    /// 0000–9999 on the zone's clock (a due time written in milliseconds is in the year 58897).
     pub fn rfc3339(&self, unix: i64) -> String {
         let secs = self.offset_at(unix).local_minus_utc();
         let minute = FixedOffset::east_opt(secs.div_euclid(60) * 60 + if secs % 60 == 0 { 0 } else { 60 });
-        minute.and_then(|o| o.timestamp_opt(unix, 0).single()).map(|d| d.to_rfc3339()).unwrap_or_default()
+        minute
+            .and_then(|o| o.timestamp_opt(unix, 0).single())
+            .filter(|d| (0..=9999).contains(&d.year()))
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default()
     }
 
     /// The day `unix` falls on in the zone.
@@ -194,5 +201,19 @@ mod tests {
         assert_eq!(at(&text), midnight, "{text}");
         // The clock it shows is within the minute after the zone's, on the same day.
         assert_eq!(text, "1960-01-01T00:00:30-00:44");
+    }
+
+    /// Found with fuzz/fuzz_targets/my_day_answers.rs (corpus/my_day_answers/due_in_milliseconds):
+    /// a task whose `complete_till` an integration wrote in milliseconds is due in the year 58897,
+    /// which RFC 3339 (four-digit years) cannot write — the text was `+58897-04-21T…`, which no
+    /// reader of RFC 3339 (the window's due time, a script reading `--json`) accepts.
+    #[test]
+    fn a_moment_rfc_3339_cannot_write_is_written_as_nothing() {
+        let utc = Zone::Fixed(FixedOffset::east_opt(0).expect("offset"));
+        assert_eq!(utc.rfc3339(1_796_452_252_200), "");
+        assert_eq!(utc.rfc3339(at("9999-12-31T23:59:59Z")), "9999-12-31T23:59:59+00:00");
+        assert_eq!(utc.rfc3339(at("9999-12-31T23:59:59Z") + 1), "");
+        assert_eq!(utc.rfc3339(at("0000-01-01T00:00:00Z")), "0000-01-01T00:00:00+00:00");
+        assert_eq!(utc.rfc3339(at("0000-01-01T00:00:00Z") - 1), "");
     }
 }
