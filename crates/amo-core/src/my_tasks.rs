@@ -60,9 +60,10 @@ impl MyTasks {
         let mut rows = Vec::new();
         for page in 1..=MAX_TASK_PAGES {
             let (tasks, has_next) = self.session.with_token(|a| api.open_tasks_page(a, page, responsible)).await?;
-            let empty = tasks.is_empty();
             rows.extend(tasks);
-            if !has_next || empty {
+            // Only amoCRM's `next` link ends the list: a page whose rows were all left out (done
+            // tasks a server listed anyway) is not the last one. MAX_TASK_PAGES bounds the loop.
+            if !has_next {
                 return Ok((rows, false));
             }
         }

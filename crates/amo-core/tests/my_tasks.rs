@@ -122,6 +122,26 @@ async fn mine_by_default_everyones_with_all_each_in_its_pile_by_the_accounts_zon
     assert_eq!(b.responsible_user_id, colleague);
 }
 
+/// A server that lists done tasks despite `filter[is_completed]=0`: the first page holds 250
+/// done tasks and no open one. The read goes on while amoCRM says there is a next page (it
+/// stopped at the first page with nothing open, and the open task on page 2 was not shown).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_with_no_open_task_does_not_end_the_list() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    let base = amo_core::clock::now() + 30 * 86_400;
+    let done: Vec<Value> = (0..250)
+        .map(|i| json!({"text": format!("Done {i}"), "complete_till": base + i * 60, "is_completed": true}))
+        .collect();
+    add_tasks(&sim, &app, done).await;
+    let open = add_tasks(&sim, &app, vec![json!({"text": "Still open", "complete_till": base + 86_400})]).await;
+    sim.set_task_completed_filter(false);
+    let list = app.my_tasks(false, DueScope::All).await.expect("list");
+    let got: Vec<(i64, &str)> = list.tasks.iter().map(|t| (t.id, t.text.as_str())).collect();
+    assert_eq!(got, vec![(open[0], "Still open")]);
+    assert!(!list.truncated);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn none_is_an_empty_list_and_more_than_a_page_is_read_whole_250_a_page() {
     let tmp = tempfile::tempdir().expect("tmp");

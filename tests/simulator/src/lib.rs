@@ -394,6 +394,12 @@ impl Simulator {
         self.shared.lock().crm.task_due_filter = on;
     }
 
+    /// Whether `GET /api/v4/tasks` honours `filter[is_completed]` (on at start, as amo-docs
+    /// lists it); off, done tasks are listed too — a page can then hold no open task at all.
+    pub fn set_task_completed_filter(&self, on: bool) {
+        self.shared.lock().crm.task_completed_filter = on;
+    }
+
     /// The colleague [`Simulator::change_task_as_colleague`] acts as: the first user who is not
     /// the admin.
     pub fn colleague_id(&self) -> i64 {

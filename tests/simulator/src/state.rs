@@ -123,6 +123,9 @@ pub(crate) struct Crm {
     /// Whether `GET /api/v4/tasks` honours `filter[complete_till][from|to]`, which amoCRM does not
     /// document; off, it is ignored as an unknown filter (docs/amocrm-api.md §18.1).
     pub task_due_filter: bool,
+    /// Whether `GET /api/v4/tasks` honours `filter[is_completed]` (on at start, as documented);
+    /// off, a test plays a server that lists done tasks too (the client must keep paging).
+    pub task_completed_filter: bool,
     next_id: i64,
 }
 
@@ -153,6 +156,7 @@ impl Crm {
             loss_reasons: crate::loss_reasons::default_loss_reasons(),
             required_fields_enforced: true,
             task_due_filter: false,
+            task_completed_filter: true,
             next_id: 20_000_000,
         }
     }

@@ -230,8 +230,10 @@ pub(crate) async fn list_tasks(State(s): State<Shared>, headers: HeaderMap, RawQ
     let ids = p.ints("filter[id]");
     let responsible = p.ints("filter[responsible_user_id]");
     let types = p.ints("filter[task_type]");
-    let completed: Option<Vec<bool>> =
-        p.all("filter[is_completed]").map(|v| v.iter().map(|x| matches!(x.trim(), "1" | "true")).collect());
+    let completed: Option<Vec<bool>> = p
+        .all("filter[is_completed]")
+        .map(|v| v.iter().map(|x| matches!(x.trim(), "1" | "true")).collect())
+        .filter(|_| inner.crm.task_completed_filter);
     let entity_type = p.one("filter[entity_type]");
     // filter[entity_id] needs filter[entity_type] (amo-docs `tasks-api.md`); alone it is ignored.
     let entity_ids = entity_type.and(p.ints("filter[entity_id]"));

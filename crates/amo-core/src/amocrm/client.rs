@@ -289,9 +289,9 @@ impl ApiClient {
             );
             let Some(v) = self.get_json(&at.domain, at.token.expose(), &path).await? else { break };
             let (tasks, has_next) = wire::open_tasks_page(v)?;
-            let empty = tasks.is_empty();
             out.extend(tasks);
-            if !has_next || empty {
+            // As for "my tasks": only the `next` link ends the list, not a page of done tasks.
+            if !has_next {
                 break;
             }
         }
