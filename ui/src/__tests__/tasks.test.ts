@@ -147,6 +147,8 @@ describe('My tasks', () => {
     expect(formatDue('2026-12-05T23:30:00+03:00', 'en')).toMatch(/Sat.*5.*Dec.*23:30/);
     expect(formatDue('2026-12-05T23:30:00+03:00', 'ru')).toMatch(/сб.*5.*дек.*23:30/);
     expect(formatDue('not a date', 'en')).toBe('not a date');
+    // The core writes nothing for a time RFC 3339 cannot write (a due time in milliseconds).
+    expect(formatDue('', 'en')).toBe('—');
     const base = task(1, 'today', '2026-12-02T18:00:00+03:00');
     expect(taskRecord(base)).toEqual({ kind: 'lead', id: 501 });
     expect(taskRecord({ ...base, entity_type: 'companies', entity_id: 3 })).toEqual({ kind: 'company', id: 3 });

@@ -34,9 +34,12 @@ const locales: Record<Lang, string> = { en: 'en-GB', ru: 'ru-RU' };
  * A due time as the account's clock shows it. `due` is RFC 3339 in the account's zone (the core
  * wrote it with the offset in force then), so its written day and time are the account's — read
  * as they are, not converted to this computer's zone (a manager in Berlin working a Moscow
- * account sees amoCRM's times). The text as given when it is not RFC 3339.
+ * account sees amoCRM's times). The text as given when it is not RFC 3339; a dash when there is
+ * none (the core writes nothing for a time RFC 3339 cannot write, such as a due time stored in
+ * milliseconds).
  */
 export function formatDue(due: string, lang: Lang): string {
+  if (due.trim() === '') return '—';
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(due);
   if (!m) return due;
   const [y, mo, d, h, mi] = m.slice(1).map(Number) as [number, number, number, number, number];
