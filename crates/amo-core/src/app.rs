@@ -344,6 +344,20 @@ impl AmoConnect {
             .await
     }
 
+    /// One task as it is now (a change is made from its `updated_at`), named and dated like
+    /// "my tasks". A task amoCRM does not have is `amo_not_found`.
+    pub async fn task(&self, id: i64) -> Result<crate::domain::my_tasks::MyTask> {
+        let account = self.reference.data(false).await?;
+        crate::my_tasks::MyTasks::new(self.ctx.clone(), self.session.clone())
+            .one(id, &account, crate::clock::now())
+            .await
+    }
+
+    /// The account's reasons a lead is lost, in amoCRM's order.
+    pub async fn loss_reasons(&self) -> Result<Vec<crate::domain::change::LossReason>> {
+        crate::lead_card::LeadCards::new(self.ctx.clone(), self.session.clone()).loss_reasons().await
+    }
+
     // ---- entries (outbox)
 
     /// Checks the lead (with its custom fields, against the account's) and queues it.
@@ -354,6 +368,16 @@ impl AmoConnect {
     /// Checks a note and/or task for an existing lead and queues it.
     pub fn queue_followup(&self, draft: &FollowupDraft) -> Result<OutboxItem> {
         self.queue(&Draft::Followup(draft.clone()))
+    }
+
+    /// Checks a change of a task (done, moved, edited) and queues it.
+    pub fn queue_task_change(&self, draft: &crate::domain::change::TaskChangeDraft) -> Result<OutboxItem> {
+        self.queue(&Draft::TaskChange(draft.clone()))
+    }
+
+    /// Checks a change of a lead (stage, won, lost, price, name, …) and queues it.
+    pub fn queue_lead_change(&self, draft: &crate::domain::change::LeadChangeDraft) -> Result<OutboxItem> {
+        self.queue(&Draft::LeadChange(draft.clone()))
     }
 
     /// Checks the contact (with its custom fields, against the account's) and queues it.
@@ -450,6 +474,11 @@ impl AmoConnect {
     /// Fixes an entry that waits or needs attention (what has not reached amoCRM changes).
     pub fn outbox_update(&self, id: i64, draft: Draft) -> Result<OutboxItem> {
         self.outbox.update(id, &draft, self.reference.cached()?.as_ref())
+    }
+
+    /// "Send mine" on a change that met somebody else's: sent over their version.
+    pub fn outbox_send_mine(&self, id: i64) -> Result<OutboxItem> {
+        self.outbox.send_over(id, self.reference.cached()?.as_ref())
     }
 
     pub fn outbox_discard(&self, id: i64) -> Result<()> {

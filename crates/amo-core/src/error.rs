@@ -328,6 +328,11 @@ pub enum EntryError {
     /// account and is never sent to this one (`domain::account::AccountRef`).
     #[error("outbox entry {id} belongs to the account at {domain}")]
     OtherAccount { id: i64, domain: String },
+    /// A change of a lead or task that somebody else changed since the user read it: nothing
+    /// was sent; the user keeps theirs (discards this) or sends this one over it
+    /// (`domain::change`).
+    #[error("outbox entry {id}: the {} changed in amoCRM since it was read", .conflict.entity)]
+    Conflict { id: i64, conflict: Box<crate::domain::change::Conflict> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,6 +352,8 @@ pub enum NotEditable {
     /// Its stored copy cannot be read (History shows it damaged): an edit would start from an
     /// empty form and lose what was typed; it can only be discarded and typed again.
     Damaged,
+    /// "Send mine" answers a conflict; this entry is not waiting on one.
+    NoConflict,
 }
 
 /// App updates, by the step that failed. `detail` is the updater's (English) reason.
@@ -458,6 +465,8 @@ pub enum FieldCode {
     /// account's: typed in a form still showing another account's choices, or while no account
     /// is connected (it would reach whichever account is connected next).
     NotInAccount,
+    /// A change that changes nothing (no part of the record was given a new value).
+    NothingToChange,
 }
 
 /// An error as the window receives it (and `--json` output shows it): the code the UI switches
@@ -545,6 +554,7 @@ pub enum ErrorCode {
     NotFound,
     ReconcileAmbiguous,
     OtherAccount,
+    Conflict,
     UpdateNotConfigured,
     UpdateCheckFailed,
     UpdateDownloadFailed,
@@ -610,7 +620,7 @@ code_names! {
             DataDir => "data_dir", LockFile => "lock_file", Output => "output", Input => "input",
             Internal => "internal", NoCopy => "no_copy", Validation => "validation", EntryNotEditable => "entry_not_editable",
             StillQueued => "still_queued", EntryNeedsAttention => "entry_needs_attention", NotFound => "not_found",
-            ReconcileAmbiguous => "reconcile_ambiguous", OtherAccount => "other_account",
+            ReconcileAmbiguous => "reconcile_ambiguous", OtherAccount => "other_account", Conflict => "conflict",
             UpdateNotConfigured => "update_not_configured", UpdateCheckFailed => "update_check_failed",
             UpdateDownloadFailed => "update_download_failed", UpdateSignatureInvalid => "update_signature_invalid",
             UpdateInstallFailed => "update_install_failed", NoUpdate => "no_update",
@@ -669,6 +679,7 @@ impl ErrorCode {
             | C::NotFound
             | C::ReconcileAmbiguous
             | C::OtherAccount
+            | C::Conflict
             | C::NoUpdate
             | C::UpdateInProgress
             | C::LeadNotFound => Remedy::None,
@@ -759,6 +770,7 @@ impl Error {
                 EntryError::NotFound { .. } => C::NotFound,
                 EntryError::ReconcileAmbiguous { .. } => C::ReconcileAmbiguous,
                 EntryError::OtherAccount { .. } => C::OtherAccount,
+                EntryError::Conflict { .. } => C::Conflict,
             },
             Error::Update(e) => match e {
                 UpdateError::UpdateNotConfigured => C::UpdateNotConfigured,
@@ -896,6 +908,22 @@ pub(crate) mod tests {
             EntryError::NotFound { id: 7 }.into(),
             EntryError::ReconcileAmbiguous { id: 7, candidates: 2 }.into(),
             EntryError::OtherAccount { id: 7, domain: "beta.amocrm.ru".into() }.into(),
+            EntryError::Conflict {
+                id: 7,
+                conflict: Box::new(crate::domain::change::Conflict {
+                    entity: "leads".into(),
+                    record_id: 5,
+                    updated_by: 2,
+                    updated_by_name: None,
+                    updated_at: 1_800_000_000,
+                    fields: vec![crate::domain::change::ConflictField {
+                        field: "price".into(),
+                        theirs: "1".into(),
+                        mine: "2".into(),
+                    }],
+                }),
+            }
+            .into(),
             UpdateError::UpdateNotConfigured.into(),
             UpdateError::UpdateCheckFailed { detail: "timeout".into() }.into(),
             UpdateError::UpdateDownloadFailed { detail: "timeout".into() }.into(),

@@ -39,4 +39,10 @@ impl LeadCards {
         let names: Vec<(i64, String)> = contacts.into_iter().map(|c| (c.id, c.name)).collect();
         Ok(lead_card(lead, &names, notes, tasks, account, now))
     }
+
+    /// The account's reasons a lead is lost, in amoCRM's order (the "lost" choice of the card).
+    pub async fn loss_reasons(&self) -> Result<Vec<crate::domain::change::LossReason>> {
+        let api = self.ctx.amo.api();
+        self.session.with_token(|a| api.loss_reasons(a)).await
+    }
 }

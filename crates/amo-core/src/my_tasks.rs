@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use crate::auth::session::Session;
 use crate::context::Ctx;
-use crate::domain::my_tasks::{my_tasks, DueScope, OpenTask, TaskList, MAX_TASK_PAGES};
+use crate::domain::my_tasks::{my_tasks, DueScope, MyTask, OpenTask, TaskList, MAX_TASK_PAGES};
 use crate::domain::reference::ReferenceData;
-use crate::error::{Error, Result};
+use crate::error::{AmoError, Error, Result};
 
 pub struct MyTasks {
     ctx: Arc<Ctx>,
@@ -50,6 +50,31 @@ impl MyTasks {
         rows.retain(|t| scope.keeps(t.complete_till, now, zone));
         let tasks = my_tasks(rows, &account.task_types, &account.users, zone, now);
         Ok(TaskList { tasks, truncated })
+    }
+
+    /// One task as it is now (done or not), named and dated like the list's: what a change of it
+    /// is made from (`updated_at`). A task amoCRM does not have is `amo_not_found`.
+    pub async fn one(&self, id: i64, account: &ReferenceData, now: i64) -> Result<MyTask> {
+        let api = self.ctx.amo.api();
+        let t = self
+            .session
+            .with_token(|a| api.task(a, id))
+            .await?
+            .ok_or_else(|| AmoError::AmoNotFound { hint: format!("task {id}") })?;
+        let row = OpenTask {
+            id: t.id,
+            text: t.text,
+            task_type_id: t.task_type_id,
+            complete_till: t.complete_till,
+            entity_type: t.entity_type,
+            entity_id: t.entity_id,
+            responsible_user_id: t.responsible_user_id,
+            updated_at: t.updated_at,
+        };
+        let zone = account.zone();
+        my_tasks(vec![row], &account.task_types, &account.users, zone, now)
+            .pop()
+            .ok_or_else(|| Error::internal("one task shown"))
     }
 
     /// Every page of open tasks of `responsible` (everyone's with `None`), up to

@@ -1,7 +1,8 @@
 //! Property test of the step runner (the real outbox, a real SQLite file, the simulator): random
 //! plans of steps — leads with or without a contact, a new or a picked company, a note, a task, to
 //! Incoming leads; contacts with a new or a picked company; notes and tasks for an existing lead;
-//! calls from known customers, unknown callers and to unknown numbers; some with a task amoCRM
+//! calls from known customers, unknown callers and to unknown numbers; changes of a task (done, or
+//! re-worded and moved) and of a lead (renamed, priced, tagged); some with a task amoCRM
 //! refuses — sent under random faults: answers lost after amoCRM acted,
 //! 5xx and 429 before it acted, an outage, an expired token, and the process killed at a random
 //! moment (between any two of its statements: every store write happens between two awaits, and
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
+use amo_core::domain::change::{LeadChangeDraft, TaskChangeDraft};
 use amo_core::domain::draft::{CallDirection, CallDraft, CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::outbox::{OutboxItem, OutboxState};
 use amo_core::domain::steps::{StepKind, StepState};
@@ -61,6 +63,12 @@ enum Plan {
         known: bool,
         inbound: bool,
     },
+    /// A change of a task amoCRM has (made for the entry): re-worded and moved, or done.
+    TaskChange {
+        done: bool,
+    },
+    /// A change of a lead amoCRM has (made for the entry): renamed, priced, tagged.
+    LeadChange,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +106,8 @@ fn plan() -> impl Strategy<Value = Plan> {
         2 => (any::<bool>(), prop::bool::weighted(0.15))
             .prop_map(|(note, bad_task)| Plan::Followup { note, task: !note || bad_task, bad_task }),
         2 => (prop::bool::weighted(0.6), any::<bool>()).prop_map(|(known, inbound)| Plan::Call { known, inbound }),
+        1 => any::<bool>().prop_map(|done| Plan::TaskChange { done }),
+        1 => Just(Plan::LeadChange),
     ]
 }
 
@@ -161,7 +171,36 @@ fn task(token: &str, bad: bool, w: &World) -> TaskDraft {
     }
 }
 
-fn draft(p: &Plan, token: &str, w: &World) -> Draft {
+/// The task or lead a change entry changes: made in amoCRM before it is queued, named with the
+/// entry's token (`S e7`), and the `updated_at` the user read.
+async fn changed_record(p: &Plan, token: &str, app: &AmoConnect, w: &World) -> Option<(i64, i64)> {
+    match p {
+        Plan::TaskChange { .. } => {
+            let at = app.access().await.expect("token").token.expose().to_string();
+            let body = serde_json::json!([{"text": format!("S {token}"), "complete_till": 1_950_000_000,
+                "entity_type": "leads", "entity_id": w.open_lead}]);
+            let r = reqwest::Client::new()
+                .post(format!("{}/api/v4/tasks", w.sim.url()))
+                .bearer_auth(at)
+                .json(&body)
+                .send()
+                .await
+                .expect("a task");
+            let v: serde_json::Value = r.json().await.expect("json");
+            let id = v["_embedded"]["tasks"][0]["id"].as_i64().expect("id");
+            let t = w.sim.tasks().into_iter().find(|t| t.id == id).expect("task");
+            Some((id, t.updated_at.max(t.created_at)))
+        }
+        Plan::LeadChange => {
+            w.sim.seed_leads(1, &format!("S {token} "));
+            let l = w.sim.leads().into_iter().last().expect("lead");
+            Some((l.id, l.updated_at.max(l.created_at)))
+        }
+        _ => None,
+    }
+}
+
+fn draft(p: &Plan, token: &str, w: &World, record: Option<(i64, i64)>) -> Draft {
     let company = |c: Company| match c {
         Company::New => (Some(CompanyDraft { name: format!("Co {token}"), ..Default::default() }), None),
         Company::Picked => (None, Some(w.picked_company)),
@@ -211,6 +250,30 @@ fn draft(p: &Plan, token: &str, w: &World) -> Draft {
             task: t.then(|| task(token, *bad_task, w)),
             ..Default::default()
         }),
+        Plan::TaskChange { done } => {
+            let (task_id, seen_updated_at) = record.expect("the task");
+            Draft::TaskChange(TaskChangeDraft {
+                task_id,
+                seen_updated_at,
+                done: *done,
+                result: if *done { format!("R {token}") } else { String::new() },
+                text: if *done { String::new() } else { format!("D {token}") },
+                due: if *done { String::new() } else { "2031-06-03 10:00".into() },
+                ..Default::default()
+            })
+        }
+        Plan::LeadChange => {
+            let (lead_id, seen_updated_at) = record.expect("the lead");
+            Draft::LeadChange(LeadChangeDraft {
+                lead_id,
+                seen_updated_at,
+                seen_pipeline_id: w.sim.leads().into_iter().find(|l| l.id == lead_id).expect("lead").pipeline_id,
+                name: format!("D {token}"),
+                price: "777".into(),
+                tags_to_add: vec![format!("t{token}")],
+                ..Default::default()
+            })
+        }
     }
 }
 
@@ -252,7 +315,8 @@ async fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
         match action {
             Action::Queue(p) => {
                 let token = format!("e{}", known.len() + 1);
-                let item = app.queue(&draft(&p, &token, &w)).expect("queued");
+                let record = changed_record(&p, &token, &app, &w).await;
+                let item = app.queue(&draft(&p, &token, &w, record)).expect("queued");
                 known.push(Known { id: item.id, token, plan: p });
             }
             Action::Retry => {
@@ -332,6 +396,15 @@ fn in_amocrm(w: &World, kind: StepKind, token: &str) -> usize {
         }
         // A call's note (on the customer's card, or on the incoming lead an unknown caller made).
         StepKind::Call => sim.calls().iter().filter(|n| n.uniq() == Some(token)).count(),
+        // A change: how many times amoCRM was sent it (its record carries the token, before and
+        // after the change).
+        StepKind::TaskChange => sim.tasks().iter().filter(|t| has(&t.text)).map(|t| t.api_changes as usize).sum(),
+        StepKind::LeadChange => sim
+            .leads()
+            .iter()
+            .filter(|l| l.name.split_whitespace().nth(1) == Some(token))
+            .map(|l| l.api_changes as usize)
+            .sum(),
     }
 }
 

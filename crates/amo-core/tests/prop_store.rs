@@ -293,6 +293,8 @@ fn empty_like(d: &Draft) -> Draft {
         Draft::Contact(_) => Draft::Contact(ContactDraft::default()),
         Draft::Followup(_) => Draft::Followup(Default::default()),
         Draft::Call(_) => Draft::Call(Default::default()),
+        Draft::TaskChange(_) => Draft::TaskChange(Default::default()),
+        Draft::LeadChange(_) => Draft::LeadChange(Default::default()),
     }
 }
 

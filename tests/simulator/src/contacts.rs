@@ -114,6 +114,7 @@ impl Crm {
                     updated_by: None,
                     loss_reason_id: None,
                     closed_at: None,
+                    api_changes: 0,
                 });
             }
             self.contacts.push(SimContact {

@@ -814,6 +814,7 @@ impl<'a> Builder<'a> {
                 updated_by: None,
                 loss_reason_id: None,
                 closed_at: None,
+                api_changes: 0,
             }
         })?;
         lead.id = self.crm.id();
@@ -1138,6 +1139,7 @@ impl<'a> Builder<'a> {
                 result_text,
                 updated_at: 0,
                 updated_by: None,
+                api_changes: 0,
             }
         })?;
         // Last changed when it was done (about its due time), else when it was set.

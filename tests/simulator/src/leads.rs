@@ -53,6 +53,10 @@ pub struct SimLead {
     /// When it was moved to won (142) or lost (143).
     #[serde(default)]
     pub closed_at: Option<i64>,
+    /// How many API `PATCH`es changed it (a colleague's change through `/_sim` is not one): a
+    /// test sees a change sent twice.
+    #[serde(default)]
+    pub api_changes: u32,
 }
 
 impl Crm {
@@ -80,6 +84,7 @@ impl Crm {
                 updated_by: None,
                 loss_reason_id: None,
                 closed_at: None,
+                api_changes: 0,
             });
         }
     }
@@ -111,6 +116,7 @@ impl Crm {
                 updated_by: None,
                 loss_reason_id: None,
                 closed_at: None,
+                api_changes: 0,
             });
         }
     }
@@ -316,6 +322,7 @@ pub(crate) async fn add_complex(State(s): State<Shared>, headers: HeaderMap, bod
             updated_by: None,
             loss_reason_id: None,
             closed_at: None,
+            api_changes: 0,
         };
         if e.errors.is_empty() {
             parsed.push((e.request_id, lead, contact, company));
@@ -672,6 +679,10 @@ pub(crate) async fn patch_lead_list(State(s): State<Shared>, headers: HeaderMap,
     let host = inner.cfg.account_host();
     match patch_leads(&mut inner.crm, &items, me) {
         Ok(done) => {
+            inner.stats.leads_changed += done.len() as u64;
+            for (id, _) in &done {
+                inner.crm.leads.iter_mut().filter(|l| l.id == *id).for_each(|l| l.api_changes += 1);
+            }
             let out: Vec<Value> = done.iter().map(|(id, at)| patched_json(&host, *id, *at)).collect();
             hal(
                 json!({"_links": {"self": {"href": format!("https://{host}/api/v4/leads")}}, "_embedded": {"leads": out}}),
@@ -704,7 +715,11 @@ pub(crate) async fn patch_lead(
     let me = token_user(inner, &headers);
     let host = inner.cfg.account_host();
     match patch_leads(&mut inner.crm, &[item], me) {
-        Ok(done) => hal(patched_json(&host, done[0].0, done[0].1)),
+        Ok(done) => {
+            inner.stats.leads_changed += 1;
+            inner.crm.leads.iter_mut().filter(|l| l.id == done[0].0).for_each(|l| l.api_changes += 1);
+            hal(patched_json(&host, done[0].0, done[0].1))
+        }
         Err(r) => r,
     }
 }

@@ -48,6 +48,12 @@ pub struct Stats {
     pub companies_created: u64,
     #[serde(default)]
     pub tasks_created: u64,
+    /// Changes of tasks and leads an API `PATCH` made (one per entity changed; a colleague's
+    /// change through `/_sim/…/as-colleague` is not counted).
+    #[serde(default)]
+    pub tasks_changed: u64,
+    #[serde(default)]
+    pub leads_changed: u64,
     /// Incoming leads added through `POST /leads/unsorted/forms`.
     #[serde(default)]
     pub unsorted_created: u64,

@@ -49,6 +49,10 @@ pub struct SimTask {
     /// Who changed it last; `None` until somebody does (the answer shows `created_by` then).
     #[serde(default)]
     pub updated_by: Option<i64>,
+    /// How many API `PATCH`es changed it (a colleague's change through `/_sim` is not one): a
+    /// test sees a change sent twice.
+    #[serde(default)]
+    pub api_changes: u32,
 }
 
 /// When the task last changed (its creation until it is changed).
@@ -175,6 +179,7 @@ fn parse_task(crm: &Crm, item: &Value, e: &mut ItemErrors, me: i64) -> SimTask {
         result_text,
         updated_at: created_at.max(crate::state::now()),
         updated_by: None,
+        api_changes: 0,
     }
 }
 
@@ -435,6 +440,10 @@ pub(crate) async fn patch_task_list(State(s): State<Shared>, headers: HeaderMap,
     let host = inner.cfg.account_host();
     match patch_tasks(&mut inner.crm, &items, me) {
         Ok(done) => {
+            inner.stats.tasks_changed += done.len() as u64;
+            for (id, _, _) in &done {
+                inner.crm.tasks.iter_mut().filter(|t| t.id == *id).for_each(|t| t.api_changes += 1);
+            }
             let out: Vec<Value> = done.iter().map(|(id, at, rid)| patched_json(&host, *id, *at, rid)).collect();
             hal(
                 json!({"_links": {"self": {"href": format!("https://{host}/api/v4/tasks")}}, "_embedded": {"tasks": out}}),
@@ -469,6 +478,8 @@ pub(crate) async fn patch_task(
     let host = inner.cfg.account_host();
     match patch_tasks(&mut inner.crm, &[item], me) {
         Ok(done) => {
+            inner.stats.tasks_changed += 1;
+            inner.crm.tasks.iter_mut().filter(|t| t.id == done[0].0).for_each(|t| t.api_changes += 1);
             let (id, at, rid) = &done[0];
             hal(patched_json(&host, *id, *at, rid))
         }

@@ -405,6 +405,7 @@ fn parse_item(inner: &Inner, item: &Value, index: usize, category: Category) -> 
         updated_by: None,
         loss_reason_id: None,
         closed_at: None,
+        api_changes: 0,
     };
     Ok(Parsed {
         request_id: e.request_id,

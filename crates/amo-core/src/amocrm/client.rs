@@ -92,6 +92,22 @@ pub struct TaskSummary {
     pub created_at: i64,
 }
 
+/// A task as it is now: what a change compares before sending, and finds after a lost answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskNow {
+    pub id: i64,
+    pub text: String,
+    pub task_type_id: i64,
+    pub complete_till: i64,
+    pub is_completed: bool,
+    pub result_text: Option<String>,
+    pub responsible_user_id: i64,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<i64>,
+    pub updated_at: i64,
+    pub updated_by: i64,
+}
+
 /// What the forms take from `/api/v4/account`: the time zone and the task types.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountSettings {
@@ -170,6 +186,15 @@ impl ApiClient {
         let a = self.send(domain, token, Method::POST, path, Some(body)).await?;
         match a.status {
             200 | 201 => parse(&a.body),
+            _ => Err(classify(a.status, &a.content_type, &a.body)),
+        }
+    }
+
+    /// A `PATCH` of a list: 200 with JSON, anything else classified as for a `POST`.
+    async fn patch_json(&self, domain: &str, token: &str, path: &str, body: &Value) -> Result<Value> {
+        let a = self.send(domain, token, Method::PATCH, path, Some(body)).await?;
+        match a.status {
+            200 => parse(&a.body),
             _ => Err(classify(a.status, &a.content_type, &a.body)),
         }
     }
@@ -591,6 +616,44 @@ impl ApiClient {
             return Ok((Vec::new(), false));
         };
         wire::open_tasks_page(v)
+    }
+
+    /// One task as it is now (`GET /api/v4/tasks/{id}`, docs/amocrm-api.md §18.1); `None` when
+    /// amoCRM has no such task (204).
+    pub async fn task(&self, at: Access, id: i64) -> Result<Option<TaskNow>> {
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), &format!("/api/v4/tasks/{id}")).await? else {
+            return Ok(None);
+        };
+        wire::task_now(&v).map(Some).ok_or_else(|| Error::unexpected("no task id in the answer"))
+    }
+
+    /// `PATCH /api/v4/tasks` with one task's change; the task's new `updated_at`
+    /// (docs/amocrm-api.md §18.1).
+    pub async fn change_task(&self, at: Access, change: &Value) -> Result<i64> {
+        let body = Value::Array(vec![change.clone()]);
+        let v = self.patch_json(&at.domain, at.token.expose(), "/api/v4/tasks", &body).await?;
+        v.pointer("/_embedded/tasks/0/updated_at")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::unexpected("no updated_at in the answer"))
+    }
+
+    /// `PATCH /api/v4/leads` with one lead's change; the lead's new `updated_at`
+    /// (docs/amocrm-api.md §18.2).
+    pub async fn change_lead(&self, at: Access, change: &Value) -> Result<i64> {
+        let body = Value::Array(vec![change.clone()]);
+        let v = self.patch_json(&at.domain, at.token.expose(), "/api/v4/leads", &body).await?;
+        v.pointer("/_embedded/leads/0/updated_at")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Error::unexpected("no updated_at in the answer"))
+    }
+
+    /// The account's reasons a lead is lost (`GET /api/v4/leads/loss_reasons`, §18.3); none
+    /// (204) when it has none.
+    pub async fn loss_reasons(&self, at: Access) -> Result<Vec<crate::domain::change::LossReason>> {
+        let Some(v) = self.get_json(&at.domain, at.token.expose(), "/api/v4/leads/loss_reasons").await? else {
+            return Ok(Vec::new());
+        };
+        Ok(wire::loss_reasons(v))
     }
 
     /// `POST /api/v4/companies` with one company; its new id (docs/amocrm-api.md §8.6).

@@ -6,6 +6,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::amocrm::client::TaskNow;
+use crate::clock::parse_rfc3339;
+use crate::domain::change::{LeadChangeDraft, TaskChangeDraft};
 use crate::domain::draft::{CallDirection, CallDraft, CompanyDraft, ContactDraft, LeadDraft};
 use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
 use crate::domain::my_tasks::OpenTask;
@@ -395,6 +398,139 @@ pub fn company_field(c: &CompanyDraft, path: &str) -> String {
         .map_or_else(|| "company.name".into(), |e| format!("company.{}", field_key(e.field_id)))
 }
 
+/// One task's change for `PATCH /api/v4/tasks` (docs/amocrm-api.md §18.1): its id and only
+/// what the user changed. The due time is fixed (RFC 3339) when queued.
+pub fn task_change_body(t: &TaskChangeDraft) -> Value {
+    let mut body = json!({"id": t.task_id});
+    if t.done {
+        body["is_completed"] = json!(true);
+        if !t.result.is_empty() {
+            body["result"] = json!({"text": t.result});
+        }
+    }
+    if let Some(due) = parse_rfc3339(&t.due) {
+        body["complete_till"] = json!(due);
+    }
+    if !t.text.is_empty() {
+        body["text"] = json!(t.text);
+    }
+    if let Some(id) = t.task_type_id {
+        body["task_type_id"] = json!(id);
+    }
+    if let Some(id) = t.responsible_user_id {
+        body["responsible_user_id"] = json!(id);
+    }
+    body
+}
+
+/// Which field of a task's change a path of [`task_change_body`] is.
+pub fn task_change_field(path: &str) -> String {
+    match path.split('.').next().unwrap_or_default() {
+        "is_completed" => "done".into(),
+        "result" => "result".into(),
+        "complete_till" => "due".into(),
+        "text" => "text".into(),
+        "task_type_id" => "task_type_id".into(),
+        "responsible_user_id" => "responsible_user_id".into(),
+        "id" => "task_id".into(),
+        _ => "form".into(),
+    }
+}
+
+/// One lead's change for `PATCH /api/v4/leads` (docs/amocrm-api.md §18.2): its id and only what
+/// the user changed. Tags are added (`tags_to_add`), never the whole list replaced; each custom
+/// field sent replaces only that field's values.
+pub fn lead_change_body(l: &LeadChangeDraft) -> Value {
+    let mut body = json!({"id": l.lead_id});
+    if !l.name.is_empty() {
+        body["name"] = json!(l.name);
+    }
+    if let Some(p) = l.price_value() {
+        body["price"] = json!(p);
+    }
+    if let Some(s) = l.status_id {
+        body["status_id"] = json!(s);
+        // The pipeline with its stage: amoCRM checks the stage against it (won and lost are
+        // in every pipeline).
+        body["pipeline_id"] = json!(l.target_pipeline());
+    }
+    if let Some(r) = l.loss_reason_id {
+        body["loss_reason_id"] = json!(r);
+    }
+    if let Some(u) = l.responsible_user_id {
+        body["responsible_user_id"] = json!(u);
+    }
+    let fields = custom_fields_values(&l.custom_fields);
+    if !fields.is_empty() {
+        body["custom_fields_values"] = Value::Array(fields);
+    }
+    if !l.tags_to_add.is_empty() {
+        body["tags_to_add"] = l.tags_to_add.iter().map(|t| json!({"name": t})).collect();
+    }
+    body
+}
+
+/// Which field of a lead's change a path of [`lead_change_body`] is.
+pub fn lead_change_field(l: &LeadChangeDraft, path: &str) -> String {
+    match path.split('.').next().unwrap_or_default() {
+        "name" => "name".into(),
+        "price" => "price".into(),
+        "status_id" => "status".into(),
+        "pipeline_id" => "pipeline".into(),
+        "loss_reason_id" => "loss_reason_id".into(),
+        "responsible_user_id" => "responsible_user_id".into(),
+        "tags_to_add" | "_embedded" => "tags".into(),
+        "custom_fields_values" => path
+            .split('.')
+            .nth(1)
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| l.custom_fields.iter().filter(|e| e.checked.is_some()).nth(i))
+            .map_or_else(|| "custom_fields".into(), |e| field_key(e.field_id)),
+        "id" => "lead_id".into(),
+        _ => "form".into(),
+    }
+}
+
+/// `GET /api/v4/tasks/{id}` as a [`TaskNow`]. `result` is `{text}` on a done task and `[]`
+/// (or absent) otherwise.
+pub fn task_now(t: &Value) -> Option<TaskNow> {
+    let int = |k: &str| t.get(k).and_then(Value::as_i64);
+    Some(TaskNow {
+        id: int("id")?,
+        text: t.get("text").and_then(Value::as_str).unwrap_or_default().to_string(),
+        task_type_id: int("task_type_id").unwrap_or(1),
+        complete_till: int("complete_till").unwrap_or_default(),
+        is_completed: t.get("is_completed").and_then(Value::as_bool).unwrap_or(false),
+        result_text: t.pointer("/result/text").and_then(Value::as_str).map(str::to_string),
+        responsible_user_id: int("responsible_user_id").unwrap_or_default(),
+        entity_type: t.get("entity_type").and_then(Value::as_str).map(str::to_string),
+        entity_id: int("entity_id"),
+        updated_at: int("updated_at").unwrap_or_default(),
+        updated_by: int("updated_by").unwrap_or_default(),
+    })
+}
+
+/// The account's loss reasons (`_embedded.loss_reasons`), in amoCRM's `sort` order; entries
+/// without an id or name are left out.
+pub fn loss_reasons(v: Value) -> Vec<crate::domain::change::LossReason> {
+    let mut out: Vec<(i64, crate::domain::change::LossReason)> = v
+        .pointer("/_embedded/loss_reasons")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|r| {
+                    let id = r.get("id")?.as_i64()?;
+                    let name = crate::domain::text::clean_name(r.get("name")?.as_str()?);
+                    let sort = r.get("sort").and_then(Value::as_i64).unwrap_or(id);
+                    Some((sort, crate::domain::change::LossReason { id, name }))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by_key(|(sort, r)| (*sort, r.id));
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Which form field a path of [`task_body`] is (`prefix` is `task.`).
 pub fn task_field(prefix: &str, path: &str) -> String {
     match path.split('.').next().unwrap_or_default() {
@@ -579,6 +715,7 @@ pub fn open_tasks_page(v: Value) -> Result<(Vec<OpenTask>, bool)> {
                 entity_type: t.get("entity_type").and_then(Value::as_str).map(str::to_string),
                 entity_id: t.get("entity_id").and_then(Value::as_i64),
                 responsible_user_id: t.get("responsible_user_id")?.as_i64()?,
+                updated_at: t.get("updated_at").and_then(Value::as_i64).unwrap_or_default(),
             })
         })
         .collect();
@@ -946,6 +1083,7 @@ mod tests {
                     entity_type: Some("leads".into()),
                     entity_id: Some(55),
                     responsible_user_id: 7,
+                    updated_at: 0,
                 },
                 OpenTask {
                     id: 2,
@@ -955,6 +1093,7 @@ mod tests {
                     entity_type: None,
                     entity_id: None,
                     responsible_user_id: 7,
+                    updated_at: 0,
                 },
             ]
         );

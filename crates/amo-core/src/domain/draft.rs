@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::domain::change::{LeadChangeDraft, TaskChangeDraft};
 use crate::domain::fields::FieldEntry;
 use crate::domain::phone::{normalize_phone, valid_email, EmailType, PhoneType};
 use crate::domain::platform::Platform;
@@ -252,6 +253,10 @@ pub enum Draft {
     Contact(ContactDraft),
     Followup(FollowupDraft),
     Call(CallDraft),
+    /// A change of a task amoCRM has (done, moved, edited).
+    TaskChange(TaskChangeDraft),
+    /// A change of a lead amoCRM has (stage, won, lost, price, name, responsible, tags, fields).
+    LeadChange(LeadChangeDraft),
 }
 
 impl Draft {
@@ -261,6 +266,8 @@ impl Draft {
             Draft::Contact(_) => DraftKind::Contact,
             Draft::Followup(_) => DraftKind::Followup,
             Draft::Call(_) => DraftKind::Call,
+            Draft::TaskChange(_) => DraftKind::TaskChange,
+            Draft::LeadChange(_) => DraftKind::LeadChange,
         }
     }
 
@@ -271,6 +278,10 @@ impl Draft {
             Draft::Followup(f) if f.lead_name.trim().is_empty() => format!("#{}", f.lead_id),
             Draft::Followup(f) => f.lead_name.clone(),
             Draft::Call(c) => c.phone.clone(),
+            Draft::TaskChange(t) if t.title.trim().is_empty() => format!("#{}", t.task_id),
+            Draft::TaskChange(t) => t.title.clone(),
+            Draft::LeadChange(l) if l.lead_name.trim().is_empty() => format!("#{}", l.lead_id),
+            Draft::LeadChange(l) => l.lead_name.clone(),
         }
     }
 
@@ -281,6 +292,8 @@ impl Draft {
             Draft::Contact(c) => Draft::Contact(c.validated("", platform)?),
             Draft::Followup(f) => Draft::Followup(f.validated()?),
             Draft::Call(c) => Draft::Call(c.validated(platform)?),
+            Draft::TaskChange(t) => Draft::TaskChange(t.validated()?),
+            Draft::LeadChange(l) => Draft::LeadChange(l.validated()?),
         })
     }
 }
@@ -291,6 +304,8 @@ pub enum DraftKind {
     Contact,
     Followup,
     Call,
+    TaskChange,
+    LeadChange,
 }
 
 impl DraftKind {
@@ -300,6 +315,8 @@ impl DraftKind {
             DraftKind::Contact => "contact",
             DraftKind::Followup => "followup",
             DraftKind::Call => "call",
+            DraftKind::TaskChange => "task_change",
+            DraftKind::LeadChange => "lead_change",
         }
     }
 }

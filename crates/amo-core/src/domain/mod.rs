@@ -3,6 +3,7 @@
 //! every rule is tested directly. Imports only `error` and `clock`.
 
 pub mod account;
+pub mod change;
 pub mod desktop;
 pub mod draft;
 pub mod fields;

@@ -118,6 +118,8 @@ pub struct OpenTask {
     pub entity_type: Option<String>,
     pub entity_id: Option<i64>,
     pub responsible_user_id: i64,
+    /// When amoCRM last changed it: a change compares with this before it is sent.
+    pub updated_at: i64,
 }
 
 /// A task as "my tasks" shows it: its pile and due time in the account's zone, its type and
@@ -146,6 +148,9 @@ pub struct MyTask {
     /// None when the user list does not name them (a user who may not list users knows only
     /// themselves, docs/amocrm-api.md §8.10).
     pub responsible_name: Option<String>,
+    /// When amoCRM last changed it (the version a change made from this list is checked against).
+    #[ts(type = "number")]
+    pub updated_at: i64,
 }
 
 /// The open tasks read, as shown.
@@ -183,6 +188,7 @@ pub fn my_tasks(rows: Vec<OpenTask>, types: &[TaskType], users: &[User], zone: Z
             entity_type: t.entity_type,
             entity_id: t.entity_id,
             responsible_user_id: t.responsible_user_id,
+            updated_at: t.updated_at,
         })
         .collect();
     out.sort_by_key(|t| (t.complete_till, t.id));
@@ -306,6 +312,7 @@ mod tests {
             entity_type: Some("leads".into()),
             entity_id: Some(500 + id),
             responsible_user_id,
+            updated_at: 0,
         };
         let rows = vec![
             row(3, "2026-12-03T10:00:00+03:00", 2, 7),

@@ -99,6 +99,9 @@ pub struct OutboxItem {
     /// Typed for another account than the one connected now (or none is): it is not sent until
     /// that account is connected again, and can be discarded.
     pub other_account: bool,
+    /// A change that waits because somebody else changed the record since it was read: both
+    /// versions, to keep theirs (discard) or send mine (`outbox_send_mine`).
+    pub conflict: Option<crate::domain::change::Conflict>,
 }
 
 /// One write of an entry, as History lists it.

@@ -3,7 +3,8 @@
 //!
 //! A lead is `lead` (or `incoming_lead`), then `note`, then `task`; a contact alone is `contact`,
 //! then `company` (a new one), then `link` (the contact put in the company); a note and/or task
-//! for an existing lead is `note`, `task`; a call is `call`. The plan is made once, when the entry is queued (and
+//! for an existing lead is `note`, `task`; a call is `call`; a change of a task or lead is
+//! `task_change` or `lead_change`. The plan is made once, when the entry is queued (and
 //! again when it is edited: the steps already done must come out the same). How each kind of
 //! step is sent and found again after a lost answer is the outbox's business
 //! (`outbox/steps/`); this file only says what the steps are.
@@ -11,6 +12,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::domain::change::{LeadChangeDraft, TaskChangeDraft};
 use crate::domain::draft::{CallDraft, CompanyDraft, ContactDraft, Draft, DraftKind, LeadDraft};
 use crate::domain::task::TaskDraft;
 
@@ -36,6 +38,10 @@ pub enum StepKind {
     /// A phone call logged on the customer's card (`POST /api/v4/calls`), or — an unknown
     /// caller's inbound call — an incoming lead (`POST /api/v4/leads/unsorted/sip`).
     Call,
+    /// A task changed: done, moved, edited (`PATCH /api/v4/tasks`).
+    TaskChange,
+    /// A lead changed: stage, won, lost, price, name, … (`PATCH /api/v4/leads`).
+    LeadChange,
 }
 
 impl StepKind {
@@ -49,6 +55,8 @@ impl StepKind {
             StepKind::Note => "note",
             StepKind::Task => "task",
             StepKind::Call => "call",
+            StepKind::TaskChange => "task_change",
+            StepKind::LeadChange => "lead_change",
         }
     }
 
@@ -62,6 +70,8 @@ impl StepKind {
             StepKind::Note,
             StepKind::Task,
             StepKind::Call,
+            StepKind::TaskChange,
+            StepKind::LeadChange,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -79,6 +89,9 @@ impl StepKind {
             StepKind::Task => Some(Entity::Tasks),
             // What amoCRM answers for a call is the id of the call note it wrote.
             StepKind::Call => Some(Entity::Notes),
+            // The record changed (never the step's own: `Made::changed`).
+            StepKind::TaskChange => Some(Entity::Tasks),
+            StepKind::LeadChange => Some(Entity::Leads),
         }
     }
 }
@@ -162,6 +175,10 @@ pub struct Made {
     pub merged: bool,
     /// Which of them the step created.
     pub created: Created,
+    /// A change: the record's `updated_at` after it (amoCRM's answer). A later change of the
+    /// same record from this desk compares with it, not with what its form was drawn from, so
+    /// two changes queued one after the other are not a conflict with each other.
+    pub updated_at: Option<i64>,
 }
 
 /// The records a step created — its own: an entry looking for what it made after a lost answer
@@ -185,6 +202,11 @@ impl Made {
         Made { lead_id: Some(lead_id), ..Made::record(id) }
     }
 
+    /// A record a change step changed, as it stands after the change (created nothing).
+    pub fn changed(id: i64, updated_at: i64) -> Made {
+        Made { id: Some(id), updated_at: Some(updated_at), ..Made::default() }
+    }
+
     /// A lead amoCRM made (or merged into another) with what `d` asked for: its new contact and
     /// company are the step's own unless amoCRM merged the lead into an existing one.
     pub fn lead(d: &LeadDraft, id: i64, contact_id: Option<i64>, company_id: Option<i64>, merged: bool) -> Made {
@@ -196,6 +218,7 @@ impl Made {
             contact_id,
             company_id,
             merged,
+            updated_at: None,
             created: Created {
                 record: !merged,
                 contact: !merged && new_contact && contact_id.is_some(),
@@ -229,6 +252,8 @@ pub enum StepBody {
     Note(NoteStep),
     Task(TaskStep),
     Call(CallStep),
+    TaskChange(TaskChangeStep),
+    LeadChange(LeadChangeStep),
 }
 
 /// A lead without its note and task (those are steps of their own).
@@ -275,6 +300,14 @@ pub struct TaskStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallStep(pub CallDraft);
 
+/// A task's change, as checked (its due time fixed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskChangeStep(pub TaskChangeDraft);
+
+/// A lead's change, as checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadChangeStep(pub LeadChangeDraft);
+
 impl StepBody {
     pub fn kind(&self) -> StepKind {
         match self {
@@ -286,6 +319,8 @@ impl StepBody {
             StepBody::Note(_) => StepKind::Note,
             StepBody::Task(_) => StepKind::Task,
             StepBody::Call(_) => StepKind::Call,
+            StepBody::TaskChange(_) => StepKind::TaskChange,
+            StepBody::LeadChange(_) => StepKind::LeadChange,
         }
     }
 
@@ -320,6 +355,8 @@ pub fn plan(draft: &Draft) -> Vec<StepBody> {
             push_note_and_task(&mut steps, Target::Id(f.lead_id), &f.note, f.task.as_ref(), f.responsible_user_id);
         }
         Draft::Call(c) => steps.push(StepBody::Call(CallStep(c.clone()))),
+        Draft::TaskChange(t) => steps.push(StepBody::TaskChange(TaskChangeStep(t.clone()))),
+        Draft::LeadChange(l) => steps.push(StepBody::LeadChange(LeadChangeStep(l.clone()))),
         Draft::Contact(c) => {
             steps.push(StepBody::Contact(ContactStep(ContactDraft {
                 company: None,
@@ -405,6 +442,8 @@ pub fn field_is_locked(kind: DraftKind, field: &str, locked: &[StepKind]) -> boo
             _ => !locked.is_empty(),
         },
         DraftKind::Call => has(StepKind::Call),
+        DraftKind::TaskChange => has(StepKind::TaskChange),
+        DraftKind::LeadChange => has(StepKind::LeadChange),
     }
 }
 
@@ -505,7 +544,18 @@ mod tests {
         let json = serde_json::to_value(&step).expect("json");
         assert_eq!(json, serde_json::json!({"kind": "note", "body": {"lead": {"step": "lead"}, "text": "hi"}}));
         assert_eq!(serde_json::from_value::<StepBody>(json).expect("back"), step);
-        for k in ["lead", "incoming_lead", "contact", "company", "link", "note", "task"] {
+        for k in [
+            "lead",
+            "incoming_lead",
+            "contact",
+            "company",
+            "link",
+            "note",
+            "task",
+            "call",
+            "task_change",
+            "lead_change",
+        ] {
             assert_eq!(StepKind::parse(k).map(StepKind::as_str), Some(k));
         }
     }

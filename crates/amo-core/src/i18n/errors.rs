@@ -568,6 +568,10 @@ fn entry(e: &EntryError, lang: Lang) -> String {
                     "она отправляется прямо сейчас — посмотрите, чем это закончится, и попробуйте снова",
                     "it is being sent right now; see how that ends, then try again",
                 ),
+                NotEditable::NoConflict => (
+                    "она не ждёт решения о чужом изменении",
+                    "it is not waiting on a change somebody else made",
+                ),
                 NotEditable::Damaged => (
                     "её сохранённую копию не удаётся прочитать — удалите её и введите заново",
                     "its stored copy cannot be read; discard it and type it again",
@@ -630,6 +634,26 @@ fn entry(e: &EntryError, lang: Lang) -> String {
         ),
         EntryError::NotFound { id } => {
             tr(lang, format!("В очереди нет записи №{id}."), format!("There is no outbox entry #{id}."))
+        }
+        EntryError::Conflict { id, conflict } => {
+            let who = match (&conflict.updated_by_name, conflict.updated_by) {
+                (Some(name), _) => name.clone(),
+                (None, 0) => tr(lang, "amoCRM (робот или интеграция)", "amoCRM (a robot or an integration)"),
+                (None, n) => tr(lang, format!("пользователь №{n}"), format!("user #{n}")),
+            };
+            let what = if conflict.entity == "tasks" {
+                tr(lang, format!("задачу №{}", conflict.record_id), format!("task #{}", conflict.record_id))
+            } else {
+                tr(lang, format!("сделку №{}", conflict.record_id), format!("lead #{}", conflict.record_id))
+            };
+            let fields: Vec<String> =
+                conflict.fields.iter().map(|f| format!("{}: {} → {}", f.field, f.theirs, f.mine)).collect();
+            let list = if fields.is_empty() { String::new() } else { format!(" ({})", fields.join("; ")) };
+            tr(
+                lang,
+                format!("Запись №{id} не отправлена: {who} изменил(а) {what} в amoCRM после того, как вы её открыли{list}. Оставьте их версию (удалите запись) или отправьте свою поверх."),
+                format!("Entry #{id} was not sent: {who} changed {what} in amoCRM after you opened it{list}. Keep theirs (discard the entry) or send yours over it."),
+            )
         }
         EntryError::OtherAccount { id, domain } => tr(
             lang,

@@ -119,6 +119,11 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
                 format!("{who} in amoCRM already has this: attach to that contact, or create a new one anyway"),
             )
         }
+        FieldCode::NothingToChange => tr(
+            lang,
+            "ничего не изменено: задайте новое значение хотя бы одному полю",
+            "nothing is changed: give at least one field a new value",
+        ),
         FieldCode::NotInAccount => tr(
             lang,
             "этого варианта нет в подключённом аккаунте amoCRM (форма показывала другой аккаунт, или ни один не подключён): выберите заново",

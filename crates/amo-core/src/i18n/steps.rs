@@ -17,6 +17,8 @@ pub fn step_label(kind: StepKind, lang: Lang) -> String {
         StepKind::Note => ("примечание", "note"),
         StepKind::Task => ("задача", "task"),
         StepKind::Call => ("звонок", "call"),
+        StepKind::TaskChange => ("изменение задачи", "task change"),
+        StepKind::LeadChange => ("изменение сделки", "lead change"),
     };
     tr(lang, ru, en)
 }

@@ -6,8 +6,9 @@
 //! *now* ("tomorrow 10:00" is the tomorrow of the call, however late the outbox sends it).
 //! Every problem is named in one answer, on the form's field.
 
+use crate::domain::change::{LeadChangeDraft, TaskChangeDraft};
 use crate::domain::draft::{CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
-use crate::domain::fields::{check_entries, FieldEntry};
+use crate::domain::fields::{check_entries, field_key, CustomField, FieldEntry};
 use crate::domain::platform::Platform;
 use crate::domain::reference::ReferenceData;
 use crate::domain::task::TaskDraft;
@@ -34,6 +35,8 @@ pub fn check(
                 Draft::Contact(c) => drop(contact(c.clone(), account, &mut objections)),
                 Draft::Followup(f) => drop(task(f.task.as_ref(), None, account, now, &mut objections)),
                 Draft::Call(c) => responsible(c.responsible_user_id, "responsible_user_id", account, &mut objections),
+                Draft::TaskChange(t) => drop(task_change(t.clone(), account, now, &mut objections)),
+                Draft::LeadChange(l) => drop(lead_change(l.clone(), account, &mut objections)),
             }
             own.append(&mut objections);
             own
@@ -71,6 +74,8 @@ pub(super) fn checked(
             responsible(c.responsible_user_id, "responsible_user_id", account, &mut objections);
             Draft::Call(c)
         }
+        Draft::TaskChange(t) => Draft::TaskChange(task_change(t, account, now, &mut objections)),
+        Draft::LeadChange(l) => Draft::LeadChange(lead_change(l, account, &mut objections)),
     };
     Ok((clean, objections))
 }
@@ -175,6 +180,61 @@ fn task(
         }
     }
     resolved.filter(|_| errors.len() == before)
+}
+
+/// A task's change: a new due time fixed now in the account's zone (as a new task's is), its
+/// type and doer the account's.
+fn task_change(
+    mut t: TaskChangeDraft,
+    account: Option<&ReferenceData>,
+    now: i64,
+    errors: &mut Vec<FieldError>,
+) -> TaskChangeDraft {
+    if !t.due.is_empty() {
+        let zone = account.map_or(Zone::Local, ReferenceData::zone);
+        // The same reading as a new task's due time (the text is not this check's business).
+        let probe = TaskDraft { text: "-".into(), due: t.due.clone(), ..TaskDraft::default() };
+        match probe.resolved("", now, zone) {
+            Ok(fixed) => t.due = fixed.due,
+            Err(e) => errors.extend(e),
+        }
+    }
+    if let (Some(r), Some(id)) = (account, t.task_type_id) {
+        if !r.task_types.is_empty() && !r.task_types.iter().any(|tt| tt.id == id) {
+            errors.push(FieldError::new("task_type_id", FieldCode::NotAChoice));
+        }
+    }
+    responsible(t.responsible_user_id, "responsible_user_id", account, errors);
+    t
+}
+
+/// A lead's change: its custom field values checked as on a new lead, and — when it moves to
+/// another stage — the stage's required fields, counting those the lead already had filled.
+fn lead_change(
+    mut l: LeadChangeDraft,
+    account: Option<&ReferenceData>,
+    errors: &mut Vec<FieldError>,
+) -> LeadChangeDraft {
+    l.custom_fields = fields(&l.custom_fields, account, Whose::Lead(None), "", errors);
+    let (Some(r), Some(status)) = (account, l.status_id) else { return l };
+    let pipeline = l.target_pipeline();
+    if let Some(p) = r.pipelines.iter().find(|p| p.id == pipeline) {
+        if p.statuses.iter().any(|s| s.id == status && s.kind == crate::domain::reference::StageKind::Unsorted) {
+            // Nothing moves a lead back to Incoming leads (docs/amocrm-api.md §18.2).
+            errors.push(FieldError::new("status", FieldCode::NotAChoice));
+        }
+    }
+    let filled = |id: i64| l.filled_field_ids.contains(&id) || l.custom_fields.iter().any(|e| e.field_id == id);
+    let fillable = |f: &&CustomField| f.field_type.writable() && !f.is_api_only;
+    for f in r.lead_fields.iter().filter(fillable).filter(|f| f.required_for(pipeline, status)) {
+        let key = field_key(f.id);
+        if !filled(f.id) && !errors.iter().any(|e| e.field == key) {
+            let mut e = FieldError::new(key, FieldCode::RequiredForStage);
+            e.label = Some(f.name.clone());
+            errors.push(e);
+        }
+    }
+    l
 }
 
 /// Whether the lead's pipeline (the main one when none is chosen) takes incoming leads, in an

@@ -43,6 +43,7 @@ use crate::auth::session::Session;
 use crate::clock::{now, now_ms};
 use crate::context::Ctx;
 use crate::domain::account::AccountRef;
+use crate::domain::change::{LeadChangeDraft, TaskChangeDraft};
 use crate::domain::draft::{CallDraft, Draft, DraftKind};
 use crate::domain::outbox::{OutboxItem, OutboxState, OutboxSummary};
 use crate::domain::people::PersonKind;
@@ -129,7 +130,14 @@ impl Outbox {
     /// none (the fields are named `<n>.<field>`, `n` counting from 0).
     pub fn queue_many(&self, drafts: &[Draft], account: Option<&ReferenceData>) -> Result<Vec<OutboxItem>> {
         let current = self.current()?;
-        if current.is_none() && drafts.iter().any(|d| matches!(d.kind(), DraftKind::Followup | DraftKind::Call)) {
+        if current.is_none()
+            && drafts.iter().any(|d| {
+                matches!(
+                    d.kind(),
+                    DraftKind::Followup | DraftKind::Call | DraftKind::TaskChange | DraftKind::LeadChange
+                )
+            })
+        {
             return Err(AmoError::NotConnected.into());
         }
         let (platform, now) = (self.platform(), now());
@@ -337,6 +345,29 @@ impl Outbox {
             // Taken by the sender meanwhile (or sent): the edit is refused rather than lost.
             Replan::NotWaiting => Err(not_editable(NotEditable::BeingSent)),
         }
+    }
+
+    /// "Send mine" on a conflict (`EntryError::Conflict`): the change is sent over the version
+    /// somebody else made — exactly that version: it now counts as the one the user changed, so
+    /// a further change by anyone before it is sent is a conflict again. Checked and queued as
+    /// an edit is. "Keep theirs" is [`Outbox::discard`].
+    pub fn send_over(&self, id: i64, account: Option<&ReferenceData>) -> Result<OutboxItem> {
+        let stored = self.ctx.store.outbox().rows(Some(id), 1)?.pop().ok_or(EntryError::NotFound { id })?;
+        let no_conflict = || Error::from(EntryError::EntryNotEditable { id, why: NotEditable::NoConflict });
+        let Some(Error::Entry(EntryError::Conflict { conflict, .. })) = &stored.last_error else {
+            return Err(no_conflict());
+        };
+        if stored.state != OutboxState::Attention {
+            return Err(no_conflict());
+        }
+        let theirs = conflict.updated_at;
+        let draft = match &stored.draft {
+            Draft::TaskChange(t) => Draft::TaskChange(TaskChangeDraft { seen_updated_at: theirs, ..t.clone() }),
+            Draft::LeadChange(l) => Draft::LeadChange(LeadChangeDraft { seen_updated_at: theirs, ..l.clone() }),
+            _ => return Err(no_conflict()),
+        };
+        tracing::info!(id, "the user sends their change over the other version");
+        self.update(id, &draft, account)
     }
 
     /// Removes an entry that needs attention, or one waiting for another account (the user

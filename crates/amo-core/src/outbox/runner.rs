@@ -109,7 +109,7 @@ impl Outbox {
 }
 
 /// Errors after which amoCRM certainly did not act on the request, so no lookup is needed next
-/// time: refusals, and a connection that was never made (refused, unresolved). A timeout, a
+/// time: refusals, a conflict (found before the change was sent), and a connection that was never made (refused, unresolved). A timeout, a
 /// dropped connection or a 5xx may have been processed.
 fn never_processed(e: &Error) -> bool {
     matches!(
@@ -124,10 +124,11 @@ fn never_processed(e: &Error) -> bool {
                     | AmoError::AccountBanned
                     | AmoError::Forbidden { .. }
                     | AmoError::NotConnected
+                    | AmoError::LeadNotFound { .. }
                     | AmoError::NotPaid
                     | AmoError::RequestRefused { .. }
             )
-            | Error::Entry(EntryError::OtherAccount { .. })
+            | Error::Entry(EntryError::OtherAccount { .. } | EntryError::Conflict { .. })
             | Error::SignIn(SignInError::TokenRevoked { .. } | SignInError::TokenRejected { .. })
     )
 }

@@ -66,7 +66,8 @@ impl<'a> Shape<'a> {
             Shape::Known(r) => match draft {
                 Draft::Lead(l) => known_lead(l, r, &mut errors),
                 Draft::Contact(c) => user(c.responsible_user_id, "responsible_user_id", r, &mut errors),
-                Draft::Followup(_) | Draft::Call(_) => {}
+                Draft::Followup(_) | Draft::Call(_) | Draft::TaskChange(_) => {}
+                Draft::LeadChange(l) => known_lead_change(l, r, &mut errors),
             },
             Shape::Unbound => {
                 let mut any = |id: Option<i64>, field: &str| {
@@ -93,6 +94,10 @@ impl<'a> Shape<'a> {
                         unbound_task(f.task.as_ref(), &mut any);
                     }
                     Draft::Call(c) => any(c.responsible_user_id, "responsible_user_id"),
+                    // A record of an account, with none connected: whichever is connected next
+                    // would get the change, for its own record with that id.
+                    Draft::TaskChange(t) => any(Some(t.task_id).filter(|id| *id > 0), "task_id"),
+                    Draft::LeadChange(l) => any(Some(l.lead_id).filter(|id| *id > 0), "lead_id"),
                 }
             }
         }
@@ -126,6 +131,23 @@ fn known_lead(l: &LeadDraft, r: &ReferenceData, errors: &mut Vec<FieldError>) {
     if let (Some(status), Some(p), false) = (l.status_id, pipeline, l.unsorted) {
         if !p.statuses.iter().any(|s| s.id == status) {
             errors.push(FieldError::new("status", FieldCode::NotInAccount));
+        }
+    }
+    user(l.responsible_user_id, "responsible_user_id", r, errors);
+}
+
+/// A lead's change: the pipeline it moves to is the account's, the stage one of that pipeline's
+/// (won and lost are in every pipeline), the new responsible user one of the account's users.
+fn known_lead_change(l: &crate::domain::change::LeadChangeDraft, r: &ReferenceData, errors: &mut Vec<FieldError>) {
+    if !r.pipelines.is_empty() {
+        let pipeline = r.pipelines.iter().find(|p| p.id == l.target_pipeline());
+        if l.pipeline_id.is_some() && pipeline.is_none() {
+            errors.push(FieldError::new("pipeline", FieldCode::NotInAccount));
+        }
+        if let (Some(status), Some(p)) = (l.status_id, pipeline) {
+            if !l.closes() && !p.statuses.iter().any(|s| s.id == status) {
+                errors.push(FieldError::new("status", FieldCode::NotInAccount));
+            }
         }
     }
     user(l.responsible_user_id, "responsible_user_id", r, errors);

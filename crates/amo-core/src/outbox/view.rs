@@ -8,7 +8,7 @@ use crate::domain::lang::Lang;
 use crate::domain::outbox::{OutboxItem, OutboxState, StepView};
 use crate::domain::reference::{record_url, RecordKind};
 use crate::domain::steps::{StepKind, StepState};
-use crate::error::Error;
+use crate::error::{EntryError, Error};
 use crate::store::OutboxRow;
 
 /// One row as History shows it. The connected account (`current`) builds links for entries
@@ -34,7 +34,8 @@ pub(super) fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> Ou
                 StepKind::Contact => link(RecordKind::Contact, s.made.id),
                 StepKind::Company => link(RecordKind::Company, s.made.id),
                 StepKind::Note | StepKind::Task => link(RecordKind::Lead, s.made.lead_id),
-                StepKind::Link => None,
+                StepKind::Link | StepKind::TaskChange => None,
+                StepKind::LeadChange => link(RecordKind::Lead, s.made.id),
                 // The card the call landed on.
                 StepKind::Call => link(RecordKind::Lead, s.made.lead_id)
                     .or_else(|| link(RecordKind::Contact, s.made.contact_id))
@@ -58,6 +59,12 @@ pub(super) fn view(r: OutboxRow, current: Option<&AccountRef>, lang: Lang) -> Ou
         attempts: r.attempts,
         next_attempt_at: (r.state == OutboxState::Queued).then(|| rfc3339(r.next_attempt_ms / 1000)),
         error: r.last_error.as_ref().map(|e| e.to_payload(lang)),
+        conflict: match (&r.last_error, r.state) {
+            (Some(Error::Entry(EntryError::Conflict { conflict, .. })), OutboxState::Attention) => {
+                Some((**conflict).clone())
+            }
+            _ => None,
+        },
         field_errors: r.field_errors.iter().map(|f| f.view(lang)).collect(),
         lead_id,
         contact_id,

@@ -170,8 +170,15 @@ impl Outbox {
                 tracing::warn!("amoCRM banned the account's API; sending stopped");
                 Ok(Outcome::Banned)
             }
-            Error::Amo(AmoError::Forbidden { .. } | AmoError::AmoNotFound { .. })
+            Error::Amo(AmoError::Forbidden { .. } | AmoError::AmoNotFound { .. } | AmoError::LeadNotFound { .. })
             | Error::Entry(EntryError::ReconcileAmbiguous { .. }) => {
+                store.record_attention(entry.id, &e, &[], seq, now())?;
+                Ok(Outcome::Attention)
+            }
+            // Somebody changed the record since the user read it: both versions wait for the
+            // user (keep theirs, or send mine) — never overwritten silently.
+            Error::Entry(EntryError::Conflict { .. }) => {
+                tracing::info!(id = entry.id, "the record changed in amoCRM since it was read; waiting for the user");
                 store.record_attention(entry.id, &e, &[], seq, now())?;
                 Ok(Outcome::Attention)
             }

@@ -12,6 +12,8 @@ pub(super) fn read_draft(kind: &str, json: &str) -> std::result::Result<Draft, S
         k if k == DraftKind::Contact.as_str() => serde_json::from_str(json).map(Draft::Contact),
         k if k == DraftKind::Followup.as_str() => serde_json::from_str(json).map(Draft::Followup),
         k if k == DraftKind::Call.as_str() => serde_json::from_str(json).map(Draft::Call),
+        k if k == DraftKind::TaskChange.as_str() => serde_json::from_str(json).map(Draft::TaskChange),
+        k if k == DraftKind::LeadChange.as_str() => serde_json::from_str(json).map(Draft::LeadChange),
         other => return Err(format!("unknown entry kind {:?}", crate::error::shown(other, 40))),
     };
     parsed.map_err(|e| format!("draft: {e}"))
@@ -23,6 +25,8 @@ pub(super) fn empty_draft(kind: &str) -> Draft {
         k if k == DraftKind::Contact.as_str() => Draft::Contact(Default::default()),
         k if k == DraftKind::Followup.as_str() => Draft::Followup(Default::default()),
         k if k == DraftKind::Call.as_str() => Draft::Call(Default::default()),
+        k if k == DraftKind::TaskChange.as_str() => Draft::TaskChange(Default::default()),
+        k if k == DraftKind::LeadChange.as_str() => Draft::LeadChange(Default::default()),
         _ => Draft::Lead(Default::default()),
     }
 }

@@ -293,6 +293,9 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'people'; END;
      CREATE TRIGGER people_sync_delete AFTER DELETE ON people_sync
         BEGIN UPDATE changes SET version = version + 1 WHERE topic = 'people'; END;"),
+    // 14: a change of a task or lead records the record's `updated_at` after it
+    // (`domain::steps::Made::updated_at`; issue 21).
+    Sql("ALTER TABLE outbox_steps ADD COLUMN amo_updated_at INTEGER;"),
 ];
 
 /// Schema 11 (see [`MIGRATIONS`]).
@@ -408,7 +411,7 @@ impl OldColumns {
                 StepKind::Company => self.company_id.map(Made::record),
                 StepKind::Note => self.note_id.map(|n| Made { lead_id: lead, ..Made::record(n) }),
                 StepKind::Task => self.task_id.map(|t| Made { lead_id: lead, ..Made::record(t) }),
-                StepKind::Link | StepKind::Call => None,
+                StepKind::Link | StepKind::Call | StepKind::TaskChange | StepKind::LeadChange => None,
             }
         };
         let made = |kind: StepKind| -> Option<Made> {
@@ -426,7 +429,7 @@ impl OldColumns {
             StepKind::Company => self.company_sent,
             StepKind::Note => self.note_sent,
             StepKind::Task => self.task_sent,
-            StepKind::Link | StepKind::Call => false,
+            StepKind::Link | StepKind::Call | StepKind::TaskChange | StepKind::LeadChange => false,
         };
         let planned: Vec<(StepKind, Option<StepBody>)> = if self.purged {
             // Only ids are left: the steps they show, without what was typed.
@@ -435,6 +438,9 @@ impl OldColumns {
                 Draft::Contact(_) => &[StepKind::Contact, StepKind::Company],
                 Draft::Followup(_) => &[StepKind::Note, StepKind::Task],
                 Draft::Call(_) => &[StepKind::Call],
+                // Entries of schema 10 and before are never changes.
+                Draft::TaskChange(_) => &[StepKind::TaskChange],
+                Draft::LeadChange(_) => &[StepKind::LeadChange],
             };
             kinds.iter().filter(|k| made(**k).is_some()).map(|k| (*k, None)).collect()
         } else {

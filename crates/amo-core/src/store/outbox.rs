@@ -71,6 +71,8 @@ impl OutboxRow {
             .or_else(|| self.made(&[StepKind::Note, StepKind::Task, StepKind::Call]).and_then(|m| m.lead_id))
             .or(match &self.draft {
                 Draft::Followup(f) if f.lead_id > 0 => Some(f.lead_id),
+                // A lead's change is about that lead (History links to it).
+                Draft::LeadChange(l) if l.lead_id > 0 => Some(l.lead_id),
                 _ => None,
             })
     }
@@ -475,6 +477,8 @@ fn draft_json(d: &Draft) -> Result<String> {
         Draft::Contact(c) => serde_json::to_string(c),
         Draft::Followup(f) => serde_json::to_string(f),
         Draft::Call(c) => serde_json::to_string(c),
+        Draft::TaskChange(t) => serde_json::to_string(t),
+        Draft::LeadChange(l) => serde_json::to_string(l),
     }
     .map_err(Error::internal)
 }
@@ -492,6 +496,10 @@ pub(super) fn draft_from(r: &Row<'_>, col: usize, kind: &str) -> rusqlite::Resul
         serde_json::from_str(&json).map(Draft::Followup)
     } else if kind == DraftKind::Call.as_str() {
         serde_json::from_str(&json).map(Draft::Call)
+    } else if kind == DraftKind::TaskChange.as_str() {
+        serde_json::from_str(&json).map(Draft::TaskChange)
+    } else if kind == DraftKind::LeadChange.as_str() {
+        serde_json::from_str(&json).map(Draft::LeadChange)
     } else {
         serde_json::from_str(&json).map(Draft::Lead)
     };

@@ -29,7 +29,7 @@ pub struct StepRow {
 }
 
 const STEP_COLUMNS: &str = "entry_id, seq, kind, body, state, marker_at, amo_id, lead_id, contact_id, company_id, \
-     merged, own_record, own_contact, own_company";
+     merged, own_record, own_contact, own_company, amo_updated_at";
 
 /// Writes an entry's planned steps (all pending), inside the caller's transaction.
 pub(super) fn insert_plan(
@@ -83,6 +83,14 @@ pub(super) fn insert_row(conn: &Connection, row: &StepRow, now: i64) -> Result<(
             now
         ],
     )?;
+    // Apart: schema 11's upgrade writes rows with this too, before schema 14 added the column
+    // (and what it writes never has a change's stamp).
+    if let Some(at) = row.made.updated_at {
+        conn.execute(
+            "UPDATE outbox_steps SET amo_updated_at = ?3 WHERE entry_id = ?1 AND seq = ?2",
+            params![row.entry_id, row.seq, at],
+        )?;
+    }
     Ok(())
 }
 
@@ -189,7 +197,8 @@ impl OutboxSteps<'_> {
         let tx = conn.transaction()?;
         tx.execute(
             "UPDATE outbox_steps SET state = 'done', amo_id = ?3, lead_id = ?4, contact_id = ?5, company_id = ?6,
-                    merged = ?7, own_record = ?8, own_contact = ?9, own_company = ?10, updated_at = ?11
+                    merged = ?7, own_record = ?8, own_contact = ?9, own_company = ?10, updated_at = ?11,
+                    amo_updated_at = ?12
              WHERE entry_id = ?1 AND seq = ?2",
             params![
                 entry_id,
@@ -202,7 +211,8 @@ impl OutboxSteps<'_> {
                 made.created.record,
                 made.created.contact,
                 made.created.company,
-                now
+                now,
+                made.updated_at
             ],
         )?;
         tx.execute(
@@ -211,6 +221,18 @@ impl OutboxSteps<'_> {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The `updated_at` amoCRM gave the record `amo_id` after the latest change this desk made
+    /// to it (a done `task_change` / `lead_change` step): a change queued later compares the
+    /// record with this, not with the older copy its form was drawn from.
+    pub fn last_change_at(&self, entity: Entity, amo_id: i64) -> Result<Option<i64>> {
+        Ok(self.0.conn().query_row(
+            "SELECT MAX(amo_updated_at) FROM outbox_steps
+             WHERE entity = ?1 AND amo_id = ?2 AND state = 'done' AND kind IN ('task_change', 'lead_change')",
+            params![entity.as_str(), amo_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// Whether a step of another entry than `except` created this amoCRM record
@@ -266,6 +288,7 @@ fn step_from(r: &Row<'_>) -> rusqlite::Result<StepRow> {
             company_id: r.get(9)?,
             merged: r.get(10)?,
             created: Created { record: r.get(11)?, contact: r.get(12)?, company: r.get(13)? },
+            updated_at: r.get(14)?,
         },
     })
 }

@@ -2,9 +2,11 @@
 import type { CallDraft } from "./CallDraft";
 import type { ContactDraft } from "./ContactDraft";
 import type { FollowupDraft } from "./FollowupDraft";
+import type { LeadChangeDraft } from "./LeadChangeDraft";
 import type { LeadDraft } from "./LeadDraft";
+import type { TaskChangeDraft } from "./TaskChangeDraft";
 
 /**
  * What was typed: a lead (with its optional contact and note) or a contact alone.
  */
-export type Draft = { "kind": "lead", "draft": LeadDraft } | { "kind": "contact", "draft": ContactDraft } | { "kind": "followup", "draft": FollowupDraft } | { "kind": "call", "draft": CallDraft };
+export type Draft = { "kind": "lead", "draft": LeadDraft } | { "kind": "contact", "draft": ContactDraft } | { "kind": "followup", "draft": FollowupDraft } | { "kind": "call", "draft": CallDraft } | { "kind": "task_change", "draft": TaskChangeDraft } | { "kind": "lead_change", "draft": LeadChangeDraft };

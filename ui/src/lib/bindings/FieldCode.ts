@@ -3,4 +3,4 @@
 /**
  * Why a field is refused.
  */
-export type FieldCode = "required" | "too_long" | "too_many" | "invalid_phone" | "phone_needs_country_code" | "invalid_email" | "invalid_price" | "invalid_tag" | "not_a_choice" | "not_expected" | "rejected" | "unknown_field" | "not_a_number" | "required_for_stage" | "too_long_for_amo" | "invalid_number" | "invalid_flag" | "invalid_date" | "invalid_date_time" | "invalid_url" | "read_only_field" | "fields_not_loaded" | "unknown_custom_field" | "invalid_due" | "due_in_past" | "unsorted_off" | "unknown_caller" | "duplicate_contact" | "not_in_account";
+export type FieldCode = "required" | "too_long" | "too_many" | "invalid_phone" | "phone_needs_country_code" | "invalid_email" | "invalid_price" | "invalid_tag" | "not_a_choice" | "not_expected" | "rejected" | "unknown_field" | "not_a_number" | "required_for_stage" | "too_long_for_amo" | "invalid_number" | "invalid_flag" | "invalid_date" | "invalid_date_time" | "invalid_url" | "read_only_field" | "fields_not_loaded" | "unknown_custom_field" | "invalid_due" | "due_in_past" | "unsorted_off" | "unknown_caller" | "duplicate_contact" | "not_in_account" | "nothing_to_change";

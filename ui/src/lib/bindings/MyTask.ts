@@ -22,4 +22,8 @@ due: string, bucket: DueBucket, entity_type: string | null, entity_id: number | 
  * None when the user list does not name them (a user who may not list users knows only
  * themselves, docs/amocrm-api.md §8.10).
  */
-responsible_name: string | null, };
+responsible_name: string | null, 
+/**
+ * When amoCRM last changed it (the version a change made from this list is checked against).
+ */
+updated_at: number, };

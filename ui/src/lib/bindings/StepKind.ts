@@ -3,4 +3,4 @@
 /**
  * What a step writes to amoCRM.
  */
-export type StepKind = "lead" | "incoming_lead" | "contact" | "company" | "link" | "note" | "task" | "call";
+export type StepKind = "lead" | "incoming_lead" | "contact" | "company" | "link" | "note" | "task" | "call" | "task_change" | "lead_change";

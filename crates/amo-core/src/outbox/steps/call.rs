@@ -42,6 +42,7 @@ fn incoming(r: crate::amocrm::client::ComplexResult) -> Made {
         company_id: None,
         merged: false,
         created: Created { record: false, contact: r.contact_id.is_some(), company: false },
+        updated_at: None,
     }
 }
 

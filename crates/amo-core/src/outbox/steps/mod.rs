@@ -15,9 +15,11 @@ mod company;
 mod contact;
 mod incoming_lead;
 mod lead;
+mod lead_change;
 mod link;
 mod note;
 mod task;
+mod task_change;
 
 use std::future::Future;
 
@@ -65,6 +67,8 @@ macro_rules! each_kind {
             StepBody::Note($s) => $e,
             StepBody::Task($s) => $e,
             StepBody::Call($s) => $e,
+            StepBody::TaskChange($s) => $e,
+            StepBody::LeadChange($s) => $e,
         }
     };
 }
@@ -128,6 +132,14 @@ impl Cx<'_> {
     /// The connected user: who made everything this desk sends.
     pub(super) async fn me(&self) -> Result<i64> {
         self.outbox.me().await
+    }
+
+    /// What a change of record `id` compares amoCRM's `updated_at` with: the version the user
+    /// changed (`seen`), or — later — what amoCRM answered to this desk's own last change of it
+    /// (two changes queued one after the other are not a conflict with each other).
+    pub(super) fn baseline(&self, entity: Entity, id: i64, seen: i64) -> Result<i64> {
+        let ours = self.outbox.ctx.store.outbox_steps().last_change_at(entity, id)?;
+        Ok(ours.map_or(seen, |o| o.max(seen)))
     }
 
     /// Whether another entry's step made this record (never taken for this one).
