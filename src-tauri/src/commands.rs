@@ -3,6 +3,7 @@
 //! contract's argument and result types, calling `handlers::<name>`. Errors reach the UI as
 //! `ErrorPayload` (`{code, message, remedy}`), the message in the user's language.
 
+use amo_core::domain::change::{LeadChangeDraft, LossReason, TaskChangeDraft};
 use amo_core::domain::desktop::DesktopView;
 use amo_core::domain::draft::{CallDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::fields::{FormEntity, FormLayout};

@@ -15,7 +15,7 @@ pub use crate::entries::{
     outbox_retry, outbox_summary, outbox_update, queue_contact, queue_followup, queue_lead, reference_data,
     save_form_layout, search_amocrm, search_companies,
 };
-pub use crate::lead_cards::lead_card;
+pub use crate::lead_cards::{lead_card, loss_reasons, outbox_send_mine, queue_lead_change, queue_task_change};
 pub use crate::people::{find_customer, log_call, people_status, set_people_copy, sync_people};
 pub use crate::tasks::my_tasks;
 pub use crate::updates::{check_for_update, install_update, update_status};

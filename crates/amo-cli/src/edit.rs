@@ -132,6 +132,30 @@ fn set(draft: &mut Draft, name: &str, value: &str) -> Result<(), FieldCode> {
             }
             _ => set_task(&mut f.task, name, value),
         },
+        Draft::TaskChange(t) => {
+            match name {
+                "text" => t.text = value.to_string(),
+                "due" => t.due = value.to_string(),
+                "result" => t.result = value.to_string(),
+                "type" => t.task_type_id = id(value)?,
+                "responsible" => t.responsible_user_id = id(value)?,
+                _ => return Err(FieldCode::UnknownField),
+            }
+            Ok(())
+        }
+        Draft::LeadChange(l) => {
+            match name {
+                "name" => l.name = value.to_string(),
+                "price" => l.price = value.to_string(),
+                "pipeline" => l.pipeline_id = id(value)?,
+                "status" => l.status_id = id(value)?,
+                "reason" => l.loss_reason_id = id(value)?,
+                "responsible" => l.responsible_user_id = id(value)?,
+                "tags" => l.tags_to_add = list(value, ','),
+                _ => return Err(FieldCode::UnknownField),
+            }
+            Ok(())
+        }
         Draft::Lead(l) => {
             match name {
                 "name" => l.name = value.to_string(),

@@ -61,6 +61,13 @@ macro_rules! for_each_command {
             /// The card of one lead: stage and its kind, price, responsible, loss reason, tags,
             /// custom fields, contacts, newest notes and open tasks, named by the account's data.
             lead_card(id: i64) -> LeadCard;
+            /// The account's reasons a lead is lost, in amoCRM's order (the card's "Lost").
+            loss_reasons() -> Vec<LossReason>;
+            /// Checks and queues a change of a task amoCRM has: done with a result, moved, edited.
+            queue_task_change(draft: TaskChangeDraft) -> OutboxItem;
+            /// Checks and queues a change of a lead amoCRM has: stage, won, lost with a reason,
+            /// price, name, responsible user, tags, custom fields.
+            queue_lead_change(draft: LeadChangeDraft) -> OutboxItem;
             /// Checks and queues a lead.
             queue_lead(draft: LeadDraft) -> OutboxItem;
             /// Checks and queues a contact.
@@ -81,8 +88,10 @@ macro_rules! for_each_command {
             outbox_resume() -> u32;
             /// Saves an edited entry and queues it again.
             outbox_update(id: i64, draft: Draft) -> OutboxItem;
-            /// Removes an entry needing attention.
+            /// Removes an entry needing attention ("keep theirs" on a conflict).
             outbox_discard(id: i64) -> ();
+            /// "Send mine" on a change that met somebody else's: sent over exactly their version.
+            outbox_send_mine(id: i64) -> OutboxItem;
             /// Opens a sent entry in amoCRM (the URL is built in Rust); whether a browser opened.
             open_in_amocrm(id: i64) -> bool;
             /// Looks for a newer signed version.

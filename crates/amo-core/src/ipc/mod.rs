@@ -11,6 +11,7 @@ use ts_rs::TS;
 
 #[allow(unused_imports)] // every type named in the contract must be in scope here
 use crate::domain::{
+    change::{LeadChangeDraft, LossReason, TaskChangeDraft},
     desktop::DesktopView,
     draft::{CallDraft, ContactDraft, Draft, FollowupDraft, LeadDraft},
     fields::{FormEntity, FormLayout},

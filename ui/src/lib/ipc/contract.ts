@@ -15,8 +15,10 @@ import type { FollowupDraft } from '../bindings/FollowupDraft';
 import type { FormEntity } from '../bindings/FormEntity';
 import type { FormLayout } from '../bindings/FormLayout';
 import type { LeadCard } from '../bindings/LeadCard';
+import type { LeadChangeDraft } from '../bindings/LeadChangeDraft';
 import type { LeadDraft } from '../bindings/LeadDraft';
 import type { LeadSummary } from '../bindings/LeadSummary';
+import type { LossReason } from '../bindings/LossReason';
 import type { OpenRequest } from '../bindings/OpenRequest';
 import type { OutboxItem } from '../bindings/OutboxItem';
 import type { OutboxSummary } from '../bindings/OutboxSummary';
@@ -27,6 +29,7 @@ import type { SettingsPatch } from '../bindings/SettingsPatch';
 import type { SettingsView } from '../bindings/SettingsView';
 import type { StatusView } from '../bindings/StatusView';
 import type { SyncReport } from '../bindings/SyncReport';
+import type { TaskChangeDraft } from '../bindings/TaskChangeDraft';
 import type { TaskList } from '../bindings/TaskList';
 import type { UpdateCheck } from '../bindings/UpdateCheck';
 import type { UpdateOffer } from '../bindings/UpdateOffer';
@@ -79,6 +82,12 @@ export interface Commands {
   my_tasks: { args: { all: boolean }; result: TaskList };
   /** The card of one lead: stage and its kind, price, responsible, loss reason, tags, custom fields, contacts, newest notes and open tasks, named by the account's data. */
   lead_card: { args: { id: number }; result: LeadCard };
+  /** The account's reasons a lead is lost, in amoCRM's order (the card's "Lost"). */
+  loss_reasons: { args: Record<string, never>; result: Array<LossReason> };
+  /** Checks and queues a change of a task amoCRM has: done with a result, moved, edited. */
+  queue_task_change: { args: { draft: TaskChangeDraft }; result: OutboxItem };
+  /** Checks and queues a change of a lead amoCRM has: stage, won, lost with a reason, price, name, responsible user, tags, custom fields. */
+  queue_lead_change: { args: { draft: LeadChangeDraft }; result: OutboxItem };
   /** Checks and queues a lead. */
   queue_lead: { args: { draft: LeadDraft }; result: OutboxItem };
   /** Checks and queues a contact. */
@@ -99,8 +108,10 @@ export interface Commands {
   outbox_resume: { args: Record<string, never>; result: number };
   /** Saves an edited entry and queues it again. */
   outbox_update: { args: { id: number; draft: Draft }; result: OutboxItem };
-  /** Removes an entry needing attention. */
+  /** Removes an entry needing attention ("keep theirs" on a conflict). */
   outbox_discard: { args: { id: number }; result: null };
+  /** "Send mine" on a change that met somebody else's: sent over exactly their version. */
+  outbox_send_mine: { args: { id: number }; result: OutboxItem };
   /** Opens a sent entry in amoCRM (the URL is built in Rust); whether a browser opened. */
   open_in_amocrm: { args: { id: number }; result: boolean };
   /** Looks for a newer signed version. */
