@@ -112,6 +112,6 @@ export function queued(id: number): OutboxItem {
     created_at: '2026-11-23T10:00:00Z', updated_at: '2026-11-23T10:00:00Z', attempts: 0, next_attempt_at: null,
     error: null, field_errors: [], lead_id: null, contact_id: null, note_id: null, task_id: null, merged: false,
     account_domain: 'acme.amocrm.ru', other_account: false,
-    lead_url: null, contact_url: null, sent_at: null, locked: false, editable: false, steps: [], purged: false,
+    lead_url: null, contact_url: null, sent_at: null, locked: false, editable: false, steps: [], purged: false, conflict: null,
   };
 }

@@ -27,6 +27,7 @@ const openTask: MyTask = {
   entity_id: 501,
   responsible_user_id: 7,
   responsible_name: 'Anna',
+  updated_at: 1_796_000_000,
 };
 
 /** A lost lead with every part of the card filled, as the core answers `lead_card`. */

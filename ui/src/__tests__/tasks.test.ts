@@ -22,6 +22,7 @@ const task = (id: number, bucket: DueBucket, due: string, over: Partial<MyTask> 
   entity_id: 500 + id,
   responsible_user_id: 7,
   responsible_name: 'Anna',
+  updated_at: 1_796_000_000 + id,
   ...over,
 });
 

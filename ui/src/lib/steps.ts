@@ -32,6 +32,9 @@ const WRITERS: Record<Draft['kind'], Partial<Record<PartName, readonly StepKind[
   contact: { caller: ['contact'], company: ['company', 'link'] },
   followup: { note: ['note'], task: ['task'] },
   call: { call: ['call'] },
+  // A change of a task or lead has no form part to lock: History offers no editor for it.
+  task_change: {},
+  lead_change: {},
 };
 
 /** The step that locks `part` of the entry, if any. */
@@ -60,5 +63,10 @@ export function stepRecord(item: OutboxItem, step: StepView): { kind: RecordKind
     case 'call':
       // The card the call landed on: its lead, else the contact.
       return lead !== null ? of('lead', lead) : of('contact', item.contact_id);
+    case 'lead_change':
+      return of('lead', step.amo_id ?? (item.kind === 'lead_change' ? item.draft.lead_id : null));
+    case 'task_change':
+      // A task has no page of its own in amoCRM: the entry's lead, when it has one.
+      return of('lead', item.lead_id);
   }
 }

@@ -285,6 +285,8 @@ export const en = {
   'step.note': "note",
   'step.task': "task",
   'step.call': "call",
+  'step.task_change': "change of the task",
+  'step.lead_change': "change of the lead",
   'card.heading': "Calling: {phone}",
   'card.fromCopy': "From this computer, {mins} min old — checking amoCRM…",
   'card.fromCopyOffline': "From this computer, {mins} min old (amoCRM did not answer)",

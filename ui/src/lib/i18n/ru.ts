@@ -287,6 +287,8 @@ export const ru: Record<MessageKey, string> = {
   'step.note': "примечание",
   'step.task': "задача",
   'step.call': "звонок",
+  'step.task_change': "изменение задачи",
+  'step.lead_change': "изменение сделки",
   'card.heading': "Звонок: {phone}",
   'card.fromCopy': "С этого компьютера, {mins} мин назад — сверяем с amoCRM…",
   'card.fromCopyOffline': "С этого компьютера, {mins} мин назад (amoCRM не ответил)",
