@@ -6,7 +6,10 @@ import type { DueBucket } from '../lib/bindings/DueBucket';
 import type { MyTask } from '../lib/bindings/MyTask';
 import { i18n } from '../lib/i18n.svelte';
 import { formatDue, taskRecord } from '../lib/tasks';
-import { argsOf, backend, fail, names } from './backend';
+import { argsOf, backend, emitEvent, fail, names } from './backend';
+import { queued } from './fixtures';
+
+const q = <T extends Element = HTMLInputElement>(c: HTMLElement, sel: string) => c.querySelector(sel) as T;
 
 afterEach(() => clearMocks());
 
@@ -155,5 +158,88 @@ describe('My tasks', () => {
     expect(taskRecord({ ...base, entity_type: 'companies', entity_id: 3 })).toEqual({ kind: 'company', id: 3 });
     expect(taskRecord({ ...base, entity_type: 'customers', entity_id: 3 })).toBeNull();
     expect(taskRecord({ ...base, entity_type: null, entity_id: null })).toBeNull();
+  });
+});
+
+describe('My tasks: done and move go through the outbox', () => {
+  const queuedItem = () => queued(90);
+
+  test('Done with a result queues the task as seen (its text and updated_at); the task shows as queued until the list has a newer version', async () => {
+    i18n.lang = 'en';
+    const t1 = task(1, 'today', '2026-12-02T18:00:00+03:00', { updated_at: 1_796_000_111 });
+    let tasks = [t1];
+    const calls = backend({ my_tasks: () => ({ tasks, truncated: false }), queue_task_change: () => queuedItem() }, { events: true });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="1"] button.task-done')).not.toBeNull());
+
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-done'));
+    await fireEvent.input(q(container, 'li.task[data-task-id="1"] textarea.task-result'), { target: { value: '  Agreed on Friday ' } });
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-done-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_task_change')).toBeDefined());
+    expect(argsOf(calls, 'queue_task_change')).toEqual({
+      draft: {
+        task_id: 1, title: 'Call back 1', seen_updated_at: 1_796_000_111, done: true, result: 'Agreed on Friday',
+        due: '', text: '', task_type_id: null, responsible_user_id: null,
+      },
+    });
+    const li = q<HTMLElement>(container, 'li.task[data-task-id="1"]');
+    await waitFor(() => expect(li.classList.contains('queued')).toBe(true));
+    expect(li.querySelector('.task-queued')?.textContent).toBe('queued — will be sent');
+    expect((li.querySelector('button.task-done') as HTMLButtonElement).disabled).toBe(true);
+    expect((li.querySelector('button.task-move') as HTMLButtonElement).disabled).toBe(true);
+    expect(li.querySelector('textarea.task-result')).toBeNull();
+
+    // The outbox sent it: the list is read again and the done task is gone.
+    tasks = [];
+    await emitEvent('outbox-changed', { queued: 0, other_account: 0, attention: 0, sent: 1, banned: false, offline: false, last_error: null });
+    await waitFor(() => expect(container.querySelector('#tasks-empty')).not.toBeNull());
+    expect(names(calls).filter((n) => n === 'my_tasks').length).toBe(2);
+  });
+
+  test('Move with a preset, then with a date and time typed in the account\'s zone', async () => {
+    i18n.lang = 'en';
+    const t2 = task(2, 'overdue', '2026-12-01T10:00:00+03:00', { updated_at: 1_796_000_222 });
+    const t3 = task(3, 'today', '2026-12-02T10:00:00+03:00');
+    const calls = backend({ my_tasks: () => ({ tasks: [t2, t3], truncated: false }), queue_task_change: () => queuedItem() });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="2"] button.task-move')).not.toBeNull());
+
+    await fireEvent.click(q(container, 'li.task[data-task-id="2"] button.task-move'));
+    const presets = [...container.querySelectorAll('li.task[data-task-id="2"] .task-presets label')].map((l) => l.textContent?.trim());
+    expect(presets).toEqual(['In 1 hour', 'Tomorrow 10:00', 'Next week (Monday 10:00)', 'Date and time…']);
+    await fireEvent.click(q(container, 'li.task[data-task-id="2"] input[value="+1h"]'));
+    await fireEvent.click(q(container, 'li.task[data-task-id="2"] button.task-move-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_task_change')).toBeDefined());
+    expect(argsOf(calls, 'queue_task_change')?.draft).toMatchObject({ task_id: 2, title: 'Call back 2', seen_updated_at: 1_796_000_222, done: false, due: '+1h', result: '' });
+    await waitFor(() => expect(q<HTMLElement>(container, 'li.task[data-task-id="2"]').classList.contains('queued')).toBe(true));
+
+    await fireEvent.click(q(container, 'li.task[data-task-id="3"] button.task-move'));
+    await fireEvent.click(q(container, 'li.task[data-task-id="3"] input[value="custom"]'));
+    expect(q<HTMLButtonElement>(container, 'li.task[data-task-id="3"] button.task-move-confirm').disabled).toBe(true);
+    await fireEvent.input(q(container, 'li.task[data-task-id="3"] input.task-due-custom'), { target: { value: '2026-12-20T10:00' } });
+    await fireEvent.click(q(container, 'li.task[data-task-id="3"] button.task-move-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_task_change', 1)?.draft).toMatchObject({ task_id: 3, due: '2026-12-20 10:00', done: false }));
+  });
+
+  test('a refused due time is shown on the box\'s field; the task is not marked queued', async () => {
+    i18n.lang = 'en';
+    const t4 = task(4, 'today', '2026-12-02T10:00:00+03:00');
+    backend({
+      my_tasks: () => ({ tasks: [t4], truncated: false }),
+      queue_task_change: () =>
+        fail({
+          code: 'validation', message: 'Check the fields.', remedy: 'none',
+          fields: [{ field: 'due', code: 'due_in_past', message: 'The due time is in the past.', label: 'Due' }],
+        }),
+    });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="4"] button.task-move')).not.toBeNull());
+    await fireEvent.click(q(container, 'li.task[data-task-id="4"] button.task-move'));
+    await fireEvent.click(q(container, 'li.task[data-task-id="4"] input[value="custom"]'));
+    await fireEvent.input(q(container, 'li.task[data-task-id="4"] input.task-due-custom'), { target: { value: '2020-01-01T10:00' } });
+    await fireEvent.click(q(container, 'li.task[data-task-id="4"] button.task-move-confirm'));
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="4"] .err-due')?.textContent).toBe('The due time is in the past.'));
+    expect(q(container, 'li.task[data-task-id="4"] input.task-due-custom').getAttribute('aria-invalid')).toBe('true');
+    expect(q<HTMLElement>(container, 'li.task[data-task-id="4"]').classList.contains('queued')).toBe(false);
   });
 });
