@@ -361,6 +361,70 @@ pub enum LeadAction {
         #[arg(long)]
         json: bool,
     },
+    /// Move a lead to another stage, through the outbox: read first, then sent only if nobody
+    /// changed the lead since (else it waits in the outbox showing both versions, and this exits
+    /// non-zero naming what changed and who changed it). A stage that requires fields the lead
+    /// lacks is refused naming them: give them with `lead set`'s --field in the same command.
+    Move {
+        /// The lead's id in amoCRM.
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        id: i64,
+        /// The stage's name or id (see `pipelines`), in the lead's pipeline or --pipeline's.
+        #[arg(long, value_name = "NAME_OR_ID")]
+        status: String,
+        /// Another pipeline to move the lead to (its name or id).
+        #[arg(long, value_name = "NAME_OR_ID")]
+        pipeline: Option<String>,
+        /// A custom field the stage needs (as `lead add --field`), as often as needed.
+        #[arg(long = "field", value_name = "ID_OR_CODE_OR_NAME=VALUE")]
+        fields: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Mark a lead won (as `lead move`).
+    Won {
+        /// The lead's id in amoCRM.
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        id: i64,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Mark a lead lost, with one of the account's loss reasons (as `lead move`).
+    Lost {
+        /// The lead's id in amoCRM.
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        id: i64,
+        /// The loss reason's name or id, from the account's list (a name it does not have is
+        /// refused, listing the account's reasons).
+        #[arg(long, value_name = "NAME_OR_ID")]
+        reason: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Change a lead's name, price, responsible user, tags (added) or custom fields (as `lead
+    /// move`: never over a colleague's newer change).
+    Set {
+        /// The lead's id in amoCRM.
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        id: i64,
+        /// The lead's new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A whole number, 0 or more.
+        #[arg(long)]
+        price: Option<String>,
+        /// The new responsible user's id (see `users`).
+        #[arg(long)]
+        responsible: Option<i64>,
+        /// A tag to add, as often as needed (the lead's other tags stay).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// A custom field (see `fields`): its id, code or name, `=`, the value (as `lead add`).
+        #[arg(long = "field", value_name = "ID_OR_CODE_OR_NAME=VALUE")]
+        fields: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
     /// The newest leads in amoCRM.
     List {
         /// How many leads, newest first (1–10000).
@@ -374,6 +438,34 @@ pub enum LeadAction {
 
 #[derive(Subcommand, Debug)]
 pub enum TaskAction {
+    /// Mark a task done, with what came of it, through the outbox: read first, then sent only
+    /// if nobody changed the task since (else it waits in the outbox showing both versions, and
+    /// this exits non-zero naming what changed and who changed it).
+    Done {
+        /// The task's id (see `task list`).
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        id: i64,
+        /// What came of it (amoCRM keeps it as the task's result).
+        #[arg(long)]
+        result: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Move a task to another due time (as `task done`).
+    Move {
+        /// The task's id (see `task list`).
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        id: i64,
+        /// The new due time in the account's time zone: "tomorrow 10:00", "+1h", "+3d", "next
+        /// week", "2026-12-01 10:00" or RFC 3339.
+        #[arg(long, value_name = "WHEN")]
+        due: String,
+        /// A new text too.
+        #[arg(long)]
+        text: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
     /// Your open tasks, soonest first, each marked overdue, today, tomorrow, this week or later
     /// by the account's time zone (weeks run Monday to Sunday); with its type, due time, what it
     /// is on (a lead, contact or company id) and who does it. Without a flag, every open task.
@@ -397,7 +489,8 @@ pub enum TaskAction {
         /// Print JSON (stable keys) instead of text: an array of tasks, each with id, text,
         /// task_type_id, task_type (its name), complete_till (Unix seconds), due (RFC 3339 in the
         /// account's time zone), bucket (overdue, today, tomorrow, this_week, later),
-        /// entity_type, entity_id, responsible_user_id and responsible_name (null when unknown).
+        /// entity_type, entity_id, responsible_user_id, responsible_name (null when unknown) and
+        /// updated_at (Unix seconds: when amoCRM last changed it).
         #[arg(long)]
         json: bool,
     },
@@ -569,6 +662,15 @@ pub enum OutboxAction {
         /// With --until-empty: give up after this many seconds.
         #[arg(long, default_value_t = 300, value_name = "SECS")]
         timeout: u64,
+    },
+    /// "Send mine": a change that waits because somebody changed the lead or task since it was
+    /// read is sent over exactly that version (to keep theirs, `outbox discard` it). Waits like
+    /// `retry`.
+    SendMine {
+        /// The entry's id (see `outbox`).
+        id: i64,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Remove an entry that needs attention, or one waiting for another account than the one
     /// connected (entries waiting for the connected account, and sent ones, cannot be removed).

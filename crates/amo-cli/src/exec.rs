@@ -4,13 +4,16 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use amo_core::amocrm::client::MAX_PAGE;
+use amo_core::domain::change::{LeadChangeDraft, LossReason, TaskChangeDraft};
 use amo_core::domain::draft::{
-    CallDirection, CallDraft, CallStatus, CompanyDraft, ContactDraft, FollowupDraft, LeadDraft,
+    CallDirection, CallDraft, CallStatus, CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft,
 };
 use amo_core::domain::fields::FieldEntry;
+use amo_core::domain::lead_card::LeadCard;
 use amo_core::domain::my_tasks::{DueScope, MAX_TASK_PAGES};
 use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::platform::Platform;
+use amo_core::domain::reference::{ReferenceData, LOST_STATUS_ID, WON_STATUS_ID};
 use amo_core::domain::secret::Secret;
 use amo_core::domain::settings::BounceVia;
 use amo_core::domain::settings::SettingsPatch;
@@ -108,6 +111,44 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 print::lead_card(io.out, &card, lang)
             }
         }
+        Command::Lead { action: LeadAction::Move { id, status, pipeline, fields, wait } } => {
+            let card = app.lead_card(id).await?;
+            let reference = app.reference_data(false).await?;
+            let pipeline_id = match pipeline {
+                Some(p) => Some(pick_pipeline(&reference, &p)?),
+                None => None,
+            };
+            let status_id = pick_status(&reference, pipeline_id.unwrap_or(card.pipeline_id), &status)?;
+            let custom_fields = lead_fields(app, &fields).await?;
+            let draft = LeadChangeDraft { pipeline_id, status_id: Some(status_id), custom_fields, ..seen_lead(&card) };
+            change(app, io, Draft::LeadChange(draft), &wait).await
+        }
+        Command::Lead { action: LeadAction::Won { id, wait } } => {
+            let card = app.lead_card(id).await?;
+            let draft = LeadChangeDraft { status_id: Some(WON_STATUS_ID), ..seen_lead(&card) };
+            change(app, io, Draft::LeadChange(draft), &wait).await
+        }
+        Command::Lead { action: LeadAction::Lost { id, reason, wait } } => {
+            let card = app.lead_card(id).await?;
+            let loss_reason_id = match reason.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(r) => Some(pick_reason(&app.loss_reasons().await?, r)?),
+            };
+            let draft = LeadChangeDraft { status_id: Some(LOST_STATUS_ID), loss_reason_id, ..seen_lead(&card) };
+            change(app, io, Draft::LeadChange(draft), &wait).await
+        }
+        Command::Lead { action: LeadAction::Set { id, name, price, responsible, tags, fields, wait } } => {
+            let card = app.lead_card(id).await?;
+            let draft = LeadChangeDraft {
+                name: name.unwrap_or_default(),
+                price: price.unwrap_or_default(),
+                responsible_user_id: responsible,
+                tags_to_add: tags,
+                custom_fields: lead_fields(app, &fields).await?,
+                ..seen_lead(&card)
+            };
+            change(app, io, Draft::LeadChange(draft), &wait).await
+        }
         Command::Lead { action: LeadAction::List { limit, json } } => {
             let leads = app.list_leads(usize::try_from(limit).unwrap_or(usize::MAX)).await?;
             if json {
@@ -115,6 +156,30 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
             } else {
                 print::leads(io.out, &leads, lang)
             }
+        }
+        Command::Task { action: TaskAction::Done { id, result, wait } } => {
+            let task = app.task(id).await?;
+            let draft = TaskChangeDraft {
+                task_id: id,
+                title: task.text,
+                seen_updated_at: task.updated_at,
+                done: true,
+                result: result.unwrap_or_default(),
+                ..Default::default()
+            };
+            change(app, io, Draft::TaskChange(draft), &wait).await
+        }
+        Command::Task { action: TaskAction::Move { id, due, text, wait } } => {
+            let task = app.task(id).await?;
+            let draft = TaskChangeDraft {
+                task_id: id,
+                title: task.text,
+                seen_updated_at: task.updated_at,
+                due,
+                text: text.unwrap_or_default(),
+                ..Default::default()
+            };
+            change(app, io, Draft::TaskChange(draft), &wait).await
         }
         Command::Task { action: TaskAction::List { overdue, today, week, all, json } } => {
             let scope = match (overdue, today, week) {
@@ -296,6 +361,10 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
         Command::Outbox { action: Some(OutboxAction::Run { until_empty, timeout }), .. } => {
             outbox_run(app, io, until_empty, Duration::from_secs(timeout)).await
         }
+        Command::Outbox { action: Some(OutboxAction::SendMine { id, wait }), .. } => {
+            app.outbox_send_mine(id)?;
+            settle(app, id, &wait, io).await
+        }
         Command::Outbox { action: Some(OutboxAction::Discard { id }), .. } => {
             app.outbox_discard(id)?;
             line(io.out, &text(Msg::Discarded { id }, lang))
@@ -464,6 +533,81 @@ async fn lead_add(command: Command, app: &AmoConnect, io: &mut Io<'_>) -> Result
     };
     let item = app.queue_lead(&draft).map_err(|e| duplicate_hint(e, io))?;
     settle(app, item.id, &wait, io).await
+}
+
+/// A change of a lead made from `card`: the version the user read (what a colleague's later
+/// change is told apart from), its pipeline, and the fields it already has values in.
+fn seen_lead(card: &LeadCard) -> LeadChangeDraft {
+    LeadChangeDraft {
+        lead_id: card.id,
+        lead_name: card.name.clone(),
+        seen_updated_at: card.updated_at,
+        seen_pipeline_id: card.pipeline_id,
+        filled_field_ids: card.fields.iter().filter(|f| !f.value.trim().is_empty()).map(|f| f.field_id).collect(),
+        ..Default::default()
+    }
+}
+
+/// `--field` flags for a lead's custom fields (none: no read of the account's fields).
+async fn lead_fields(app: &AmoConnect, flags: &[String]) -> Result<Vec<FieldEntry>> {
+    if flags.is_empty() {
+        return Ok(Vec::new());
+    }
+    field_entries(app, flags, Entity::Lead, "--field").await
+}
+
+/// A pipeline by id or name (any case), or `--pipeline NAME` refused as not a choice.
+fn pick_pipeline(r: &ReferenceData, given: &str) -> Result<i64> {
+    let g = given.trim();
+    r.pipelines
+        .iter()
+        .find(|p| p.id.to_string() == g || p.name.trim().to_lowercase() == g.to_lowercase())
+        .map(|p| p.id)
+        .ok_or_else(|| not_a_choice("--pipeline", g))
+}
+
+/// A stage of `pipeline` by id or name (any case); won and lost by their names too.
+fn pick_status(r: &ReferenceData, pipeline: i64, given: &str) -> Result<i64> {
+    let g = given.trim();
+    let statuses = r.pipelines.iter().find(|p| p.id == pipeline).map(|p| p.statuses.as_slice()).unwrap_or_default();
+    statuses
+        .iter()
+        .find(|s| s.id.to_string() == g || s.name.trim().to_lowercase() == g.to_lowercase())
+        .map(|s| s.id)
+        .or_else(|| g.parse::<i64>().ok().filter(|_| statuses.is_empty()))
+        .ok_or_else(|| not_a_choice("--status", g))
+}
+
+/// One of the account's loss reasons by id or name (any case).
+fn pick_reason(reasons: &[LossReason], given: &str) -> Result<i64> {
+    reasons
+        .iter()
+        .find(|r| r.id.to_string() == given || r.name.trim().to_lowercase() == given.to_lowercase())
+        .map(|r| r.id)
+        .ok_or_else(|| {
+            let names: Vec<&str> = reasons.iter().map(|r| r.name.as_str()).collect();
+            Error::validation(vec![FieldError {
+                detail: Some(names.join(", ")),
+                ..FieldError::new(format!("--reason {}", print::clean(given)), FieldCode::NotAChoice)
+            }])
+        })
+}
+
+fn not_a_choice(flag: &str, given: &str) -> Error {
+    Error::validation(vec![FieldError::new(format!("{flag} {}", print::clean(given)), FieldCode::NotAChoice)])
+}
+
+/// Queues a change of a task or lead and waits for it like `lead add`; a change that met
+/// somebody else's newer one exits non-zero, naming what they changed and who they are.
+async fn change(app: &AmoConnect, io: &mut Io<'_>, draft: Draft, wait: &WaitArgs) -> Result<()> {
+    let item = app.queue(&draft).map_err(as_flags)?;
+    settle(app, item.id, wait, io).await?;
+    if let Draft::TaskChange(t) = &draft {
+        if !wait.no_wait {
+            line(io.out, &t.task_id.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// Phones and e-mails as given (`VALUE[:TYPE]`), with their types.
@@ -674,7 +818,10 @@ fn as_flags(e: Error) -> Error {
                 ["existing_company_id"] => "--company-id".into(),
                 ["existing_contact_id"] => "--contact-id".into(),
                 ["pipeline"] | ["pipeline_id"] => "--pipeline".into(),
-                ["lead_id"] => "ID".into(),
+                ["lead_id"] | ["task_id"] => "ID".into(),
+                ["loss_reason_id"] => "--reason".into(),
+                // A change that changes nothing: no flag gave a new value.
+                ["form"] => "FLAGS".into(),
                 ["unsorted"] => "--unsorted".into(),
                 ["duration_secs"] => "--duration".into(),
                 ["started_at"] => "--started".into(),
@@ -708,6 +855,16 @@ async fn settle(app: &AmoConnect, id: i64, wait: &WaitArgs, io: &mut Io<'_>) -> 
     let item = match app.wait_for_entry(id, Duration::from_secs(wait.timeout)).await {
         Ok(item) => item,
         Err(e) => {
+            // Somebody changed the record since it was read: say who and what, both versions.
+            if let Some(conflict) = app.outbox_item(id).ok().and_then(|i| i.conflict) {
+                let reasons = if conflict.fields.iter().any(|f| f.field == "loss_reason_id") {
+                    app.loss_reasons().await.unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                let reference = app.cached_reference().ok().flatten();
+                print::conflict(io.err, id, &conflict, reference.as_ref(), &reasons, io.lang)?;
+            }
             // It needs the user, and part of it is in amoCRM already (a contact whose company was
             // refused, a lead whose task was): say which, so nobody adds it again.
             if !matches!(e, Error::Entry(EntryError::StillQueued { .. })) {

@@ -414,6 +414,97 @@ pub fn outbox_items(out: &mut (dyn Write + Send), items: &[OutboxItem], lang: La
     Ok(())
 }
 
+/// How one field's value of a conflict is shown.
+type Shown<'a> = Box<dyn Fn(&str) -> String + 'a>;
+
+/// A change that met somebody else's newer one (`amo_core::domain::change::Conflict`): who
+/// changed the record and when, and each field the change sets as amoCRM has it now and as the
+/// user meant it — stages, users, task types and loss reasons by name (the account's reference
+/// data, when read), due times in the account's zone — then what the user can do.
+pub fn conflict(
+    out: &mut dyn Write,
+    id: i64,
+    c: &amo_core::domain::change::Conflict,
+    r: Option<&ReferenceData>,
+    reasons: &[amo_core::domain::change::LossReason],
+    lang: Lang,
+) -> Result<()> {
+    let ru = lang == Lang::Ru;
+    let pick = |a: &'static str, b: &'static str| if ru { a } else { b };
+    let zone = r.map_or(amo_core::domain::zone::Zone::Local, ReferenceData::zone);
+    let moment = |secs: i64| {
+        let t = zone.rfc3339(secs);
+        t.get(..16).map_or(t.clone(), |d| d.replacen('T', " ", 1))
+    };
+    let user = |uid: i64| -> String {
+        match (uid, r.and_then(|r| r.users.iter().find(|u| u.id == uid))) {
+            (_, Some(u)) if !u.name.trim().is_empty() => clean(&u.name),
+            (0, _) => pick("робот или интеграция", "a robot or an integration").to_string(),
+            (n, _) => format!("{} #{n}", pick("пользователь", "user")),
+        }
+    };
+    let who = c.updated_by_name.clone().map_or_else(|| user(c.updated_by), |n| clean(&n));
+    writeln!(out, "{}", text(Msg::ConflictHead { id, who: &who, when: &moment(c.updated_at) }, lang))
+        .map_err(Error::output)?;
+    let stage = |v: &str| -> String {
+        let name = r.and_then(|r| {
+            r.pipelines.iter().flat_map(|p| p.statuses.iter()).find(|s| s.id.to_string() == v).map(|s| s.name.clone())
+        });
+        name.map_or_else(|| v.to_string(), |n| clean(&n))
+    };
+    for f in &c.fields {
+        let (label, shown): (String, Shown<'_>) = match f.field.as_str() {
+            "status" => (pick("этап", "stage").into(), Box::new(stage)),
+            "pipeline" => (
+                pick("воронка", "pipeline").into(),
+                Box::new(|v: &str| {
+                    r.and_then(|r| r.pipelines.iter().find(|p| p.id.to_string() == v))
+                        .map_or_else(|| v.to_string(), |p| clean(&p.name))
+                }),
+            ),
+            "responsible_user_id" => (
+                pick("ответственный", "responsible").into(),
+                Box::new(|v: &str| v.parse().map_or_else(|_| v.to_string(), user)),
+            ),
+            "loss_reason_id" => (
+                pick("причина отказа", "loss reason").into(),
+                Box::new(|v: &str| {
+                    reasons.iter().find(|x| x.id.to_string() == v).map_or_else(|| v.to_string(), |x| clean(&x.name))
+                }),
+            ),
+            "task_type_id" => (
+                pick("тип задачи", "task type").into(),
+                Box::new(|v: &str| {
+                    r.and_then(|r| r.task_types.iter().find(|t| t.id.to_string() == v))
+                        .map_or_else(|| v.to_string(), |t| clean(&t.name))
+                }),
+            ),
+            "due" => (pick("срок", "due").into(), Box::new(|v: &str| v.parse().map_or_else(|_| v.to_string(), moment))),
+            "done" => (
+                pick("выполнена", "done").into(),
+                Box::new(|v: &str| label(if v == "true" { Label::Yes } else { Label::No }, lang).to_string()),
+            ),
+            "price" => (pick("бюджет", "price").into(), Box::new(|v: &str| v.to_string())),
+            "name" => (pick("название", "name").into(), Box::new(|v: &str| clean(v))),
+            "tags" => (pick("теги", "tags").into(), Box::new(|v: &str| clean(v))),
+            "text" => (pick("текст", "text").into(), Box::new(|v: &str| clean(v))),
+            "result" => (pick("результат", "result").into(), Box::new(|v: &str| clean(v))),
+            other => {
+                // `custom_fields.<id>`: the field's name as the account calls it.
+                let id = other.strip_prefix("custom_fields.").unwrap_or(other);
+                let name = r
+                    .and_then(|r| r.lead_fields.iter().find(|x| x.id.to_string() == id))
+                    .map_or_else(|| other.to_string(), |x| clean(&x.name));
+                (name, Box::new(|v: &str| clean(v)))
+            }
+        };
+        let (theirs, mine) = (shown(&f.theirs), shown(&f.mine));
+        writeln!(out, "{}", text(Msg::ConflictRow { field: &label, theirs: &theirs, mine: &mine }, lang))
+            .map_err(Error::output)?;
+    }
+    writeln!(out, "{}", text(Msg::ConflictHint { id }, lang)).map_err(Error::output)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

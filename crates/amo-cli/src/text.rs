@@ -111,6 +111,22 @@ pub enum Msg<'a> {
     TasksTruncated {
         n: usize,
     },
+    /// A change met somebody else's: who, when (the account's wall clock).
+    ConflictHead {
+        id: i64,
+        who: &'a str,
+        when: &'a str,
+    },
+    /// One field of a conflict: amoCRM's value now and the user's.
+    ConflictRow {
+        field: &'a str,
+        theirs: &'a str,
+        mine: &'a str,
+    },
+    /// What the user can do about a conflict.
+    ConflictHint {
+        id: i64,
+    },
 }
 
 pub fn text(m: Msg<'_>, lang: Lang) -> String {
@@ -266,6 +282,18 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             format!("Waiting: {waiting}, needing attention: {attention}, sent: {sent}"),
         ),
         Msg::NoTasks => pick("Открытых задач нет.".into(), "No open tasks.".into()),
+        Msg::ConflictHead { id, who, when } => pick(
+            format!("Запись №{id} не отправлена: {who} изменил(а) это в amoCRM {when}, после того как вы это прочитали."),
+            format!("Entry #{id} was not sent: {who} changed it in amoCRM at {when}, after you read it."),
+        ),
+        Msg::ConflictRow { field, theirs, mine } => pick(
+            format!("  {field}: в amoCRM «{theirs}», у вас «{mine}»"),
+            format!("  {field}: amoCRM has \"{theirs}\", yours is \"{mine}\""),
+        ),
+        Msg::ConflictHint { id } => pick(
+            format!("Оставить их версию: amo-connect outbox discard {id}. Отправить свою поверх: amo-connect outbox send-mine {id}."),
+            format!("Keep theirs: amo-connect outbox discard {id}. Send yours over it: amo-connect outbox send-mine {id}."),
+        ),
         Msg::TasksTruncated { n } => pick(
             format!("Открытых задач больше {n}: показаны {n} ближайших по сроку, остальные не прочитаны."),
             format!("More than {n} open tasks: the {n} due soonest are shown, the rest were not read."),

@@ -4,152 +4,42 @@
 //! lead amoCRM does not have exits non-zero naming the id; a bad id is a usage error naming the
 //! argument.
 
-use std::ffi::OsString;
-use std::io::{BufReader, Cursor};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod common;
 
-use amo_core::amocrm::endpoints::Endpoints;
-use amo_core::domain::settings::SettingsPatch;
-use amo_core::keychain::memory::MemoryStore;
-use amo_core::keychain::SecretStore;
-use amo_core::paths::DataDir;
-use amo_core::AmoConnect;
-use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use common::Desk;
 use serde_json::{json, Value};
 
 /// 2026-03-10 00:00 in Moscow (21:00 UTC the day before).
 const MARCH_10_MSK: i64 = 1_773_090_000;
 
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
+use common::english;
 
-impl std::io::Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-struct Desk {
-    dir: tempfile::TempDir,
-    store: Arc<MemoryStore>,
-    sim: Simulator,
-    // Keeps the simulator serving between the CLI's own runtimes.
-    rt: tokio::runtime::Runtime,
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-impl Desk {
-    /// A simulator that approves by itself, and a data directory connected to it (`connect`
-    /// false: a data directory that never connected).
-    fn new(connect: bool) -> Desk {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("p").local_addr().expect("a").port();
-        let redirect_uri = format!("http://127.0.0.1:{port}/callback");
-        let cfg = SimConfig {
-            redirect_uri: redirect_uri.clone(),
-            decision: Decision::Approve,
-            rate_limit_per_sec: 100_000,
-            ..SimConfig::default()
-        };
-        let sim = rt.block_on(Simulator::start(cfg, 0)).expect("sim");
-        let (dir, store) = (tempfile::tempdir().expect("tmp"), Arc::new(MemoryStore::new()));
-        let s: Arc<dyn SecretStore> = store.clone();
-        let app =
-            AmoConnect::open(DataDir::at(dir.path()).expect("d"), s, Endpoints::with_override(&sim.url()).expect("e"))
-                .expect("app");
-        rt.block_on(async {
-            app.save_settings(SettingsPatch {
-                client_id: Some(DEMO_CLIENT_ID.into()),
-                redirect_uri: Some(redirect_uri),
-                client_secret: Some(DEMO_CLIENT_SECRET.into()),
-                ..Default::default()
-            })
-            .await
-            .expect("settings");
-            if connect {
-                let pending = app.start_connect().await.expect("start");
-                let url = pending.authorize_url().to_string();
-                let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
-                assert!(pending.wait(Duration::from_secs(30)).await.expect("connected").connected);
-                browser.await.expect("join").expect("browse");
-            }
-        });
-        Desk { dir, store, sim, rt }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let argv: Vec<OsString> =
-            std::iter::once("amo-connect").chain(args.iter().copied()).map(OsString::from).collect();
-        let (out, err) = (Sink::default(), Sink::default());
-        let mut input = BufReader::new(Cursor::new(Vec::new()));
-        let s: Arc<dyn SecretStore> = self.store.clone();
-        let server = self.sim.url();
-        let code = amo_cli::run(argv, &mut input, false, &mut out.clone(), &mut err.clone(), || {
-            AmoConnect::open(DataDir::at(self.dir.path())?, s, Endpoints::with_override(&server)?)
-        });
-        let text = |s: &Sink| String::from_utf8(s.0.lock().expect("lock").clone()).expect("utf8");
-        Run { code, out: text(&out), err: text(&err) }
-    }
-
-    /// A request as amoCRM's API would take it; the JSON answer.
-    fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let token = self.sim.issue_long_lived(3600);
-        let url = format!("{}{path}", self.sim.url());
-        self.rt.block_on(async {
-            let r = reqwest::Client::new()
-                .request(method, url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .expect("request");
-            assert!(r.status().is_success(), "{path}: {}", r.status());
-            r.json().await.expect("json")
-        })
-    }
-
-    /// A lead with a contact, tags, three fields, a note (with a line break) and an open task; its id.
-    fn lead(&self) -> i64 {
-        let v = self.call(
-            reqwest::Method::POST,
-            "/api/v4/leads/complex",
-            json!([{
-                "name": "Sofa\n999  forged", "price": 45_000, "pipeline_id": 3_383_152, "status_id": 33_929_752,
-                "custom_fields_values": [
-                    {"field_id": 701_001, "values": [{"enum_id": 801_002}]},
-                    {"field_id": 701_006, "values": [{"value": true}]},
-                    {"field_id": 701_007, "values": [{"value": MARCH_10_MSK}]}
-                ],
-                "_embedded": {"tags": [{"name": "vip"}], "contacts": [{"first_name": "Ivan", "last_name": "Petrov"}]}
-            }]),
-        );
-        let id = v[0]["id"].as_i64().expect("lead id");
-        let notes = format!("/api/v4/leads/{id}/notes");
-        self.call(
-            reqwest::Method::POST,
-            &notes,
-            json!([{"note_type": "common", "params": {"text": "Wants blue\nforged line"}}]),
-        );
-        let task = json!([{"text": "Call back", "complete_till": MARCH_10_MSK + 40 * 86_400 + 10 * 3600,
-                           "entity_type": "leads", "entity_id": id}]);
-        self.call(reqwest::Method::POST, "/api/v4/tasks", task);
-        id
-    }
-}
-
-/// Messages and labels in English, whatever the machine's locale (every test here sets the same).
-fn english() {
-    std::env::set_var("AMO_CONNECT_LANG", "en");
+/// A lead with a contact, tags, three fields, a note (with a line break) and an open task; its id.
+fn lead(desk: &Desk) -> i64 {
+    let v = desk.call(
+        reqwest::Method::POST,
+        "/api/v4/leads/complex",
+        json!([{
+            "name": "Sofa\n999  forged", "price": 45_000, "pipeline_id": 3_383_152, "status_id": 33_929_752,
+            "custom_fields_values": [
+                {"field_id": 701_001, "values": [{"enum_id": 801_002}]},
+                {"field_id": 701_006, "values": [{"value": true}]},
+                {"field_id": 701_007, "values": [{"value": MARCH_10_MSK}]}
+            ],
+            "_embedded": {"tags": [{"name": "vip"}], "contacts": [{"first_name": "Ivan", "last_name": "Petrov"}]}
+        }]),
+    );
+    let id = v[0]["id"].as_i64().expect("lead id");
+    let notes = format!("/api/v4/leads/{id}/notes");
+    desk.call(
+        reqwest::Method::POST,
+        &notes,
+        json!([{"note_type": "common", "params": {"text": "Wants blue\nforged line"}}]),
+    );
+    let task = json!([{"text": "Call back", "complete_till": MARCH_10_MSK + 40 * 86_400 + 10 * 3600,
+                       "entity_type": "leads", "entity_id": id}]);
+    desk.call(reqwest::Method::POST, "/api/v4/tasks", task);
+    id
 }
 
 #[test]
@@ -157,7 +47,7 @@ fn lead_show_prints_the_card_as_text_and_as_json_with_stable_keys() {
     english();
     let desk = Desk::new(true);
     let me = desk.sim.config().user_id;
-    let id = desk.lead();
+    let id = lead(&desk);
     let contact = desk.sim.leads().into_iter().find(|l| l.id == id).expect("lead").contact_ids[0];
     let task_due = MARCH_10_MSK + 40 * 86_400 + 10 * 3600;
 
@@ -244,7 +134,7 @@ fn lead_show_prints_the_card_as_text_and_as_json_with_stable_keys() {
 fn lead_show_names_a_lost_leads_reason_and_a_missing_or_bad_id() {
     english();
     let desk = Desk::new(true);
-    let id = desk.lead();
+    let id = lead(&desk);
     let reason = desk.sim.loss_reasons()[0].clone();
     desk.call(
         reqwest::Method::PATCH,

@@ -4,113 +4,12 @@
 //! (a task's text cannot forge a row), one bucket flag at most, and the errors for not connected
 //! and amoCRM unreachable.
 
-use std::ffi::OsString;
-use std::io::{BufReader, Cursor};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod common;
 
-use amo_core::amocrm::endpoints::Endpoints;
-use amo_core::domain::settings::SettingsPatch;
-use amo_core::keychain::memory::MemoryStore;
-use amo_core::keychain::SecretStore;
-use amo_core::paths::DataDir;
-use amo_core::AmoConnect;
-use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use chrono::{FixedOffset, NaiveDate, TimeZone};
+use common::Desk;
 use serde_json::{json, Value};
-
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-struct Desk {
-    dir: tempfile::TempDir,
-    store: Arc<MemoryStore>,
-    sim: Simulator,
-    // Keeps the simulator serving between the CLI's own runtimes.
-    rt: tokio::runtime::Runtime,
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-impl Desk {
-    /// A simulator that approves by itself, and a data directory connected to it (`connect`
-    /// false: a data directory that never connected).
-    fn new(connect: bool) -> Desk {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("p").local_addr().expect("a").port();
-        let redirect_uri = format!("http://127.0.0.1:{port}/callback");
-        let cfg = SimConfig {
-            redirect_uri: redirect_uri.clone(),
-            decision: Decision::Approve,
-            rate_limit_per_sec: 100_000,
-            ..SimConfig::default()
-        };
-        let sim = rt.block_on(Simulator::start(cfg, 0)).expect("sim");
-        let (dir, store) = (tempfile::tempdir().expect("tmp"), Arc::new(MemoryStore::new()));
-        let s: Arc<dyn SecretStore> = store.clone();
-        let app =
-            AmoConnect::open(DataDir::at(dir.path()).expect("d"), s, Endpoints::with_override(&sim.url()).expect("e"))
-                .expect("app");
-        rt.block_on(async {
-            app.save_settings(SettingsPatch {
-                client_id: Some(DEMO_CLIENT_ID.into()),
-                redirect_uri: Some(redirect_uri),
-                client_secret: Some(DEMO_CLIENT_SECRET.into()),
-                ..Default::default()
-            })
-            .await
-            .expect("settings");
-            if connect {
-                let pending = app.start_connect().await.expect("start");
-                let url = pending.authorize_url().to_string();
-                let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
-                assert!(pending.wait(Duration::from_secs(30)).await.expect("connected").connected);
-                browser.await.expect("join").expect("browse");
-            }
-        });
-        Desk { dir, store, sim, rt }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let argv: Vec<OsString> =
-            std::iter::once("amo-connect").chain(args.iter().copied()).map(OsString::from).collect();
-        let (out, err) = (Sink::default(), Sink::default());
-        let mut input = BufReader::new(Cursor::new(Vec::new()));
-        let s: Arc<dyn SecretStore> = self.store.clone();
-        let server = self.sim.url();
-        let code = amo_cli::run(argv, &mut input, false, &mut out.clone(), &mut err.clone(), || {
-            AmoConnect::open(DataDir::at(self.dir.path())?, s, Endpoints::with_override(&server)?)
-        });
-        let text = |s: &Sink| String::from_utf8(s.0.lock().expect("lock").clone()).expect("utf8");
-        Run { code, out: text(&out), err: text(&err) }
-    }
-
-    /// Adds tasks as amoCRM's API would (`POST /api/v4/tasks`); their ids in order.
-    fn add_tasks(&self, tasks: Value) -> Vec<i64> {
-        let token = self.sim.issue_long_lived(3600);
-        let url = format!("{}/api/v4/tasks", self.sim.url());
-        let v: Value = self.rt.block_on(async {
-            let r = reqwest::Client::new().post(url).bearer_auth(token).json(&tasks).send().await.expect("request");
-            assert!(r.status().is_success(), "{}", r.status());
-            r.json().await.expect("json")
-        });
-        v["_embedded"]["tasks"].as_array().expect("tasks").iter().map(|t| t["id"].as_i64().expect("id")).collect()
-    }
-}
+use std::time::Duration;
 
 fn msk() -> FixedOffset {
     FixedOffset::east_opt(3 * 3600).expect("offset")
@@ -168,6 +67,7 @@ fn task_list_shows_today_with_the_overdue_as_json_and_as_a_table_and_all_adds_a_
         "entity_id",
         "responsible_user_id",
         "responsible_name",
+        "updated_at",
     ];
     want.sort_unstable();
     let mut keys = keys;

@@ -22,6 +22,36 @@ use crate::problem::{bad_request, not_found};
 use crate::state::{Inner, Shared};
 use crate::tasks::patch_tasks;
 
+/// A colleague's change of a lead made right before the app reads it for the `reads_left`-th
+/// time: a test's way to land a change between two reads of one command (the form's read and
+/// the outbox's read right before its `PATCH`), which no timing could hit reliably.
+pub(crate) struct OnRead {
+    pub lead_id: i64,
+    pub reads_left: u32,
+    pub user: i64,
+    pub patch: Value,
+}
+
+/// Before `GET /api/v4/leads/{id}` answers: the colleagues' changes due at this read.
+pub(crate) fn before_lead_read(inner: &mut Inner, id: i64) {
+    let mut due = Vec::new();
+    inner.on_read.retain_mut(|c| {
+        if c.lead_id != id {
+            return true;
+        }
+        c.reads_left = c.reads_left.saturating_sub(1);
+        if c.reads_left == 0 {
+            due.push((c.user, c.patch.clone()));
+            return false;
+        }
+        true
+    });
+    for (user, patch) in due {
+        let r = change(inner, Kind::Lead, id, patch, Some(user));
+        debug_assert!(r.status().is_success(), "a colleague's change on read was refused");
+    }
+}
+
 /// What a colleague changes.
 #[derive(Clone, Copy)]
 pub(crate) enum Kind {

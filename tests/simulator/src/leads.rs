@@ -187,6 +187,7 @@ pub(crate) async fn get_lead(
     if let Some(r) = api_gate(inner, &headers) {
         return r;
     }
+    crate::colleague::before_lead_read(inner, id);
     let reason = RawParams::parse(raw.as_deref()).one("with").is_some_and(|w| w.split(',').any(|x| x == "loss_reason"));
     let host = inner.cfg.account_host();
     match inner.crm.leads.iter().find(|l| l.id == id) {

@@ -419,6 +419,14 @@ impl Simulator {
         self.change_as(colleague::Kind::Lead, id, patch, None).await
     }
 
+    /// Changes lead `id` as user `user_id` (with `patch`, as a `PATCH` takes it) right before the
+    /// `nth` `GET /api/v4/leads/{id}` from now is answered (1: the next one) — a colleague's
+    /// change landing between a command's own read and the outbox's read before its send.
+    pub fn change_lead_on_read(&self, id: i64, nth: u32, user_id: i64, patch: serde_json::Value) {
+        let mut inner = self.shared.lock();
+        inner.on_read.push(colleague::OnRead { lead_id: id, reads_left: nth.max(1), user: user_id, patch });
+    }
+
     /// Changes lead `id` as user `user_id` (one of [`Simulator::users`]).
     pub async fn change_lead_as(&self, user_id: i64, id: i64, patch: serde_json::Value) -> Result<i64, String> {
         self.change_as(colleague::Kind::Lead, id, patch, Some(user_id)).await

@@ -89,6 +89,8 @@ pub(crate) struct Inner {
     pub(crate) token_answer_delay_ms: u64,
     pub(crate) gate: gate::Gate,
     pub(crate) crm: Crm,
+    /// Colleagues' changes made just before a lead is read (`Simulator::change_lead_on_read`).
+    pub(crate) on_read: Vec<crate::colleague::OnRead>,
 }
 
 pub(crate) struct Crm {
@@ -234,6 +236,7 @@ impl Shared {
             token_users: HashMap::new(),
             gate: gate::Gate::new(),
             crm,
+            on_read: Vec::new(),
         })))
     }
 
