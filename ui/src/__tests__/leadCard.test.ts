@@ -8,7 +8,11 @@ import type { LeadCard } from '../lib/bindings/LeadCard';
 import type { MyTask } from '../lib/bindings/MyTask';
 import { i18n } from '../lib/i18n.svelte';
 import { formatDue } from '../lib/tasks';
-import { argsOf, backend, fail, names } from './backend';
+import type { CustomField } from '../lib/bindings/CustomField';
+import type { FieldErrorView } from '../lib/bindings/FieldErrorView';
+import type { ReferenceData } from '../lib/bindings/ReferenceData';
+import { argsOf, backend, emitEvent, fail, names } from './backend';
+import { queued, reference } from './fixtures';
 
 afterEach(() => {
   clearMocks();
@@ -185,5 +189,148 @@ describe('Lead card', () => {
     await fireEvent.click(container.querySelector('#lead-card-close') as HTMLElement);
     await waitFor(() => expect(container.querySelector('#lead-card')).toBeNull());
     expect(container.querySelector('#found-leads li[data-id="501"]')).not.toBeNull();
+  });
+});
+
+describe('Lead card: changes through the outbox', () => {
+  /** An open lead in "First contact" of Sales. */
+  const openCard = (over: Partial<LeadCard> = {}) =>
+    card({ status_id: 2, status_name: 'First contact', stage_kind: 'open', loss_reason_id: null, loss_reason: null, ...over });
+  /** "Contract no." must be filled for Negotiation (3) and Won (142) in Sales. */
+  const contractNo: CustomField = {
+    id: 5, name: 'Contract no.', code: null, type: 'text', sort: 1, is_api_only: false, enums: [],
+    required_statuses: [{ pipeline_id: 10, status_id: 3 }, { pipeline_id: 10, status_id: 142 }],
+  };
+  const ref: ReferenceData = { ...reference, lead_fields: [contractNo], users: [...reference.users, { id: 8, name: 'Boris', email: null }] };
+  const q = <T extends Element = HTMLInputElement>(c: HTMLElement, sel: string) => c.querySelector(sel) as T;
+  const ready = async (c: HTMLElement) => waitFor(() => expect(c.querySelectorAll('#lead-stage option').length).toBe(2));
+
+  test('Won queues the won stage with the version and pipeline seen; the card says queued and is read again when the outbox changes', async () => {
+    let current = openCard();
+    const calls = backend(
+      { lead_card: () => current, reference_data: () => ref, queue_lead_change: () => queued(91) },
+      { events: true },
+    );
+    const { container } = render(LeadCardView, { id: 501, onclose: () => {} });
+    await ready(container);
+    // The stages offered are the lead's pipeline's open ones, by name.
+    expect([...container.querySelectorAll('#lead-stage option')].map((o) => o.textContent)).toEqual(['First contact', 'Negotiation']);
+    expect(container.querySelector('#lead-actions')?.textContent).not.toMatch(/142|143/);
+
+    // Won needs the contract number, which this lead has (field 5 filled).
+    current = openCard({ fields: [...openCard().fields, { field_id: 5, name: 'Contract no.', field_type: 'text', value: 'C-77', checked: null }] });
+    await emitEvent('outbox-changed', { queued: 0, other_account: 0, attention: 0, sent: 0, banned: false, offline: false, last_error: null });
+    // Nothing was queued from this card yet: the event does not make it read again.
+    expect(names(calls).filter((n) => n === 'lead_card').length).toBe(1);
+    current = openCard();
+
+    await fireEvent.click(q(container, '#lead-won'));
+    await waitFor(() => expect(argsOf(calls, 'queue_lead_change')).toBeDefined());
+    expect(argsOf(calls, 'queue_lead_change')?.draft).toEqual({
+      lead_id: 501, lead_name: 'Sofa for Olga', seen_updated_at: 1_796_100_000, seen_pipeline_id: 10, filled_field_ids: [1, 2, 3],
+      name: '', price: '', pipeline_id: null, status_id: 142, loss_reason_id: null, responsible_user_id: null, tags_to_add: [], custom_fields: [],
+    });
+    await waitFor(() => expect(container.querySelector('#lead-queued')?.textContent).toContain('Queued — will be sent'));
+    expect(q<HTMLButtonElement>(container, '#lead-save').disabled).toBe(true);
+
+    // Sent: the card is read again (staying drawn), shows the new version, and takes changes again.
+    current = openCard({ status_id: 142, status_name: 'Won', stage_kind: 'won', updated_at: 1_796_100_500 });
+    await emitEvent('outbox-changed', { queued: 0, other_account: 0, attention: 0, sent: 1, banned: false, offline: false, last_error: null });
+    await waitFor(() => expect(container.querySelector('#lead-card-stage .kind')?.textContent).toBe('won'));
+    expect(container.querySelector('#lead-queued')).toBeNull();
+    expect(container.querySelector('#lead-won')).toBeNull();
+    expect(q<HTMLButtonElement>(container, '#lead-save').disabled).toBe(false);
+  });
+
+  test('Lost with a reason from the account\'s loss reasons builds the lost stage and the reason', async () => {
+    const calls = backend({
+      lead_card: () => openCard(),
+      reference_data: () => ref,
+      loss_reasons: () => [{ id: 4, name: 'Too expensive' }, { id: 6, name: 'Went silent' }],
+      queue_lead_change: () => queued(92),
+    });
+    const { container } = render(LeadCardView, { id: 501, onclose: () => {} });
+    await ready(container);
+    await fireEvent.click(q(container, '#lead-lost'));
+    await waitFor(() => expect(container.querySelectorAll('#lead-loss-reason option').length).toBe(3));
+    expect([...container.querySelectorAll('#lead-loss-reason option')].map((o) => o.textContent)).toEqual(['— no reason —', 'Too expensive', 'Went silent']);
+    const select = q<HTMLSelectElement>(container, '#lead-loss-reason');
+    select.selectedIndex = 2;
+    await fireEvent.change(select);
+    await fireEvent.click(q(container, '#lead-lost-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_lead_change')).toBeDefined());
+    expect(argsOf(calls, 'queue_lead_change')?.draft).toMatchObject({
+      lead_id: 501, seen_updated_at: 1_796_100_000, seen_pipeline_id: 10, status_id: 143, loss_reason_id: 6, pipeline_id: null,
+    });
+  });
+
+  test('a stage that requires a field the lead lacks asks for it first, and sends it with the move', async () => {
+    const calls = backend({ lead_card: () => openCard(), reference_data: () => ref, queue_lead_change: () => queued(93) });
+    const { container } = render(LeadCardView, { id: 501, onclose: () => {} });
+    await ready(container);
+    expect(container.querySelector('#lead-required')).toBeNull();
+    const select = q<HTMLSelectElement>(container, '#lead-stage');
+    select.selectedIndex = 1;
+    await fireEvent.change(select);
+    await waitFor(() => expect(container.querySelector('#lead-required #cf-5')).not.toBeNull());
+    // Asked for above the stage controls, and only there (one input per field).
+    expect(container.querySelectorAll('#cf-5').length).toBe(1);
+    await fireEvent.input(q(container, '#lead-required #cf-5'), { target: { value: 'C-77' } });
+    await fireEvent.click(q(container, '#lead-move'));
+    await waitFor(() => expect(argsOf(calls, 'queue_lead_change')).toBeDefined());
+    expect(argsOf(calls, 'queue_lead_change')?.draft).toMatchObject({ status_id: 3, custom_fields: [{ field_id: 5, value: 'C-77' }] });
+  });
+
+  test('the core\'s required-for-stage refusal lands on the field; a refused price on the price', async () => {
+    let refusal: FieldErrorView[] = [
+      { field: 'custom_fields.5', code: 'required_for_stage', message: 'Needed for the stage Won.', label: 'Contract no.' },
+    ];
+    backend({
+      lead_card: () => openCard(),
+      // The cached reference data do not know the stage needs it: only the core's check does.
+      reference_data: () => ({ ...ref, lead_fields: [{ ...contractNo, required_statuses: [] }] }),
+      queue_lead_change: () => fail({ code: 'validation', message: 'Check the fields.', remedy: 'none', fields: refusal }),
+    });
+    const { container } = render(LeadCardView, { id: 501, onclose: () => {} });
+    await ready(container);
+    await fireEvent.click(q(container, '#lead-won'));
+    await waitFor(() => expect(container.querySelector('#lead-required #err-cf-5')?.textContent).toBe('Needed for the stage Won.'));
+    expect(q(container, '#lead-required #cf-5').getAttribute('aria-invalid')).toBe('true');
+    expect(container.querySelector('#lead-queued')).toBeNull();
+
+    refusal = [{ field: 'price', code: 'invalid_price', message: 'The price must be a whole number.', label: 'Price' }];
+    await fireEvent.input(q(container, '#lead-edit-price'), { target: { value: '12.5.1' } });
+    await fireEvent.click(q(container, '#lead-save'));
+    await waitFor(() => expect(container.querySelector('#err-lead-edit-price')?.textContent).toBe('The price must be a whole number.'));
+    expect(container.querySelector('#err-cf-5')).toBeNull();
+  });
+
+  test('Save sends only what was changed: price, responsible, a tag, a custom field; nothing changed is the core\'s form refusal', async () => {
+    let nothing = true;
+    const calls = backend({
+      lead_card: () => openCard(),
+      reference_data: () => ref,
+      queue_lead_change: () =>
+        nothing
+          ? fail({ code: 'validation', message: 'Check the fields.', remedy: 'none', fields: [{ field: 'form', code: 'nothing_to_change', message: 'Nothing to change.', label: '' }] })
+          : queued(94),
+    });
+    const { container } = render(LeadCardView, { id: 501, onclose: () => {} });
+    await ready(container);
+    await fireEvent.click(q(container, '#lead-save'));
+    await waitFor(() => expect(container.querySelector('.err-lead-form[data-field="form"]')?.textContent).toBe('Nothing to change.'));
+
+    nothing = false;
+    await fireEvent.input(q(container, '#lead-edit-price'), { target: { value: '17000' } });
+    const who = q<HTMLSelectElement>(container, '#lead-edit-responsible');
+    who.value = '8';
+    await fireEvent.change(who);
+    await fireEvent.input(q(container, '#lead-edit-tag'), { target: { value: ' repeat ' } });
+    await fireEvent.input(q(container, '#lead-edit #cf-5'), { target: { value: 'C-78' } });
+    await fireEvent.click(q(container, '#lead-save'));
+    await waitFor(() => expect(argsOf(calls, 'queue_lead_change', 1)).toBeDefined());
+    expect(argsOf(calls, 'queue_lead_change', 1)?.draft).toMatchObject({
+      name: '', price: '17000', responsible_user_id: 8, tags_to_add: ['repeat'], custom_fields: [{ field_id: 5, value: 'C-78' }], status_id: null,
+    });
   });
 });
