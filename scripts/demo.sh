@@ -68,6 +68,14 @@ print_try_these() {
   amo-connect task list --today                 # My tasks: what is due today, overdue first
   amo-connect lead show \$(amo-connect task list --json | sed -n 's/^ *"entity_id": \([0-9][0-9]*\),\{0,1\}$/\1/p' | head -n 1)
       # the card of the lead the first task is on: stage, fields, notes, open tasks
+  amo-connect task done ID --result "Договорились на пятницу"   # ID from task list: closes it in amoCRM
+  amo-connect task move ID --due "tomorrow 10:00"
+  amo-connect lead lost ID --reason "Дорого"     # or: lead move ID --status "Переговоры", lead won ID,
+                                                 # lead set ID --price 52000 --tag vip
+  A colleague's change: open a lead's Card in the window, then change it "as Борис Петров":
+  curl -fs -X POST $sim/_sim/leads/ID/as-colleague -H 'content-type: application/json' -d '{"price": 99000}'
+      # now save a new price on the card: nothing is sent, History shows both versions;
+  amo-connect outbox send-mine ENTRY             # or Send mine there (or outbox discard ENTRY: keep theirs)
   Sign in without the browser, with what the integration's Keys tab gives (here: the simulator):
   curl -fs -X POST $sim/_sim/keys/code | sed 's/.*"code":"\([^"]*\)".*/\1/' |
     amo-connect connect --code-stdin --domain acme.amocrm.ru
