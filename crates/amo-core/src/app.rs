@@ -353,6 +353,13 @@ impl AmoConnect {
             .await
     }
 
+    /// The tray's line (issue 21): how many of the connected user's tasks are due now (overdue or
+    /// due within the next minute) and when the next falls due — from the copy of the last list
+    /// read, without a request (nothing due when there is none).
+    pub fn tasks_due(&self, now: i64) -> Result<crate::domain::my_tasks::DueSummary> {
+        crate::my_tasks::MyTasks::new(self.ctx.clone(), self.session.clone()).due(now)
+    }
+
     /// The account's reasons a lead is lost, in amoCRM's order.
     pub async fn loss_reasons(&self) -> Result<Vec<crate::domain::change::LossReason>> {
         crate::lead_card::LeadCards::new(self.ctx.clone(), self.session.clone()).loss_reasons().await

@@ -8,14 +8,25 @@
 //! order[complete_till]=asc`, 250 a page (204 is none). Not `filter[complete_till]`: amo-docs
 //! lists no due-time filter and amoCRM may ignore it (docs/amocrm-api.md §18.1), which would
 //! silently return every task as if it were today's.
+//!
+//! Each list read is kept (`store::tasks_copy`, per account host and scope). When amoCRM cannot
+//! be reached — the network, a 5xx, a 429 whose wait ran out — the list is answered from that
+//! copy instead, its piles made again at *now* (a task due 10:00 is overdue at 10:01 offline
+//! too) and `read_at` saying how old it is. A refused connection (401, not connected) is never
+//! hidden by the copy: the user must act on it. Tasks an outbox entry still to be sent marks
+//! done are left out of the copy's answer: the user already closed them.
 
 use std::sync::Arc;
 
 use crate::auth::session::Session;
 use crate::context::Ctx;
-use crate::domain::my_tasks::{my_tasks, DueScope, MyTask, OpenTask, TaskList, MAX_TASK_PAGES};
+use crate::domain::account::AccountRef;
+use crate::domain::my_tasks::{
+    due_summary, my_tasks, DueBucket, DueScope, DueSummary, MyTask, OpenTask, TaskList, MAX_TASK_PAGES,
+};
 use crate::domain::reference::ReferenceData;
-use crate::error::{AmoError, Error, Result};
+use crate::error::{AmoError, Error, ErrorCode, Result};
+use crate::store::TasksCopy;
 
 pub struct MyTasks {
     ctx: Arc<Ctx>,
@@ -31,9 +42,33 @@ impl MyTasks {
     /// `all`; named and sorted by `account` (the connected account's reference data: its zone,
     /// task types, users and who the connected user is).
     pub async fn list(&self, all: bool, scope: DueScope, account: &ReferenceData, now: i64) -> Result<TaskList> {
+        let zone = account.zone();
+        let (tasks, truncated, read_at) = match self.read_and_keep(all, account, now).await {
+            Ok((tasks, truncated)) => (tasks, truncated, None),
+            Err(e) if unreachable(&e) => {
+                let signed_in = self.ctx.store.account().load()?.and_then(|a| a.current_user_id);
+                let Some(copy) = self.copy(all, signed_in.or(account.current_user_id))? else { return Err(e) };
+                tracing::info!(code = %e.code(), read_at = copy.read_at, "amoCRM unreachable: my tasks from the copy");
+                let tasks = copy
+                    .tasks
+                    .into_iter()
+                    .map(|t| MyTask { bucket: DueBucket::of(t.complete_till, now, zone), ..t })
+                    .collect();
+                (tasks, copy.truncated, Some(crate::clock::rfc3339(copy.read_at)))
+            }
+            Err(e) => return Err(e),
+        };
+        let tasks = tasks.into_iter().filter(|t| scope.keeps(t.complete_till, now, zone)).collect();
+        Ok(TaskList { tasks, truncated, read_at })
+    }
+
+    /// Reads every open task `all` asks for from amoCRM, each in its pile at `now`, and keeps the
+    /// list as the account's copy; the tasks and whether the list was cut short.
+    async fn read_and_keep(&self, all: bool, account: &ReferenceData, now: i64) -> Result<(Vec<MyTask>, bool)> {
         // Who is signed in now, as the connection recorded it; the reference data's copy may be
         // minutes old (another user of the same account signed in since).
-        let signed_in = self.ctx.store.account().load()?.and_then(|a| a.current_user_id);
+        let connected = self.ctx.store.account().load()?;
+        let signed_in = connected.as_ref().and_then(|a| a.current_user_id);
         let me = match (all, signed_in.or(account.current_user_id)) {
             (true, _) => None,
             (false, Some(me)) => Some(me),
@@ -45,11 +80,38 @@ impl MyTasks {
                     .ok_or_else(|| Error::unexpected("amoCRM did not say who the connected user is"))?,
             ),
         };
-        let (mut rows, truncated) = self.read(me).await?;
-        let zone = account.zone();
-        rows.retain(|t| scope.keeps(t.complete_till, now, zone));
-        let tasks = my_tasks(rows, &account.task_types, &account.users, zone, now);
-        Ok(TaskList { tasks, truncated })
+        let (rows, truncated) = self.read(me).await?;
+        let tasks = my_tasks(rows, &account.task_types, &account.users, account.zone(), now);
+        if let Some(a) = connected {
+            let copy = TasksCopy { user_id: me, tasks: tasks.clone(), truncated, read_at: now };
+            // The list was read: not keeping it (a full disk) must not hide it.
+            if let Err(e) = self.ctx.store.tasks_copy().save(&AccountRef::of(&a), all, &copy) {
+                tracing::warn!(code = %e.code(), "could not keep the copy of the tasks");
+            }
+        }
+        Ok((tasks, truncated))
+    }
+
+    /// The connected account's last list (everyone's with `all`) without the tasks the outbox is
+    /// closing; none when there is no copy, or the copy of "mine" is another user's than `me`.
+    /// Its piles are as they were when it was read.
+    pub fn copy(&self, all: bool, me: Option<i64>) -> Result<Option<TasksCopy>> {
+        let store = &self.ctx.store;
+        let Some(account) = store.account().load()? else { return Ok(None) };
+        let Some(mut copy) = store.tasks_copy().load(&account.domain, all)? else { return Ok(None) };
+        if !all && me.is_some() && copy.user_id.is_some() && copy.user_id != me {
+            return Ok(None);
+        }
+        let closing = store.tasks_copy().being_closed(&account.domain)?;
+        copy.tasks.retain(|t| !closing.contains(&t.id));
+        Ok(Some(copy))
+    }
+
+    /// How many of the connected user's tasks are due at `now` (or within the next minute) and
+    /// when the next one falls due, from the copy alone (no request): the tray's count.
+    pub fn due(&self, now: i64) -> Result<DueSummary> {
+        let me = self.ctx.store.account().load()?.and_then(|a| a.current_user_id);
+        Ok(self.copy(false, me)?.map(|c| due_summary(&c.tasks, now)).unwrap_or_default())
     }
 
     /// One task as it is now (done or not), named and dated like the list's: what a change of it
@@ -95,4 +157,11 @@ impl MyTasks {
         tracing::warn!(pages = MAX_TASK_PAGES, "open tasks: more than the list reads; the latest are left out");
         Ok((rows, true))
     }
+}
+
+/// Whether `e` says amoCRM could not be reached (the network, a 5xx, a 429 whose wait ran out) —
+/// when the copy may answer. A refused connection, a ban or not being connected may not: those
+/// need the user.
+fn unreachable(e: &Error) -> bool {
+    matches!(e.code(), ErrorCode::Network | ErrorCode::ServerError | ErrorCode::RateLimited)
 }

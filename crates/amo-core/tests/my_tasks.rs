@@ -177,9 +177,81 @@ async fn not_connected_and_amocrm_unreachable_are_said_as_such() {
 
     let tmp = tempfile::tempdir().expect("tmp");
     let (mut sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
-    app.my_tasks(false, DueScope::All).await.expect("online");
+    app.reference_data(true).await.expect("the account's shape");
     sim.go_down().await;
-    // The account's shape is cached; the tasks themselves are not: the network is named.
+    // The account's shape is cached; the tasks were never read, so there is no copy: the
+    // network is named.
     let e = app.my_tasks(false, DueScope::All).await.expect_err("offline");
     assert_eq!(e.code().as_str(), "network", "{e:?}");
+}
+
+/// Offline, the list is the copy of the last read, its piles made again at now and the tasks
+/// the user already closed (an outbox entry waiting to be sent) left out; the tray's count comes
+/// from the same copy without a request. A refused connection is not hidden by the copy, and
+/// Disconnect removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_the_list_is_the_copy_re_sorted_at_now_and_a_401_is_not_hidden() {
+    // Moscow's day must not end while the test runs.
+    let left = 86_400 - (amo_core::clock::now() + 3 * 3600).rem_euclid(86_400);
+    if left < 300 {
+        tokio::time::sleep(std::time::Duration::from_secs(left as u64 + 1)).await;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (mut sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    let now = amo_core::clock::now();
+    let ids = add_tasks(
+        &sim,
+        &app,
+        vec![
+            json!({"text": "Due in two seconds", "complete_till": now + 2}),
+            json!({"text": "Closed offline", "complete_till": now + 3600}),
+            json!({"text": "In ten days", "complete_till": now + 10 * 86_400}),
+            json!({"text": "A colleague's", "complete_till": now + 60, "responsible_user_id": sim.colleague_id()}),
+        ],
+    )
+    .await;
+    let online = app.my_tasks(false, DueScope::All).await.expect("online");
+    assert_eq!(online.read_at, None, "just read");
+    let piles: Vec<(i64, DueBucket)> = online.tasks.iter().map(|t| (t.id, t.bucket)).collect();
+    assert_eq!(piles, [(ids[0], DueBucket::Today), (ids[1], DueBucket::Today), (ids[2], DueBucket::Later)]);
+    let everyone = app.my_tasks(true, DueScope::All).await.expect("everyone's");
+    assert_eq!(everyone.tasks.len(), 4);
+
+    sim.go_down().await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    app.queue_task_change(&amo_core::domain::change::TaskChangeDraft {
+        task_id: ids[1],
+        title: "Closed offline".into(),
+        seen_updated_at: online.tasks[1].updated_at,
+        done: true,
+        ..Default::default()
+    })
+    .expect("queued");
+    let before = sim.stats().api_requests;
+    let offline = app.my_tasks(false, DueScope::All).await.expect("from the copy");
+    let read_at = offline.read_at.as_deref().expect("read_at says it is the copy");
+    let read_at = amo_core::clock::parse_rfc3339(read_at).expect("RFC 3339");
+    assert!((now..=amo_core::clock::now()).contains(&read_at), "{read_at}");
+    let piles: Vec<(i64, DueBucket)> = offline.tasks.iter().map(|t| (t.id, t.bucket)).collect();
+    // Due two seconds after the read: overdue now, offline too; the closed one is left out.
+    assert_eq!(piles, [(ids[0], DueBucket::Overdue), (ids[2], DueBucket::Later)]);
+    let overdue = app.my_tasks(false, DueScope::Overdue).await.expect("scope on the copy");
+    assert_eq!(overdue.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), [ids[0]]);
+    assert_eq!(app.my_tasks(true, DueScope::All).await.expect("everyone's copy").tasks.len(), 3);
+
+    let due = app.tasks_due(amo_core::clock::now()).expect("due");
+    assert_eq!((due.due_now, due.next_due_at), (1, Some(now + 10 * 86_400)));
+    assert_eq!(sim.stats().api_requests, before, "the copy answers without a request");
+
+    // A refused token is the user's to act on, not hidden behind the copy.
+    sim.come_up().await.expect("up");
+    sim.deny_api(true);
+    let e = app.my_tasks(false, DueScope::All).await.expect_err("401");
+    assert_ne!(e.code().as_str(), "network", "{e:?}");
+    assert!(["unauthorized", "token_revoked"].contains(&e.code().as_str()), "{e:?}");
+
+    // Disconnect takes the copy with the account's data.
+    sim.deny_api(false);
+    app.disconnect(false).await.expect("disconnect");
+    assert_eq!(app.tasks_due(amo_core::clock::now()).expect("due"), Default::default());
 }

@@ -161,6 +161,35 @@ pub struct TaskList {
     pub tasks: Vec<MyTask>,
     /// More open tasks than a list reads ([`MAX_TASK_PAGES`] pages): the latest ones are left out.
     pub truncated: bool,
+    /// When amoCRM could not be reached, the list is this computer's copy, read then (RFC 3339,
+    /// UTC): "offline — as of 09:12". None (left out of the JSON) when the list was just read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub read_at: Option<String>,
+}
+
+/// A task due within this many seconds counts as due now (the tray's count is looked at every
+/// half minute).
+pub const DUE_SOON: i64 = 60;
+
+/// The tray's line: how many tasks are due now, and when the next one falls due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DueSummary {
+    /// Overdue, or due within the next minute ([`DUE_SOON`]).
+    pub due_now: u32,
+    /// The soonest due time (Unix seconds) not yet counted in `due_now`.
+    #[ts(type = "number | null")]
+    pub next_due_at: Option<i64>,
+}
+
+/// `tasks` counted at `now`.
+pub fn due_summary(tasks: &[MyTask], now: i64) -> DueSummary {
+    let soon = now.saturating_add(DUE_SOON);
+    DueSummary {
+        due_now: u32::try_from(tasks.iter().filter(|t| t.complete_till <= soon).count()).unwrap_or(u32::MAX),
+        next_due_at: tasks.iter().map(|t| t.complete_till).filter(|d| *d > soon).min(),
+    }
 }
 
 /// `rows` as shown at `now`: each in its pile by `zone`, its type and responsible named from
@@ -349,5 +378,28 @@ mod tests {
         assert_eq!(json["complete_till"], at("2026-12-03T10:00:00+03:00"));
         assert_eq!(serde_json::to_value(DueBucket::ThisWeek).expect("json"), "this_week");
         assert_eq!(DueBucket::ThisWeek.as_str(), "this_week");
+    }
+
+    #[test]
+    fn due_now_counts_overdue_and_the_next_minute_and_says_when_the_next_falls_due() {
+        let now = at("2026-12-02T12:00:00+03:00");
+        let task = |id: i64, due: i64| MyTask {
+            id,
+            text: String::new(),
+            task_type_id: 1,
+            task_type: String::new(),
+            complete_till: due,
+            due: String::new(),
+            bucket: DueBucket::Later,
+            entity_type: None,
+            entity_id: None,
+            responsible_user_id: 1,
+            responsible_name: None,
+            updated_at: 0,
+        };
+        let tasks =
+            [task(1, now - 3600), task(2, now), task(3, now + DUE_SOON), task(4, now + 3600), task(5, now + 61)];
+        assert_eq!(due_summary(&tasks, now), DueSummary { due_now: 3, next_due_at: Some(now + 61) });
+        assert_eq!(due_summary(&[], now), DueSummary { due_now: 0, next_due_at: None });
     }
 }

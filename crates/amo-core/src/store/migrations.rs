@@ -296,6 +296,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // 14: a change of a task or lead records the record's `updated_at` after it
     // (`domain::steps::Made::updated_at`; issue 21).
     Sql("ALTER TABLE outbox_steps ADD COLUMN amo_updated_at INTEGER;"),
+    // 15: the last list of open tasks read, per account host and scope, for "My tasks" offline,
+    // the tray's count and the due notifications (`tasks_copy`; issue 21). It is the account's
+    // data: gone with the account row (Disconnect) or when another host takes its place.
+    Sql("CREATE TABLE tasks_copy (
+        host      TEXT NOT NULL COLLATE NOCASE,
+        scope     TEXT NOT NULL,
+        user_id   INTEGER,
+        tasks     TEXT NOT NULL,
+        truncated INTEGER NOT NULL,
+        read_at   INTEGER NOT NULL,
+        PRIMARY KEY (host, scope)
+     );
+     CREATE TRIGGER tasks_copy_account_delete AFTER DELETE ON account
+        BEGIN DELETE FROM tasks_copy; END;
+     CREATE TRIGGER tasks_copy_account_insert AFTER INSERT ON account
+        BEGIN DELETE FROM tasks_copy WHERE host <> NEW.domain; END;
+     CREATE TRIGGER tasks_copy_account_host AFTER UPDATE OF domain ON account
+        BEGIN DELETE FROM tasks_copy WHERE host <> NEW.domain; END;"),
 ];
 
 /// Schema 11 (see [`MIGRATIONS`]).

@@ -22,6 +22,7 @@ mod outbox_steps;
 mod people;
 mod reference_cache;
 mod settings;
+mod tasks_copy;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,6 +41,7 @@ pub use outbox_steps::{OutboxSteps, StepRow};
 pub use people::{PeopleTable, SyncState};
 pub use reference_cache::ReferenceCache;
 pub use settings::{SettingKey, SettingsTable};
+pub use tasks_copy::{TasksCopy, TasksCopyTable};
 
 pub struct Store {
     conn: Mutex<Connection>,
@@ -137,6 +139,11 @@ impl Store {
 
     pub fn changes(&self) -> ChangesTable<'_> {
         ChangesTable(self)
+    }
+
+    /// The last lists of open tasks read ("My tasks" offline; schema 15).
+    pub fn tasks_copy(&self) -> TasksCopyTable<'_> {
+        TasksCopyTable(self)
     }
 
     /// How phones typed without a country code are read ([`Platform::for_phones`]) for what this

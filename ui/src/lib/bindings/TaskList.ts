@@ -12,4 +12,9 @@ tasks: Array<MyTask>,
 /**
  * More open tasks than a list reads ([`MAX_TASK_PAGES`] pages): the latest ones are left out.
  */
-truncated: boolean, };
+truncated: boolean, 
+/**
+ * When amoCRM could not be reached, the list is this computer's copy, read then (RFC 3339,
+ * UTC): "offline — as of 09:12". None (left out of the JSON) when the list was just read.
+ */
+read_at?: string, };
