@@ -4,6 +4,7 @@
 //! outbox.
 
 use amo_core::domain::my_tasks::{DueScope, TaskList};
+use amo_core::domain::reference::RecordKind;
 use amo_core::Result;
 use tauri::AppHandle;
 
@@ -13,4 +14,9 @@ use crate::state::AppState;
 /// from the connected user's tasks to everyone's the token may see.
 pub async fn my_tasks(_app: &AppHandle, state: &AppState, all: bool) -> Result<TaskList> {
     state.core().my_tasks(all, DueScope::All).await
+}
+
+/// "Call" on a task: the number of the customer it is on, for the caller's card.
+pub async fn customer_phone(_app: &AppHandle, state: &AppState, kind: RecordKind, id: i64) -> Result<Option<String>> {
+    state.core().customer_phone(kind, id).await
 }

@@ -353,6 +353,12 @@ impl AmoConnect {
             .await
     }
 
+    /// The number to call a record's customer on ("Call" on a task): a contact's or company's
+    /// first phone, or a lead's first contact's; the copy first, else amoCRM.
+    pub async fn customer_phone(&self, kind: crate::domain::reference::RecordKind, id: i64) -> Result<Option<String>> {
+        self.people.phone_of(kind, id).await
+    }
+
     /// The tray's line (issue 21): how many of the connected user's tasks are due now (overdue or
     /// due within the next minute) and when the next falls due — from the copy of the last list
     /// read, without a request (nothing due when there is none).

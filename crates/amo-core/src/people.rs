@@ -18,7 +18,7 @@ use crate::clock::now;
 use crate::context::Ctx;
 use crate::domain::people::{looks_like_phone, newer, CopyStatus, Customer, CustomerLookup, PersonKind, SyncReport};
 use crate::domain::phone::valid_email;
-use crate::domain::reference::{ContactMatch, LeadSummary, LOST_STATUS_ID, WON_STATUS_ID};
+use crate::domain::reference::{ContactMatch, LeadSummary, RecordKind, LOST_STATUS_ID, WON_STATUS_ID};
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, Error, ErrorCode, LocalError, Result};
 use crate::store::SyncState;
@@ -57,6 +57,39 @@ impl People {
     fn account(&self) -> Result<String> {
         let Some(a) = self.ctx.store.account().load()? else { return Err(AmoError::NotConnected.into()) };
         Ok(a.domain.to_ascii_lowercase())
+    }
+
+    /// The number to call a task's customer on ("Call" on a task, issue 21): a contact's or a
+    /// company's first phone, or a lead's first contact's — from this computer's copy when it
+    /// holds them, else from amoCRM. `None`: none of them has a phone.
+    pub async fn phone_of(&self, kind: RecordKind, id: i64) -> Result<Option<String>> {
+        let account = self.account()?;
+        let store = self.ctx.store.people();
+        let copied = |k: PersonKind, id: i64| -> Result<Option<String>> {
+            Ok(store.customer(&account, k, id)?.and_then(|c| c.phones.into_iter().next()))
+        };
+        let api = self.ctx.amo.api();
+        let contacts = match kind {
+            RecordKind::Company => return copied(PersonKind::Company, id),
+            RecordKind::Contact => vec![id],
+            RecordKind::Lead => self
+                .session
+                .with_token(|a| api.lead_card(a, id))
+                .await?
+                .ok_or(AmoError::LeadNotFound { id })?
+                .contact_ids,
+        };
+        for c in &contacts {
+            if let Some(phone) = copied(PersonKind::Contact, *c)? {
+                return Ok(Some(phone));
+            }
+        }
+        if contacts.is_empty() {
+            return Ok(None);
+        }
+        let found = self.session.with_token(|a| api.contacts_by_ids(a, &contacts)).await?;
+        // In the lead's order of contacts (its main contact first), not amoCRM's list order.
+        Ok(contacts.iter().find_map(|c| found.iter().find(|f| f.id == *c).and_then(|f| f.phones.first().cloned())))
     }
 
     pub fn status(&self) -> Result<CopyStatus> {

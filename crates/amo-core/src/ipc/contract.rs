@@ -61,6 +61,9 @@ macro_rules! for_each_command {
             /// The card of one lead: stage and its kind, price, responsible, loss reason, tags,
             /// custom fields, contacts, newest notes and open tasks, named by the account's data.
             lead_card(id: i64) -> LeadCard;
+            /// The number a task's customer is called on ("Call" on a task): a contact's or
+            /// company's first phone, or a lead's first contact's; null when none has one.
+            customer_phone(kind: RecordKind, id: i64) -> Option<String>;
             /// The account's reasons a lead is lost, in amoCRM's order (the card's "Lost").
             loss_reasons() -> Vec<LossReason>;
             /// Checks and queues a change of a task amoCRM has: done with a result, moved, edited.

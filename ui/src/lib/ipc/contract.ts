@@ -82,6 +82,8 @@ export interface Commands {
   my_tasks: { args: { all: boolean }; result: TaskList };
   /** The card of one lead: stage and its kind, price, responsible, loss reason, tags, custom fields, contacts, newest notes and open tasks, named by the account's data. */
   lead_card: { args: { id: number }; result: LeadCard };
+  /** The number a task's customer is called on ("Call" on a task): a contact's or company's first phone, or a lead's first contact's; null when none has one. */
+  customer_phone: { args: { kind: RecordKind; id: number }; result: string | null };
   /** The account's reasons a lead is lost, in amoCRM's order (the card's "Lost"). */
   loss_reasons: { args: Record<string, never>; result: Array<LossReason> };
   /** Checks and queues a change of a task amoCRM has: done with a result, moved, edited. */
