@@ -72,12 +72,13 @@ impl People {
         let contacts = match kind {
             RecordKind::Company => return copied(PersonKind::Company, id),
             RecordKind::Contact => vec![id],
-            RecordKind::Lead => self
-                .session
-                .with_token(|a| api.lead_card(a, id))
-                .await?
-                .ok_or(AmoError::LeadNotFound { id })?
-                .contact_ids,
+            RecordKind::Lead => {
+                self.session
+                    .with_token(|a| api.lead_card(a, id))
+                    .await?
+                    .ok_or(AmoError::LeadNotFound { id })?
+                    .contact_ids
+            }
         };
         for c in &contacts {
             if let Some(phone) = copied(PersonKind::Contact, *c)? {
