@@ -9,6 +9,7 @@ import type { OutboxItem } from '../lib/bindings/OutboxItem';
 import type { ReferenceData } from '../lib/bindings/ReferenceData';
 import type { StepView } from '../lib/bindings/StepView';
 import { i18n } from '../lib/i18n.svelte';
+import { formatDue } from '../lib/tasks';
 import { argsOf, backend, names } from './backend';
 import { queued, reference } from './fixtures';
 
@@ -267,5 +268,103 @@ describe('History: one way to fix an entry', () => {
     await fireEvent.click(q(container, '#lead-submit'));
     await waitFor(() => expect(names(calls)).toContain('outbox_update'));
     expect(argsOf(calls, 'outbox_update')?.draft.draft).toMatchObject({ name: 'Sofa for the office', task: { text: 'Call back', due: 'tomorrow 10:00' } });
+  });
+});
+
+describe('History: a change that met somebody else\'s', () => {
+  const delivery = {
+    id: 5, name: 'Delivery', code: null, type: 'select' as const, sort: 1, is_api_only: false,
+    enums: [{ id: 51, value: 'Courier', sort: 1, code: null }, { id: 52, value: 'Pickup', sort: 2, code: null }], required_statuses: [],
+  };
+  const ref: ReferenceData = {
+    ...reference,
+    timezone: 'Europe/Moscow',
+    users: [...reference.users, { id: 8, name: 'Boris', email: null }],
+    lead_fields: [delivery],
+  };
+  const leadChange = attention(40, {
+    kind: 'lead_change',
+    title: 'Sofa for Olga',
+    draft: {
+      lead_id: 501, lead_name: 'Sofa for Olga', seen_updated_at: 1_796_100_000, seen_pipeline_id: 10, filled_field_ids: [],
+      name: '', price: '17000', pipeline_id: null, status_id: 143, loss_reason_id: 6, responsible_user_id: 7, tags_to_add: [], custom_fields: [{ field_id: 5, value: '52' }],
+    },
+    steps: [step('lead_change', 'pending')],
+    conflict: {
+      entity: 'leads', record_id: 501, updated_by: 8, updated_by_name: null, updated_at: 1_796_112_000,
+      fields: [
+        { field: 'price', theirs: '16000', mine: '17000' },
+        { field: 'status', theirs: '3', mine: '143' },
+        { field: 'loss_reason_id', theirs: '', mine: '6' },
+        { field: 'responsible_user_id', theirs: '8', mine: '7' },
+        { field: 'custom_fields.5', theirs: '51', mine: '52' },
+      ],
+    },
+  });
+  const taskChange = attention(41, {
+    kind: 'task_change',
+    title: 'Call back',
+    draft: { task_id: 31, title: 'Call back', seen_updated_at: 1, done: true, result: 'Agreed', due: '', text: '', task_type_id: null, responsible_user_id: null },
+    steps: [step('task_change', 'pending')],
+    conflict: {
+      entity: 'tasks', record_id: 31, updated_by: 0, updated_by_name: null, updated_at: 1_796_112_000,
+      fields: [{ field: 'done', theirs: 'false', mine: 'true' }, { field: 'due', theirs: '1796115600', mine: '1796202000' }],
+    },
+  });
+  const table = (c: HTMLElement, id: number) =>
+    [...c.querySelectorAll(`#conflict-${id} tbody tr`)].map((tr) => [...tr.children].map((td) => td.textContent?.trim()));
+
+  test('both versions by name — stages, users, the loss reason, a choice, dates in the account\'s zone — and who changed it when', async () => {
+    i18n.lang = 'en';
+    const calls = backend({ loss_reasons: () => [{ id: 6, name: 'Went silent' }] });
+    const { container } = render(History, { items: [leadChange, taskChange], reference: ref, onChanged: vi.fn() });
+    await waitFor(() => expect(table(container, 40)[2]?.[2]).toBe('Went silent'));
+    expect(argsOf(calls, 'loss_reasons')).toEqual({});
+    expect(table(container, 40)).toEqual([
+      ['Price', '16000', '17000'],
+      ['Stage', 'Negotiation', 'Lost'],
+      ['Loss reason', '—', 'Went silent'],
+      ['Responsible', 'Boris', 'Anna'],
+      ['Delivery', 'Courier', 'Pickup'],
+    ]);
+    // 1_796_112_000 is 2026-12-01 08:00 UTC: 11:00 in Moscow, whatever this machine's zone.
+    const who = container.querySelector('#conflict-40 .conflict-who')?.textContent ?? '';
+    expect(who).toContain('Boris changed this lead');
+    expect(who).toContain(formatDue('2026-12-01T11:00', 'en'));
+    expect(container.querySelector('#conflict-40')?.textContent).not.toMatch(/\b143\b/);
+
+    expect(table(container, 41)).toEqual([
+      ['Done', 'No', 'Yes'],
+      ['Due', formatDue('2026-12-01T12:00', 'en'), formatDue('2026-12-02T12:00', 'en')],
+    ]);
+    expect(container.querySelector('#conflict-41 .conflict-who')?.textContent).toContain('a robot changed this task');
+    // The two buttons are the way out: no Edit (no form for a change), no Retry, no plain Remove.
+    expect(container.querySelector('#history-item-40 button.edit')).toBeNull();
+    expect(container.querySelector('#history-item-40 button.retry')).toBeNull();
+    expect(container.querySelector('#history-item-40 button.discard')).toBeNull();
+    expect(chips(container, 40)).toEqual(['change of the lead · waits']);
+  });
+
+  test('Keep theirs discards the entry, Send mine sends it over their version; the History is read again', async () => {
+    i18n.lang = 'en';
+    const onChanged = vi.fn();
+    const calls = backend({ loss_reasons: () => [], outbox_discard: () => null, outbox_send_mine: () => ({ ...leadChange, state: 'queued', conflict: null }) });
+    const { container } = render(History, { items: [leadChange, taskChange], reference: ref, onChanged });
+    await fireEvent.click(q(container, '#conflict-40 button.conflict-send-mine'));
+    await waitFor(() => expect(argsOf(calls, 'outbox_send_mine')).toEqual({ id: 40 }));
+    await fireEvent.click(q(container, '#conflict-41 button.conflict-keep-theirs'));
+    await waitFor(() => expect(argsOf(calls, 'outbox_discard')).toEqual({ id: 41 }));
+    expect(names(calls).filter((n) => n === 'outbox_send_mine' || n === 'outbox_discard')).toEqual(['outbox_send_mine', 'outbox_discard']);
+    await waitFor(() => expect(onChanged).toHaveBeenCalledTimes(2));
+  });
+
+  test('in Russian', async () => {
+    i18n.lang = 'ru';
+    backend({ loss_reasons: () => [{ id: 6, name: 'Пропал' }] });
+    const { container } = render(History, { items: [taskChange], reference: ref, onChanged: vi.fn() });
+    expect(table(container, 41)[0]).toEqual(['Выполнена', 'Нет', 'Да']);
+    expect(q(container, '#conflict-41 button.conflict-keep-theirs').textContent).toBe('Оставить их');
+    expect(q(container, '#conflict-41 button.conflict-send-mine').textContent).toBe('Отправить моё');
+    expect(chips(container, 41)).toEqual(['изменение задачи · ждёт']);
   });
 });
