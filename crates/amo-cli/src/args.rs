@@ -724,6 +724,8 @@ pub enum ConfigKey {
     /// Notifications name the customer and the lead (on), or only count (off: for a lock screen
     /// others can see).
     NotificationDetails,
+    /// A notification when my tasks fall due (on, the default), or none (off).
+    TaskNotifications,
     /// Closing the window always keeps the app in the tray (on), or only while entries wait (off).
     CloseToTray,
     /// The window's global key combination for a new lead, e.g. Ctrl+Alt+N; "off" turns it off.

@@ -439,6 +439,7 @@ fn config_patch(key: ConfigKey, value: &str) -> Result<SettingsPatch> {
         }
         ConfigKey::Notifications => p.notifications = Some(on_off(Setting::Notifications, value)?),
         ConfigKey::NotificationDetails => p.notification_details = Some(on_off(Setting::NotificationDetails, value)?),
+        ConfigKey::TaskNotifications => p.task_notifications = Some(on_off(Setting::TaskNotifications, value)?),
         ConfigKey::CloseToTray => p.close_to_tray = Some(on_off(Setting::CloseToTray, value)?),
         ConfigKey::QuickEntryShortcut => p.quick_entry_shortcut = Some(value.to_string()),
         ConfigKey::Language => {

@@ -70,6 +70,7 @@ pub fn settings(out: &mut (dyn Write + Send), v: &SettingsView, lang: Lang) -> R
     line(out, &format!("bounce-port   {}", s.bounce_port))?;
     line(out, &format!("notifications {}", if s.notifications { "on" } else { "off" }))?;
     line(out, &format!("notification-details {}", if s.notification_details { "on" } else { "off" }))?;
+    line(out, &format!("task-notifications {}", if s.task_notifications { "on" } else { "off" }))?;
     line(out, &format!("close-to-tray {}", if s.close_to_tray { "on" } else { "off" }))?;
     let shortcut = if s.quick_entry_shortcut.is_empty() { "off" } else { s.quick_entry_shortcut.as_str() };
     line(out, &format!("shortcut      {shortcut}"))?;

@@ -366,6 +366,12 @@ impl AmoConnect {
         crate::my_tasks::MyTasks::new(self.ctx.clone(), self.session.clone()).due(now)
     }
 
+    /// What tells the user when their tasks fall due (issue 21): keep one for the process and ask
+    /// it every half minute; it reads the copy of the last list, never amoCRM.
+    pub fn due_notices(&self) -> crate::notices::DueNotices {
+        crate::notices::DueNotices::new(self.ctx.clone())
+    }
+
     /// The account's reasons a lead is lost, in amoCRM's order.
     pub async fn loss_reasons(&self) -> Result<Vec<crate::domain::change::LossReason>> {
         crate::lead_card::LeadCards::new(self.ctx.clone(), self.session.clone()).loss_reasons().await

@@ -82,6 +82,9 @@ impl Config {
         if let Some(on) = patch.notification_details {
             changes.push((SettingKey::NotificationDetails, Some(if on { "on" } else { "off" }.into())));
         }
+        if let Some(on) = patch.task_notifications {
+            changes.push((SettingKey::TaskNotifications, Some(if on { "on" } else { "off" }.into())));
+        }
         if let Some(on) = patch.close_to_tray {
             changes.push((SettingKey::CloseToTray, Some(if on { "on" } else { "off" }.into())));
         }

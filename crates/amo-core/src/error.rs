@@ -61,6 +61,8 @@ pub enum Setting {
     Notifications,
     /// Customer details in notifications (shown or hidden).
     NotificationDetails,
+    /// A notification when tasks fall due.
+    TaskNotifications,
     CloseToTray,
     QuickEntryShortcut,
     /// Starting with the computer (the OS's autostart entry).

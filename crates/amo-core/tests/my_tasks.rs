@@ -255,3 +255,41 @@ async fn offline_the_list_is_the_copy_re_sorted_at_now_and_a_401_is_not_hidden()
     app.disconnect(false).await.expect("disconnect");
     assert_eq!(app.tasks_due(amo_core::clock::now()).expect("due"), Default::default());
 }
+
+/// A task falling due is told once, in one notice, from the copy (no request); the first look
+/// only remembers what was overdue already; nothing is told with `task_notifications` off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_falling_due_is_told_once_and_not_with_the_switch_off() {
+    use amo_core::domain::notice::Notice;
+    use amo_core::domain::settings::SettingsPatch;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
+    let now = amo_core::clock::now();
+    add_tasks(
+        &sim,
+        &app,
+        vec![
+            json!({"text": "Overdue since yesterday", "complete_till": now - 86_400}),
+            json!({"text": "Call back Ivan", "complete_till": now + 2}),
+            json!({"text": "Send the offer", "complete_till": now + 3}),
+            json!({"text": "Later", "complete_till": now + 4}),
+        ],
+    )
+    .await;
+    app.my_tasks(false, DueScope::All).await.expect("read");
+    let notices = app.due_notices();
+    let before = sim.stats().api_requests;
+    assert_eq!(notices.check(now).expect("first look"), [], "the first look only remembers");
+    let told = notices.check(now + 3).expect("look");
+    let titles = vec!["Call back Ivan".to_string(), "Send the offer".into()];
+    assert_eq!(told, [Notice::TasksDue { count: 2, titles }]);
+    assert_eq!(notices.check(now + 3).expect("again"), [], "told once");
+    let texts = notices.texts(now + 3).expect("texts");
+    assert!(texts.is_empty());
+
+    app.save_settings(SettingsPatch { task_notifications: Some(false), ..Default::default() }).await.expect("off");
+    assert_eq!(notices.check(now + 4).expect("off"), [], "switched off");
+    app.save_settings(SettingsPatch { task_notifications: Some(true), ..Default::default() }).await.expect("on");
+    assert_eq!(notices.check(now + 5).expect("on"), [], "what fell due while off is not told later");
+    assert_eq!(sim.stats().api_requests, before, "from the copy only");
+}

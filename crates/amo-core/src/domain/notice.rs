@@ -17,4 +17,7 @@ pub enum Notice {
     /// The keep-alive refresh failed for another reason (amoCRM unreachable, the keychain
     /// locked): it is tried again, but a connection left unrefreshed for three months dies.
     KeepAliveFailed { error: crate::error::Error },
+    /// Tasks of the connected user fell due since the last look (issue 21): one notice for all
+    /// of them, naming the first few (`titles`, soonest first).
+    TasksDue { count: u32, titles: Vec<String> },
 }

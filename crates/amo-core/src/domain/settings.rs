@@ -93,6 +93,9 @@ pub struct Settings {
     /// Notifications name the customer and the lead (on, the default); off, they only count —
     /// for a screen others can see (the lock screen shows notifications).
     pub notification_details: bool,
+    /// A notification when tasks of the connected user fall due (issue 21); on by default. Only
+    /// while `notifications` is on.
+    pub task_notifications: bool,
     /// Closing the window always keeps the app running in the tray; off: only while entries
     /// wait to be sent.
     pub close_to_tray: bool,
@@ -117,6 +120,7 @@ impl Default for Settings {
             bounce_port: DEFAULT_LOOPBACK_PORT,
             notifications: true,
             notification_details: true,
+            task_notifications: true,
             close_to_tray: false,
             quick_entry_shortcut: crate::domain::desktop::DEFAULT_SHORTCUT.to_string(),
             autostart_offer_answered: false,
@@ -174,6 +178,8 @@ pub struct SettingsPatch {
     pub notifications: Option<bool>,
     #[ts(optional)]
     pub notification_details: Option<bool>,
+    #[ts(optional)]
+    pub task_notifications: Option<bool>,
     #[ts(optional)]
     pub close_to_tray: Option<bool>,
     /// Like `Ctrl+Alt+N`; "" or "off" turns it off.

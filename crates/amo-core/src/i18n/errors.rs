@@ -90,6 +90,13 @@ pub(crate) fn setting_name(s: Setting, lang: Lang) -> &'static str {
                 "Customer details in notifications"
             }
         }
+        Setting::TaskNotifications => {
+            if ru {
+                "Уведомления о сроках задач"
+            } else {
+                "Notifications when tasks fall due"
+            }
+        }
         Setting::CloseToTray => {
             if ru {
                 "Оставаться в трее при закрытии окна"

@@ -78,6 +78,22 @@ pub fn notice_text(n: &Notice, lang: Lang, details: bool) -> (String, String) {
                 "amoCRM no longer accepts the connection. Entries wait in the outbox until you connect again.",
             ),
         ),
+        Notice::TasksDue { count, titles } => {
+            let c = u64::from(*count);
+            let summary = tr(
+                lang,
+                format!("Срок наступил: {count} {}", plural(lang, c, ("задача", "задачи", "задач"))),
+                format!("{count} {} due", plural(lang, c, ("task is", "", "tasks are"))),
+            );
+            // Without details a task's text (often a customer's name) is not shown.
+            let body = if !details || titles.is_empty() {
+                tr(lang, "Откройте «Мои задачи».", "Open My tasks to see them.")
+            } else {
+                let more = if titles.len() < *count as usize { ", …" } else { "" };
+                format!("{}{more}", titles.join(", "))
+            };
+            (summary, body)
+        }
         Notice::KeepAliveFailed { error } => (
             tr(lang, "Не удалось обновить подключение к amoCRM", "Could not refresh the amoCRM connection"),
             tr(
@@ -105,6 +121,22 @@ mod tests {
     }
 
     #[test]
+    fn tasks_due_are_one_notice_counted_in_each_language() {
+        let three = Notice::TasksDue { count: 4, titles: vec!["Call back Ivan".into(), "Send the offer".into()] };
+        assert_eq!(
+            notice_text(&three, Lang::En, true),
+            ("4 tasks are due".into(), "Call back Ivan, Send the offer, …".into())
+        );
+        assert_eq!(notice_text(&three, Lang::Ru, true).0, "Срок наступил: 4 задачи");
+        let one = Notice::TasksDue { count: 1, titles: vec!["Call back Ivan".into()] };
+        assert_eq!(notice_text(&one, Lang::En, true), ("1 task is due".into(), "Call back Ivan".into()));
+        assert_eq!(notice_text(&one, Lang::Ru, true).0, "Срок наступил: 1 задача");
+        assert_eq!(notice_text(&one, Lang::En, false), ("1 task is due".into(), "Open My tasks to see them.".into()));
+        let five = Notice::TasksDue { count: 5, titles: vec![] };
+        assert_eq!(notice_text(&five, Lang::Ru, false).0, "Срок наступил: 5 задач");
+    }
+
+    #[test]
     fn hidden_details_leave_no_name_title_or_link_in_any_notice() {
         let secret = "Anna Petrova, +7 912 111-22-33";
         let url = "https://example.amocrm.ru/leads/detail/42";
@@ -114,6 +146,7 @@ mod tests {
             Notice::Attention { count: 2 },
             Notice::Banned,
             Notice::ReconnectNeeded,
+            Notice::TasksDue { count: 2, titles: vec![secret.into()] },
         ];
         for lang in [Lang::En, Lang::Ru] {
             for n in &notices {

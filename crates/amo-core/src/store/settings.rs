@@ -24,6 +24,7 @@ pub enum SettingKey {
     BouncePort,
     Notifications,
     NotificationDetails,
+    TaskNotifications,
     CloseToTray,
     QuickEntryShortcut,
     AutostartOfferAnswered,
@@ -43,6 +44,7 @@ impl SettingKey {
             SettingKey::BouncePort => "bounce_port",
             SettingKey::Notifications => "notifications",
             SettingKey::NotificationDetails => "notification_details",
+            SettingKey::TaskNotifications => "task_notifications",
             SettingKey::CloseToTray => "close_to_tray",
             SettingKey::QuickEntryShortcut => "quick_entry_shortcut",
             SettingKey::AutostartOfferAnswered => "autostart_offer_answered",
@@ -75,6 +77,7 @@ impl SettingsTable<'_> {
             bounce_port: get(SettingKey::BouncePort)?.and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_LOOPBACK_PORT),
             notifications: get(SettingKey::Notifications)?.is_none_or(|v| v != "off"),
             notification_details: get(SettingKey::NotificationDetails)?.is_none_or(|v| v != "off"),
+            task_notifications: get(SettingKey::TaskNotifications)?.is_none_or(|v| v != "off"),
             close_to_tray: get(SettingKey::CloseToTray)?.is_some_and(|v| v == "on"),
             quick_entry_shortcut: get(SettingKey::QuickEntryShortcut)?
                 .unwrap_or_else(|| crate::domain::desktop::DEFAULT_SHORTCUT.to_string()),

@@ -32,6 +32,11 @@ notifications: boolean,
  */
 notification_details: boolean, 
 /**
+ * A notification when tasks of the connected user fall due (issue 21); on by default. Only
+ * while `notifications` is on.
+ */
+task_notifications: boolean, 
+/**
  * Closing the window always keeps the app running in the tray; off: only while entries
  * wait to be sent.
  */

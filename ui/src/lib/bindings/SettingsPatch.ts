@@ -22,7 +22,7 @@ retention_days?: number, bounce_via?: BounceVia,
 /**
  * 1024 to 65535.
  */
-bounce_port?: number, notifications?: boolean, notification_details?: boolean, close_to_tray?: boolean, 
+bounce_port?: number, notifications?: boolean, notification_details?: boolean, task_notifications?: boolean, close_to_tray?: boolean, 
 /**
  * Like `Ctrl+Alt+N`; "" or "off" turns it off.
  */
