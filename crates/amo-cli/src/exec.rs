@@ -189,6 +189,10 @@ pub(crate) async fn execute(command: Command, app: &AmoConnect, io: &mut Io<'_>)
                 _ => DueScope::All,
             };
             let list = app.my_tasks(all, scope).await?;
+            if let Some(read_at) = list.read_at.as_deref() {
+                // Said on stderr, so `--json` stays one array on stdout.
+                writeln!(io.err, "{}", text(Msg::TasksOffline { read_at }, lang)).map_err(Error::output)?;
+            }
             if list.truncated {
                 // Said on stderr, so `--json` stays one array on stdout.
                 writeln!(io.err, "{}", text(Msg::TasksTruncated { n: MAX_TASK_PAGES * MAX_PAGE }, lang))

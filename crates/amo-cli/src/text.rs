@@ -111,6 +111,10 @@ pub enum Msg<'a> {
     TasksTruncated {
         n: usize,
     },
+    /// amoCRM could not be reached: the list is this computer's copy, read at `read_at`.
+    TasksOffline {
+        read_at: &'a str,
+    },
     /// A change met somebody else's: who, when (the account's wall clock).
     ConflictHead {
         id: i64,
@@ -298,6 +302,10 @@ pub fn text(m: Msg<'_>, lang: Lang) -> String {
             format!("Открытых задач больше {n}: показаны {n} ближайших по сроку, остальные не прочитаны."),
             format!("More than {n} open tasks: the {n} due soonest are shown, the rest were not read."),
         ),
+        Msg::TasksOffline { read_at } => pick(
+            format!("нет связи с amoCRM: показана копия, прочитанная {read_at}"),
+            format!("offline: the copy read at {read_at}"),
+        ),
     }
 }
 
@@ -434,5 +442,12 @@ mod tests {
         assert_eq!(text(Msg::DueNow { n: 1 }, Lang::En), "Due now: 1 entry");
         assert_eq!(text(Msg::CleanedUp { n: 2 }, Lang::En), "Removed 2 expired sign-in states.");
         assert_eq!(text(Msg::CleanedUp { n: 1 }, Lang::En), "Removed 1 expired sign-in state.");
+    }
+
+    #[test]
+    fn a_list_from_the_copy_says_when_it_was_read() {
+        let m = || Msg::TasksOffline { read_at: "2026-12-05T06:12:00Z" };
+        assert_eq!(text(m(), Lang::En), "offline: the copy read at 2026-12-05T06:12:00Z");
+        assert_eq!(text(m(), Lang::Ru), "нет связи с amoCRM: показана копия, прочитанная 2026-12-05T06:12:00Z");
     }
 }
