@@ -284,6 +284,7 @@ describe('History: a change that met somebody else\'s', () => {
   };
   const leadChange = attention(40, {
     kind: 'lead_change',
+    error: { code: 'conflict', message: 'Entry #40 was not sent: user #8 changed lead #501.', remedy: 'none' },
     title: 'Sofa for Olga',
     draft: {
       lead_id: 501, lead_name: 'Sofa for Olga', seen_updated_at: 1_796_100_000, seen_pipeline_id: 10, filled_field_ids: [],
@@ -343,6 +344,8 @@ describe('History: a change that met somebody else\'s', () => {
     expect(container.querySelector('#history-item-40 button.retry')).toBeNull();
     expect(container.querySelector('#history-item-40 button.discard')).toBeNull();
     expect(chips(container, 40)).toEqual(['change of the lead · waits']);
+    // The block says what the core's error says, with the name: the error line is not repeated.
+    expect(container.querySelector('#history-item-40 .item-error')).toBeNull();
   });
 
   test('Keep theirs discards the entry, Send mine sends it over their version; the History is read again', async () => {
