@@ -623,3 +623,138 @@ async fn the_lead_card_opens_from_a_task_on_the_lead_with_its_stage_and_fields()
     w.close().await?;
     Ok(())
 }
+
+/// Polls `check` every 200 ms for up to 30 s: what the outbox sends in the background.
+async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> anyhow::Result<T> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(v) = check() {
+            return Ok(v);
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "{what} never happened");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// Acting in the window (issue 21): a task due today is marked done with a result; a lead's card
+/// moves it to "Переговоры" (the stage's required date asked for first), then marks it lost
+/// with one of the account's reasons — each seen in the simulator, sent once through the
+/// outbox. A colleague changing the price between opening the card and saving one is a
+/// conflict: History shows both versions and who changed it, nothing is overwritten until
+/// "Send mine".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_is_done_and_a_lead_moved_and_lost_from_the_window_and_a_colleagues_change_is_a_conflict(
+) -> anyhow::Result<()> {
+    use chrono::{Duration, FixedOffset, Utc};
+    let msk = FixedOffset::east_opt(3 * 3600).expect("+3");
+    // Today 23:59 in Moscow must still be ahead while the test runs (see the My tasks test).
+    let now = Utc::now().with_timezone(&msk);
+    let left = 86_400 - i64::from(chrono::Timelike::num_seconds_from_midnight(&now));
+    if left < 10 * 60 {
+        tokio::time::sleep(std::time::Duration::from_secs(left as u64 + 1)).await;
+    }
+    let today = format!("{}T23:59:00+03:00", Utc::now().with_timezone(&msk).date_naive());
+    let later = format!("{}T12:00:00+03:00", (Utc::now().with_timezone(&msk) + Duration::days(2)).date_naive());
+    let (sim, env) = connected_env().await?;
+    for (name, task, due) in
+        [("Sofa for Olga", "Call Olga back", &today), ("Chairs for Boris", "Send Boris the offer", &later)]
+    {
+        let (code, _, err) =
+            env.cli(&["lead", "add", "--name", name, "--price", "15000", "--task", task, "--task-due", due], None)?;
+        assert_eq!(code, 0, "{err}");
+    }
+    let chairs = sim.leads().into_iter().find(|l| l.name == "Chairs for Boris").expect("lead in amoCRM");
+
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    w.click("#nav-tasks").await?;
+    w.wait_text_contains("section[data-bucket='today'] li.task", "Call Olga back", 30).await?;
+
+    // Done, with a result.
+    let done = "section[data-bucket='today'] li.task";
+    w.click(&format!("{done} button.task-done")).await?;
+    w.fill(&format!("{done} textarea.task-result"), "Agreed on delivery on Friday").await?;
+    w.screenshot("27-task-done.png").await?;
+    w.click(&format!("{done} button.task-done-confirm")).await?;
+    let task = eventually("the task done in amoCRM", || {
+        sim.tasks().into_iter().find(|t| t.text == "Call Olga back" && t.is_completed)
+    })
+    .await?;
+    assert_eq!(task.result_text.as_deref(), Some("Agreed on delivery on Friday"));
+    // The list is read again once it is sent: the done task leaves it.
+    let mut gone = false;
+    for _ in 0..150 {
+        if !w.text("#tasks-list").await?.contains("Call Olga back") {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(gone, "the done task left My tasks");
+
+    // The lead card of the other task's lead: move to "Переговоры", which requires the delivery date.
+    w.wait_text_contains("#tasks-list li.task", "Send Boris the offer", 30).await?;
+    let offer = sim.tasks().into_iter().find(|t| t.text == "Send Boris the offer").expect("task");
+    w.click(&format!("#tasks-list li.task[data-task-id='{}'] button.task-card", offer.id)).await?;
+    w.wait_text("#lead-card-heading", "Chairs for Boris", 30).await?;
+    w.click("#lead-stage option[value='33929755']").await?;
+    w.find("#lead-required #cf-701007").await?;
+    w.client
+        .execute(
+            "const d = document.querySelector('#lead-required #cf-701007'); d.value = '2026-12-20'; d.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![],
+        )
+        .await?;
+    w.click("#lead-move").await?;
+    w.find("#lead-queued").await?;
+    let moved = eventually("the move in amoCRM", || {
+        sim.leads().into_iter().find(|l| l.id == chairs.id && l.status_id == 33_929_755)
+    })
+    .await?;
+    assert!(
+        moved.custom_fields_values.iter().any(|f| f["field_id"] == 701_007),
+        "the required date was sent with the move"
+    );
+    // The card is read again once the move is in amoCRM.
+    w.wait_text_contains("#lead-card-stage", "Переговоры", 30).await?;
+
+    // Lost, with a reason from the account's list.
+    let reason = sim.loss_reasons().into_iter().find(|r| r.name == "Дорого").expect("reason");
+    w.click("#lead-lost").await?;
+    w.click(&format!("#lead-loss-reason option[value='{}']", reason.id)).await?;
+    w.screenshot("28-lead-lost.png").await?;
+    w.click("#lead-lost-confirm").await?;
+    let lost = eventually("the lost lead in amoCRM", || {
+        sim.leads().into_iter().find(|l| l.id == chairs.id && l.status_id == 143)
+    })
+    .await?;
+    assert_eq!(lost.loss_reason_id, Some(reason.id));
+    w.wait_text_contains("#lead-card-stage .kind", "lost", 30).await?;
+    assert!(w.text("#lead-card-loss").await?.contains("Дорого"));
+
+    // A colleague changes the price after the card was read; saving another price waits as a conflict.
+    sim.change_lead_as_colleague(chairs.id, serde_json::json!({"price": 20000})).await.map_err(anyhow::Error::msg)?;
+    w.click("#lead-edit summary").await?;
+    w.fill("#lead-edit-price", "17000").await?;
+    w.click("#lead-save").await?;
+    w.find("#lead-queued").await?;
+    w.keys(&Key::Escape.to_string()).await?;
+    w.click("#nav-history").await?;
+    w.wait_text_contains(".conflict tbody", "20000", 30).await?;
+    let conflict = w.text(".conflict").await?;
+    let colleague = sim.users().into_iter().find(|u| u.id == sim.colleague_id()).expect("colleague").name;
+    assert!(conflict.contains("17000") && conflict.contains(&colleague), "{conflict}");
+    assert_eq!(
+        sim.leads().into_iter().find(|l| l.id == chairs.id).map(|l| l.price),
+        Some(20000),
+        "nothing overwritten"
+    );
+    w.screenshot("29-conflict.png").await?;
+
+    // Send mine: sent over their version, once.
+    w.click(".conflict button.conflict-send-mine").await?;
+    eventually("my price in amoCRM", || sim.leads().into_iter().find(|l| l.id == chairs.id && l.price == 17000))
+        .await?;
+    w.close().await?;
+    Ok(())
+}
