@@ -13,6 +13,7 @@ mod people;
 mod quit;
 mod startup;
 mod state;
+mod task_watch;
 mod tasks;
 mod tray;
 mod updates;
@@ -106,6 +107,9 @@ pub fn run() {
             tauri::async_runtime::spawn(core.outbox_worker());
             // The copy of the account's people, for the caller's card: fresh every minute.
             tauri::async_runtime::spawn(people::keep_fresh(core.clone()));
+            // My tasks: read every five minutes; the tray's count and the due notification from
+            // the copy every half minute.
+            tauri::async_runtime::spawn(task_watch::run(app.handle().clone(), core.clone()));
             Ok(())
         })
         .on_window_event(|window, event| match event {

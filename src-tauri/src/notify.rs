@@ -41,8 +41,13 @@ pub fn show_due<R: Runtime>(app: &AppHandle<R>) {
             return;
         }
     };
+    show(app, &notices);
+}
+
+/// Shows each (summary, body) through the notification plugin.
+pub fn show<R: Runtime>(app: &AppHandle<R>, notices: &[(String, String)]) {
     for (summary, body) in notices {
-        if let Err(e) = app.notification().builder().title(&summary).body(&body).show() {
+        if let Err(e) = app.notification().builder().title(summary).body(body).show() {
             tracing::warn!("could not show a notification: {e}");
         }
     }

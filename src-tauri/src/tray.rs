@@ -1,14 +1,14 @@
 //! The tray icon: the app keeps running — sending the outbox, keeping the connection alive —
 //! with its window closed. On Linux the tray shows only its menu (click events are not emitted,
-//! docs/tauri-platform.md §7), so everything is in the menu: New lead, the outbox's counts (opens
-//! History), Send now, Open, Quit. Labels follow the app's language, also when it is switched
+//! docs/tauri-platform.md §7), so everything is in the menu: New lead, the tasks due now (opens
+//! My tasks; kept by `task_watch`), the outbox's counts (opens History), Send now, Open, Quit. Labels follow the app's language, also when it is switched
 //! while the app runs (Settings, or `amo-connect config set language` — seen at the next outbox change).
 
 use std::sync::Mutex;
 
 use amo_core::domain::outbox::OutboxSummary;
 use amo_core::domain::views::{OpenRequest, Screen};
-use amo_core::i18n::{tray_label, tray_outbox_line, TrayItem};
+use amo_core::i18n::{tray_label, tray_outbox_line, tray_tasks_line, TrayItem};
 use amo_core::Lang;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -18,6 +18,7 @@ use crate::events;
 use crate::state::AppState;
 
 const NEW_LEAD: &str = "tray-new-lead";
+const TASKS: &str = "tray-tasks";
 const OUTBOX: &str = "tray-outbox";
 const SEND_NOW: &str = "tray-send-now";
 const OPEN: &str = "tray-open";
@@ -28,12 +29,15 @@ pub struct TrayStatus<R: Runtime> {
     items: Vec<(&'static str, MenuItem<R>)>,
     /// The language the labels are in now.
     lang: Mutex<Lang>,
+    /// The tasks due now the tasks line shows (kept for a language switch).
+    due_now: Mutex<u32>,
 }
 
 /// Every item's label in `lang`, by item id: what the menu shows.
-fn labels(lang: Lang, summary: &OutboxSummary) -> [(&'static str, String); 5] {
+fn labels(lang: Lang, summary: &OutboxSummary, due_now: u32) -> [(&'static str, String); 6] {
     [
         (NEW_LEAD, tray_label(TrayItem::NewLead, lang)),
+        (TASKS, tray_tasks_line(due_now, lang)),
         (OUTBOX, tray_outbox_line(summary, lang)),
         (SEND_NOW, tray_label(TrayItem::SendNow, lang)),
         (OPEN, tray_label(TrayItem::Open, lang)),
@@ -43,25 +47,28 @@ fn labels(lang: Lang, summary: &OutboxSummary) -> [(&'static str, String); 5] {
 
 /// The items whose text differs between what is shown (`shown`) and `lang`: after a language
 /// switch all of them; after an outbox change in the same language only the counts line.
-fn to_relabel(shown: Lang, lang: Lang, summary: &OutboxSummary) -> Vec<(&'static str, String)> {
-    labels(lang, summary).into_iter().filter(|(id, _)| shown != lang || *id == OUTBOX).collect()
+fn to_relabel(shown: Lang, lang: Lang, summary: &OutboxSummary, due_now: u32) -> Vec<(&'static str, String)> {
+    labels(lang, summary, due_now).into_iter().filter(|(id, _)| shown != lang || *id == OUTBOX).collect()
 }
 
 /// Builds the tray icon and its menu. An error means no tray on this desktop: the window then
 /// closes as usual instead of hiding where nobody could find it (`keeps_running_hidden`).
 pub fn install<R: Runtime>(app: &AppHandle<R>, lang: Lang, summary: &OutboxSummary) -> tauri::Result<()> {
     let mut items = Vec::new();
-    for (id, text) in labels(lang, summary) {
+    // The tasks due now, from the copy of the last list read (no request): `task_watch` keeps it.
+    let due_now = app.state::<AppState>().core().tasks_due(amo_core::clock::now()).map_or(0, |d| d.due_now);
+    for (id, text) in labels(lang, summary, due_now) {
         items.push((id, MenuItem::with_id(app, id, text, true, None::<&str>)?));
     }
-    let [new_lead, outbox, send_now, open, quit] = [0, 1, 2, 3, 4].map(|i| &items[i].1);
-    let menu = Menu::with_items(app, &[new_lead, outbox, send_now, &PredefinedMenuItem::separator(app)?, open, quit])?;
+    let [new_lead, tasks, outbox, send_now, open, quit] = [0, 1, 2, 3, 4, 5].map(|i| &items[i].1);
+    let separator = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[new_lead, tasks, outbox, send_now, &separator, open, quit])?;
     let mut tray = TrayIconBuilder::with_id("main").menu(&menu).tooltip("Amo Connect").show_menu_on_left_click(true);
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }
     tray.on_menu_event(|app, event| on_menu(app, event.id().as_ref())).build(app)?;
-    app.manage(TrayStatus { items, lang: Mutex::new(lang) });
+    app.manage(TrayStatus { items, lang: Mutex::new(lang), due_now: Mutex::new(due_now) });
     Ok(())
 }
 
@@ -125,7 +132,8 @@ pub fn outbox_changed<R: Runtime>(app: &AppHandle<R>, summary: &OutboxSummary) {
     let Some(status) = app.try_state::<TrayStatus<R>>() else { return };
     let lang = app.state::<AppState>().core().lang();
     let mut shown = status.lang.lock().unwrap_or_else(|p| p.into_inner());
-    for (id, text) in to_relabel(*shown, lang, summary) {
+    let due_now = *status.due_now.lock().unwrap_or_else(|p| p.into_inner());
+    for (id, text) in to_relabel(*shown, lang, summary, due_now) {
         if let Some((_, item)) = status.items.iter().find(|(i, _)| *i == id) {
             if let Err(e) = item.set_text(text) {
                 tracing::warn!("could not update the tray menu: {e}");
@@ -133,6 +141,22 @@ pub fn outbox_changed<R: Runtime>(app: &AppHandle<R>, summary: &OutboxSummary) {
         }
     }
     *shown = lang;
+}
+
+/// The tasks due now changed (`task_watch`): the tasks line says so, in the language shown.
+pub fn tasks_changed<R: Runtime>(app: &AppHandle<R>, due_now: u32) {
+    let Some(status) = app.try_state::<TrayStatus<R>>() else { return };
+    let mut shown_due = status.due_now.lock().unwrap_or_else(|p| p.into_inner());
+    if *shown_due == due_now {
+        return;
+    }
+    *shown_due = due_now;
+    let lang = *status.lang.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, item)) = status.items.iter().find(|(i, _)| *i == TASKS) {
+        if let Err(e) = item.set_text(tray_tasks_line(due_now, lang)) {
+            tracing::warn!("could not update the tray menu: {e}");
+        }
+    }
 }
 
 /// The language was switched in this window: the menu follows at once.
@@ -152,6 +176,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, request: &OpenRequest) {
 fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         NEW_LEAD => open(app, &OpenRequest { screen: Screen::NewLead, phone: None }),
+        TASKS => open(app, &OpenRequest { screen: Screen::Tasks, phone: None }),
         OUTBOX => open(app, &OpenRequest { screen: Screen::History, phone: None }),
         OPEN => crate::window::raise(app),
         SEND_NOW => {
@@ -176,13 +201,17 @@ mod tests {
 
     #[test]
     fn a_language_switch_relabels_every_item_and_an_outbox_change_only_the_counts() {
-        let switched = to_relabel(Lang::En, Lang::Ru, &summary(2));
-        assert_eq!(switched.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [NEW_LEAD, OUTBOX, SEND_NOW, OPEN, QUIT]);
+        let switched = to_relabel(Lang::En, Lang::Ru, &summary(2), 4);
+        assert_eq!(
+            switched.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            [NEW_LEAD, TASKS, OUTBOX, SEND_NOW, OPEN, QUIT]
+        );
         assert_eq!(switched[0].1, "Новая сделка");
-        assert_eq!(switched[4].1, "Выйти");
-        assert_eq!(switched[1].1, tray_outbox_line(&summary(2), Lang::Ru));
+        assert_eq!(switched[1].1, "Задачи к сроку: 4");
+        assert_eq!(switched[5].1, "Выйти");
+        assert_eq!(switched[2].1, tray_outbox_line(&summary(2), Lang::Ru));
 
-        let same = to_relabel(Lang::Ru, Lang::Ru, &summary(3));
+        let same = to_relabel(Lang::Ru, Lang::Ru, &summary(3), 4);
         assert_eq!(same, [(OUTBOX, tray_outbox_line(&summary(3), Lang::Ru))]);
     }
 }

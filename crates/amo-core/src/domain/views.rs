@@ -115,6 +115,8 @@ pub enum Screen {
     Connection,
     NewLead,
     History,
+    /// My tasks (the tray's "Tasks due" line).
+    Tasks,
 }
 
 /// "Show this screen": from the tray's menu, or `amo-connect new [--phone NUMBER]` (a softphone

@@ -13,7 +13,7 @@ mod steps;
 mod tray;
 pub use notices::notice_text;
 pub use steps::{step_label, step_state_label};
-pub use tray::{tray_label, tray_outbox_line, TrayItem};
+pub use tray::{tray_label, tray_outbox_line, tray_tasks_line, TrayItem};
 
 use crate::domain::lang::Lang;
 use crate::error::{Error, ErrorPayload, FieldError, FieldErrorView};

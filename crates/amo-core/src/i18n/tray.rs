@@ -23,6 +23,12 @@ pub fn tray_label(item: TrayItem, lang: Lang) -> String {
     }
 }
 
+/// How many of the connected user's tasks are due now (overdue or within the minute), as the
+/// tray shows it (opens My tasks).
+pub fn tray_tasks_line(due_now: u32, lang: Lang) -> String {
+    tr(lang, format!("Задачи к сроку: {due_now}"), format!("Tasks due: {due_now}"))
+}
+
 /// The outbox's counts, as the tray shows them (opens History).
 pub fn tray_outbox_line(s: &OutboxSummary, lang: Lang) -> String {
     let (w, a) = (u64::from(s.queued), u64::from(s.attention));
@@ -50,5 +56,11 @@ mod tests {
         assert_eq!(tray_outbox_line(&s, Lang::En), "Outbox: 5 waiting, 1 needs attention");
         assert_eq!(tray_outbox_line(&s, Lang::Ru), "Очередь: 5 ждут, 1 требует внимания");
         assert_eq!(tray_label(TrayItem::Quit, Lang::Ru), "Выйти");
+    }
+
+    #[test]
+    fn the_tasks_line_counts_in_each_language() {
+        assert_eq!(tray_tasks_line(3, Lang::En), "Tasks due: 3");
+        assert_eq!(tray_tasks_line(0, Lang::Ru), "Задачи к сроку: 0");
     }
 }

@@ -3,4 +3,4 @@
 /**
  * The screens the window can be asked to show from outside it (the tray, `amo-connect new`).
  */
-export type Screen = "connection" | "new_lead" | "history";
+export type Screen = "connection" | "new_lead" | "history" | "tasks";

@@ -391,6 +391,8 @@ export const en = {
   'quit.anyway': 'Quit anyway',
   'settings.notifications': 'System notifications',
   'settings.hideNotificationDetails': 'Hide customer details in notifications',
+  'settings.taskNotifications': 'Tell me when my tasks fall due',
+  'settings.taskNotificationsHint': 'One notification for the tasks whose due time has just passed; the tray counts the tasks due now. Works from the last list read while amoCRM cannot be reached.',
   'settings.hideNotificationDetailsHint': 'Notifications then only count entries, without names, lead titles or links — notifications also show on the lock screen.',
   'settings.notificationsHint': 'When leads that waited reach amoCRM, when amoCRM refuses an entry or blocks the account, and when the connection needs you.',
   'desktop.heading': 'Desktop',

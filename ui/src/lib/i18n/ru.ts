@@ -393,6 +393,8 @@ export const ru: Record<MessageKey, string> = {
   'quit.anyway': 'Всё равно выйти',
   'settings.notifications': 'Системные уведомления',
   'settings.hideNotificationDetails': 'Скрывать данные клиентов в уведомлениях',
+  'settings.taskNotifications': 'Сообщать, когда наступает срок моих задач',
+  'settings.taskNotificationsHint': 'Одно уведомление о задачах, срок которых только что наступил; в трее — число задач к сроку. Без связи с amoCRM — по последнему прочитанному списку.',
   'settings.hideNotificationDetailsHint': 'Тогда уведомления только считают записи — без имён, названий сделок и ссылок: уведомления видны и на экране блокировки.',
   'settings.notificationsHint': 'Когда ожидавшие сделки дошли до amoCRM, когда amoCRM не принял запись или заблокировал аккаунт и когда подключению нужно ваше участие.',
   'desktop.heading': 'Рабочий стол',
