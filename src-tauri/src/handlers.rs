@@ -16,8 +16,8 @@ pub use crate::entries::{
     save_form_layout, search_amocrm, search_companies,
 };
 pub use crate::lead_cards::{lead_card, loss_reasons, outbox_send_mine, queue_lead_change, queue_task_change};
-pub use crate::tasks::customer_phone;
 pub use crate::people::{find_customer, log_call, people_status, set_people_copy, sync_people};
+pub use crate::tasks::customer_phone;
 pub use crate::tasks::my_tasks;
 pub use crate::updates::{check_for_update, install_update, update_status};
 

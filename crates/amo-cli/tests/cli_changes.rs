@@ -110,6 +110,8 @@ fn a_colleagues_change_in_between_exits_non_zero_naming_who_and_what_then_send_m
     assert!(r.err.contains("price: amoCRM has \"99000\", yours is \"50000\""), "{}", r.err);
     assert!(r.err.contains("outbox send-mine"), "{}", r.err);
     assert!(r.err.contains("error[entry_needs_attention]"), "{}", r.err);
+    let error_line = r.err.lines().find(|l| l.contains("error[entry_needs_attention]")).expect("the error line");
+    assert!(error_line.contains("Борис Петров"), "{error_line}");
     let l = desk.sim.leads().into_iter().find(|l| l.id == lead).expect("lead");
     assert_eq!((l.price, l.api_changes), (99_000, 0), "theirs stands");
 

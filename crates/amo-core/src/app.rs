@@ -26,7 +26,7 @@ use crate::domain::settings::{Settings, SettingsPatch};
 use crate::domain::tokens::{Access, TokenSet};
 use crate::domain::views::Disconnected;
 use crate::domain::views::{SettingsView, StatusView};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keychain::{Keychain, SecretStore};
 use crate::notices::Notices;
 use crate::outbox::{Outbox, RetryTiming};
@@ -436,12 +436,14 @@ impl AmoConnect {
     pub fn outbox_item(&self, id: i64) -> Result<OutboxItem> {
         let mut item = self.outbox.item(id)?;
         self.name_custom_fields(std::slice::from_mut(&mut item));
+        self.name_conflicts(std::slice::from_mut(&mut item));
         Ok(item)
     }
 
     pub fn outbox_list(&self, limit: usize) -> Result<Vec<OutboxItem>> {
         let mut items = self.outbox.list(limit)?;
         self.name_custom_fields(&mut items);
+        self.name_conflicts(&mut items);
         Ok(items)
     }
 
@@ -478,6 +480,44 @@ impl AmoConnect {
         }
     }
 
+    /// Who changed the record a conflict is about, by the name the account's cached users give
+    /// (the outbox records only the id: it does not read the account's shape); the message is
+    /// rendered again with it.
+    fn name_conflicts(&self, items: &mut [OutboxItem]) {
+        if !items.iter().any(|i| i.conflict.as_ref().is_some_and(|c| c.updated_by_name.is_none())) {
+            return;
+        }
+        let Ok(Some(r)) = self.reference.cached() else { return };
+        let lang = self.lang();
+        for item in items {
+            let Some(c) = item.conflict.as_mut().filter(|c| c.updated_by_name.is_none()) else { continue };
+            let Some(user) = r.users.iter().find(|u| u.id == c.updated_by && !u.name.trim().is_empty()) else {
+                continue;
+            };
+            c.updated_by_name = Some(user.name.clone());
+            let named = crate::error::EntryError::Conflict { id: item.id, conflict: Box::new(c.clone()) };
+            item.error = Some(Error::from(named).to_payload(lang));
+        }
+    }
+
+    /// The same for a conflict that ends a wait (`EntryNeedsAttention`'s cause).
+    fn name_conflict_error(&self, e: Error) -> Error {
+        use crate::error::EntryError;
+        let Error::Entry(EntryError::EntryNeedsAttention { id, cause: Some(cause) }) = &e else { return e };
+        let Error::Entry(EntryError::Conflict { conflict, .. }) = cause.as_ref() else { return e };
+        if conflict.updated_by_name.is_some() {
+            return e;
+        }
+        let Ok(Some(r)) = self.reference.cached() else { return e };
+        let Some(user) = r.users.iter().find(|u| u.id == conflict.updated_by && !u.name.trim().is_empty()) else {
+            return e;
+        };
+        let mut named = (**conflict).clone();
+        named.updated_by_name = Some(user.name.clone());
+        let cause = Error::from(EntryError::Conflict { id: *id, conflict: Box::new(named) });
+        EntryError::EntryNeedsAttention { id: *id, cause: Some(Box::new(cause)) }.into()
+    }
+
     pub fn outbox_summary(&self) -> Result<OutboxSummary> {
         self.outbox.summary()
     }
@@ -505,7 +545,7 @@ impl AmoConnect {
     }
 
     pub async fn wait_for_entry(&self, id: i64, timeout: Duration) -> Result<OutboxItem> {
-        self.outbox.wait_for_entry(id, timeout).await
+        self.outbox.wait_for_entry(id, timeout).await.map_err(|e| self.name_conflict_error(e))
     }
 
     pub async fn outbox_pass(&self) -> Duration {

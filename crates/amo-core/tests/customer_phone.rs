@@ -29,7 +29,10 @@ async fn a_contacts_and_a_leads_first_contacts_phone_from_amocrm_then_from_the_c
     let nobody = sim.seed_contact("Anna", "", None, Some("anna@example.com"));
 
     assert_eq!(app.customer_phone(RecordKind::Lead, lead_id).await.expect("lead"), Some("+79161234567".into()));
-    assert_eq!(app.customer_phone(RecordKind::Contact, contact_id).await.expect("contact"), Some("+79161234567".into()));
+    assert_eq!(
+        app.customer_phone(RecordKind::Contact, contact_id).await.expect("contact"),
+        Some("+79161234567".into())
+    );
     assert_eq!(app.customer_phone(RecordKind::Contact, nobody).await.expect("no phone"), None);
     assert_eq!(
         app.customer_phone(RecordKind::Lead, 999_999).await.map_err(|e| e.code()).err(),
@@ -40,5 +43,8 @@ async fn a_contacts_and_a_leads_first_contacts_phone_from_amocrm_then_from_the_c
     app.set_people_copy(true).expect("copy on");
     app.sync_people(true, &|_| {}).await.expect("sync");
     sim.go_down().await;
-    assert_eq!(app.customer_phone(RecordKind::Contact, contact_id).await.expect("offline"), Some("+79161234567".into()));
+    assert_eq!(
+        app.customer_phone(RecordKind::Contact, contact_id).await.expect("offline"),
+        Some("+79161234567".into())
+    );
 }

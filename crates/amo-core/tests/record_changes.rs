@@ -128,6 +128,9 @@ async fn a_colleagues_change_between_read_and_send_waits_with_both_versions_then
     assert_eq!(waiting.error.as_ref().map(|e| e.code), Some(ErrorCode::Conflict));
     let c = waiting.conflict.clone().expect("both versions");
     assert_eq!((c.entity.as_str(), c.record_id, c.updated_by), ("tasks", id, colleague));
+    assert_eq!(c.updated_by_name.as_deref(), Some("Борис Петров"), "named from the account's users");
+    let message = &waiting.error.as_ref().expect("error").message;
+    assert!(message.contains("Борис Петров"), "{message}");
     assert_eq!(c.fields.len(), 1);
     assert_eq!((c.fields[0].field.as_str(), c.fields[0].theirs.clone()), ("due", theirs.to_string()));
     assert_eq!(sim.stats().tasks_changed, 0, "nothing sent");

@@ -219,7 +219,9 @@ pub struct Conflict {
     pub fields: Vec<ConflictField>,
 }
 
-/// One field of a conflict, as people read it (a stage by its name, a user by theirs).
+/// One field of a conflict, both values as amoCRM's API writes them: ids for a stage, pipeline,
+/// user, task type or loss reason, Unix seconds for a due time, `true`/`false` for done, a custom
+/// field's values as text. The window and the CLI name them from the account's data when shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ConflictField {
