@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use amo_core::domain::my_tasks::DueScope;
+use amo_core::i18n::notice_text;
 use amo_core::AmoConnect;
 use tauri::{AppHandle, Runtime};
 
@@ -39,8 +40,14 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, core: Arc<AmoConnect>) {
             Ok(due) => tray::tasks_changed(&app, due.due_now),
             Err(e) => tracing::warn!(code = %e.code(), "could not count the tasks due"),
         }
-        match notices.texts(now) {
-            Ok(texts) => notify::show(&app, &texts),
+        match notices.check(now) {
+            Ok(due) if !due.is_empty() => {
+                // Tasks' texts only when Settings let notifications show customer details.
+                let details = core.settings().is_ok_and(|s| s.notification_details);
+                let texts: Vec<_> = due.iter().map(|n| notice_text(n, core.lang(), details)).collect();
+                notify::show(&app, &texts);
+            }
+            Ok(_) => {}
             Err(e) => tracing::warn!(code = %e.code(), "could not tell which tasks fell due"),
         }
         tokio::time::sleep(LOOK).await;

@@ -22,11 +22,10 @@ use crate::auth::session::Session;
 use crate::context::Ctx;
 use crate::domain::account::AccountRef;
 use crate::domain::my_tasks::{
-    due_summary, my_tasks, DueBucket, DueScope, DueSummary, MyTask, OpenTask, TaskList, MAX_TASK_PAGES,
+    due_summary, my_tasks, DueBucket, DueScope, DueSummary, MyTask, OpenTask, TaskList, TasksCopy, MAX_TASK_PAGES,
 };
 use crate::domain::reference::ReferenceData;
 use crate::error::{AmoError, Error, ErrorCode, Result};
-use crate::store::{Store, TasksCopy};
 
 pub struct MyTasks {
     ctx: Arc<Ctx>,
@@ -46,15 +45,14 @@ impl MyTasks {
         let (tasks, truncated, read_at) = match self.read_and_keep(all, account, now).await {
             Ok((tasks, truncated)) => (tasks, truncated, None),
             Err(e) if unreachable(&e) => {
-                let signed_in = self.ctx.store.account().load()?.and_then(|a| a.current_user_id);
-                let Some(copy) = self.copy(all, signed_in.or(account.current_user_id))? else { return Err(e) };
+                let Some(copy) = self.copy(all)? else { return Err(e) };
                 tracing::info!(code = %e.code(), read_at = copy.read_at, "amoCRM unreachable: my tasks from the copy");
                 let tasks = copy
                     .tasks
                     .into_iter()
                     .map(|t| MyTask { bucket: DueBucket::of(t.complete_till, now, zone), ..t })
                     .collect();
-                (tasks, copy.truncated, Some(crate::clock::rfc3339(copy.read_at)))
+                (tasks, copy.truncated, Some(zone.rfc3339(copy.read_at)))
             }
             Err(e) => return Err(e),
         };
@@ -93,16 +91,16 @@ impl MyTasks {
     }
 
     /// The connected account's last list (everyone's with `all`) without the tasks the outbox is
-    /// closing; none when there is no copy, or the copy of "mine" is another user's than `me`.
-    /// Its piles are as they were when it was read.
-    pub fn copy(&self, all: bool, me: Option<i64>) -> Result<Option<TasksCopy>> {
-        Ok(copy_of(&self.ctx.store, all, me)?.map(|(_, copy)| copy))
+    /// closing; none when there is no copy, or the copy of "mine" is another user's than the one
+    /// signed in now. Its piles are as they were when it was read.
+    pub fn copy(&self, all: bool) -> Result<Option<TasksCopy>> {
+        Ok(self.ctx.store.tasks_copy().current(all)?.map(|(_, copy)| copy))
     }
 
     /// How many of the connected user's tasks are due at `now` (or within the next minute) and
     /// when the next one falls due, from the copy alone (no request): the tray's count.
     pub fn due(&self, now: i64) -> Result<DueSummary> {
-        Ok(self.copy(false, signed_in(&self.ctx.store)?)?.map(|c| due_summary(&c.tasks, now)).unwrap_or_default())
+        Ok(self.copy(false)?.map(|c| due_summary(&c.tasks, now)).unwrap_or_default())
     }
 
     /// One task as it is now (done or not), named and dated like the list's: what a change of it
@@ -148,25 +146,6 @@ impl MyTasks {
         tracing::warn!(pages = MAX_TASK_PAGES, "open tasks: more than the list reads; the latest are left out");
         Ok((rows, true))
     }
-}
-
-/// The connected account's host and its last list (everyone's with `all`) without the tasks the
-/// outbox is closing; none when nobody is connected, there is no copy, or the copy of "mine" is
-/// another user's than `me`.
-pub(crate) fn copy_of(store: &Store, all: bool, me: Option<i64>) -> Result<Option<(String, TasksCopy)>> {
-    let Some(account) = store.account().load()? else { return Ok(None) };
-    let Some(mut copy) = store.tasks_copy().load(&account.domain, all)? else { return Ok(None) };
-    if !all && me.is_some() && copy.user_id.is_some() && copy.user_id != me {
-        return Ok(None);
-    }
-    let closing = store.tasks_copy().being_closed(&account.domain)?;
-    copy.tasks.retain(|t| !closing.contains(&t.id));
-    Ok(Some((account.domain.to_ascii_lowercase(), copy)))
-}
-
-/// Who is signed in, as the connection recorded it.
-pub(crate) fn signed_in(store: &Store) -> Result<Option<i64>> {
-    Ok(store.account().load()?.and_then(|a| a.current_user_id))
 }
 
 /// Whether `e` says amoCRM could not be reached (the network, a 5xx, a 429 whose wait ran out) —

@@ -140,20 +140,11 @@ impl DueNotices {
     /// the copy of the last list read (none without one).
     pub fn check(&self, now: i64) -> Result<Vec<Notice>> {
         let store = &self.ctx.store;
-        let me = crate::my_tasks::signed_in(store)?;
-        let Some((host, copy)) = crate::my_tasks::copy_of(store, false, me)? else { return Ok(Vec::new()) };
+        let Some((host, copy)) = store.tasks_copy().current(false)? else { return Ok(Vec::new()) };
         let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         let due = fell_due(&mut guard, &host, &copy.tasks, now);
         let settings = store.settings().load()?;
         Ok(due_notice(&due, settings.notifications && settings.task_notifications).into_iter().collect())
-    }
-
-    /// [`DueNotices::check`] as the notification's (summary, body), in the user's language,
-    /// with the tasks' texts only when Settings let notifications show customer details.
-    pub fn texts(&self, now: i64) -> Result<Vec<(String, String)>> {
-        let notices = self.check(now)?;
-        let details = self.ctx.store.settings().load()?.notification_details;
-        Ok(notices.iter().map(|n| crate::i18n::notice_text(n, self.ctx.lang(), details)).collect())
     }
 }
 

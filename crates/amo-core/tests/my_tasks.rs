@@ -284,8 +284,6 @@ async fn a_task_falling_due_is_told_once_and_not_with_the_switch_off() {
     let titles = vec!["Call back Ivan".to_string(), "Send the offer".into()];
     assert_eq!(told, [Notice::TasksDue { count: 2, titles }]);
     assert_eq!(notices.check(now + 3).expect("again"), [], "told once");
-    let texts = notices.texts(now + 3).expect("texts");
-    assert!(texts.is_empty());
 
     app.save_settings(SettingsPatch { task_notifications: Some(false), ..Default::default() }).await.expect("off");
     assert_eq!(notices.check(now + 4).expect("off"), [], "switched off");

@@ -161,11 +161,24 @@ pub struct TaskList {
     pub tasks: Vec<MyTask>,
     /// More open tasks than a list reads ([`MAX_TASK_PAGES`] pages): the latest ones are left out.
     pub truncated: bool,
-    /// When amoCRM could not be reached, the list is this computer's copy, read then (RFC 3339,
-    /// UTC): "offline — as of 09:12". None (left out of the JSON) when the list was just read.
+    /// When amoCRM could not be reached, the list is this computer's copy, read then (RFC 3339
+    /// in the account's zone, like `due`): "offline — as of 09:12". None (left out of the JSON)
+    /// when the list was just read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub read_at: Option<String>,
+}
+
+/// One list as it was read and kept (`store::tasks_copy`): what answers while amoCRM cannot
+/// be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TasksCopy {
+    /// Whose tasks a copy of "mine" holds (none for everyone's).
+    pub user_id: Option<i64>,
+    pub tasks: Vec<MyTask>,
+    pub truncated: bool,
+    /// When amoCRM was read, Unix seconds.
+    pub read_at: i64,
 }
 
 /// A task due within this many seconds counts as due now (the tray's count is looked at every

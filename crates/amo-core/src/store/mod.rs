@@ -41,7 +41,7 @@ pub use outbox_steps::{OutboxSteps, StepRow};
 pub use people::{PeopleTable, SyncState};
 pub use reference_cache::ReferenceCache;
 pub use settings::{SettingKey, SettingsTable};
-pub use tasks_copy::{TasksCopy, TasksCopyTable};
+pub use tasks_copy::TasksCopyTable;
 
 pub struct Store {
     conn: Mutex<Connection>,

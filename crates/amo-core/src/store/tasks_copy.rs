@@ -12,21 +12,10 @@ use rusqlite::{named_params, params, OptionalExtension};
 
 use super::Store;
 use crate::domain::account::AccountRef;
-use crate::domain::my_tasks::MyTask;
+use crate::domain::my_tasks::TasksCopy;
 use crate::error::Result;
 
 pub struct TasksCopyTable<'a>(pub(super) &'a Store);
-
-/// One saved list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TasksCopy {
-    /// Whose tasks a copy of "mine" holds (none for everyone's).
-    pub user_id: Option<i64>,
-    pub tasks: Vec<MyTask>,
-    pub truncated: bool,
-    /// When amoCRM was read, Unix seconds.
-    pub read_at: i64,
-}
 
 fn scope_of(all: bool) -> &'static str {
     if all {
@@ -81,6 +70,21 @@ impl TasksCopyTable<'_> {
         }
     }
 
+    /// The connected account's host (lower case) and its last list (everyone's with `all`)
+    /// without the tasks the outbox is closing; none when nobody is connected, there is no copy,
+    /// or the copy of "mine" is another user's than the one signed in now.
+    pub fn current(&self, all: bool) -> Result<Option<(String, TasksCopy)>> {
+        let Some(account) = self.0.account().load()? else { return Ok(None) };
+        let Some(mut copy) = self.load(&account.domain, all)? else { return Ok(None) };
+        let me = account.current_user_id;
+        if !all && me.is_some() && copy.user_id.is_some() && copy.user_id != me {
+            return Ok(None);
+        }
+        let closing = self.being_closed(&account.domain)?;
+        copy.tasks.retain(|t| !closing.contains(&t.id));
+        Ok(Some((account.domain.to_ascii_lowercase(), copy)))
+    }
+
     /// The ids of tasks an outbox entry still to be sent (queued, sending, or waiting for the
     /// user) for `host` marks done: the user already acted on them.
     pub fn being_closed(&self, host: &str) -> Result<std::collections::BTreeSet<i64>> {
@@ -100,7 +104,7 @@ impl TasksCopyTable<'_> {
 mod tests {
     use super::*;
     use crate::domain::account::{Account, AuthKind};
-    use crate::domain::my_tasks::DueBucket;
+    use crate::domain::my_tasks::{DueBucket, MyTask};
     use crate::domain::platform::Platform;
 
     fn connect(store: &Store, id: Option<i64>, domain: &str) {
