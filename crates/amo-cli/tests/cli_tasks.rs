@@ -125,6 +125,15 @@ fn task_list_says_when_not_connected_or_amocrm_unreachable() {
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(r.out.lines().count(), 1, "one line saying there is nothing: {}", r.out);
     desk.rt.block_on(desk.sim.go_down());
+    // The list read a moment ago is this computer's copy: shown, and said to be the copy on
+    // stderr (stdout stays the JSON array).
+    let r = desk.run(&["task", "list", "--overdue", "--json"]);
+    assert_eq!((r.code, r.out.trim()), (0, "[]"), "{}", r.err);
+    assert!(r.err.starts_with("offline: the copy read at "), "{}", r.err);
+
+    // Never read: no copy, so the network is named.
+    let mut desk = Desk::new(true);
+    desk.rt.block_on(desk.sim.go_down());
     let r = desk.run(&["task", "list", "--overdue"]);
     assert_eq!(r.code, 1, "{}", r.out);
     assert!(r.err.starts_with("error[network]: "), "{}", r.err);
