@@ -334,7 +334,7 @@ pub enum EntryError {
     /// was sent; the user keeps theirs (discards this) or sends this one over it
     /// (`domain::change`).
     #[error("outbox entry {id}: the {} changed in amoCRM since it was read", .conflict.entity)]
-    Conflict { id: i64, conflict: Box<crate::domain::change::Conflict> },
+    Conflict { id: i64, conflict: Box<Conflict> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -356,6 +356,38 @@ pub enum NotEditable {
     Damaged,
     /// "Send mine" answers a conflict; this entry is not waiting on one.
     NoConflict,
+}
+
+/// Somebody changed the record between the user's read and the send: what they changed that
+/// this change also sets, both versions, who and when. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Conflict {
+    /// `leads` or `tasks`.
+    pub entity: String,
+    #[ts(type = "number")]
+    pub record_id: i64,
+    /// amoCRM's `updated_by` (0: amoCRM itself, a robot or an integration).
+    #[ts(type = "number")]
+    pub updated_by: i64,
+    /// Their name, when the account's users were known.
+    pub updated_by_name: Option<String>,
+    #[ts(type = "number")]
+    pub updated_at: i64,
+    /// The fields this change sets, as amoCRM has them now and as the user meant them.
+    pub fields: Vec<ConflictField>,
+}
+
+/// One field of a conflict, both values as amoCRM's API writes them: ids for a stage, pipeline,
+/// user, task type or loss reason, Unix seconds for a due time, `true`/`false` for done, a custom
+/// field's values as text. The window and the CLI name them from the account's data when shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConflictField {
+    /// The form's field: `status_id`, `price`, `due`, `custom_fields.701001`, …
+    pub field: String,
+    pub theirs: String,
+    pub mine: String,
 }
 
 /// App updates, by the step that failed. `detail` is the updater's (English) reason.
@@ -912,17 +944,13 @@ pub(crate) mod tests {
             EntryError::OtherAccount { id: 7, domain: "beta.amocrm.ru".into() }.into(),
             EntryError::Conflict {
                 id: 7,
-                conflict: Box::new(crate::domain::change::Conflict {
+                conflict: Box::new(Conflict {
                     entity: "leads".into(),
                     record_id: 5,
                     updated_by: 2,
                     updated_by_name: None,
                     updated_at: 1_800_000_000,
-                    fields: vec![crate::domain::change::ConflictField {
-                        field: "price".into(),
-                        theirs: "1".into(),
-                        mine: "2".into(),
-                    }],
+                    fields: vec![ConflictField { field: "price".into(), theirs: "1".into(), mine: "2".into() }],
                 }),
             }
             .into(),

@@ -12,8 +12,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::domain::draft::{MAX_NAME, MAX_PRICE, MAX_TAG, MAX_TAGS};
 use crate::domain::fields::FieldEntry;
+use crate::domain::limits::{MAX_NAME, MAX_PRICE, MAX_TAG, MAX_TAGS};
 use crate::domain::reference::{LOST_STATUS_ID, WON_STATUS_ID};
 use crate::domain::task::MAX_TASK_TEXT;
 use crate::domain::text::{clean_name, clean_note};
@@ -199,37 +199,9 @@ pub struct LossReason {
     pub name: String,
 }
 
-/// Somebody changed the record between the user's read and the send: what they changed that
-/// this change also sets, both versions, who and when. Nothing was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct Conflict {
-    /// `leads` or `tasks`.
-    pub entity: String,
-    #[ts(type = "number")]
-    pub record_id: i64,
-    /// amoCRM's `updated_by` (0: amoCRM itself, a robot or an integration).
-    #[ts(type = "number")]
-    pub updated_by: i64,
-    /// Their name, when the account's users were known.
-    pub updated_by_name: Option<String>,
-    #[ts(type = "number")]
-    pub updated_at: i64,
-    /// The fields this change sets, as amoCRM has them now and as the user meant them.
-    pub fields: Vec<ConflictField>,
-}
-
-/// One field of a conflict, both values as amoCRM's API writes them: ids for a stage, pipeline,
-/// user, task type or loss reason, Unix seconds for a due time, `true`/`false` for done, a custom
-/// field's values as text. The window and the CLI name them from the account's data when shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct ConflictField {
-    /// The form's field: `status_id`, `price`, `due`, `custom_fields.701001`, …
-    pub field: String,
-    pub theirs: String,
-    pub mine: String,
-}
+// A conflict is an error's parameters (`EntryError::Conflict`), so it is declared with the errors;
+// it is re-exported here beside the changes it is about.
+pub use crate::error::{Conflict, ConflictField};
 
 #[cfg(test)]
 mod tests {

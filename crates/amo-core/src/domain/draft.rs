@@ -13,15 +13,11 @@ use crate::domain::task::TaskDraft;
 use crate::domain::text::{clean_name, clean_note};
 use crate::error::{FieldCode, FieldError};
 
-pub const MAX_NAME: usize = 255;
+pub use crate::domain::limits::{MAX_NAME, MAX_PRICE, MAX_TAG, MAX_TAGS};
 pub const MAX_NOTE: usize = 10_000;
-pub const MAX_TAGS: usize = 10;
-pub const MAX_TAG: usize = 50;
 pub const MAX_PHONES: usize = 5;
 /// E-mails per contact, like phones.
 pub const MAX_EMAILS: usize = 5;
-/// amoCRM stores `price` as a 32-bit integer.
-pub const MAX_PRICE: i64 = 2_147_483_647;
 
 /// A contact as typed (alone, or inside a lead).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS, PartialEq, Eq)]

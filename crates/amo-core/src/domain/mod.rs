@@ -9,6 +9,7 @@ pub mod draft;
 pub mod fields;
 pub mod lang;
 pub mod lead_card;
+pub mod limits;
 pub mod my_tasks;
 pub mod notice;
 pub mod outbox;
