@@ -243,3 +243,37 @@ describe('My tasks: done and move go through the outbox', () => {
     expect(q<HTMLElement>(container, 'li.task[data-task-id="4"]').classList.contains('queued')).toBe(false);
   });
 });
+
+describe('My tasks offline: the list is this computer\'s copy', () => {
+  test('read_at set: "Offline — the list as read at" its time (en, ru), and Done still queues through the outbox', async () => {
+    i18n.lang = 'en';
+    const t1 = task(1, 'today', '2026-12-02T18:00:00+03:00', { updated_at: 1_796_000_111 });
+    const calls = backend({
+      my_tasks: () => ({ tasks: [t1], truncated: false, read_at: '2026-12-02T09:12:00+03:00' }),
+      queue_task_change: () => queued(91),
+    });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('#tasks-offline')).not.toBeNull());
+    expect(container.querySelector('#tasks-offline')?.textContent).toBe(`Offline — the list as read at ${formatDue('2026-12-02T09:12:00+03:00', 'en')}`);
+    expect(container.querySelector('#tasks-offline')?.textContent).toContain('09:12');
+    i18n.lang = 'ru';
+    await waitFor(() => expect(container.querySelector('#tasks-offline')?.textContent).toBe(`Офлайн — список на ${formatDue('2026-12-02T09:12:00+03:00', 'ru')}`));
+    i18n.lang = 'en';
+
+    const li = q<HTMLElement>(container, 'li.task[data-task-id="1"]');
+    expect((li.querySelector('button.task-done') as HTMLButtonElement).disabled).toBe(false);
+    expect((li.querySelector('button.task-move') as HTMLButtonElement).disabled).toBe(false);
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-done'));
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-done-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_task_change')?.draft).toMatchObject({ task_id: 1, done: true, seen_updated_at: 1_796_000_111 }));
+    await waitFor(() => expect(li.querySelector('.task-queued')).not.toBeNull());
+  });
+
+  test('a list just read (no read_at) shows no offline notice', async () => {
+    i18n.lang = 'en';
+    backend({ my_tasks: () => ({ tasks: [task(1, 'today', '2026-12-02T18:00:00+03:00')], truncated: false }) });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('li.task')).not.toBeNull());
+    expect(container.querySelector('#tasks-offline')).toBeNull();
+  });
+});
