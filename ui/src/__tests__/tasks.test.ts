@@ -277,3 +277,52 @@ describe('My tasks offline: the list is this computer\'s copy', () => {
     expect(container.querySelector('#tasks-offline')).toBeNull();
   });
 });
+
+describe('My tasks: Call opens the caller\'s card with the task\'s customer', () => {
+  test('Call asks the core for the customer\'s phone by record kind and hands the number to onCall; a buyer or a task on nothing has no Call', async () => {
+    i18n.lang = 'en';
+    const tasks = [
+      task(1, 'today', '2026-12-02T18:00:00+03:00'),
+      task(2, 'today', '2026-12-02T19:00:00+03:00', { entity_type: 'companies', entity_id: 33 }),
+      task(3, 'today', '2026-12-02T20:00:00+03:00', { entity_type: 'customers', entity_id: 77 }),
+      task(4, 'today', '2026-12-02T21:00:00+03:00', { entity_type: null, entity_id: null }),
+    ];
+    const calls = backend({ my_tasks: () => ({ tasks, truncated: false }), customer_phone: ({ kind }) => (kind === 'lead' ? '+79001234567' : '+74950000000') });
+    const phones: string[] = [];
+    const { container } = render(TasksView, { onCall: (p: string) => phones.push(p) });
+    await waitFor(() => expect(container.querySelectorAll('li.task').length).toBe(4));
+    expect(container.querySelector('li.task[data-task-id="3"] button.task-call')).toBeNull();
+    expect(container.querySelector('li.task[data-task-id="4"] button.task-call')).toBeNull();
+
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-call'));
+    await waitFor(() => expect(phones).toEqual(['+79001234567']));
+    expect(argsOf(calls, 'customer_phone')).toEqual({ kind: 'lead', id: 501 });
+    await fireEvent.click(q(container, 'li.task[data-task-id="2"] button.task-call'));
+    await waitFor(() => expect(phones).toEqual(['+79001234567', '+74950000000']));
+    expect(argsOf(calls, 'customer_phone', 1)).toEqual({ kind: 'company', id: 33 });
+    expect(container.querySelector('.task-no-phone')).toBeNull();
+  });
+
+  test('no number: a note on the task (en, ru), onCall not called; a failure is shown by its code', async () => {
+    i18n.lang = 'en';
+    const tasks = [task(1, 'today', '2026-12-02T18:00:00+03:00', { entity_type: 'contacts', entity_id: 900 }), task(2, 'today', '2026-12-02T19:00:00+03:00')];
+    backend({
+      my_tasks: () => ({ tasks, truncated: false }),
+      customer_phone: ({ id }) => (id === 900 ? null : fail({ code: 'network', message: 'amoCRM cannot be reached.', remedy: 'network' })),
+    });
+    const phones: string[] = [];
+    const { container } = render(TasksView, { onCall: (p: string) => phones.push(p) });
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="1"] button.task-call')).not.toBeNull());
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-call'));
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="1"] .task-no-phone')?.textContent).toBe('No phone for this customer'));
+    i18n.lang = 'ru';
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="1"] .task-no-phone')?.textContent).toBe('У клиента нет телефона'));
+    i18n.lang = 'en';
+    expect(phones).toEqual([]);
+
+    await fireEvent.click(q(container, 'li.task[data-task-id="2"] button.task-call'));
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="2"] #task-call-error')?.getAttribute('data-code')).toBe('network'));
+    expect(container.querySelector('.task-no-phone')).toBeNull();
+    expect(phones).toEqual([]);
+  });
+});
