@@ -275,3 +275,78 @@ async fn a_lead_changed_by_a_colleague_is_not_overwritten_and_amocrms_refusal_la
     };
     assert_eq!(refused.first().map(String::as_str), Some("responsible_user_id"), "{refused:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leads_custom_fields_of_every_type_the_forms_write_are_set_and_read_back_on_its_card() {
+    let (_tmp, sim, app) = setup().await;
+    sim.seed_leads(1, "Гарнитур ");
+    let lead = sim.leads()[0].clone();
+    let card = app.lead_card(lead.id).await.expect("card");
+    let entry = |field_id: i64, value: &str| FieldEntry { field_id, value: value.into(), ..Default::default() };
+    let typed = vec![
+        entry(701_001, "звонок"),                    // select, by its text in any case
+        entry(701_002, "Доставка|Сборка"),           // multiselect
+        entry(701_003, "Опт"),                       // radiobutton
+        entry(701_004, "42"),                        // numeric
+        entry(701_005, "Казань"),                    // text
+        entry(701_006, "да"),                        // checkbox
+        entry(701_007, "20.12.2026"),                // date, DD.MM.YYYY
+        entry(701_008, "2026-12-21T10:00:00+03:00"), // date_time
+        entry(701_009, "Первая строка\nвторая"),     // textarea
+        entry(701_010, "https://example.com/shop"),  // url
+        entry(701_011, "1500"),                      // price
+        entry(701_014, "ул. Ленина, 1"),             // streetaddress
+        entry(701_015, "99.5"),                      // monetary
+    ];
+    let change = LeadChangeDraft {
+        lead_id: card.id,
+        lead_name: card.name.clone(),
+        seen_updated_at: card.updated_at,
+        seen_pipeline_id: card.pipeline_id,
+        custom_fields: typed,
+        ..Default::default()
+    };
+    let item = app.queue_lead_change(&change).expect("queue");
+    drain(&app).await;
+    assert_eq!(app.outbox_item(item.id).expect("item").state, OutboxState::Sent);
+    let card = app.lead_card(lead.id).await.expect("card again");
+    let shown = |id: i64| card.fields.iter().find(|f| f.field_id == id).map(|f| f.value.clone()).unwrap_or_default();
+    assert_eq!(
+        [701_001, 701_002, 701_003, 701_004, 701_005, 701_007, 701_008, 701_009, 701_010, 701_011, 701_014, 701_015]
+            .map(shown),
+        [
+            "Звонок",
+            "Доставка, Сборка",
+            "Опт",
+            "42",
+            "Казань",
+            "2026-12-20",
+            "2026-12-21 10:00",
+            "Первая строка\nвторая",
+            "https://example.com/shop",
+            "1500",
+            "ул. Ленина, 1",
+            "99.5"
+        ]
+        .map(String::from)
+    );
+    assert_eq!(card.fields.iter().find(|f| f.field_id == 701_006).and_then(|f| f.checked), Some(true));
+
+    // What the app cannot write, and a choice the account does not have: refused on their fields.
+    let e = app
+        .queue_lead_change(&LeadChangeDraft {
+            seen_updated_at: card.updated_at,
+            custom_fields: vec![entry(701_012, "Москва"), entry(701_001, "Телеграм")],
+            ..change
+        })
+        .expect_err("refused");
+    let named: Vec<(String, amo_core::error::FieldCode)> =
+        e.fields().expect("fields").iter().map(|f| (f.field.clone(), f.code)).collect();
+    assert_eq!(
+        named,
+        [
+            ("custom_fields.701012".to_string(), amo_core::error::FieldCode::ReadOnlyField),
+            ("custom_fields.701001".to_string(), amo_core::error::FieldCode::NotAChoice)
+        ]
+    );
+}
