@@ -231,7 +231,8 @@ describe('Lead card: changes through the outbox', () => {
       name: '', price: '', pipeline_id: null, status_id: 142, loss_reason_id: null, responsible_user_id: null, tags_to_add: [], custom_fields: [],
     });
     await waitFor(() => expect(container.querySelector('#lead-queued')?.textContent).toContain('Queued — will be sent'));
-    expect(q<HTMLButtonElement>(container, '#lead-save').disabled).toBe(true);
+    // Further changes stay possible (the core compares them with this desk's own last change).
+    expect(q<HTMLButtonElement>(container, '#lead-save').disabled).toBe(false);
 
     // Sent: the card is read again (staying drawn), shows the new version, and takes changes again.
     current = openCard({ status_id: 142, status_name: 'Won', stage_kind: 'won', updated_at: 1_796_100_500 });
@@ -240,6 +241,38 @@ describe('Lead card: changes through the outbox', () => {
     expect(container.querySelector('#lead-queued')).toBeNull();
     expect(container.querySelector('#lead-won')).toBeNull();
     expect(q<HTMLButtonElement>(container, '#lead-save').disabled).toBe(false);
+  });
+
+  test('a second change from the same version (offline: move to a stage, then lost) is possible and carries the same seen_updated_at', async () => {
+    const calls = backend({
+      lead_card: () => openCard(),
+      reference_data: () => ref,
+      loss_reasons: () => [{ id: 4, name: 'Too expensive' }],
+      queue_lead_change: () => queued(95),
+    });
+    const { container } = render(LeadCardView, { id: 501, onclose: () => {} });
+    await ready(container);
+    const select = q<HTMLSelectElement>(container, '#lead-stage');
+    select.selectedIndex = 1;
+    await fireEvent.change(select);
+    await waitFor(() => expect(container.querySelector('#lead-required #cf-5')).not.toBeNull());
+    await fireEvent.input(q(container, '#lead-required #cf-5'), { target: { value: 'C-77' } });
+    await fireEvent.click(q(container, '#lead-move'));
+    await waitFor(() => expect(container.querySelector('#lead-queued')).not.toBeNull());
+    expect(argsOf(calls, 'queue_lead_change')?.draft).toMatchObject({ status_id: 3, seen_updated_at: 1_796_100_000 });
+
+    // The card still shows the version read (nothing sent yet): Lost is usable all the same.
+    expect(q<HTMLButtonElement>(container, '#lead-lost').disabled).toBe(false);
+    await fireEvent.click(q(container, '#lead-lost'));
+    await waitFor(() => expect(container.querySelectorAll('#lead-loss-reason option').length).toBe(2));
+    const reasonSelect = q<HTMLSelectElement>(container, '#lead-loss-reason');
+    reasonSelect.selectedIndex = 1;
+    await fireEvent.change(reasonSelect);
+    expect(q<HTMLButtonElement>(container, '#lead-lost-confirm').disabled).toBe(false);
+    await fireEvent.click(q(container, '#lead-lost-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_lead_change', 1)).toBeDefined());
+    expect(argsOf(calls, 'queue_lead_change', 1)?.draft).toMatchObject({ status_id: 143, loss_reason_id: 4, seen_updated_at: 1_796_100_000 });
+    expect(container.querySelector('#lead-queued')?.textContent).toContain('Queued — will be sent');
   });
 
   test('Lost with a reason from the account\'s loss reasons builds the lost stage and the reason', async () => {

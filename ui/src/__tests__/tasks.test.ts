@@ -185,8 +185,6 @@ describe('My tasks: done and move go through the outbox', () => {
     const li = q<HTMLElement>(container, 'li.task[data-task-id="1"]');
     await waitFor(() => expect(li.classList.contains('queued')).toBe(true));
     expect(li.querySelector('.task-queued')?.textContent).toBe('queued — will be sent');
-    expect((li.querySelector('button.task-done') as HTMLButtonElement).disabled).toBe(true);
-    expect((li.querySelector('button.task-move') as HTMLButtonElement).disabled).toBe(true);
     expect(li.querySelector('textarea.task-result')).toBeNull();
 
     // The outbox sent it: the list is read again and the done task is gone.
@@ -241,6 +239,30 @@ describe('My tasks: done and move go through the outbox', () => {
     await waitFor(() => expect(container.querySelector('li.task[data-task-id="4"] .err-due')?.textContent).toBe('The due time is in the past.'));
     expect(q(container, 'li.task[data-task-id="4"] input.task-due-custom').getAttribute('aria-invalid')).toBe('true');
     expect(q<HTMLElement>(container, 'li.task[data-task-id="4"]').classList.contains('queued')).toBe(false);
+  });
+});
+
+describe('My tasks: more than one change from the same list', () => {
+  test('after Move is queued, Done on the same task is possible and queues with the same seen_updated_at; the task stays marked queued', async () => {
+    i18n.lang = 'en';
+    const t1 = task(1, 'today', '2026-12-02T18:00:00+03:00', { updated_at: 1_796_000_111 });
+    const calls = backend({ my_tasks: () => ({ tasks: [t1], truncated: false }), queue_task_change: () => queued(92) });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="1"] button.task-move')).not.toBeNull());
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-move'));
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-move-confirm'));
+    const li = q<HTMLElement>(container, 'li.task[data-task-id="1"]');
+    await waitFor(() => expect(li.classList.contains('queued')).toBe(true));
+    expect(li.querySelector('.task-queued')?.textContent).toBe('queued — will be sent');
+
+    expect((li.querySelector('button.task-done') as HTMLButtonElement).disabled).toBe(false);
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-done'));
+    await fireEvent.input(q(container, 'li.task[data-task-id="1"] textarea.task-result'), { target: { value: 'Called' } });
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-done-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_task_change', 1)).toBeDefined());
+    expect(argsOf(calls, 'queue_task_change', 0)?.draft).toMatchObject({ task_id: 1, due: 'tomorrow 10:00', seen_updated_at: 1_796_000_111 });
+    expect(argsOf(calls, 'queue_task_change', 1)?.draft).toMatchObject({ task_id: 1, done: true, result: 'Called', seen_updated_at: 1_796_000_111 });
+    expect(li.classList.contains('queued')).toBe(true);
   });
 });
 
