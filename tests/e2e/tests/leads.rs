@@ -624,6 +624,54 @@ async fn the_lead_card_opens_from_a_task_on_the_lead_with_its_stage_and_fields()
     Ok(())
 }
 
+/// Call on a task (issue 21): the task is on a lead whose contact has a phone; Call in My tasks
+/// opens the caller's card with that number, exactly as `amo-connect new --phone N` does — the
+/// lead form's tab, the card naming the customer found by the number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_on_a_task_opens_the_callers_card_with_the_leads_contact() -> anyhow::Result<()> {
+    use chrono::{Duration, FixedOffset, Utc};
+    let msk = FixedOffset::east_opt(3 * 3600).expect("+3");
+    // Two days ahead at noon in Moscow: in a pile whatever the hour the test runs.
+    let due = format!("{}T12:00:00+03:00", (Utc::now().with_timezone(&msk) + Duration::days(2)).date_naive());
+    let (_sim, env) = connected_env().await?;
+    let (code, _, err) = env.cli(
+        &[
+            "lead",
+            "add",
+            "--name",
+            "Sofa for Olga",
+            "--contact-name",
+            "Olga Smirnova",
+            "--phone",
+            "+7 916 555-01-02",
+            "--task",
+            "Call Olga back",
+            "--task-due",
+            &due,
+        ],
+        None,
+    )?;
+    assert_eq!(code, 0, "{err}");
+
+    let w = Window::open(&env).await?;
+    w.wait_attr("#status-panel", "data-connected", "true", 20).await?;
+    w.click("#nav-tasks").await?;
+    w.wait_text_contains("#tasks-list li.task", "Call Olga back", 30).await?;
+    w.click("#tasks-list li.task button.task-call").await?;
+    w.wait_text_contains("#caller-customers", "Olga Smirnova", 30).await?;
+    let heading = w.text("#caller-heading").await?;
+    assert!(heading.contains("916"), "{heading}");
+    assert!(
+        w.find("#nav-lead").await?.attr("class").await?.unwrap_or_default().contains("active"),
+        "the lead form's tab"
+    );
+    // The form focuses its first empty field below; the shot shows the card.
+    w.client.execute("document.querySelector('#caller-card').scrollIntoView()", vec![]).await?;
+    w.screenshot("30-call-from-task.png").await?;
+    w.close().await?;
+    Ok(())
+}
+
 /// Polls `check` every 200 ms for up to 30 s: what the outbox sends in the background.
 async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> anyhow::Result<T> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
