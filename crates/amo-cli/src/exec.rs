@@ -580,7 +580,13 @@ fn pick_status(r: &ReferenceData, pipeline: i64, given: &str) -> Result<i64> {
         .find(|s| s.id.to_string() == g || s.name.trim().to_lowercase() == g.to_lowercase())
         .map(|s| s.id)
         .or_else(|| g.parse::<i64>().ok().filter(|_| statuses.is_empty()))
-        .ok_or_else(|| not_a_choice("--status", g))
+        .ok_or_else(|| {
+            let names: Vec<&str> = statuses.iter().map(|s| s.name.as_str()).collect();
+            Error::validation(vec![FieldError {
+                detail: Some(names.join(", ")).filter(|n| !n.is_empty()),
+                ..FieldError::new(format!("--status {}", print::clean(g)), FieldCode::NotAChoice)
+            }])
+        })
 }
 
 /// One of the account's loss reasons by id or name (any case).

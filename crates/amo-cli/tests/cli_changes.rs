@@ -65,6 +65,7 @@ fn a_lead_is_moved_with_the_field_its_stage_needs_set_and_lost_with_a_reason_nam
     assert!(r.err.contains("--field Дата доставки"), "{}", r.err);
     let r = desk.run(&["lead", "move", &id, "--status", "Nowhere"]);
     assert!(r.code == 1 && r.err.contains("--status Nowhere"), "{}", r.err);
+    assert!(r.err.contains("no such choice; there are: ") && r.err.contains("Переговоры"), "{}", r.err);
 
     let r = desk.run(&["lead", "move", &id, "--status", "Переговоры", "--field", "Дата доставки=2031-06-02"]);
     assert_eq!((r.code, r.out.lines().next()), (0, Some(id.as_str())), "{}", r.err);
@@ -83,6 +84,7 @@ fn a_lead_is_moved_with_the_field_its_stage_needs_set_and_lost_with_a_reason_nam
     let reason = desk.sim.loss_reasons()[0].clone();
     let r = desk.run(&["lead", "lost", &id, "--reason", "no such reason"]);
     assert!(r.code == 1 && r.err.contains("--reason no such reason"), "{}", r.err);
+    assert!(r.err.contains(&reason.name), "the account's reasons are listed: {}", r.err);
     let r = desk.run(&["lead", "lost", &id, "--reason", &reason.name.to_uppercase()]);
     assert_eq!(r.code, 0, "{}", r.err);
     let l = desk.sim.leads().into_iter().find(|l| l.id == lead).expect("lead");
@@ -110,6 +112,7 @@ fn a_colleagues_change_in_between_exits_non_zero_naming_who_and_what_then_send_m
     assert!(r.err.contains("price: amoCRM has \"99000\", yours is \"50000\""), "{}", r.err);
     assert!(r.err.contains("outbox send-mine"), "{}", r.err);
     assert!(r.err.contains("error[entry_needs_attention]"), "{}", r.err);
+    assert!(!r.err.contains("refused"), "nothing was refused: {}", r.err);
     let error_line = r.err.lines().find(|l| l.contains("error[entry_needs_attention]")).expect("the error line");
     assert!(error_line.contains("Борис Петров"), "{error_line}");
     let l = desk.sim.leads().into_iter().find(|l| l.id == lead).expect("lead");

@@ -619,6 +619,12 @@ fn entry(e: &EntryError, lang: Lang) -> String {
                 ),
             }
         }
+        // Nothing was refused: somebody changed the record; the conflict says it all.
+        EntryError::EntryNeedsAttention { cause: Some(c), .. }
+            if matches!(c.as_ref(), Error::Entry(EntryError::Conflict { .. })) =>
+        {
+            message(c, lang)
+        }
         EntryError::EntryNeedsAttention { id, cause } => {
             let why = cause.as_ref().map(|c| message(c, lang)).unwrap_or_default();
             tr(
@@ -653,8 +659,17 @@ fn entry(e: &EntryError, lang: Lang) -> String {
             } else {
                 tr(lang, format!("сделку №{}", conflict.record_id), format!("lead #{}", conflict.record_id))
             };
-            let fields: Vec<String> =
-                conflict.fields.iter().map(|f| format!("{}: {} → {}", f.field, f.theirs, f.mine)).collect();
+            let fields: Vec<String> = conflict
+                .fields
+                .iter()
+                .map(|f| {
+                    tr(
+                        lang,
+                        format!("{} — у них: {}, у вас: {}", f.field, f.theirs, f.mine),
+                        format!("{} — theirs: {}, yours: {}", f.field, f.theirs, f.mine),
+                    )
+                })
+                .collect();
             let list = if fields.is_empty() { String::new() } else { format!(" ({})", fields.join("; ")) };
             tr(
                 lang,

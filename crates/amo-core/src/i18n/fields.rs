@@ -48,6 +48,11 @@ pub fn field_message(f: &FieldError, lang: Lang) -> String {
             format!("тег без запятых, до {MAX_TAG} символов"),
             format!("a tag has no commas and at most {MAX_TAG} characters"),
         ),
+        // Refused here with the choices there are (a command line's name that matched none).
+        FieldCode::NotAChoice if f.detail.is_some() && f.amo_code.is_none() => {
+            let there = f.detail.clone().unwrap_or_default();
+            tr(lang, format!("такого варианта нет; есть: {there}"), format!("no such choice; there are: {there}"))
+        }
         FieldCode::NotAChoice => tr(
             lang,
             "amoCRM не знает такого варианта для этого поля (NotSupportedChoice)",
