@@ -1,100 +1,13 @@
 //! CLI commands that talk to amoCRM, run in-process against the simulator: pipelines and users,
 //! editing and discarding refused entries, retry vs. resume after an API ban, bounce settings.
 
-use std::ffi::OsString;
-use std::io::{BufReader, Cursor};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod common;
 
-use amo_core::amocrm::endpoints::Endpoints;
-use amo_core::domain::settings::SettingsPatch;
-use amo_core::keychain::memory::MemoryStore;
-use amo_core::keychain::SecretStore;
-use amo_core::paths::DataDir;
-use amo_core::AmoConnect;
-use amo_sim::{Decision, SimConfig, Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-struct Desk {
-    dir: tempfile::TempDir,
-    store: Arc<MemoryStore>,
-    sim: Simulator,
-    // Keeps the simulator serving between the CLI's own runtimes.
-    _rt: tokio::runtime::Runtime,
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-impl Desk {
-    /// A simulator that approves by itself, and a data directory connected to it.
-    fn connected() -> Desk {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("p").local_addr().expect("a").port();
-        let redirect_uri = format!("http://127.0.0.1:{port}/callback");
-        let cfg = SimConfig {
-            redirect_uri: redirect_uri.clone(),
-            decision: Decision::Approve,
-            rate_limit_per_sec: 100_000,
-            ..SimConfig::default()
-        };
-        let sim = rt.block_on(Simulator::start(cfg, 0)).expect("sim");
-        let (dir, store) = (tempfile::tempdir().expect("tmp"), Arc::new(MemoryStore::new()));
-        let s: Arc<dyn SecretStore> = store.clone();
-        let app =
-            AmoConnect::open(DataDir::at(dir.path()).expect("d"), s, Endpoints::with_override(&sim.url()).expect("e"))
-                .expect("app");
-        rt.block_on(async {
-            app.save_settings(SettingsPatch {
-                client_id: Some(DEMO_CLIENT_ID.into()),
-                redirect_uri: Some(redirect_uri),
-                client_secret: Some(DEMO_CLIENT_SECRET.into()),
-                ..Default::default()
-            })
-            .await
-            .expect("settings");
-            let pending = app.start_connect().await.expect("start");
-            let url = pending.authorize_url().to_string();
-            let browser = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
-            assert!(pending.wait(Duration::from_secs(30)).await.expect("connected").connected);
-            browser.await.expect("join").expect("browse");
-        });
-        Desk { dir, store, sim, _rt: rt }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let argv: Vec<OsString> =
-            std::iter::once("amo-connect").chain(args.iter().copied()).map(OsString::from).collect();
-        let (out, err) = (Sink::default(), Sink::default());
-        let mut input = BufReader::new(Cursor::new(Vec::new()));
-        let s: Arc<dyn SecretStore> = self.store.clone();
-        let server = self.sim.url();
-        let code = amo_cli::run(argv, &mut input, false, &mut out.clone(), &mut err.clone(), || {
-            AmoConnect::open(DataDir::at(self.dir.path())?, s, Endpoints::with_override(&server)?)
-        });
-        let text = |s: &Sink| String::from_utf8(s.0.lock().expect("lock").clone()).expect("utf8");
-        Run { code, out: text(&out), err: text(&err) }
-    }
-}
+use common::Desk;
 
 #[test]
 fn pipelines_and_users_are_listed_with_stage_kinds() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     let r = desk.run(&["pipelines", "--json"]);
     assert_eq!(r.code, 0, "{}", r.err);
     let v: serde_json::Value = serde_json::from_str(&r.out).expect("json");
@@ -115,7 +28,7 @@ fn pipelines_and_users_are_listed_with_stage_kinds() {
 
 #[test]
 fn a_refused_entry_is_fixed_with_outbox_edit_or_removed_with_outbox_discard() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     let pipeline = desk.sim.pipelines()[0].clone();
     let (p, open) =
         (pipeline.id.to_string(), pipeline.statuses.iter().find(|s| s.kind == 0 && s.id != 142).expect("open").id);
@@ -148,7 +61,7 @@ fn a_refused_entry_is_fixed_with_outbox_edit_or_removed_with_outbox_discard() {
 
 #[test]
 fn only_outbox_resume_ends_an_api_ban() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     desk.sim.ban();
     let r = desk.run(&["lead", "add", "--name", "During the ban", "--timeout", "3"]);
     assert!(r.err.contains("error[still_queued]"), "{}", r.err);
@@ -168,7 +81,7 @@ fn only_outbox_resume_ends_an_api_ban() {
 
 #[test]
 fn bounce_settings_are_set_from_the_command_line_and_bad_values_named() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     assert_eq!(desk.run(&["config", "set", "bounce-via", "deep-link"]).code, 0);
     assert_eq!(desk.run(&["config", "set", "bounce-port", "40000"]).code, 0);
     let v: serde_json::Value = serde_json::from_str(&desk.run(&["config", "show", "--json"]).out).expect("json");
@@ -189,7 +102,7 @@ fn bounce_settings_are_set_from_the_command_line_and_bad_values_named() {
 
 #[test]
 fn outbox_run_until_empty_sends_what_waits_and_says_so_when_it_cannot() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     // Queued without waiting (as a window closed before sending would leave them).
     for name in ["Headless 1", "Headless 2"] {
         assert_eq!(desk.run(&["lead", "add", "--name", name, "--no-wait"]).code, 0);
@@ -214,7 +127,7 @@ fn outbox_run_until_empty_sends_what_waits_and_says_so_when_it_cannot() {
 
 #[test]
 fn fields_are_listed_and_lead_add_takes_them_by_id_code_or_name_naming_what_it_refuses() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     let r = desk.run(&["fields", "--json"]);
     assert_eq!(r.code, 0, "{}", r.err);
     let fields: serde_json::Value = serde_json::from_str(&r.out).expect("json");
@@ -287,7 +200,7 @@ fn fields_are_listed_and_lead_add_takes_them_by_id_code_or_name_naming_what_it_r
 
 #[test]
 fn a_caller_who_gave_only_a_number_becomes_a_contact_named_by_it() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     let r = desk.run(&[
         "lead",
         "add",
@@ -305,7 +218,7 @@ fn a_caller_who_gave_only_a_number_becomes_a_contact_named_by_it() {
 
 #[test]
 fn contact_find_shows_the_existing_customer_with_open_leads_and_nothing_found_is_exit_0() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     desk.sim.seed_contact("Olga", "Smirnova", Some("+79165550102"), Some("olga@example.com"));
     let r = desk.run(&[
         "lead",
@@ -353,7 +266,7 @@ fn contact_find_shows_the_existing_customer_with_open_leads_and_nothing_found_is
 
 #[test]
 fn lead_add_takes_a_company_and_a_task_and_lead_note_and_lead_task_add_to_an_existing_lead() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     let _ = desk.run(&["pipelines"]); // the account's zone and task types, as a form would have them
     let r = desk.run(&[
         "lead",
@@ -432,7 +345,7 @@ fn lead_add_takes_a_company_and_a_task_and_lead_note_and_lead_task_add_to_an_exi
 
 #[test]
 fn contact_add_puts_the_contact_in_a_new_or_an_existing_company() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     let _ = desk.run(&["fields", "--entity", "companies"]); // the account's company fields, cached
     let r = desk.run(&[
         "contact",
@@ -507,7 +420,7 @@ fn contact_add_puts_the_contact_in_a_new_or_an_existing_company() {
 
 #[test]
 fn sync_fills_the_copy_contact_find_answers_offline_call_log_logs_one_call_per_uniq_and_duplicates_are_refused() {
-    let desk = Desk::connected();
+    let desk = Desk::new(true);
     let olga = desk.sim.seed_contact("Olga", "Smirnova", Some("+79165550102"), None);
     desk.sim.seed_contacts(300, 9_200_000_000);
     let r = desk.run(&["sync", "status"]);

@@ -3,35 +3,15 @@
 //! lost; an unknown inbound caller becomes one incoming lead; an unknown outbound number needs
 //! the contact first and says so on the phone field; bad input names its field.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 mod common;
+
+use common::{desk_with_shape as setup, drain};
 
 use amo_core::domain::draft::{CallDirection, CallDraft, CallStatus};
 use amo_core::domain::outbox::OutboxState;
 use amo_core::domain::steps::{StepKind, StepState};
 use amo_core::error::FieldCode;
-use amo_core::keychain::memory::MemoryStore;
-use amo_core::outbox::RetryTiming;
-use amo_core::AmoConnect;
 use amo_sim::{Faults, Simulator};
-
-async fn setup() -> (tempfile::TempDir, Simulator, AmoConnect) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
-    app.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
-    app.reference_data(true).await.expect("reference");
-    (tmp, sim, app)
-}
-
-async fn drain(app: &AmoConnect) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass().await;
-        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
-    }
-}
 
 fn call(phone: &str, direction: CallDirection, uniq: &str) -> CallDraft {
     CallDraft {

@@ -5,15 +5,15 @@
 //! field; a choice amoCRM refuses later lands on that field of the entry.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 mod common;
+
+use common::drain;
 
 use amo_core::domain::draft::LeadDraft;
 use amo_core::domain::fields::{local_day, FieldEntry, FieldType};
 use amo_core::domain::outbox::OutboxState;
 use amo_core::keychain::memory::MemoryStore;
-use amo_core::AmoConnect;
 use serde_json::{json, Value};
 
 const SOURCE: i64 = 701_001;
@@ -36,14 +36,6 @@ const NEGOTIATION: i64 = 33_929_755;
 
 fn entry(field_id: i64, value: &str) -> FieldEntry {
     FieldEntry { field_id, value: value.into(), checked: None }
-}
-
-async fn drain(app: &AmoConnect) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass().await;
-        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
-    }
 }
 
 fn values(lead: &amo_sim::SimLead, field_id: i64) -> Value {

@@ -5,9 +5,11 @@
 //! §8.4, §8.6, §8.8).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
+
+use common::{desk_with_shape as setup, drain};
 
 use amo_core::domain::draft::{CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft};
 use amo_core::domain::fields::FieldEntry;
@@ -17,26 +19,8 @@ use amo_core::domain::task::TaskDraft;
 use amo_core::error::FieldCode;
 use amo_core::keychain::memory::MemoryStore;
 use amo_core::outbox::RetryTiming;
-use amo_core::AmoConnect;
 use amo_sim::{Faults, Simulator};
 use chrono::{Datelike, Duration as Days, FixedOffset, TimeZone, Utc};
-
-async fn setup() -> (tempfile::TempDir, Simulator, AmoConnect) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
-    app.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
-    // The form's data: the account's zone and task types.
-    app.reference_data(true).await.expect("reference");
-    (tmp, sim, app)
-}
-
-async fn drain(app: &AmoConnect) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass().await;
-        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
-    }
-}
 
 fn call_back(due: &str) -> Option<TaskDraft> {
     Some(TaskDraft { text: "Перезвонить".into(), due: due.into(), ..Default::default() })

@@ -4,9 +4,11 @@
 //! refused before queueing; amoCRM's refusal of a duplicate lands on the contact's phone.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
+
+use common::drain;
 
 use amo_core::domain::draft::{CompanyDraft, ContactDraft, LeadDraft};
 use amo_core::domain::outbox::OutboxState;
@@ -27,14 +29,6 @@ async fn setup() -> (tempfile::TempDir, Simulator, AmoConnect) {
     let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
     app.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
     (tmp, sim, app)
-}
-
-async fn drain(app: &AmoConnect) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass().await;
-        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
-    }
 }
 
 fn incoming(name: &str, phone: &str) -> LeadDraft {

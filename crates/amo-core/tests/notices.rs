@@ -3,26 +3,19 @@
 //! no customer named when details are hidden; nothing when notifications are off.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
+
+use common::drain;
 
 use amo_core::domain::draft::LeadDraft;
 use amo_core::domain::settings::SettingsPatch;
 use amo_core::keychain::memory::MemoryStore;
 use amo_core::outbox::RetryTiming;
-use amo_core::AmoConnect;
 
 fn lead(name: &str) -> LeadDraft {
     LeadDraft { name: name.into(), ..Default::default() }
-}
-
-async fn drain(app: &AmoConnect) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass().await;
-        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,9 +3,11 @@
 //! the same second. When it cannot tell, the entry waits for the user instead of a guess.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
+
+use common::drain;
 
 use amo_core::domain::draft::{ContactDraft, LeadDraft};
 use amo_core::domain::outbox::OutboxState;
@@ -37,14 +39,6 @@ async fn two_desks(b_user: Option<i64>) -> (tempfile::TempDir, Simulator, AmoCon
 
 fn call(price: &str) -> LeadDraft {
     LeadDraft { name: CALL.into(), price: price.into(), ..Default::default() }
-}
-
-async fn drain(app: &AmoConnect) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass().await;
-        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,35 +5,16 @@
 //! and the send: nothing is overwritten, the entry waits with both versions, and "send mine"
 //! sends it once (docs/amocrm-api.md §18).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 mod common;
+
+use common::{desk_with_shape as setup, drain};
 
 use amo_core::domain::change::{LeadChangeDraft, TaskChangeDraft};
 use amo_core::domain::fields::FieldEntry;
 use amo_core::domain::outbox::OutboxState;
-use amo_core::keychain::memory::MemoryStore;
-use amo_core::outbox::RetryTiming;
 use amo_core::{AmoConnect, ErrorCode};
 use amo_sim::{Faults, Simulator};
 use serde_json::{json, Value};
-
-async fn setup() -> (tempfile::TempDir, Simulator, AmoConnect) {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let (sim, app) = common::connected(Arc::new(MemoryStore::new()), tmp.path()).await;
-    app.set_retry_timing(RetryTiming { base: Duration::from_millis(20), max: Duration::from_millis(200) });
-    app.reference_data(true).await.expect("reference");
-    (tmp, sim, app)
-}
-
-async fn drain(app: &AmoConnect) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass().await;
-        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
-    }
-}
 
 /// A task on a new lead, due in two days; its id.
 async fn a_task(sim: &Simulator, app: &AmoConnect) -> i64 {

@@ -4,16 +4,16 @@
 //! is not kept as UTC, and the next read of the form's data asks again.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 mod common;
+
+use common::drain;
 
 use amo_core::domain::draft::{Draft, LeadDraft};
 use amo_core::domain::fields::FieldEntry;
 use amo_core::domain::task::TaskDraft;
 use amo_core::domain::zone::Zone;
 use amo_core::keychain::memory::MemoryStore;
-use amo_core::AmoConnect;
 use amo_sim::SimConfig;
 use chrono::{NaiveDate, TimeZone};
 
@@ -29,14 +29,6 @@ const JAN_15_TEN_BERLIN: i64 = 1_800_003_600;
 
 fn entry(field_id: i64, value: &str) -> FieldEntry {
     FieldEntry { field_id, value: value.into(), checked: None }
-}
-
-async fn drain(app: &AmoConnect) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app.outbox_summary().expect("s").queued > 0 && Instant::now() < deadline {
-        let wait = app.outbox_pass().await;
-        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
-    }
 }
 
 fn stored(lead: &amo_sim::SimLead, field_id: i64) -> Option<i64> {

@@ -162,10 +162,10 @@ pub struct TaskList {
     /// More open tasks than a list reads ([`MAX_TASK_PAGES`] pages): the latest ones are left out.
     pub truncated: bool,
     /// When amoCRM could not be reached, the list is this computer's copy, read then (RFC 3339
-    /// in the account's zone, like `due`): "offline — as of 09:12". None (left out of the JSON)
-    /// when the list was just read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
+    /// in the account's zone, like `due`): "offline — as of 09:12". None (null) when the list
+    /// was just read.
+    #[serde(default)]
+    #[ts(optional = nullable)]
     pub read_at: Option<String>,
 }
 

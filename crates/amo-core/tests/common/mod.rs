@@ -127,3 +127,26 @@ pub async fn connected_with(cfg: SimConfig, store: Arc<dyn SecretStore>, data: &
     assert_eq!(browser.await.expect("join").expect("browse"), 200);
     (sim, app)
 }
+
+/// Sends the outbox as the worker would until nothing waits (at most 20 s: a test that hangs
+/// here has an entry stuck, which its own assertions then name).
+pub async fn drain(app: &AmoConnect) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while app.outbox_summary().expect("summary").queued > 0 && std::time::Instant::now() < deadline {
+        let wait = app.outbox_pass().await;
+        tokio::time::sleep(wait.min(Duration::from_millis(50))).await;
+    }
+}
+
+/// A desk connected to a fresh simulator, retrying fast, with the account's shape read (what a
+/// form has: its zone, fields, task types) — the start of most outbox tests.
+pub async fn desk_with_shape() -> (tempfile::TempDir, Simulator, AmoConnect) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sim, app) = connected(Arc::new(amo_core::keychain::memory::MemoryStore::new()), tmp.path()).await;
+    app.set_retry_timing(amo_core::outbox::RetryTiming {
+        base: Duration::from_millis(20),
+        max: Duration::from_millis(200),
+    });
+    app.reference_data(true).await.expect("reference");
+    (tmp, sim, app)
+}

@@ -15,7 +15,7 @@ tasks: Array<MyTask>,
 truncated: boolean, 
 /**
  * When amoCRM could not be reached, the list is this computer's copy, read then (RFC 3339
- * in the account's zone, like `due`): "offline — as of 09:12". None (left out of the JSON)
- * when the list was just read.
+ * in the account's zone, like `due`): "offline — as of 09:12". None (null) when the list
+ * was just read.
  */
-read_at?: string, };
+read_at?: string | null, };
