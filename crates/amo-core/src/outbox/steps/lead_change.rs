@@ -10,28 +10,19 @@
 
 use super::{Cx, Lookup, Write};
 use crate::amocrm::wire;
-use crate::domain::change::{Conflict, ConflictField, LeadChangeDraft};
+use crate::domain::change::{ConflictField, LeadChangeDraft};
 use crate::domain::fields::field_key;
 use crate::domain::lead_card::{RawFieldValues, RawLead};
 use crate::domain::steps::{Entity, LeadChangeStep, Made};
 use crate::domain::tokens::Access;
-use crate::error::{AmoError, EntryError, Result};
+use crate::error::{AmoError, Result};
 
 impl Write for LeadChangeStep {
     async fn send(&self, cx: &Cx<'_>, at: Access) -> Result<Made> {
         let (api, l) = (cx.api(), &self.0);
         let now = api.lead_card(at.clone(), l.lead_id).await?.ok_or(AmoError::LeadNotFound { id: l.lead_id })?;
-        if now.updated_at > cx.baseline(Entity::Leads, l.lead_id, l.seen_updated_at)? {
-            let conflict = Conflict {
-                entity: Entity::Leads.as_str().into(),
-                record_id: l.lead_id,
-                updated_by: now.updated_by,
-                updated_by_name: None,
-                updated_at: now.updated_at,
-                fields: both_versions(l, &now),
-            };
-            return Err(EntryError::Conflict { id: cx.entry.id, conflict: Box::new(conflict) }.into());
-        }
+        let stamp = (now.updated_at, now.updated_by);
+        cx.unchanged_since_read(Entity::Leads, l.lead_id, l.seen_updated_at, stamp, || both_versions(l, &now))?;
         let updated_at = api.change_lead(at, &wire::lead_change_body(l)).await?;
         Ok(Made::changed(l.lead_id, updated_at))
     }
@@ -39,8 +30,8 @@ impl Write for LeadChangeStep {
     async fn find(&self, cx: &Cx<'_>) -> Result<Lookup> {
         let (api, l) = (cx.api(), &self.0);
         let Some(now) = cx.read(|a| api.lead_card(a, l.lead_id)).await? else { return Ok(Lookup::NotThere) };
-        let baseline = cx.baseline(Entity::Leads, l.lead_id, l.seen_updated_at)?;
-        if now.updated_at > baseline && now.updated_by == cx.me().await? && has_it(l, &now) {
+        let stamp = (now.updated_at, now.updated_by);
+        if cx.last_changed_by_us(Entity::Leads, l.lead_id, l.seen_updated_at, stamp).await? && has_it(l, &now) {
             return Ok(Lookup::Found(Made::changed(l.lead_id, now.updated_at)));
         }
         Ok(Lookup::NotThere)

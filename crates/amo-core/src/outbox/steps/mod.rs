@@ -142,6 +142,43 @@ impl Cx<'_> {
         Ok(ours.map_or(seen, |o| o.max(seen)))
     }
 
+    /// Before a change is sent: `Err(Conflict)` — with both versions (`fields`, built only then)
+    /// — when amoCRM's `updated_at` of the record is later than the baseline; the change may go
+    /// otherwise (docs/outbox.md, "Changes").
+    pub(super) fn unchanged_since_read(
+        &self,
+        entity: Entity,
+        id: i64,
+        seen: i64,
+        (updated_at, updated_by): (i64, i64),
+        fields: impl FnOnce() -> Vec<crate::error::ConflictField>,
+    ) -> Result<()> {
+        if updated_at <= self.baseline(entity, id, seen)? {
+            return Ok(());
+        }
+        let conflict = crate::error::Conflict {
+            entity: entity.as_str().into(),
+            record_id: id,
+            updated_by,
+            updated_by_name: None,
+            updated_at,
+            fields: fields(),
+        };
+        Err(crate::error::EntryError::Conflict { id: self.entry.id, conflict: Box::new(conflict) }.into())
+    }
+
+    /// After a lost answer: whether the record's last change is the connected user's, made after
+    /// the baseline — the change itself, when the record also holds its values.
+    pub(super) async fn last_changed_by_us(
+        &self,
+        entity: Entity,
+        id: i64,
+        seen: i64,
+        (updated_at, updated_by): (i64, i64),
+    ) -> Result<bool> {
+        Ok(updated_at > self.baseline(entity, id, seen)? && updated_by == self.me().await?)
+    }
+
     /// Whether another entry's step made this record (never taken for this one).
     pub(super) fn owned_elsewhere(&self, entity: Entity, id: i64) -> Result<bool> {
         self.outbox.ctx.store.outbox_steps().owned_elsewhere(entity, id, self.entry.id)

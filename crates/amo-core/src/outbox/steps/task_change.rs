@@ -14,26 +14,17 @@ use super::{Cx, Lookup, Write};
 use crate::amocrm::client::TaskNow;
 use crate::amocrm::wire;
 use crate::clock::parse_rfc3339;
-use crate::domain::change::{Conflict, ConflictField, TaskChangeDraft};
+use crate::domain::change::{ConflictField, TaskChangeDraft};
 use crate::domain::steps::{Entity, Made, TaskChangeStep};
 use crate::domain::tokens::Access;
-use crate::error::{AmoError, EntryError, Result};
+use crate::error::{AmoError, Result};
 
 impl Write for TaskChangeStep {
     async fn send(&self, cx: &Cx<'_>, at: Access) -> Result<Made> {
         let (api, t) = (cx.api(), &self.0);
         let now = api.task(at.clone(), t.task_id).await?.ok_or_else(|| gone(t.task_id))?;
-        if now.updated_at > cx.baseline(Entity::Tasks, t.task_id, t.seen_updated_at)? {
-            let conflict = Conflict {
-                entity: Entity::Tasks.as_str().into(),
-                record_id: t.task_id,
-                updated_by: now.updated_by,
-                updated_by_name: None,
-                updated_at: now.updated_at,
-                fields: both_versions(t, &now),
-            };
-            return Err(EntryError::Conflict { id: cx.entry.id, conflict: Box::new(conflict) }.into());
-        }
+        let stamp = (now.updated_at, now.updated_by);
+        cx.unchanged_since_read(Entity::Tasks, t.task_id, t.seen_updated_at, stamp, || both_versions(t, &now))?;
         let updated_at = api.change_task(at, &wire::task_change_body(t)).await?;
         Ok(Made::changed(t.task_id, updated_at))
     }
@@ -41,8 +32,8 @@ impl Write for TaskChangeStep {
     async fn find(&self, cx: &Cx<'_>) -> Result<Lookup> {
         let (api, t) = (cx.api(), &self.0);
         let Some(now) = cx.read(|a| api.task(a, t.task_id)).await? else { return Ok(Lookup::NotThere) };
-        let baseline = cx.baseline(Entity::Tasks, t.task_id, t.seen_updated_at)?;
-        if now.updated_at > baseline && now.updated_by == cx.me().await? && has_it(t, &now) {
+        let stamp = (now.updated_at, now.updated_by);
+        if cx.last_changed_by_us(Entity::Tasks, t.task_id, t.seen_updated_at, stamp).await? && has_it(t, &now) {
             return Ok(Lookup::Found(Made::changed(t.task_id, now.updated_at)));
         }
         Ok(Lookup::NotThere)
