@@ -7,7 +7,7 @@ import type { MyTask } from '../lib/bindings/MyTask';
 import { i18n } from '../lib/i18n.svelte';
 import { formatDue, taskRecord } from '../lib/tasks';
 import { argsOf, backend, emitEvent, fail, names } from './backend';
-import { queued } from './fixtures';
+import { queued, reference } from './fixtures';
 
 const q = <T extends Element = HTMLInputElement>(c: HTMLElement, sel: string) => c.querySelector(sel) as T;
 
@@ -346,5 +346,118 @@ describe('My tasks: Call opens the caller\'s card with the task\'s customer', ()
     await waitFor(() => expect(container.querySelector('li.task[data-task-id="2"] #task-call-error')?.getAttribute('data-code')).toBe('network'));
     expect(container.querySelector('.task-no-phone')).toBeNull();
     expect(phones).toEqual([]);
+  });
+});
+
+describe('My tasks: Edit changes the text, type and responsible user', () => {
+  const refData = { ...reference, users: [{ id: 7, name: 'Anna', email: null }, { id: 8, name: 'Boris', email: null }] };
+
+  test('the box is prefilled with the task; the draft carries only what changed, with the task as seen', async () => {
+    i18n.lang = 'en';
+    const t1 = task(1, 'today', '2026-12-02T18:00:00+03:00', { updated_at: 1_796_000_111 });
+    const calls = backend({
+      my_tasks: () => ({ tasks: [t1], truncated: false }),
+      reference_data: () => refData,
+      queue_task_change: () => queued(93),
+    });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="1"] button.task-edit')).not.toBeNull());
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-edit'));
+    await waitFor(() => expect(container.querySelectorAll('li.task[data-task-id="1"] select.task-edit-responsible option').length).toBe(2));
+    expect(argsOf(calls, 'reference_data')).toEqual({ refresh: false });
+    expect(q<HTMLTextAreaElement>(container, 'li.task[data-task-id="1"] textarea.task-edit-text').value).toBe('Call back 1');
+    const type = q<HTMLSelectElement>(container, 'li.task[data-task-id="1"] select.task-edit-type');
+    expect([...type.options].map((o) => o.textContent)).toEqual(['Связаться', 'Встреча']);
+    expect(type.value).toBe('1');
+    const who = q<HTMLSelectElement>(container, 'li.task[data-task-id="1"] select.task-edit-responsible');
+    expect(who.value).toBe('7');
+
+    // Only the responsible user changes: the text goes as "" and the type as null (unchanged).
+    who.value = '8';
+    await fireEvent.change(who);
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-edit-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_task_change')).toBeDefined());
+    expect(argsOf(calls, 'queue_task_change')).toEqual({
+      draft: {
+        task_id: 1, title: 'Call back 1', seen_updated_at: 1_796_000_111, done: false, result: '',
+        due: '', text: '', task_type_id: null, responsible_user_id: 8,
+      },
+    });
+    await waitFor(() => expect(q<HTMLElement>(container, 'li.task[data-task-id="1"]').classList.contains('queued')).toBe(true));
+    expect(container.querySelector('li.task[data-task-id="1"] textarea.task-edit-text')).toBeNull();
+
+    // Again from the same list: a new text and type, the responsible user as it was (null).
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-edit'));
+    await fireEvent.input(q(container, 'li.task[data-task-id="1"] textarea.task-edit-text'), { target: { value: '  Send the offer ' } });
+    const type2 = q<HTMLSelectElement>(container, 'li.task[data-task-id="1"] select.task-edit-type');
+    type2.value = '2';
+    await fireEvent.change(type2);
+    await fireEvent.click(q(container, 'li.task[data-task-id="1"] button.task-edit-confirm'));
+    await waitFor(() => expect(argsOf(calls, 'queue_task_change', 1)).toBeDefined());
+    expect(argsOf(calls, 'queue_task_change', 1)?.draft).toEqual({
+      task_id: 1, title: 'Call back 1', seen_updated_at: 1_796_000_111, done: false, result: '',
+      due: '', text: 'Send the offer', task_type_id: 2, responsible_user_id: null,
+    });
+  });
+
+  test('a refused responsible user is shown on its select; nothing changed is refused on the box', async () => {
+    i18n.lang = 'en';
+    const t5 = task(5, 'today', '2026-12-02T10:00:00+03:00');
+    const calls = backend({
+      my_tasks: () => ({ tasks: [t5], truncated: false }),
+      reference_data: () => refData,
+      queue_task_change: ({ draft }) =>
+        draft.responsible_user_id !== null
+          ? fail({
+              code: 'validation', message: 'Check the fields.', remedy: 'none',
+              fields: [{ field: 'responsible_user_id', code: 'not_in_account', message: 'No such user in the account.', label: 'Responsible' }],
+            })
+          : fail({
+              code: 'validation', message: 'Check the fields.', remedy: 'none',
+              fields: [{ field: 'form', code: 'nothing_to_change', message: 'Nothing to change.', label: '' }],
+            }),
+    });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="5"] button.task-edit')).not.toBeNull());
+    await fireEvent.click(q(container, 'li.task[data-task-id="5"] button.task-edit'));
+    // Nothing changed: sent as such, the core's refusal shows on the box.
+    await fireEvent.click(q(container, 'li.task[data-task-id="5"] button.task-edit-confirm'));
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="5"] .err-form')?.textContent).toBe('Nothing to change.'));
+    expect(argsOf(calls, 'queue_task_change')?.draft).toMatchObject({ text: '', task_type_id: null, responsible_user_id: null, due: '', done: false });
+
+    await waitFor(() => expect(container.querySelectorAll('li.task[data-task-id="5"] select.task-edit-responsible option').length).toBe(2));
+    const who = q<HTMLSelectElement>(container, 'li.task[data-task-id="5"] select.task-edit-responsible');
+    who.value = '8';
+    await fireEvent.change(who);
+    await fireEvent.click(q(container, 'li.task[data-task-id="5"] button.task-edit-confirm'));
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="5"] .err-responsible_user_id')?.textContent).toBe('No such user in the account.'));
+    expect(who.getAttribute('aria-invalid')).toBe('true');
+    expect(container.querySelector('li.task[data-task-id="5"] .err-form')).toBeNull();
+    expect(q<HTMLElement>(container, 'li.task[data-task-id="5"]').classList.contains('queued')).toBe(false);
+  });
+
+  test('users_restricted: no responsible select; a failed reference read leaves the text and the task\'s own type', async () => {
+    i18n.lang = 'en';
+    const t6 = task(6, 'today', '2026-12-02T10:00:00+03:00');
+    let read = 0;
+    const calls = backend({
+      my_tasks: () => ({ tasks: [t6], truncated: false }),
+      reference_data: () => (++read === 1 ? fail({ code: 'network', message: 'amoCRM cannot be reached.', remedy: 'network' }) : { ...refData, users_restricted: true }),
+      queue_task_change: () => queued(94),
+    });
+    const { container } = render(TasksView);
+    await waitFor(() => expect(container.querySelector('li.task[data-task-id="6"] button.task-edit')).not.toBeNull());
+    await fireEvent.click(q(container, 'li.task[data-task-id="6"] button.task-edit'));
+    await waitFor(() => expect(names(calls).filter((n) => n === 'reference_data').length).toBe(1));
+    expect(q<HTMLTextAreaElement>(container, 'li.task[data-task-id="6"] textarea.task-edit-text').value).toBe('Call back 6');
+    await waitFor(() => expect([...container.querySelectorAll('li.task[data-task-id="6"] select.task-edit-type option')].map((o) => o.textContent)).toEqual(['Follow-up']));
+    expect(container.querySelector('li.task[data-task-id="6"] select.task-edit-responsible')).toBeNull();
+
+    // Closed and opened again: read again, now restricted to the user themselves — still no select.
+    await fireEvent.click(q(container, 'li.task[data-task-id="6"] button.task-edit'));
+    await fireEvent.click(q(container, 'li.task[data-task-id="6"] button.task-edit'));
+    await waitFor(() => expect(container.querySelectorAll('li.task[data-task-id="6"] select.task-edit-type option').length).toBe(2));
+    expect(names(calls).filter((n) => n === 'reference_data').length).toBe(2);
+    expect(container.querySelector('li.task[data-task-id="6"] select.task-edit-responsible')).toBeNull();
   });
 });

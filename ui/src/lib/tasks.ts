@@ -4,6 +4,7 @@ import type { DueBucket } from './bindings/DueBucket';
 import type { Lang } from './bindings/Lang';
 import type { MyTask } from './bindings/MyTask';
 import type { RecordKind } from './bindings/RecordKind';
+import type { TaskChangeDraft } from './bindings/TaskChangeDraft';
 
 /** The piles as the tab shows them, soonest first; `attr` is the section's `data-bucket`. */
 export const BUCKETS: readonly { bucket: DueBucket; attr: string }[] = [
@@ -53,4 +54,30 @@ export function formatDue(due: string, lang: Lang): string {
     hour: '2-digit',
     minute: '2-digit',
   });
+}
+
+/** What the Edit box holds: the text as typed, the chosen type and responsible user (null: the
+ * box has no responsible select — the user may not list users). */
+export type TaskEdit = { text: string; task_type_id: number; responsible_user_id: number | null };
+
+/**
+ * Edit's change of a task as the user saw it (its text as History's title, its `updated_at`
+ * checked by the core before sending): only what differs from the task is sent — an unchanged
+ * text as "", an unchanged type or responsible user as null, which the core reads as "leave it"
+ * (domain TaskChangeDraft). Nothing changed goes as it is: the core refuses it on `form`
+ * (nothing_to_change), one rule in one place.
+ */
+export function taskEdit(task: MyTask, edit: TaskEdit): TaskChangeDraft {
+  const text = edit.text.trim();
+  return {
+    task_id: task.id,
+    title: task.text,
+    seen_updated_at: task.updated_at,
+    done: false,
+    result: '',
+    due: '',
+    text: text === task.text.trim() ? '' : text,
+    task_type_id: edit.task_type_id === task.task_type_id ? null : edit.task_type_id,
+    responsible_user_id: edit.responsible_user_id === null || edit.responsible_user_id === task.responsible_user_id ? null : edit.responsible_user_id,
+  };
 }

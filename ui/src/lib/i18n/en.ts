@@ -169,6 +169,8 @@ export const en = {
   'tasks.offline': 'Offline — the list as read at {time}',
   'tasks.call': 'Call',
   'tasks.noPhone': 'No phone for this customer',
+  'tasks.edit': 'Edit',
+  'tasks.editConfirm': 'Save changes',
   'leadCard.heading': 'Lead #{id}',
   'leadCard.loading': 'Reading the lead from amoCRM…',
   'leadCard.close': 'Close',

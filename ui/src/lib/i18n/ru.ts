@@ -171,6 +171,8 @@ export const ru: Record<MessageKey, string> = {
   'tasks.offline': 'Офлайн — список на {time}',
   'tasks.call': 'Позвонить',
   'tasks.noPhone': 'У клиента нет телефона',
+  'tasks.edit': 'Изменить',
+  'tasks.editConfirm': 'Сохранить',
   'leadCard.heading': 'Сделка №{id}',
   'leadCard.loading': 'Читаем сделку из amoCRM…',
   'leadCard.close': 'Закрыть',
