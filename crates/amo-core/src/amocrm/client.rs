@@ -92,22 +92,6 @@ pub struct TaskSummary {
     pub created_at: i64,
 }
 
-/// A task as it is now: what a change compares before sending, and finds after a lost answer.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TaskNow {
-    pub id: i64,
-    pub text: String,
-    pub task_type_id: i64,
-    pub complete_till: i64,
-    pub is_completed: bool,
-    pub result_text: Option<String>,
-    pub responsible_user_id: i64,
-    pub entity_type: Option<String>,
-    pub entity_id: Option<i64>,
-    pub updated_at: i64,
-    pub updated_by: i64,
-}
-
 /// What the forms take from `/api/v4/account`: the time zone and the task types.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountSettings {
@@ -620,7 +604,7 @@ impl ApiClient {
 
     /// One task as it is now (`GET /api/v4/tasks/{id}`, docs/amocrm-api.md §18.1); `None` when
     /// amoCRM has no such task (204).
-    pub async fn task(&self, at: Access, id: i64) -> Result<Option<TaskNow>> {
+    pub async fn task(&self, at: Access, id: i64) -> Result<Option<crate::domain::change::TaskNow>> {
         let Some(v) = self.get_json(&at.domain, at.token.expose(), &format!("/api/v4/tasks/{id}")).await? else {
             return Ok(None);
         };

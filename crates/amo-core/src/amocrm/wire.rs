@@ -6,9 +6,8 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::amocrm::client::TaskNow;
 use crate::clock::parse_rfc3339;
-use crate::domain::change::{LeadChangeDraft, TaskChangeDraft};
+use crate::domain::change::{LeadChangeDraft, TaskChangeDraft, TaskNow};
 use crate::domain::draft::{CallDirection, CallDraft, CompanyDraft, ContactDraft, LeadDraft};
 use crate::domain::fields::{field_key, CustomField, FieldEntry, FieldEnum, FieldType, FieldValue, RequiredStatus};
 use crate::domain::my_tasks::OpenTask;

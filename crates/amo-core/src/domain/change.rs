@@ -190,6 +190,23 @@ impl LeadChangeDraft {
     }
 }
 
+/// A task as amoCRM has it now (`GET /api/v4/tasks/{id}`): what a change compares before it is
+/// sent, and looks for after a lost answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskNow {
+    pub id: i64,
+    pub text: String,
+    pub task_type_id: i64,
+    pub complete_till: i64,
+    pub is_completed: bool,
+    pub result_text: Option<String>,
+    pub responsible_user_id: i64,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<i64>,
+    pub updated_at: i64,
+    pub updated_by: i64,
+}
+
 /// One of the account's reasons a lead is lost (`GET /api/v4/leads/loss_reasons`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]

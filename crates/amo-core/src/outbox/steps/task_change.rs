@@ -11,10 +11,9 @@
 //! the task has every value this change sets.
 
 use super::{Cx, Lookup, Write};
-use crate::amocrm::client::TaskNow;
 use crate::amocrm::wire;
 use crate::clock::parse_rfc3339;
-use crate::domain::change::{ConflictField, TaskChangeDraft};
+use crate::domain::change::{ConflictField, TaskChangeDraft, TaskNow};
 use crate::domain::steps::{Entity, Made, TaskChangeStep};
 use crate::domain::tokens::Access;
 use crate::error::{AmoError, Result};
