@@ -84,8 +84,8 @@ async fn entries_half_sent_by_the_previous_version_are_finished_once_after_the_u
     .await;
     let (leads, notes, companies) = (sim.leads().len(), sim.notes().len(), sim.companies().len());
 
-    // The database as the previous version left it: schema 10, the per-kind columns, no steps
-    // and no change counters (schemas 11 to 13 taken back).
+    // The database as the previous version left it: schema 10, the per-kind columns, no steps,
+    // no change counters, no copies (schemas 11 to 15 taken back).
     {
         let c = rusqlite::Connection::open(tmp.path().join("amo-connect.sqlite3")).expect("db");
         let triggers: Vec<String> = c
@@ -105,6 +105,7 @@ async fn entries_half_sent_by_the_previous_version_are_finished_once_after_the_u
              DROP TABLE people_lead_links;
              DROP TABLE people_leads;
              DROP TABLE people_sync;
+             DROP TABLE tasks_copy;
              ALTER TABLE outbox ADD COLUMN create_sent INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE outbox ADD COLUMN note_sent INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE outbox ADD COLUMN lead_id INTEGER;
