@@ -13,8 +13,10 @@ mod common;
 
 use amo_core::amocrm::wire::{
     company_body, company_field, company_link_body, complex_lead_body, contact_body, contact_field, field_errors,
-    call_body, lead_field, note_body, sip_body, task_body, task_field, unsorted_form_body, AmoFieldProblem,
+    call_body, lead_change_body, lead_change_field, lead_field, note_body, sip_body, task_body, task_change_body,
+    task_change_field, task_field, unsorted_form_body, AmoFieldProblem,
 };
+use amo_core::domain::change::{LeadChangeDraft, TaskChangeDraft};
 use amo_core::domain::draft::{
     CallDirection, CallDraft, CallStatus, CompanyDraft, ContactDraft, Draft, FollowupDraft, LeadDraft, MAX_EMAILS, MAX_NAME, MAX_NOTE, MAX_PHONES, MAX_PRICE, MAX_TAG,
     MAX_TAGS,
@@ -90,11 +92,41 @@ struct Call {
 }
 
 #[derive(Debug, Arbitrary)]
+struct TaskChange {
+    task_id: i64,
+    title: String,
+    seen_updated_at: i64,
+    done: bool,
+    result: String,
+    due: String,
+    text: String,
+    task_type_id: Option<i64>,
+    responsible_user_id: Option<i64>,
+}
+
+#[derive(Debug, Arbitrary)]
+struct LeadChange {
+    lead_id: i64,
+    lead_name: String,
+    seen_updated_at: i64,
+    seen_pipeline_id: i64,
+    name: String,
+    price: String,
+    pipeline_id: Option<i64>,
+    status_id: Option<i64>,
+    loss_reason_id: Option<i64>,
+    responsible_user_id: Option<i64>,
+    tags_to_add: Vec<String>,
+}
+
+#[derive(Debug, Arbitrary)]
 enum Typed {
     Lead(Lead),
     Contact(Contact),
     Followup(Followup),
     Call(Call),
+    TaskChange(TaskChange),
+    LeadChange(LeadChange),
 }
 
 impl From<Task> for TaskDraft {
@@ -174,6 +206,32 @@ fuzz_target!(|input: Input| {
             uniq: c.uniq,
             responsible_user_id: c.responsible_user_id,
         }),
+        Typed::TaskChange(t) => Draft::TaskChange(TaskChangeDraft {
+            task_id: t.task_id,
+            title: t.title,
+            seen_updated_at: t.seen_updated_at,
+            done: t.done,
+            result: t.result,
+            due: t.due,
+            text: t.text,
+            task_type_id: t.task_type_id,
+            responsible_user_id: t.responsible_user_id,
+        }),
+        Typed::LeadChange(l) => Draft::LeadChange(LeadChangeDraft {
+            lead_id: l.lead_id,
+            lead_name: l.lead_name,
+            seen_updated_at: l.seen_updated_at,
+            seen_pipeline_id: l.seen_pipeline_id,
+            filled_field_ids: Vec::new(),
+            name: l.name,
+            price: l.price,
+            pipeline_id: l.pipeline_id,
+            status_id: l.status_id,
+            loss_reason_id: l.loss_reason_id,
+            responsible_user_id: l.responsible_user_id,
+            tags_to_add: l.tags_to_add,
+            custom_fields: Vec::new(),
+        }),
     };
     let platform = if input.kommo { Platform::Kommo } else { Platform::Amocrm };
     survives_json(&draft);
@@ -197,6 +255,8 @@ fuzz_target!(|input: Input| {
                 }
                 Draft::Followup(f) => followup(f, input.created_at, &input.request_id, &problems),
                 Draft::Call(c) => call(c, input.created_at, &input.request_id),
+                Draft::TaskChange(t) => task_change(t, &problems),
+                Draft::LeadChange(l) => lead_change(l, &problems),
             }
         }
         Err(errors) => {
@@ -242,6 +302,52 @@ fn call(c: &CallDraft, created_at: i64, request_id: &str) {
     assert_eq!(sip["metadata"]["uniq"], json!(c.uniq));
 }
 
+/// A checked task change's `PATCH` item: its id, and exactly the parts that change — done with
+/// its result, a new text, type or doer (the due time is fixed only when queued); every key it
+/// sends maps back to the change's own field.
+fn task_change(t: &TaskChangeDraft, problems: &[AmoFieldProblem]) {
+    let body = task_change_body(t);
+    assert_eq!(body["id"], json!(t.task_id));
+    assert_eq!(body.get("is_completed").is_some(), t.done, "{body}");
+    assert_eq!(body.get("result").is_some(), t.done && !t.result.is_empty(), "{body}");
+    assert!(t.done || t.result.is_empty(), "a result only with done");
+    assert_eq!(body.get("text").is_some(), !t.text.is_empty(), "{body}");
+    assert_eq!(body.get("task_type_id").is_some(), t.task_type_id.is_some());
+    assert_eq!(body.get("responsible_user_id").is_some(), t.responsible_user_id.is_some());
+    assert!(body.as_object().expect("object").values().all(|v| !v.is_null()), "a null: {body}");
+    for key in body.as_object().expect("object").keys() {
+        let field = task_change_field(key);
+        assert!(known_field(&field), "{key} -> {field}");
+    }
+    amocrm_problems(problems, task_change_field);
+}
+
+/// A checked lead change's `PATCH` item: its id, only what changes (tags added, never the whole
+/// list), a stage always with its pipeline, a loss reason only with the lost stage; every key it
+/// sends maps back to the change's own field.
+fn lead_change(l: &LeadChangeDraft, problems: &[AmoFieldProblem]) {
+    let body = lead_change_body(l);
+    assert_eq!(body["id"], json!(l.lead_id));
+    assert_eq!(body.get("name").is_some(), !l.name.is_empty());
+    assert!(l.name.chars().count() <= MAX_NAME);
+    if let Some(p) = body.get("price") {
+        let p = p.as_i64().expect("an integer price");
+        assert!((0..=MAX_PRICE).contains(&p));
+    }
+    assert_eq!(body.get("status_id").is_some(), body.get("pipeline_id").is_some(), "a stage with its pipeline");
+    if body.get("loss_reason_id").is_some() {
+        assert_eq!(body["status_id"], json!(143), "a reason only on a lost lead");
+    }
+    assert!(body.get("_embedded").is_none(), "tags are added, never replaced: {body}");
+    assert!(l.tags_to_add.len() <= MAX_TAGS && l.tags_to_add.iter().all(|t| !t.is_empty() && t.chars().count() <= MAX_TAG));
+    assert!(body.as_object().expect("object").values().all(|v| !v.is_null()), "a null: {body}");
+    for key in body.as_object().expect("object").keys() {
+        let field = lead_change_field(l, key);
+        assert!(known_field(&field), "{key} -> {field}");
+    }
+    amocrm_problems(problems, |p| lead_change_field(l, p));
+}
+
 /// The outbox keeps drafts as JSON and reads them back before sending.
 fn survives_json(d: &Draft) {
     let text = serde_json::to_string(d).expect("serialise");
@@ -255,6 +361,12 @@ fn survives_json(d: &Draft) {
             serde_json::from_str::<FollowupDraft>(&serde_json::to_string(f).expect("s")).map(Draft::Followup)
         }
         Draft::Call(c) => serde_json::from_str::<CallDraft>(&serde_json::to_string(c).expect("s")).map(Draft::Call),
+        Draft::TaskChange(t) => {
+            serde_json::from_str::<TaskChangeDraft>(&serde_json::to_string(t).expect("s")).map(Draft::TaskChange)
+        }
+        Draft::LeadChange(l) => {
+            serde_json::from_str::<LeadChangeDraft>(&serde_json::to_string(l).expect("s")).map(Draft::LeadChange)
+        }
     };
     assert_eq!(&inner.expect("read back"), d);
 }
@@ -547,7 +659,16 @@ fn known_field(f: &str) -> bool {
             | "uniq"
             | "started_at"
             | "phone"
-    ) || ["phones.", "emails."].iter().any(|p| {
+            // A change's own fields (task_change, lead_change).
+            | "done"
+            | "due"
+            | "text"
+            | "task_id"
+            | "task_type_id"
+            | "pipeline"
+            | "loss_reason_id"
+            | "custom_fields"
+    ) || f.strip_prefix("custom_fields.").is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit())) || ["phones.", "emails."].iter().any(|p| {
         f.strip_prefix(p).is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
     })
 }

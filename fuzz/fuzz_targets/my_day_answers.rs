@@ -3,7 +3,8 @@
 //! with=contacts,loss_reason` (a lead's card) and of its notes (one body read as all three), with
 //! the moment it is and a zone of this build's database. Runs the real `amocrm::wire::parse`,
 //! `open_tasks_page`, `domain::my_tasks::my_tasks` (the piles), `wire::lead_card`,
-//! `domain::lead_card::card_fields` (custom values as people read them) and `wire::card_notes`.
+//! `domain::lead_card::card_fields` (custom values as people read them), `wire::card_notes` and
+//! `wire::task_now` (a task as a change reads it before sending).
 //!
 //! Checked: no panic; a body that is not JSON, or has no list, is `unexpected_response`; the open
 //! tasks are exactly the listed ones with an integer id, due time and responsible user that are
@@ -17,7 +18,7 @@
 
 mod common;
 
-use amo_core::amocrm::wire::{card_notes, lead_card, open_tasks_page, parse};
+use amo_core::amocrm::wire::{card_notes, lead_card, open_tasks_page, parse, task_now};
 use amo_core::domain::fields::FieldType;
 use amo_core::domain::lead_card::card_fields;
 use amo_core::domain::my_tasks::{my_tasks, DueBucket, OpenTask};
@@ -63,6 +64,7 @@ fuzz_target!(|data: &[u8]| {
                         entity_type: t.get("entity_type").and_then(Value::as_str).map(str::to_string),
                         entity_id: t.get("entity_id").and_then(Value::as_i64),
                         responsible_user_id: t.get("responsible_user_id")?.as_i64()?,
+                        updated_at: t.get("updated_at").and_then(Value::as_i64).unwrap_or_default(),
                     })
                 })
                 .collect();
@@ -111,6 +113,16 @@ fuzz_target!(|data: &[u8]| {
         }
     } else {
         assert!(v.get("id").and_then(Value::as_i64).is_none(), "a lead with an integer id was not read");
+    }
+
+    // One task as a change reads it before sending (`GET /api/v4/tasks/{id}`): read whenever
+    // the answer has an integer id, its done flag as amoCRM wrote it.
+    match task_now(&v) {
+        Some(t) => {
+            assert_eq!(Some(t.id), v.get("id").and_then(Value::as_i64));
+            assert_eq!(t.is_completed, v.get("is_completed").and_then(Value::as_bool) == Some(true));
+        }
+        None => assert!(v.get("id").and_then(Value::as_i64).is_none(), "a task with an integer id was not read"),
     }
 
     match card_notes(v.clone()) {

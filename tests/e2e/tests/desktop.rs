@@ -214,10 +214,11 @@ async fn the_window_comes_back_at_the_size_it_was_left() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The tray's menu item `n` (0-based; a separator after the third): its point on the screen,
+/// The tray's menu item `n` (0-based; a separator after the fourth): its point on the screen,
 /// from the menu's place. GTK draws each item 25 px high after 4 px of padding, the separator 1 px.
 fn menu_item(menu: (i32, i32, i32, i32), n: i32) -> (i32, i32) {
-    let y = menu.1 + 16 + n * 25 + if n >= 3 { 1 } else { 0 };
+    // New lead, Tasks due, the outbox's line, Send now, a separator, Open, Quit.
+    let y = menu.1 + 16 + n * 25 + if n >= 4 { 1 } else { 0 };
     (menu.0 + 60, y)
 }
 
@@ -246,7 +247,7 @@ async fn until_menu_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_tray_menu_shows_the_outbox_and_its_items_open_history_new_lead_and_ask_before_quitting(
+async fn the_tray_menu_shows_the_outbox_and_its_items_open_history_my_tasks_new_lead_and_ask_before_quitting(
 ) -> anyhow::Result<()> {
     // trayer: an XEmbed system tray, as in Xfce, MATE or LXDE panels; with no StatusNotifier host
     // on the bus the app's indicator docks there.
@@ -277,9 +278,15 @@ async fn the_tray_menu_shows_the_outbox_and_its_items_open_history_new_lead_and_
     x11::screenshot(&amo_e2e::artifacts_dir().join("14-tray-menu.png"))?;
 
     // Outbox → History.
-    let (x, y) = menu_item(menu, 1);
+    let (x, y) = menu_item(menu, 2);
     x11::click(x, y)?;
     w.find("#history-heading").await?;
+    until_menu_closed().await;
+    // Tasks due → My tasks.
+    let menu = open_tray_menu(icon).await?;
+    let (x, y) = menu_item(menu, 1);
+    x11::click(x, y)?;
+    w.find("#tasks-heading").await?;
     until_menu_closed().await;
     // New lead → the form, focus in the name.
     let menu = open_tray_menu(icon).await?;
@@ -289,7 +296,7 @@ async fn the_tray_menu_shows_the_outbox_and_its_items_open_history_new_lead_and_
     until_menu_closed().await;
     // Quit with a lead waiting: the window asks first; Keep running leaves everything as it was.
     let menu = open_tray_menu(icon).await?;
-    let (x, y) = menu_item(menu, 4);
+    let (x, y) = menu_item(menu, 5);
     x11::click(x, y)?;
     let asked = w.text("#quit-ask").await?;
     assert!(asked.contains("1 entry still waits to be sent"), "{asked}");

@@ -157,7 +157,7 @@ impl LeadChangeDraft {
             _ => {}
         }
         if self.pipeline_id.is_some() && self.status_id.is_none() {
-            errors.push(FieldError::new("status_id", FieldCode::Required));
+            errors.push(FieldError::new("status", FieldCode::Required));
         }
         let typed_fields = self.custom_fields.iter().any(|e| !e.value.trim().is_empty());
         let nothing = name.is_empty()
@@ -249,6 +249,11 @@ mod tests {
         };
         let fields: Vec<String> = lead.validated().expect_err("bad").into_iter().map(|f| f.field).collect();
         assert_eq!(fields, ["price", "tags", "loss_reason_id"]);
+        // A pipeline without its stage is named as the form and the CLI name the stage.
+        let e = LeadChangeDraft { lead_id: 5, pipeline_id: Some(7), ..Default::default() }
+            .validated()
+            .expect_err("no stage");
+        assert_eq!(e, [FieldError::new("status", FieldCode::Required)]);
         let ok = LeadChangeDraft {
             lead_id: 5,
             price: "12 500".into(),

@@ -142,7 +142,7 @@ pub fn valid_email(s: &str) -> bool {
     s.len() <= 254
         && !local.is_empty()
         && !domain.contains('@')
-        && !s.chars().any(char::is_whitespace)
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
         && domain.split('.').count() >= 2
         && domain.split('.').all(|p| !p.is_empty() && !p.starts_with('-') && !p.ends_with('-'))
 }
@@ -150,6 +150,15 @@ pub fn valid_email(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_with_a_control_character_is_not_an_email() {
+        // Found by the draft_bodies fuzz target: a NUL kept in the address (and in the name a
+        // caller without one gets from it) made checking a checked contact change it again.
+        assert!(valid_email("anna@example.com"));
+        assert!(!valid_email("\0anna@example.com"));
+        assert!(!valid_email("anna@exam\u{7}ple.com"));
+    }
 
     #[test]
     fn phones_are_normalised_to_international_form() {
